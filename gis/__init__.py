@@ -1,0 +1,5 @@
+"""Shichahai patrol and zoning library: geography, networks, districts, routes, cases."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

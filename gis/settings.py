@@ -1,0 +1,88 @@
+"""Immutable configuration read once from PATROL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gis.errors import ValidationError
+
+#: The repository's bundled data folder.
+BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{raw!r} is not a number", source="environment", field=name, fix="set a number"
+        ) from None
+    if value <= 0:
+        raise ValidationError(
+            f"{value} must be positive",
+            source="environment",
+            field=name,
+            fix="set a positive number",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the library and app need to know about their environment.
+
+    Build it with :meth:`from_env` and pass it explicitly; nothing reads the
+    environment behind your back.
+    """
+
+    data_dir: Path = BUNDLED_DATA_DIR
+    #: ``postgresql://…`` for PostGIS, otherwise a path to a GeoPackage file.
+    database_url: str = str(Path("var") / "patrol.gpkg")
+    walk_speed_kmh: float = 4.5
+    basemap: str = "none"  # none | osm | tianditu
+    tianditu_key: str = ""
+    language: str = "zh"
+    session_minutes: float = 480.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``PATROL_*`` variables (defaults for the bundled Shichahai demo)."""
+        env = os.environ if env is None else env
+        basemap = env.get("PATROL_BASEMAP", "none").strip().lower() or "none"
+        if basemap not in {"none", "osm", "tianditu"}:
+            raise ValidationError(
+                f"unknown basemap {basemap!r}",
+                source="environment",
+                field="PATROL_BASEMAP",
+                fix="use none, osm or tianditu",
+            )
+        language = env.get("PATROL_LANG", "zh").strip().lower() or "zh"
+        if language not in {"zh", "en"}:
+            raise ValidationError(
+                f"unknown language {language!r}",
+                source="environment",
+                field="PATROL_LANG",
+                fix="use zh or en",
+            )
+        data_dir = Path(env.get("PATROL_DATA_DIR") or BUNDLED_DATA_DIR)
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("PATROL_DATABASE_URL") or cls.database_url,
+            walk_speed_kmh=_float(env, "PATROL_WALK_SPEED_KMH", cls.walk_speed_kmh),
+            basemap=basemap,
+            tianditu_key=env.get("PATROL_TIANDITU_KEY", ""),
+            language=language,
+            session_minutes=_float(env, "PATROL_SESSION_MINUTES", cls.session_minutes),
+        )
+
+    @property
+    def uses_postgis(self) -> bool:
+        """True when the production PostGIS store is configured."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
