@@ -1,0 +1,316 @@
+"""The app's one message catalogue (Chinese first, English second) and Chinese formatting."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from gis.errors import ValidationError
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+#: Local time of the subdistrict; dates are shown in it.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+#: key → (Chinese, English). Placeholders use str.format names and must match in both.
+MESSAGES: Mapping[str, tuple[str, str]] = {
+    # app frame
+    "app.title": ("什刹海综合执法巡查系统", "Shichahai patrol and enforcement"),
+    "app.language": ("语言", "Language"),
+    "app.logout": ("退出登录", "Log out"),
+    "app.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
+    "app.session_until": ("会话有效至 {time}", "Session valid until {time}"),
+    "app.basemap": ("底图", "Basemap"),
+    "app.basemap.none": ("无底图（离线）", "None (offline)"),
+    "app.basemap.osm": ("OpenStreetMap 在线底图", "OpenStreetMap tiles (online)"),
+    "app.basemap.tianditu": ("天地图（需密钥）", "Tianditu (needs a key)"),
+    "app.basemap.no_key": (
+        "未配置天地图密钥（PATROL_TIANDITU_KEY），已改用无底图。",
+        "No Tianditu key configured (PATROL_TIANDITU_KEY); showing no basemap.",
+    ),
+    "app.error": ("出错了：{message}", "Something went wrong: {message}"),
+    "app.not_available": (
+        "“{feature}”功能尚未安装（缺少模块 {module}），此页暂时只能显示地图。",
+        "The “{feature}” capability is not installed yet (module {module} is missing); "
+        "this page can only show the map for now.",
+    ),
+    "app.loading": ("正在加载……", "Loading…"),
+    # login
+    "login.title": ("登录", "Log in"),
+    "login.username": ("用户名", "User name"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.bad_credentials": (
+        "用户名或密码错误。再错 {remaining} 次将锁定 {minutes} 分钟。",
+        "Wrong user name or password. {remaining} more failure(s) lock the account for "
+        "{minutes} minutes.",
+    ),
+    "login.locked": (
+        "登录失败次数过多，账号已锁定至 {time}。请稍后再试或联系管理员。",
+        "Too many failed logins: the account is locked until {time}. Try later or ask an "
+        "administrator.",
+    ),
+    "login.expired": (
+        "会话已过期，请重新登录。",
+        "Your session has expired; please log in again.",
+    ),
+    "login.no_users": (
+        "系统中还没有用户。可用命令 `patrol users add` 添加，或为演示数据创建演示账号。",
+        "There are no users yet. Add one with `patrol users add`, or create the demo accounts "
+        "for the demo data.",
+    ),
+    "login.seed_demo": ("创建演示账号", "Create demo accounts"),
+    "login.seeded": ("已创建演示账号：{names}", "Demo accounts created: {names}"),
+    "login.empty": ("请输入用户名和密码。", "Enter a user name and password."),
+    # roles
+    "role.leadership": ("中心领导", "Leadership"),
+    "role.area_chief": ("片区长", "Area chief"),
+    "role.patrol": ("巡查队员", "Patrol member"),
+    "role.liaison": ("部门联络员", "Department liaison"),
+    "role.admin": ("系统管理员", "Administrator"),
+    # pages
+    "page.overview": ("总览", "Overview"),
+    "page.districts": ("责任区", "Districts"),
+    "page.patrol": ("巡查路线", "Patrol routes"),
+    "page.cases": ("案件", "Cases"),
+    "page.hotspots": ("热点", "Hotspots"),
+    "page.users": ("用户", "Users"),
+    "auth.forbidden_page": (
+        "您的角色（{role}）无权打开“{page}”。",
+        "Your role ({role}) may not open “{page}”.",
+    ),
+    "auth.forbidden_scope": (
+        "您无权查看{what}：它不在您的责任范围内。已改为显示您自己的范围。",
+        "You may not view {what}: it is outside your area of responsibility. Showing your own "
+        "area instead.",
+    ),
+    "auth.zone": ("片区 {id}", "zone {id}"),
+    "auth.person": ("人员 {id}", "person {id}"),
+    "auth.front": ("战线 {id}", "front {id}"),
+    # overview
+    "overview.title": ("总览地图", "Overview map"),
+    "overview.caption": (
+        "点击片区或街巷，查看责任人和未结案件。",
+        "Click a zone or street to see who is responsible and its open cases.",
+    ),
+    "overview.counts": (
+        "{zones} 个网格片区 · {segments} 段街巷 · 总长 {km} 公里",
+        "{zones} zones · {segments} street segments · {km} km in total",
+    ),
+    "overview.clicked_outside": (
+        "点击位置（{lat}, {lon}）在什刹海街道范围之外，请点击街道内部。",
+        "The clicked point ({lat}, {lon}) is outside the subdistrict; click inside it.",
+    ),
+    "overview.clicked_zone": ("片区：{name}（{zone_id}）", "Zone: {name} ({zone_id})"),
+    "overview.clicked_front": ("战线：{name}", "Front: {name}"),
+    "overview.clicked_street": (
+        "最近街巷：{name}（{segment_id}，距点击处 {distance} 米）",
+        "Nearest street: {name} ({segment_id}, {distance} m from the click)",
+    ),
+    "overview.unnamed": ("无名街巷", "unnamed lane"),
+    "overview.responsible": ("责任人：{person}", "Responsible: {person}"),
+    "overview.no_responsible": (
+        "责任人：尚未划分责任区。",
+        "Responsible: no districts assigned yet.",
+    ),
+    "overview.open_cases": ("未结案件：{count} 件", "Open cases: {count}"),
+    "overview.out_of_scope": (
+        "此处不在您的责任范围内，不显示责任人和案件。",
+        "This place is outside your area of responsibility; its people and cases are hidden.",
+    ),
+    "overview.scope": ("您的范围：{zones}", "Your area: {zones}"),
+    "overview.scope_all": ("您的范围：全街道", "Your area: the whole subdistrict"),
+    # districts
+    "districts.title": ("责任区划分", "Districts per person"),
+    "districts.k": ("人数", "Number of people"),
+    "districts.area": ("范围", "Area"),
+    "districts.compute": ("划分责任区", "Compute districts"),
+    "districts.balance": (
+        "最长 {max} 米 / 最短 {min} 米，不均衡度 {ratio}",
+        "Longest {max} m / shortest {min} m, imbalance {ratio}",
+    ),
+    "districts.move": ("把街巷调给", "Move street to"),
+    "districts.segment": ("街巷", "Street segment"),
+    "districts.apply_move": ("调整", "Move"),
+    "districts.saved": ("已保存责任区。", "Districts saved."),
+    "districts.save": ("保存", "Save"),
+    "districts.signboards": ("下载街巷长公示牌", "Download lane-chief signboards"),
+    "districts.person": ("人员", "Person"),
+    "districts.length": ("长度（米）", "Length (m)"),
+    "districts.segments": ("街巷段数", "Segments"),
+    # patrol
+    "patrol.title": ("今日巡查路线", "Today's patrol route"),
+    "patrol.person": ("人员", "Person"),
+    "patrol.mode": ("路线类型", "Route type"),
+    "patrol.mode.postman": ("全覆盖（邮路）", "Cover every street (postman)"),
+    "patrol.mode.k": ("多人分组", "Split among k people"),
+    "patrol.mode.budget": ("限时热点优先", "Time budget, hotspots first"),
+    "patrol.minutes": ("时长（分钟）", "Time budget (minutes)"),
+    "patrol.plan": ("生成路线", "Plan route"),
+    "patrol.summary": (
+        "全长 {km} 公里，步行约 {minutes} 分钟，共 {steps} 步",
+        "{km} km, about {minutes} minutes on foot, {steps} steps",
+    ),
+    "patrol.steps": ("步骤", "Steps"),
+    "patrol.gpx": ("下载 GPX", "Download GPX"),
+    "patrol.sheet": ("下载路线单", "Download route sheet"),
+    "patrol.start": ("起点", "Start"),
+    # cases
+    "cases.title": ("案件", "Cases"),
+    "cases.report": ("上报问题", "Report a problem"),
+    "cases.report_hint": (
+        "在地图上点击问题位置，或输入坐标。",
+        "Click the problem's place on the map, or type coordinates.",
+    ),
+    "cases.lon": ("经度", "Longitude"),
+    "cases.lat": ("纬度", "Latitude"),
+    "cases.datum": ("坐标系", "Datum"),
+    "cases.datum.wgs84": ("WGS 84（GPS、天地图、OSM）", "WGS 84 (GPS, Tianditu, OSM)"),
+    "cases.datum.gcj02": ("GCJ-02（高德、腾讯、微信）", "GCJ-02 (AMap, Tencent, WeChat)"),
+    "cases.datum.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+    "cases.category": ("问题类别", "Category"),
+    "cases.tier": ("级别", "Tier"),
+    "cases.source": ("来源", "Source"),
+    "cases.description": ("情况描述", "Description"),
+    "cases.submit": ("上报", "Report"),
+    "cases.reported": ("已上报案件 {case_id}。", "Case {case_id} reported."),
+    "cases.point": ("位置：{lat}, {lon}", "Place: {lat}, {lon}"),
+    "cases.no_point": (
+        "请先在地图上点击位置或输入坐标。",
+        "Click the map or type coordinates first.",
+    ),
+    "cases.outside": (
+        "该位置（{lat}, {lon}）不在什刹海街道范围内，未保存。",
+        "That place ({lat}, {lon}) is outside the subdistrict; nothing was saved.",
+    ),
+    "cases.datum_suspect": (
+        "该坐标按 WGS 84 落在街道外，但按 GCJ-02 换算后落在街道内：很可能来自高德/腾讯/微信。"
+        "请把坐标系改为 GCJ-02 后再上报。未保存。",
+        "As WGS 84 this point is outside the subdistrict, but as GCJ-02 it is inside: it most "
+        "likely comes from AMap/Tencent/WeChat. Choose GCJ-02 and report again. Nothing was "
+        "saved.",
+    ),
+    "cases.list": ("案件列表", "Case list"),
+    "cases.state": ("状态", "State"),
+    "cases.advance": ("推进案件", "Advance case"),
+    "cases.to_state": ("转到", "Move to"),
+    "cases.note": ("备注", "Note"),
+    "cases.apply": ("执行", "Apply"),
+    "cases.advanced": ("案件 {case_id} 已转为“{state}”。", "Case {case_id} moved to “{state}”."),
+    "cases.audit": ("处理记录", "Audit trail"),
+    "cases.overdue": ("超期 {count} 件", "{count} overdue"),
+    "cases.none": ("没有可显示的案件。", "No cases to show."),
+    "cases.import": ("批量导入", "Batch import"),
+    "cases.upload": ("上传 CSV 或 GeoJSON", "Upload a CSV or GeoJSON"),
+    "cases.preview": (
+        "预览：{ok} 条可导入，{bad} 条被拒绝",
+        "Preview: {ok} to import, {bad} rejected",
+    ),
+    "cases.import_do": ("导入", "Import"),
+    "cases.imported": ("已导入 {count} 条。", "{count} imported."),
+    "cases.rejects": ("被拒绝的记录", "Rejected rows"),
+    "cases.bad_file": (
+        "文件无法读取：{message}。请上传 UTF-8 编码的 CSV 或 GeoJSON。",
+        "The file cannot be read: {message}. Upload a UTF-8 CSV or GeoJSON.",
+    ),
+    "cases.store_missing": (
+        "案件库尚未安装，暂不能上报或查看案件。",
+        "The case store is not installed yet; cases cannot be reported or viewed.",
+    ),
+    # hotspots
+    "hotspots.title": ("热点分析", "Hotspots"),
+    "hotspots.period": ("时间范围", "Period"),
+    "hotspots.layer": ("图层", "Layer"),
+    "hotspots.density": ("密度", "Density"),
+    "hotspots.gistar": ("Gi* 热点", "Gi* hotspots"),
+    "hotspots.forecast": ("预测", "Forecast"),
+    "hotspots.kpis": ("关键指标", "Key figures"),
+    "hotspots.report": ("报告", "Report"),
+    "hotspots.report.daily": ("日报", "Daily"),
+    "hotspots.report.weekly": ("周报", "Weekly"),
+    "hotspots.report.monthly": ("月报", "Monthly"),
+    "hotspots.download": ("下载报告", "Download report"),
+    "hotspots.score": ("预测得分：{score}", "Forecast score: {score}"),
+    # users
+    "users.title": ("用户管理", "Users"),
+    "users.add": ("添加用户", "Add user"),
+    "users.username": ("用户名", "User name"),
+    "users.display_name": ("姓名", "Name"),
+    "users.role": ("角色", "Role"),
+    "users.zones": ("片区（逗号分隔）", "Zones (comma-separated)"),
+    "users.fronts": ("战线", "Fronts"),
+    "users.person_id": ("人员编号", "Person id"),
+    "users.department": ("部门", "Department"),
+    "users.password": ("初始密码", "Initial password"),
+    "users.added": ("已添加用户 {username}。", "User {username} added."),
+    "users.passwd": ("重设密码", "Reset password"),
+    "users.passwd_done": ("已重设 {username} 的密码。", "Password of {username} reset."),
+    "users.active": ("启用", "Active"),
+    "users.count": ("共 {count} 个用户", "{count} users"),
+    # common
+    "common.all": ("全部", "All"),
+    "common.none": ("无", "None"),
+    "common.yes": ("是", "Yes"),
+    "common.no": ("否", "No"),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **fmt: object) -> str:
+    """The message ``key`` in ``lang`` (zh or en), formatted with ``fmt``.
+
+    An unknown key raises KeyError (a typo must fail in tests, not show a blank).
+    """
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**fmt) if fmt else text
+
+
+def placeholders(text: str) -> set[str]:
+    """The str.format field names used in a message."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def check_language(lang: str) -> str:
+    """Return a supported language code or raise a ValidationError naming the fix."""
+    if lang not in LANGUAGES:
+        raise ValidationError(f"unknown language {lang!r}", field="lang", fix="use zh or en")
+    return lang
+
+
+def format_number(value: float, lang: str = DEFAULT_LANGUAGE, *, digits: int = 0) -> str:
+    """Thousands separated with commas (1,234), as both Chinese and English texts do."""
+    return f"{value:,.{digits}f}"
+
+
+def format_count(value: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A count for headlines: Chinese uses 万 (10⁴) and 亿 (10⁸) for large numbers."""
+    if lang == "zh":
+        if abs(value) >= 100_000_000:
+            return f"{value / 100_000_000:.1f}".rstrip("0").rstrip(".") + "亿"
+        if abs(value) >= 10_000:
+            return f"{value / 10_000:.1f}".rstrip("0").rstrip(".") + "万"
+        return str(value)
+    return f"{value:,}"
+
+
+def _local(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(LOCAL_TZ)
+    return value
+
+
+def format_date(value: date | datetime, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date as 2026年11月29日 (zh) or 2026-11-29 (en), in Beijing time."""
+    d = _local(value)
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+def format_datetime(value: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A time stamp as 2026年11月29日 09:05 (zh) or 2026-11-29 09:05 (en), in Beijing time."""
+    d = _local(value)
+    assert isinstance(d, datetime)
+    return f"{format_date(d, lang)} {d.hour:02d}:{d.minute:02d}"

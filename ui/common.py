@@ -1,0 +1,161 @@
+"""What every page shares: the request context, the page guard, cached data and the map widget."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gis.auth import (
+    ForbiddenError,
+    Resource,
+    Session,
+    SqliteUserRepository,
+    User,
+    authorize,
+    user_store_path,
+)
+from gis.geography import Geography, load_bundled_geography
+from gis.i18n import t
+from gis.settings import Settings
+from layers.assets import AssetMode
+from layers.basemap import OfflineMap, new_map
+from ui.static import LEAFLET_URL_PREFIX
+
+log = logging.getLogger(__name__)
+
+#: Session-state keys (one place, so tests and pages agree).
+SESSION_KEY = "patrol_session"
+LANG_KEY = "patrol_lang"
+BASEMAP_KEY = "patrol_basemap"
+
+#: st_folium returns only the last click: panning and zooming never rerun the page.
+RETURNED_OBJECTS = ["last_clicked"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking, in which language, with which settings."""
+
+    settings: Settings
+    user: User
+    lang: str
+
+    def t(self, key: str, **fmt: object) -> str:
+        """A message in the user's language."""
+        return t(key, self.lang, **fmt)
+
+
+def settings() -> Settings:
+    """Settings from the environment (read per run: cheap, and tests change the environment)."""
+    return Settings.from_env()
+
+
+def current_lang(s: Settings) -> str:
+    """The language chosen in the sidebar, or the configured default."""
+    return str(st.session_state.get(LANG_KEY, s.language))
+
+
+def context() -> Context:
+    """The context of the current run; the app only calls pages for a logged-in session."""
+    s = settings()
+    session: Session = st.session_state[SESSION_KEY]
+    return Context(settings=s, user=session.user, lang=current_lang(s))
+
+
+def guard(page: str) -> Context:
+    """Authorise the current user for a page, or show why not and stop the run."""
+    c = context()
+    try:
+        authorize(c.user, page)
+    except ForbiddenError:
+        log.warning("user %r refused page %r", c.user.username, page)
+        st.error(
+            c.t("auth.forbidden_page", role=c.t(f"role.{c.user.role}"), page=c.t(f"page.{page}"))
+        )
+        st.stop()
+    return c
+
+
+def resource_allowed(c: Context, page: str, resource: Resource, what: str) -> bool:
+    """True when the user may see a resource; otherwise show a message and return False."""
+    try:
+        authorize(c.user, page, resource)
+    except ForbiddenError:
+        log.warning("user %r refused %s on %r", c.user.username, what, page)
+        st.error(c.t("auth.forbidden_scope", what=what))
+        return False
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _geography(data_dir: str) -> Geography:
+    return load_bundled_geography(Settings(data_dir=Path(data_dir)))
+
+
+def geography(s: Settings) -> Geography:
+    """The configured geography, loaded once per process (it is immutable)."""
+    return _geography(str(s.data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _user_repo(path: str) -> SqliteUserRepository:
+    return SqliteUserRepository(path)
+
+
+def user_repository(s: Settings) -> SqliteUserRepository:
+    """The user repository of the configured store file (one per process)."""
+    return _user_repo(str(user_store_path(s)))
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """A capability module if it is installed, else None (the page then says so plainly)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None
+        raise
+
+
+def missing(c: Context, feature_key: str, module: str) -> None:
+    """Say plainly that a capability is not installed."""
+    st.warning(c.t("app.not_available", feature=c.t(feature_key), module=module))
+
+
+def base_map(c: Context, **kwargs: Any) -> OfflineMap:
+    """An empty map with the chosen basemap and Leaflet served by this app."""
+    choice = st.session_state.get(BASEMAP_KEY, c.settings.basemap)
+    if choice == "tianditu" and not c.settings.tianditu_key:
+        st.info(c.t("app.basemap.no_key"))
+        choice = "none"
+    return new_map(
+        basemap=choice,
+        tianditu_key=c.settings.tianditu_key,
+        assets=AssetMode.served_at(LEAFLET_URL_PREFIX),
+        **kwargs,
+    )
+
+
+def show_map(m: OfflineMap, key: str, *, height: int = 560) -> dict[str, Any] | None:
+    """Render a map; returns the last click ({'lat', 'lng'}) or None.
+
+    Only clicks are returned, so pan and zoom stay in the browser without a rerun.
+    """
+    out = st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=RETURNED_OBJECTS,
+    )
+    if not out:
+        return None
+    click = out.get("last_clicked")
+    return click if isinstance(click, dict) and "lat" in click else None

@@ -1,0 +1,64 @@
+"""The login form: bcrypt-checked, rate-limited, and the first-run demo accounts."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from gis.auth import (
+    LOCK_DURATION,
+    BadCredentialsError,
+    LockedError,
+    login,
+    seed_demo_users,
+)
+from gis.i18n import format_datetime, t
+from ui.common import SESSION_KEY, current_lang, geography, settings, user_repository
+
+log = logging.getLogger(__name__)
+NOTICE_KEY = "patrol_login_notice"
+
+
+def login_page() -> None:
+    """Ask for user name and password; on success store the session and rerun."""
+    cfg = settings()
+    lang = current_lang(cfg)
+    repo = user_repository(cfg)
+    st.title(t("app.title", lang))
+    st.subheader(t("login.title", lang))
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(t(notice, lang))
+    if not repo.list():
+        st.info(t("login.no_users", lang))
+        if st.button(t("login.seed_demo", lang), key="seed_demo"):
+            zones = list(geography(cfg).zones["zone_id"])
+            added = seed_demo_users(repo, zones)
+            st.success(t("login.seeded", lang, names=", ".join(added)))
+    with st.form("login_form"):
+        username = st.text_input(t("login.username", lang), key="login_username")
+        password = st.text_input(t("login.password", lang), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login.submit", lang))
+    if not submitted:
+        return
+    if not username.strip() or not password:
+        st.error(t("login.empty", lang))
+        return
+    try:
+        session = login(repo, username, password, cfg)
+    except LockedError as exc:
+        st.error(t("login.locked", lang, time=format_datetime(exc.until, lang)))
+        return
+    except BadCredentialsError as exc:
+        st.error(
+            t(
+                "login.bad_credentials",
+                lang,
+                remaining=exc.remaining,
+                minutes=int(LOCK_DURATION.total_seconds() // 60),
+            )
+        )
+        return
+    st.session_state[SESSION_KEY] = session
+    st.rerun()

@@ -1,0 +1,29 @@
+"""The page functions by url path (navigation order lives in gis.auth.PAGES)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ui.cases import cases_page
+from ui.districts import districts_page
+from ui.hotspots import hotspots_page
+from ui.overview import overview_page
+from ui.patrol import patrol_page
+from ui.users import users_page
+
+PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
+    "overview": overview_page,
+    "districts": districts_page,
+    "patrol": patrol_page,
+    "cases": cases_page,
+    "hotspots": hotspots_page,
+    "users": users_page,
+}
+PAGE_ICONS: dict[str, str] = {
+    "overview": ":material/map:",
+    "districts": ":material/grid_view:",
+    "patrol": ":material/directions_walk:",
+    "cases": ":material/report:",
+    "hotspots": ":material/local_fire_department:",
+    "users": ":material/group:",
+}
