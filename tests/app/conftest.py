@@ -1,0 +1,56 @@
+"""Fixtures for the app: a tiny geography, a user store with the demo accounts, a settings env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gis.auth import SqliteUserRepository, seed_demo_users
+from gis.geography import Geography, load_geography
+from tests.foundation.conftest import build_tiny_geography
+
+#: Low bcrypt cost for tests (the app uses gis.auth.BCRYPT_ROUNDS).
+TEST_ROUNDS = 4
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def tiny_geo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny synthetic geography folder (shared, read-only)."""
+    return build_tiny_geography(tmp_path_factory.mktemp("geo") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_geo(tiny_geo_dir: Path) -> Geography:
+    """The tiny geography, loaded."""
+    return load_geography(tiny_geo_dir)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> SqliteUserRepository:
+    """An empty user repository in a fresh store file."""
+    return SqliteUserRepository(tmp_path / "store.gpkg")
+
+
+@pytest.fixture
+def demo_repo(repo: SqliteUserRepository, tiny_geo: Geography) -> SqliteUserRepository:
+    """A repository holding the demo accounts scoped to the tiny geography's zones."""
+    seed_demo_users(repo, list(tiny_geo.zones["zone_id"]), rounds=TEST_ROUNDS)
+    return repo
+
+
+@pytest.fixture
+def app_env(
+    monkeypatch: pytest.MonkeyPatch, tiny_geo_dir: Path, demo_repo: SqliteUserRepository
+) -> dict[str, str]:
+    """PATROL_* variables pointing the app at the tiny geography and the demo store."""
+    env = {
+        "PATROL_DATA_DIR": str(tiny_geo_dir),
+        "PATROL_DATABASE_URL": str(demo_repo.path),
+        "PATROL_LANG": "zh",
+        "PATROL_BASEMAP": "none",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env

@@ -1,0 +1,49 @@
+"""Looking up what is at a clicked or typed point."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from gis.crs import METRIC, WGS84, wgs84_to_gcj02
+from gis.place import datum_suspect, place_at
+from tests.foundation.conftest import STEP, X0, Y0
+
+
+def _wgs(x: float, y: float) -> tuple[float, float]:
+    p = gpd.GeoSeries([Point(x, y)], crs=METRIC).to_crs(WGS84).iloc[0]
+    return p.x, p.y
+
+
+def test_point_on_a_west_hutong(tiny_geo) -> None:
+    lon, lat = _wgs(X0 + 75, Y0 + 2 * STEP + 3)  # 3 m north of 横2胡同, west half
+    place = place_at(tiny_geo, lon, lat)
+    assert place.inside
+    assert place.zone_id == "110102012001001"
+    assert place.zone_name == "西片"
+    assert place.front_id == "scenic"
+    assert place.segment_name == "横2胡同"
+    assert place.distance_m is not None and abs(place.distance_m - 3.0) < 0.2
+
+
+def test_point_on_the_main_street_front(tiny_geo) -> None:
+    lon, lat = _wgs(X0 + 4 * STEP - 5, Y0 + 75)
+    place = place_at(tiny_geo, lon, lat)
+    assert place.front_id == "main_streets"
+    assert place.segment_name == "东大街"
+
+
+def test_point_outside_names_nothing(tiny_geo) -> None:
+    lon, lat = _wgs(X0 - 300, Y0 + 100)
+    place = place_at(tiny_geo, lon, lat)
+    assert not place.inside
+    assert place.zone_id is None and place.segment_id is None
+
+
+def test_gcj02_declared_as_wgs84_is_recognised(tiny_geo) -> None:
+    lon, lat = _wgs(X0 + 300, Y0 + 300)
+    glon, glat = wgs84_to_gcj02([lon], [lat])
+    assert not place_at(tiny_geo, float(glon[0]), float(glat[0]), "wgs84").inside
+    assert place_at(tiny_geo, float(glon[0]), float(glat[0]), "gcj02").inside
+    assert datum_suspect(tiny_geo, float(glon[0]), float(glat[0]), "wgs84") == "gcj02"
+    assert datum_suspect(tiny_geo, lon, lat, "wgs84") is None
