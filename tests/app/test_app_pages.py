@@ -1,0 +1,169 @@
+"""Every page for every role through AppTest: login, navigation, forbidden pages, tampering."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from gis.auth import DEMO_PASSWORDS, MAX_FAILURES, Session, User, allowed_pages, utcnow
+from gis.i18n import t
+from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
+
+Z1, Z2 = "110102012001001", "110102012001002"
+DEMO = {
+    "admin": "admin",
+    "leader": "leadership",
+    "chief": "area_chief",
+    "patrol1": "patrol",
+    "liaison": "liaison",
+}
+PAGE_TITLES = {
+    "overview": "overview.title",
+    "districts": "districts.title",
+    "patrol": "patrol.title",
+    "cases": "cases.title",
+    "hotspots": "hotspots.title",
+    "users": "users.title",
+}
+
+
+def test_login_page_is_chinese_and_shows_no_data(app_env) -> None:
+    at = new_app().run()
+    assert not at.exception
+    assert "什刹海综合执法巡查系统" in texts(at)
+    assert t("login.title") in texts(at)
+    assert at.text_input(key="login_username").label == "用户名"
+    assert not [s for s in at.subheader if s.value == t("overview.title")]
+
+
+@pytest.mark.parametrize("username", sorted(DEMO))
+def test_each_role_sees_exactly_its_pages(app_env, username: str) -> None:
+    at = log_in(new_app(), username, DEMO_PASSWORDS[username])
+    assert not at.exception, at.exception
+    assert f"（{t('role.' + DEMO[username])}）" in texts(at)
+    user = at.session_state["patrol_session"].user
+    for page in allowed_pages(user):
+        goto(at, page)
+        assert not at.exception, (page, at.exception)
+        assert [h.value for h in at.subheader] == [t(PAGE_TITLES[page])], page
+        assert not at.error, (page, [e.value for e in at.error])
+
+
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [
+        ("patrol1", "users"),
+        ("patrol1", "districts"),
+        ("liaison", "hotspots"),
+        ("admin", "cases"),
+        ("leader", "users"),
+    ],
+)
+def test_forbidden_page_by_url_falls_back_to_an_allowed_page(app_env, username, page) -> None:
+    at = log_in(new_app(), username, DEMO_PASSWORDS[username])
+    goto(at, page)
+    assert not at.exception
+    assert [h.value for h in at.subheader] == [t("overview.title")]
+
+
+def test_wrong_password_counts_down_and_locks_in_chinese(app_env) -> None:
+    at = new_app()
+    for i in range(MAX_FAILURES - 1):
+        log_in(at, "chief", "wrong-password")
+        assert at.error[0].value == t(
+            "login.bad_credentials", remaining=MAX_FAILURES - 1 - i, minutes=15
+        )
+    log_in(at, "chief", "wrong-password")
+    assert "已锁定" in at.error[0].value
+    log_in(at, "chief", DEMO_PASSWORDS["chief"])
+    assert "已锁定" in at.error[0].value
+    assert "patrol_session" not in at.session_state
+
+
+def test_empty_login_says_what_is_missing(app_env) -> None:
+    at = log_in(new_app(), "", "")
+    assert at.error[0].value == t("login.empty")
+
+
+def test_expired_session_returns_to_login_with_a_message(app_env) -> None:
+    at = new_app()
+    now = utcnow()
+    at.session_state["patrol_session"] = Session(
+        User("leader", "leadership"), now - timedelta(hours=9), now - timedelta(minutes=1)
+    )
+    at.run()
+    assert not at.exception
+    assert at.warning[0].value == t("login.expired")
+    assert at.text_input(key="login_username")
+
+
+def test_session_length_comes_from_settings(app_env, monkeypatch) -> None:
+    monkeypatch.setenv("PATROL_SESSION_MINUTES", "5")
+    at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
+    s = at.session_state["patrol_session"]
+    assert s.expires_at - s.started_at == timedelta(minutes=5)
+
+
+def test_patrol_member_cannot_open_another_persons_route_by_query(app_env) -> None:
+    at = log_in(new_app(), "patrol1", DEMO_PASSWORDS["patrol1"])
+    at.query_params["person"] = "p02"
+    goto(at, "patrol")
+    assert not at.exception
+    assert at.error[0].value == t("auth.forbidden_scope", what=t("auth.person", id="p02"))
+    assert "person" not in at.query_params
+    assert t("auth.person", id="p01") in texts(at)
+
+
+def test_area_chief_cannot_open_another_zone_by_query(app_env) -> None:
+    at = log_in(new_app(), "chief", DEMO_PASSWORDS["chief"])
+    at.query_params["zone"] = Z2
+    goto(at, "districts")
+    assert at.error[0].value == t("auth.forbidden_scope", what=t("auth.zone", id=Z2))
+    at.query_params["zone"] = Z1
+    goto(at, "districts")
+    assert not at.error
+
+
+def test_english_switch(app_env) -> None:
+    at = new_app()
+    at.session_state["patrol_lang"] = "en"
+    log_in(at, "leader", DEMO_PASSWORDS["leader"])
+    assert "Shichahai patrol and enforcement" in texts(at)
+    assert "Overview map" in texts(at)
+
+
+def test_admin_adds_a_user_who_can_then_log_in(app_env) -> None:
+    at = log_in(new_app(), "admin", DEMO_PASSWORDS["admin"])
+    goto(at, "users")
+    at.text_input(key="new_username").input("zhaoliu")
+    at.text_input(key="new_display_name").input("赵六")
+    at.selectbox(key="new_role").set_value("liaison")
+    at.text_input(key="new_department").input("公安")
+    at.text_input(key="new_password").input("zhaoliu-pass-1")
+    click_button(at, t("users.add"))
+    assert at.success[0].value == t("users.added", username="zhaoliu")
+    other = log_in(new_app(), "zhaoliu", "zhaoliu-pass-1")
+    assert other.session_state["patrol_session"].user.department == "公安"
+
+
+def test_admin_form_reports_bad_input_in_chinese(app_env) -> None:
+    at = log_in(new_app(), "admin", DEMO_PASSWORDS["admin"])
+    goto(at, "users")
+    at.text_input(key="new_username").input("x y")
+    at.text_input(key="new_password").input("zhaoliu-pass-1")
+    click_button(at, t("users.add"))
+    assert at.error[0].value.startswith("出错了：")
+    assert "x y" in at.error[0].value
+
+
+def test_first_run_offers_demo_accounts(monkeypatch, tiny_geo_dir, tmp_path) -> None:
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tiny_geo_dir))
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(tmp_path / "fresh.gpkg"))
+    monkeypatch.setattr("gis.auth.BCRYPT_ROUNDS", 4)
+    at = new_app().run()
+    assert at.info[0].value == t("login.no_users")
+    click_button(at, t("login.seed_demo"))
+    assert at.success[0].value.startswith("已创建演示账号：admin")
+    log_in(at, "patrol1", DEMO_PASSWORDS["patrol1"])
+    assert at.session_state["patrol_session"].user.person_id == "p01"
