@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.auth import SessionExpiredError, allowed_pages, check_session
+from gis.auth import PAGES, SessionExpiredError, allowed_pages, check_session
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
 from ui.common import BASEMAP_KEY, LANG_KEY, SESSION_KEY, current_lang, settings
@@ -27,6 +27,7 @@ except PatrolError as exc:  # a bad PATROL_* variable: say which and stop
     st.stop()
 
 lang = current_lang(cfg)
+nav_box = st.sidebar.container()  # page links go first, filled once the user is known
 with st.sidebar:
     st.selectbox(
         t("app.language", lang),
@@ -47,11 +48,14 @@ except AuthError:
     pass
 
 if user is None:
-    nav = st.navigation(
-        [st.Page(login_page, title=t("login.title", lang), url_path="login", default=True)],
-        position="hidden",
-    )
-    nav.run()
+    # every page's URL leads to the login form (a deep link is kept for after the login)
+    login_pages = [
+        st.Page(login_page, title=t("login.title", lang), url_path="login", default=True)
+    ]
+    login_pages += [
+        st.Page(login_page, title=t("login.title", lang), url_path=name) for name in PAGES
+    ]
+    st.navigation(login_pages, position="hidden").run()
     st.stop()
 
 with st.sidebar:
@@ -82,15 +86,22 @@ with st.sidebar:
         del st.session_state[SESSION_KEY]
         st.rerun()
 
-pages = [
-    st.Page(
+# Every page is registered, but the sidebar links only the allowed ones; a typed URL to any
+# other page runs that page's own guard, which refuses in the user's language.
+allowed = allowed_pages(user)
+pages = {
+    name: st.Page(
         PAGE_FUNCTIONS[name],
         title=t(f"page.{name}", lang),
         icon=PAGE_ICONS[name],
         url_path=name,
-        default=(i == 0),
+        default=(name == allowed[0]),
     )
-    for i, name in enumerate(allowed_pages(user))
-]
+    for name in PAGES
+}
+with nav_box:
+    for name in allowed:
+        st.page_link(pages[name])
+    st.divider()
 st.title(t("app.title", lang))
-st.navigation(pages).run()
+st.navigation(list(pages.values()), position="hidden").run()

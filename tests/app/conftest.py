@@ -54,3 +54,49 @@ def app_env(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, tiny_geo_dir: Path, tiny_geo: Geography):
+    """A running app (``streamlit run``) on the tiny geography with the demo accounts."""
+    from tests.app.browser import ARTIFACTS, playwright_or_skip, streamlit_server
+
+    playwright_or_skip()
+    store = tmp_path_factory.mktemp("live") / "patrol.gpkg"
+    seed_demo_users(
+        SqliteUserRepository(store), list(tiny_geo.zones["zone_id"]), rounds=TEST_ROUNDS
+    )
+    env = {
+        "PATROL_DATA_DIR": str(tiny_geo_dir),
+        "PATROL_DATABASE_URL": str(store),
+        "PATROL_LANG": "zh",
+        "PATROL_BASEMAP": "none",
+    }
+    with streamlit_server(env, log_path=ARTIFACTS / "streamlit.log") as url:
+        yield {"url": url, "store": store, "env": env}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
+
+    sync_api = playwright_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(chromium):
+    """A fresh browser page whose non-localhost requests are all aborted (and recorded)."""
+    from tests.app.browser import Network
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    net = Network()
+    page.route("**/*", net.handler)
+    page.network = net  # type: ignore[attr-defined]
+    yield page
+    context.close()

@@ -60,11 +60,14 @@ def test_each_role_sees_exactly_its_pages(app_env, username: str) -> None:
         ("leader", "users"),
     ],
 )
-def test_forbidden_page_by_url_falls_back_to_an_allowed_page(app_env, username, page) -> None:
+def test_forbidden_page_by_url_is_refused_in_chinese(app_env, username, page) -> None:
     at = log_in(new_app(), username, DEMO_PASSWORDS[username])
     goto(at, page)
     assert not at.exception
-    assert [h.value for h in at.subheader] == [t("overview.title")]
+    assert [h.value for h in at.subheader] == []
+    role = t("role." + at.session_state["patrol_session"].user.role)
+    assert at.error[0].value == t("auth.forbidden_page", role=role, page=t(f"page.{page}"))
+    assert not at.get("iframe")
 
 
 def test_wrong_password_counts_down_and_locks_in_chinese(app_env) -> None:
