@@ -252,13 +252,13 @@ def import_osm(
         lines = streets_raw.geometry.union_all()
         area = lines.convex_hull if boundary_from == "hull" else box(*lines.bounds)
         name = Path(label).name.split(".")[0]
+    _require_in_china(area, label, allow_outside_china)
     if area.is_empty or area.area == 0:
         raise ValidationError(
             "the walkable ways span no area to import",
             source=label,
             fix="give a boundary polygon with --boundary",
         )
-    _require_in_china(area, label, allow_outside_china)
     work_crs = _work_crs(area)
     gdf_boundary = gpd.GeoDataFrame(
         {
@@ -855,8 +855,8 @@ def street_kind(tags: dict[str, str], main_street_classes: frozenset[str] = froz
 
 
 def _walkable_lines(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    keep = [is_walkable(t) for t in raw["tags"]]
-    out = raw[keep].copy()
+    keep = pd.Series([is_walkable(t) for t in raw["tags"]], index=raw.index, dtype=bool)
+    out = raw.loc[keep].copy()
     # closed ways that a reader turned into polygons walk along their outline
     geoms = []
     for g in out.geometry:
