@@ -9,6 +9,7 @@ OSM features (``osm_id``, ``tags``, ``geometry``) and then classified by the sam
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -17,6 +18,7 @@ import shutil
 import socket
 import threading
 import uuid
+import warnings
 import xml.parsers.expat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -99,14 +101,19 @@ class OnlineOptions:
     """How to reach the OSM web services for an online import.
 
     Offline, the reachability probe (name lookup and TCP connect, ``probe_timeout_s`` in
-    all) fails within a few seconds instead of osmnx's default 60 s wait; once a service
-    has answered, downloads may take up to ``requests_timeout_s`` per request.
+    all) fails before osmnx is even imported, instead of osmnx's default 60 s wait and
+    its call to a public DNS-over-HTTPS resolver. Geocoding is given up after
+    ``geocode_timeout_s`` (osmnx also pauses 1 s before each Nominatim request), so a
+    stuck Nominatim also fails within 5 s. The Overpass download, asked only once its
+    server has accepted a connection, may take ``download_timeout_s``: real queries for
+    a subdistrict need more than a few seconds on the server.
     """
 
     nominatim_url: str = "https://nominatim.openstreetmap.org/"
     overpass_url: str = "https://overpass-api.de/api"
-    probe_timeout_s: float = 4.0
-    requests_timeout_s: float = 4.0
+    probe_timeout_s: float = 3.0
+    geocode_timeout_s: float = 2.0
+    download_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -189,8 +196,8 @@ def import_osm(
         Highway classes (e.g. ``primary``, ``secondary``) whose ways form the
         main-streets front (``front="main_streets"``, ``kind="main_street"``).
     settings
-        Library settings; ``settings.extra["osm_requests_timeout_s"]`` overrides the
-        download timeout of online imports.
+        Library settings; ``settings.extra["osm_download_timeout_s"]`` overrides the
+        Overpass download timeout of online imports.
     boundary_from
         ``hull`` (convex hull) or ``bbox`` of the walkable ways, for local files.
     codes
@@ -205,11 +212,9 @@ def import_osm(
     """
     codes = (codes or GridCodes()).validate()
     online = online or OnlineOptions()
-    if settings is not None and "osm_requests_timeout_s" in settings.extra:
-        timeout = float(settings.extra["osm_requests_timeout_s"])
-        online = OnlineOptions(
-            online.nominatim_url, online.overpass_url, online.probe_timeout_s, timeout
-        )
+    if settings is not None and "osm_download_timeout_s" in settings.extra:
+        timeout = float(settings.extra["osm_download_timeout_s"])
+        online = dataclasses.replace(online, download_timeout_s=timeout)
     if not grid_m or grid_m <= 0 or not math.isfinite(grid_m):
         raise ValidationError(
             f"grid size {grid_m!r} must be a positive number of metres",
@@ -599,6 +604,36 @@ def _multipolygon(outer: list[LineString], inner: list[LineString]) -> Any:
 # ----- .osm.pbf -------------------------------------------------------------------------------
 
 
+def _pyrosm_layers(osm: Any) -> tuple[Any, Any, Any]:
+    highways = osm.get_data_by_custom_criteria(
+        custom_filter={"highway": True},
+        filter_type="keep",
+        keep_nodes=False,
+        keep_ways=True,
+        keep_relations=False,
+    )
+    water = osm.get_data_by_custom_criteria(
+        custom_filter={
+            "natural": ["water"],
+            "water": True,
+            "landuse": sorted(_WATER_LANDUSE),
+            "waterway": ["riverbank"],
+        },
+        filter_type="keep",
+        keep_nodes=False,
+        keep_ways=True,
+        keep_relations=True,
+    )
+    pois = osm.get_pois(
+        custom_filter={
+            "amenity": ["police"],
+            "tourism": sorted(_TOURISM_POIS),
+            "historic": True,
+        }
+    )
+    return highways, water, pois
+
+
 def read_osm_pbf(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """Read highways, water and points of interest from an ``.osm.pbf`` file with pyrosm."""
     path = Path(path)
@@ -606,32 +641,10 @@ def read_osm_pbf(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         import pyrosm
 
         osm = pyrosm.OSM(str(path))
-        highways = osm.get_data_by_custom_criteria(
-            custom_filter={"highway": True},
-            filter_type="keep",
-            keep_nodes=False,
-            keep_ways=True,
-            keep_relations=False,
-        )
-        water = osm.get_data_by_custom_criteria(
-            custom_filter={
-                "natural": ["water"],
-                "water": True,
-                "landuse": sorted(_WATER_LANDUSE),
-                "waterway": ["riverbank"],
-            },
-            filter_type="keep",
-            keep_nodes=False,
-            keep_ways=True,
-            keep_relations=True,
-        )
-        pois = osm.get_pois(
-            custom_filter={
-                "amenity": ["police"],
-                "tourism": sorted(_TOURISM_POIS),
-                "historic": True,
-            }
-        )
+        with warnings.catch_warnings():
+            # pyrosm warns (rather than returning an empty frame) when a layer has no data
+            warnings.filterwarnings("ignore", "Could not find any", UserWarning)
+            highways, water, pois = _pyrosm_layers(osm)
     except Exception as exc:  # pyrosm raises bare Exceptions/ValueErrors on damaged files
         raise ValidationError(
             f"cannot be read as an OSM PBF extract ({type(exc).__name__}: {exc})",
@@ -688,7 +701,7 @@ _NO_NETWORK = "no network: import a .osm/.pbf file instead (patrol import-osm FI
 
 
 @contextmanager
-def _osmnx_configured(online: OnlineOptions) -> Iterator[Any]:
+def _osmnx_configured(online: OnlineOptions, timeout_s: float) -> Iterator[Any]:
     """Configure osmnx for a fast offline failure, restoring its global settings after."""
     import osmnx as ox
 
@@ -702,16 +715,19 @@ def _osmnx_configured(online: OnlineOptions) -> Iterator[Any]:
         "log_console",
     )
     saved = {n: getattr(ox.settings, n) for n in names}
+    # osmnx pins a resolved address by replacing socket.getaddrinfo; undo that afterwards
+    getaddrinfo = socket.getaddrinfo
     try:
         ox.settings.overpass_rate_limit = False
         ox.settings.doh_url_template = None
-        ox.settings.requests_timeout = max(1, math.ceil(online.requests_timeout_s))
+        ox.settings.requests_timeout = max(1, math.ceil(timeout_s))
         ox.settings.nominatim_url = online.nominatim_url
         ox.settings.overpass_url = online.overpass_url
         ox.settings.use_cache = False
         ox.settings.log_console = False
         yield ox
     finally:
+        socket.getaddrinfo = getaddrinfo
         for n, v in saved.items():
             setattr(ox.settings, n, v)
 
@@ -745,11 +761,17 @@ def probe_service(url: str, timeout_s: float) -> None:
 
 def _online_call(fn: Callable[..., Any], *args: Any) -> Any:
     import requests
+    from osmnx._errors import ResponseStatusCodeError
 
     try:
         return fn(*args)
     except requests.exceptions.RequestException as exc:
         raise OfflineError(f"{_NO_NETWORK} [{type(exc).__name__}]") from exc
+    except ResponseStatusCodeError as exc:
+        raise OfflineError(
+            f"the OSM service refused the request ({exc}); try again later, "
+            "or import a .osm/.pbf file instead (patrol import-osm FILE)"
+        ) from exc
 
 
 def _osmnx_records(gdf: gpd.GeoDataFrame) -> list[tuple[str, dict[str, str], Any]]:
@@ -766,36 +788,43 @@ def _osmnx_records(gdf: gpd.GeoDataFrame) -> list[tuple[str, dict[str, str], Any
     return out
 
 
-def _fetch_features(ox: Any, area: Polygon | MultiPolygon, online: OnlineOptions) -> Any:
-    probe_service(online.overpass_url, online.probe_timeout_s)
+def _fetch_features(ox: Any, area: Polygon | MultiPolygon) -> Any:
+    from osmnx._errors import InsufficientResponseError
+
     try:
         return _online_call(ox.features_from_polygon, area, _ONLINE_TAGS)
-    except ox._errors.InsufficientResponseError:
+    except InsufficientResponseError:
         return gpd.GeoDataFrame(geometry=[], crs=WGS84)
 
 
 def _read_online_polygon(area: Polygon | MultiPolygon, online: OnlineOptions) -> gpd.GeoDataFrame:
-    with _osmnx_configured(online) as ox:
-        gdf = _fetch_features(ox, area, online)
+    probe_service(online.overpass_url, online.probe_timeout_s)
+    with _osmnx_configured(online, online.download_timeout_s) as ox:
+        gdf = _fetch_features(ox, area)
     return _raw_frame(_osmnx_records(gdf))
 
 
 def _read_online_place(
     place: str, online: OnlineOptions, allow_outside_china: bool
 ) -> tuple[gpd.GeoDataFrame, Polygon | MultiPolygon, str]:
-    with _osmnx_configured(online) as ox:
-        probe_service(online.nominatim_url, online.probe_timeout_s)
+    probe_service(online.nominatim_url, online.probe_timeout_s)
+    if urlparse(online.overpass_url).hostname != urlparse(online.nominatim_url).hostname:
+        probe_service(online.overpass_url, online.probe_timeout_s)
+    from osmnx._errors import InsufficientResponseError
+
+    with _osmnx_configured(online, online.geocode_timeout_s) as ox:
         try:
             found = _online_call(ox.geocode_to_gdf, place)
-        except (TypeError, ValueError, ox._errors.InsufficientResponseError) as exc:
+        except (TypeError, ValueError, InsufficientResponseError) as exc:
             raise ValidationError(
                 f"place {place!r} was not found as an area ({exc})",
                 source="place name",
                 fix="give the name as OSM has it (e.g. 什刹海街道, 西城区, 北京市) or a polygon",
             ) from exc
-        area = _polygonal(shapely.make_valid(found.geometry.iloc[0]))
-        _require_in_china(area, place, allow_outside_china)
-        gdf = _fetch_features(ox, area, online)
+    area = _polygonal(shapely.make_valid(found.geometry.iloc[0]))
+    _require_in_china(area, place, allow_outside_china)
+    with _osmnx_configured(online, online.download_timeout_s) as ox:
+        gdf = _fetch_features(ox, area)
     name = str(found["name"].iloc[0]) if "name" in found.columns else place
     return _raw_frame(_osmnx_records(gdf)), area, name or place
 

@@ -94,6 +94,12 @@ def _register_import_osm(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept an area outside China (sample extracts for testing)",
     )
+    p.add_argument(
+        "--timeout-s",
+        type=float,
+        default=None,
+        help="online: seconds the Overpass download may take (default 60)",
+    )
     p.set_defaults(func=_import_osm)
 
 
@@ -101,7 +107,7 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from gis.errors import ValidationError
-    from gis.osm_import import STEPS, GridCodes, import_osm, summarize
+    from gis.osm_import import STEPS, GridCodes, OnlineOptions, import_osm, read_boundary, summarize
 
     source = args.source
     boundary = args.boundary
@@ -112,15 +118,12 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
                 source="command line",
                 fix="give a place name, a .osm/.osm.pbf file, or --boundary polygon.geojson",
             )
-        from gis.osm_import import read_boundary
-
-        source, _name = read_boundary(boundary)
-        boundary = None
+        source, _name = read_boundary(boundary)  # download that polygon; name from the file
     with tqdm(total=len(STEPS), desc="import-osm", unit="step") as bar:
 
         def progress(step: str) -> None:
-            if bar.n or step != STEPS[0]:
-                bar.update(1)
+            if step != STEPS[0]:
+                bar.update(1)  # the previous step is done
             bar.set_postfix_str(step)
 
         layers = import_osm(
@@ -133,6 +136,7 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
             boundary_from=args.boundary_from,
             codes=GridCodes(args.admin_code, args.street_code, args.community_code),
             allow_outside_china=args.allow_outside_china,
+            online=OnlineOptions(download_timeout_s=args.timeout_s) if args.timeout_s else None,
             progress=progress,
         )
         bar.update(bar.total - bar.n)
