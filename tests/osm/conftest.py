@@ -58,3 +58,27 @@ def write_osm(path: Path, body: str, *, prolog: str = "") -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def shared_data_dir() -> Path | None:
+    """The read-only reference data beside the repository (absent in a user's clone)."""
+    root = Path(__file__).resolve().parents[2]
+    for candidate in (root / ".." / "shared" / "data", root / ".." / ".." / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def shichahai_boundary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The OSM boundary of 什刹海街道 from the reference data, as a polygon file."""
+    import geopandas as gpd
+
+    data = shared_data_dir()
+    if data is None:
+        pytest.skip("reference data ../shared/data is absent (only CI and dev machines have it)")
+    gdf = gpd.read_file(data / "osm" / "shichahai_and_xicheng_boundary_osm.geojson")
+    one = gdf[gdf["name"] == "什刹海街道"]
+    path = tmp_path_factory.mktemp("shared") / "shichahai.geojson"
+    one[["name", "geometry"]].to_file(path)
+    return path
