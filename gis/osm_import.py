@@ -20,7 +20,7 @@ import threading
 import uuid
 import warnings
 import xml.parsers.expat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -547,7 +547,7 @@ def read_osm_xml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         ) from None
     except OSError as exc:
         raise ValidationError(f"cannot be read ({exc})", source=str(path)) from None
-    if not stack and not nodes and not ways:
+    if not nodes and not ways:
         log.warning("%s holds no OSM nodes or ways", path)
 
     records: list[tuple[str, dict[str, str], Any]] = []
@@ -1145,7 +1145,7 @@ def summarize(layers: OsmLayers) -> dict[str, Any]:
     }
 
 
-__all__: Sequence[str] = (
+__all__ = [
     "GridCodes",
     "LAYER_NAMES",
     "OnlineOptions",
@@ -1161,4 +1161,4 @@ __all__: Sequence[str] = (
     "street_kind",
     "summarize",
     "write_layers",
-)
+]
