@@ -47,6 +47,7 @@ LINK_SPACING_M = 300.0
 #: West of 德胜门内大街 and south of 地安门西大街 the blocks hold larger compounds (hospitals,
 #: schools, offices): the lane mesh there is coarser.
 COARSE = 1.5
+COARSE_LINKS = 2.0
 COARSE_WEST_OF = 116.37700
 COARSE_SOUTH_OF = 39.93200
 #: A street end joins another junction on the same street within this distance (metres).
@@ -656,10 +657,15 @@ def _snap_ends(line: LineString, others: list[LineString]) -> LineString:
         if b > a:
             line = substring(line, a, b)
             coords = list(line.coords)
+    ends = [Point(g.coords[k]) for g in others for k in (0, -1)]
     for idx in (0, -1):
         p = Point(coords[idx])
         if net.distance(p) <= SNAP_M:
             q = nearest_points(net, p)[0]
+            # prefer an existing junction (another street's end) close by
+            near = min(ends, key=lambda e: (e.distance(q), e.x, e.y))
+            if near.distance(q) <= JOIN_M:
+                q = near
             coords[idx] = (q.x, q.y)
     return LineString(coords)
 
@@ -1010,7 +1016,7 @@ def _mesh(streets: list[dict], parks: list[Polygon], water: list[Polygon]) -> li
         lon, lat = _TO_LL.transform(rp.x, rp.y)
         coarse = lon < COARSE_WEST_OF or lat < COARSE_SOUTH_OF
         lane_m = LANE_SPACING_M * (COARSE if coarse else 1.0)
-        link_m = LINK_SPACING_M * (COARSE if coarse else 1.0) / 2.0
+        link_m = LINK_SPACING_M * (COARSE_LINKS if coarse else 1.0) / 2.0
         rim = face.boundary
         corners = [junctions[int(k)] for k in jtree.query(rim, predicate="dwithin", distance=0.1)]
         corners += [
