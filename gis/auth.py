@@ -618,7 +618,7 @@ def demo_users(zone_ids: list[str]) -> list[tuple[User, str]]:
     """The demo accounts and their passwords, scoped to the given scenic zones.
 
     The area chief ``chief`` answers for the first half of the zones, ``streets`` for the two
-    street fronts; ``patrol1``/``patrol2`` are persons ``p01``/``p02``; ``liaison`` is 城管.
+    street fronts; ``patrol1``/``patrol2`` are persons ``P01``/``P02``; ``liaison`` is 城管.
     """
     half = zone_ids[: max(1, (len(zone_ids) + 1) // 2)]
     users = [
@@ -626,8 +626,8 @@ def demo_users(zone_ids: list[str]) -> list[tuple[User, str]]:
         User("leader", "leadership", "中心领导"),
         User("chief", "area_chief", "景区片区长", zones=tuple(half), fronts=()),
         User("streets", "area_chief", "大街片区长", fronts=("main_streets", "gulou_west")),
-        User("patrol1", "patrol", "巡查队员一", person_id="p01", zones=tuple(half)),
-        User("patrol2", "patrol", "巡查队员二", person_id="p02"),
+        User("patrol1", "patrol", "巡查队员一", person_id="P01", zones=tuple(half)),
+        User("patrol2", "patrol", "巡查队员二", person_id="P02"),
         User("liaison", "liaison", "城管联络员", department="城管"),
     ]
     return [(u, DEMO_PASSWORDS[u.username]) for u in users]

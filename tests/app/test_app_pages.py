@@ -110,12 +110,12 @@ def test_session_length_comes_from_settings(app_env, monkeypatch) -> None:
 
 def test_patrol_member_cannot_open_another_persons_route_by_query(app_env) -> None:
     at = log_in(new_app(), "patrol1", DEMO_PASSWORDS["patrol1"])
-    at.query_params["person"] = "p02"
+    at.query_params["person"] = "P02"
     goto(at, "patrol")
     assert not at.exception
-    assert at.error[0].value == t("auth.forbidden_scope", what=t("auth.person", id="p02"))
+    assert at.error[0].value == t("auth.forbidden_scope", what=t("auth.person", id="P02"))
     assert "person" not in at.query_params
-    assert t("auth.person", id="p01") in texts(at)
+    assert t("auth.person", id="P01") in texts(at)
 
 
 def test_area_chief_cannot_open_another_zone_by_query(app_env) -> None:
@@ -169,4 +169,4 @@ def test_first_run_offers_demo_accounts(monkeypatch, tiny_geo_dir, tmp_path) -> 
     click_button(at, t("login.seed_demo"))
     assert at.success[0].value.startswith("已创建演示账号：admin")
     log_in(at, "patrol1", DEMO_PASSWORDS["patrol1"])
-    assert at.session_state["patrol_session"].user.person_id == "p01"
+    assert at.session_state["patrol_session"].user.person_id == "P01"

@@ -85,9 +85,9 @@ def test_update_and_scope_validation(repo: SqliteUserRepository) -> None:
         repo.add(User("b1", "boss"), "x")
     with pytest.raises(ValidationError, match="user name 'a b' is not allowed"):
         repo.add(User("a b", "admin"), "x")
-    repo.add(User("p1", "patrol", person_id="p01"), hash_password("password-1", rounds=4))
-    repo.update(User("p1", "patrol", person_id="p02", active=False))
-    assert repo.get("p1")[0].person_id == "p02"
+    repo.add(User("p1", "patrol", person_id="P01"), hash_password("password-1", rounds=4))
+    repo.update(User("p1", "patrol", person_id="P02", active=False))
+    assert repo.get("p1")[0].person_id == "P02"
     assert repo.get("p1")[0].active is False
     with pytest.raises(NotFoundError):
         repo.update(User("ghost", "admin"))
@@ -168,7 +168,7 @@ def test_pages_per_role() -> None:
 def test_scope_checks_for_each_role() -> None:
     chief = User("c", "area_chief", zones=(Z1,))
     streets = User("s", "area_chief", fronts=("main_streets",))
-    patrol = User("p", "patrol", person_id="p01")
+    patrol = User("p", "patrol", person_id="P01")
     liaison = User("l", "liaison", department="城管")
     leader = User("boss", "leadership")
     assert authorize(chief, "districts", Resource(zone_id=Z1)) is chief
@@ -177,15 +177,15 @@ def test_scope_checks_for_each_role() -> None:
     assert authorize(streets, "cases", Resource(front_id="main_streets"))
     with pytest.raises(ForbiddenError):
         authorize(streets, "cases", Resource(zone_id=Z1, front_id="scenic"))
-    assert authorize(patrol, "patrol", Resource(person_id="p01"))
-    with pytest.raises(ForbiddenError, match="person 'p02'"):
-        authorize(patrol, "patrol", Resource(person_id="p02"))
-    assert authorize(patrol, "cases", Resource(person_id="p09", reported_by="p"))
+    assert authorize(patrol, "patrol", Resource(person_id="P01"))
+    with pytest.raises(ForbiddenError, match="person 'P02'"):
+        authorize(patrol, "patrol", Resource(person_id="P02"))
+    assert authorize(patrol, "cases", Resource(person_id="P09", reported_by="p"))
     assert authorize(liaison, "cases", Resource(lead_dept="城管"))
     assert authorize(liaison, "cases", Resource(lead_dept="公安", departments=("城管",)))
     with pytest.raises(ForbiddenError, match="department '公安'"):
         authorize(liaison, "cases", Resource(lead_dept="公安", departments=("工商",)))
-    assert authorize(leader, "hotspots", Resource(zone_id=Z2, person_id="p02"))
+    assert authorize(leader, "hotspots", Resource(zone_id=Z2, person_id="P02"))
     # an empty resource names nothing a scoped user owns
     with pytest.raises(ForbiddenError):
         authorize(chief, "cases", Resource())

@@ -88,9 +88,9 @@ def test_patrol_member_cannot_open_the_users_page_by_url(live_app, offline_page)
 
 def test_patrol_member_cannot_open_another_route_by_query(live_app, offline_page) -> None:
     page = offline_page
-    page.goto(f"{live_app['url']}/patrol?person=p02")
+    page.goto(f"{live_app['url']}/patrol?person=P02")
     log_in(page, None, "patrol1", DEMO_PASSWORDS["patrol1"], heading=t("patrol.title"))
-    page.get_by_text(t("auth.forbidden_scope", what=t("auth.person", id="p02"))).wait_for(
+    page.get_by_text(t("auth.forbidden_scope", what=t("auth.person", id="P02"))).wait_for(
         timeout=30_000
     )
     shot(page, "patrol1-tampered-person")
