@@ -140,6 +140,16 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "districts.person": ("人员", "Person"),
     "districts.length": ("长度（米）", "Length (m)"),
     "districts.segments": ("街巷段数", "Segments"),
+    "districts.workload": ("工作量（分钟/月）", "Workload (min/month)"),
+    "districts.break": (
+        "这样调整会把 {person} 的责任区分成 {pieces} 块。",
+        "This move splits the district of {person} into {pieces} pieces.",
+    ),
+    "districts.ratio_change": (
+        "工作量不均衡度：{before} → {after}",
+        "Workload imbalance: {before} → {after}",
+    ),
+    "districts.download": ("下载划分表（CSV）", "Download the assignment (CSV)"),
     # patrol
     "patrol.title": ("今日巡查路线", "Today's patrol route"),
     "patrol.person": ("人员", "Person"),

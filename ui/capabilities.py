@@ -1,12 +1,17 @@
 """The bridge to capabilities that arrive separately (districts, cases store, hotspots).
 
-Each function returns None (or does nothing) when its capability is not installed, and the
-page then says so plainly instead of pretending.
+Each function returns None (or False, or does nothing) when its capability is not installed,
+and the page then says so plainly instead of pretending.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from types import ModuleType
+from typing import Any
+
+import streamlit as st
 
 from gis.place import Place
 from layers.basemap import OfflineMap
@@ -14,21 +19,69 @@ from ui.common import Context, optional_module
 
 log = logging.getLogger(__name__)
 
+#: Store meta key of the saved districts (segment_id → person_id as JSON).
+ASSIGNMENT_META = "districts.assignment"
 
-def store_module():  # noqa: ANN201 - module or None
+
+def store_module() -> ModuleType | None:
     """gis.store when it offers open_store(settings), else None."""
     mod = optional_module("gis.store")
     return mod if mod is not None and hasattr(mod, "open_store") else None
 
 
+@st.cache_resource(show_spinner=False)
+def _store(database_url: str) -> Any:
+    from gis.settings import Settings
+
+    mod = store_module()
+    assert mod is not None
+    return mod.open_store(Settings(database_url=database_url))
+
+
+def store(c: Context) -> Any | None:
+    """The case store of the configured database (one per process), or None."""
+    if store_module() is None:
+        return None
+    return _store(c.settings.database_url)
+
+
+def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
+    """Save districts (segment → person) with the data; False without a store."""
+    s = store(c)
+    if s is None:
+        return False
+    s.set_meta(ASSIGNMENT_META, json.dumps(assignment, ensure_ascii=False, sort_keys=True))
+    log.info("user %r saved districts for %d segments", c.user.username, len(assignment))
+    return True
+
+
+def saved_assignment(c: Context) -> dict[str, str]:
+    """The saved districts (segment → person), empty when none or without a store."""
+    s = store(c)
+    if s is None:
+        return {}
+    raw = s.get_meta(ASSIGNMENT_META)
+    return dict(json.loads(raw)) if raw else {}
+
+
 def responsible_person(c: Context, place: Place) -> str | None:
     """The person answering for the place's street, when districts are saved."""
-    return None
+    if place.segment_id is None:
+        return None
+    return saved_assignment(c).get(place.segment_id)
 
 
 def open_case_count(c: Context, place: Place) -> int | None:
-    """Open cases in the clicked zone (or street front), None without a case store."""
-    return None
+    """Open cases in the clicked zone (or on the clicked street), None without a store."""
+    s = store(c)
+    if s is None:
+        return None
+    if place.zone_id is not None:
+        return len(s.query_cases(zone_id=place.zone_id, open_only=True))
+    if place.segment_id is not None:
+        frame = s.cases_frame(open_only=True)
+        return int((frame["segment_id"] == place.segment_id).sum())
+    return 0
 
 
 def add_case_layer(c: Context, m: OfflineMap) -> None:

@@ -2,13 +2,109 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import streamlit as st
 
+from gis.errors import PatrolError
+from gis.i18n import format_number
 from layers.catalogue import add_layer_control, render_geography
-from ui.common import base_map, geography, guard, missing, optional_module, show_map
+from ui import capabilities
+from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
 from ui.scope import requested_zone, zones_in_scope
 
+log = logging.getLogger(__name__)
 PAGE = "districts"
+PLAN_KEY = "districts_plan"
+
+
+def _area(c: Context, geo: Any) -> tuple[str | None, list[str] | None]:
+    """The (front, zones) the user may partition, chosen in the sidebar of the page."""
+    zone = requested_zone(c, PAGE, geo)
+    if zone:
+        return None, [zone]
+    if c.user.sees_everything:
+        fronts = ["", *geo.fronts["front_id"]]
+        names = dict(zip(geo.fronts["front_id"], geo.fronts["name"], strict=True))
+        front = st.selectbox(
+            c.t("districts.area"),
+            fronts,
+            format_func=lambda f: names.get(f, c.t("common.all")),
+            key="districts_front",
+        )
+        return (front or None), None
+    if c.user.fronts and not c.user.zones:
+        front = st.selectbox(c.t("districts.area"), list(c.user.fronts), key="districts_front")
+        return front, None
+    return None, zones_in_scope(c, geo)
+
+
+def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> None:
+    d = plan.diagnostics
+    loads = list(d.loads.values())
+    st.write(
+        c.t(
+            "districts.balance",
+            max=format_number(max(loads), c.lang),
+            min=format_number(min(loads), c.lang),
+            ratio=format_number(d.ratio, c.lang, digits=2),
+        )
+    )
+    summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+    table = summary[["person_id", "n_segments", "length_m", "workload"]].rename(
+        columns={
+            "person_id": c.t("districts.person"),
+            "n_segments": c.t("districts.segments"),
+            "length_m": c.t("districts.length"),
+            "workload": c.t("districts.workload"),
+        }
+    )
+    st.dataframe(table.round(0), hide_index=True, width="stretch")
+    segs = geo.segments.set_index("segment_id")
+    ids = sorted(plan.assignment)
+    with st.form("move_segment"):
+        seg = st.selectbox(
+            c.t("districts.segment"),
+            ids,
+            format_func=lambda s: (
+                f"{segs.at[s, 'name'] or c.t('overview.unnamed')} · {s} · {plan.assignment[s]}"
+            ),
+            key="districts_move_segment",
+        )
+        to = st.selectbox(c.t("districts.move"), list(plan.people), key="districts_move_to")
+        if st.form_submit_button(c.t("districts.apply_move")):
+            try:
+                check = dmod.move_segments(plan, [seg], to, geo.segments)
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                for b in check.breaks:
+                    st.warning(c.t("districts.break", person=b.person_id, pieces=len(b.pieces)))
+                st.info(
+                    c.t(
+                        "districts.ratio_change",
+                        before=format_number(check.ratio_before, c.lang, digits=2),
+                        after=format_number(check.ratio_after, c.lang, digits=2),
+                    )
+                )
+                st.session_state[PLAN_KEY] = (
+                    st.session_state[PLAN_KEY][0],
+                    dmod.DistrictPlan(
+                        assignment=dict(check.assignment),
+                        diagnostics=plan.diagnostics,
+                        people=plan.people,
+                        workload=plan.workload,
+                    ),
+                )
+    csv = plan.table().to_csv(index=False).encode("utf-8-sig")
+    left, right = st.columns(2)
+    left.download_button(c.t("districts.download"), csv, file_name="districts.csv", mime="text/csv")
+    if right.button(c.t("districts.save"), key="districts_save"):
+        if capabilities.save_assignment(c, dict(plan.assignment)):
+            st.success(c.t("districts.saved"))
+        else:
+            st.warning(c.t("cases.store_missing"))
 
 
 def districts_page() -> None:
@@ -16,12 +112,41 @@ def districts_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("districts.title"))
-    zone = requested_zone(c, PAGE, geo)
-    zones = zones_in_scope(c, geo)
-    st.caption(c.t("overview.scope", zones="、".join([zone] if zone else zones) or "—"))
-    if optional_module("gis.districts") is None:
-        missing(c, "page.districts", "gis.districts")
-    m = base_map(c)
-    render_geography(m, geo, lang=c.lang)
-    add_layer_control(m)
-    show_map(m, key="districts_map")
+    dmod = optional_module("gis.districts")
+    outputs = optional_module("gis.district_outputs")
+    dlayer = optional_module("layers.districts")
+    controls, view = st.columns([1, 3])
+    with controls:
+        front, zones = _area(c, geo)
+        st.caption(c.t("overview.scope", zones="、".join(zones or [front or c.t("common.all")])))
+        if dmod is None or outputs is None or dlayer is None:
+            missing(c, "page.districts", "gis.districts")
+            plan = None
+        else:
+            k = st.number_input(c.t("districts.k"), 1, 60, 6, key="districts_k")
+            if st.button(c.t("districts.compute"), key="districts_compute"):
+                with st.spinner(c.t("app.loading")):
+                    try:
+                        new = dmod.districts_for_people(
+                            geo.segments, int(k), front=front, zones=zones
+                        )
+                    except PatrolError as exc:
+                        st.error(c.t("app.error", message=exc))
+                    else:
+                        st.session_state[PLAN_KEY] = ((front, tuple(zones or ())), new)
+            stored = st.session_state.get(PLAN_KEY)
+            plan = stored[1] if stored and stored[0] == (front, tuple(zones or ())) else None
+            if plan is not None:
+                _plan_panel(c, geo, plan, dmod, outputs)
+    with view:
+        m = base_map(c)
+        render_geography(m, geo, lang=c.lang)
+        if plan is not None:
+            polygons = outputs.district_polygons(
+                geo.segments, plan.assignment, boundary=geo.boundary, lakes=geo.lakes
+            )
+            dlayer.add_districts(
+                m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
+            )
+        add_layer_control(m)
+        show_map(m, key="districts_map", height=620)
