@@ -128,8 +128,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "districts.area": ("范围", "Area"),
     "districts.compute": ("划分责任区", "Compute districts"),
     "districts.balance": (
-        "最长 {max} 米 / 最短 {min} 米，不均衡度 {ratio}",
-        "Longest {max} m / shortest {min} m, imbalance {ratio}",
+        "工作量最多 {max}、最少 {min} 分钟/月，不均衡度（最多÷最少）{ratio}",
+        "Workload: most {max}, least {min} minutes a month; imbalance (most ÷ least) {ratio}",
     ),
     "districts.move": ("把街巷调给", "Move street to"),
     "districts.segment": ("街巷", "Street segment"),

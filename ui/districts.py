@@ -118,7 +118,9 @@ def districts_page() -> None:
     controls, view = st.columns([1, 3])
     with controls:
         front, zones = _area(c, geo)
-        st.caption(c.t("overview.scope", zones="、".join(zones or [front or c.t("common.all")])))
+        front_names = dict(zip(geo.fronts["front_id"], geo.fronts["name"], strict=True))
+        area = zones or [front_names.get(front or "", c.t("common.all"))]
+        st.caption(c.t("overview.scope", zones="、".join(area)))
         if dmod is None or outputs is None or dlayer is None:
             missing(c, "page.districts", "gis.districts")
             plan = None
