@@ -167,6 +167,17 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "patrol.gpx": ("下载 GPX", "Download GPX"),
     "patrol.sheet": ("下载路线单", "Download route sheet"),
     "patrol.start": ("起点", "Start"),
+    "patrol.no_district": (
+        "还没有为您划定责任区，也没有指定片区，暂时无法生成路线。请联系片区长。",
+        "No district or zone is assigned to you yet, so no route can be planned. Ask your "
+        "area chief.",
+    ),
+    "patrol.no_weights": (
+        "这些街巷近期没有案件记录，无法按热点安排限时路线；请改用全覆盖路线。",
+        "These streets have no recent cases to weigh a time-budgeted route; use the "
+        "cover-every-street route instead.",
+    ),
+    "patrol.team_member": ("第 {n} 组路线", "Route {n}"),
     # cases
     "cases.title": ("案件", "Cases"),
     "cases.report": ("上报问题", "Report a problem"),

@@ -87,3 +87,34 @@ def open_case_count(c: Context, place: Place) -> int | None:
 def add_case_layer(c: Context, m: OfflineMap) -> None:
     """Add the open cases the user may see (aggregated when many) to a map."""
     return None
+
+
+class NoDataError(Exception):
+    """A capability is installed but has nothing to work on (e.g. no case history)."""
+
+
+#: Days of case history that weigh streets for time-budgeted routes.
+WEIGHT_DAYS = 90
+
+
+def segment_case_weights(c: Context, segment_ids: set[str]) -> dict[str, float]:
+    """Cases per segment over the last WEIGHT_DAYS days (the hotspot weight of a route)."""
+    s = store(c)
+    if s is None:
+        return {}
+    from datetime import timedelta
+
+    from gis.auth import utcnow
+
+    frame = s.cases_frame(since=utcnow() - timedelta(days=WEIGHT_DAYS))
+    if frame.empty:
+        frame = s.cases_frame()
+    counts = frame.loc[frame["segment_id"].isin(segment_ids), "segment_id"].value_counts()
+    return {str(k): float(v) for k, v in counts.items()}
+
+
+def route_colour(i: int) -> str:
+    """The colour of the i-th route of a team."""
+    from layers.styles import colour_for
+
+    return colour_for(3 + i) if i else "#c0392b"
