@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import bcrypt
+import pandas as pd
 
 from gis.errors import AuthError, ConflictError, NotFoundError, StoreError, ValidationError
 from gis.settings import Settings
@@ -594,6 +595,36 @@ def _describe(resource: Resource) -> str:
         if v
     ]
     return ", ".join(parts) or "this data"
+
+
+#: Roles that may move cases through the workflow / import batches of reports.
+ADVANCE_ROLES = frozenset({"leadership", "area_chief", "liaison"})
+IMPORT_ROLES = frozenset({"leadership", "area_chief"})
+
+
+def scope_mask(user: User, frame: pd.DataFrame) -> pd.Series:
+    """Which rows of a case frame the user may see (the vectorised :func:`in_scope`).
+
+    Uses the frame's zone_id, front_id, person_id, lead_dept and, when present, ``depts``
+    (participating departments, ';'-separated) and ``reporter``.
+    """
+    index = frame.index
+    if user.sees_everything:
+        return pd.Series(True, index=index)
+    false = pd.Series(False, index=index)
+
+    def col(name: str) -> pd.Series:
+        return frame[name].astype(object) if name in frame.columns else false.astype(object)
+
+    if user.role == "area_chief":
+        return col("zone_id").isin(user.zones) | col("front_id").isin(user.fronts)
+    if user.role == "patrol":
+        mask = col("person_id").eq(user.person_id) | col("zone_id").isin(user.zones)
+        return mask | col("reporter").eq(user.username)
+    if user.role == "liaison" and user.department:
+        depts = col("depts").fillna("").astype(str).str.split(";")
+        return col("lead_dept").eq(user.department) | depts.map(lambda ds: user.department in ds)
+    return false
 
 
 def scope_zones(user: User, zones: Mapping[str, str]) -> list[str]:

@@ -84,9 +84,45 @@ def open_case_count(c: Context, place: Place) -> int | None:
     return 0
 
 
+def cases_available() -> bool:
+    """True when case intake, workflow and the case map layer are installed."""
+    return all(
+        optional_module(name) is not None
+        for name in ("gis.cases", "gis.violations", "layers.violations")
+    )
+
+
+def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
+    """Add cases to a map: clustered markers, graded cells past a few thousand."""
+    layer = optional_module("layers.violations")
+    if layer is None or frame is None:
+        return
+    from layers.assets import AssetMode
+    from ui.static import MARKERCLUSTER_URL_PREFIX
+
+    s = store(c)
+    names = {}
+    if s is not None:
+        names = {
+            k: (v.name_zh if c.lang == "zh" else v.name_en) for k, v in s.refs.categories.items()
+        }
+    layer.violations_layer(
+        frame,
+        lang=c.lang,
+        assets=AssetMode.served_at(MARKERCLUSTER_URL_PREFIX),
+        category_names=names,
+    ).add_to(m)
+
+
 def add_case_layer(c: Context, m: OfflineMap) -> None:
     """Add the open cases the user may see (aggregated when many) to a map."""
-    return None
+    s = store(c)
+    if s is None or not cases_available():
+        return
+    from gis.auth import scope_mask
+
+    frame = s.cases_frame(open_only=True)
+    add_cases_to_map(c, m, frame.loc[scope_mask(c.user, frame)])
 
 
 class NoDataError(Exception):

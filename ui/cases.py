@@ -2,13 +2,280 @@
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
+from gis.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
+from gis.errors import DatumError, PatrolError
+from gis.i18n import format_datetime, format_number
+from gis.place import datum_suspect, place_at
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
-from ui.common import base_map, geography, guard, show_map
+from ui.common import Context, base_map, geography, guard, show_map
 
+log = logging.getLogger(__name__)
 PAGE = "cases"
+CLICK_KEY = "cases_click"
+DATUMS = ("wgs84", "gcj02", "bd09")
+#: Cases listed at most (newest first); the map aggregates beyond this.
+LIST_LIMIT = 500
+
+
+def _now() -> datetime:
+    from gis.cases import TZ
+
+    return datetime.now(TZ)
+
+
+def _case_resource(case: Any) -> Resource:
+    return Resource(
+        zone_id=case.zone_id,
+        front_id=case.front_id,
+        person_id=case.person_id,
+        lead_dept=case.lead_dept,
+        departments=tuple(case.depts),
+        reported_by=case.reporter or None,
+    )
+
+
+def _report_form(c: Context, geo: Any, store: Any) -> None:
+    """Report a problem at the clicked (or typed) point; refuse places outside the area."""
+    from gis.violations import locate_reports, validate_record
+
+    st.markdown(f"**{c.t('cases.report')}**")
+    st.caption(c.t("cases.report_hint"))
+    click = st.session_state.get(CLICK_KEY)
+    if click:
+        st.session_state["cases_lon"] = round(float(click["lng"]), 6)
+        st.session_state["cases_lat"] = round(float(click["lat"]), 6)
+        st.session_state["cases_datum"] = "wgs84"  # the map is WGS 84
+        st.session_state[CLICK_KEY] = None
+    refs = store.refs
+    with st.form("report_case"):
+        lon = st.number_input(c.t("cases.lon"), format="%.6f", value=None, key="cases_lon")
+        lat = st.number_input(c.t("cases.lat"), format="%.6f", value=None, key="cases_lat")
+        datum = st.selectbox(
+            c.t("cases.datum"),
+            DATUMS,
+            format_func=lambda d: c.t(f"cases.datum.{d}"),
+            key="cases_datum",
+        )
+        codes = sorted(refs.categories)
+        category = st.selectbox(
+            c.t("cases.category"),
+            codes,
+            format_func=lambda k: (
+                f"{k} {refs.categories[k].name_zh if c.lang == 'zh' else refs.categories[k].name_en}"
+            ),
+            key="cases_category",
+        )
+        description = st.text_area(c.t("cases.description"), key="cases_description")
+        submitted = st.form_submit_button(c.t("cases.submit"))
+    if not submitted:
+        return
+    if lon is None or lat is None:
+        st.error(c.t("cases.no_point"))
+        return
+    place = place_at(geo, lon, lat, datum)
+    if not place.inside:
+        other = datum_suspect(geo, lon, lat, datum)
+        if other == "gcj02" and datum == "wgs84":
+            st.error(c.t("cases.datum_suspect"))
+        else:
+            st.error(c.t("cases.outside", lat=f"{lat:.6f}", lon=f"{lon:.6f}"))
+        return
+    raw = {
+        "category": category,
+        "lon": lon,
+        "lat": lat,
+        "reported_at": _now().isoformat(),
+        "source": "patrol",
+        "reporter": c.user.username,
+        "description": description,
+    }
+    try:
+        report = validate_record(
+            raw,
+            refs=refs,
+            now=_now(),
+            datum=datum,
+            area=geo.boundary.union_all(),
+            source=c.t("cases.report"),
+        )
+        report = locate_reports(
+            [report],
+            geo.segments,
+            gdf_zones=geo.zones,
+            assignment=capabilities.saved_assignment(c) or None,
+        )[0]
+        result = store.add_reports([report], received_by=c.user.username, at=_now())
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    case_id = result.added[0] if result.added else report.report_id
+    log.info("user %r reported case %s", c.user.username, case_id)
+    st.success(c.t("cases.reported", case_id=case_id))
+
+
+def _advance_form(c: Context, store: Any, case: Any) -> None:
+    from gis.cases import allowed_actions
+
+    actions = allowed_actions(case.state)
+    if not actions or c.user.role not in ADVANCE_ROLES:
+        return
+    with st.form("advance_case"):
+        action = st.selectbox(
+            c.t("cases.to_state"),
+            actions,
+            format_func=lambda a: c.t(f"cases.action.{a}"),
+            key="cases_action",
+        )
+        note = st.text_input(c.t("cases.note"), key="cases_note")
+        hours = st.number_input(c.t("cases.hours"), 1, 24 * 30, 72, key="cases_hours")
+        if not st.form_submit_button(c.t("cases.apply")):
+            return
+    params: dict[str, Any] = {}
+    if action == "serve_notice":
+        params["hours"] = float(hours)
+    if action == "record_arrival":
+        params["dept"] = c.user.department or case.lead_dept
+    try:
+        new = store.apply_transition(
+            case.case_id,
+            action,
+            who=c.user.username,
+            expected_version=case.version,
+            at=_now(),
+            note=note,
+            params=params,
+        )
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    st.success(c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")))
+
+
+def _case_detail(c: Context, store: Any, case_id: str) -> None:
+    case = store.get_case(case_id)
+    if not in_scope(c.user, _case_resource(case)):
+        st.error(c.t("auth.forbidden_scope", what=c.t("cases.case", id=case_id)))
+        return
+    st.markdown(f"**{case.case_id}** · {c.t(f'cases.state.{case.state}')}")
+    if case.deadline_at is not None:
+        st.caption(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
+    _advance_form(c, store, case)
+    trail = store.audit_trail(case_id)
+    st.markdown(f"**{c.t('cases.audit')}**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                c.t("cases.when"): [format_datetime(a.at, c.lang) for a in trail],
+                c.t("cases.who"): [a.who for a in trail],
+                c.t("cases.state"): [c.t(f"cases.state.{a.to_state}") for a in trail],
+                c.t("cases.note"): [a.note for a in trail],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _case_list(c: Context, store: Any, frame: Any) -> None:
+    from gis.cases import overdue_mask
+
+    st.markdown(f"**{c.t('cases.list')}**")
+    overdue = overdue_mask(frame, _now()) if len(frame) else pd.Series(dtype=bool)
+    st.caption(
+        c.t("cases.count", count=format_number(len(frame), c.lang))
+        + " · "
+        + c.t("cases.overdue", count=format_number(int(overdue.sum()), c.lang))
+    )
+    if frame.empty:
+        st.info(c.t("cases.none"))
+        return
+    recent = frame.sort_values("reported_at", ascending=False).head(LIST_LIMIT)
+    table = pd.DataFrame(
+        {
+            c.t("cases.id"): recent["case_id"],
+            c.t("cases.category"): recent["category"],
+            c.t("cases.state"): [c.t(f"cases.state.{s}") for s in recent["state"]],
+            c.t("cases.reported_at"): [format_datetime(t, c.lang) for t in recent["reported_at"]],
+            c.t("cases.overdue_flag"): [
+                c.t("common.yes") if o else "" for o in overdue.reindex(recent.index)
+            ],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", height=260)
+    wanted = st.query_params.get("case")
+    ids = list(recent["case_id"])
+    if wanted and wanted not in ids:  # a case id typed into the URL: authorise it
+        ids.insert(0, wanted)
+    chosen = st.selectbox(
+        c.t("cases.case_select"), ids, index=ids.index(wanted) if wanted else 0, key="cases_pick"
+    )
+    try:
+        _case_detail(c, store, chosen)
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+
+
+def _import_panel(c: Context, geo: Any, store: Any) -> None:
+    from gis.violations import locate_reports, read_batch
+
+    if c.user.role not in IMPORT_ROLES:
+        return
+    with st.expander(c.t("cases.import")):
+        upload = st.file_uploader(
+            c.t("cases.upload"), type=["csv", "geojson", "json"], key="cases_upload"
+        )
+        datum = st.selectbox(
+            c.t("cases.datum"),
+            DATUMS,
+            format_func=lambda d: c.t(f"cases.datum.{d}"),
+            key="cases_import_datum",
+        )
+        if upload is None:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                result = read_batch(
+                    path, refs=store.refs, now=_now(), datum=datum, gdf_segments=geo.segments
+                )
+            except DatumError as exc:
+                st.error(c.t("cases.import_datum", message=exc))
+                return
+            except PatrolError as exc:
+                st.error(c.t("cases.bad_file", message=exc))
+                return
+        st.write(c.t("cases.preview", ok=len(result.reports), bad=len(result.rejects)))
+        if result.rejects:
+            st.markdown(f"**{c.t('cases.rejects')}**")
+            st.dataframe(
+                pd.DataFrame({c.t("cases.reason"): [str(e) for e, _ in result.rejects]}),
+                hide_index=True,
+                width="stretch",
+            )
+        if result.reports and st.button(c.t("cases.import_do"), key="cases_import_go"):
+            reports = locate_reports(
+                result.reports,
+                geo.segments,
+                gdf_zones=geo.zones,
+                assignment=capabilities.saved_assignment(c) or None,
+            )
+            try:
+                added = store.add_reports(reports, received_by=c.user.username, at=_now())
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+                return
+            st.success(c.t("cases.imported", count=len(added.added)))
 
 
 def cases_page() -> None:
@@ -16,9 +283,28 @@ def cases_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("cases.title"))
-    if capabilities.store_module() is None:
+    store = capabilities.store(c)
+    if store is None or not capabilities.cases_available():
         st.warning(c.t("cases.store_missing"))
-    m = base_map(c)
-    render_geography(m, geo, lang=c.lang)
-    add_layer_control(m)
-    show_map(m, key="cases_map")
+        m = base_map(c)
+        render_geography(m, geo, lang=c.lang)
+        add_layer_control(m)
+        show_map(m, key="cases_map")
+        return
+    frame = store.cases_frame()
+    frame = frame.loc[scope_mask(c.user, frame)]
+    view, side = st.columns([3, 2])
+    with view:
+        m = base_map(c)
+        render_geography(m, geo, lang=c.lang)
+        capabilities.add_cases_to_map(c, m, frame)
+        add_layer_control(m)
+        click = show_map(m, key="cases_map", height=560)
+        # the form (drawn after the map in this same run) takes the clicked point
+        if click is not None and click != st.session_state.get("cases_last_click"):
+            st.session_state["cases_last_click"] = click
+            st.session_state[CLICK_KEY] = click
+        _case_list(c, store, frame)
+    with side:
+        _report_form(c, geo, store)
+        _import_panel(c, geo, store)
