@@ -291,6 +291,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "hotspots.report.monthly": ("月报", "Monthly"),
     "hotspots.download": ("下载报告", "Download report"),
     "hotspots.score": ("预测得分：{score}", "Forecast score: {score}"),
+    "hotspots.day": ("报告日期", "Report date"),
+    "hotspots.figure": ("指标", "Figure"),
+    "hotspots.value": ("数值", "Value"),
+    "hotspots.by_category": ("按问题类别", "By category"),
+    "hotspots.last_days": ("最近 {days} 天", "Last {days} days"),
     # users
     "users.title": ("用户管理", "Users"),
     "users.add": ("添加用户", "Add user"),

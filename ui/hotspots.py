@@ -1,13 +1,112 @@
-"""热点 Hotspots: density, Gi* and forecast layers, KPIs and reports."""
+"""热点 Hotspots: density, Gi* and forecast layers with time filters, KPIs and reports."""
 
 from __future__ import annotations
 
+import logging
+from datetime import date
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
+from gis.auth import scope_mask
+from gis.errors import PatrolError
 from layers.catalogue import add_layer_control, render_geography
-from ui.common import base_map, geography, guard, missing, optional_module, show_map
+from layers.legend import add_legend
+from ui import capabilities
+from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
 
+log = logging.getLogger(__name__)
 PAGE = "hotspots"
+PERIOD_DAYS = (30, 90, 365)
+LAYERS = ("density", "gistar", "forecast")
+REPORT_KINDS = ("daily", "weekly", "monthly")
+
+
+def _modules() -> dict[str, Any] | None:
+    names = {
+        "hotspots": "gis.hotspots",
+        "forecast": "gis.forecast",
+        "reports": "gis.reports",
+        "layer": "layers.hotspots",
+    }
+    mods = {k: optional_module(v) for k, v in names.items()}
+    return None if any(v is None for v in mods.values()) else mods
+
+
+def _add_layer(
+    c: Context,
+    m: Any,
+    geo: Any,
+    mods: dict[str, Any],
+    frame: Any,
+    kind: str,
+    days: int,
+    end: pd.Timestamp,
+) -> None:
+    hs, layer = mods["hotspots"], mods["layer"]
+    start, stop = hs.time_window(end, days)
+    flt = hs.CaseFilter(start=start, end=stop)
+    if kind == "density":
+        surface = hs.density_surface(frame, flt, bounds=tuple(geo.boundary.total_bounds))
+        legend = layer.density_layer(m, surface, lang=c.lang)
+    elif kind == "gistar":
+        result = hs.gistar_cells(
+            frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
+        )
+        legend = layer.gistar_layer(m, result, lang=c.lang)
+    else:
+        fc = mods["forecast"]
+        units = fc.segment_units(geo.segments)
+        week = (end.normalize() - pd.Timedelta(days=end.day_of_week)) + pd.Timedelta(days=7)
+        gdf = fc.forecast(hs.select_cases(frame, hs.CaseFilter(end=week)), units, at=week)
+        legend = layer.forecast_layer(m, gdf, lang=c.lang)
+    add_legend(m, legend.title, layer.legend_items(legend))
+
+
+def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
+    rp = mods["reports"]
+    kind = st.radio(
+        c.t("hotspots.report"),
+        REPORT_KINDS,
+        format_func=lambda k: c.t(f"hotspots.report.{k}"),
+        horizontal=True,
+        key="hotspots_kind",
+    )
+    day = st.date_input(c.t("hotspots.day"), value=date.today(), key="hotspots_day")
+    try:
+        period = rp.period_for(kind, day)
+        kpis = rp.compute_kpis(
+            frame,
+            period,
+            assignment=capabilities.saved_assignment(c) or None,
+            gdf_segments=geo.segments,
+        )
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    st.markdown(f"**{c.t('hotspots.kpis')}**")
+    rows = rp.kpi_rows(kpis, lang=c.lang)
+    st.dataframe(
+        pd.DataFrame(rows, columns=[c.t("hotspots.figure"), c.t("hotspots.value")]),
+        hide_index=True,
+        width="stretch",
+    )
+    if len(kpis.by_category):
+        st.markdown(f"**{c.t('hotspots.by_category')}**")
+        by_cat = kpis.by_category.set_index(kpis.by_category.columns[0])
+        numeric = by_cat.select_dtypes("number")
+        if len(numeric.columns):
+            st.bar_chart(numeric.iloc[:, :1])
+    synthetic = bool(store.get_meta("demo_history")) if store is not None else False
+    html_text = rp.render_html(kpis, lang=c.lang, gdf_segments=geo.segments, synthetic=synthetic)
+    st.download_button(
+        c.t("hotspots.download"),
+        html_text.encode("utf-8"),
+        file_name=f"report-{kind}-{day.isoformat()}.html",
+        mime="text/html",
+        key="hotspots_download",
+    )
 
 
 def hotspots_page() -> None:
@@ -15,9 +114,43 @@ def hotspots_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("hotspots.title"))
-    if optional_module("gis.hotspots") is None:
-        missing(c, "page.hotspots", "gis.hotspots")
-    m = base_map(c)
-    render_geography(m, geo, lang=c.lang)
-    add_layer_control(m)
-    show_map(m, key="hotspots_map")
+    mods = _modules()
+    store = capabilities.store(c)
+    controls, view = st.columns([1, 2])
+    frame = None
+    with controls:
+        if mods is None:
+            missing(c, "page.hotspots", "gis.hotspots")
+        elif store is None or not capabilities.cases_available():
+            st.warning(c.t("cases.store_missing"))
+        else:
+            frame = store.cases_frame()
+            frame = frame.loc[scope_mask(c.user, frame)]
+            days = st.selectbox(
+                c.t("hotspots.period"),
+                PERIOD_DAYS,
+                index=1,
+                format_func=lambda d: c.t("hotspots.last_days", days=d),
+                key="hotspots_days",
+            )
+            kind = st.radio(
+                c.t("hotspots.layer"),
+                LAYERS,
+                format_func=lambda k: c.t(f"hotspots.{k}"),
+                key="hotspots_layer",
+            )
+            _report(c, geo, mods, frame, store)
+    with view:
+        m = base_map(c)
+        render_geography(m, geo, lang=c.lang)
+        if mods is not None and frame is not None:
+            end = pd.Timestamp.now(tz="Asia/Shanghai")
+            if len(frame):
+                end = min(end, frame["reported_at"].max())
+            try:
+                with st.spinner(c.t("app.loading")):
+                    _add_layer(c, m, geo, mods, frame, kind, int(days), end)
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+        add_layer_control(m)
+        show_map(m, key="hotspots_map", height=620)
