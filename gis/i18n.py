@@ -253,6 +253,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "imported.",
     ),
     "cases.layer": ("案件", "Cases"),
+    "cases.open_only": ("地图只显示未结案件", "Map shows open cases only"),
     "cases.state.reported": ("已上报", "Reported"),
     "cases.state.registered": ("已立案", "Registered"),
     "cases.state.notice_served": ("限期整改", "Notice served"),

@@ -295,9 +295,13 @@ def cases_page() -> None:
     frame = frame.loc[scope_mask(c.user, frame)]
     view, side = st.columns([3, 2])
     with view:
+        open_only = st.toggle(c.t("cases.open_only"), value=True, key="cases_open_only")
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
-        capabilities.add_cases_to_map(c, m, frame)
+        from gis.cases import OPEN_STATES
+
+        shown = frame.loc[frame["state"].isin(OPEN_STATES)] if open_only else frame
+        capabilities.add_cases_to_map(c, m, shown)
         add_layer_control(m)
         click = show_map(m, key="cases_map", height=560)
         # the form (drawn after the map in this same run) takes the clicked point

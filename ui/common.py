@@ -37,6 +37,8 @@ BASEMAP_KEY = "patrol_basemap"
 
 #: st_folium returns only the last click: panning and zooming never rerun the page.
 RETURNED_OBJECTS = ["last_clicked"]
+#: Deepest zoom of every map (street level; tiles stop at 18–19 anyway).
+MAX_ZOOM = 19
 
 
 @dataclass(frozen=True)
@@ -135,12 +137,16 @@ def base_map(c: Context, **kwargs: Any) -> OfflineMap:
     if choice == "tianditu" and not c.settings.tianditu_key:
         st.info(c.t("app.basemap.no_key"))
         choice = "none"
-    return new_map(
+    m = new_map(
         basemap=choice,
         tianditu_key=c.settings.tianditu_key,
         assets=AssetMode.served_at(LEAFLET_URL_PREFIX),
         **kwargs,
     )
+    # Without a tile layer Leaflet has no maxZoom, and the marker-cluster plugin then throws
+    # "Map has no maxZoom specified" (the map stays blank): give the map one.
+    m.options.setdefault("max_zoom", MAX_ZOOM)
+    return m
 
 
 def show_map(m: OfflineMap, key: str, *, height: int = 560) -> dict[str, Any] | None:

@@ -12,7 +12,6 @@ import streamlit as st
 from gis.auth import scope_mask
 from gis.errors import PatrolError
 from layers.catalogue import add_layer_control, render_geography
-from layers.legend import add_legend
 from ui import capabilities
 from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
 
@@ -49,19 +48,18 @@ def _add_layer(
     flt = hs.CaseFilter(start=start, end=stop)
     if kind == "density":
         surface = hs.density_surface(frame, flt, bounds=tuple(geo.boundary.total_bounds))
-        legend = layer.density_layer(m, surface, lang=c.lang)
+        layer.density_layer(m, surface, lang=c.lang)
     elif kind == "gistar":
         result = hs.gistar_cells(
             frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
         )
-        legend = layer.gistar_layer(m, result, lang=c.lang)
+        layer.gistar_layer(m, result, lang=c.lang)
     else:
         fc = mods["forecast"]
         units = fc.segment_units(geo.segments)
         week = (end.normalize() - pd.Timedelta(days=end.day_of_week)) + pd.Timedelta(days=7)
         gdf = fc.forecast(hs.select_cases(frame, hs.CaseFilter(end=week)), units, at=week)
-        legend = layer.forecast_layer(m, gdf, lang=c.lang)
-    add_legend(m, legend.title, layer.legend_items(legend))
+        layer.forecast_layer(m, gdf, lang=c.lang)  # each layer adds its own legend
 
 
 def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
