@@ -22,6 +22,7 @@ from ui.common import Context, base_map, geography, guard, show_map
 log = logging.getLogger(__name__)
 PAGE = "cases"
 CLICK_KEY = "cases_click"
+FLASH_KEY = "cases_flash"
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Cases listed at most (newest first); the map aggregates beyond this.
 LIST_LIMIT = 500
@@ -31,6 +32,13 @@ def _now() -> datetime:
     from gis.cases import TZ
 
     return datetime.now(TZ)
+
+
+def _flash(message: str, *, pick: str) -> None:
+    """Show ``message`` after a rerun that redraws the list and map with the change."""
+    st.session_state[FLASH_KEY] = message
+    st.session_state["cases_pick"] = pick
+    st.rerun()
 
 
 def _case_resource(case: Any) -> Resource:
@@ -120,7 +128,7 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
         return
     case_id = result.added[0] if result.added else report.report_id
     log.info("user %r reported case %s", c.user.username, case_id)
-    st.success(c.t("cases.reported", case_id=case_id))
+    _flash(c.t("cases.reported", case_id=case_id), pick=case_id)
 
 
 def _advance_form(c: Context, store: Any, case: Any) -> None:
@@ -212,13 +220,14 @@ def _case_list(c: Context, store: Any, frame: Any) -> None:
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", height=260)
-    wanted = st.query_params.get("case")
     ids = list(recent["case_id"])
-    if wanted and wanted not in ids:  # a case id typed into the URL: authorise it
-        ids.insert(0, wanted)
-    chosen = st.selectbox(
-        c.t("cases.case_select"), ids, index=ids.index(wanted) if wanted else 0, key="cases_pick"
-    )
+    wanted = st.query_params.get("case")
+    if wanted and "cases_pick" not in st.session_state:
+        st.session_state["cases_pick"] = wanted
+    picked = st.session_state.get("cases_pick")
+    if picked and picked not in ids:  # a case id from the URL or a new report: authorised below
+        ids.insert(0, picked)
+    chosen = st.selectbox(c.t("cases.case_select"), ids, key="cases_pick")
     try:
         _case_detail(c, store, chosen)
     except PatrolError as exc:
@@ -291,6 +300,9 @@ def cases_page() -> None:
         add_layer_control(m)
         show_map(m, key="cases_map")
         return
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash)
     frame = store.cases_frame()
     frame = frame.loc[scope_mask(c.user, frame)]
     view, side = st.columns([3, 2])

@@ -136,8 +136,11 @@ def patrol_page() -> None:
                     key="patrol_mode",
                     horizontal=True,
                 )
-                k = st.number_input(c.t("districts.k"), 2, 12, 3, key="patrol_k")
-                minutes = st.number_input(c.t("patrol.minutes"), 10, 480, 60, key="patrol_min")
+                k, minutes = 1, 60
+                if mode == "k":
+                    k = st.number_input(c.t("districts.k"), 2, 12, 3, key="patrol_k")
+                if mode == "budget":
+                    minutes = st.number_input(c.t("patrol.minutes"), 10, 480, 60, key="patrol_min")
                 if st.button(c.t("patrol.plan"), key="patrol_plan"):
                     try:
                         with st.spinner(c.t("app.loading")):
@@ -159,7 +162,7 @@ def patrol_page() -> None:
         for i, route in enumerate(routes):
             rlayer.route_layer(
                 route,
-                name=c.t("patrol.team_member", n=i + 1),
+                name=c.t("patrol.team_member", n=i + 1) if len(routes) > 1 else c.t("patrol.title"),
                 colour=capabilities.route_colour(i),
                 lang=c.lang,
             ).add_to(m)

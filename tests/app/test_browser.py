@@ -127,3 +127,78 @@ def test_pan_and_zoom_do_not_rerun_the_page(live_app, offline_page) -> None:
     frame.evaluate("() => { window.map_div.panBy([120, 80]); }")
     page.wait_for_timeout(2000)
     assert len(runs) == before, "pan/zoom sent a rerun request to the server"
+
+
+def _needs(*modules: str) -> None:
+    """Skip when a capability this test drives is not part of the build yet."""
+    import importlib.util
+
+    for name in modules:
+        if importlib.util.find_spec(name) is None:
+            pytest.skip(f"{name} is not installed in this build")
+
+
+def _click_map_at(page, frame, frac_x: float, frac_y: float) -> None:
+    """Click the map at a fraction of the subdistrict's bounding box (0,0 = south-west)."""
+    x, y = frame.evaluate(
+        """([fx, fy]) => { const b = window.map_div.getBounds();
+               const p = window.map_div.latLngToContainerPoint([
+                   b.getSouth() + (b.getNorth() - b.getSouth()) * fy,
+                   b.getWest() + (b.getEast() - b.getWest()) * fx]);
+               return [p.x, p.y]; }""",
+        [frac_x, frac_y],
+    )
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_report_a_case_by_clicking_the_map_then_advance_it(live_app, offline_page) -> None:
+    _needs("gis.violations", "gis.cases", "layers.violations")
+    page = offline_page
+    log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
+    open_page(page, t("page.cases"), t("cases.title"))
+    frame = map_frame(page)
+    _click_map_at(page, frame, 0.3, 0.5)  # the west zone, which the demo chief answers for
+    lon = page.get_by_label(t("cases.lon"))
+    page.wait_for_function("(el) => el.value !== ''", arg=lon.element_handle(), timeout=30_000)
+    page.get_by_label(t("cases.description")).fill("浏览器测试：店外经营")
+    page.get_by_role("button", name=t("cases.submit")).click()
+    page.get_by_text("已上报案件").wait_for(timeout=30_000)
+    shot(page, "chief-case-reported")
+    page.get_by_role("button", name=t("cases.apply")).click()
+    page.get_by_text(f"已转为“{t('cases.state.registered')}”").wait_for(timeout=30_000)
+    shot(page, "chief-case-advanced")
+    assert page.network.blocked == []
+
+
+def test_click_outside_the_subdistrict_is_refused(live_app, offline_page) -> None:
+    _needs("gis.violations", "gis.cases", "layers.violations")
+    page = offline_page
+    log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
+    open_page(page, t("page.cases"), t("cases.title"))
+    frame = map_frame(page)
+    frame.evaluate("() => window.map_div.setZoom(window.map_div.getZoom() - 2)")
+    page.wait_for_timeout(500)
+    _click_map_at(page, frame, 0.02, 0.02)
+    lon = page.get_by_label(t("cases.lon"))
+    page.wait_for_function("(el) => el.value !== ''", arg=lon.element_handle(), timeout=30_000)
+    page.get_by_role("button", name=t("cases.submit")).click()
+    page.get_by_text("不在什刹海街道范围内，未保存").wait_for(timeout=30_000)
+    shot(page, "chief-case-outside")
+
+
+def test_patrol_member_downloads_a_gpx_of_todays_route(live_app, offline_page) -> None:
+    _needs("gis.routing", "gis.route_sheet", "layers.route")
+    page = offline_page
+    log_in(page, live_app["url"], "patrol1", DEMO_PASSWORDS["patrol1"])
+    open_page(page, t("page.patrol"), t("patrol.title"))
+    page.get_by_role("button", name=t("patrol.plan")).click()
+    page.get_by_text("步行约").first.wait_for(timeout=60_000)
+    frame = map_frame(page)
+    assert map_stats(frame)["markers"] > 0  # numbered steps and direction arrows
+    with page.expect_download() as info:
+        page.get_by_role("button", name=t("patrol.gpx")).first.click()
+    gpx = info.value.path().read_text(encoding="utf-8")
+    assert "<gpx" in gpx and "<trkpt" in gpx
+    shot(page, "patrol1-route")
+    assert page.network.blocked == []
