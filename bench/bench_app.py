@@ -13,6 +13,7 @@ Run: ``python -m bench.bench_app [--runs 3] [--sizes 1000,10000,100000]``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -37,12 +38,13 @@ from tests.app.browser import (  # noqa: E402
 )
 
 CATALOGUE_LAYERS = 7
+#: Generated case stores are kept here between runs (var/ is not committed).
+CACHE_DIR = REPO_ROOT / "var" / "bench-app"
 
 
 def populate_cases(store: Path, n: int, geo: Any) -> int:
     """Write about ``n`` synthetic demo cases (a scaled demo year) into the store file."""
     from gis.demo_history import generate_demo_history
-
     from gis.store import open_store
 
     history = generate_demo_history(geo.segments, geo.pois, scale=max(n / 5000.0, 0.05) * 1.2)
@@ -120,15 +122,21 @@ def run(sizes: list[int], runs: int) -> list[dict[str, Any]]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for n in [0, *sizes]:
             store = Path(tmp) / f"bench-{n}.gpkg"
-            seed_demo_users(SqliteUserRepository(store), list(geo.zones["zone_id"]), rounds=4)
             label = "baseline: no cases" if n == 0 else f"{n:,} cases"
             if n:
+                cached = CACHE_DIR / f"cases-{n}.gpkg"
                 try:
-                    stored = populate_cases(store, n, geo)
+                    if not cached.exists():  # generating 100k cases takes minutes: keep them
+                        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+                        partial = cached.with_name(f"partial-{n}.gpkg")
+                        partial.unlink(missing_ok=True)
+                        populate_cases(partial, n, geo)
+                        partial.rename(cached)
                 except ImportError as exc:
                     rows.append({"label": label, "missing": str(exc)})
                     continue
-                label = f"{stored:,} cases"
+                shutil.copyfile(cached, store)
+            seed_demo_users(SqliteUserRepository(store), list(geo.zones["zone_id"]), rounds=4)
             env = {"PATROL_DATABASE_URL": str(store), "PATROL_BASEMAP": "none"}
             with streamlit_server(env, log_path=Path(tmp) / f"streamlit-{n}.log") as url:
                 measure_once(browser, url)  # warm-up: server caches, Python imports

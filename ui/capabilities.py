@@ -19,6 +19,10 @@ from ui.common import Context, optional_module
 
 log = logging.getLogger(__name__)
 
+#: More cases than this are drawn as graded cells instead of markers: each marker is a folium
+#: object (slow to render, ~1 kB to send), cells are one GeoJSON layer.
+MAX_MARKERS = 500
+
 #: Store meta key of the saved districts (segment_id → person_id as JSON).
 ASSIGNMENT_META = "districts.assignment"
 
@@ -109,6 +113,7 @@ def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
     layer.violations_layer(
         frame,
         lang=c.lang,
+        max_markers=MAX_MARKERS,
         assets=AssetMode.served_at(MARKERCLUSTER_URL_PREFIX),
         category_names=names,
     ).add_to(m)
