@@ -223,7 +223,8 @@ class _Prepared:
             return self.K_kde @ w
         if method == "near_repeat":
             base_w = np.where(past & (age <= 7 * p.baseline_weeks), 1.0, 0.0)
-            history = min(7.0 * p.baseline_weeks, max(t - float(self.days.min()), 7.0))
+            first = float(self.days.min()) if len(self.days) else t
+            history = min(7.0 * p.baseline_weeks, max(t - first, 7.0))
             baseline = (self.K_base @ base_w) * (p.horizon_days / history)
             gain = p.nr_alpha * (1 - math.exp(-p.horizon_days / p.nr_tau_days))
             trig = np.where(

@@ -374,6 +374,24 @@ _T = {
 }
 
 
+_NOTES_ZH = {
+    "the period lies in the future: no cases yet": "统计期尚未开始，暂无案件",
+    "no cases were reported in this period": "本期无新报案件",
+    "joint actions estimated from current case states; consultations need the audit trail": (
+        "联合执法次数按案件当前状态估计；会商次数需要办案流程记录"
+    ),
+}
+
+
+def note_text(note: str, lang: str) -> str:
+    """A KPI note in ``lang`` (the notes are kept in English in :class:`Kpis`)."""
+    if lang != "zh":
+        return note
+    if note.startswith("the period is still running: figures as of "):
+        return "统计期尚未结束，数据截至 " + note.rsplit("as of ", 1)[1]
+    return _NOTES_ZH.get(note, note)
+
+
 def t(key: str, lang: str, **kw: object) -> str:
     """A report string in ``lang`` (zh or en)."""
     s = _T[key]["zh" if lang == "zh" else "en"]
@@ -647,7 +665,7 @@ def _table_html(df: pd.DataFrame, lang: str) -> str:
             if isinstance(v, float):
                 s = fmt_num(v, 2)
             elif isinstance(v, (int, np.integer)):
-                s = fmt_int(v)
+                s = fmt_int(int(v))
             else:
                 s = str(v)
             cells.append(f"<td>{html.escape(s)}</td>")
@@ -697,7 +715,7 @@ def render_html(
         f"{t('as_of', lang)}: {as_of} {k.as_of:%H:%M}</p>"
     )
     for n in k.notes:
-        out.append(f'<p class="note">{html.escape(n)}</p>')
+        out.append(f'<p class="note">{html.escape(note_text(n, lang))}</p>')
     out.append('<table class="kpi">')
     for label, value in kpi_rows(k, lang):
         out.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>")

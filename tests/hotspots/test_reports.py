@@ -235,6 +235,7 @@ def test_empty_and_future_periods_render(toy):
     assert any("future" in n for n in k.notes)
     html_text = render_html(k, lang="zh", surface=period_surface(toy, future, now=NOW))
     assert "本期无案件，无热点图" in html_text and "—" in html_text
+    assert "统计期尚未开始，暂无案件" in html_text
     empty = make_case_frame([], [])
     k = compute_kpis(empty, period_for("daily", "2026-11-29"), now=NOW)
     assert (k.reported, k.open, k.overdue) == (0, 0, 0)
