@@ -157,3 +157,41 @@ def near_repeat_history(
         category=cats,
     )
     return SyntheticHistory(cases, segs, mu, alpha, tau_days, sigma_m, START, days)
+
+
+def offspring_segment_probabilities(h: SyntheticHistory, *, samples: int = 200, seed: int = 99):
+    """Sparse (cases × segments) chance that a follow-up of each case lands on each segment.
+
+    Monte Carlo over the generator's own displacement (Gaussian of ``sigma_m``, then the
+    nearest street), so it matches the process that made the data.
+    """
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    xy = shapely.get_coordinates(h.cases.geometry.values)
+    tree = shapely.STRtree(h.segments.geometry.values)
+    n = len(xy)
+    pts = np.repeat(xy, samples, axis=0) + rng.normal(0, h.sigma_m, size=(n * samples, 2))
+    _, seg = _on_segments(h.segments, tree, pts)
+    rows = np.repeat(np.arange(n), samples)
+    m = sparse.csr_matrix(
+        (np.full(n * samples, 1.0 / samples), (rows, seg)), shape=(n, len(h.segments))
+    )
+    m.sum_duplicates()
+    return m
+
+
+def true_expected_counts(h: SyntheticHistory, probs, at_day: float, horizon: float = 7.0):
+    """Expected cases per segment in ``[at_day, at_day + horizon)`` given the past.
+
+    Background ``mu · horizon`` plus the first-generation follow-ups of past cases (their
+    own follow-ups within the week are left out: a slight underestimate).
+    """
+    days = ((h.cases["reported_at"] - h.start) / pd.Timedelta(days=1)).to_numpy(float)
+    age = at_day - days
+    w = np.where(
+        age > 0,
+        h.alpha * np.exp(-age / h.tau_days) * (1 - np.exp(-horizon / h.tau_days)),
+        0.0,
+    )
+    return h.mu_per_day * horizon + probs.T @ w
