@@ -129,6 +129,30 @@ def _bad(problem: str, fld: str, fix: str) -> Exception:
     return ValidationError(problem, field=fld, fix=fix)
 
 
+# --------------------------------------------------------------------------- audit trail
+#: Workflow actions that count as a joint enforcement action or a consultation.
+EVENT_ACTIONS: dict[str, str] = {"call_joint": "joint_enforcement", "escalate": "consultation"}
+
+
+def events_from_audit(entries: Sequence[object]) -> pd.DataFrame:
+    """The ``events`` frame (case_id, at, kind) from audit-trail entries.
+
+    Entries need ``case_id``, ``action`` and ``at`` attributes (the cases work's
+    ``AuditEntry``). ``call_joint`` (吹哨: joint enforcement called) counts as a joint action,
+    ``escalate`` (escalation to a consultation, 会商) as a consultation; other steps are
+    ignored.
+    """
+    rows = [
+        (str(e.case_id), e.at, EVENT_ACTIONS[e.action])  # type: ignore[attr-defined]
+        for e in entries
+        if getattr(e, "action", None) in EVENT_ACTIONS
+    ]
+    df = pd.DataFrame(rows, columns=["case_id", "at", "kind"])
+    if len(df):
+        df["at"] = to_local_time(df["at"])
+    return df
+
+
 # --------------------------------------------------------------------------- KPIs
 @dataclass(frozen=True)
 class Kpis:
@@ -370,7 +394,22 @@ _T = {
     "notes": {"zh": "说明", "en": "Notes"},
     "none": {"zh": "无", "en": "none"},
     "hours": {"zh": "{x} 小时", "en": "{x} h"},
-    "synthetic": {"zh": "", "en": ""},
+    "forecast": {
+        "zh": "热点预测可信度（滚动回测）",
+        "en": "How far to trust the forecast (backtest)",
+    },
+    "forecast_help": {
+        "zh": "按每周预测的高风险区域（占面积或街巷长度的比例）计算：命中率 = 下周案件落入其中的比例；"
+        "PAI = 命中率 ÷ 面积比例（越大越好）；事后最优为已知结果时的上限。",
+        "en": "Each week the riskiest share of the area (or street length) is picked: hit rate = "
+        "share of next week's cases inside it; PAI = hit rate ÷ area share (higher is better); "
+        "hindsight is the ceiling when the outcome is known.",
+    },
+    "method": {"zh": "方法", "en": "Method"},
+    "coverage": {"zh": "覆盖比例", "en": "Coverage"},
+    "weeks": {"zh": "周数", "en": "Weeks"},
+    "hit_rate": {"zh": "命中率", "en": "Hit rate"},
+    "pai": {"zh": "PAI", "en": "PAI"},
 }
 
 
@@ -558,6 +597,59 @@ def svg_bars(
     return "".join(parts)
 
 
+def svg_columns(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    colors: Sequence[str] = ("#4575b4", "#d73027"),
+    width: int = 680,
+    height: int = 180,
+) -> str:
+    """A vertical grouped column chart (one group per day) as inline SVG."""
+    n = len(labels)
+    names = list(series)
+    if n == 0:
+        return ""
+    vmax = max([max(v) if len(v) else 0 for v in series.values()] + [1])
+    left, bottom, top = 30, 34, 12
+    plot_h = height - bottom - top
+    group_w = (width - left - 10) / n
+    bar_w = max(1.0, (group_w - 2) / len(names))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-size="10" font-family="sans-serif">',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" '
+        'stroke="#888"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{vmax:g}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    step = max(1, int(np.ceil(n / 16)))
+    for i, lab in enumerate(labels):
+        x0 = left + i * group_w + 1
+        for j, name in enumerate(names):
+            v = float(series[name][i])
+            h = plot_h * v / vmax
+            parts.append(
+                f'<rect x="{x0 + j * bar_w:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}" fill="{colors[j % len(colors)]}">'
+                f"<title>{html.escape(str(lab))} {html.escape(name)}: {v:g}</title></rect>"
+            )
+        if i % step == 0:
+            parts.append(
+                f'<text x="{x0 + group_w / 2:.1f}" y="{top + plot_h + 12}" '
+                f'text-anchor="middle">{html.escape(str(lab))}</text>'
+            )
+    for j, name in enumerate(names):
+        x = left + j * 120
+        parts.append(
+            f'<rect x="{x}" y="{height - 12}" width="10" height="10" '
+            f'fill="{colors[j % len(colors)]}"/>'
+            f'<text x="{x + 14}" y="{height - 3}">{html.escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def hotspot_map_png(
     surface: DensitySurface,
     *,
@@ -685,8 +777,12 @@ def render_html(
     gdf_segments: gpd.GeoDataFrame | None = None,
     names: Mapping[str, Mapping[str, str]] | None = None,
     synthetic: bool = False,
+    scorecard: pd.DataFrame | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
+
+    ``scorecard`` (from :func:`forecast_scorecard`) adds how far the hotspot forecast can be
+    trusted: its backtested hit rate and PAI next to the best possible in hindsight.
 
     ``names`` optionally maps table keys to display names, e.g.
     ``{"zone_id": {"110102…": "大金丝社区"}, "category": {"C04": "店外经营"}}``.
@@ -723,10 +819,9 @@ def render_html(
     if len(k.daily) > 1:
         out.append(f"<h2>{t('trend', lang)}</h2>")
         out.append(
-            svg_bars(
+            svg_columns(
                 [f"{d.month}/{d.day}" for d in k.daily["date"]],
                 {t("reported", lang): k.daily["reported"], t("closed", lang): k.daily["closed"]},
-                bar_h=8 if len(k.daily) > 10 else 12,
             )
         )
     out.append(f"<h2>{t('map', lang)}</h2>")
@@ -743,6 +838,10 @@ def render_html(
         )
     else:
         out.append(f"<p>{t('no_map', lang)}</p>")
+    if scorecard is not None:
+        out.append(f"<h2>{t('forecast', lang)}</h2>")
+        out.append(f"<p>{t('forecast_help', lang)}</p>")
+        out.append(_table_html(scorecard, lang))
     for key, table, sec in (
         ("category", k.by_category, "by_category"),
         ("zone_id", k.by_zone, "by_zone"),
@@ -764,6 +863,33 @@ def render_html(
         out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+_METHOD_NAMES = {
+    "last4": {"zh": "近4周计数", "en": "Last 4 weeks"},
+    "kde_decay": {"zh": "时间衰减核密度", "en": "Decaying density"},
+    "near_repeat": {"zh": "近重复模型", "en": "Near-repeat"},
+    "hindsight": {"zh": "事后最优", "en": "Hindsight (best possible)"},
+}
+
+
+def forecast_scorecard(summary: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The backtest summary as a small display table (method, coverage, weeks, hit rate, PAI).
+
+    ``summary`` is :attr:`gis.forecast.Backtest.summary`; hit rate and coverage become
+    percentages (strings) so the table prints as is.
+    """
+    cols = ["method", "coverage", "weeks", "hit_rate", "pai"]
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=cols)
+    lg = "zh" if lang == "zh" else "en"
+    out = summary[cols].copy()
+    out["method"] = out["method"].map(lambda m: _METHOD_NAMES.get(m, {}).get(lg, m))
+    out["coverage"] = out["coverage"].map(lambda c: f"{100 * c:.0f}%")
+    out["hit_rate"] = out["hit_rate"].map(lambda h: fmt_pct(float(h)))
+    out["pai"] = out["pai"].astype(float).round(2)
+    out["weeks"] = out["weeks"].astype(int)
+    return out.reset_index(drop=True)
 
 
 def period_surface(

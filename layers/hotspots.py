@@ -19,12 +19,12 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from gis.crs import METRIC, WGS84, to_display
+from gis.forecast import select_top
 from gis.hotspots import (
     GI_COLORS,
     DensitySurface,
     HotspotResult,
     Legend,
-    class_breaks,
     gi_legend,
 )
 from layers.legend import add_legend
@@ -163,38 +163,75 @@ def gistar_layer(
     return legend
 
 
+#: Colours of the forecast's top-coverage bands (top 1 %, 1–5 %, 5–10 %).
+FORECAST_BANDS: tuple[tuple[float, str], ...] = (
+    (0.01, "#bd0026"),
+    (0.05, "#f03b20"),
+    (0.10, "#feb24c"),
+)
+
+
+def forecast_bands(gdf_forecast: gpd.GeoDataFrame) -> NDArray[np.int64]:
+    """Band per unit: 0 for the top 1 % of area (or street length), 1 for 1–5 %, 2 for
+    5–10 %, -1 otherwise — the same selection the backtest scores, so the map shows exactly
+    what the PAI figures are about. Units with zero risk are never banded."""
+    seg = "risk_per_km" in gdf_forecast.columns
+    measure = (
+        gdf_forecast.geometry.length.to_numpy() if seg else gdf_forecast.geometry.area.to_numpy()
+    )
+    risk = gdf_forecast["risk"].to_numpy(float)
+    band = np.full(len(risk), -1, dtype=np.int64)
+    if not len(risk) or not (risk > 0).any():
+        return band
+    for b, (cov, _colour) in reversed(list(enumerate(FORECAST_BANDS))):
+        band[select_top(risk, np.maximum(measure, 1.0), cov)] = b
+    band[risk <= 0] = -1
+    return band
+
+
 def forecast_layer(
     m: folium.Map,
     gdf_forecast: gpd.GeoDataFrame,
     *,
     lang: str = "zh",
     score_note: str = "",
-    k: int = 5,
     show: bool = True,
 ) -> Legend:
-    """Add next week's risk (from :func:`gis.forecast.forecast`) graded by risk density.
+    """Add next week's riskiest units (from :func:`gis.forecast.forecast`) in three bands.
 
-    ``score_note`` (e.g. "PAI at 5 %: 6.3, best possible 15.0") is shown in the legend
-    title so leadership knows how far to trust the map.
+    The bands are the top 1 %, 5 % and 10 % of the area (cells) or street length (segments)
+    by forecast risk density — the coverages the backtest scores. ``score_note`` (e.g.
+    from :func:`backtest_note`) is shown in the legend title so leadership knows how far to
+    trust the map.
     """
     seg = "risk_per_km" in gdf_forecast.columns
     col = "risk_per_km" if seg else "risk_per_km2"
     if lang == "zh":
-        unit = "件/公里/周" if seg else "件/平方公里/周"
+        share = "街巷长度" if seg else "面积"
+        labels = [f"风险最高的 1% {share}", f"前 1–5% {share}", f"前 5–10% {share}"]
         title = "下周风险预测"
         empty = "无历史案件，无法预测"
+        unit = "件/公里/周" if seg else "件/平方公里/周"
     else:
-        unit = "cases/km/week" if seg else "cases/km²/week"
+        share = "street length" if seg else "area"
+        labels = [f"riskiest 1 % of {share}", f"next to 5 % of {share}", f"next to 10 % of {share}"]
         title = "Next week's risk forecast"
         empty = "no past cases: nothing to forecast"
-    values = gdf_forecast[col].to_numpy(float) if len(gdf_forecast) else np.zeros(0)
-    legend = class_breaks(values, k=k, unit=unit, title=title, empty_label=empty)
+        unit = "cases/km/week" if seg else "cases/km²/week"
+    band = forecast_bands(gdf_forecast) if len(gdf_forecast) else np.zeros(0, dtype=np.int64)
     group = folium.FeatureGroup(name=title, show=show)
-    if not legend.empty:
-        gdf = gdf_forecast.copy()
-        gdf["cls"] = legend.classify(values)
-        gdf = gdf[gdf["cls"] >= 0]
-        colours = dict(zip(gdf["unit_id"], [legend.colors[c] for c in gdf["cls"]], strict=True))
+    if (band >= 0).any():
+        gdf = gdf_forecast.assign(band=band)
+        gdf = gdf[gdf["band"] >= 0].copy()
+        lows = [float(gdf.loc[gdf["band"] == b, col].min()) for b in range(len(FORECAST_BANDS))]
+        labels = [
+            f"{lab} (≥ {lo:.2g} {unit})" if np.isfinite(lo) else lab
+            for lab, lo in zip(labels, lows, strict=True)
+        ]
+        legend = Legend((), tuple(c for _, c in FORECAST_BANDS), tuple(labels), unit, title)
+        colours = {
+            u: FORECAST_BANDS[b][1] for u, b in zip(gdf["unit_id"], gdf["band"], strict=True)
+        }
         gdf["risk"] = gdf["risk"].round(3)
         folium.GeoJson(
             to_display(gdf[["unit_id", "risk", "geometry"]]).to_json(),
@@ -209,10 +246,10 @@ def forecast_layer(
             ),
             tooltip=folium.GeoJsonTooltip(fields=["unit_id", "risk"]),
         ).add_to(group)
+    else:
+        legend = Legend((), (), (empty,), unit, title, empty=True)
     group.add_to(m)
-    head = f"{title} ({unit})" if not legend.empty else title
-    if score_note:
-        head = f"{head} — {score_note}"
+    head = f"{title} — {score_note}" if score_note else title
     add_legend(m, head, legend_items(legend))
     return legend
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gis.crs import to_display, to_metric
@@ -47,10 +48,7 @@ def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
     return out
 
 
-def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame:
-    """Cases from ``--cases`` or, when it has landed, from the configured store."""
-    if getattr(args, "cases", None):
-        return read_case_file(args.cases)
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         from gis.store import open_store  # type: ignore[attr-defined]
     except ImportError:
@@ -58,12 +56,40 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
             "no case store is available in this build: pass --cases FILE "
             "(a GeoPackage or GeoJSON of the case frame)"
         ) from None
-    store = open_store(settings)
-    for name in ("case_frame", "cases_frame", "cases"):
-        fn = getattr(store, name, None)
-        if callable(fn):
-            return fn()
-    raise StoreError("the store offers no case frame: pass --cases FILE")
+    return open_store(settings)
+
+
+def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame:
+    """Cases from ``--cases`` or from the configured store (``PATROL_DATABASE_URL``)."""
+    if getattr(args, "cases", None):
+        return read_case_file(args.cases)
+    store = _open_store(settings)
+    try:
+        return store.cases_frame()
+    finally:
+        store.close()
+
+
+def load_events(
+    args: argparse.Namespace, settings: Settings, cases: gpd.GeoDataFrame, period_start, period_end
+) -> pd.DataFrame | None:
+    """Joint actions and consultations from the store's audit trail (None for --cases files).
+
+    Only cases that were alive during the period are asked for their trail.
+    """
+    from gis.reports import events_from_audit
+
+    if getattr(args, "cases", None) or cases.empty:
+        return None
+    alive = (cases["reported_at"] < period_end) & (
+        cases["closed_at"].isna() | (cases["closed_at"] >= period_start)
+    )
+    store = _open_store(settings)
+    try:
+        entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
+    finally:
+        store.close()
+    return events_from_audit(entries)
 
 
 def _load_segments(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame | None:
@@ -80,14 +106,23 @@ def _load_segments(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataF
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.reports import compute_kpis, period_for, period_surface, render_html, write_csv
+    from gis import forecast as fc
+    from gis.reports import (
+        compute_kpis,
+        forecast_scorecard,
+        period_for,
+        period_surface,
+        render_html,
+        write_csv,
+    )
 
     lang = args.lang or settings.language
     day = args.date or pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
     period = period_for(args.kind, day)
     cases = load_cases(args, settings)
     segments = _load_segments(args, settings)
-    kpis = compute_kpis(cases, period, gdf_segments=segments)
+    events = load_events(args, settings, cases, period.start, period.end)
+    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events)
     print(f"{period.label(lang)}: ", end="")
     print(
         f"reported {kpis.reported}, open {kpis.open}, overdue {kpis.overdue}, closed {kpis.closed}"
@@ -96,8 +131,24 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"note: {note}")
     if args.out:
         surface = period_surface(cases, period)
+        scorecard = None
+        if args.kind != "daily":
+            past = cases[cases["reported_at"] < period.end]
+            if len(past):
+                units = (
+                    fc.segment_units(segments)
+                    if segments is not None and len(segments)
+                    else fc.cell_units(tuple(past.total_bounds), 100.0)
+                )
+                bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
+                scorecard = forecast_scorecard(bt.summary, lang)
         text = render_html(
-            kpis, lang=lang, surface=surface, gdf_segments=segments, synthetic=args.synthetic
+            kpis,
+            lang=lang,
+            surface=surface,
+            gdf_segments=segments,
+            synthetic=args.synthetic,
+            scorecard=scorecard,
         )
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
@@ -117,6 +168,7 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
         end=end,
         hours=tuple(args.hour) if args.hour else None,
         day_type=args.day_type,
+        holidays=frozenset(pd.Timestamp(d).date() for d in (args.holiday or ())),
     )
 
 
@@ -124,18 +176,21 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from gis import forecast as fc
     from gis import hotspots as hs
 
+    lang = args.lang or settings.language
     cases = load_cases(args, settings)
     segments = _load_segments(args, settings)
     flt = _filter(args)
+    paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(cases, flt, bandwidth_m=args.bandwidth, cell_m=args.cell)
-        legend = surface.legend(lang=args.lang or settings.language)
+        legend = surface.legend(lang=lang)
         print(f"{surface.n_cases} cases over {surface.months:.2f} months ({surface.description})")
         if surface.note:
             print(f"note: {surface.note}")
         for lab in legend.labels:
             print(f"  {lab}")
         out = surface.to_gdf()
+        paint = ("density", surface, "")
     elif args.method == "gistar":
         if args.on == "segments":
             if segments is None:
@@ -150,30 +205,83 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         if res.note:
             print(f"note: {res.note}")
         out = res.gdf
+        paint = ("gistar", res, "")
     else:
         at = flt.end
+        past = hs.select_cases(
+            cases, hs.CaseFilter(categories=flt.categories, tiers=flt.tiers, end=at)
+        )
         if segments is not None and args.on == "segments":
             units = fc.segment_units(segments)
         else:
-            if cases.empty:
-                raise ValidationError("no cases to forecast from", fix="check --cases and --date")
-            units = fc.cell_units(tuple(cases.total_bounds), args.cell)
-        out = fc.forecast(cases[cases["reported_at"] < at], units, at=at)
-        bt = fc.backtest(cases[cases["reported_at"] < at], units)
+            if past.empty:
+                raise ValidationError(
+                    "no past cases to forecast from", fix="check --cases, --date and --category"
+                )
+            units = fc.cell_units(tuple(past.total_bounds), args.cell)
+        out = fc.forecast(past, units, at=at)
+        bt = fc.backtest(past, units)
+        note = ""
         if bt.note:
             print(f"note: {bt.note}")
         else:
-            s = bt.summary
             for cov in fc.COVERAGES:
                 cells = [f"{m} {bt.pai(m, cov):.2f}" for m in (*fc.METHODS, fc.HINDSIGHT)]
                 print(f"PAI at {cov:.0%}: " + ", ".join(cells))
-            log.info("backtest summary:\n%s", s.to_string())
+            log.info("backtest summary:\n%s", bt.summary.to_string())
+            from layers.hotspots import backtest_note
+
+            note = backtest_note(bt.summary, "near_repeat", lang=lang)
+        paint = ("forecast", out, note)
     if args.out:
         if out.empty:
             print("nothing to write: empty result (an empty GeoJSON is written)")
         to_display(out).to_file(args.out, driver="GeoJSON")
         print(f"wrote {args.out} ({len(out)} features)")
+    if args.map:
+        _write_map(Path(args.map), paint, segments, lang, settings)
+        print(f"wrote {args.map}")
     return 0
+
+
+def _write_map(path: Path, paint, segments, lang: str, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A standalone offline HTML map: streets (when known) plus the result with its legend."""
+    import folium
+
+    from layers import hotspots as lh
+    from layers.assets import AssetMode
+    from layers.basemap import new_map
+
+    m = new_map(
+        basemap=settings.basemap, tianditu_key=settings.tianditu_key, assets=AssetMode(inline=True)
+    )
+    if segments is not None and len(segments):
+        folium.GeoJson(
+            to_display(segments[["segment_id", "geometry"]]).to_json(),
+            name="街巷" if lang == "zh" else "Streets",
+            style_function=lambda f: {"color": "#888", "weight": 1.5},
+        ).add_to(m)
+    kind, obj, note = paint
+    if kind == "density":
+        lh.density_layer(m, obj, lang=lang)
+        bounds = obj.bounds
+    elif kind == "gistar":
+        lh.gistar_layer(m, obj, lang=lang)
+        bounds = tuple(obj.gdf.total_bounds) if len(obj.gdf) else None
+    else:
+        lh.forecast_layer(m, obj, lang=lang, score_note=note)
+        bounds = tuple(obj.total_bounds) if len(obj) else None
+    if bounds is not None and all(np.isfinite(bounds)):
+        import geopandas as gpd
+        import shapely
+
+        box = gpd.GeoSeries([shapely.box(*bounds)], crs="EPSG:32650").to_crs("EPSG:4326")
+        w, s, e, n = box.total_bounds
+        m.fit_bounds([[s, w], [n, e]])
+    folium.LayerControl(collapsed=False).add_to(m)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(m.get_root().render(), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -201,10 +309,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--tier", action="append", choices=("general", "major", "emergency"))
     q.add_argument("--hour", action="append", type=int, help="local hour 0–23 (repeatable)")
     q.add_argument("--day-type", default="all", choices=("all", "weekday", "weekend_holiday"))
+    q.add_argument("--holiday", action="append", help="a public holiday YYYY-MM-DD (repeatable)")
     q.add_argument("--cell", type=float, default=None, help="cell size in metres")
     q.add_argument("--bandwidth", type=float, default=100.0, help="KDE radius in metres")
     q.add_argument("--seed", type=int, default=0, help="permutation seed for Gi*")
     q.add_argument("--out", help="write the result as GeoJSON (WGS 84)")
+    q.add_argument("--map", help="write a standalone offline HTML map of the result")
     q.set_defaults(func=_cmd_hotspots_defaults)
 
 

@@ -17,6 +17,7 @@ from layers.hotspots import (
     backtest_note,
     density_image,
     density_layer,
+    forecast_bands,
     forecast_layer,
     gistar_layer,
     heat_layer,
@@ -75,7 +76,13 @@ def test_gistar_and_forecast_layers(nr_history):
     m = new_map()
     leg = forecast_layer(m, f, lang="en", score_note=note)
     assert leg.unit == "cases/km/week" and not leg.empty
+    assert leg.labels[0].startswith("riskiest 1 % of street length (≥ ")
     assert "best possible" in _html(m)
+    band = forecast_bands(f)
+    length = f.geometry.length.to_numpy()
+    top1 = length[band == 0].sum() / length.sum()
+    top10 = length[band >= 0].sum() / length.sum()
+    assert 0 < top1 <= 0.01 + length.max() / length.sum() and top10 <= 0.10 + 1e-9
 
 
 def test_empty_forecast_layer_and_heat_offline(clustered_cases):
@@ -143,6 +150,25 @@ def test_cli_report_and_hotspots(case_file, tmp_path, capsys, monkeypatch):
         ["hotspots", "--cases", str(case_file), "--date", "2026-06-30", "--method", "forecast"]
     )
     assert rc == 0 and "PAI at 5%: last4" in capsys.readouterr().out
+    page = tmp_path / "m.html"
+    rc = main(
+        [
+            "hotspots",
+            "--cases",
+            str(case_file),
+            "--date",
+            "2026-06-30",
+            "--method",
+            "forecast",
+            "--map",
+            str(page),
+            "--lang",
+            "en",
+        ]
+    )
+    assert rc == 0
+    html_text = page.read_text(encoding="utf-8")
+    assert "backtest PAI at 5%" in html_text and EXTERNAL.search(html_text) is None
 
 
 def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):

@@ -242,3 +242,57 @@ def test_empty_and_future_periods_render(toy):
     assert "no cases were reported in this period" in k.notes
     assert "<td>新报案件</td><td>0</td>" in render_html(k, lang="zh")
     assert report_csv(k, "en").count("\r\n") > 5
+
+
+def test_events_from_audit_entries(toy):
+    from types import SimpleNamespace as E
+
+    from gis.reports import events_from_audit
+
+    at = pd.Timestamp("2026-11-26 10:00", tz="Asia/Shanghai")
+    entries = [
+        E(case_id="A", action="register", at=at),
+        E(case_id="A", action="call_joint", at=at),
+        E(case_id="B", action="escalate", at=at + pd.Timedelta(days=1)),
+        E(case_id="C", action="escalate", at=pd.Timestamp("2026-12-05", tz="Asia/Shanghai")),
+    ]
+    ev = events_from_audit(entries)
+    assert ev["kind"].tolist() == ["joint_enforcement", "consultation", "consultation"]
+    k = compute_kpis(toy, period_for("weekly", "2026-11-29"), now=NOW, events=ev)
+    assert (k.joint_actions, k.consultations) == (1, 1)
+    assert events_from_audit([]).empty
+
+
+def test_forecast_scorecard_in_report(toy):
+    from gis.reports import forecast_scorecard
+
+    summary = pd.DataFrame(
+        {
+            "method": ["near_repeat", "hindsight"],
+            "coverage": [0.05, 0.05],
+            "weeks": [10, 10],
+            "cases": [100.0, 100.0],
+            "hits": [30.0, 70.0],
+            "hit_rate": [0.3, 0.7],
+            "area_share": [0.05, 0.05],
+            "pai": [6.0, 14.0],
+        }
+    )
+    card = forecast_scorecard(summary, "zh")
+    assert card.values.tolist() == [
+        ["近重复模型", "5%", 10, "30.0%", 6.0],
+        ["事后最优", "5%", 10, "70.0%", 14.0],
+    ]
+    k = compute_kpis(toy, period_for("weekly", "2026-11-29"), now=NOW)
+    page = render_html(k, lang="zh", scorecard=card)
+    assert "热点预测可信度（滚动回测）" in page and "<td>近重复模型</td>" in page
+    assert forecast_scorecard(summary.iloc[0:0]).empty
+
+
+def test_svg_columns_scale():
+    from gis.reports import svg_columns
+
+    svg = svg_columns(["a", "b"], {"x": [0, 4], "y": [2, 1]}, height=180)
+    # plot height 180 - 34 - 12 = 134; the 4 is full height, the 2 half of it
+    assert 'height="134.0"' in svg and 'height="67.0"' in svg
+    assert svg_columns([], {"x": []}) == ""
