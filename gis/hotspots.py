@@ -611,16 +611,30 @@ def _gistar(
     permutations: int,
     seed: int,
     fdr: bool,
+    randomization: str = "conditional",
 ) -> tuple[pd.DataFrame, str]:
     """Gi* (binary weights, self included) with permutation p-values and optional FDR.
 
-    The focal unit keeps its value and its neighbours are drawn from the others
-    (conditional randomisation). The p-value is the smaller tail share, counting ties on
-    both sides, so ``p = 1/(permutations+1)`` needs every permutation strictly on one side.
+    ``conditional`` (esda's): the focal unit keeps its value and its neighbours are drawn
+    from the others — it asks whether the *surroundings* are unusual, so a lone high unit
+    among ordinary neighbours is not a hot spot. ``total``: the whole neighbourhood
+    (focal unit included) is drawn from all units — it also flags a lone high unit. Either
+    way the p-value is the smaller tail share, counting ties on both sides, so
+    ``p = 1/(permutations+1)`` needs every permutation strictly on one side.
     """
     from esda.getisord import G_Local
     from libpysal.weights import W
 
+    if randomization not in RANDOMIZATIONS:
+        raise ValidationError(
+            f"unknown randomization {randomization!r}",
+            field="randomization",
+            fix="use total or conditional",
+        )
+    if permutations < 0:
+        raise ValidationError(
+            f"{permutations} permutations", field="permutations", fix="use 999 (0: analytic)"
+        )
     n = len(y)
     z = np.full(n, np.nan)
     p = np.full(n, np.nan)
@@ -653,29 +667,72 @@ def _gistar(
                 w,
                 transform="B",
                 star=True,
-                permutations=permutations,
+                permutations=permutations if randomization != "total" else 0,
                 seed=seed,
-                keep_simulations=True,
+                keep_simulations=randomization != "total",
                 n_jobs=1,
             )
         z[active] = np.asarray(g.Zs, dtype=float)
-        # Tie-aware folded p-values: esda folds "share of permutations >= observed", which
-        # turns ties (every sparse count cell: 0 >= 0) into false extremes. Count both tails.
-        sims = np.asarray(g.rGs, dtype=float)
-        obs = np.asarray(g.Gs, dtype=float)[:, None]
-        tol = 1e-12 * np.maximum(np.abs(obs), 1.0)
-        ge = (sims >= obs - tol).sum(axis=1)
-        le = (sims <= obs + tol).sum(axis=1)
-        p_hot = (ge + 1.0) / (permutations + 1.0)
-        p_cold = (le + 1.0) / (permutations + 1.0)
-        p[active] = np.minimum(np.minimum(p_hot, p_cold), 1.0)
-        direction[active] = np.sign(le - ge)
+        if permutations == 0:  # analytic: one-sided normal tail of the Gi* z-score
+            from scipy.stats import norm
+
+            za = z[active]
+            ge = le = None  # type: ignore[assignment]
+            p[active] = norm.sf(np.abs(za))
+            direction[active] = np.sign(za)
+        elif randomization == "total":
+            ya = y[active].astype(float)
+            sizes = np.array([len(nb[i]) + 1 for i in range(len(active))], dtype=np.int64)
+            obs_sum = ya + np.array([ya[nb[i]].sum() for i in range(len(active))])
+            ge, le = _total_randomization(ya, obs_sum, sizes, permutations, seed)
+        else:
+            # Tie-aware folded p-values: esda folds "share of permutations >= observed",
+            # which turns ties (every sparse count cell: 0 >= 0) into false extremes.
+            sims = np.asarray(g.rGs, dtype=float)
+            obs = np.asarray(g.Gs, dtype=float)[:, None]
+            tol = 1e-12 * np.maximum(np.abs(obs), 1.0)
+            ge = (sims >= obs - tol).sum(axis=1)
+            le = (sims <= obs + tol).sum(axis=1)
+        if ge is not None and le is not None:
+            p_hot = (ge + 1.0) / (permutations + 1.0)
+            p_cold = (le + 1.0) / (permutations + 1.0)
+            p[active] = np.minimum(np.minimum(p_hot, p_cold), 1.0)
+            direction[active] = np.sign(le - ge)
         if islands.any():
             note = f"{int(islands.sum())} units without neighbours were not tested"
     q = benjamini_hochberg(p) if fdr else p.copy()
     df = pd.DataFrame({"gi_z": z, "p_value": p, "q_value": q})
     df["gi_class"] = gi_classes(direction, q)
     return df, note
+
+
+RANDOMIZATIONS = ("total", "conditional")
+
+
+def _total_randomization(
+    y: NDArray[np.float64],
+    obs_sum: NDArray[np.float64],
+    sizes: NDArray[np.int64],
+    permutations: int,
+    seed: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Counts of permuted neighbourhood sums at or above / at or below the observed ones.
+
+    Each permutation draws ``max(sizes)`` values without replacement from all units; the
+    sum of its first ``k`` values is the null draw for every neighbourhood of size ``k``
+    (one shared stream, as esda shares its random ids).
+    """
+    rng = np.random.default_rng(seed)
+    n, kmax = len(y), int(sizes.max())
+    ge = np.zeros(len(obs_sum), dtype=np.int64)
+    le = np.zeros(len(obs_sum), dtype=np.int64)
+    tol = 1e-9 * np.maximum(np.abs(obs_sum), 1.0)
+    for _ in range(permutations):
+        draw = np.cumsum(y[rng.choice(n, size=kmax, replace=False)])
+        null = draw[sizes - 1]
+        ge += null >= obs_sum - tol
+        le += null <= obs_sum + tol
+    return ge, le
 
 
 def _class_counts(classes: Iterable[str]) -> dict[str, int]:
@@ -693,13 +750,24 @@ def gistar_cells(
     permutations: int = 999,
     seed: int = 0,
     fdr: bool = True,
+    randomization: str = "total",
 ) -> HotspotResult:
     """Getis-Ord Gi* of case counts on square cells (queen neighbours, self included).
 
-    p-values come from ``permutations`` conditional permutations (esda ``G_Local`` with
-    ``star=True``; folded one-sided, so the smallest is ``1/(permutations+1)``) and, with
-    ``fdr``, are Benjamini–Hochberg adjusted over all tested cells before classing:
-    hot99/hot95/hot90 mean an adjusted p ≤ 0.01/0.05/0.10 with z > 0.
+    The statistic and its z-score are esda's ``G_Local`` with ``star=True`` and binary
+    weights. p-values come from ``permutations`` random permutations (folded one-sided, ties
+    counted on both sides, so the smallest is ``1/(permutations+1)``) and, with ``fdr``, are
+    Benjamini–Hochberg adjusted over all tested cells before classing: hot99/hot95/hot90
+    mean an adjusted p ≤ 0.01/0.05/0.10 with the observation in the upper tail.
+
+    ``randomization="total"`` (default) draws the whole neighbourhood, the cell itself
+    included, from all cells — the null hypothesis of the Gi* statistic, which counts the
+    cell itself. ``"conditional"`` is esda's: the cell keeps its value and only its
+    neighbours are drawn, which asks whether the *surroundings* are unusual. ``permutations=0``
+    uses the analytic normal tail of the z-score instead (fast; optimistic for skewed counts).
+
+    With ``m`` cells, a BH-adjusted p cannot go below ``m / ((permutations + 1) · k)`` for
+    ``k`` equally extreme cells: for thousands of cells keep 999 permutations or more.
 
     Parameters
     ----------
@@ -767,7 +835,12 @@ def gistar_cells(
         ]
         neighbours.append(np.asarray(nb, dtype=np.int64))
     df, note = _gistar(
-        cells["count"].to_numpy(float), neighbours, permutations=permutations, seed=seed, fdr=fdr
+        cells["count"].to_numpy(float),
+        neighbours,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        randomization=randomization,
     )
     if sel.empty:
         note = f"no cases match ({flt.describe()})"
@@ -838,6 +911,7 @@ def gistar_segments(
     permutations: int = 999,
     seed: int = 0,
     fdr: bool = True,
+    randomization: str = "total",
 ) -> HotspotResult:
     """Gi* on street segments: cases counted per segment, neighbours along the network.
 
@@ -871,7 +945,9 @@ def gistar_segments(
         counts = np.bincount(pos.loc[hit].to_numpy(), minlength=len(segs)).astype(float)
     yv = counts if value == "count" else counts / np.maximum(segs["length_m"].to_numpy(), 1.0) * 100
     nbs = segment_neighbours(segs, how=neighbours, distance_m=distance_m)
-    df, note = _gistar(yv, nbs, permutations=permutations, seed=seed, fdr=fdr)
+    df, note = _gistar(
+        yv, nbs, permutations=permutations, seed=seed, fdr=fdr, randomization=randomization
+    )
     if sel.empty:
         note = f"no cases match ({flt.describe()})"
     cols = [c for c in ("segment_id", "name", "name_en", "zone_id", "length_m") if c in segs]

@@ -198,9 +198,13 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
                     "Gi* on street segments needs the street geography",
                     fix="install the bundled data, pass --data, or use --on cells",
                 )
-            res = hs.gistar_segments(cases, segments, flt, seed=args.seed)
+            res = hs.gistar_segments(
+                cases, segments, flt, seed=args.seed, randomization=args.randomization
+            )
         else:
-            res = hs.gistar_cells(cases, flt, cell_m=args.cell, seed=args.seed)
+            res = hs.gistar_cells(
+                cases, flt, cell_m=args.cell, seed=args.seed, randomization=args.randomization
+            )
         print(" ".join(f"{k}={v}" for k, v in res.counts.items()))
         if res.note:
             print(f"note: {res.note}")
@@ -313,6 +317,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--cell", type=float, default=None, help="cell size in metres")
     q.add_argument("--bandwidth", type=float, default=100.0, help="KDE radius in metres")
     q.add_argument("--seed", type=int, default=0, help="permutation seed for Gi*")
+    q.add_argument(
+        "--randomization",
+        choices=("total", "conditional"),
+        default="total",
+        help="Gi* permutation null: whole neighbourhood (total) or neighbours only",
+    )
     q.add_argument("--out", help="write the result as GeoJSON (WGS 84)")
     q.add_argument("--map", help="write a standalone offline HTML map of the result")
     q.set_defaults(func=_cmd_hotspots_defaults)

@@ -104,19 +104,27 @@ def near_repeat_history(
     tau_days: float = 3.0,
     sigma_m: float = 60.0,
     seed: int = 0,
+    segments: gpd.GeoDataFrame | None = None,
+    hot_segments: Sequence[int] | None = None,
 ) -> SyntheticHistory:
     """A year of cases from a Hawkes process on an ``nx`` × ``ny`` street grid.
 
     ``hot_share`` of the background falls on ``n_hot`` randomly chosen segments (the
     long-run hot spots); the rest is spread evenly. ``alpha`` < 1 keeps the process stable:
-    each case begets ``alpha`` follow-ups on average.
+    each case begets ``alpha`` follow-ups on average. ``segments`` (EPSG:32650, the network
+    contract) replaces the synthetic grid, e.g. with the bundled Shichahai streets;
+    ``hot_segments`` (row positions) replaces the random choice of hot segments.
     """
     rng = np.random.default_rng(seed)
-    segs = grid_segments(nx, ny, spacing_m)
+    segs = grid_segments(nx, ny, spacing_m) if segments is None else segments.reset_index(drop=True)
     m = len(segs)
     mu = np.full(m, background_per_day * (1 - hot_share) / m)
-    hot = rng.choice(m, size=n_hot, replace=False)
-    mu[hot] += background_per_day * hot_share / n_hot
+    hot = (
+        np.asarray(hot_segments)
+        if hot_segments is not None
+        else rng.choice(m, size=n_hot, replace=False)
+    )
+    mu[hot] += background_per_day * hot_share / len(hot)
     tree = shapely.STRtree(segs.geometry.values)
     # background
     counts = rng.poisson(mu * days)
@@ -150,11 +158,17 @@ def near_repeat_history(
     t, xy, sg = t[order], xy[order], sg[order]
     times = START + pd.to_timedelta(t, unit="D")
     cats = rng.choice(["C03", "C04", "C07", "C09"], size=t.size)
+    extra = {}
+    if "zone_id" in segs.columns:
+        extra["zone_id"] = segs["zone_id"].to_numpy()[sg]
+    if "front_id" in segs.columns:
+        extra["front_id"] = segs["front_id"].to_numpy()[sg]
     cases = make_case_frame(
         [tuple(p) for p in xy],
         list(times),
         segment_id=segs["segment_id"].to_numpy()[sg],
         category=cats,
+        **extra,
     )
     return SyntheticHistory(cases, segs, mu, alpha, tau_days, sigma_m, START, days)
 

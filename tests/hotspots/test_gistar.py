@@ -129,3 +129,22 @@ def test_single_case_and_zone_without_streets():
     r = gistar_segments(one, segs)
     assert r.gdf.empty and "no streets" in r.note
     assert gi_legend(r, lang="zh").empty
+
+
+def test_randomization_options_and_analytic_p():
+    rng = np.random.default_rng(5)
+    cluster = rng.uniform(0, 300, size=(120, 2)) + (448900.0, 4421900.0)
+    xy = np.vstack([_uniform(800, 5), cluster])
+    cases = make_case_frame([tuple(p) for p in xy], [START] * len(xy))
+    centre = "449000_4422000"
+    for how in ("total", "conditional"):
+        r = gistar_cells(cases, cell_m=100, bounds=BOUNDS, randomization=how, seed=0)
+        g = r.gdf.set_index("cell_id")
+        assert g.loc[centre, "gi_class"].startswith("hot"), how
+        assert g.loc[centre, "p_value"] == pytest.approx(1 / 1000)
+    a = gistar_cells(cases, cell_m=100, bounds=BOUNDS, permutations=0).gdf.set_index("cell_id")
+    assert a.loc[centre, "p_value"] < 1e-6 and a.loc[centre, "gi_class"] == "hot99"
+    with pytest.raises(ValidationError, match="unknown randomization 'both'"):
+        gistar_cells(cases, cell_m=100, bounds=BOUNDS, randomization="both")
+    with pytest.raises(ValidationError, match="-1 permutations"):
+        gistar_cells(cases, cell_m=100, bounds=BOUNDS, permutations=-1)
