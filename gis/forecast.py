@@ -72,6 +72,13 @@ class ForecastParams:
     nr_radius_m: float = 200.0
     nr_window_days: float = 28.0
     horizon_days: float = 7.0
+    #: When not empty, ``near_repeat`` picks ``alpha`` from these each week: the value whose
+    #: forecasts caught most cases in the top ``tune_coverage`` over the previous
+    #: ``tune_weeks`` weeks (past data only). Where violations do not repeat nearby it falls
+    #: to 0 (the long-run baseline); where they do, it finds the boost's weight.
+    nr_alpha_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0)
+    tune_weeks: int = 8
+    tune_coverage: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ class _Prepared:
         ].reset_index(drop=True)
         self.units = units
         self.params = params
+        self._parts: dict[float, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         t = to_local_time(cases["reported_at"])
         self.epoch = pd.Timestamp("2000-01-01", tz=t.dt.tz if len(t) else "Asia/Shanghai")
         self.days = ((t - self.epoch) / pd.Timedelta(days=1)).to_numpy(float)
@@ -222,16 +230,48 @@ class _Prepared:
             w = np.where(past & (age <= p.kde_lookback_days), np.exp(-age / p.kde_tau_days), 0.0)
             return self.K_kde @ w
         if method == "near_repeat":
-            base_w = np.where(past & (age <= 7 * p.baseline_weeks), 1.0, 0.0)
-            first = float(self.days.min()) if len(self.days) else t
-            history = min(7.0 * p.baseline_weeks, max(t - first, 7.0))
-            baseline = (self.K_base @ base_w) * (p.horizon_days / history)
-            gain = p.nr_alpha * (1 - math.exp(-p.horizon_days / p.nr_tau_days))
-            trig = np.where(
-                past & (age <= p.nr_window_days), gain * np.exp(-age / p.nr_tau_days), 0.0
-            )
-            return baseline + self.K_nr @ trig
+            baseline, boost = self._nr_parts(t)
+            return baseline + self.alpha_at(t) * boost
         raise ValidationError(f"unknown method {method!r}", field="method", fix=f"use {METHODS}")
+
+    def _nr_parts(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Baseline (expected cases next week) and the boost per unit of ``alpha``."""
+        key = round(t, 6)
+        if key in self._parts:
+            return self._parts[key]
+        p = self.params
+        age = t - self.days
+        past = age > 0
+        base_w = np.where(past & (age <= 7 * p.baseline_weeks), 1.0, 0.0)
+        first = float(self.days.min()) if len(self.days) else t
+        history = min(7.0 * p.baseline_weeks, max(t - first, 7.0))
+        baseline = (self.K_base @ base_w) * (p.horizon_days / history)
+        gain = 1 - math.exp(-p.horizon_days / p.nr_tau_days)
+        trig = np.where(past & (age <= p.nr_window_days), gain * np.exp(-age / p.nr_tau_days), 0.0)
+        self._parts[key] = (baseline, self.K_nr @ trig)
+        return self._parts[key]
+
+    def alpha_at(self, t: float) -> float:
+        """The near-repeat weight used at cut-off ``t`` (tuned on earlier weeks only)."""
+        p = self.params
+        grid = p.nr_alpha_grid
+        if not grid:
+            return p.nr_alpha
+        hits = np.zeros(len(grid))
+        for k in range(1, p.tune_weeks + 1):
+            t0 = t - 7.0 * k
+            actual = self.actual(t0, t0 + 7.0)
+            if actual.sum() == 0 or t0 <= (float(self.days.min()) if len(self.days) else t0):
+                continue
+            base, boost = self._nr_parts(t0)
+            for j, a in enumerate(grid):
+                idx = select_top(base + a * boost, self.units.measure, p.tune_coverage)
+                hits[j] += actual[idx].sum()
+        if not hits.any():
+            return p.nr_alpha
+        best = np.flatnonzero(hits == hits.max())
+        # ties: the value closest to the default weight
+        return float(min((grid[j] for j in best), key=lambda a: (abs(a - p.nr_alpha), a)))
 
 
 def _check_method(method: str) -> None:
@@ -259,6 +299,18 @@ def forecast(
     per = risk / units.measure * (1e3 if units.kind == "segment" else 1e6)
     name = "risk_per_km" if units.kind == "segment" else "risk_per_km2"
     return units.to_gdf(risk=risk, **{name: per})
+
+
+def near_repeat_weight(
+    gdf_cases: gpd.GeoDataFrame,
+    units: Units,
+    *,
+    at: pd.Timestamp | str,
+    params: ForecastParams | None = None,
+) -> float:
+    """The near-repeat weight ``alpha`` the forecast at ``at`` uses (tuned on past weeks)."""
+    prep = _Prepared(gdf_cases, units, params or ForecastParams())
+    return prep.alpha_at(prep.day(as_local_timestamp(at)))
 
 
 def select_top(

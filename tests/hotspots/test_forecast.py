@@ -113,3 +113,19 @@ def test_backtest_with_no_cases_is_empty_with_note(segments_4x4):
     one = make_case_frame([(448050.0, 4421000.0)], [START])
     bt = backtest(one, segment_units(segments_4x4))
     assert bt.weekly.empty and "no complete week" in bt.note
+
+
+def test_near_repeat_weight_follows_the_process():
+    from gis.forecast import near_repeat_weight
+    from tests.hotspots.synthetic import near_repeat_history
+
+    days = (100, 150, 200, 250, 300)
+    weights = {}
+    for alpha, background in ((0.0, 3.0), (0.7, 10.0)):
+        h = near_repeat_history(seed=3, alpha=alpha, background_per_day=background)
+        units = segment_units(h.segments)
+        weights[alpha] = [
+            near_repeat_weight(h.cases, units, at=START + pd.Timedelta(days=d)) for d in days
+        ]
+    assert np.mean(weights[0.0]) <= 0.5  # no repeats: mostly the long-run baseline
+    assert np.mean(weights[0.7]) >= 1.0  # repeats: the boost is trusted
