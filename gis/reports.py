@@ -12,7 +12,9 @@ end of the period or now, whichever is earlier):
 * **closure rate** — of the cases reported in the period, the share closed by ``as_of``;
 * **median time to close** — over cases closed in the period, in hours;
 * **within-deadline rate** — of the cases closed in the period that had a deadline, the share
-  closed no later than it;
+  closed no later than ``grace_hours`` (default 24 h) after it. The deadline is the
+  violator's rectification deadline (限期整改) and the recheck happens at it, so a closure
+  shortly after the deadline is on time; one that lags by days is not;
 * **joint actions / consultations** — from the audit trail (``events``: case_id, at, kind
   ``joint_enforcement`` or ``consultation``) when given; otherwise joint actions are
   estimated from cases reported in the period whose state is ``joint_enforcement`` or
@@ -216,6 +218,7 @@ def compute_kpis(
     events: pd.DataFrame | None = None,
     assignment: Mapping[str, str] | None = None,
     gdf_segments: gpd.GeoDataFrame | None = None,
+    grace_hours: float = 24.0,
 ) -> Kpis:
     """All KPIs of ``period`` from the case frame.
 
@@ -233,6 +236,8 @@ def compute_kpis(
     assignment
         Optional ``segment_id → person_id`` (the districts); with ``gdf_segments`` it gives
         each person's street length and the cases on their streets.
+    grace_hours
+        How long after the deadline a closure still counts as on time (the recheck).
     """
     require_case_frame(gdf_cases, need=("reported_at", "state"))
     now_ts = as_local_timestamp(now) if now is not None else pd.Timestamp.now(tz=TIMEZONE)
@@ -261,7 +266,7 @@ def compute_kpis(
     hours = ((closed_at - rep) / pd.Timedelta(hours=1))[closed]
     median_h = float(hours.median()) if len(hours) else None
     with_deadline = closed & deadline.notna()
-    in_time = with_deadline & (closed_at <= deadline)
+    in_time = with_deadline & (closed_at <= deadline + pd.Timedelta(hours=grace_hours))
     within = in_time.sum() / with_deadline.sum() if with_deadline.any() else None
     if events is not None and len(events):
         at = to_local_time(events["at"])
@@ -716,6 +721,8 @@ def _draw_map(
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     handles = [Patch(color=c, label=lab) for c, lab in zip(leg.colors, leg.labels, strict=True)]
     ax.legend(handles=handles, loc="lower left", fontsize=7, title=leg.title, title_fontsize=8)
     # scale bar: the largest round length within 30 % of the width

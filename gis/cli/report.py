@@ -92,17 +92,44 @@ def load_events(
     return events_from_audit(entries)
 
 
-def _load_segments(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame | None:
-    """Street segments of the configured geography, or None (with a log line) when absent."""
+def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured geography, or None (with a log line) when absent."""
     try:
         from gis.geography import load_bundled_geography, load_geography
 
         data = getattr(args, "data", None)
-        geo = load_geography(data) if data else load_bundled_geography(settings)
-        return geo.segments
+        return load_geography(data) if data else load_bundled_geography(settings)
     except Exception as exc:  # no bundled data yet, or a broken folder: maps without streets
         log.warning("no street geography (%s): maps and segment tests are skipped", exc)
         return None
+
+
+def _load_segments(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame | None:
+    """Street segments of the configured geography, or None when absent."""
+    geo = _load_geography(args, settings)
+    return None if geo is None else geo.segments
+
+
+def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Category and zone names for the report tables, from whatever reference data exists."""
+    import importlib
+
+    names: dict[str, dict[str, str]] = {}
+    try:
+        refs = importlib.import_module("gis.violations").load_references()
+        names["category"] = {
+            code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
+            for code, c in refs.categories.items()
+        }
+    except Exception as exc:  # the category table lands with the cases work
+        log.info("no category names (%s)", exc)
+    if geo is not None and len(geo.zones):
+        zones = geo.zones
+        col = "name" if lang == "zh" or "name_en" not in zones else "name_en"
+        names["zone_id"] = {
+            str(z): f"{n}" for z, n in zip(zones["zone_id"], zones[col], strict=True)
+        }
+    return names
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,7 +147,8 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
     period = period_for(args.kind, day)
     cases = load_cases(args, settings)
-    segments = _load_segments(args, settings)
+    geo = _load_geography(args, settings)
+    segments = None if geo is None else geo.segments
     events = load_events(args, settings, cases, period.start, period.end)
     kpis = compute_kpis(cases, period, gdf_segments=segments, events=events)
     print(f"{period.label(lang)}: ", end="")
@@ -149,6 +177,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             gdf_segments=segments,
             synthetic=args.synthetic,
             scorecard=scorecard,
+            names=_display_names(geo, lang),
         )
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")

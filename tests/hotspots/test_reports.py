@@ -157,7 +157,11 @@ def test_kpis_exact_on_toy(toy):
     assert (k.reported, k.open, k.overdue, k.closed, k.rejected) == (6, 5, 2, 3, 1)
     assert k.closure_rate == pytest.approx(2 / 6)
     assert k.median_hours_to_close == 72.0  # 24 h, 72 h, 344 h
-    assert k.within_deadline_rate == pytest.approx(1 / 3)
+    assert k.within_deadline_rate == pytest.approx(1 / 3)  # B 48 h and G 4 days late
+    strict = compute_kpis(toy, period_for("weekly", "2026-11-29"), now=NOW, grace_hours=0)
+    assert strict.within_deadline_rate == pytest.approx(1 / 3)
+    lenient = compute_kpis(toy, period_for("weekly", "2026-11-29"), now=NOW, grace_hours=48)
+    assert lenient.within_deadline_rate == pytest.approx(2 / 3)  # B exactly 48 h late
     assert (k.joint_actions, k.consultations, k.joint_source) == (1, None, "states")
     assert k.expected_joint_actions == pytest.approx(10 * 7 / 30.4375)
     z = k.by_zone.set_index("zone_id")
