@@ -437,6 +437,11 @@ def backtest(
         week = week + pd.Timedelta(days=7)
     weekly = pd.DataFrame(rows, columns=cols)
     note = "" if rows else "no complete week with cases after the warm-up"
+    lost = int((prep.unit_of_case < 0).sum())
+    if lost:
+        where = "outside the grid" if units.kind == "cell" else "more than 200 m from every street"
+        msg = f"{lost} of {len(prep.days)} cases are {where} and were not scored"
+        note = f"{note}; {msg}" if note else msg
     return Backtest(weekly, _summarise(weekly), units.kind, note)
 
 

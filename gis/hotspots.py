@@ -938,11 +938,18 @@ def gistar_segments(
         )
     sel = select_cases(gdf_cases, flt)
     counts = np.zeros(len(segs))
+    off_street = ""
     if not sel.empty:
         sid = case_segments(sel, segs)
         pos = pd.Series(np.arange(len(segs)), index=segs["segment_id"])
         hit = sid[sid.isin(pos.index)]
         counts = np.bincount(pos.loc[hit].to_numpy(), minlength=len(segs)).astype(float)
+        lost = len(sel) - len(hit)
+        if lost:
+            off_street = (
+                f"{lost} of {len(sel)} cases are more than 200 m from every street "
+                "and were left out (check the geography and the cases' datum)"
+            )
     yv = counts if value == "count" else counts / np.maximum(segs["length_m"].to_numpy(), 1.0) * 100
     nbs = segment_neighbours(segs, how=neighbours, distance_m=distance_m)
     df, note = _gistar(
@@ -950,6 +957,8 @@ def gistar_segments(
     )
     if sel.empty:
         note = f"no cases match ({flt.describe()})"
+    elif off_street:
+        note = f"{off_street}; {note}" if note else off_street
     cols = [c for c in ("segment_id", "name", "name_en", "zone_id", "length_m") if c in segs]
     out = pd.concat([segs[cols], pd.DataFrame({"count": counts}), df], axis=1)
     out = gpd.GeoDataFrame(out, geometry=segs.geometry.values, crs=METRIC)

@@ -112,7 +112,12 @@ def test_backtest_with_no_cases_is_empty_with_note(segments_4x4):
     assert np.isnan(bt.pai("near_repeat", 0.05))
     one = make_case_frame([(448050.0, 4421000.0)], [START])
     bt = backtest(one, segment_units(segments_4x4))
-    assert bt.weekly.empty and "no complete week" in bt.note
+    assert bt.weekly.empty and bt.note == "no complete week with cases after the warm-up"
+    two = make_case_frame([(448050.0, 4421000.0), (470000.0, 4421000.0)], [START, START])
+    bt = backtest(two, segment_units(segments_4x4))
+    assert bt.note.endswith(
+        "; 1 of 2 cases are more than 200 m from every street and were not scored"
+    )
 
 
 def test_near_repeat_weight_follows_the_process():

@@ -125,6 +125,10 @@ def test_single_case_and_zone_without_streets():
     one = make_case_frame([(448550.0, 4421550.0)], [START])
     r = gistar_cells(one, bounds=BOUNDS, permutations=99)
     assert r.counts["hot99"] + r.counts["hot95"] == 0  # one case is not a hot spot after FDR
+    far = make_case_frame([(448050.0, 4421000.0), (470000.0, 4421000.0)], [START, START])
+    r = gistar_segments(far, grid_segments(2, 2, 100.0), permutations=99)
+    assert r.gdf["count"].sum() == 1
+    assert r.note.startswith("1 of 2 cases are more than 200 m from every street")
     segs = grid_segments(2, 2, 100.0).iloc[0:0]
     r = gistar_segments(one, segs)
     assert r.gdf.empty and "no streets" in r.note
