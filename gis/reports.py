@@ -900,9 +900,17 @@ def forecast_scorecard(summary: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def period_surface(
-    gdf_cases: gpd.GeoDataFrame, period: Period, *, now: pd.Timestamp | None = None
+    gdf_cases: gpd.GeoDataFrame,
+    period: Period,
+    *,
+    now: pd.Timestamp | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> DensitySurface:
-    """The density surface of the cases reported in ``period`` (for the report's map)."""
+    """The density surface of the cases reported in ``period`` (for the report's map).
+
+    ``bounds`` (e.g. the subdistrict's, padded) fixes the map's extent so every report shows
+    the same area.
+    """
     live = gdf_cases[~gdf_cases["state"].isin(DISCARDED_STATES)] if len(gdf_cases) else gdf_cases
     flt = CaseFilter(start=period.start, end=period.end)
-    return density_surface(live, flt, now=now)
+    return density_surface(live, flt, now=now, bounds=bounds)

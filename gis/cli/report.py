@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +28,11 @@ def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
             "file not found", source=str(p), fix="give the path of a GeoPackage or GeoJSON"
         )
     try:
-        gdf = gpd.read_file(p)
+        with warnings.catch_warnings():
+            # GDAL notes GeoPackage datetimes written with a +08:00 offset instead of Z;
+            # they are parsed correctly, and converted to local time below.
+            warnings.filterwarnings("ignore", message="Non-conformant content")
+            gdf = gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise ValidationError(
             f"cannot read cases: {exc}", source=str(p), fix="export the cases as GeoPackage"
@@ -104,10 +109,22 @@ def _load_geography(args: argparse.Namespace, settings: Settings):  # type: igno
         return None
 
 
-def _load_segments(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame | None:
-    """Street segments of the configured geography, or None when absent."""
-    geo = _load_geography(args, settings)
-    return None if geo is None else geo.segments
+def _extent(geo, pad_m: float = 200.0) -> tuple[float, float, float, float] | None:  # type: ignore[no-untyped-def]
+    """The subdistrict's bounding box padded by ``pad_m`` (None without a geography)."""
+    if geo is None or geo.boundary.empty:
+        return None
+    minx, miny, maxx, maxy = geo.boundary.total_bounds
+    return (minx - pad_m, miny - pad_m, maxx + pad_m, maxy + pad_m)
+
+
+def _land(geo):  # type: ignore[no-untyped-def]
+    """The subdistrict without its lakes: where Gi* cells are tested (None without data)."""
+    if geo is None or geo.boundary.empty:
+        return None
+    area = geo.boundary.union_all()
+    if len(geo.lakes):
+        area = area.difference(geo.lakes.union_all())
+    return area
 
 
 def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -158,7 +175,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     for note in kpis.notes:
         print(f"note: {note}")
     if args.out:
-        surface = period_surface(cases, period)
+        surface = period_surface(cases, period, bounds=_extent(geo))
         scorecard = None
         if args.kind != "daily":
             past = cases[cases["reported_at"] < period.end]
@@ -207,11 +224,18 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 
     lang = args.lang or settings.language
     cases = load_cases(args, settings)
-    segments = _load_segments(args, settings)
+    geo = _load_geography(args, settings)
+    segments = None if geo is None else geo.segments
     flt = _filter(args)
     paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
     if args.method == "kde":
-        surface = hs.density_surface(cases, flt, bandwidth_m=args.bandwidth, cell_m=args.cell)
+        surface = hs.density_surface(
+            cases,
+            flt,
+            bandwidth_m=args.bandwidth,
+            cell_m=args.cell,
+            bounds=_extent(geo, pad_m=args.bandwidth),
+        )
         legend = surface.legend(lang=lang)
         print(f"{surface.n_cases} cases over {surface.months:.2f} months ({surface.description})")
         if surface.note:
@@ -232,7 +256,12 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             res = hs.gistar_cells(
-                cases, flt, cell_m=args.cell, seed=args.seed, randomization=args.randomization
+                cases,
+                flt,
+                cell_m=args.cell,
+                seed=args.seed,
+                randomization=args.randomization,
+                mask=_land(geo),
             )
         print(" ".join(f"{k}={v}" for k, v in res.counts.items()))
         if res.note:

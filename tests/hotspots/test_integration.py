@@ -58,3 +58,37 @@ def test_hotspots_over_shichahai(geo):
         k, lang="zh", surface=period_surface(cases, period), gdf_segments=segs, names=names
     )
     assert "data:image/png;base64," in page
+
+
+def test_cli_over_shichahai(geo, tmp_path, capsys):
+    from gis.cli import main
+
+    segs = geo.segments.reset_index(drop=True)
+    h = near_repeat_history(segments=segs, days=120, background_per_day=4.0, seed=5)
+    path = tmp_path / "cases.gpkg"
+    h.cases.to_file(path, driver="GPKG")
+    out = tmp_path / "month.html"
+    day = (START + pd.Timedelta(days=95)).strftime("%Y-%m-%d")
+    assert main(["report", "monthly", "--cases", str(path), "--date", day, "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "热点预测可信度（滚动回测）" in page and "data:image/png;base64," in page
+    zone_name = str(geo.zones["name"].iloc[0])
+    assert zone_name in page or not (h.cases["zone_id"] == geo.zones["zone_id"].iloc[0]).any()
+    rc = main(
+        [
+            "hotspots",
+            "--cases",
+            str(path),
+            "--date",
+            day,
+            "--days",
+            "60",
+            "--method",
+            "gistar",
+            "--map",
+            str(tmp_path / "g.html"),
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "hot95=" in text and "more than 200 m" not in text
