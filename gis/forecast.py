@@ -468,12 +468,16 @@ def segment_risk_weights(
     at: pd.Timestamp | str | None = None,
     method: str = "near_repeat",
     params: ForecastParams | None = None,
+    keep_top: float | None = None,
 ) -> dict[str, float]:
     """Relative risk per segment for the coming week, for the time-budgeted patrol route.
 
     The forecast's risk (expected cases next week for ``near_repeat``) scaled so the riskiest
     segment weighs 1.0; every segment of ``gdf_segments`` is present, with 0.0 where nothing
     is expected (and everywhere when there are no cases). ``at`` defaults to now.
+    ``keep_top`` (e.g. 0.10) zeroes every segment outside the riskiest share of street
+    length — the area the backtest scores — so a route planner is not handed hundreds of
+    barely-positive targets.
     """
     when = as_local_timestamp(at) if at is not None else pd.Timestamp.now(tz="Asia/Shanghai")
     if gdf_segments.empty:
@@ -482,6 +486,10 @@ def segment_risk_weights(
     if gdf_cases.empty:
         return {str(s): 0.0 for s in units.ids}
     risk = forecast(gdf_cases, units, at=when, method=method, params=params)["risk"].to_numpy()
+    if keep_top is not None:
+        keep = np.zeros(len(risk), dtype=bool)
+        keep[select_top(risk, units.measure, keep_top)] = True
+        risk = np.where(keep, risk, 0.0)
     top = float(risk.max()) if len(risk) else 0.0
     w = risk / top if top > 0 else np.zeros_like(risk)
     return {str(s): float(v) for s, v in zip(units.ids, w, strict=True)}

@@ -100,6 +100,13 @@ def test_segment_risk_weights(nr_history, segments_4x4):
     w = segment_risk_weights(h.cases, h.segments, at=START + pd.Timedelta(days=200))
     assert set(w) == set(h.segments["segment_id"])
     assert max(w.values()) == 1.0 and min(w.values()) >= 0.0
+    top = segment_risk_weights(
+        h.cases, h.segments, at=START + pd.Timedelta(days=200), keep_top=0.05
+    )
+    kept = [s for s, v in top.items() if v > 0]
+    length = h.segments.set_index("segment_id")["length_m"]
+    assert 0 < length[kept].sum() <= 0.05 * length.sum() + 1e-6
+    assert all(top[s] == w[s] for s in kept)  # same scale: the riskiest keeps 1.0
     empty = make_case_frame([], [])
     w = segment_risk_weights(empty, segments_4x4, at=START)
     assert len(w) == 40 and set(w.values()) == {0.0}
