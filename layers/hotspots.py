@@ -289,9 +289,13 @@ def heat_layer(
 
 
 def backtest_note(
-    summary: pd.DataFrame, method: str, coverage: float = 0.05, lang: str = "zh"
+    summary: pd.DataFrame,
+    method: str,
+    coverage: float = 0.05,
+    lang: str = "zh",
+    unit: str = "cell",
 ) -> str:
-    """ "PAI at 5 %: 6.3 (best possible 15.0)" from a backtest summary, for legends."""
+    """ "PAI at 5 % of area: 6.3 (best possible 15.0)" from a backtest summary, for legends."""
 
     def pai(mth: str) -> float:
         row = summary[(summary["method"] == mth) & np.isclose(summary["coverage"], coverage)]
@@ -302,5 +306,7 @@ def backtest_note(
         return "未回测" if lang == "zh" else "not backtested"
     pct = f"{coverage:.0%}"
     if lang == "zh":
-        return f"回测 PAI（{pct} 面积）{a:.1f}，事后最优 {b:.1f}"
-    return f"backtest PAI at {pct}: {a:.1f} (best possible {b:.1f})"
+        share = "街巷长度" if unit == "segment" else "面积"
+        return f"回测 PAI（{pct} {share}）{a:.1f}，事后最优 {b:.1f}"
+    share = "street length" if unit == "segment" else "area"
+    return f"backtest PAI at {pct} of {share}: {a:.1f} (best possible {b:.1f})"

@@ -293,7 +293,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
             log.info("backtest summary:\n%s", bt.summary.to_string())
             from layers.hotspots import backtest_note
 
-            note = backtest_note(bt.summary, "near_repeat", lang=lang)
+            note = backtest_note(bt.summary, "near_repeat", lang=lang, unit=units.kind)
         paint = ("forecast", out, note)
     if args.out:
         if out.empty:

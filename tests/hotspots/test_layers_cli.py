@@ -71,8 +71,8 @@ def test_gistar_and_forecast_layers(nr_history):
     at = START + pd.Timedelta(days=200)
     f = forecast(h.cases, units, at=at)
     bt = backtest(h.cases[h.cases["reported_at"] < at], units)
-    note = backtest_note(bt.summary, "near_repeat", lang="en")
-    assert note.startswith("backtest PAI at 5%: ")
+    note = backtest_note(bt.summary, "near_repeat", lang="en", unit="segment")
+    assert note.startswith("backtest PAI at 5% of street length: ")
     m = new_map()
     leg = forecast_layer(m, f, lang="en", score_note=note)
     assert leg.unit == "cases/km/week" and not leg.empty
@@ -168,7 +168,7 @@ def test_cli_report_and_hotspots(case_file, tmp_path, capsys, monkeypatch):
     )
     assert rc == 0
     html_text = page.read_text(encoding="utf-8")
-    assert "backtest PAI at 5%" in html_text and EXTERNAL.search(html_text) is None
+    assert "backtest PAI at 5% of area" in html_text and EXTERNAL.search(html_text) is None
 
 
 def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):
