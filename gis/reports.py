@@ -179,6 +179,9 @@ class Kpis:
     by_person: pd.DataFrame
     daily: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: The longest-overdue open cases at ``as_of`` (case_id, category, zone_id, lead_dept,
+    #: deadline_at, days_overdue), most overdue first.
+    overdue_list: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def expected_joint_actions(self) -> float:
@@ -219,6 +222,7 @@ def compute_kpis(
     assignment: Mapping[str, str] | None = None,
     gdf_segments: gpd.GeoDataFrame | None = None,
     grace_hours: float = 24.0,
+    max_overdue_listed: int = 20,
 ) -> Kpis:
     """All KPIs of ``period`` from the case frame.
 
@@ -238,6 +242,8 @@ def compute_kpis(
         each person's street length and the cases on their streets.
     grace_hours
         How long after the deadline a closure still counts as on time (the recheck).
+    max_overdue_listed
+        How many of the longest-overdue cases the report lists by id.
     """
     require_case_frame(gdf_cases, need=("reported_at", "state"))
     now_ts = as_local_timestamp(now) if now is not None else pd.Timestamp.now(tz=TIMEZONE)
@@ -288,6 +294,18 @@ def compute_kpis(
     by_dept = _group_table(df, "lead_dept", masks)
     by_cat = _group_table(df, "category", masks)
     by_person = _person_table(df, masks, assignment, gdf_segments)
+    late = df.loc[overdue.to_numpy()].copy()
+    late["deadline_at"] = deadline[overdue]
+    late["days_overdue"] = ((as_of - late["deadline_at"]) / pd.Timedelta(days=1)).round(1)
+    cols = [c for c in ("case_id", "category", "zone_id", "lead_dept") if c in late.columns]
+    overdue_list = (
+        late.sort_values(["days_overdue", "case_id"], ascending=[False, True])[
+            [*cols, "deadline_at", "days_overdue"]
+        ]
+        .head(max_overdue_listed)
+        .reset_index(drop=True)
+    )
+    overdue_list["deadline_at"] = overdue_list["deadline_at"].dt.strftime("%Y-%m-%d %H:%M")
     days = pd.date_range(period.start, period.end - pd.Timedelta(days=1), freq="D")
     daily = pd.DataFrame(
         {
@@ -317,6 +335,7 @@ def compute_kpis(
         by_category=by_cat,
         by_person=by_person,
         daily=daily,
+        overdue_list=overdue_list,
         notes=tuple(notes),
     )
 
@@ -386,6 +405,10 @@ _T = {
     "by_dept": {"zh": "按主责单位", "en": "By lead department"},
     "by_category": {"zh": "按问题类别", "en": "By category"},
     "by_person": {"zh": "人员工作量", "en": "Workload per person"},
+    "overdue_list": {"zh": "超期案件（超期最久的在前）", "en": "Overdue cases (longest first)"},
+    "case_id": {"zh": "案件编号", "en": "Case"},
+    "deadline_at": {"zh": "整改期限", "en": "Deadline"},
+    "days_overdue": {"zh": "超期天数", "en": "Days overdue"},
     "trend": {"zh": "每日新报与结案", "en": "Reported and closed per day"},
     "map": {"zh": "本期热点（核密度）", "en": "Hot spots of the period (kernel density)"},
     "no_map": {"zh": "本期无案件，无热点图", "en": "No cases in the period: no hot-spot map"},
@@ -845,6 +868,12 @@ def render_html(
         )
     else:
         out.append(f"<p>{t('no_map', lang)}</p>")
+    out.append(f"<h2>{t('overdue_list', lang)}</h2>")
+    late = k.overdue_list.copy()
+    for key in ("category", "zone_id"):
+        if key in names and key in late.columns and len(late):
+            late[key] = late[key].map(lambda v, m=names[key]: m.get(v, v))
+    out.append(_table_html(late, lang))
     if scorecard is not None:
         out.append(f"<h2>{t('forecast', lang)}</h2>")
         out.append(f"<p>{t('forecast_help', lang)}</p>")

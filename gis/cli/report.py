@@ -64,6 +64,39 @@ def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
     return open_store(settings)
 
 
+def read_assignment(path: str | Path) -> dict[str, str]:
+    """``segment_id → person_id`` from a CSV with those two columns (UTF-8, BOM allowed)."""
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
+    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    missing = [c for c in ("segment_id", "person_id") if c not in df.columns]
+    if missing:
+        raise ValidationError(
+            f"missing columns {missing}",
+            source=str(p),
+            fix="write a header row: segment_id,person_id",
+        )
+    bad = df[df["segment_id"].isna() | df["person_id"].isna()]
+    if len(bad):
+        raise ValidationError(
+            "empty segment_id or person_id",
+            source=str(p),
+            row=int(bad.index[0]) + 2,
+            fix="fill both columns on every row",
+        )
+    dup = df[df["segment_id"].duplicated()]
+    if len(dup):
+        raise ValidationError(
+            f"segment {dup['segment_id'].iloc[0]!r} is assigned twice",
+            source=str(p),
+            row=int(dup.index[0]) + 2,
+            field="segment_id",
+            fix="give each segment one responsible person",
+        )
+    return dict(zip(df["segment_id"], df["person_id"], strict=True))
+
+
 def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame:
     """Cases from ``--cases`` or from the configured store (``PATROL_DATABASE_URL``)."""
     if getattr(args, "cases", None):
@@ -167,7 +200,8 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
     events = load_events(args, settings, cases, period.start, period.end)
-    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events)
+    assignment = read_assignment(args.assignment) if args.assignment else None
+    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events, assignment=assignment)
     print(f"{period.label(lang)}: ", end="")
     print(
         f"reported {kpis.reported}, open {kpis.open}, overdue {kpis.overdue}, closed {kpis.closed}"
@@ -361,6 +395,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the printable HTML report here")
     p.add_argument("--csv", help="write the Excel-friendly CSV (UTF-8 with BOM) here")
     p.add_argument("--synthetic", action="store_true", help="label the report as demo data")
+    p.add_argument(
+        "--assignment",
+        help="CSV with segment_id,person_id (the districts) for the workload table",
+    )
     p.set_defaults(func=_cmd_report)
     q = sub.add_parser("hotspots", help="density, Gi* hot spots or next week's forecast")
     _common(q)

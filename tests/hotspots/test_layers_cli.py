@@ -194,3 +194,39 @@ def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):
     assert "after now" in text and "no cases in the selection" in text
     rc = main(["hotspots", "--cases", str(case_file), "--method", "gistar", "--on", "segments"])
     assert rc == 2 and "needs the street geography" in capsys.readouterr().err
+
+
+def test_cli_assignment_file(case_file, tmp_path, capsys, monkeypatch):
+    from gis.cli.report import read_assignment
+    from gis.errors import ValidationError
+
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    good = tmp_path / "a.csv"
+    good.write_text("segment_id,person_id\nH001-01,张三\nH001-02,李四\n", encoding="utf-8-sig")
+    assert read_assignment(good) == {"H001-01": "张三", "H001-02": "李四"}
+    out = tmp_path / "r.html"
+    rc = main(
+        [
+            "report",
+            "monthly",
+            "--cases",
+            str(case_file),
+            "--date",
+            "2026-03-04",
+            "--assignment",
+            str(good),
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0 and "张三" in out.read_text(encoding="utf-8")
+    dup = tmp_path / "d.csv"
+    dup.write_text("segment_id,person_id\nH001-01,张三\nH001-01,李四\n", encoding="utf-8")
+    with pytest.raises(
+        ValidationError, match="row 3, field 'segment_id': segment 'H001-01' is assigned twice"
+    ):
+        read_assignment(dup)
+    bad = tmp_path / "b.csv"
+    bad.write_text("segment,person\n", encoding="utf-8")
+    assert main(["report", "daily", "--cases", str(case_file), "--assignment", str(bad)]) == 2
+    assert "missing columns ['segment_id', 'person_id']" in capsys.readouterr().err

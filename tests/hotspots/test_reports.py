@@ -174,6 +174,10 @@ def test_kpis_exact_on_toy(toy):
     assert c.loc["C04"].tolist() == [3, 1, 0, 2]
     assert k.daily["reported"].tolist() == [0, 2, 1, 1, 1, 0, 1]
     assert k.daily["closed"].tolist() == [0, 1, 1, 0, 1, 0, 0]
+    late = k.overdue_list
+    assert late["case_id"].tolist() == ["C", "E"]  # C: since 11-28 09:00, E: since 11-29 22:00
+    assert late["days_overdue"].tolist() == [1.6, 0.1]
+    assert late["deadline_at"].tolist() == ["2026-11-28 09:00", "2026-11-29 22:00"]
 
 
 def test_kpis_with_audit_trail_and_districts(toy):
@@ -210,6 +214,7 @@ def test_html_report_zh_and_en(toy):
     assert "2026年11月23日—29日" in zh and "截至: 2026年11月30日" in zh
     assert "<td>结案率</td><td>33.3%</td>" in zh
     assert "<td>结案用时中位数</td><td>72.0 小时</td>" in zh
+    assert "超期案件（超期最久的在前）" in zh and "<td>C</td>" in zh
     assert "店外经营" in zh and "data:image/png;base64," in zh and "<svg" in zh
     assert "http://" not in zh.replace('xmlns="http://www.w3.org/2000/svg"', "")
     en = render_html(k, lang="en", surface=surface)
