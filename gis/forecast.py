@@ -167,7 +167,6 @@ class _Prepared:
         if len(cases) == 0:
             return np.zeros(0, dtype=np.int64)
         if units.kind == "cell":
-            ids = pd.Series(np.arange(len(units)), index=units.ids)
             tree = shapely.STRtree(units.geometry.values)
             pts = shapely.points(x, y)
             idx = tree.query(pts, predicate="intersects")
@@ -175,7 +174,6 @@ class _Prepared:
             # a point on a shared edge belongs to the first cell found (stable)
             first = pd.DataFrame({"i": idx[0], "j": idx[1]}).drop_duplicates("i")
             out[first["i"].to_numpy()] = first["j"].to_numpy()
-            del ids
             return out
         segs = gpd.GeoDataFrame(
             {"segment_id": units.ids}, geometry=units.geometry.values, crs=METRIC
