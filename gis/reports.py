@@ -767,7 +767,7 @@ h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}
 th{background:#f0f0f0}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child,td.t{text-align:left}
 .kpi td:last-child{font-weight:bold}
 .note{color:#8a4b00}
 .synthetic{color:#a00;font-weight:bold}
@@ -784,13 +784,16 @@ def _table_html(df: pd.DataFrame, lang: str) -> str:
         cells = []
         for c in df.columns:
             v = r[c]
+            text = False
             if isinstance(v, float):
                 s = fmt_num(v, 2)
+                s = s.rstrip("0").rstrip(".") if "." in s else s
             elif isinstance(v, (int, np.integer)):
                 s = fmt_int(int(v))
             else:
-                s = str(v)
-            cells.append(f"<td>{html.escape(s)}</td>")
+                s, text = str(v), True
+            cls = ' class="t"' if text else ""
+            cells.append(f"<td{cls}>{html.escape(s)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -870,7 +873,7 @@ def render_html(
         out.append(f"<p>{t('no_map', lang)}</p>")
     out.append(f"<h2>{t('overdue_list', lang)}</h2>")
     late = k.overdue_list.copy()
-    for key in ("category", "zone_id"):
+    for key in ("category", "zone_id", "lead_dept"):
         if key in names and key in late.columns and len(late):
             late[key] = late[key].map(lambda v, m=names[key]: m.get(v, v))
     out.append(_table_html(late, lang))

@@ -171,6 +171,9 @@ def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore
             code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
             for code, c in refs.categories.items()
         }
+        names["lead_dept"] = {
+            code: (d.name_zh if lang == "zh" else d.name_en) for code, d in refs.departments.items()
+        }
     except Exception as exc:  # the category table lands with the cases work
         log.info("no category names (%s)", exc)
     if geo is not None and len(geo.zones):

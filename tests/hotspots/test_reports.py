@@ -214,7 +214,7 @@ def test_html_report_zh_and_en(toy):
     assert "2026年11月23日—29日" in zh and "截至: 2026年11月30日" in zh
     assert "<td>结案率</td><td>33.3%</td>" in zh
     assert "<td>结案用时中位数</td><td>72.0 小时</td>" in zh
-    assert "超期案件（超期最久的在前）" in zh and "<td>C</td>" in zh
+    assert "超期案件（超期最久的在前）" in zh and '<td class="t">C</td>' in zh
     assert "店外经营" in zh and "data:image/png;base64," in zh and "<svg" in zh
     assert "http://" not in zh.replace('xmlns="http://www.w3.org/2000/svg"', "")
     en = render_html(k, lang="en", surface=surface)
@@ -294,7 +294,7 @@ def test_forecast_scorecard_in_report(toy):
     ]
     k = compute_kpis(toy, period_for("weekly", "2026-11-29"), now=NOW)
     page = render_html(k, lang="zh", scorecard=card)
-    assert "热点预测可信度（滚动回测）" in page and "<td>近重复模型</td>" in page
+    assert "热点预测可信度（滚动回测）" in page and '<td class="t">近重复模型</td>' in page
     assert forecast_scorecard(summary.iloc[0:0]).empty
 
 
