@@ -510,27 +510,65 @@ def kpi_rows(k: Kpis, lang: str = "zh") -> list[tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------- CSV
-def report_csv(k: Kpis, lang: str = "zh") -> str:
+_CSV_ZH = {
+    "kpi": "指标汇总",
+    "daily": "每日",
+    "start": "开始",
+    "end": "结束",
+    "reported": "新报案件",
+    "open": "在办案件",
+    "overdue": "超期案件",
+    "closed": "结案",
+    "rejected": "不予立案/重复",
+    "closure_rate": "结案率",
+    "median_hours_to_close": "结案用时中位数(小时)",
+    "within_deadline_rate": "按期办结率",
+    "joint_actions": "联合执法",
+    "joint_actions_expected": "联合执法常态值",
+    "consultations": "会商",
+    "consultations_expected": "会商常态值",
+    "zone_id": "责任区",
+    "lead_dept": "主责单位",
+    "category": "类别",
+    "person_id": "责任人",
+    "street_km": "街巷长度(公里)",
+    "reported_per_km": "每公里新报",
+    "load_vs_mean": "相对平均负荷",
+}
+
+
+def report_csv(
+    k: Kpis, lang: str = "zh", names: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
     """Excel-friendly CSV text (write it with ``encoding="utf-8-sig"`` for the BOM).
 
     Long format: section, key, metric, value — one row per figure, so every table of the
-    report is in one sheet.
+    report is in one sheet. Labels are Chinese in the zh version; keys (zone ids, category
+    codes) stay as they are, with ``names`` appended when given (``C04 店外经营``).
+    Rates are fractions (0.9567), not percentages, so Excel can compute with them.
     """
+    zh = lang == "zh"
+    names = names or {}
+
+    def lab(key: str) -> str:
+        return _CSV_ZH.get(key, key) if zh else key
+
+    def keyname(section: str, key: object) -> str:
+        text = str(key)
+        shown = names.get(section, {}).get(text)
+        return (
+            f"{text} {shown}"
+            if shown and shown != text and not shown.startswith(text)
+            else (shown or text)
+        )
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(
-        ["section", "key", "metric", "value"] if lang == "en" else ["部分", "项", "指标", "数值"]
-    )
+    w.writerow(["部分", "项", "指标", "数值"] if zh else ["section", "key", "metric", "value"])
     head = t("period", lang)
-    w.writerow([head, k.period.label(lang), "start", k.period.start.strftime("%Y-%m-%d")])
-    w.writerow(
-        [
-            head,
-            k.period.label(lang),
-            "end",
-            (k.period.end - pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
-        ]
-    )
+    last = k.period.end - pd.Timedelta(days=1)
+    w.writerow([head, k.period.label(lang), lab("start"), k.period.start.strftime("%Y-%m-%d")])
+    w.writerow([head, k.period.label(lang), lab("end"), last.strftime("%Y-%m-%d")])
     raw = {
         "reported": k.reported,
         "open": k.open,
@@ -550,7 +588,7 @@ def report_csv(k: Kpis, lang: str = "zh") -> str:
         "consultations_expected": round(k.expected_consultations, 2),
     }
     for m, v in raw.items():
-        w.writerow(["kpi", "", m, v])
+        w.writerow([lab("kpi"), "", lab(m), v])
     for section, table in (
         ("zone_id", k.by_zone),
         ("lead_dept", k.by_dept),
@@ -562,19 +600,21 @@ def report_csv(k: Kpis, lang: str = "zh") -> str:
                 if col == section:
                     continue
                 v = row[col]
-                w.writerow(
-                    [section, row[section], col, round(float(v), 4) if isinstance(v, float) else v]
-                )
+                value = round(float(v), 4) if isinstance(v, float) else v
+                w.writerow([lab(section), keyname(section, row[section]), lab(col), value])
     for _, row in k.daily.iterrows():
-        w.writerow(["daily", row["date"].isoformat(), "reported", row["reported"]])
-        w.writerow(["daily", row["date"].isoformat(), "closed", row["closed"]])
+        day = row["date"].isoformat()
+        w.writerow([lab("daily"), day, lab("reported"), row["reported"]])
+        w.writerow([lab("daily"), day, lab("closed"), row["closed"]])
     return buf.getvalue()
 
 
-def write_csv(k: Kpis, path: str, lang: str = "zh") -> None:
+def write_csv(
+    k: Kpis, path: str, lang: str = "zh", names: Mapping[str, Mapping[str, str]] | None = None
+) -> None:
     """Write :func:`report_csv` as UTF-8 with a BOM so Excel opens Chinese text correctly."""
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        fh.write(report_csv(k, lang))
+        fh.write(report_csv(k, lang, names))
 
 
 # --------------------------------------------------------------------------- charts

@@ -236,7 +236,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
     if args.csv:
-        write_csv(kpis, args.csv, lang)
+        write_csv(kpis, args.csv, lang, _display_names(geo, lang))
         print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
     return 0
 

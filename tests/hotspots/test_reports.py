@@ -230,10 +230,15 @@ def test_csv_has_bom_and_exact_figures(toy, tmp_path):
     assert "kpi,,closure_rate,0.3333\r\n" in text
     assert "zone_id,Z2,open,3\r\n" in text
     path = tmp_path / "r.csv"
-    write_csv(k, str(path), "zh")
+    write_csv(k, str(path), "zh", names={"category": {"C04": "C04 店外经营", "C07": "噪声扰民"}})
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert "城管".encode() in raw
+    text = raw.decode("utf-8-sig")
+    assert text.startswith("部分,项,指标,数值\r\n")
+    assert "指标汇总,,结案率,0.3333\r\n" in text
+    assert "类别,C04 店外经营,新报案件,3\r\n" in text
+    assert "类别,C07 噪声扰民,超期案件,1\r\n" in text
+    assert "主责单位,城管,结案,3\r\n" in text
 
 
 def test_empty_and_future_periods_render(toy):
