@@ -13,6 +13,7 @@ Run: ``python -m bench.bench_app [--runs 3] [--sizes 1000,10000,100000]``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import statistics
 import sys
@@ -44,9 +45,9 @@ CACHE_DIR = REPO_ROOT / "var" / "bench-app"
 
 def populate_cases(store: Path, n: int, geo: Any) -> int:
     """Write about ``n`` synthetic demo cases (a scaled demo year) into the store file."""
-    from gis.demo_history import generate_demo_history
-    from gis.store import open_store
-
+    # imported by name: the case store and its demo history arrive with the cases work
+    generate_demo_history = importlib.import_module("gis.demo_history").generate_demo_history
+    open_store = importlib.import_module("gis.store").open_store
     history = generate_demo_history(geo.segments, geo.pois, scale=max(n / 5000.0, 0.05) * 1.2)
     cases = history.cases[:n]
     ids = {c.case_id for c in cases}

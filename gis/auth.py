@@ -177,7 +177,7 @@ class UserRepository(Protocol):
         """The user and their password hash; NotFoundError when unknown."""
         ...
 
-    def list(self) -> list[User]:
+    def list_users(self) -> list[User]:
         """Every user, sorted by name."""
         ...
 
@@ -332,7 +332,7 @@ class SqliteUserRepository:
             raise NotFoundError(f"no user called {username!r}")
         return self._user(row)
 
-    def list(self) -> list[User]:
+    def list_users(self) -> list[User]:
         with self._connect() as con:
             rows = con.execute(
                 f"SELECT {self._COLUMNS} FROM patrol_users ORDER BY username"
@@ -668,7 +668,7 @@ def seed_demo_users(
     repo: UserRepository, zone_ids: list[str], *, rounds: int = BCRYPT_ROUNDS
 ) -> list[str]:
     """Add the demo accounts that do not exist yet; return the names added."""
-    existing = {u.username for u in repo.list()}
+    existing = {u.username for u in repo.list_users()}
     added = []
     for user, password in demo_users(zone_ids):
         if user.username in existing:

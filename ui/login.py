@@ -30,7 +30,7 @@ def login_page() -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.warning(t(notice, lang))
-    if not repo.list():
+    if not repo.list_users():
         st.info(t("login.no_users", lang))
         if st.button(t("login.seed_demo", lang), key="seed_demo"):
             zones = list(geography(cfg).zones["zone_id"])

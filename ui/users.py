@@ -22,7 +22,7 @@ def users_page() -> None:
     c = guard(PAGE)
     repo = user_repository(c.settings)
     st.subheader(c.t("users.title"))
-    users = repo.list()
+    users = repo.list_users()
     st.caption(c.t("users.count", count=format_number(len(users), c.lang)))
     st.dataframe(
         pd.DataFrame(

@@ -49,7 +49,7 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    users = open_user_repository(settings).list()
+    users = open_user_repository(settings).list_users()
     for u in users:
         scope = ",".join(u.zones + u.fronts) or u.person_id or u.department or "*"
         flag = "" if u.active else " (disabled)"
