@@ -253,7 +253,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "imported.",
     ),
     "cases.layer": ("案件", "Cases"),
-    "cases.open_only": ("地图只显示未结案件", "Map shows open cases only"),
+    "cases.open_only": (
+        "只看未结案件（关闭后显示最近 30 天的全部案件）",
+        "Open cases only (off: every case of the last 30 days)",
+    ),
     "cases.state.reported": ("已上报", "Reported"),
     "cases.state.registered": ("已立案", "Registered"),
     "cases.state.notice_served": ("限期整改", "Notice served"),

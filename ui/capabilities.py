@@ -49,6 +49,23 @@ def store(c: Context) -> Any | None:
     return _store(c.settings.database_url)
 
 
+#: The whole case history for analysis is re-read at most this often (seconds).
+ANALYSIS_TTL_S = 300
+
+
+@st.cache_resource(show_spinner=False, ttl=ANALYSIS_TTL_S, max_entries=2)
+def _analysis_frame(database_url: str, count: int) -> Any:
+    return _store(database_url).cases_frame()
+
+
+def analysis_frame(c: Context) -> Any:
+    """Every case, for hotspots and reports: cached for ANALYSIS_TTL_S seconds, and re-read
+    at once when cases are added (reading 100k cases takes seconds)."""
+    s = store(c)
+    assert s is not None
+    return _analysis_frame(c.settings.database_url, s.count_cases())
+
+
 def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
     """Save districts (segment → person) with the data; False without a store."""
     s = store(c)

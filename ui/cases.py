@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ FLASH_KEY = "cases_flash"
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Cases listed at most (newest first); the map aggregates beyond this.
 LIST_LIMIT = 500
+#: Without "open only", the page shows the cases of this many recent days.
+RECENT_DAYS = 30
 
 
 def _now() -> datetime:
@@ -303,17 +305,18 @@ def cases_page() -> None:
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(flash)
-    frame = store.cases_frame()
-    frame = frame.loc[scope_mask(c.user, frame)]
     view, side = st.columns([3, 2])
     with view:
         open_only = st.toggle(c.t("cases.open_only"), value=True, key="cases_open_only")
+        # open cases, or everything of the last RECENT_DAYS days: never the whole history
+        if open_only:
+            frame = store.cases_frame(open_only=True)
+        else:
+            frame = store.cases_frame(since=_now() - timedelta(days=RECENT_DAYS))
+        frame = frame.loc[scope_mask(c.user, frame)]
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
-        from gis.cases import OPEN_STATES
-
-        shown = frame.loc[frame["state"].isin(OPEN_STATES)] if open_only else frame
-        capabilities.add_cases_to_map(c, m, shown)
+        capabilities.add_cases_to_map(c, m, frame)
         add_layer_control(m)
         click = show_map(m, key="cases_map", height=560)
         # the form (drawn after the map in this same run) takes the clicked point

@@ -122,7 +122,7 @@ def hotspots_page() -> None:
         elif store is None or not capabilities.cases_available():
             st.warning(c.t("cases.store_missing"))
         else:
-            frame = store.cases_frame()
+            frame = capabilities.analysis_frame(c)
             frame = frame.loc[scope_mask(c.user, frame)]
             days = st.selectbox(
                 c.t("hotspots.period"),
