@@ -206,27 +206,31 @@ def _case_list(c: Context, store: Any, frame: Any) -> None:
         + " · "
         + c.t("cases.overdue", count=format_number(int(overdue.sum()), c.lang))
     )
-    if frame.empty:
-        st.info(c.t("cases.none"))
-        return
-    recent = frame.sort_values("reported_at", ascending=False).head(LIST_LIMIT)
-    table = pd.DataFrame(
-        {
-            c.t("cases.id"): recent["case_id"],
-            c.t("cases.category"): recent["category"],
-            c.t("cases.state"): [c.t(f"cases.state.{s}") for s in recent["state"]],
-            c.t("cases.reported_at"): [format_datetime(t, c.lang) for t in recent["reported_at"]],
-            c.t("cases.overdue_flag"): [
-                c.t("common.yes") if o else "" for o in overdue.reindex(recent.index)
-            ],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch", height=260)
-    ids = list(recent["case_id"])
     wanted = st.query_params.get("case")
     if wanted and "cases_pick" not in st.session_state:
         st.session_state["cases_pick"] = wanted
     picked = st.session_state.get("cases_pick")
+    if frame.empty:
+        st.info(c.t("cases.none"))
+        if not picked:
+            return
+    recent = frame.sort_values("reported_at", ascending=False).head(LIST_LIMIT)
+    if len(recent):
+        table = pd.DataFrame(
+            {
+                c.t("cases.id"): recent["case_id"],
+                c.t("cases.category"): recent["category"],
+                c.t("cases.state"): [c.t(f"cases.state.{s}") for s in recent["state"]],
+                c.t("cases.reported_at"): [
+                    format_datetime(t, c.lang) for t in recent["reported_at"]
+                ],
+                c.t("cases.overdue_flag"): [
+                    c.t("common.yes") if o else "" for o in overdue.reindex(recent.index)
+                ],
+            }
+        )
+        st.dataframe(table, hide_index=True, width="stretch", height=260)
+    ids = list(recent["case_id"])
     if picked and picked not in ids:  # a case id from the URL or a new report: authorised below
         ids.insert(0, picked)
     chosen = st.selectbox(c.t("cases.case_select"), ids, key="cases_pick")
