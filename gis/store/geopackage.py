@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases import AuditEntry, Case
+from gis.cases import SOURCES, STATES, TIERS, AuditEntry, Case
 from gis.errors import NotFoundError, StoreError
 from gis.store.base import (
     CASE_COLUMNS,
@@ -55,6 +55,11 @@ _GP_POINT_HEADER = struct.pack("<2sBBi", b"GP", 0, 0b00000001, 4326)  # LE, no e
 
 _COLUMN_TYPES = {
     "case_id": "TEXT NOT NULL UNIQUE",
+    "category": "TEXT NOT NULL",
+    "state": "TEXT NOT NULL CHECK (state IN ({}))".format(", ".join(f"'{s}'" for s in STATES)),
+    "tier": "TEXT NOT NULL CHECK (tier IN ({}))".format(", ".join(f"'{t}'" for t in TIERS)),
+    "source": "TEXT NOT NULL CHECK (source IN ({}))".format(", ".join(f"'{s}'" for s in SOURCES)),
+    "reported_at": "DATETIME NOT NULL",
     "content_hash": "TEXT UNIQUE",
     "src_lon": "REAL",
     "src_lat": "REAL",
@@ -63,7 +68,7 @@ _COLUMN_TYPES = {
     "deadline_hours": "REAL",
     "version": "INTEGER NOT NULL",
     "footprint": "BLOB",
-    **{c: "DATETIME" for c in TIME_COLUMNS},
+    **{c: "DATETIME" for c in TIME_COLUMNS if c != "reported_at"},
 }
 
 
@@ -419,5 +424,7 @@ class _Txn:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             self._con.execute("COMMIT")
-        else:
-            self._con.execute("ROLLBACK")
+            return
+        self._con.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"GeoPackage write failed, nothing stored: {exc}") from exc
