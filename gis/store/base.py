@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
 from gis.cases import (
     CASE_FRAME_COLUMNS,
@@ -109,6 +111,24 @@ def as_list(v: str | Sequence[str] | None) -> list[str] | None:
     return _as_list(v)
 
 
+def _json(value: Mapping[str, Any]) -> str:
+    """JSON text of a small mapping; the common empty/flag cases are memoised."""
+    if not value:
+        return "{}"
+    try:
+        return _json_cached(tuple(value.items()))
+    except TypeError:  # unhashable values (joint arrivals)
+        return json.dumps(
+            {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in value.items()},
+            ensure_ascii=False,
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_cached(items: tuple[tuple[str, Any], ...]) -> str:
+    return json.dumps(dict(items), ensure_ascii=False)
+
+
 def case_to_record(case: Case) -> dict[str, Any]:
     """Flatten a case into the store's column values (times stay datetimes)."""
     return {
@@ -136,9 +156,9 @@ def case_to_record(case: Case) -> dict[str, Any]:
         "lon": case.lon,
         "lat": case.lat,
         "photo_sha256": case.photo_sha256,
-        "attributes": json.dumps(dict(case.attributes), ensure_ascii=False),
-        "flags": json.dumps(dict(case.flags)),
-        "joint": json.dumps({k: dict(v) for k, v in case.joint.items()}),
+        "attributes": _json(case.attributes),
+        "flags": _json(case.flags),
+        "joint": _json(case.joint),
         "deadline_hours": case.deadline_hours,
         "version": case.version,
         "updated_by": case.updated_by,
@@ -203,14 +223,18 @@ def frame_from_columns(cols: Mapping[str, Sequence[Any]]) -> gpd.GeoDataFrame:
     """Build the case frame from column arrays (``lon``/``lat`` WGS 84 + frame columns)."""
     df = pd.DataFrame({c: cols[c] for c in CASE_FRAME_COLUMNS})
     for c in ("reported_at", "deadline_at", "closed_at"):
-        df[c] = pd.to_datetime(df[c], utc=True, format="mixed").dt.tz_convert(TZ)
+        df[c] = pd.to_datetime(df[c], utc=True, format="ISO8601").dt.tz_convert(TZ)
     for c in ("zone_id", "front_id", "segment_id", "person_id"):
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     lon = np.asarray(cols["lon"], dtype=float)
     lat = np.asarray(cols["lat"], dtype=float)
-    geom = gpd.points_from_xy(lon, lat, crs=WGS84)
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=WGS84).to_crs(METRIC).values)
-    return gdf.set_crs(METRIC, allow_override=True)
+    x, y = _to_metric().transform(lon, lat)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=METRIC)
+
+
+@functools.lru_cache(maxsize=1)
+def _to_metric() -> Transformer:
+    return Transformer.from_crs(WGS84, METRIC, always_xy=True)
 
 
 def conflict_message(case_id: str, by: str, at: dt.datetime | None) -> str:

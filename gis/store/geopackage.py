@@ -86,8 +86,7 @@ def gpkg_time(value: dt.datetime | None) -> str | None:
     """GeoPackage DATETIME text (UTC, milliseconds)."""
     if value is None:
         return None
-    u = value.astimezone(dt.UTC)
-    return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _schema_sql() -> list[str]:
