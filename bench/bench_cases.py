@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,26 @@ def _close_most(cases, seed: int = 2):
     return out
 
 
+def server_cpu_seconds(cluster) -> float:
+    """CPU seconds used so far by the cluster's server processes (postmaster children)."""
+    if cluster is None or cluster.dir is None:
+        return 0.0
+    pid_file = cluster.dir / "data" / "postmaster.pid"
+    master = int(pid_file.read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master or int(d.name) == master:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _median_ms(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -82,7 +103,7 @@ def _median_ms(fn, runs: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def bench_size(n: int, runs: int, pg_url_factory) -> list[dict]:
+def bench_size(n: int, runs: int, pg_url_factory, cluster=None) -> list[dict]:
     refs = load_references()
     reports = synthetic_reports(n)
     cases = _close_most([case_from_report(r, refs, received_by="bench") for r in reports])
@@ -92,8 +113,10 @@ def bench_size(n: int, runs: int, pg_url_factory) -> list[dict]:
 
     # baseline: geopandas in memory
     t0 = time.perf_counter()
+    c0 = time.process_time()
     frame = cases_to_frame(cases)
     t_frame = time.perf_counter() - t0
+    cpu_frame = time.process_time() - c0
 
     def mem_query():
         f = frame
@@ -106,17 +129,20 @@ def bench_size(n: int, runs: int, pg_url_factory) -> list[dict]:
             "backend": "geopandas (memory)",
             "rows": n,
             "ingest_s": t_frame,
+            "ingest_cpu_s": cpu_frame,
             "ingest_per_s": n / t_frame,
             "query_ms": _median_ms(mem_query, runs),
             "hits": expected,
         }
     )
 
-    def run_store(name, store):
+    def run_store(name, store, server=None):
         t0 = time.perf_counter()
+        c0 = time.process_time() + server_cpu_seconds(server)
         for i in range(0, n, CHUNK):
             store.add_cases(cases[i : i + CHUNK])
         t = time.perf_counter() - t0
+        cpu = time.process_time() + server_cpu_seconds(server) - c0
         got = store.cases_frame(zone_id=zone, open_only=True, since=since)
         assert len(got) == expected, (name, len(got), expected)
         q_frame = _median_ms(
@@ -130,6 +156,7 @@ def bench_size(n: int, runs: int, pg_url_factory) -> list[dict]:
                 "backend": name,
                 "rows": n,
                 "ingest_s": t,
+                "ingest_cpu_s": cpu,
                 "ingest_per_s": n / t,
                 "query_ms": q_frame,
                 "query_cases_ms": q_cases,
@@ -145,7 +172,7 @@ def bench_size(n: int, runs: int, pg_url_factory) -> list[dict]:
         from gis.store.postgis import PostGISStore
 
         store = PostGISStore(pg_url_factory(f"bench_{n}"), refs=refs)
-        run_store("PostGIS", store)
+        run_store("PostGIS", store, cluster)
         with store._tx() as cur:  # the plan, for the record
             cur.execute(
                 "EXPLAIN ANALYZE SELECT case_id FROM cases WHERE zone_id = %s "
@@ -164,6 +191,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-postgis", action="store_true")
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     cluster = None
     factory = None
     if not args.no_postgis:
@@ -178,13 +206,14 @@ def main() -> None:
     try:
         all_rows = []
         for n in args.sizes:
-            rows = bench_size(n, args.runs, factory)
+            rows = bench_size(n, args.runs, factory, cluster)
             all_rows.extend(rows)
             base = rows[0]
             for r in rows:
                 ratio = r["query_ms"] / base["query_ms"] if base["query_ms"] else float("nan")
                 print(
                     f"{r['backend']:20s} n={r['rows']:>8,d} ingest {r['ingest_s']:7.2f} s "
+                    f"(cpu {r['ingest_cpu_s']:6.2f} s) "
                     f"({r['ingest_per_s']:>9,.0f}/s)  zone query {r['query_ms']:8.2f} ms "
                     f"(x{ratio:5.1f} of memory)"
                     + (

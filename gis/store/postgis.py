@@ -49,6 +49,7 @@ _SELECT = [c for c in CASE_COLUMNS if c not in ("lon", "lat", "footprint", "dept
 def _psycopg2():
     try:
         import psycopg2
+        import psycopg2.errors
         import psycopg2.extras
         import psycopg2.pool
         from psycopg2 import sql
@@ -67,12 +68,14 @@ def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
     return out
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _copy_text(value: Any) -> str:
     """One value in COPY text format (\\N for NULL, backslash escapes)."""
     if value is None:
         return "\\N"
-    s = str(value)
-    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return str(value).translate(_COPY_ESCAPES)
 
 
 class PostGISStore(Store):
@@ -161,20 +164,32 @@ class PostGISStore(Store):
             buf.write("\n")
         buf.seek(0)
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+        ids = [c.case_id for c in cases]
+        hashes = [c.content_hash for c in cases if c.content_hash]
         with self._tx() as cur:
             cur.execute(
-                "CREATE TEMP TABLE case_stage (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
+                "SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = ANY(%s) "
+                "OR content_hash = ANY(%s))",
+                (ids, hashes),
             )
-            cur.copy_expert(
-                sql.SQL("COPY case_stage ({}) FROM STDIN").format(cols).as_string(cur), buf
-            )
-            cur.execute(
-                sql.SQL(
-                    "INSERT INTO cases ({cols}) SELECT {cols} FROM case_stage "
-                    "ON CONFLICT DO NOTHING RETURNING case_id"
-                ).format(cols=cols)
-            )
-            added = {r[0] for r in cur.fetchall()}
+            known = bool(cur.fetchone()[0])
+            fresh = not known and len(set(ids)) == len(ids) and len(set(hashes)) == len(hashes)
+            if fresh:
+                # nothing to skip: COPY straight into the table (a racing writer makes the
+                # COPY fail on the unique keys; then fall back to the staging route)
+                cur.execute("SAVEPOINT direct_copy")
+                try:
+                    cur.copy_expert(
+                        sql.SQL("COPY cases ({}) FROM STDIN").format(cols).as_string(cur), buf
+                    )
+                    cur.execute("RELEASE SAVEPOINT direct_copy")
+                    added = set(ids)
+                except _psycopg2()[0].errors.UniqueViolation:
+                    cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
+                    buf.seek(0)
+                    fresh = False
+            if not fresh:
+                added = self._stage_and_insert(cur, cols, buf)
             entries = creation_entries([c for c in cases if c.case_id in added])
             entries += [a for a in audit if a.case_id in added]
             self._copy_audit(cur, entries)
@@ -182,6 +197,19 @@ class PostGISStore(Store):
             tuple(c.case_id for c in cases if c.case_id in added),
             tuple(c.case_id for c in cases if c.case_id not in added),
         )
+
+    def _stage_and_insert(self, cur: Any, cols: Any, buf: io.StringIO) -> set[str]:
+        """COPY into a staging table, insert what is new; returns the ids inserted."""
+        _, sql = _psycopg2()
+        cur.execute("CREATE TEMP TABLE case_stage (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP")
+        cur.copy_expert(sql.SQL("COPY case_stage ({}) FROM STDIN").format(cols).as_string(cur), buf)
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO cases ({cols}) SELECT {cols} FROM case_stage "
+                "ON CONFLICT DO NOTHING RETURNING case_id"
+            ).format(cols=cols)
+        )
+        return {r[0] for r in cur.fetchall()}
 
     def _copy_audit(self, cur: Any, entries: Sequence[AuditEntry]) -> None:
         if not entries:
