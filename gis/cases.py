@@ -286,7 +286,7 @@ def apply_action(
         changes["joint"] = joint
         recorded["depts"] = list(depts)
     elif action == "record_arrival":
-        dept = params.get("dept")
+        dept = str(params.get("dept"))
         if dept not in case.joint:
             raise TransitionError(
                 f"case {case.case_id}: department {dept!r} was not called "

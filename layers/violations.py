@@ -122,7 +122,7 @@ class OfflineMarkerCluster(MarkerCluster):
                 ("markerclusterdefaultcss", f"{p}/MarkerCluster.Default.css"),
             ]
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> str:  # type: ignore[override]
         """Inline the assets into the page header (after Leaflet), then render."""
         if self._assets.inline:
             root = self.get_root()
@@ -130,7 +130,7 @@ class OfflineMarkerCluster(MarkerCluster):
                 js, css = _cluster_assets()
                 root.header.add_child(Element(f"<style>{css}</style>"), name="markercluster_css")
                 root.header.add_child(Element(f"<script>{js}</script>"), name="markercluster_js")
-        super().render(**kwargs)
+        return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
 def _tooltip(row: pd.Series, names: dict[str, str] | None) -> str:
