@@ -1,0 +1,76 @@
+"""The embedded store is a valid GeoPackage that GDAL (pyogrio) reads without complaint."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from gis.errors import StoreError
+from gis.store import open_store
+from gis.settings import Settings
+from gis.store.geopackage import GeoPackageStore
+
+
+def test_opens_in_gdal_as_a_geopackage(tmp_path, ten_reports, refs):
+    path = tmp_path / "cases.gpkg"
+    with GeoPackageStore(path, refs=refs) as store:
+        store.add_reports(ten_reports, received_by="desk1")
+        store.apply_transition(
+            "T01", "register", who="alice", expected_version=1, at=ten_reports[0].reported_at
+        )
+    layers = {name: kind for name, kind in pyogrio.list_layers(path)}
+    assert layers == {"cases": "Point", "case_audit": None, "patrol_meta": None}
+    info = pyogrio.read_info(path, layer="cases")
+    assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326" and info["features"] == 10
+    gdf = pyogrio.read_dataframe(path, layer="cases")
+    first = gdf.set_index("case_id").loc["T01"]
+    assert first.geometry.equals_exact(Point(ten_reports[0].lon, ten_reports[0].lat), 1e-9)
+    assert first["state"] == "registered"
+    audit = pyogrio.read_dataframe(path, layer="case_audit")
+    assert sorted(audit.loc[audit["case_id"] == "T01", "action"]) == ["register", "report"]
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+def test_reopen_keeps_data_and_schema_version(tmp_path, ten_reports, refs):
+    path = tmp_path / "cases.gpkg"
+    with GeoPackageStore(path, refs=refs) as store:
+        store.add_reports(ten_reports, received_by="desk1")
+    with open_store(Settings(database_url=str(path)), refs=refs) as store:
+        assert isinstance(store, GeoPackageStore)
+        assert store.count_cases() == 10
+        assert store.get_meta("schema_version") == "1"
+
+
+def test_refuses_a_foreign_sqlite_file(tmp_path):
+    path = tmp_path / "other.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA application_id=1234")
+    con.execute("CREATE TABLE cases (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="not a GeoPackage"):
+        GeoPackageStore(path)
+
+
+def test_open_store_picks_postgis_by_url(pg_url, refs):
+    from gis.store.postgis import PostGISStore
+
+    with open_store(Settings(database_url=pg_url), refs=refs) as store:
+        assert isinstance(store, PostGISStore)
+        assert store.schema_version() == 1
+        assert store.migrate() == 1  # idempotent
+
+
+def test_unreachable_postgis_is_a_store_error(refs):
+    url = "postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2"
+    with pytest.raises(
+        StoreError, match=r"cannot connect to PostGIS \(postgresql://nobody:\*\*\*@"
+    ):
+        open_store(Settings(database_url=url), refs=refs)
