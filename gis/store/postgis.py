@@ -147,22 +147,10 @@ class PostGISStore(Store):
         audit = list(audit)
         if not cases:
             return AddResult((), ())
-        buf = io.StringIO()
-        recs = [case_to_record(c) for c in cases]
-        pts = shapely.points(np.array([[r["lon"], r["lat"]] for r in recs], dtype=float))
-        geoms = shapely.to_wkb(shapely.set_srid(pts, 4326), hex=True, include_srid=True)
-        for r, g in zip(recs, geoms, strict=True):
-            r["geom"] = g
-            r["depts"] = "{" + ",".join(r["depts"].split(";")) + "}" if r["depts"] else "{}"
-            if r["footprint"] is not None:
-                fp = shapely.set_srid(shapely.from_wkb(r["footprint"]), 4326)
-                r["footprint"] = shapely.to_wkb(fp, hex=True, include_srid=True)
-            for c in ("reported_at", "deadline_at", "closed_at", "updated_at"):
-                if r[c] is not None:
-                    r[c] = r[c].isoformat()
-            buf.write("\t".join(_copy_text(r[c]) for c in _DB_COLUMNS))
-            buf.write("\n")
-        buf.seek(0)
+
+        def buf() -> _LineReader:
+            return _LineReader(_case_lines(cases))
+
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
         ids = [c.case_id for c in cases]
         hashes = [c.content_hash for c in cases if c.content_hash]
@@ -180,16 +168,15 @@ class PostGISStore(Store):
                 cur.execute("SAVEPOINT direct_copy")
                 try:
                     cur.copy_expert(
-                        sql.SQL("COPY cases ({}) FROM STDIN").format(cols).as_string(cur), buf
+                        sql.SQL("COPY cases ({}) FROM STDIN").format(cols).as_string(cur), buf()
                     )
                     cur.execute("RELEASE SAVEPOINT direct_copy")
                     added = set(ids)
                 except _psycopg2()[0].errors.UniqueViolation:
                     cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
-                    buf.seek(0)
                     fresh = False
             if not fresh:
-                added = self._stage_and_insert(cur, cols, buf)
+                added = self._stage_and_insert(cur, cols, buf())
             entries = creation_entries([c for c in cases if c.case_id in added])
             entries += [a for a in audit if a.case_id in added]
             self._copy_audit(cur, entries)
@@ -198,7 +185,7 @@ class PostGISStore(Store):
             tuple(c.case_id for c in cases if c.case_id not in added),
         )
 
-    def _stage_and_insert(self, cur: Any, cols: Any, buf: io.StringIO) -> set[str]:
+    def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
         """COPY into a staging table, insert what is new; returns the ids inserted."""
         _, sql = _psycopg2()
         cur.execute("CREATE TEMP TABLE case_stage (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -214,25 +201,10 @@ class PostGISStore(Store):
     def _copy_audit(self, cur: Any, entries: Sequence[AuditEntry]) -> None:
         if not entries:
             return
-        buf = io.StringIO()
-        for e in entries:
-            vals = [
-                e.case_id,
-                e.seq,
-                e.action,
-                e.from_state,
-                e.to_state,
-                e.who,
-                e.at.isoformat(),
-                e.note,
-                json.dumps(dict(e.params), ensure_ascii=False),
-            ]
-            buf.write("\t".join(_copy_text(v) for v in vals) + "\n")
-        buf.seek(0)
         cur.copy_expert(
             "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, note, params) "
             "FROM STDIN",
-            buf,
+            _LineReader(_audit_lines(entries)),
         )
 
     def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
@@ -306,9 +278,14 @@ class PostGISStore(Store):
         _, sql = _psycopg2()
         clauses = []
         params: list[Any] = []
+        states = q.states()
+        if q.open_only and q.state is None:
+            # the literal form matches the partial index of migration 002
+            clauses.append(sql.SQL("state NOT IN ('closed', 'rejected', 'duplicate')"))
+            states = None
         for col, values in (
             ("zone_id", as_list(q.zone_id)),
-            ("state", q.states()),
+            ("state", states),
             ("category", as_list(q.category)),
         ):
             if values is not None:
@@ -416,3 +393,69 @@ def _jsonify(rec: dict[str, Any]) -> dict[str, Any]:
 
 def _redact(url: str) -> str:
     return re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)
+
+
+def _audit_lines(entries: Sequence[AuditEntry]) -> Iterator[str]:
+    """COPY text lines of audit entries."""
+    for e in entries:
+        vals = [
+            e.case_id,
+            e.seq,
+            e.action,
+            e.from_state,
+            e.to_state,
+            e.who,
+            e.at.isoformat(),
+            e.note,
+            json.dumps(dict(e.params), ensure_ascii=False),
+        ]
+        yield "\t".join(_copy_text(v) for v in vals) + "\n"
+
+
+def _case_lines(cases: Sequence[Case]) -> Iterator[str]:
+    """COPY text lines of cases, generated lazily so the server works while we build."""
+    step = 2000
+    for i in range(0, len(cases), step):
+        part = cases[i : i + step]
+        recs = [case_to_record(c) for c in part]
+        pts = shapely.points(np.array([[r["lon"], r["lat"]] for r in recs], dtype=float))
+        geoms = shapely.to_wkb(shapely.set_srid(pts, 4326), hex=True, include_srid=True)
+        lines = []
+        for r, g in zip(recs, geoms, strict=True):
+            r["geom"] = g
+            r["depts"] = "{" + ",".join(r["depts"].split(";")) + "}" if r["depts"] else "{}"
+            if r["footprint"] is not None:
+                fp = shapely.set_srid(shapely.from_wkb(r["footprint"]), 4326)
+                r["footprint"] = shapely.to_wkb(fp, hex=True, include_srid=True)
+            for c in ("reported_at", "deadline_at", "closed_at", "updated_at"):
+                if r[c] is not None:
+                    r[c] = r[c].isoformat()
+            lines.append("\t".join(_copy_text(r[c]) for c in _DB_COLUMNS))
+        yield "\n".join(lines) + "\n"
+
+
+class _LineReader(io.TextIOBase):
+    """A read-only text stream over an iterator of strings (for ``copy_expert``)."""
+
+    def __init__(self, chunks: Iterable[str]) -> None:
+        self._it = iter(chunks)
+        self._buf = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            out = self._buf + "".join(self._it)
+            self._buf = ""
+            return out
+        while len(self._buf) < size:
+            try:
+                self._buf += next(self._it)
+            except StopIteration:
+                break
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+    def readline(self, size: int | None = -1) -> str:  # pragma: no cover - COPY uses read
+        return self.read(size)

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import Point
 
 from gis.errors import StoreError
-from gis.store import open_store
 from gis.settings import Settings
+from gis.store import open_store
 from gis.store.geopackage import GeoPackageStore
 
 
@@ -64,8 +64,8 @@ def test_open_store_picks_postgis_by_url(pg_url, refs):
 
     with open_store(Settings(database_url=pg_url), refs=refs) as store:
         assert isinstance(store, PostGISStore)
-        assert store.schema_version() == 1
-        assert store.migrate() == 1  # idempotent
+        assert store.schema_version() == 2
+        assert store.migrate() == 2  # idempotent
 
 
 def test_unreachable_postgis_is_a_store_error(refs):

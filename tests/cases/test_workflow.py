@@ -160,3 +160,16 @@ def test_frame_is_metric_and_local_time(case):
     assert str(frame["reported_at"].dt.tz) == "Asia/Shanghai"
     assert frame.loc[0, "owner"] == "desk1"
     assert NOW > frame.loc[0, "reported_at"]
+
+
+def test_sql_literals_match_the_terminal_states():
+    import re
+    from pathlib import Path
+
+    import gis.store.postgis as pg
+
+    root = Path(pg.__file__).parent
+    texts = [(root / "sql" / "002_open_cases_index.sql").read_text(), Path(pg.__file__).read_text()]
+    for text in texts:
+        (found,) = re.findall(r"state NOT IN \(([^)]*)\)", text)
+        assert {s.strip(" '") for s in found.split(",")} == set(TERMINAL_STATES)

@@ -43,7 +43,6 @@ CREATE INDEX cases_footprint_gist ON cases USING gist (footprint);
 CREATE INDEX cases_zone_time ON cases (zone_id, reported_at);
 CREATE INDEX cases_state ON cases (state);
 CREATE INDEX cases_category_time ON cases (category, reported_at);
-CREATE INDEX cases_lead_time ON cases (lead_dept, reported_at);
 CREATE INDEX cases_time ON cases (reported_at);
 CREATE INDEX cases_depts_gin ON cases USING gin (depts);
 
