@@ -215,9 +215,20 @@ def _select_segments(
         w = lengths.copy()
     elif kind == "residential":
         w = np.where(kinds == "hutong", lengths, 0.0)
-    elif kind in ("bar_street", "lakeside"):
-        mask = (kinds == "lakeside") | names.str.contains("酒吧|荷花市场|后海|前海|银锭")
+    elif kind == "lakeside":
+        w = np.where(kinds.isin(["lakeside", "bridge"]), lengths, 0.0)
+    elif kind == "bar_street":
+        mask = (kinds == "lakeside") | names.str.contains("酒吧|荷花市场|银锭")
         w = np.where(mask, lengths, 0.0)
+        bars = (
+            pois[pois["kind"].astype(str) == "bar_street"]
+            if pois is not None and len(pois) and "kind" in pois
+            else None
+        )
+        if bars is not None and len(bars):
+            # the bars crowd the lakeside around the bar street (后海/前海), fewer at 西海
+            d = np.min([shapely.distance(mids, b) for b in bars.geometry], axis=0)
+            w = w * np.exp(-((d / 600.0) ** 2))
     elif kind == "pedicab":
         anchors = []
         if pois is not None and len(pois):

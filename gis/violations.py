@@ -57,7 +57,7 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 #: Earliest plausible report time.
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=TZ)
 #: Median snap distance (m) above which a batch's coordinates are suspicious.
-DATUM_SUSPECT_M = 40.0
+DATUM_SUSPECT_M = 25.0
 
 _TO_METRIC = Transformer.from_crs(WGS84, METRIC, always_xy=True)
 _TO_WGS84 = Transformer.from_crs(METRIC, WGS84, always_xy=True)
@@ -808,6 +808,10 @@ def read_batch(
         raise ValidationError(
             f"unknown file type {suffix!r}", source=p.name, fix="use .csv, .geojson or .gpkg"
         )
+    if gdf_segments is not None and normalize_datum(datum) == "wgs84":
+        # before the area check: a shifted file would otherwise show up as "outside" rows
+        lon, lat = _raw_lonlat(records)
+        check_datum_lonlat(lon, lat, gdf_segments, source=p.name)
     if area is None and gdf_segments is not None:
         area = area_from_segments(gdf_segments)
     result = validate_records(
@@ -819,8 +823,6 @@ def read_batch(
         source=p.name,
         base_dir=p.parent,
     )
-    if gdf_segments is not None and normalize_datum(datum) == "wgs84":
-        check_datum(result.reports, gdf_segments, source=p.name)
     return result
 
 
@@ -917,15 +919,33 @@ def check_datum(
     systematic distance from the streets; read as GCJ-02 they fall back onto them. Raises
     :class:`DatumError` when the median snap distance as declared exceeds
     :data:`DATUM_SUSPECT_M` and reading the batch as another datum more than halves it.
-    Returns the median snap distance (m) per datum tried.
+    Returns the median snap distance (m) per datum tried (empty when too few points).
     """
     wgs = [r for r in reports if r.source_datum == "wgs84"]
-    if len(wgs) < min_points:
+    return check_datum_lonlat(
+        np.array([r.lon for r in wgs], dtype=float),
+        np.array([r.lat for r in wgs], dtype=float),
+        gdf_segments,
+        source=source,
+        min_points=min_points,
+    )
+
+
+def check_datum_lonlat(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    gdf_segments: gpd.GeoDataFrame,
+    *,
+    source: str | None = None,
+    min_points: int = 5,
+) -> dict[str, float]:
+    """:func:`check_datum` on coordinate arrays declared WGS 84."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if len(lon) < min_points:
         return {}
-    pts_as_declared = _metric_points(wgs)
-    medians = {"wgs84": _median_snap(pts_as_declared, gdf_segments)}
-    lon = np.array([r.lon for r in wgs])
-    lat = np.array([r.lat for r in wgs])
+    x, y = _TO_METRIC.transform(lon, lat)
+    medians = {"wgs84": _median_snap(shapely.points(np.column_stack([x, y])), gdf_segments)}
     for d in ("gcj02", "bd09"):
         clon, clat = to_wgs84(lon, lat, d)
         x, y = _TO_METRIC.transform(clon, clat)
@@ -944,6 +964,23 @@ def check_datum(
             fix=f"the file is probably {best.upper()} (phone map apps): import it with --datum {best}",
         )
     return medians
+
+
+def _raw_lonlat(records: Sequence[tuple[object, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric lon/lat of the records that have them and declare no datum of their own."""
+    lons, lats = [], []
+    for _, rec in records:
+        if not isinstance(rec, Mapping):
+            continue
+        r = {_COLUMN_ALIASES.get(str(k).strip().lower(), str(k).strip()): v for k, v in rec.items()}
+        if r.get("datum") not in (None, "") and not _isnan(r.get("datum")):
+            continue
+        try:
+            lons.append(float(str(r.get("lon")).strip()))
+            lats.append(float(str(r.get("lat")).strip()))
+        except ValueError:
+            continue
+    return np.array(lons, dtype=float), np.array(lats, dtype=float)
 
 
 def locate_reports(
