@@ -291,8 +291,12 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         geo = load_bundled_geography(settings)
         segments, pois = geo.segments, geo.pois
     refs = load_references(settings.data_dir)
+    if args.end:
+        end = _time(args.end, "--end")
+    else:
+        end = dt.datetime.now(TZ).replace(minute=0, second=0, microsecond=0)
     history = generate_demo_history(
-        segments, pois, seed=args.seed, days=args.days, scale=args.scale, refs=refs
+        segments, pois, seed=args.seed, days=args.days, scale=args.scale, refs=refs, end=end
     )
     with open_store(settings, refs=refs) as store:
         n = write_demo_history(store, history)
@@ -377,6 +381,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument(
+        "--end", help="end time (Beijing; default this hour). Same seed + end, same history"
+    )
     p.add_argument("--intensity", help="also write the true intensity (prefix of two CSVs)")
     p.add_argument(
         "--synthetic-grid",
