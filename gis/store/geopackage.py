@@ -14,6 +14,7 @@ import json
 import logging
 import sqlite3
 import struct
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,8 @@ class GeoPackageStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open GeoPackage {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
+        # one connection shared by threads (an app process): serialise its use
+        self._lock = threading.RLock()
         # The GeoPackage header must be in the main file (readers check it before the WAL).
         if self._con.execute("PRAGMA application_id").fetchone()[0] == 0:
             self._con.execute(f"PRAGMA application_id={_APPLICATION_ID}")
@@ -194,7 +197,7 @@ class GeoPackageStore(Store):
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
-        return _Txn(self._con)
+        return _Txn(self._con, self._lock)
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
@@ -305,7 +308,10 @@ class GeoPackageStore(Store):
     # -- reads -------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         """A named value, or ``default``."""
-        row = self._con.execute("SELECT value FROM patrol_meta WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._con.execute(
+                "SELECT value FROM patrol_meta WHERE key = ?", (key,)
+            ).fetchone()
         return default if row is None else row[0]
 
     def _get(self, case_id: str) -> Case:
@@ -318,7 +324,8 @@ class GeoPackageStore(Store):
 
     def get_case(self, case_id: str) -> Case:
         """One case; raises NotFoundError."""
-        return self._get(case_id)
+        with self._lock:
+            return self._get(case_id)
 
     def _where(self, q: CaseQuery) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -351,7 +358,9 @@ class GeoPackageStore(Store):
         if q.limit:
             sql += " LIMIT ?"
             params.append(int(q.limit))
-        return [case_from_record(dict(r)) for r in self._con.execute(sql, params)]
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        return [case_from_record(dict(r)) for r in rows]
 
     def cases_frame(self, query: CaseQuery | None = None, **filters: Any) -> gpd.GeoDataFrame:
         """The case frame (EPSG:32650), read column-wise without building Case objects."""
@@ -364,8 +373,8 @@ class GeoPackageStore(Store):
         if q.limit:
             sql += " LIMIT ?"
             params.append(int(q.limit))
-        cur = self._con.execute(sql, params)
-        rows = cur.fetchall()
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
         return frame_from_columns(data)
 
@@ -373,13 +382,14 @@ class GeoPackageStore(Store):
         """Every recorded step of a case, oldest first."""
         from gis.store.base import parse_time
 
-        rows = self._con.execute(
-            "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "
-            "FROM case_audit WHERE case_id = ? ORDER BY seq",
-            (case_id,),
-        ).fetchall()
-        if not rows:
-            self._get(case_id)  # raises NotFoundError for unknown ids
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "
+                "FROM case_audit WHERE case_id = ? ORDER BY seq",
+                (case_id,),
+            ).fetchall()
+            if not rows:
+                self._get(case_id)  # raises NotFoundError for unknown ids
         return [
             AuditEntry(
                 case_id=r["case_id"],
@@ -397,7 +407,8 @@ class GeoPackageStore(Store):
 
     def count_cases(self) -> int:
         """Number of stored cases."""
-        return int(self._con.execute("SELECT count(*) FROM cases").fetchone()[0])
+        with self._lock:
+            return int(self._con.execute("SELECT count(*) FROM cases").fetchone()[0])
 
     def close(self) -> None:
         """Close the file (checkpointing the WAL)."""
@@ -410,20 +421,26 @@ class GeoPackageStore(Store):
 class _Txn:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception)."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, lock: threading.RLock) -> None:
         self._con = con
+        self._lock = lock
 
     def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            self._lock.release()
             raise StoreError(f"the GeoPackage is locked by another writer: {exc}") from exc
         return self._con
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._con.execute("COMMIT")
-            return
-        self._con.execute("ROLLBACK")
+        try:
+            if exc_type is None:
+                self._con.execute("COMMIT")
+                return
+            self._con.execute("ROLLBACK")
+        finally:
+            self._lock.release()
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"GeoPackage write failed, nothing stored: {exc}") from exc

@@ -74,3 +74,32 @@ def test_unreachable_postgis_is_a_store_error(refs):
         StoreError, match=r"cannot connect to PostGIS \(postgresql://nobody:\*\*\*@"
     ):
         open_store(Settings(database_url=url), refs=refs)
+
+
+def test_one_store_shared_by_threads(tmp_path, ten_reports, refs):
+    import threading
+
+    store = GeoPackageStore(tmp_path / "shared.gpkg", refs=refs)
+    store.add_reports(ten_reports, received_by="desk1")
+    errors: list[BaseException] = []
+    at = ten_reports[-1].reported_at
+
+    def work(case_id: str) -> None:
+        try:
+            for _ in range(5):
+                store.query_cases(open_only=True)
+            c = store.apply_transition(case_id, "register", who="t", expected_version=1, at=at)
+            store.apply_transition(
+                case_id, "serve_notice", who="t", expected_version=c.version, at=at
+            )
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"T{i:02d}",)) for i in range(1, 9)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert len(store.query_cases(state="notice_served")) == 8
+    store.close()
