@@ -347,15 +347,20 @@ def apply_action(
 
 
 def creation_entry(case: Case) -> AuditEntry:
-    """The first audit entry of every case (who received it: 首问负责)."""
+    """The first audit entry of every case (who received it: 首问负责).
+
+    A new case (version 1) was received at ``updated_at``; a case stored with its history
+    already advanced (imports, demo data) is dated by its report time.
+    """
+    received = case.updated_at if case.version == 1 and case.updated_at else case.reported_at
     return AuditEntry(
         case_id=case.case_id,
         seq=0,
         action="report",
         from_state=None,
-        to_state=case.state,
+        to_state="reported",
         who=case.owner,
-        at=case.updated_at or case.reported_at,
+        at=received,
         note="",
         params={"source": case.source, "reporter": case.reporter},
     )

@@ -111,7 +111,7 @@ def as_list(v: str | Sequence[str] | None) -> list[str] | None:
     return _as_list(v)
 
 
-def _json(value: Mapping[str, Any]) -> str:
+def json_text(value: Mapping[str, Any]) -> str:
     """JSON text of a small mapping; the common empty/flag cases are memoised."""
     if not value:
         return "{}"
@@ -156,9 +156,9 @@ def case_to_record(case: Case) -> dict[str, Any]:
         "lon": case.lon,
         "lat": case.lat,
         "photo_sha256": case.photo_sha256,
-        "attributes": _json(case.attributes),
-        "flags": _json(case.flags),
-        "joint": _json(case.joint),
+        "attributes": json_text(case.attributes),
+        "flags": json_text(case.flags),
+        "joint": json_text(case.joint),
         "deadline_hours": case.deadline_hours,
         "version": case.version,
         "updated_by": case.updated_by,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ from gis.store.base import (
     creation_entries,
     default_refs,
     frame_from_columns,
+    json_text,
     make_query,
     parse_time,
 )
@@ -177,9 +179,9 @@ class PostGISStore(Store):
                     fresh = False
             if not fresh:
                 added = self._stage_and_insert(cur, cols, buf())
-            entries = creation_entries([c for c in cases if c.case_id in added])
-            entries += [a for a in audit if a.case_id in added]
-            self._copy_audit(cur, entries)
+            new_cases = [c for c in cases if c.case_id in added]
+            extra = [a for a in audit if a.case_id in added]
+            self._copy_audit(cur, _creation_lines(new_cases), extra)
         return AddResult(
             tuple(c.case_id for c in cases if c.case_id in added),
             tuple(c.case_id for c in cases if c.case_id not in added),
@@ -198,13 +200,14 @@ class PostGISStore(Store):
         )
         return {r[0] for r in cur.fetchall()}
 
-    def _copy_audit(self, cur: Any, entries: Sequence[AuditEntry]) -> None:
-        if not entries:
-            return
+    def _copy_audit(
+        self, cur: Any, lines: Iterable[str], entries: Sequence[AuditEntry] = ()
+    ) -> None:
+        """COPY pre-built audit lines and audit entries into ``case_audit``."""
         cur.copy_expert(
             "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, note, params) "
             "FROM STDIN",
-            _LineReader(_audit_lines(entries)),
+            _LineReader(itertools.chain(lines, _audit_lines(entries))),
         )
 
     def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
@@ -225,7 +228,7 @@ class PostGISStore(Store):
             cur.execute(stmt, [*(rec[c] for c in sets), case_id, case.version])
             if cur.rowcount != 1:  # pragma: no cover - the row lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
-            self._copy_audit(cur, [entry])
+            self._copy_audit(cur, (), [entry])
         return new
 
     def set_meta(self, key: str, value: str) -> None:
@@ -410,6 +413,15 @@ def _audit_lines(entries: Sequence[AuditEntry]) -> Iterator[str]:
             json.dumps(dict(e.params), ensure_ascii=False),
         ]
         yield "\t".join(_copy_text(v) for v in vals) + "\n"
+
+
+def _creation_lines(cases: Sequence[Case]) -> Iterator[str]:
+    """COPY lines of the creation entries (same content as ``gis.cases.creation_entry``)."""
+    for e in creation_entries(cases):
+        yield (
+            f"{_copy_text(e.case_id)}\t0\treport\t\\N\treported\t{_copy_text(e.who)}\t"
+            f"{e.at.isoformat()}\t\t{_copy_text(json_text(e.params))}\n"
+        )
 
 
 def _case_lines(cases: Sequence[Case]) -> Iterator[str]:
