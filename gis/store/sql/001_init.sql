@@ -44,7 +44,6 @@ CREATE INDEX cases_zone_time ON cases (zone_id, reported_at);
 CREATE INDEX cases_state ON cases (state);
 CREATE INDEX cases_category_time ON cases (category, reported_at);
 CREATE INDEX cases_time ON cases (reported_at);
-CREATE INDEX cases_depts_gin ON cases USING gin (depts);
 
 CREATE TABLE case_audit (
     id          bigserial PRIMARY KEY,
