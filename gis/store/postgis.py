@@ -31,7 +31,6 @@ from gis.store.base import (
     as_list,
     case_from_record,
     case_to_record,
-    creation_entries,
     default_refs,
     frame_from_columns,
     json_text,
@@ -77,7 +76,10 @@ def _copy_text(value: Any) -> str:
     """One value in COPY text format (\\N for NULL, backslash escapes)."""
     if value is None:
         return "\\N"
-    return str(value).translate(_COPY_ESCAPES)
+    s = value if isinstance(value, str) else str(value)
+    if "\\" in s or "\t" in s or "\n" in s or "\r" in s:
+        return s.translate(_COPY_ESCAPES)
+    return s
 
 
 class PostGISStore(Store):
@@ -416,11 +418,13 @@ def _audit_lines(entries: Sequence[AuditEntry]) -> Iterator[str]:
 
 
 def _creation_lines(cases: Sequence[Case]) -> Iterator[str]:
-    """COPY lines of the creation entries (same content as ``gis.cases.creation_entry``)."""
-    for e in creation_entries(cases):
+    """COPY lines of the creation entries (the content of ``gis.cases.creation_entry``)."""
+    for c in cases:
+        at = c.updated_at if c.version == 1 and c.updated_at else c.reported_at
+        params = json_text({"source": c.source, "reporter": c.reporter})
         yield (
-            f"{_copy_text(e.case_id)}\t0\treport\t\\N\treported\t{_copy_text(e.who)}\t"
-            f"{e.at.isoformat()}\t\t{_copy_text(json_text(e.params))}\n"
+            f"{_copy_text(c.case_id)}\t0\treport\t\\N\treported\t{_copy_text(c.owner)}\t"
+            f"{at.isoformat()}\t\t{_copy_text(params)}\n"
         )
 
 

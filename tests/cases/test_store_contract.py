@@ -329,3 +329,21 @@ def test_killed_import_leaves_store_consistent(store_factory, ten_reports, tmp_p
     assert fresh.add_reports(ten_reports[3:], received_by="desk1").added[0] == "T04"
     assert fresh.count_cases() == 10
     assert len(fresh.audit_trail("T04")) == 1
+
+
+def test_creation_entry_matches_the_library(store, ten_reports, refs):
+    from gis.cases import creation_entry
+
+    at = NOW - dt.timedelta(days=1)
+    store.add_reports(ten_reports[:2], received_by="desk9", at=at)
+    case = store.get_case("T01")
+    (stored,) = store.audit_trail("T01")
+    expected = creation_entry(case)
+    assert (stored.action, stored.from_state, stored.to_state, stored.who, stored.at) == (
+        expected.action,
+        None,
+        "reported",
+        "desk9",
+        at,
+    )
+    assert dict(stored.params) == {"source": "patrol", "reporter": "r1"}
