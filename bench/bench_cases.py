@@ -3,7 +3,8 @@
 GeoPackage and PostGIS against the same work done in geopandas in memory (the baseline),
 at 10k, 100k and 1M synthetic cases (1M is ingested in 100k transactions).
 
-Run: python -m bench.bench_cases [--sizes 10000 100000 1000000] [--runs 20] [--no-postgis]
+Run: python -m bench.bench_cases [--sizes 10000 100000 1000000] [--runs 20]
+     [--no-postgis] [--no-geopackage]
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def _median_ms(fn, runs: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def bench_size(n: int, runs: int, pg_url_factory, cluster=None) -> list[dict]:
+def bench_size(
+    n: int, runs: int, pg_url_factory, cluster=None, geopackage: bool = True
+) -> list[dict]:
     refs = load_references()
     reports = synthetic_reports(n)
     cases = _close_most([case_from_report(r, refs, received_by="bench") for r in reports])
@@ -164,10 +167,11 @@ def bench_size(n: int, runs: int, pg_url_factory, cluster=None) -> list[dict]:
             }
         )
 
-    with tempfile.TemporaryDirectory() as d:
-        store = GeoPackageStore(Path(d) / "bench.gpkg", refs=refs)
-        run_store("GeoPackage", store)
-        store.close()
+    if geopackage:
+        with tempfile.TemporaryDirectory() as d:
+            store = GeoPackageStore(Path(d) / "bench.gpkg", refs=refs)
+            run_store("GeoPackage", store)
+            store.close()
     if pg_url_factory is not None:
         from gis.store.postgis import PostGISStore
 
@@ -190,6 +194,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument("--no-geopackage", action="store_true")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     cluster = None
@@ -206,7 +211,7 @@ def main() -> None:
     try:
         all_rows = []
         for n in args.sizes:
-            rows = bench_size(n, args.runs, factory, cluster)
+            rows = bench_size(n, args.runs, factory, cluster, not args.no_geopackage)
             all_rows.extend(rows)
             base = rows[0]
             for r in rows:

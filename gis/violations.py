@@ -389,7 +389,9 @@ def validate_record(
     rec = {_COLUMN_ALIASES.get(str(k).strip().lower(), str(k).strip()): v for k, v in raw.items()}
     cat = refs.category(rec.get("category", ""), source=source, row=row)
     row_datum = rec.get("datum")
-    d = normalize_datum(row_datum if row_datum not in (None, "") else datum, source=source, row=row)
+    if row_datum is None or _isnan(row_datum) or str(row_datum).strip() == "":
+        row_datum = datum
+    d = normalize_datum(row_datum, source=source, row=row)
     src_lon = _num(rec.get("lon"), source=source, row=row, fld="lon")
     src_lat = _num(rec.get("lat"), source=source, row=row, fld="lat")
     if 73 <= src_lat <= 136 and 3 <= src_lon <= 54:
@@ -763,7 +765,8 @@ def read_gpkg_records(
         zip(gdf[cols].to_dict("records"), gdf.geometry, strict=True), start=1
     ):
         fields = _geometry_fields(geom) if geom is not None else {"lon": None, "lat": None}
-        out.append((i, {**rec, **fields}))
+        clean = {k: (None if _isnan(v) or v is pd.NaT else v) for k, v in rec.items()}
+        out.append((i, {**clean, **fields}))
     return out
 
 

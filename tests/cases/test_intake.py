@@ -328,3 +328,29 @@ def test_rejects_json_attribute_column(refs):
         now=NOW,
     )
     assert rep.attributes == {"db": 77.0}
+
+
+def test_geopackage_batch_with_empty_cells_and_row_datum(refs, tmp_path):
+    lon, lat = lonlat(100, 150)
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    gdf = gpd.GeoDataFrame(
+        {
+            "report_id": ["Q1", "Q2"],
+            "category": ["C21", "C21"],
+            "reported_at": ["2026-05-01 08:00", "2026-05-01 08:05"],
+            "description": [None, "有描述"],
+            "datum": [None, "gcj02"],
+        },
+        geometry=[Point(lon, lat), Point(float(glon), float(glat))],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "mixed.gpkg"
+    gdf.to_file(path, driver="GPKG")
+    res = read_batch(path, refs=refs, now=NOW)
+    assert res.rejects == []
+    q1, q2 = res.reports
+    assert q1.description == "" and q1.source_datum == "wgs84"
+    assert q2.source_datum == "gcj02"
+    x1, y1 = _TO_M.transform(q1.lon, q1.lat)
+    x2, y2 = _TO_M.transform(q2.lon, q2.lat)
+    assert np.hypot(x2 - x1, y2 - y1) < 0.5
