@@ -472,6 +472,3 @@ class _LineReader(io.TextIOBase):
                 break
         out, self._buf = self._buf[:size], self._buf[size:]
         return out
-
-    def readline(self, size: int | None = -1) -> str:  # pragma: no cover - COPY uses read
-        return self.read(size)
