@@ -13,7 +13,7 @@ hotspot forecasts can be scored against the truth:
 
 Weekends and public holidays raise every tourist scenario. Cases are then advanced through
 the workflow as the duty officers would have done by ``end`` (recent cases stay open, a few
-stall past their deadline).
+rechecks come days late, so some cases sit overdue for a while).
 """
 
 from __future__ import annotations
@@ -431,15 +431,17 @@ def _advance(
     if not emergency:
         if not step("serve_notice", rng.uniform(0.05, 0.5)):
             return case, steps
-        if rng.uniform() < 0.02:  # stalled: nobody rechecks, the case goes overdue
-            return case, steps
-        if not step("recheck", case.deadline_hours * rng.uniform(1.0, 1.3)):
+        # a few rechecks come days late: those cases sit overdue for a while
+        late_h = float(rng.uniform(24, 240)) if rng.uniform() < 0.05 else 0.0
+        if not step("recheck", case.deadline_hours * rng.uniform(1.0, 1.3) + late_h):
             return case, steps
         if rng.uniform() < 0.78:
             step("close_rectified", rng.uniform(0.1, 1.0))
             return case, steps
     depts = [case.lead_dept, *case.depts]
     if not step("call_joint", rng.uniform(0.05, 0.3), depts=depts):
+        return case, steps
+    if rng.uniform() < 0.15 and not step("escalate", rng.uniform(0.1, 1.0)):  # 会商
         return case, steps
     called = t
     arrivals = sorted((float(rng.lognormal(np.log(18), 0.5)), d) for d in depts)
