@@ -86,7 +86,13 @@ class PostGISStore(Store):
     """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
 
     def __init__(
-        self, url: str, *, refs: References | None = None, minconn: int = 1, maxconn: int = 8
+        self,
+        url: str,
+        *,
+        refs: References | None = None,
+        minconn: int = 1,
+        maxconn: int = 8,
+        sql_dir: Path = SQL_DIR,
     ) -> None:
         psycopg2, _ = _psycopg2()
         self.url = url
@@ -95,6 +101,7 @@ class PostGISStore(Store):
             self._pool = psycopg2.pool.ThreadedConnectionPool(minconn, maxconn, dsn=url)
         except psycopg2.Error as exc:
             raise StoreError(f"cannot connect to PostGIS ({_redact(url)}): {exc}") from exc
+        self.sql_dir = Path(sql_dir)
         self.migrate()
 
     @contextlib.contextmanager
@@ -122,7 +129,7 @@ class PostGISStore(Store):
             )
             cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
             current = int(cur.fetchone()[0])
-            for version, path in migrations():
+            for version, path in migrations(self.sql_dir):
                 if version <= current:
                     continue
                 log.info("applying schema %s", path.name)

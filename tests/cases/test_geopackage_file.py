@@ -103,3 +103,35 @@ def test_one_store_shared_by_threads(tmp_path, ten_reports, refs):
     assert errors == []
     assert len(store.query_cases(state="notice_served")) == 8
     store.close()
+
+
+def test_postgis_migrations_apply_in_order_once(pg_url, refs, tmp_path):
+    import shutil
+
+    from gis.store.postgis import SQL_DIR, PostGISStore
+
+    only_first = tmp_path / "sql"
+    only_first.mkdir()
+    shutil.copy(SQL_DIR / "001_init.sql", only_first)
+    old = PostGISStore(pg_url, refs=refs, sql_dir=only_first)
+    assert old.schema_version() == 1
+    old.close()
+    (tmp_path / "sql" / "002_open_cases_index.sql").write_text(
+        (SQL_DIR / "002_open_cases_index.sql").read_text()
+    )
+    (tmp_path / "sql" / "003_staff.sql").write_text(
+        "CREATE TABLE staff (staff_id text PRIMARY KEY, name text NOT NULL);"
+    )
+    new = PostGISStore(pg_url, refs=refs, sql_dir=only_first)
+    assert new.schema_version() == 3
+    with new._tx() as cur:
+        cur.execute("SELECT version, name FROM schema_version ORDER BY version")
+        assert cur.fetchall() == [
+            (1, "001_init.sql"),
+            (2, "002_open_cases_index.sql"),
+            (3, "003_staff.sql"),
+        ]
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cases' ORDER BY 1")
+        assert "cases_open_zone_time" in [r[0] for r in cur.fetchall()]
+    assert new.migrate() == 3
+    new.close()
