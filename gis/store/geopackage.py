@@ -151,6 +151,7 @@ class GeoPackageStore(Store):
             self._con.execute(f"PRAGMA user_version={_USER_VERSION}")
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute("PRAGMA cache_size=-65536")  # 64 MiB: index updates of big imports
         self._con.execute("PRAGMA foreign_keys=ON")
         self._init_schema()
 
