@@ -22,7 +22,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -267,6 +267,7 @@ def generate_demo_history(
     scale: float = 1.0,
     refs: References | None = None,
     officers: int = 24,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoHistory:
     """Generate a reproducible synthetic history ending at ``end`` (default 2026-06-01).
 
@@ -280,6 +281,8 @@ def generate_demo_history(
         Same seed, same history (cases, times, places and workflow steps).
     scale
         Multiplies every rate (1.0 ≈ 15 reports a day on average).
+    progress
+        Called as ``progress(done, total)`` while cases are advanced (for a progress bar).
     """
     if segments.crs is None or segments.crs.to_string() != METRIC:
         raise ValidationError(
@@ -362,6 +365,8 @@ def generate_demo_history(
         case, steps = _advance(case, rng, end, officer)
         cases.append(case)
         audit.extend(steps)
+        if progress is not None and (n % 500 == 0 or n == len(reports)):
+            progress(n, len(reports))
     log.info("demo history: %d cases, seed %d, %s to %s", len(cases), seed, start, end)
     return DemoHistory(
         cases=cases,

@@ -295,9 +295,24 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         end = _time(args.end, "--end")
     else:
         end = dt.datetime.now(TZ).replace(minute=0, second=0, microsecond=0)
-    history = generate_demo_history(
-        segments, pois, seed=args.seed, days=args.days, scale=args.scale, refs=refs, end=end
-    )
+    from tqdm import tqdm
+
+    with tqdm(desc="demo cases", unit="case", leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        history = generate_demo_history(
+            segments,
+            pois,
+            seed=args.seed,
+            days=args.days,
+            scale=args.scale,
+            refs=refs,
+            end=end,
+            progress=progress,
+        )
     with open_store(settings, refs=refs) as store:
         n = write_demo_history(store, history)
     if args.intensity:

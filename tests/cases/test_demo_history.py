@@ -91,3 +91,12 @@ def test_write_is_idempotent(history, tmp_path):
     some = history.cases[len(history.cases) // 2]
     assert len(store.audit_trail(some.case_id)) == some.version
     store.close()
+
+
+def test_progress_reaches_the_total(grid):
+    calls: list[tuple[int, int]] = []
+    h = generate_demo_history(
+        grid, seed=9, end=END, days=10, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[-1] == (len(h.cases), len(h.cases))
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
