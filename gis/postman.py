@@ -315,13 +315,17 @@ def _connect_terminals(
 
 
 def euler_trail(
-    edges: Sequence[tuple[int, int, str, float]], start: int
+    edges: Sequence[tuple[int, int, str, float]],
+    start: int,
+    xy: np.ndarray | None = None,
 ) -> list[tuple[int, int, str, float]]:
     """Hierholzer's algorithm on a multigraph given as ``(u, v, segment_id, length)`` items.
 
     All nodes must have even degree, except ``start`` and one other node for an open trail.
-    Neighbours are tried in a fixed order (segment id, then item order) so the trail is
-    deterministic. Returns the items oriented in walking order.
+    With node coordinates ``xy`` (row per node index) the walk prefers, at each junction, the
+    segment that turns least and turns back on the segment just walked only as a last resort
+    (routes read better: long straight runs, few U-turns); ties and the no-coordinates case
+    go by segment id, so the trail is deterministic. Returns the items in walking order.
     """
     adj: dict[int, list[tuple[str, int, int]]] = {}
     for k, (u, v, sid, _l) in enumerate(edges):
@@ -333,14 +337,34 @@ def euler_trail(
     used = [False] * len(edges)
     stack: list[tuple[int, int]] = [(start, -1)]
     out: list[tuple[int, int]] = []
+    prev_of: dict[int, int] = {}  # stack depth -> node walked from
     while stack:
         node, via = stack[-1]
         lst = adj.get(node, [])
         while lst and used[lst[-1][1]]:
             lst.pop()
         if lst:
-            _sid, k, other = lst.pop()
+            pick = len(lst) - 1
+            if xy is not None and via >= 0 and len(lst) > 1:
+                came = prev_of[len(stack) - 1]
+                hin = np.arctan2(*(xy[node] - xy[came])[::-1])
+                best = None
+                for n_, (sid, k, other) in enumerate(lst):
+                    if used[k]:
+                        continue
+                    if sid == edges[via][2]:
+                        cost = 10.0
+                    else:
+                        hout = np.arctan2(*(xy[other] - xy[node])[::-1])
+                        cost = abs((hout - hin + np.pi) % (2 * np.pi) - np.pi)
+                    cand = (round(float(cost), 6), sid, k)
+                    if best is None or cand < best[0]:
+                        best = (cand, n_)
+                assert best is not None
+                pick = best[1]
+            _sid, k, other = lst.pop(pick)
             used[k] = True
+            prev_of[len(stack)] = node
             stack.append((other, k))
         else:
             stack.pop()
@@ -479,7 +503,8 @@ def plan_postman_route(
     # drop pairs of surplus copies (parity and connectivity unchanged)
     items = _drop_surplus(items)
 
-    trail = euler_trail(items, s_i)
+    xy = np.array([(G.nodes[n].get("x", 0.0), G.nodes[n].get("y", 0.0)) for n in net.nodes])
+    trail = euler_trail(items, s_i, xy)
     if trail and trail[-1][1] != e_i:  # pragma: no cover - guarded by parity
         raise InfeasibleError("internal error: the walk does not end at the end node")
 
