@@ -296,7 +296,8 @@ def plan_k_routes(
             piece = fixed[a : b + 1]
             pieces_req = {e.segment_id for e in piece if not e.deadhead}
             walk = from_depot(piece[0].u) + piece + to_depot(piece[-1].v)
-            r = _make_route(G, walk, pieces_req, depot, lb, walk_speed_kmh, "k-split")
+            piece_lb = sum(net.seg[sid][2] for sid in pieces_req)
+            r = _make_route(G, walk, pieces_req, depot, piece_lb, walk_speed_kmh, "k-split")
             alt = plan(pieces_req)
             routes.append(alt if alt.total_m < r.total_m else r)
         if best_routes is None or max(r.total_m for r in routes) < max(
@@ -306,10 +307,7 @@ def plan_k_routes(
     assert best_routes is not None
     routes = _improve_k(best_routes, plan, net, time.monotonic() + search_seconds)
     routes.sort(key=lambda r: -r.total_m)
-    routes = [
-        Route(**{**r.__dict__, "lower_bound_m": min(lb, r.total_m), "method": "k-routes"})
-        for r in routes
-    ]
+    routes = [Route(**{**r.__dict__, "method": "k-routes"}) for r in routes]
     mx = max(r.total_m for r in routes)
     return KRoutes(tuple(routes), lb, mx, mx / lb - 1.0 if lb > 0 else 0.0, single)
 
