@@ -252,15 +252,17 @@ def _t_join_networkx(net: Net, idx: list[int]) -> tuple[list[tuple[int, int, str
 
 def _connect_terminals(
     net: Net, groups: list[list[int]]
-) -> tuple[list[tuple[int, int, str]], float]:
+) -> tuple[list[tuple[int, int, str]], float, list[float]]:
     """Minimum spanning tree of shortest paths joining node-index ``groups`` (Mehlhorn).
 
     One multi-source Dijkstra labels every node with its nearest group; each graph edge whose
     ends have different labels proposes a link; Kruskal over those links gives an MST of the
-    groups' distance graph. Returns the path segments and the MST weight.
+    groups' distance graph. Returns the path segments, the MST weight and, per group, the
+    distance to the nearest other group (exact: a shortest path to the nearest group crosses
+    a region boundary where the candidate is no longer than the path).
     """
     if len(groups) <= 1:
-        return [], 0.0
+        return [], 0.0, [0.0] * len(groups)
     label = {}
     for g, nodes in enumerate(groups):
         for i in nodes:
@@ -278,6 +280,10 @@ def _connect_terminals(
         if gi != gj:
             cands.append((float(dist[i] + length + dist[j]), i, j, gi, gj))
     cands.sort()
+    nearest = [float("inf")] * len(groups)
+    for w, _i, _j, gi, gj in cands:
+        nearest[gi] = min(nearest[gi], w)
+        nearest[gj] = min(nearest[gj], w)
     parent = list(range(len(groups)))
 
     def find(x: int) -> int:
@@ -307,7 +313,7 @@ def _connect_terminals(
             break
     if joined < len(groups) - 1:
         raise InfeasibleError("required segments lie on separate networks: no walk can join them")
-    return links, weight
+    return links, weight, nearest
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,7 +494,7 @@ def plan_postman_route(
     closed = s_i == e_i
     t = len(groups)
 
-    links, mst_w = _connect_terminals(net, groups)
+    links, mst_w, nearest = _connect_terminals(net, groups)
     for i, j, sid in links:
         items.append((i, j, sid, net.edge_between(i, j)[1]))
         deg[i] += 1
@@ -527,7 +533,12 @@ def plan_postman_route(
         if not closed:
             odd_r ^= {s_i, e_i}
         _, tj_lb = t_join(net, [net.nodes[i] for i in sorted(odd_r)], matching)
-        conn = mst_w * t / (t - 1) if closed else mst_w / (2.0 * (1.0 - 1.0 / t))
+        # a closed walk crosses every cut between terminal groups at least twice, an open walk
+        # at least once: the MST bound of the cut relaxation, and the cut around each group
+        if closed:
+            conn = max(mst_w * t / (t - 1), 2.0 * max(nearest))
+        else:
+            conn = max(mst_w / (2.0 * (1.0 - 1.0 / t)), max(nearest))
         lb = required_m + max(tj_lb, conn)
         method = "rural"
     lb = min(lb, total)  # guard against rounding above the walk itself
