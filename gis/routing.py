@@ -452,6 +452,8 @@ def plan_budget_route(
     budget_minutes: float,
     walk_speed_kmh: float = 4.5,
     dwell_minutes_per_hotspot: float = 0.0,
+    *,
+    search_seconds: float = 5.0,
 ) -> BudgetPlan:
     """The closed walk from ``depot`` that collects the most hotspot weight within the budget.
 
@@ -462,6 +464,8 @@ def plan_budget_route(
         are ignored.
     budget_minutes
         Total time for walking plus ``dwell_minutes_per_hotspot`` at each stop.
+    search_seconds
+        Cap on the improvement search (remove-one-and-refill moves).
     """
     if not budget_minutes or budget_minutes <= 0:
         raise ValidationError(
@@ -507,8 +511,16 @@ def plan_budget_route(
     def minutes(seq: list[tuple[int, int]]) -> float:
         return S.cost(seq) * per_m + dwell * len(seq)
 
-    seq = _insertion(S, w, per_m, dwell, budget_minutes)
     base = _greedy(S, w, per_m, dwell, budget_minutes)
+    deadline = time.monotonic() + search_seconds
+    best: list[tuple[int, int]] = []
+    # several constructions (ratio weight/Δt^α, and the greedy walk as a seed), each improved
+    for alpha, seed in ((1.0, None), (0.5, None), (2.0, None), (1.0, base)):
+        cand = _insertion(S, w, per_m, dwell, budget_minutes, list(seed or []), alpha)
+        cand = _swap_improve(S, w, per_m, dwell, budget_minutes, cand, deadline)
+        if _better(S, w, cand, best):
+            best = cand
+    seq = best
 
     def build(sq: list[tuple[int, int]], method: str) -> Route:
         edges = S.walk(sq)
@@ -561,13 +573,59 @@ def _greedy(
         cur = S.ends(t, o)[1]
 
 
-def _insertion(
-    S: _Seq, w: np.ndarray, per_m: float, dwell: float, budget: float
+def _better(S: _Seq, w: np.ndarray, a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
+    """More weight wins; equal weight, the shorter walk."""
+    wa, wb = float(sum(w[t] for t, _ in a)), float(sum(w[t] for t, _ in b))
+    if abs(wa - wb) > 1e-9:
+        return wa > wb
+    return S.cost(a) < S.cost(b) - 1e-9
+
+
+def _swap_improve(
+    S: _Seq,
+    w: np.ndarray,
+    per_m: float,
+    dwell: float,
+    budget: float,
+    seq: list[tuple[int, int]],
+    deadline: float,
 ) -> list[tuple[int, int]]:
-    """Cheapest-ratio insertion with 2-opt and orientation improvement between rounds."""
-    seq: list[tuple[int, int]] = []
+    """Remove one stop, re-optimise and refill; keep the change when it collects more."""
+    improved = len(seq) < len(w)  # with every hotspot taken there is nothing to gain
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for i in range(len(seq)):
+            if time.monotonic() > deadline:
+                break
+            rest = _two_opt(S, seq[:i] + seq[i + 1 :])
+            banned = seq[i][0]
+            cand = _insertion(S, w, per_m, dwell, budget, rest, 1.0, banned=banned)
+            if _better(S, w, cand, seq):
+                seq, improved = cand, True
+                break
+    return seq
+
+
+def _insertion(
+    S: _Seq,
+    w: np.ndarray,
+    per_m: float,
+    dwell: float,
+    budget: float,
+    seq: list[tuple[int, int]] | None = None,
+    alpha: float = 1.0,
+    *,
+    banned: int | None = None,
+) -> list[tuple[int, int]]:
+    """Insert stops by best weight per added minute (``w / Δt^alpha``) at their cheapest
+    place, starting from ``seq``; 2-opt and orientation flips after each insertion."""
+    seq = list(seq or [])
     used = np.zeros(len(w), dtype=bool)
-    cost = 0.0
+    for t, _o in seq:
+        used[t] = True
+    if banned is not None:
+        used[banned] = True
+    cost = S.cost(seq)
     while True:
         best = None
         stops = [S.depot] + [S.ends(t, o)[1] for t, o in seq]
@@ -582,11 +640,15 @@ def _insertion(
                 ok = (~used) & ((cost + delta) * per_m + dwell * (len(seq) + 1) <= budget + 1e-9)
                 if not ok.any():
                     continue
-                ratio = np.where(ok, w / np.maximum(add_min, 1e-9), -np.inf)
+                ratio = np.where(ok, w / np.maximum(add_min, 1e-9) ** alpha, -np.inf)
                 t = int(np.argmax(ratio))
                 if best is None or ratio[t] > best[0]:
                     best = (float(ratio[t]), t, o, p)
         if best is None:
+            if banned is not None:  # allow the removed stop back only as a last resort
+                used[banned] = False
+                banned = None
+                continue
             return seq
         _r, t, o, p = best
         seq.insert(p, (t, o))
@@ -596,17 +658,22 @@ def _insertion(
 
 
 def _two_opt(S: _Seq, seq: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Reverse sub-sequences (flipping each stop's direction) and flip single stops while the
-    walk gets shorter."""
-    best = S.cost(seq)
+    """Reverse sub-sequences (flipping each stop's direction; a single stop is just flipped)
+    while the walk gets shorter. Distances are symmetric, so only the two joins change."""
+    seq = list(seq)
     n = len(seq)
     improved = True
     while improved:
         improved = False
         for i in range(n):
+            a = S.depot if i == 0 else S.ends(*seq[i - 1])[1]
+            si = S.ends(*seq[i])[0]
             for j in range(i, n):
-                cand = seq[:i] + [(t, 1 - o) for t, o in reversed(seq[i : j + 1])] + seq[j + 1 :]
-                c = S.cost(cand)
-                if c < best - 1e-9:
-                    seq, best, improved = cand, c, True
+                ej = S.ends(*seq[j])[1]
+                b = S.depot if j == n - 1 else S.ends(*seq[j + 1])[0]
+                delta = S.D[a, ej] + S.D[si, b] - S.D[a, si] - S.D[ej, b]
+                if delta < -1e-9:
+                    seq[i : j + 1] = [(t, 1 - o) for t, o in reversed(seq[i : j + 1])]
+                    improved = True
+                    si = S.ends(*seq[i])[0]
     return seq
