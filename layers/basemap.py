@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from gis.errors import ValidationError
 from layers.assets import AssetMode, leaflet_css, leaflet_js
@@ -32,6 +32,7 @@ class OfflineMap(folium.Map):
             self.default_js = []
             self.default_css = []
             root = self.get_root()
+            assert isinstance(root, Figure)
             root.header.add_child(
                 Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline"
             )
