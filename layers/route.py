@@ -21,7 +21,7 @@ ARROW_EVERY_M = 80.0
 def _arrow_points(route: Route, every_m: float) -> list[tuple[Point, float]]:
     """Points every ``every_m`` metres along the walk with the grid bearing there (degrees)."""
     line = route.geometry
-    out = []
+    out: list[tuple[Point, float]] = []
     if line.length <= 0 or every_m <= 0:
         return out
     d = every_m / 2.0
