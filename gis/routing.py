@@ -272,12 +272,17 @@ def plan_k_routes(
     def from_depot(node: int) -> list[RouteEdge]:
         return _walk_edges(net, pr, d_i, net.index[node])
 
-    def plan(sids: set[str]) -> Route:
-        return plan_postman_route(
-            G, sids, depot, walk_speed_kmh=walk_speed_kmh, matching=matching, net=net
-        )
+    memo: dict[frozenset[str], Route] = {}
 
-    best_routes: list[Route] | None = None
+    def plan(sids: set[str]) -> Route:
+        key = frozenset(sids)
+        if key not in memo:
+            memo[key] = plan_postman_route(
+                G, sids, depot, walk_speed_kmh=walk_speed_kmh, matching=matching, net=net
+            )
+        return memo[key]
+
+    starts: list[list[Route]] = []
     tours = [list(single.edges)]
     tours.append(
         [RouteEdge(e.v, e.u, e.segment_id, e.length, e.deadhead) for e in reversed(single.edges)]
@@ -300,16 +305,53 @@ def plan_k_routes(
             r = _make_route(G, walk, pieces_req, depot, piece_lb, walk_speed_kmh, "k-split")
             alt = plan(pieces_req)
             routes.append(alt if alt.total_m < r.total_m else r)
-        if best_routes is None or max(r.total_m for r in routes) < max(
-            r.total_m for r in best_routes
-        ):
-            best_routes = routes
+        starts.append(routes)
+    for n in range(SECTOR_STARTS):
+        groups = _sectors(G, net, req, depot, k, offset=2 * np.pi * n / (SECTOR_STARTS * k))
+        starts.append([plan(g) for g in groups if g])
+
+    def key(rs: list[Route]) -> list[float]:
+        return sorted((round(r.total_m, 6) for r in rs), reverse=True)
+
+    best_routes: list[Route] | None = None
+    share = search_seconds / len(starts)
+    for start_routes in sorted(starts, key=key):
+        improved = _improve_k(start_routes, plan, net, time.monotonic() + share)
+        if best_routes is None or key(improved) < key(best_routes):
+            best_routes = improved
     assert best_routes is not None
-    routes = _improve_k(best_routes, plan, net, time.monotonic() + search_seconds)
+    routes = best_routes
     routes.sort(key=lambda r: -r.total_m)
     routes = [Route(**{**r.__dict__, "method": "k-routes"}) for r in routes]
     mx = max(r.total_m for r in routes)
     return KRoutes(tuple(routes), lb, mx, mx / lb - 1.0 if lb > 0 else 0.0, single)
+
+
+#: Number of angular sector partitions tried as starting points for k-person routes.
+SECTOR_STARTS = 4
+
+
+def _sectors(
+    G: nx.MultiGraph, net: Net, req: set[str], depot: int, k: int, offset: float
+) -> list[set[str]]:
+    """Cut the required segments into ``k`` angular sectors around the depot with about equal
+    street length each (cluster-first starting point: every sector touches the depot)."""
+    x0, y0 = G.nodes[depot]["x"], G.nodes[depot]["y"]
+    items = []
+    for sid in sorted(req):
+        u, v, length = net.seg[sid]
+        mx = 0.5 * (G.nodes[u]["x"] + G.nodes[v]["x"]) - x0
+        my = 0.5 * (G.nodes[u]["y"] + G.nodes[v]["y"]) - y0
+        items.append(((np.arctan2(my, mx) - offset) % (2 * np.pi), sid, length))
+    items.sort()
+    total = sum(it[2] for it in items)
+    groups: list[set[str]] = [set() for _ in range(k)]
+    acc = 0.0
+    for _a, sid, length in items:
+        g = min(int((acc + 0.5 * length) / total * k), k - 1)
+        groups[g].add(sid)
+        acc += length
+    return groups
 
 
 def _improve_k(routes: list[Route], plan, net: Net, deadline: float) -> list[Route]:
