@@ -229,7 +229,7 @@ def run_k_and_budget(name: str, G: nx.MultiGraph, depot: int) -> None:
     print(f"k-person routes on {name} ({G.number_of_edges()} edges), depot {depot}:")
     for k in range(2, 9):
         t0 = time.perf_counter()
-        kr = plan_k_routes(G, ids, depot, k, search_seconds=20.0)
+        kr = plan_k_routes(G, ids, depot, k)
         secs = time.perf_counter() - t0
         print(
             f"  k={k}: longest {kr.max_m:9.1f} m  LB {kr.lower_bound_m:9.1f} m  "

@@ -138,11 +138,23 @@ class Net:
             self.csr = sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
         else:
             self.csr = sp.csr_array((n, n))
+        self._matching = None
         labels = nx.connected_components(G)
         self.component: dict[int, int] = {}
         for c, comp in enumerate(labels):
             for node in comp:
                 self.component[node] = c
+
+    def matching_graph(self):
+        """PyMatching's graph of the streets (built on first use, then reused)."""
+        if self._matching is None:
+            import pymatching
+
+            m = pymatching.Matching()
+            for (i, j), (length, _sid) in self.best.items():
+                m.add_edge(i, j, weight=length, merge_strategy="smallest-weight")
+            self._matching = m
+        return self._matching
 
     def edge_between(self, i: int, j: int) -> tuple[str, float]:
         """The shortest segment joining node indices ``i`` and ``j``: (segment_id, length)."""
@@ -204,11 +216,7 @@ def t_join(
 
 
 def _t_join_pymatching(net: Net, idx: list[int]) -> tuple[list[tuple[int, int, str]], float]:
-    import pymatching
-
-    m = pymatching.Matching()
-    for (i, j), (length, _sid) in net.best.items():
-        m.add_edge(i, j, weight=length, merge_strategy="smallest-weight")
+    m = net.matching_graph()
     syndrome = np.zeros(m.num_detectors, dtype=np.uint8)
     syndrome[idx] = 1  # odd nodes always touch an edge, so idx < num_detectors
     pairs = m.decode_to_edges_array(syndrome)
@@ -423,6 +431,7 @@ def plan_postman_route(
     walk_speed_kmh: float = 4.5,
     matching: MatchingMethod = "auto",
     net: Net | None = None,
+    with_bound: bool = True,
 ) -> Route:
     """The shortest walk from ``start_node`` that patrols every required segment.
 
@@ -441,6 +450,9 @@ def plan_postman_route(
         ``auto`` picks networkx for small odd sets and PyMatching for large ones.
     net
         A prebuilt :class:`Net` of ``G`` to reuse across many calls.
+    with_bound
+        Compute the rural lower bound (one more matching); when False the bound reported for
+        a rural walk is only the required length (for inner loops of other heuristics).
 
     Returns
     -------
@@ -528,6 +540,9 @@ def plan_postman_route(
     if t == 1:
         lb = total
         method = "exact"
+    elif not with_bound:
+        lb = required_m
+        method = "rural"
     else:
         odd_r = set(np.flatnonzero(_degrees(net, req) % 2).tolist())
         if not closed:

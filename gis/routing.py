@@ -237,12 +237,14 @@ def plan_k_routes(
     *,
     walk_speed_kmh: float = 4.5,
     matching: MatchingMethod = "auto",
-    search_seconds: float = 10.0,
+    search_moves: int = 400,
+    search_seconds: float | None = None,
 ) -> KRoutes:
     """Split the patrol of ``required_segment_ids`` among ``k`` people starting at ``depot``.
 
     Minimises the longest route (everyone returns to the depot). See the module docstring for
-    the method; ``search_seconds`` caps the local search.
+    the method. The local search tries at most ``search_moves`` moves in all (so the result
+    is deterministic); ``search_seconds`` optionally caps its wall-clock time as well.
     """
     if not isinstance(k, int | np.integer) or k < 1:
         raise ValidationError(
@@ -274,11 +276,17 @@ def plan_k_routes(
 
     memo: dict[frozenset[str], Route] = {}
 
-    def plan(sids: set[str]) -> Route:
+    def plan(sids: set[str], with_bound: bool = False) -> Route:
         key = frozenset(sids)
-        if key not in memo:
+        if key not in memo or (with_bound and memo[key].lower_bound_m <= memo[key].required_m):
             memo[key] = plan_postman_route(
-                G, sids, depot, walk_speed_kmh=walk_speed_kmh, matching=matching, net=net
+                G,
+                sids,
+                depot,
+                walk_speed_kmh=walk_speed_kmh,
+                matching=matching,
+                net=net,
+                with_bound=with_bound,
             )
         return memo[key]
 
@@ -314,13 +322,19 @@ def plan_k_routes(
         return sorted((round(r.total_m, 6) for r in rs), reverse=True)
 
     best_routes: list[Route] | None = None
-    share = search_seconds / len(starts)
+    budget = _Budget(search_moves // len(starts), search_seconds, len(starts))
     for start_routes in sorted(starts, key=key):
-        improved = _improve_k(start_routes, plan, net, time.monotonic() + share)
+        budget.next_start()
+        improved = _improve_k(start_routes, plan, net, budget)
         if best_routes is None or key(improved) < key(best_routes):
             best_routes = improved
     assert best_routes is not None
-    routes = best_routes
+    routes = [
+        plan({e.segment_id for e in r.edges if not e.deadhead}, with_bound=True)
+        if r.method != "k-split"
+        else r
+        for r in best_routes
+    ]
     routes.sort(key=lambda r: -r.total_m)
     routes = [Route(**{**r.__dict__, "method": "k-routes"}) for r in routes]
     mx = max(r.total_m for r in routes)
@@ -354,10 +368,35 @@ def _sectors(
     return groups
 
 
-def _improve_k(routes: list[Route], plan, net: Net, deadline: float) -> list[Route]:
+class _Budget:
+    """Counts search moves per start (deterministic) with an optional wall-clock cap."""
+
+    def __init__(self, moves: int, seconds: float | None, starts: int = 1) -> None:
+        self.per_start = max(moves, 1)
+        self.left = self.per_start
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.share = None if seconds is None else seconds / max(starts, 1)
+        self.start_end: float | None = None
+
+    def next_start(self) -> None:
+        self.left = self.per_start
+        if self.share is not None:
+            self.start_end = time.monotonic() + self.share
+
+    def spend(self) -> bool:
+        """Take one move; False when the budget is used up."""
+        if self.left <= 0:
+            return False
+        if self.start_end is not None and time.monotonic() > self.start_end:
+            return False
+        self.left -= 1
+        return True
+
+
+def _improve_k(routes: list[Route], plan, net: Net, budget: _Budget) -> list[Route]:
     """Move one street at a time from a longest route to a touching shorter route while the
     route lengths, sorted longest first, decrease lexicographically (so ties at the top are
-    broken one by one); stops at a local optimum or the deadline."""
+    broken one by one); stops at a local optimum or when the budget is spent."""
     routes = list(routes)
     reqs = [{e.segment_id for e in r.edges if not e.deadhead} for r in routes]
 
@@ -365,7 +404,7 @@ def _improve_k(routes: list[Route], plan, net: Net, deadline: float) -> list[Rou
         return sorted((round(r.total_m, 6) for r in rs), reverse=True)
 
     improved = True
-    while improved and time.monotonic() < deadline:
+    while improved:
         improved = False
         cur_key = key(routes)
         node_sets = [set(r.nodes) for r in routes]
@@ -384,7 +423,7 @@ def _improve_k(routes: list[Route], plan, net: Net, deadline: float) -> list[Rou
                     if net.seg[s][0] in node_sets[j] or net.seg[s][1] in node_sets[j]
                 )
                 for s in cands:
-                    if time.monotonic() > deadline:
+                    if not budget.spend():
                         return routes
                     new_w = plan(reqs[w] - {s})
                     if new_w.total_m >= routes[w].total_m - 1e-6:
@@ -495,7 +534,8 @@ def plan_budget_route(
     walk_speed_kmh: float = 4.5,
     dwell_minutes_per_hotspot: float = 0.0,
     *,
-    search_seconds: float = 5.0,
+    search_moves: int = 200,
+    search_seconds: float | None = None,
 ) -> BudgetPlan:
     """The closed walk from ``depot`` that collects the most hotspot weight within the budget.
 
@@ -506,8 +546,9 @@ def plan_budget_route(
         are ignored.
     budget_minutes
         Total time for walking plus ``dwell_minutes_per_hotspot`` at each stop.
-    search_seconds
-        Cap on the improvement search (remove-one-and-refill moves).
+    search_moves, search_seconds
+        Caps on the improvement search (remove-one-and-refill moves per construction; the
+        move count keeps results deterministic, the optional seconds bound the wall clock).
     """
     if not budget_minutes or budget_minutes <= 0:
         raise ValidationError(
@@ -554,12 +595,13 @@ def plan_budget_route(
         return S.cost(seq) * per_m + dwell * len(seq)
 
     base = _greedy(S, w, per_m, dwell, budget_minutes)
-    deadline = time.monotonic() + search_seconds
+    budget = _Budget(search_moves, search_seconds, 4)
     best: list[tuple[int, int]] = []
     # several constructions (ratio weight/Δt^α, and the greedy walk as a seed), each improved
     for alpha, seed in ((1.0, None), (0.5, None), (2.0, None), (1.0, base)):
         cand = _insertion(S, w, per_m, dwell, budget_minutes, list(seed or []), alpha)
-        cand = _swap_improve(S, w, per_m, dwell, budget_minutes, cand, deadline)
+        budget.next_start()
+        cand = _swap_improve(S, w, per_m, dwell, budget_minutes, cand, budget)
         if _better(S, w, cand, best):
             best = cand
     seq = best
@@ -630,15 +672,15 @@ def _swap_improve(
     dwell: float,
     budget: float,
     seq: list[tuple[int, int]],
-    deadline: float,
+    search: _Budget,
 ) -> list[tuple[int, int]]:
     """Remove one stop, re-optimise and refill; keep the change when it collects more."""
     improved = len(seq) < len(w)  # with every hotspot taken there is nothing to gain
-    while improved and time.monotonic() < deadline:
+    while improved:
         improved = False
         for i in range(len(seq)):
-            if time.monotonic() > deadline:
-                break
+            if not search.spend():
+                return seq
             rest = _two_opt(S, seq[:i] + seq[i + 1 :])
             banned = seq[i][0]
             cand = _insertion(S, w, per_m, dwell, budget, rest, 1.0, banned=banned)

@@ -21,7 +21,7 @@ def _centre(G):
 def test_k_routes_cover_everything_and_respect_the_bound(grid6, k):
     ids = required_segments(grid6)
     depot = _centre(grid6)
-    kr = plan_k_routes(grid6, ids, depot, k, search_seconds=2.0)
+    kr = plan_k_routes(grid6, ids, depot, k)
     assert 1 <= len(kr.routes) <= k
     patrolled = [e.segment_id for r in kr.routes for e in r.edges if not e.deadhead]
     assert sorted(patrolled) == sorted(ids)  # each segment patrolled by exactly one person
@@ -40,7 +40,7 @@ def test_k_routes_cover_everything_and_respect_the_bound(grid6, k):
 
 def test_k_routes_on_the_grid_are_near_the_bound(grid6):
     depot = _centre(grid6)
-    kr = plan_k_routes(grid6, required_segments(grid6), depot, 2, search_seconds=2.0)
+    kr = plan_k_routes(grid6, required_segments(grid6), depot, 2)
     # single tour 9 600 m from the centre; two people: bound 4 800 m
     assert kr.single.total_m == pytest.approx(9600.0)
     assert kr.lower_bound_m == pytest.approx(4800.0)
@@ -50,8 +50,8 @@ def test_k_routes_on_the_grid_are_near_the_bound(grid6):
 def test_k_routes_deterministic(grid6):
     depot = _centre(grid6)
     ids = required_segments(grid6)
-    a = plan_k_routes(grid6, ids, depot, 3, search_seconds=1.0)
-    b = plan_k_routes(grid6, ids, depot, 3, search_seconds=1.0)
+    a = plan_k_routes(grid6, ids, depot, 3)
+    b = plan_k_routes(grid6, ids, depot, 3)
     assert [r.edges for r in a.routes] == [r.edges for r in b.routes]
 
 
