@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -33,17 +34,17 @@ from typing import Literal, NamedTuple
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from gis.errors import InfeasibleError, NotFoundError, ValidationError
-from gis.network import edge_geometry_from
 
 log = logging.getLogger(__name__)
 
 #: Above this many odd nodes the matching runs on PyMatching (measured in bench/routing.md:
 #: networkx's complete-graph blossom is faster only for a few dozen nodes).
-PYMATCHING_MIN_ODD = 40
+PYMATCHING_MIN_ODD = 60
 
 MatchingMethod = Literal["auto", "pymatching", "networkx"]
 
@@ -348,6 +349,9 @@ def euler_trail(
             adj.setdefault(v, []).append((sid, k, u))
     for lst in adj.values():
         lst.sort(reverse=True)  # pop from the end = smallest first
+    ang: list[float] | None = None
+    if xy is not None:
+        ang = [math.atan2(xy[v][1] - xy[u][1], xy[v][0] - xy[u][0]) for u, v, _s, _l in edges]
     used = [False] * len(edges)
     stack: list[tuple[int, int]] = [(start, -1)]
     out: list[tuple[int, int]] = []
@@ -359,23 +363,26 @@ def euler_trail(
             lst.pop()
         if lst:
             pick = len(lst) - 1
-            if xy is not None and via >= 0 and len(lst) > 1:
-                came = prev_of[len(stack) - 1]
-                hin = np.arctan2(*(xy[node] - xy[came])[::-1])
-                best = None
-                for n_, (sid, k, other) in enumerate(lst):
+            if ang is not None and via >= 0 and len(lst) > 1:
+                # heading on arrival at `node` along item `via`
+                hin = (
+                    ang[via]
+                    if edges[via][1] == node and prev_of[len(stack) - 1] == edges[via][0]
+                    else ang[via] + math.pi
+                )
+                via_sid = edges[via][2]
+                best_cost = 99.0
+                for n_ in range(len(lst) - 1, -1, -1):
+                    sid, k, other = lst[n_]
                     if used[k]:
                         continue
-                    if sid == edges[via][2]:
+                    if sid == via_sid:
                         cost = 10.0
                     else:
-                        hout = np.arctan2(*(xy[other] - xy[node])[::-1])
-                        cost = abs((hout - hin + np.pi) % (2 * np.pi) - np.pi)
-                    cand = (round(float(cost), 6), sid, k)
-                    if best is None or cand < best[0]:
-                        best = (cand, n_)
-                assert best is not None
-                pick = best[1]
+                        hout = ang[k] if edges[k][0] == node else ang[k] + math.pi
+                        cost = abs((hout - hin + math.pi) % (2 * math.pi) - math.pi)
+                    if cost < best_cost - 1e-9:
+                        best_cost, pick = cost, n_
             _sid, k, other = lst.pop(pick)
             used[k] = True
             prev_of[len(stack)] = node
@@ -605,21 +612,32 @@ def _drop_surplus(
 
 def route_geometry(G: nx.MultiGraph, edges: Sequence[RouteEdge], start_node: int) -> LineString:
     """The walk as one LineString (EPSG:32650), each segment oriented in walking order."""
-    coords: list[tuple[float, float]] = []
-    for e in edges:
-        u, v = (e.u, e.v)
-        key = e.segment_id
-        if not G.has_edge(u, v, key):
-            raise NotFoundError(f"segment {key!r} does not join nodes {u} and {v}")
-        geom = G.edges[u, v, key].get("geometry")
-        if geom is None:
-            pts = [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-        else:
-            pts = list(edge_geometry_from(G, u, v, key).coords)
-        if coords and coords[-1] == tuple(pts[0]):
-            pts = pts[1:]
-        coords.extend(tuple(p) for p in pts)
-    if len(coords) < 2:
+    if not edges:
         n = G.nodes[start_node]
-        coords = [(n["x"], n["y"]), (n["x"], n["y"])]
+        return LineString([(n["x"], n["y"]), (n["x"], n["y"])])
+    parts: list[np.ndarray] = []
+    for e in edges:
+        try:
+            data = G.edges[e.u, e.v, e.segment_id]
+        except KeyError:
+            raise NotFoundError(
+                f"segment {e.segment_id!r} does not join nodes {e.u} and {e.v}"
+            ) from None
+        geom = data.get("geometry")
+        if geom is None:
+            xy = np.array(
+                [[G.nodes[e.u]["x"], G.nodes[e.u]["y"]], [G.nodes[e.v]["x"], G.nodes[e.v]["y"]]]
+            )
+        else:
+            xy = shapely.get_coordinates(geom)
+            if data.get("from_node", e.u) != e.u:
+                xy = xy[::-1]
+        parts.append(xy)
+    coords = np.concatenate(parts)
+    # drop repeated joints between consecutive segments
+    keep = np.ones(len(coords), dtype=bool)
+    keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+    coords = coords[keep]
+    if len(coords) < 2:
+        coords = np.vstack([coords, coords])
     return LineString(coords)
