@@ -101,6 +101,16 @@ def bundled_graph() -> nx.MultiGraph | None:
     return G.subgraph(big).copy()
 
 
+def bundled_centre(G: nx.MultiGraph) -> int:
+    """The junction nearest the enforcement center POI of the bundled geography."""
+    from gis.geography import load_bundled_geography
+    from gis.routing import node_for_point
+
+    pois = load_bundled_geography().pois
+    centre = pois.loc[pois["kind"] == "enforcement_center"].geometry.iloc[0]
+    return node_for_point(G, centre)[0]
+
+
 def odd_count(G: nx.MultiGraph) -> int:
     return sum(1 for _n, d in G.degree() if d % 2)
 
@@ -144,17 +154,17 @@ def baseline_eulerize(G: nx.MultiGraph) -> tuple[float, float]:
     return total, time.perf_counter() - t0
 
 
-def _predict(last: tuple[int, float] | None, odd: int) -> float:
-    """Blossom on the complete odd graph grows about cubically with the odd count."""
+def _predict(last: tuple[float, float] | None, size: float) -> float:
+    """Seconds expected for ``size`` from the last run's (size, seconds), linear in size."""
     if last is None or last[0] == 0:
         return 0.0
-    return last[1] * (odd / last[0]) ** 3
+    return last[1] * size / last[0]
 
 
 def run_tours(instances, *, run_a: bool = True, run_b: bool = True) -> list[dict]:
     rows = []
-    last_a: tuple[int, float] | None = None
-    last_b: tuple[int, float] | None = None
+    last_a: tuple[float, float] | None = None
+    last_b: tuple[float, float] | None = None
     for name, G in instances:
         ids = required_segments(G)
         start = min(G.nodes)
@@ -169,16 +179,20 @@ def run_tours(instances, *, run_a: bool = True, run_b: bool = True) -> list[dict
             "ours_m": r.total_m,
             "method": r.method,
         }
-        if run_a and _predict(last_a, row["odd"]) < 1.5 * BASELINE_LIMIT_S:
+        # eulerize: all-pairs BFS between odd nodes and a blossom, ~ odd² · edges;
+        # (b): blossom on the complete odd graph, ~ odd³
+        size_a = float(row["odd"]) ** 2 * row["edges"]
+        size_b = float(row["odd"]) ** 3
+        if run_a and _predict(last_a, size_a) < 2 * BASELINE_LIMIT_S:
             length, secs = baseline_eulerize(G)
             row.update(eulerize_m=length, eulerize_s=secs)
             row["penalty"] = length / r.total_m - 1.0
-            last_a = (row["odd"], secs)
-        if run_b and _predict(last_b, row["odd"]) < 1.5 * BASELINE_LIMIT_S:
+            last_a = (size_a, secs)
+        if run_b and _predict(last_b, size_b) < 2 * BASELINE_LIMIT_S:
             length, secs = baseline_postman_problems(G)
             row.update(pp_m=length, pp_s=secs, ratio=secs / t_ours)
             row["optimal"] = abs(length - r.total_m) <= 1e-6 * max(1.0, length)
-            last_b = (row["odd"], secs)
+            last_b = (size_b, secs)
         rows.append(row)
         print(_fmt(row), flush=True)
     return rows
@@ -275,16 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     run_tours(instances)
     run_crossover(jittered_grid(50, seed=5))
     if B is not None:
-        depot = min(B.nodes, key=lambda n: (B.nodes[n]["x"], B.nodes[n]["y"]))
-        run_k_and_budget("bundled Shichahai", B, depot)
+        run_k_and_budget("bundled Shichahai", B, bundled_centre(B))
     else:
         print("(bundled network not in this checkout: k-routes shown on a grid instead)")
-    G = jittered_grid(14, seed=3)
-    centre = min(
-        G.nodes,
-        key=lambda n: (G.nodes[n]["x"] - 448700) ** 2 + (G.nodes[n]["y"] - 4421700) ** 2,
-    )
-    run_k_and_budget("irregular grid 14x14", G, centre)
+        G = jittered_grid(14, seed=3)
+        centre = min(
+            G.nodes,
+            key=lambda n: (G.nodes[n]["x"] - 448700) ** 2 + (G.nodes[n]["y"] - 4421700) ** 2,
+        )
+        run_k_and_budget("irregular grid 14x14", G, centre)
     return 0
 
 
