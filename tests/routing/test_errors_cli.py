@@ -113,17 +113,26 @@ def test_cli_route_errors(tiny_env, capsys):
 
 def test_bundled_geography_routes():
     from gis.geography import load_bundled_geography
+    from gis.routing import plan_k_routes
     from gis.settings import Settings
 
     settings = Settings.from_env({})
     if not (Path(settings.data_dir) / "shichahai").is_dir():
-        pytest.skip("the bundled geography (data/shichahai) is not in this checkout yet")
+        pytest.skip("the bundled geography (data/shichahai) is not in this checkout")
     geo = load_bundled_geography(settings)
     G = geo.graph()
-    comps = sorted(nx.connected_components(G), key=len, reverse=True)
-    H = G.subgraph(comps[0])
-    ids = required_segments(H)
-    start = min(H.nodes)
-    r = plan_postman_route(H, ids, start)
-    assert r.method == "exact" and r.gap == 0.0
-    assert {e.segment_id for e in r.edges if not e.deadhead} == set(ids)
+    assert nx.is_connected(G)
+    centre = geo.pois.loc[geo.pois["kind"] == "enforcement_center"].geometry.iloc[0]
+    depot, dist = node_for_point(G, centre)
+    assert dist < 50.0
+    ids = required_segments(G)
+    fast = plan_postman_route(G, ids, depot)
+    # optimality against networkx's complete-graph matching (340 odd nodes, about a minute)
+    # is checked in bench/bench_routing.py
+    assert fast.method == "exact" and fast.gap == 0.0
+    assert fast.total_m > fast.required_m
+    assert {e.segment_id for e in fast.edges if not e.deadhead} == set(ids)
+    kr = plan_k_routes(G, ids, depot, 3, search_moves=30)
+    patrolled = sorted(e.segment_id for r in kr.routes for e in r.edges if not e.deadhead)
+    assert patrolled == sorted(ids)
+    assert kr.lower_bound_m <= kr.max_m
