@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 #: Above this many odd nodes the matching runs on PyMatching (measured in bench/routing.md:
 #: networkx's complete-graph blossom is faster only for a few dozen nodes).
-PYMATCHING_MIN_ODD = 60
+PYMATCHING_MIN_ODD = 24
 
 MatchingMethod = Literal["auto", "pymatching", "networkx"]
 
