@@ -237,7 +237,7 @@ def plan_k_routes(
     *,
     walk_speed_kmh: float = 4.5,
     matching: MatchingMethod = "auto",
-    search_moves: int = 400,
+    search_moves: int = 3000,
     search_seconds: float | None = None,
 ) -> KRoutes:
     """Split the patrol of ``required_segment_ids`` among ``k`` people starting at ``depot``.
@@ -322,10 +322,21 @@ def plan_k_routes(
         return sorted((round(r.total_m, 6) for r in rs), reverse=True)
 
     best_routes: list[Route] | None = None
-    budget = _Budget(search_moves // len(starts), search_seconds, len(starts))
+    # two phases: a short search from every start, then the rest of the budget for the two
+    # most promising ones (a local search needs many moves to balance k routes)
+    quick = max(search_moves // (4 * len(starts)), 1)
+    budget = _Budget(quick, search_seconds and search_seconds / 4, len(starts))
+    phase1 = []
     for start_routes in sorted(starts, key=key):
         budget.next_start()
-        improved = _improve_k(start_routes, plan, net, budget)
+        phase1.append(_improve_k(start_routes, plan, net, budget))
+    phase1.sort(key=key)
+    finalists = phase1[:2]
+    left = search_moves - quick * len(starts)
+    budget = _Budget(left // len(finalists), search_seconds and search_seconds * 3 / 4, 2)
+    for cand in finalists:
+        budget.next_start()
+        improved = _improve_k(cand, plan, net, budget)
         if best_routes is None or key(improved) < key(best_routes):
             best_routes = improved
     assert best_routes is not None
@@ -342,7 +353,7 @@ def plan_k_routes(
 
 
 #: Number of angular sector partitions tried as starting points for k-person routes.
-SECTOR_STARTS = 4
+SECTOR_STARTS = 8
 
 
 def _sectors(
