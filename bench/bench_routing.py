@@ -266,38 +266,46 @@ def run_k_and_budget(name: str, G: nx.MultiGraph, depot: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small instances only")
+    p.add_argument(
+        "--part",
+        choices=("all", "tours", "crossover", "k"),
+        default="all",
+        help="run one part only (k = k-person and budget routes)",
+    )
     args = p.parse_args(argv)
     # warm-up: imports (PyMatching pulls in matplotlib, ~0.3 s once per process)
     warm = graph_from_segments(grid_segments(4, 4))
     plan_postman_route(warm, required_segments(warm), 0, matching="pymatching")
 
-    instances = []
-    sizes = (22, 50) if args.quick else (22, 35, 50, 87, 158)
-    for n in sizes:
-        G = graph_from_segments(grid_segments(n, n))
-        instances.append((f"grid {n}x{n}", G))
-    for n in (22,) if args.quick else (22, 28, 35, 50, 87, 158):
-        instances.append((f"irregular grid {n}x{n}", jittered_grid(n, seed=n)))
-    H = helsinki_graph()
-    if H is not None:
-        instances.append(("Helsinki (OSM walk)", H))
     B = bundled_graph()
-    if B is not None:
-        instances.append(("bundled Shichahai", B))
-    instances.sort(key=lambda item: odd_count(item[1]))
-    print("postman tours, every segment required:")
-    run_tours(instances)
-    run_crossover(jittered_grid(50, seed=5))
-    if B is not None:
-        run_k_and_budget("bundled Shichahai", B, bundled_centre(B))
-    else:
-        print("(bundled network not in this checkout: k-routes shown on a grid instead)")
-        G = jittered_grid(14, seed=3)
-        centre = min(
-            G.nodes,
-            key=lambda n: (G.nodes[n]["x"] - 448700) ** 2 + (G.nodes[n]["y"] - 4421700) ** 2,
-        )
-        run_k_and_budget("irregular grid 14x14", G, centre)
+    if args.part in ("all", "tours"):
+        instances = []
+        sizes = (22, 50) if args.quick else (22, 35, 50, 87, 158)
+        for n in sizes:
+            instances.append((f"grid {n}x{n}", graph_from_segments(grid_segments(n, n))))
+        for n in (22,) if args.quick else (22, 28, 35, 50, 87, 158):
+            instances.append((f"irregular grid {n}x{n}", jittered_grid(n, seed=n)))
+        H = helsinki_graph()
+        if H is not None:
+            instances.append(("Helsinki (OSM walk)", H))
+        if B is not None:
+            instances.append(("bundled Shichahai", B))
+        instances.sort(key=lambda item: odd_count(item[1]))
+        print("postman tours, every segment required:")
+        run_tours(instances)
+    if args.part in ("all", "crossover"):
+        run_crossover(jittered_grid(50, seed=5))
+    if args.part in ("all", "k"):
+        if B is not None:
+            run_k_and_budget("bundled Shichahai", B, bundled_centre(B))
+        else:
+            print("(bundled network not in this checkout: k-routes shown on a grid instead)")
+            G = jittered_grid(14, seed=3)
+            centre = min(
+                G.nodes,
+                key=lambda n: (G.nodes[n]["x"] - 448700) ** 2 + (G.nodes[n]["y"] - 4421700) ** 2,
+            )
+            run_k_and_budget("irregular grid 14x14", G, centre)
     return 0
 
 
