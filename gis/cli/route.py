@@ -35,7 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="end", help="end (same forms as --from); default back at start")
     p.add_argument("--people", type=int, default=1, help="number of people K (min-max routes)")
     p.add_argument("--budget-min", type=float, help="time budget in minutes (hotspot patrol)")
-    p.add_argument("--weights", help="CSV with segment_id,weight for --budget-min")
+    p.add_argument(
+        "--weights",
+        help="CSV with segment_id,weight for --budget-min (default: the hotspot forecast)",
+    )
     p.add_argument("--dwell-min", type=float, default=2.0, help="minutes spent at each hotspot")
     p.add_argument("--gpx", help="write the route as GPX (one file per person: -1, -2 …)")
     p.add_argument("--geojson", help="write the route as GeoJSON")
@@ -147,6 +150,19 @@ def _print_route(G, route, lang: str, header: str, *, bound: bool = True) -> Non
     print(f"       {arrival_text(route, lang)}")
 
 
+def _forecast_weights(geo: object, settings: Settings) -> dict[str, float]:
+    """Next week's near-repeat risk per segment from the cases in the store."""
+    from gis.forecast import segment_risk_weights
+    from gis.store import open_store
+
+    store = open_store(settings)
+    try:
+        cases = store.cases_frame()
+    finally:
+        store.close()
+    return segment_risk_weights(cases, geo.segments, keep_top=0.10)  # type: ignore[attr-defined]
+
+
 def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     """Plan and print a route; write GPX/GeoJSON/sheet files when asked."""
     from tqdm import tqdm
@@ -172,13 +188,14 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
             raise NotFoundError(f"none of the segments {args.segments!r} is in the zone/front")
         bar.update()
         if args.budget_min is not None:
-            if not args.weights:
+            raw = _read_weights(args.weights) if args.weights else _forecast_weights(geo, settings)
+            if not any(w > 0 for w in raw.values()):
                 raise ValidationError(
-                    "--budget-min needs hotspot weights",
+                    "no hotspot weights: the store has no cases to forecast from",
                     field="--weights",
-                    fix="pass --weights with a CSV of segment_id,weight",
+                    fix="record cases (or run patrol demo-history), or pass --weights CSV",
                 )
-            weights = {s: w for s, w in _read_weights(args.weights).items() if s in set(req)}
+            weights = {s: w for s, w in raw.items() if s in set(req)}
             plan = plan_budget_route(
                 G, start, weights, args.budget_min, settings.walk_speed_kmh, args.dwell_min
             )

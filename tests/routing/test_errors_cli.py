@@ -136,3 +136,14 @@ def test_bundled_geography_routes():
     patrolled = sorted(e.segment_id for r in kr.routes for e in r.edges if not e.deadhead)
     assert patrolled == sorted(ids)
     assert kr.lower_bound_m <= kr.max_m
+
+
+def test_cli_budget_route_takes_weights_from_the_forecast(tiny_env, capsys, monkeypatch):
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(tiny_env / "store.gpkg"))
+    assert main(["route", "--budget-min", "60"]) == 2
+    assert "no hotspot weights: the store has no cases" in capsys.readouterr().err
+    assert main(["demo-history", "--seed", "3", "--days", "60", "--end", "2026-11-01T00:00"]) == 0
+    capsys.readouterr()
+    assert main(["route", "--budget-min", "60"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("budget 60 min: weight ") and "greedy baseline" in text
