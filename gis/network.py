@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -58,7 +59,7 @@ def _require_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
-def _round_to_grid(geoms: np.ndarray) -> np.ndarray:
+def _round_to_grid(geoms: np.ndarray) -> Any:
     """Round every coordinate to the grid (set_precision skips geometries already gridded)."""
     return shapely.transform(geoms, lambda c: np.round(c / GRID_M) * GRID_M)
 
