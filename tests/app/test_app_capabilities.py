@@ -69,10 +69,9 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
 
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
     needs("gis.hotspots", "gis.forecast", "gis.reports", "layers.hotspots", "gis.violations")
-    from gis.violations import validate_record
-
     from gis.settings import Settings
     from gis.store import open_store
+    from gis.violations import validate_record
     from tests.app.test_app_cases import WEST
 
     with open_store(Settings(database_url=app_env["PATROL_DATABASE_URL"])) as s:
