@@ -158,6 +158,21 @@ def map_stats(frame: Any) -> dict[str, int]:
     )
 
 
+def wait_for_map(page: Any, ok: Any, *, timeout_s: float = 30.0) -> dict[str, int]:
+    """Map statistics once ``ok(stats)`` holds (the map redraws after the page reruns)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            stats = map_stats(map_frame(page))
+        except Exception:  # the iframe is being replaced
+            stats = {}
+        if stats and ok(stats):
+            return stats
+        if time.monotonic() > deadline:
+            raise AssertionError(f"map never reached the expected state: {stats}")
+        page.wait_for_timeout(250)
+
+
 def shot(page: Any, name: str) -> Path:
     """Save a full-page screenshot under artifacts/app/ and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import pytest
 
 from gis.auth import DEMO_PASSWORDS, allowed_pages
 from gis.i18n import t
-from tests.app.browser import map_frame, map_stats, open_page, shot
+from tests.app.browser import map_frame, map_stats, open_page, shot, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -165,9 +165,8 @@ def test_report_a_case_by_clicking_the_map_then_advance_it(live_app, offline_pag
     page.get_by_label(t("cases.description")).fill("浏览器测试：店外经营")
     page.get_by_role("button", name=t("cases.submit")).click()
     page.get_by_text("已上报案件").wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)
-    after = map_stats(map_frame(page))  # the redrawn map (a blank map would time out here)
-    assert after["layers"] > before["layers"], (before, after)
+    # the redrawn map shows the new case (a blank map would never get there)
+    wait_for_map(page, lambda s: s["layers"] > before["layers"])
     shot(page, "chief-case-reported")
     page.get_by_role("button", name=t("cases.apply")).click()
     page.get_by_text(f"已转为“{t('cases.state.registered')}”").wait_for(timeout=30_000)
@@ -198,8 +197,7 @@ def test_patrol_member_downloads_a_gpx_of_todays_route(live_app, offline_page) -
     open_page(page, t("page.patrol"), t("patrol.title"))
     page.get_by_role("button", name=t("patrol.plan")).click()
     page.get_by_text("步行约").first.wait_for(timeout=60_000)
-    frame = map_frame(page)
-    assert map_stats(frame)["markers"] > 0  # numbered steps and direction arrows
+    wait_for_map(page, lambda s: s["markers"] > 0)  # numbered steps and direction arrows
     with page.expect_download() as info:
         page.get_by_role("button", name=t("patrol.gpx")).first.click()
     gpx = info.value.path().read_text(encoding="utf-8")
