@@ -143,8 +143,11 @@ def validate_user(user: User) -> User:
     return user
 
 
-def hash_password(password: str, *, rounds: int = BCRYPT_ROUNDS) -> str:
-    """A bcrypt hash of a password (refuses passwords bcrypt would silently truncate)."""
+def hash_password(password: str, *, rounds: int | None = None) -> str:
+    """A bcrypt hash of a password (refuses passwords bcrypt would silently truncate).
+
+    ``rounds`` defaults to :data:`BCRYPT_ROUNDS` (read at call time).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             f"password has {len(password)} characters",
@@ -156,7 +159,8 @@ def hash_password(password: str, *, rounds: int = BCRYPT_ROUNDS) -> str:
         raise ValidationError(
             "password is longer than 72 bytes", field="password", fix="use a shorter one"
         )
-    return bcrypt.hashpw(raw, bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    cost = BCRYPT_ROUNDS if rounds is None else rounds
+    return bcrypt.hashpw(raw, bcrypt.gensalt(rounds=cost)).decode("ascii")
 
 
 def check_password(password: str, hashed: str) -> bool:
@@ -665,7 +669,7 @@ def demo_users(zone_ids: list[str]) -> list[tuple[User, str]]:
 
 
 def seed_demo_users(
-    repo: UserRepository, zone_ids: list[str], *, rounds: int = BCRYPT_ROUNDS
+    repo: UserRepository, zone_ids: list[str], *, rounds: int | None = None
 ) -> list[str]:
     """Add the demo accounts that do not exist yet; return the names added."""
     existing = {u.username for u in repo.list_users()}
