@@ -143,6 +143,24 @@ def validate_user(user: User) -> User:
     return user
 
 
+def department_code(value: str) -> str:
+    """The member department's code (``城管`` → ``chengguan``) from the reference table.
+
+    Cases record departments by code, so a liaison's scope must be a code too. Without the
+    reference table (no case intake installed) the value is returned unchanged.
+    """
+    try:
+        from gis.violations import load_references
+    except ImportError:
+        return value.strip()
+    try:
+        return load_references().department(value).code
+    except NotFoundError as exc:
+        raise ValidationError(
+            str(exc), field="department", fix="use a code or name from data/departments.csv"
+        ) from None
+
+
 def hash_password(password: str, *, rounds: int | None = None) -> str:
     """A bcrypt hash of a password (refuses passwords bcrypt would silently truncate).
 
@@ -663,7 +681,7 @@ def demo_users(zone_ids: list[str]) -> list[tuple[User, str]]:
         User("streets", "area_chief", "大街片区长", fronts=("main_streets", "gulou_west")),
         User("patrol1", "patrol", "巡查队员一", person_id="P01", zones=tuple(half)),
         User("patrol2", "patrol", "巡查队员二", person_id="P02"),
-        User("liaison", "liaison", "城管联络员", department="城管"),
+        User("liaison", "liaison", "城管联络员", department=department_code("城管")),
     ]
     return [(u, DEMO_PASSWORDS[u.username]) for u in users]
 

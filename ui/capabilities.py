@@ -143,8 +143,12 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
         return
     from gis.auth import scope_mask
 
-    frame = s.cases_frame(open_only=True)
-    add_cases_to_map(c, m, frame.loc[scope_mask(c.user, frame)])
+    if c.user.role == "liaison":  # lead, participating or called
+        frame = s.cases_frame(dept=c.user.department, open_only=True)
+    else:
+        frame = s.cases_frame(open_only=True)
+        frame = frame.loc[scope_mask(c.user, frame)]
+    add_cases_to_map(c, m, frame)
 
 
 class NoDataError(Exception):

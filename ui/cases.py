@@ -313,11 +313,12 @@ def cases_page() -> None:
     with view:
         open_only = st.toggle(c.t("cases.open_only"), value=True, key="cases_open_only")
         # open cases, or everything of the last RECENT_DAYS days: never the whole history
-        if open_only:
-            frame = store.cases_frame(open_only=True)
+        since = None if open_only else _now() - timedelta(days=RECENT_DAYS)
+        if c.user.role == "liaison":  # lead, participating or called: the store knows all three
+            frame = store.cases_frame(dept=c.user.department, open_only=open_only, since=since)
         else:
-            frame = store.cases_frame(since=_now() - timedelta(days=RECENT_DAYS))
-        frame = frame.loc[scope_mask(c.user, frame)]
+            frame = store.cases_frame(open_only=open_only, since=since)
+            frame = frame.loc[scope_mask(c.user, frame)]
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
         capabilities.add_cases_to_map(c, m, frame)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gis.auth import ROLES, User, hash_password, with_scope
+from gis.auth import ROLES, User, department_code, hash_password, with_scope
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from ui.common import guard, user_repository
@@ -67,7 +67,7 @@ def users_page() -> None:
                     zones=_split(zones),
                     fronts=tuple(fronts),
                     person_id=person.strip() or None,
-                    department=dept.strip() or None,
+                    department=department_code(dept) if dept.strip() else None,
                 )
                 repo.add(with_scope(user), hash_password(password))
             except PatrolError as exc:

@@ -9,6 +9,7 @@ import sys
 from gis.auth import (
     ROLES,
     User,
+    department_code,
     hash_password,
     open_user_repository,
     seed_demo_users,
@@ -40,7 +41,7 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         zones=_split(args.zones),
         fronts=_split(args.fronts),
         person_id=args.person_id,
-        department=args.department,
+        department=department_code(args.department) if args.department else None,
     )
     repo = open_user_repository(settings)
     repo.add(user, hash_password(_read_password(args)))

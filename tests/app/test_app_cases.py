@@ -113,6 +113,17 @@ def test_liaison_cannot_open_another_departments_case_by_query(app_env) -> None:
     assert case.description not in [m.value for m in other.markdown]
 
 
+def test_liaison_sees_the_cases_their_department_leads(app_env) -> None:
+    report(chief_on_cases(), *WEST, category="C01")  # illegal construction: led by 城管
+    (case,) = stored(app_env)
+    assert case.lead_dept == "chengguan"
+    other = log_in(new_app(), "liaison", DEMO_PASSWORDS["liaison"])
+    goto(other, "cases")
+    assert not other.error
+    assert list(other.dataframe[0].value[t("cases.id")]) == [case.case_id]
+    assert other.selectbox(key="cases_action").options  # liaisons move their cases on
+
+
 def _upload(at, name: str, content: bytes):
     at.file_uploader(key="cases_upload").upload(name, content)
     return at.run()
