@@ -49,7 +49,8 @@ def populate_cases(store: Path, n: int, geo: Any) -> int:
     generate_demo_history = importlib.import_module("gis.demo_history").generate_demo_history
     open_store = importlib.import_module("gis.store").open_store
     history = generate_demo_history(geo.segments, geo.pois, scale=max(n / 5000.0, 0.05) * 1.2)
-    cases = history.cases[:n]
+    # the newest n cases: a store's recent history, with its open cases
+    cases = sorted(history.cases, key=lambda c: c.reported_at)[-n:]
     ids = {c.case_id for c in cases}
     audit = [a for a in history.audit if a.case_id in ids]
     with open_store(Settings(database_url=str(store))) as s:
