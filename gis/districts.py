@@ -1,0 +1,962 @@
+"""Districts per person (包片分段、责任到人): who answers for which street segments.
+
+The unit of responsibility is the street segment. Two segments are neighbours when they
+share a junction of the walking graph (the line graph of ``G``), so lakes are barriers and
+bridges connect exactly as the walking network does; straight-line nearness never counts.
+A district is *contiguous* when its segments form one connected piece of that line graph.
+
+Method (deterministic for a given input and ``seed``):
+
+1. **Components and fronts.** The chosen area is split into the connected pieces of its
+   line graph, and — unless front crossing is allowed — by front. Each piece gets people in
+   proportion to its workload (D'Hondt: the next person goes where the load per person is
+   highest), at least one each, and at least as many as its pinned people.
+2. **Seeds.** k-means++ seeding by network distance (Dijkstra on the line graph, midpoint to
+   midpoint), pinned people seeded at their pins (pins of one person are first joined by the
+   shortest path that avoids other people's pins).
+3. **Region growing.** The lightest district repeatedly takes its nearest unassigned
+   neighbouring segment, so every district stays connected; two Lloyd rounds move each free
+   seed to the segment nearest its district's weighted centre and grow again.
+4. **Local search.** Boundary segments move from heavy to light neighbouring districts when
+   that lowers the sum of squared loads, never through a cut vertex of the donor (a segment
+   whose removal would split it: checked by a two-sided search between its end junctions).
+   When no single move helps, weight is passed along the shortest chain of districts from the
+   heaviest to the lightest one. Among admissible moves the one nearest the receiver's seed
+   is taken, which keeps districts compact.
+
+Segments are never split: balance is limited by the largest segment's share of a district,
+and the achieved max/min is reported in :class:`Diagnostics`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from gis.crs import METRIC
+from gis.errors import CRSError, InfeasibleError, ValidationError
+from gis.workload import WorkloadParams, workload_series
+
+log = logging.getLogger(__name__)
+
+#: Fronts whose segments legitimately have no zone (the main-street fronts).
+ZONELESS_FRONTS: frozenset[str] = frozenset({"main_streets", "gulou_west"})
+
+Assignment = dict[str, str]
+
+
+# --------------------------------------------------------------------------------------------
+# The line graph of segments
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentGraph:
+    """Segments as vertices, adjacency through shared junctions, plus weights and lengths."""
+
+    ids: tuple[str, ...]
+    index: Mapping[str, int]
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    weight: np.ndarray
+    front: tuple[str, ...]
+    nbrs: tuple[tuple[int, ...], ...]
+    #: segments incident to each junction (node id → segment indices)
+    at_node: Mapping[int, tuple[int, ...]]
+    matrix: sp.csr_matrix  # line-graph distances (half length + half length)
+    mid: np.ndarray  # (n, 2) midpoints, metres
+
+    @property
+    def n(self) -> int:
+        """Number of segments."""
+        return len(self.ids)
+
+
+def _check_segments(gdf_segments: gpd.GeoDataFrame) -> None:
+    if gdf_segments.crs is None or gdf_segments.crs.to_string() != METRIC:
+        raise CRSError(
+            f"segments must be in {METRIC}, got {gdf_segments.crs}",
+            source="segments",
+            fix="reproject with gis.crs.to_metric",
+        )
+    for col in ("segment_id", "u", "v", "length_m"):
+        if col not in gdf_segments.columns:
+            raise ValidationError(f"segments lack column {col!r}", source="segments", field=col)
+    if gdf_segments["segment_id"].duplicated().any():
+        dup = gdf_segments.loc[gdf_segments["segment_id"].duplicated(), "segment_id"].iloc[0]
+        raise ValidationError(
+            f"duplicate segment id {dup!r}", source="segments", field="segment_id"
+        )
+
+
+def build_segment_graph(gdf_segments: gpd.GeoDataFrame, weight: pd.Series) -> SegmentGraph:
+    """The line graph of ``gdf_segments`` with ``weight`` (indexed by segment_id)."""
+    _check_segments(gdf_segments)
+    ids = tuple(str(s) for s in gdf_segments["segment_id"])
+    index = {s: i for i, s in enumerate(ids)}
+    u = gdf_segments["u"].to_numpy(dtype=np.int64)
+    v = gdf_segments["v"].to_numpy(dtype=np.int64)
+    length = gdf_segments["length_m"].to_numpy(dtype=float)
+    w = weight.reindex(list(ids)).to_numpy(dtype=float)
+    front = tuple(
+        str(f) if f is not None and not (isinstance(f, float) and math.isnan(f)) else ""
+        for f in (gdf_segments["front_id"] if "front_id" in gdf_segments else [""] * len(ids))
+    )
+    at: dict[int, list[int]] = {}
+    for i in range(len(ids)):
+        at.setdefault(int(u[i]), []).append(i)
+        if v[i] != u[i]:
+            at.setdefault(int(v[i]), []).append(i)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    nb: list[set[int]] = [set() for _ in ids]
+    for segs in at.values():
+        for a in segs:
+            for b in segs:
+                if a != b:
+                    nb[a].add(b)
+                    rows.append(a)
+                    cols.append(b)
+                    vals.append(0.5 * (length[a] + length[b]) + 1e-6)
+    n = len(ids)
+    mat = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    mid = shapely.get_coordinates(
+        shapely.line_interpolate_point(gdf_segments.geometry.values, 0.5, normalized=True)
+    )
+    return SegmentGraph(
+        ids=ids,
+        index=index,
+        u=u,
+        v=v,
+        length=length,
+        weight=w,
+        front=front,
+        nbrs=tuple(tuple(sorted(s)) for s in nb),
+        at_node={k: tuple(vs) for k, vs in at.items()},
+        matrix=mat,
+        mid=mid,
+    )
+
+
+def _pieces(sg: SegmentGraph, members: Iterable[int]) -> list[list[int]]:
+    """Connected pieces of a set of segments on the line graph, largest first."""
+    todo = set(members)
+    out: list[list[int]] = []
+    while todo:
+        start = min(todo)
+        todo.discard(start)
+        comp = [start]
+        queue = deque([start])
+        while queue:
+            x = queue.popleft()
+            for y in sg.nbrs[x]:
+                if y in todo:
+                    todo.discard(y)
+                    comp.append(y)
+                    queue.append(y)
+        out.append(sorted(comp))
+    out.sort(key=lambda c: (-len(c), c[0]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The solver state: owner per segment, loads per district
+# --------------------------------------------------------------------------------------------
+
+
+class _State:
+    """Mutable working state of one partition (private to this module)."""
+
+    def __init__(self, sg: SegmentGraph, k: int, owner: np.ndarray, fixed: np.ndarray) -> None:
+        self.sg = sg
+        self.k = k
+        self.owner = owner
+        self.fixed = fixed  # segments that may not move (pins)
+        self.members: list[set[int]] = [set() for _ in range(k)]
+        self.active: set[int] = set(range(k))  # districts local search may touch
+        #: loads closer than this are equal (float noise must not drive moves)
+        self.eps = 1e-9 * max(float(sg.weight.sum()), 1.0)
+        self.load = np.zeros(k)
+        for i, d in enumerate(owner):
+            if d >= 0:
+                self.members[d].add(i)
+                self.load[d] += sg.weight[i]
+
+    def move(self, s: int, to: int) -> None:
+        a = self.owner[s]
+        if a >= 0:
+            self.members[a].discard(s)
+            self.load[a] -= self.sg.weight[s]
+        self.owner[s] = to
+        self.members[to].add(s)
+        self.load[to] += self.sg.weight[s]
+
+    def can_remove(self, s: int) -> bool:
+        """True when district ``owner[s]`` stays connected (and non-empty) without ``s``."""
+        a = self.owner[s]
+        if len(self.members[a]) <= 1:
+            return False
+        sg, owner = self.sg, self.owner
+        side_u = [t for t in sg.at_node[int(sg.u[s])] if t != s and owner[t] == a]
+        side_v = [t for t in sg.at_node[int(sg.v[s])] if t != s and owner[t] == a]
+        if not side_u or not side_v:
+            return bool(side_u or side_v)
+        # Two-sided search: stops at the first meeting or when either side runs dry.
+        seen_u = set(side_u)
+        seen_v = set(side_v)
+        if seen_u & seen_v:
+            return True
+        qu = deque(side_u)
+        qv = deque(side_v)
+        while qu and qv:
+            q, seen, other = (qu, seen_u, seen_v) if len(qu) <= len(qv) else (qv, seen_v, seen_u)
+            x = q.popleft()
+            for y in sg.nbrs[x]:
+                if y == s or owner[y] != a or y in seen:
+                    continue
+                if y in other:
+                    return True
+                seen.add(y)
+                q.append(y)
+        return False
+
+    def neighbours_of(self, d: int) -> set[int]:
+        out: set[int] = set()
+        owner = self.owner
+        for s in self.members[d]:
+            for t in self.sg.nbrs[s]:
+                o = owner[t]
+                if o != d and o >= 0:
+                    out.add(int(o))
+        return out & self.active
+
+    def boundary(self, a: int, b: int) -> list[int]:
+        """Segments of ``a`` touching district ``b``, movable (not fixed)."""
+        owner, fixed = self.owner, self.fixed
+        out = []
+        for s in self.members[a]:
+            if fixed[s]:
+                continue
+            for t in self.sg.nbrs[s]:
+                if owner[t] == b:
+                    out.append(s)
+                    break
+        out.sort()
+        return out
+
+    def ss(self) -> float:
+        return float(np.dot(self.load, self.load))
+
+
+def _ratio(load: np.ndarray) -> float:
+    lo = float(load.min())
+    return math.inf if lo <= 0 else float(load.max()) / lo
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds and growth
+# --------------------------------------------------------------------------------------------
+
+
+def _distances(sg: SegmentGraph, sources: Sequence[Sequence[int]]) -> np.ndarray:
+    """Network distance from each district's sources to every segment (k × n)."""
+    out = np.empty((len(sources), sg.n))
+    for d, src in enumerate(sources):
+        dist = dijkstra(sg.matrix, directed=False, indices=list(src), min_only=True)
+        out[d] = dist
+    return out
+
+
+def _kmeanspp(
+    sg: SegmentGraph, region: np.ndarray, k: int, fixed_sources: list[list[int]], rng
+) -> list[list[int]]:
+    """Seeds for ``k`` districts in ``region``: the pinned ones first, then k-means++."""
+    sources = [list(s) for s in fixed_sources]
+    reg = np.asarray(region)
+    if not sources:
+        # start from the segment nearest the weighted centre (deterministic) …
+        w = sg.weight[reg] + 1e-9
+        c = (sg.mid[reg] * w[:, None]).sum(axis=0) / w.sum()
+        first = int(reg[np.argmin(((sg.mid[reg] - c) ** 2).sum(axis=1))])
+        # … then move to the far end so the first seed is peripheral, as k-means++ would
+        dist = dijkstra(sg.matrix, directed=False, indices=[first], min_only=True)[reg]
+        sources.append([int(reg[int(np.argmax(dist))])] if k > 1 else [first])
+    best = dijkstra(
+        sg.matrix, directed=False, indices=[x for s in sources for x in s], min_only=True
+    )[reg]
+    while len(sources) < k:
+        p = np.where(np.isfinite(best), best, 0.0) ** 2 * (sg.weight[reg] + 1e-9)
+        if p.sum() <= 0:
+            cand = [int(x) for x in reg if all(int(x) not in s for s in sources)]
+            nxt = cand[0]
+        else:
+            nxt = int(reg[rng.choice(len(reg), p=p / p.sum())])
+        sources.append([nxt])
+        d = dijkstra(sg.matrix, directed=False, indices=[nxt], min_only=True)[reg]
+        best = np.minimum(best, d)
+    return sources
+
+
+def _grow(state: _State, region: Iterable[int], D: np.ndarray, districts: Sequence[int]) -> None:
+    """Give every unassigned segment of ``region`` to a district, lightest district first.
+
+    Each district takes its nearest (by ``D``) unassigned neighbouring segment, so districts
+    stay connected. Segments no district can reach are left unassigned.
+    """
+    sg, owner = state.sg, state.owner
+    reg = set(int(x) for x in region)
+    heaps: dict[int, list[tuple[float, int]]] = {d: [] for d in districts}
+    for d in districts:
+        h = heaps[d]
+        for s in state.members[d]:
+            for t in sg.nbrs[s]:
+                if owner[t] < 0 and t in reg:
+                    h.append((D[d, t], t))
+        heapq.heapify(h)
+    order = [(state.load[d], d) for d in districts if heaps[d]]
+    heapq.heapify(order)
+    while order:
+        _, d = heapq.heappop(order)
+        h = heaps[d]
+        s = -1
+        while h:
+            _, t = heapq.heappop(h)
+            if owner[t] < 0:
+                s = t
+                break
+        if s < 0:
+            continue
+        state.move(s, d)
+        for t in sg.nbrs[s]:
+            if owner[t] < 0 and t in reg:
+                heapq.heappush(h, (D[d, t], t))
+        if h:
+            heapq.heappush(order, (state.load[d], d))
+
+
+# --------------------------------------------------------------------------------------------
+# Local search
+# --------------------------------------------------------------------------------------------
+
+
+def _try_single(state: _State, a: int, D: np.ndarray, lighter: bool) -> bool:
+    """Move one boundary segment between ``a`` and a neighbour if it lowers Σ load²."""
+    sg = state.sg
+    load = state.load
+    best: tuple[float, int, int] | None = None
+    eps = state.eps
+    for b in sorted(state.neighbours_of(a)):
+        src, dst = (a, b) if lighter else (b, a)
+        gap = load[src] - load[dst]
+        if gap <= eps:
+            continue
+        for s in state.boundary(src, dst):
+            w = sg.weight[s]
+            if w >= gap - eps or w <= 0:
+                continue
+            score = D[dst, s] - D[src, s]
+            if best is None or score < best[0]:
+                if state.can_remove(s):
+                    best = (score, s, dst)
+    if best is None:
+        return False
+    state.move(best[1], best[2])
+    return True
+
+
+def _district_path(state: _State, a: int, b: int) -> list[int] | None:
+    """Shortest chain of adjacent districts from ``a`` to ``b``."""
+    prev = {a: -1}
+    q = deque([a])
+    while q:
+        x = q.popleft()
+        if x == b:
+            break
+        for y in sorted(state.neighbours_of(x)):
+            if y not in prev:
+                prev[y] = x
+                q.append(y)
+    if b not in prev:
+        return None
+    path = [b]
+    while prev[path[-1]] != -1:
+        path.append(prev[path[-1]])
+    return path[::-1]
+
+
+def _try_chain(state: _State, a: int, b: int, D: np.ndarray) -> bool:
+    """Pass weight along the district chain a → … → b; keep it only if Σ load² drops."""
+    path = _district_path(state, a, b)
+    if path is None or len(path) < 3:
+        return False
+    sg = state.sg
+    before = state.ss()
+    done: list[tuple[int, int]] = []
+    want = 0.5 * (state.load[a] - state.load[b])
+    for x, y in zip(path[:-1], path[1:], strict=True):
+        cands = state.boundary(x, y)
+        scored = []
+        for s in cands:
+            w = sg.weight[s]
+            if w <= 0 or w >= 2 * want:
+                continue
+            scored.append((abs(w - want) / want > 0.5, D[y, s] - D[x, s], s))
+        scored.sort()
+        chosen = -1
+        for _, _, s in scored:
+            if state.can_remove(s):
+                chosen = s
+                break
+        if chosen < 0:
+            break
+        done.append((chosen, x))
+        state.move(chosen, y)
+        want = sg.weight[chosen]
+    else:
+        if state.ss() < before * (1.0 - 1e-12):
+            return True
+    for s, x in reversed(done):
+        state.move(s, x)
+    return False
+
+
+def _refine(state: _State, districts: Sequence[int], D: np.ndarray, max_moves: int) -> int:
+    """Local search on ``districts`` (one connected piece of the area); returns moves made."""
+    ds = list(districts)
+    if len(ds) < 2:
+        return 0
+    moves = 0
+    while moves < max_moves:
+        load = state.load
+        heavy = sorted(ds, key=lambda d: (-load[d], d))
+        light = heavy[::-1]
+        moved = False
+        for a in heavy[: max(1, len(ds) // 2)]:
+            if _try_single(state, a, D, lighter=True):
+                moved = True
+                break
+        if not moved:
+            for b in light[: max(1, len(ds) // 2)]:
+                if _try_single(state, b, D, lighter=False):
+                    moved = True
+                    break
+        if not moved:
+            for a in heavy[:3]:
+                for b in light[:3]:
+                    if a != b and _try_chain(state, a, b, D):
+                        moved = True
+                        break
+                if moved:
+                    break
+        if not moved:
+            break
+        moves += 1
+    return moves
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How good a partition is: balance, contiguity, compactness, run facts."""
+
+    loads: Mapping[str, float]
+    ratio: float  # max/min workload
+    contiguous: Mapping[str, bool]
+    pieces: Mapping[str, int]
+    diameter_m: Mapping[str, float]
+    n_segments: Mapping[str, int]
+    moves: int = 0
+    groups: tuple[tuple[str, int], ...] = ()  # (area piece label, people) allotment
+    notes: tuple[str, ...] = ()
+
+    @property
+    def all_contiguous(self) -> bool:
+        """True when every district is one connected piece."""
+        return all(self.contiguous.values())
+
+
+@dataclass(frozen=True)
+class DistrictPlan:
+    """The answer: owner per segment and its diagnostics."""
+
+    assignment: Mapping[str, str]
+    diagnostics: Diagnostics
+    people: tuple[str, ...]
+    workload: pd.Series = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        """Assignment table: segment_id → person_id, with the segment's workload."""
+        ids = list(self.assignment)
+        return pd.DataFrame(
+            {
+                "segment_id": ids,
+                "person_id": [self.assignment[s] for s in ids],
+                "workload": self.workload.reindex(ids).to_numpy(),
+            }
+        )
+
+
+def _people_ids(people: int | Sequence[str] | pd.DataFrame, k: int | None) -> tuple[str, ...]:
+    if isinstance(people, pd.DataFrame):
+        if "person_id" not in people.columns:
+            raise ValidationError("people lack column 'person_id'", source="people")
+        for i, rec in enumerate(people.to_dict("records"), start=1):
+            name = rec.get("name", "x")
+            if (
+                name is None
+                or (isinstance(name, float) and math.isnan(name))
+                or not str(name).strip()
+            ):
+                raise ValidationError(
+                    f"person {rec['person_id']!r} has no name",
+                    source="people",
+                    row=i,
+                    field="name",
+                    fix="every responsible person needs a name for the signboard",
+                )
+        ids = tuple(str(p) for p in people["person_id"])
+    elif isinstance(people, int | np.integer):
+        if people <= 0:
+            raise ValidationError(
+                f"k = {people}: at least one person is needed",
+                source="people",
+                field="k",
+                fix="ask for 1 or more people",
+            )
+        ids = tuple(f"P{i + 1:02d}" for i in range(int(people)))
+    else:
+        ids = tuple(str(p) for p in people)
+        for i, p in enumerate(ids, start=1):
+            if not p.strip():
+                raise ValidationError("empty person id", source="people", row=i, field="person_id")
+    if len(set(ids)) != len(ids):
+        dup = next(p for p in ids if ids.count(p) > 1)
+        raise ValidationError(f"person {dup!r} listed twice", source="people", field="person_id")
+    if k is not None:
+        if k <= 0:
+            raise ValidationError(
+                f"k = {k}: at least one person is needed",
+                source="people",
+                field="k",
+                fix="ask for 1 or more people",
+            )
+        if k > len(ids):
+            raise ValidationError(
+                f"k = {k} but only {len(ids)} people were given",
+                source="people",
+                field="k",
+                fix="give more people or a smaller k",
+            )
+        ids = ids[:k]
+    if not ids:
+        raise ValidationError(
+            "k = 0: at least one person is needed",
+            source="people",
+            field="k",
+            fix="ask for 1 or more people",
+        )
+    return ids
+
+
+def _check_zones(gdf: gpd.GeoDataFrame) -> None:
+    if "zone_id" not in gdf.columns or "front_id" not in gdf.columns:
+        return
+    zone = gdf["zone_id"]
+    bad = gdf[(zone.isna() | (zone.astype(str) == "")) & ~gdf["front_id"].isin(ZONELESS_FRONTS)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise ValidationError(
+            f"segment {row['segment_id']!r} ({row.get('name', '')}) lies outside every zone "
+            f"but its front {row['front_id']!r} is not a main-street front",
+            source="segments",
+            row=row["segment_id"],
+            field="zone_id",
+            fix="give it a zone_id or a main-street front (main_streets, gulou_west)",
+        )
+
+
+def _groups(sg: SegmentGraph, allow_front_crossing: bool) -> list[list[int]]:
+    """Connected pieces of the area, separately per front unless crossing is allowed."""
+    if allow_front_crossing:
+        labels = [""] * sg.n
+    else:
+        labels = list(sg.front)
+    out: list[list[int]] = []
+    for lab in sorted(set(labels)):
+        members = [i for i in range(sg.n) if labels[i] == lab]
+        sub = sg.matrix[members][:, members]
+        nc, lab_arr = connected_components(sub, directed=False)
+        for c in range(nc):
+            out.append(sorted(members[j] for j in np.flatnonzero(lab_arr == c)))
+    out.sort(key=lambda g: g[0])
+    return out
+
+
+def _allot(weights: list[float], sizes: list[int], minimum: list[int], k: int) -> list[int]:
+    """D'Hondt allotment of ``k`` people: next person where the load per person is highest."""
+    alloc = list(minimum)
+    while sum(alloc) < k:
+        best = -1
+        best_q = -1.0
+        for g, (w, n) in enumerate(zip(weights, sizes, strict=True)):
+            if alloc[g] >= n:
+                continue
+            q = w / alloc[g] if alloc[g] else math.inf
+            if q > best_q:
+                best_q, best = q, g
+        if best < 0:
+            break
+        alloc[best] += 1
+    return alloc
+
+
+def _shortest_path(
+    sg: SegmentGraph, src: set[int], dst: int, blocked: set[int]
+) -> list[int] | None:
+    """Fewest-segment path from a set to a segment avoiding ``blocked`` (BFS)."""
+    prev: dict[int, int] = {s: -1 for s in src}
+    q = deque(sorted(src))
+    while q:
+        x = q.popleft()
+        if x == dst:
+            path = [x]
+            while prev[path[-1]] != -1:
+                path.append(prev[path[-1]])
+            return path
+        for y in sg.nbrs[x]:
+            if y not in prev and y not in blocked:
+                prev[y] = x
+                q.append(y)
+    return None
+
+
+def _solve_group(
+    sg: SegmentGraph,
+    group: list[int],
+    k: int,
+    pinned: dict[int, list[int]],  # local district index → pinned segments
+    owner: np.ndarray,
+    fixed: np.ndarray,
+    offset: int,
+    rng,
+    lloyd_rounds: int,
+    max_moves: int,
+) -> int:
+    """Partition one connected piece into ``k`` districts numbered from ``offset``."""
+    districts = list(range(offset, offset + k))
+    if k > len(group):
+        raise InfeasibleError(
+            f"{k} people for an area piece of only {len(group)} segments "
+            f"(starting with {sg.ids[group[0]]!r}): some would have no street",
+        )
+    # Join the pins of each person by shortest paths avoiding other people's pins.
+    all_pins = {s for segs in pinned.values() for s in segs}
+    claimed: dict[int, int] = {}
+    for local in sorted(pinned):
+        d = offset + local
+        segs = pinned[local]
+        body = {segs[0]}
+        blocked = (all_pins - set(segs)) | {s for s, o in claimed.items() if o != d}
+        for s in segs[1:]:
+            if s in body:
+                continue
+            path = _shortest_path(sg, body, s, blocked)
+            if path is None:
+                others = sorted(sg.ids[x] for x in blocked)[:5]
+                raise InfeasibleError(
+                    f"pinned segments {sg.ids[segs[0]]!r} and {sg.ids[s]!r} of one person "
+                    f"cannot be joined into one contiguous district: every walking path "
+                    f"between them crosses segments pinned to someone else ({', '.join(others)})"
+                )
+            body.update(path)
+        for s in body:
+            claimed[s] = d
+    for s, d in claimed.items():
+        owner[s] = d
+    for segs in pinned.values():
+        for s in segs:
+            fixed[s] = True
+    fixed_sources = [
+        sorted(s for s, o in claimed.items() if o == offset + i) for i in sorted(pinned)
+    ]
+    n_pinned = len(fixed_sources)
+    sources = _kmeanspp(sg, np.array(group), k, fixed_sources, rng)
+    for r in range(lloyd_rounds + 1):
+        # reset free segments
+        for s in group:
+            if s not in claimed:
+                owner[s] = -1
+        for i, src in enumerate(sources[n_pinned:], start=n_pinned):
+            for s in src:
+                owner[s] = offset + i
+        state = _State(sg, offset + k, owner, fixed)
+        state.active = set(districts)
+        D = np.full((offset + k, sg.n), np.inf)
+        D[offset:] = _distances(sg, sources)
+        _grow(state, group, D, districts)
+        if r == lloyd_rounds:
+            break
+        new_sources = list(sources[:n_pinned])
+        taken = {x for s in new_sources for x in s}
+        for i in range(n_pinned, k):
+            mem = np.array(sorted(state.members[offset + i]))
+            w = sg.weight[mem] + 1e-9
+            c = (sg.mid[mem] * w[:, None]).sum(axis=0) / w.sum()
+            order = np.argsort(((sg.mid[mem] - c) ** 2).sum(axis=1), kind="stable")
+            pick = next(int(mem[j]) for j in order if int(mem[j]) not in taken)
+            taken.add(pick)
+            new_sources.append([pick])
+        sources = new_sources
+    missing = [s for s in group if owner[s] < 0]
+    if missing:  # cannot happen on a connected piece; guard against a bug
+        raise InfeasibleError(f"segment {sg.ids[missing[0]]!r} could not be reached")
+    moves = _refine(state, districts, D, max_moves)
+    return moves
+
+
+def _diagnostics(
+    sg: SegmentGraph, owner: np.ndarray, people: Sequence[str], **extra
+) -> Diagnostics:
+    loads: dict[str, float] = {}
+    contiguous: dict[str, bool] = {}
+    pieces: dict[str, int] = {}
+    diam: dict[str, float] = {}
+    nseg: dict[str, int] = {}
+    for d, p in enumerate(people):
+        mem = np.flatnonzero(owner == d)
+        loads[p] = float(sg.weight[mem].sum())
+        pcs = _pieces(sg, mem.tolist())
+        pieces[p] = len(pcs)
+        contiguous[p] = len(pcs) == 1
+        nseg[p] = len(mem)
+        diam[p] = _diameter(sg, mem)
+    arr = np.array(list(loads.values()))
+    return Diagnostics(
+        loads=loads,
+        ratio=_ratio(arr) if len(arr) else math.inf,
+        contiguous=contiguous,
+        pieces=pieces,
+        diameter_m=diam,
+        n_segments=nseg,
+        **extra,
+    )
+
+
+def _diameter(sg: SegmentGraph, mem: np.ndarray) -> float:
+    """Network diameter of a district by double sweep (a tight lower bound), end to end."""
+    if len(mem) == 0:
+        return 0.0
+    sub = sg.matrix[mem][:, mem]
+    d0 = dijkstra(sub, directed=False, indices=0)
+    d0 = np.where(np.isfinite(d0), d0, -1)
+    far = int(np.argmax(d0))
+    d1 = dijkstra(sub, directed=False, indices=far)
+    d1 = np.where(np.isfinite(d1), d1, -1)
+    j = int(np.argmax(d1))
+    # midpoint-to-midpoint distance plus the half segments at both ends
+    return float(d1[j] + 0.5 * sg.length[mem[far]] + 0.5 * sg.length[mem[j]])
+
+
+def _select_area(
+    gdf_segments: gpd.GeoDataFrame,
+    front: str | None,
+    zones: Sequence[str] | None,
+) -> gpd.GeoDataFrame:
+    gdf = gdf_segments
+    if front is not None:
+        gdf = gdf[gdf["front_id"] == front]
+        if gdf.empty:
+            raise ValidationError(
+                f"no segments on front {front!r}",
+                source="segments",
+                field="front_id",
+                fix=f"use one of {sorted(set(gdf_segments['front_id'].dropna()))}",
+            )
+    if zones is not None:
+        zs = {str(z) for z in zones}
+        gdf = gdf[gdf["zone_id"].astype(str).isin(zs)]
+        if gdf.empty:
+            raise ValidationError(
+                f"no segments in zones {sorted(zs)}", source="segments", field="zone_id"
+            )
+    return gdf.reset_index(drop=True)
+
+
+def districts_for_people(
+    gdf_segments: gpd.GeoDataFrame,
+    people: int | Sequence[str] | pd.DataFrame,
+    k: int | None = None,
+    *,
+    workload: WorkloadParams | pd.Series | Mapping[str, float] | None = None,
+    cases: pd.DataFrame | None = None,
+    pins: Mapping[str, str] | None = None,
+    allow_front_crossing: bool = False,
+    front: str | None = None,
+    zones: Sequence[str] | None = None,
+    seed: int = 0,
+    lloyd_rounds: int = 2,
+    max_moves: int | None = None,
+) -> DistrictPlan:
+    """Split the chosen area's segments into one contiguous, balanced district per person.
+
+    Parameters
+    ----------
+    gdf_segments
+        Segments per the network contract (EPSG:32650).
+    people
+        A number of people (ids ``P01``…), a list of person ids, or a staff table with
+        ``person_id`` and ``name`` (a nameless person is refused).
+    k
+        Use only the first ``k`` people; all of them when omitted.
+    workload
+        :class:`~gis.workload.WorkloadParams` (default) or a ready workload per segment.
+    cases
+        Case history for the workload formula (ignored when ``workload`` is a series).
+    pins
+        ``{segment_id: person_id}`` assignments that must hold.
+    allow_front_crossing
+        When false, every district lies on one front; people are allotted to fronts in
+        proportion to their workload.
+    front, zones
+        Restrict the area to one front and/or a set of zone ids; the whole input otherwise.
+    seed
+        Random seed for the seeding step; the same input and seed give the same answer.
+
+    Raises
+    ------
+    ValidationError
+        k = 0, a nameless person, unknown pins, a segment outside every zone.
+    InfeasibleError
+        More people than segments in a piece, fewer people than disconnected pieces (or
+        fronts), pins that cannot be made contiguous.
+    """
+    ids = _people_ids(people, k)
+    gdf = _select_area(gdf_segments, front, zones)
+    _check_segments(gdf)
+    _check_zones(gdf)
+    if len(ids) > len(gdf):
+        raise ValidationError(
+            f"k = {len(ids)} is more than the {len(gdf)} segments of the area",
+            source="people",
+            field="k",
+            fix=f"ask for at most {len(gdf)} people",
+        )
+    weight = workload_series(gdf, workload, cases=cases)
+    sg = build_segment_graph(gdf, weight)
+    pins = dict(pins or {})
+    pin_idx: dict[str, list[int]] = {}
+    for sid, pid in sorted(pins.items()):
+        if sid not in sg.index:
+            raise ValidationError(
+                f"pinned segment {sid!r} is not in the chosen area",
+                source="pins",
+                field="segment_id",
+                fix="pin only segments of the area being split",
+            )
+        if str(pid) not in ids:
+            raise ValidationError(
+                f"segment {sid!r} is pinned to {pid!r}, who is not among the people",
+                source="pins",
+                field="person_id",
+            )
+        pin_idx.setdefault(str(pid), []).append(sg.index[sid])
+    owner, moves, groups_info = _solve(
+        sg, ids, pin_idx, allow_front_crossing, seed, lloyd_rounds, max_moves
+    )
+    assignment = {sg.ids[i]: ids[owner[i]] for i in range(sg.n)}
+    diag = _diagnostics(sg, owner, ids, moves=moves, groups=groups_info)
+    log.info("districts: k=%d, max/min %.3f, %d moves", len(ids), diag.ratio, moves)
+    return DistrictPlan(assignment=assignment, diagnostics=diag, people=ids, workload=weight)
+
+
+def _solve(
+    sg: SegmentGraph,
+    ids: Sequence[str],
+    pin_idx: Mapping[str, list[int]],
+    allow_front_crossing: bool,
+    seed: int,
+    lloyd_rounds: int,
+    max_moves: int | None,
+) -> tuple[np.ndarray, int, tuple[tuple[str, int], ...]]:
+    groups = _groups(sg, allow_front_crossing)
+    group_of = np.empty(sg.n, dtype=int)
+    for g, mem in enumerate(groups):
+        group_of[mem] = g
+    k = len(ids)
+    if k < len(groups):
+        what = "pieces" if allow_front_crossing else "front pieces"
+        examples = ", ".join(repr(sg.ids[g[0]]) for g in groups[:4])
+        raise InfeasibleError(
+            f"the area falls into {len(groups)} {what} not connected on the walking network "
+            f"(starting with {examples}); {k} people cannot each hold one contiguous district"
+            + ("" if allow_front_crossing else "; allow front crossing or add people")
+        )
+    # Which group each pinned person belongs to.
+    person_group: dict[str, int] = {}
+    for pid, segs in pin_idx.items():
+        gs = sorted({int(group_of[s]) for s in segs})
+        if len(gs) > 1:
+            raise InfeasibleError(
+                f"{pid} is pinned to segments {sg.ids[segs[0]]!r} and "
+                f"{sg.ids[next(s for s in segs if group_of[s] != group_of[segs[0]])]!r} "
+                "that are not connected"
+                + ("" if allow_front_crossing else " within one front")
+                + ": no contiguous district can hold both"
+            )
+        person_group[pid] = gs[0]
+    weights = [float(sg.weight[g].sum()) for g in groups]
+    minimum = [max(1, sum(1 for g in person_group.values() if g == i)) for i in range(len(groups))]
+    if sum(minimum) > k:
+        raise InfeasibleError(
+            f"pins need people in {sum(minimum)} separate pieces but only {k} people were given"
+        )
+    alloc = _allot(weights, [len(g) for g in groups], minimum, k)
+    if sum(alloc) < k:
+        raise InfeasibleError(f"k = {k} is more than the segments can hold")
+    # Hand out people: pinned people to their group, the rest in list order.
+    free = [p for p in ids if p not in person_group]
+    order: list[str] = []
+    per_group: list[list[str]] = []
+    fi = 0
+    for g in range(len(groups)):
+        members = [p for p in ids if person_group.get(p) == g]
+        need = alloc[g] - len(members)
+        members += free[fi : fi + need]
+        fi += need
+        per_group.append(members)
+        order += members
+    owner = np.full(sg.n, -1, dtype=int)
+    fixed = np.zeros(sg.n, dtype=bool)
+    rng = np.random.default_rng(seed)
+    total_moves = 0
+    offset = 0
+    budget = max_moves if max_moves is not None else 20 * sg.n
+    for g, mem in enumerate(groups):
+        members = per_group[g]
+        pinned_local = {i: sorted(pin_idx[p]) for i, p in enumerate(members) if p in pin_idx}
+        total_moves += _solve_group(
+            sg, mem, len(members), pinned_local, owner, fixed, offset, rng, lloyd_rounds, budget
+        )
+        offset += len(members)
+    # owner holds positions in ``order``; map back to positions in ``ids``.
+    pos = np.array([ids.index(p) for p in order])
+    final = pos[owner]
+    info = tuple((sg.ids[groups[g][0]], alloc[g]) for g in range(len(groups)))
+    return final, total_moves, info
