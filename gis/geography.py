@@ -1,0 +1,463 @@
+"""Shichahai's geography as validated layers: boundary, lakes, fronts, zones, streets, POIs.
+
+The same folder format serves the bundled drawing (``data/shichahai/``) and OSM imports
+(``patrol import-osm``): one WGS 84 GeoJSON (or GeoPackage) file per layer. Loading validates
+every file completely before anything is returned, so a bad file never half-loads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.crs import METRIC, WGS84, gcj02_to_wgs84
+from gis.errors import CRSError, DatumError, GeographyError, NotFoundError, ValidationError
+from gis.network import SegmentIndex, graph_from_segments, segments_from_lines
+from gis.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Front ids and their display names. The scenic area is everything not in a street front.
+FRONTS: dict[str, tuple[str, str]] = {
+    "scenic": ("什刹海景区", "Shichahai scenic area"),
+    "main_streets": ("四条大街", "Four main streets"),
+    "gulou_west": ("鼓楼西大街", "Gulou West Street"),
+}
+STREET_FRONTS = ("main_streets", "gulou_west")
+#: Half-width of a street front's corridor (metres): the street plus its frontage.
+FRONT_CORRIDOR_M = 25.0
+#: Non-bridge streets may touch a lake this much (metres) before it counts as crossing.
+LAKE_TOLERANCE_M = 5.0
+
+KINDS = ("main_street", "street", "hutong", "lakeside", "bridge", "path")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What a geography layer file must contain."""
+
+    name: str
+    geom_types: tuple[str, ...]
+    columns: tuple[str, ...]
+    id_column: str | None
+    required: bool = True
+
+
+LAYER_SPECS: dict[str, LayerSpec] = {
+    "boundary": LayerSpec("boundary", ("Polygon", "MultiPolygon"), ("name",), None),
+    "lakes": LayerSpec("lakes", ("Polygon", "MultiPolygon"), ("lake_id", "name"), "lake_id"),
+    "zones": LayerSpec("zones", ("Polygon", "MultiPolygon"), ("zone_id", "name"), "zone_id"),
+    "streets": LayerSpec(
+        "streets",
+        ("LineString", "MultiLineString"),
+        ("street_id", "name", "highway", "kind"),
+        "street_id",
+    ),
+    "pois": LayerSpec("pois", ("Point",), ("poi_id", "name", "kind"), "poi_id", required=False),
+}
+
+
+def _layer_path(data_dir: Path, name: str) -> Path | None:
+    for ext in (".geojson", ".gpkg"):
+        p = data_dir / f"{name}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Read one layer file and check columns, geometry types, validity and CRS.
+
+    Returns the layer in EPSG:32650. Every problem raises a :class:`ValidationError` that
+    names the file, the feature (row number and id) and the field.
+    """
+    src = str(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; all mean "unreadable"
+        raise ValidationError(
+            f"cannot be read as a GIS layer ({exc})",
+            source=src,
+            fix="save it as GeoJSON or GeoPackage (UTF-8)",
+        ) from exc
+    if gdf.crs is None:
+        raise CRSError(
+            "has no coordinate reference system",
+            source=src,
+            fix="save the layer with its CRS (WGS 84, EPSG:4326)",
+        )
+    missing = [c for c in spec.columns if c not in gdf.columns]
+    if missing:
+        raise ValidationError(
+            f"layer '{spec.name}' lacks column(s) {missing}",
+            source=src,
+            field=missing[0],
+            fix=f"add the columns {list(spec.columns)}",
+        )
+    if gdf.empty and spec.name in ("boundary", "zones", "streets"):
+        raise ValidationError(
+            f"layer '{spec.name}' has no features", source=src, fix="draw at least one"
+        )
+    for i, geom in enumerate(gdf.geometry.values):
+        fid = gdf[spec.id_column].iloc[i] if spec.id_column else i + 1
+        row = f"{i + 1} ({spec.id_column}={fid})" if spec.id_column else i + 1
+        if geom is None or geom.is_empty:
+            raise ValidationError(
+                "empty geometry",
+                source=src,
+                row=row,
+                field="geometry",
+                fix="draw it or delete the feature",
+            )
+        if geom.geom_type not in spec.geom_types:
+            raise ValidationError(
+                f"geometry is {geom.geom_type}, expected {' or '.join(spec.geom_types)}",
+                source=src,
+                row=row,
+                field="geometry",
+                fix=f"layer '{spec.name}' holds {spec.geom_types[0]}s only",
+            )
+        if not geom.is_valid:
+            raise ValidationError(
+                f"invalid geometry: {shapely.is_valid_reason(geom)}",
+                source=src,
+                row=row,
+                field="geometry",
+                fix="repair it (QGIS 'Fix geometries' or shapely.make_valid)",
+            )
+    if spec.id_column:
+        ids = gdf[spec.id_column].astype(str)
+        blank = ids.str.strip().isin(["", "nan", "None"])
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise ValidationError(
+                "blank id",
+                source=src,
+                row=i + 1,
+                field=spec.id_column,
+                fix="give every feature an id",
+            )
+        dup = ids.duplicated()
+        if dup.any():
+            i = int(np.flatnonzero(dup.to_numpy())[0])
+            raise ValidationError(
+                f"duplicate id {ids.iloc[i]!r}",
+                source=src,
+                row=i + 1,
+                field=spec.id_column,
+                fix="ids must be unique",
+            )
+        gdf[spec.id_column] = ids
+    for col in ("name", "name_en"):
+        if col in gdf.columns:
+            gdf[col] = gdf[col].fillna("").astype(str)
+    return gdf.to_crs(METRIC)
+
+
+def _check_zone_ids(zones: gpd.GeoDataFrame, source: str) -> None:
+    for i, zid in enumerate(zones["zone_id"]):
+        if not (len(zid) == 15 and zid.isdigit()):
+            raise ValidationError(
+                f"zone id {zid!r} is not a 15-digit grid code",
+                source=source,
+                row=i + 1,
+                field="zone_id",
+                fix="use 6-digit admin code + 3-digit street + 3-digit community + 3-digit serial",
+            )
+
+
+def _check_datum(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, source: str) -> None:
+    """Refuse a layer that sits off the boundary the way GCJ-02 data does (~500 m NE)."""
+    if layer.empty:
+        return
+    area = boundary.union_all().buffer(50.0)
+    pts = layer.geometry.representative_point()
+    inside = float(pts.within(area).mean())
+    if inside >= 0.8:
+        return
+    wgs = pts.to_crs(WGS84)
+    x, y = gcj02_to_wgs84(wgs.x.to_numpy(), wgs.y.to_numpy())
+    fixed = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=WGS84).to_crs(METRIC)
+    inside_fixed = float(fixed.within(area).mean())
+    if inside_fixed >= 0.8:
+        raise DatumError(
+            f"only {inside:.0%} of features lie inside the boundary, but {inside_fixed:.0%} would "
+            "if the coordinates were GCJ-02 (about 500 m east of the real places)",
+            source=source,
+            field="geometry",
+            fix="convert from GCJ-02 to WGS 84 before loading (gis.crs.gcj02_to_wgs84)",
+        )
+    raise GeographyError(
+        f"{source}: only {inside:.0%} of features lie inside the boundary; "
+        "is this layer from another place or CRS?"
+    )
+
+
+def derive_fronts(boundary: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The three fronts as polygons: street corridors and the scenic area that remains."""
+    area = boundary.union_all()
+    polys = {}
+    taken = shapely.Polygon()
+    for fid in STREET_FRONTS:
+        lines = streets.loc[streets["front"] == fid]
+        if lines.empty:
+            continue
+        corridor = lines.buffer(FRONT_CORRIDOR_M, cap_style="flat").union_all().intersection(area)
+        corridor = corridor.difference(taken)
+        polys[fid] = corridor
+        taken = taken.union(corridor)
+    polys["scenic"] = area.difference(taken)
+    rows = [
+        {"front_id": fid, "name": FRONTS[fid][0], "name_en": FRONTS[fid][1], "geometry": geom}
+        for fid, geom in polys.items()
+        if not geom.is_empty
+    ]
+    order = {fid: i for i, fid in enumerate(FRONTS)}
+    rows.sort(key=lambda r: order[r["front_id"]])
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+
+
+def assign_segments(
+    segments: gpd.GeoDataFrame, zones_drawn: gpd.GeoDataFrame, *, source: str = "streets"
+) -> gpd.GeoDataFrame:
+    """Give each segment exactly one owner: its street front, or the zone holding its midpoint."""
+    out = segments.copy()
+    mids = out.geometry.interpolate(0.5, normalized=True)
+    zone_tree = shapely.STRtree(zones_drawn.geometry.values)
+    zone_ids = zones_drawn["zone_id"].to_numpy()
+    front = (
+        out["front"].fillna("").astype(str)
+        if "front" in out.columns
+        else pd.Series("", index=out.index)
+    )
+    zone_col: list[str | None] = []
+    front_col: list[str] = []
+    for i, (mid, fr) in enumerate(zip(mids.values, front, strict=True)):
+        if fr in STREET_FRONTS:
+            zone_col.append(None)
+            front_col.append(fr)
+            continue
+        hits = sorted(zone_tree.query(mid, predicate="intersects"))
+        if not hits:
+            j = zone_tree.nearest(mid)
+            if zones_drawn.geometry.values[j].distance(mid) > 30.0:
+                raise GeographyError(
+                    f"{source}: segment {out['segment_id'].iloc[i]} ({out['name'].iloc[i] or 'unnamed'}) "
+                    "lies outside every zone; extend the zones to cover it or remove the street"
+                )
+            hits = [int(j)]
+        zone_col.append(str(zone_ids[hits[0]]))
+        front_col.append("scenic")
+    out["zone_id"] = zone_col
+    out["front_id"] = front_col
+    return out
+
+
+def _check_lakes(segments: gpd.GeoDataFrame, lakes: gpd.GeoDataFrame, source: str) -> None:
+    if lakes.empty:
+        return
+    water = lakes.union_all().buffer(-LAKE_TOLERANCE_M)
+    if water.is_empty:
+        return
+    walk = segments.loc[segments["kind"] != "bridge"]
+    crossing = walk.loc[walk.intersects(water)]
+    if not crossing.empty:
+        bad = crossing.iloc[0]
+        raise GeographyError(
+            f"{source}: segment {bad['segment_id']} ({bad['name'] or 'unnamed'}) crosses a lake; "
+            "mark the crossing as kind=bridge or route the street around the water"
+        )
+
+
+@dataclass(frozen=True)
+class Geography:
+    """A validated, immutable set of layers in EPSG:32650."""
+
+    boundary: gpd.GeoDataFrame
+    lakes: gpd.GeoDataFrame
+    fronts: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    segments: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    source: str = ""
+
+    @cached_property
+    def G(self) -> nx.MultiGraph:
+        """The walkable street graph (built once per Geography)."""
+        return graph_from_segments(self.segments)
+
+    def graph(self) -> nx.MultiGraph:
+        """The walkable street graph; see :func:`gis.network.graph_from_segments`."""
+        return self.G
+
+    @cached_property
+    def segment_index(self) -> SegmentIndex:
+        """Spatial index for snapping points to segments."""
+        return SegmentIndex(self.segments)
+
+    def zone_for_point(self, point: shapely.Point) -> str | None:
+        """The zone id containing a point (EPSG:32650), or None outside every zone."""
+        hits = self.zones.loc[self.zones.contains(point), "zone_id"]
+        return str(hits.iloc[0]) if len(hits) else None
+
+    def poi(self, name_or_id: str) -> gpd.GeoSeries:
+        """A POI row by id or (Chinese or English) name."""
+        p = self.pois
+        m = (
+            (p["poi_id"] == name_or_id)
+            | (p["name"] == name_or_id)
+            | (p.get("name_en", "") == name_or_id)
+        )
+        if not m.any():
+            raise NotFoundError(
+                f"no point of interest called {name_or_id!r}; known: {sorted(p['name'])}"
+            )
+        return p.loc[m].iloc[0]
+
+
+def geography_from_layers(
+    boundary: gpd.GeoDataFrame,
+    lakes: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame | None = None,
+    *,
+    source: str = "<layers>",
+) -> Geography:
+    """Validate metric layers and derive fronts, clipped zones and segments."""
+    for name, gdf in (
+        ("boundary", boundary),
+        ("lakes", lakes),
+        ("zones", zones),
+        ("streets", streets),
+    ):
+        if gdf.crs is None or gdf.crs.to_string() != METRIC:
+            raise CRSError(f"layer '{name}' must be in {METRIC}, got {gdf.crs}", source=source)
+    streets = streets.copy()
+    if "front" not in streets.columns:
+        streets["front"] = ""
+    streets["front"] = streets["front"].fillna("").astype(str)
+    bad_front = ~streets["front"].isin(("",) + STREET_FRONTS)
+    if bad_front.any():
+        i = int(np.flatnonzero(bad_front.to_numpy())[0])
+        raise ValidationError(
+            f"unknown front {streets['front'].iloc[i]!r}",
+            source=f"{source}/streets",
+            row=f"{i + 1} (street_id={streets['street_id'].iloc[i]})",
+            field="front",
+            fix=f"use one of {list(STREET_FRONTS)} or leave empty",
+        )
+    bad_kind = ~streets["kind"].isin(KINDS)
+    if bad_kind.any():
+        i = int(np.flatnonzero(bad_kind.to_numpy())[0])
+        raise ValidationError(
+            f"unknown kind {streets['kind'].iloc[i]!r}",
+            source=f"{source}/streets",
+            row=f"{i + 1} (street_id={streets['street_id'].iloc[i]})",
+            field="kind",
+            fix=f"use one of {list(KINDS)}",
+        )
+    if "name_en" not in streets.columns:
+        streets["name_en"] = ""
+    segments = segments_from_lines(streets)
+    segments = assign_segments(segments, zones, source=f"{source}/streets")
+    _check_lakes(segments, lakes, f"{source}/streets")
+    fronts = derive_fronts(boundary, streets)
+    area = boundary.union_all()
+    zones_clipped = zones.copy()
+    zones_clipped["geometry"] = zones.geometry.intersection(area)
+    zones_clipped = zones_clipped.loc[~zones_clipped.geometry.is_empty].reset_index(drop=True)
+    zones_clipped["front_id"] = "scenic"
+    if "name_en" not in zones_clipped.columns:
+        zones_clipped["name_en"] = ""
+    if "community" not in zones_clipped.columns:
+        zones_clipped["community"] = ""
+    pois = (
+        pois
+        if pois is not None
+        else gpd.GeoDataFrame(
+            {"poi_id": [], "name": [], "name_en": [], "kind": []}, geometry=[], crs=METRIC
+        )
+    )
+    cols = [
+        "segment_id",
+        "u",
+        "v",
+        "street_id",
+        "name",
+        "name_en",
+        "highway",
+        "kind",
+        "front_id",
+        "zone_id",
+        "length_m",
+    ]
+    segments = segments[cols + ["geometry"]]
+    return Geography(
+        boundary=boundary.reset_index(drop=True),
+        lakes=lakes.reset_index(drop=True),
+        fronts=fronts,
+        zones=zones_clipped,
+        streets=streets.reset_index(drop=True),
+        segments=segments.reset_index(drop=True),
+        pois=pois.reset_index(drop=True),
+        source=source,
+    )
+
+
+def load_geography(data_dir: Path | str) -> Geography:
+    """Load and validate a geography folder (bundled drawing or OSM import)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ValidationError(
+            "geography folder not found",
+            source=str(data_dir),
+            fix="set PATROL_DATA_DIR or run patrol import-osm",
+        )
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name, spec in LAYER_SPECS.items():
+        path = _layer_path(data_dir, name)
+        if path is None:
+            if spec.required:
+                raise ValidationError(
+                    f"layer file '{name}.geojson' (or .gpkg) is missing",
+                    source=str(data_dir),
+                    fix="restore it or re-run patrol import-osm",
+                )
+            continue
+        layers[name] = read_layer(path, spec)
+    boundary = layers["boundary"]
+    for name in ("lakes", "zones", "streets", "pois"):
+        if name in layers:
+            path = _layer_path(data_dir, name)
+            _check_datum(layers[name], boundary, str(path))
+    _check_zone_ids(layers["zones"], str(_layer_path(data_dir, "zones")))
+    return geography_from_layers(
+        boundary,
+        layers["lakes"],
+        layers["zones"],
+        layers["streets"],
+        layers.get("pois"),
+        source=str(data_dir),
+    )
+
+
+def bundled_data_dir(settings: Settings) -> Path:
+    """The geography folder: ``<data_dir>/shichahai`` when present, else ``data_dir`` itself."""
+    sub = Path(settings.data_dir) / "shichahai"
+    return sub if sub.is_dir() else Path(settings.data_dir)
+
+
+def load_bundled_geography(settings: Settings | None = None) -> Geography:
+    """Load the configured geography (the bundled Shichahai drawing by default)."""
+    settings = settings or Settings.from_env({})
+    return load_geography(bundled_data_dir(settings))
