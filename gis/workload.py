@@ -354,7 +354,7 @@ def workload_series(
     bad = out[~np.isfinite(out.to_numpy()) | (out.to_numpy() < 0)]
     if len(bad):
         raise ValidationError(
-            f"workload of segment {bad.index[0]!r} is {bad.iloc[0]!r}",
+            f"workload of segment {bad.index[0]!r} is {float(bad.iloc[0])!r}",
             source="workload",
             field="workload",
             fix="use a finite number of minutes >= 0",
