@@ -232,7 +232,8 @@ class _State:
         side_u = [t for t in sg.at_node[int(sg.u[s])] if t != s and owner[t] == a]
         side_v = [t for t in sg.at_node[int(sg.v[s])] if t != s and owner[t] == a]
         if not side_u or not side_v:
-            return bool(side_u or side_v)
+            # a leaf of its district, or an island of its own: removing it splits nothing
+            return True
         # Two-sided search: stops at the first meeting or when either side runs dry.
         seen_u = set(side_u)
         seen_v = set(side_v)
@@ -1438,11 +1439,16 @@ def smallest_repair(
                 options.append((len(pidx), 0, [(s, to) for s in pidx]))
         # (b) join the piece to the main piece through other districts' segments
         blocked = {i for i in range(sg.n) if frozen[i] and state.owner[i] != d}
-        path = _shortest_path_to_set(sg, set(pidx), midx, blocked, state.owner, d)
+        path = _shortest_path_to_set(sg, set(pidx), midx, blocked, state, d)
         if path is not None:
             options.append((len(path), 1, [(s, d) for s in path]))
+        else:
+            loose = _shortest_path_to_set(sg, set(pidx), midx, blocked, state, d, strict=False)
+            if loose is not None:
+                options.append((len(loose), 2, [(s, d) for s in loose]))
         applied = False
-        for _cost, _kind, plan in sorted(options, key=lambda o: (o[0], o[1])):
+        ordered = sorted(options, key=lambda o: (o[0], o[1]))
+        for _cost, _kind, plan in ordered:
             undo = []
             good = True
             for s, to in plan:
@@ -1454,15 +1460,26 @@ def smallest_repair(
             if good:
                 for s, frm in undo:
                     moves.append((sg.ids[s], people[frm], people[state.owner[s]]))
+                    frozen[s] = True
                 applied = True
                 break
             for s, frm in reversed(undo):
                 state.move(s, frm)
+        viable = [o for o in ordered if _keeps_everyone(state, o[2])]
+        if not applied and viable:
+            # Every repair cuts another district: take the cheapest and mend that one next.
+            for s, to in viable[0][2]:
+                moves.append((sg.ids[s], people[state.owner[s]], people[to]))
+                state.move(s, to)
+                frozen[s] = True
+            applied = True
         if not applied:
             raise InfeasibleError(
                 f"{person}'s stray piece ({', '.join(piece[:5])}) can neither be handed to a "
                 "neighbour nor joined to the rest of the district without breaking another"
             )
+    else:
+        raise InfeasibleError("no repair found: districts keep falling apart; undo the move")
     final = {s: people[state.owner[i]] for i, s in enumerate(sg.ids)}
     # Collapse repeated moves of one segment into its net move.
     net: dict[str, tuple[str, str]] = {}
@@ -1473,15 +1490,40 @@ def smallest_repair(
     return Repair(moves=out, assignment=final, ratio=_ratio(state.load))
 
 
+def _keeps_everyone(state: _State, plan: Sequence[tuple[int, int]]) -> bool:
+    """True when carrying out ``plan`` leaves every district at least one segment."""
+    taken: dict[int, int] = {}
+    for s, to in plan:
+        frm = int(state.owner[s])
+        if frm != to:
+            taken[frm] = taken.get(frm, 0) + 1
+    return all(len(state.members[d]) > n for d, n in taken.items())
+
+
 def _shortest_path_to_set(
     sg: SegmentGraph,
     src: set[int],
     dst: set[int],
     blocked: set[int],
-    owner: np.ndarray,
+    state: _State,
     d: int,
+    strict: bool = True,
 ) -> list[int] | None:
-    """Fewest foreign segments joining ``src`` to ``dst`` (0-1 BFS: own segments are free)."""
+    """Fewest foreign segments joining ``src`` to ``dst`` (0-1 BFS: own segments are free).
+
+    When ``strict``, foreign segments whose removal would split their own district are not
+    passable.
+    """
+    owner = state.owner
+    passable: dict[int, bool] = {}
+
+    def ok(y: int) -> bool:
+        if owner[y] == d or not strict:
+            return True
+        if y not in passable:
+            passable[y] = state.can_remove(y)
+        return passable[y]
+
     dist = {s: 0 for s in src}
     prev: dict[int, int] = {s: -1 for s in src}
     dq = deque(sorted(src))
@@ -1496,7 +1538,7 @@ def _shortest_path_to_set(
                 y = prev[y]
             return path[::-1]
         for y in sg.nbrs[x]:
-            if y in blocked:
+            if y in blocked or not ok(y):
                 continue
             cost = dist[x] + (0 if owner[y] == d else 1)
             if y not in dist or cost < dist[y]:
