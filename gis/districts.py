@@ -14,15 +14,19 @@ Method (deterministic for a given input and ``seed``):
 2. **Seeds.** k-means++ seeding by network distance (Dijkstra on the line graph, midpoint to
    midpoint), pinned people seeded at their pins (pins of one person are first joined by the
    shortest path that avoids other people's pins).
-3. **Region growing.** The lightest district repeatedly takes its nearest unassigned
-   neighbouring segment, so every district stays connected; two Lloyd rounds move each free
-   seed to the segment nearest its district's weighted centre and grow again.
+3. **Region growing.** Districts grow from their seeds through neighbouring segments only,
+   so every district stays connected: twice as a plain network Voronoi (each segment goes to
+   the seed that reaches it first) with the free seeds moved to the segment nearest their
+   district's weighted centre in between (Lloyd), then up to 20 rounds of a *capacitated*
+   network Voronoi where every district's distance carries an additive offset that grows
+   while the district is heavy and shrinks while it is light; the best-balanced round is kept.
 4. **Local search.** Boundary segments move from heavy to light neighbouring districts when
    that lowers the sum of squared loads, never through a cut vertex of the donor (a segment
    whose removal would split it: checked by a two-sided search between its end junctions).
    When no single move helps, weight is passed along the shortest chain of districts from the
-   heaviest to the lightest one. Among admissible moves the one nearest the receiver's seed
-   is taken, which keeps districts compact.
+   heaviest to the lightest one. Among admissible moves, those that remove a bulge (more
+   neighbours in the receiver than left in the donor) go first, then those nearest the
+   receiver's seed, which keeps districts compact. The search stops at max/min ≤ 1.005.
 
 Segments are never split: balance is limited by the largest segment's share of a district,
 and the achieved max/min is reported in :class:`Diagnostics`.
@@ -277,6 +281,17 @@ class _State:
         out.sort()
         return out
 
+    def pull(self, s: int, src: int, dst: int) -> int:
+        """Neighbours of ``s`` left in ``src`` minus those in ``dst``: low = a bulge into dst."""
+        owner = self.owner
+        n = 0
+        for t in self.sg.nbrs[s]:
+            if owner[t] == src:
+                n += 1
+            elif owner[t] == dst:
+                n -= 1
+        return n
+
     def ss(self) -> float:
         return float(np.dot(self.load, self.load))
 
@@ -367,6 +382,31 @@ def _grow(state: _State, region: Iterable[int], D: np.ndarray, districts: Sequen
             heapq.heappush(order, (state.load[d], d))
 
 
+def _grow_offsets(
+    state: _State, region: Iterable[int], D: np.ndarray, districts: Sequence[int], off: np.ndarray
+) -> None:
+    """Network Voronoi growth: each unassigned segment goes to the district that reaches it
+    first by ``D[d] + off[d]``, always through a neighbouring segment (so districts stay
+    connected)."""
+    sg, owner = state.sg, state.owner
+    reg = set(int(x) for x in region)
+    heap: list[tuple[float, int, int]] = []
+    for d in districts:
+        for s in state.members[d]:
+            for t in sg.nbrs[s]:
+                if owner[t] < 0 and t in reg:
+                    heap.append((D[d, t] + off[d], d, t))
+    heapq.heapify(heap)
+    while heap:
+        _, d, t = heapq.heappop(heap)
+        if owner[t] >= 0:
+            continue
+        state.move(t, d)
+        for y in sg.nbrs[t]:
+            if owner[y] < 0 and y in reg:
+                heapq.heappush(heap, (D[d, y] + off[d], d, y))
+
+
 # --------------------------------------------------------------------------------------------
 # Local search
 # --------------------------------------------------------------------------------------------
@@ -376,7 +416,7 @@ def _try_single(state: _State, a: int, D: np.ndarray, lighter: bool) -> bool:
     """Move one boundary segment between ``a`` and a neighbour if it lowers Σ load²."""
     sg = state.sg
     load = state.load
-    best: tuple[float, int, int] | None = None
+    best: tuple[tuple[int, float], int, int] | None = None
     eps = state.eps
     for b in sorted(state.neighbours_of(a)):
         src, dst = (a, b) if lighter else (b, a)
@@ -387,7 +427,7 @@ def _try_single(state: _State, a: int, D: np.ndarray, lighter: bool) -> bool:
             w = sg.weight[s]
             if w >= gap - eps or w <= 0:
                 continue
-            score = D[dst, s] - D[src, s]
+            score = (state.pull(s, src, dst), D[dst, s] - D[src, s])
             if best is None or score < best[0]:
                 if state.can_remove(s):
                     best = (score, s, dst)
@@ -433,10 +473,10 @@ def _try_chain(state: _State, a: int, b: int, D: np.ndarray) -> bool:
             w = sg.weight[s]
             if w <= 0 or w >= 2 * want:
                 continue
-            scored.append((abs(w - want) / want > 0.5, D[y, s] - D[x, s], s))
+            scored.append((abs(w - want) / want > 0.5, state.pull(s, x, y), D[y, s] - D[x, s], s))
         scored.sort()
         chosen = -1
-        for _, _, s in scored:
+        for *_, s in scored:
             if state.can_remove(s):
                 chosen = s
                 break
@@ -679,6 +719,10 @@ def _shortest_path(
     return None
 
 
+ETA0 = 1.0
+ETA_DECAY = 0.9
+
+
 def _solve_group(
     sg: SegmentGraph,
     group: list[int],
@@ -690,6 +734,7 @@ def _solve_group(
     rng,
     lloyd_rounds: int,
     max_moves: int,
+    balance_rounds: int = 20,
 ) -> int:
     """Partition one connected piece into ``k`` districts numbered from ``offset``."""
     districts = list(range(offset, offset + k))
@@ -730,21 +775,33 @@ def _solve_group(
     ]
     n_pinned = len(fixed_sources)
     sources = _kmeanspp(sg, np.array(group), k, fixed_sources, rng)
-    for r in range(lloyd_rounds + 1):
-        # reset free segments
+    cache: dict[tuple, np.ndarray] = {}
+
+    def grow(src: list[list[int]], off: np.ndarray | None) -> tuple[_State, np.ndarray]:
+        key = tuple(tuple(x) for x in src)
+        if key not in cache:
+            cache.clear()
+            dist = np.full((offset + k, sg.n), np.inf)
+            dist[offset:] = _distances(sg, src)
+            cache[key] = dist
         for s in group:
             if s not in claimed:
                 owner[s] = -1
-        for i, src in enumerate(sources[n_pinned:], start=n_pinned):
-            for s in src:
+        for i, seeds in enumerate(src[n_pinned:], start=n_pinned):
+            for s in seeds:
                 owner[s] = offset + i
-        state = _State(sg, offset + k, owner, fixed)
-        state.active = set(districts)
-        D = np.full((offset + k, sg.n), np.inf)
-        D[offset:] = _distances(sg, sources)
-        _grow(state, group, D, districts)
-        if r == lloyd_rounds:
-            break
+        st = _State(sg, offset + k, owner, fixed)
+        st.active = set(districts)
+        dist = cache[key]
+        if off is None:
+            _grow(st, group, dist, districts)
+        else:
+            _grow_offsets(st, group, dist, districts, off)
+        return st, dist
+
+    zero = np.zeros(offset + k)
+    for _r in range(lloyd_rounds):
+        state, D = grow(sources, zero)
         new_sources = list(sources[:n_pinned])
         taken = {x for s in new_sources for x in s}
         for i in range(n_pinned, k):
@@ -756,6 +813,29 @@ def _solve_group(
             taken.add(pick)
             new_sources.append([pick])
         sources = new_sources
+    # Balance by additive offsets on the network distance (a capacitated network Voronoi):
+    # heavy districts get pushed back, light ones pulled forward; keep the best round.
+    off = zero.copy()
+    best_owner: np.ndarray | None = None
+    best_ss = math.inf
+    eta = ETA0
+    for _r in range(balance_rounds):
+        state, D = grow(sources, off)
+        if (owner[group] < 0).any():
+            break
+        ss = state.ss()
+        if ss < best_ss:
+            best_ss, best_owner = ss, owner.copy()
+        loads = state.load[districts]
+        radius = float(np.median([D[d, sorted(state.members[d])].max() for d in districts]))
+        off[districts] += eta * radius * (loads / loads.mean() - 1.0)
+        eta *= ETA_DECAY
+    if best_owner is None:
+        state, D = grow(sources, None)
+    else:
+        owner[:] = best_owner
+        state = _State(sg, offset + k, owner, fixed)
+        state.active = set(districts)
     missing = [s for s in group if owner[s] < 0]
     if missing:  # cannot happen on a connected piece; guard against a bug
         raise InfeasibleError(f"segment {sg.ids[missing[0]]!r} could not be reached")
