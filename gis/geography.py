@@ -95,6 +95,11 @@ def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
             fix="save the layer with its CRS (WGS 84, EPSG:4326)",
         )
     missing = [c for c in spec.columns if c not in gdf.columns]
+    if missing and gdf.empty:
+        # An empty FeatureCollection carries no property names: nothing is missing from it.
+        for col in missing:
+            gdf[col] = pd.Series(dtype=str)
+        missing = []
     if missing:
         raise ValidationError(
             f"layer '{spec.name}' lacks column(s) {missing}",

@@ -129,10 +129,11 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
     rows.sort(key=lambda r: (r[0], r[1]))
     records = []
     counters: dict[int, int] = {}
+    line_attrs = lines.drop(columns="geometry").to_dict("records")
     for src, _pos, piece in rows:
         n = counters.get(src, 0) + 1
         counters[src] = n
-        attrs = lines.iloc[src].drop(labels="geometry").to_dict()
+        attrs = dict(line_attrs[src])
         attrs["segment_id"] = f"{attrs['street_id']}-{n:02d}"
         attrs["geometry"] = piece
         records.append(attrs)

@@ -51,3 +51,99 @@ def _register_map(sub: argparse._SubParsersAction) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the geography subcommands."""
     _register_map(sub)
+    _register_import_osm(sub)
+
+
+def _register_import_osm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-osm",
+        help="build the geography layer set from OpenStreetMap",
+        description=(
+            "Build boundary, lakes, streets, zones and POIs (WGS 84 GeoJSON) from a local "
+            ".osm/.osm.pbf file, or online from a place name or --boundary polygon."
+        ),
+    )
+    p.add_argument(
+        "source",
+        nargs="?",
+        default=None,
+        help="place name (online, e.g. 什刹海街道), or a .osm / .osm.pbf file",
+    )
+    p.add_argument("--out", required=True, help="output folder for the GeoJSON layer files")
+    p.add_argument(
+        "--boundary",
+        help="polygon file of the area to import (alone: download that polygon online)",
+    )
+    p.add_argument(
+        "--boundary-from",
+        choices=("hull", "bbox"),
+        default="hull",
+        help="for a local file without --boundary: convex hull or bounding box of the ways",
+    )
+    p.add_argument("--grid-m", type=float, default=500.0, help="zone grid size in metres")
+    p.add_argument(
+        "--main-street-classes",
+        default="",
+        help="highway classes forming the main-streets front, e.g. primary,secondary",
+    )
+    p.add_argument("--admin-code", default="110102", help="6-digit district code of zone ids")
+    p.add_argument("--street-code", default="012", help="3-digit subdistrict code of zone ids")
+    p.add_argument("--community-code", default="000", help="3-digit community code of zone ids")
+    p.add_argument(
+        "--allow-outside-china",
+        action="store_true",
+        help="accept an area outside China (sample extracts for testing)",
+    )
+    p.add_argument(
+        "--timeout-s",
+        type=float,
+        default=None,
+        help="online: seconds the Overpass download may take (default 60)",
+    )
+    p.set_defaults(func=_import_osm)
+
+
+def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from gis.errors import ValidationError
+    from gis.osm_import import STEPS, GridCodes, OnlineOptions, import_osm, read_boundary, summarize
+
+    source = args.source
+    boundary = args.boundary
+    if source is None:
+        if boundary is None:
+            raise ValidationError(
+                "nothing to import",
+                source="command line",
+                fix="give a place name, a .osm/.osm.pbf file, or --boundary polygon.geojson",
+            )
+        source, _name = read_boundary(boundary)  # download that polygon; name from the file
+    with tqdm(total=len(STEPS), desc="import-osm", unit="step") as bar:
+
+        def progress(step: str) -> None:
+            if step != STEPS[0]:
+                bar.update(1)  # the previous step is done
+            bar.set_postfix_str(step)
+
+        layers = import_osm(
+            source,
+            out_dir=args.out,
+            boundary=boundary,
+            grid_m=args.grid_m,
+            main_street_classes=[args.main_street_classes] if args.main_street_classes else [],
+            settings=settings,
+            boundary_from=args.boundary_from,
+            codes=GridCodes(args.admin_code, args.street_code, args.community_code),
+            allow_outside_china=args.allow_outside_china,
+            online=OnlineOptions(download_timeout_s=args.timeout_s) if args.timeout_s else None,
+            progress=progress,
+        )
+        bar.update(bar.total - bar.n)
+    figures = summarize(layers)
+    print(f"wrote {layers.out_dir}")
+    for name in ("boundary", "lakes", "streets", "zones", "pois"):
+        print(f"  {name + '.geojson':<17} {figures[name]:>6} features")
+    print(f"  named streets     {figures['named_streets']:>6}")
+    print("  kinds: " + ", ".join(f"{k} {n}" for k, n in figures["kind"].items()))
+    return 0

@@ -181,3 +181,21 @@ def test_unreadable_file(tiny_dir: Path) -> None:
     (tiny_dir / "streets.geojson").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValidationError, match=r"streets\.geojson: cannot be read"):
         load_geography(tiny_dir)
+
+
+def test_empty_optional_layers_load(tiny_dir: Path) -> None:
+    empty = '{"type": "FeatureCollection", "features": []}'
+    (tiny_dir / "pois.geojson").write_text(empty, encoding="utf-8")
+    (tiny_dir / "lakes.geojson").write_text(empty, encoding="utf-8")
+    geo = load_geography(tiny_dir)
+    assert geo.pois.empty and geo.lakes.empty
+    assert {"poi_id", "name", "kind"} <= set(geo.pois.columns)
+    assert len(geo.segments) == 40
+
+
+def test_empty_streets_layer_is_refused(tiny_dir: Path) -> None:
+    (tiny_dir / "streets.geojson").write_text(
+        '{"type": "FeatureCollection", "features": []}', encoding="utf-8"
+    )
+    with pytest.raises(ValidationError, match=r"streets\.geojson: layer 'streets' has no features"):
+        load_geography(tiny_dir)
