@@ -1209,12 +1209,12 @@ def rebalance(
         if best_g < 0:
             raise InfeasibleError(f"no area piece has room for {ids[d]}")
         mem = groups[best_g]
-        people_g = sorted({int(owner[s]) for s in mem if owner[s] >= 0})
-        if not people_g:  # an empty piece: start anywhere in it
+        holders = sorted({int(owner[s]) for s in mem if owner[s] >= 0})
+        if not holders:  # an empty piece: start anywhere in it
             start = min(mem)
             state.move(start, d)
             continue
-        h = max(people_g, key=lambda x: (state.load[x], -x))
+        h = max(holders, key=lambda x: (state.load[x], -x))
         hm = np.array(sorted(state.members[h]))
         movable = [int(s) for s in hm if not fixed[s]]
         if not movable:
@@ -1563,10 +1563,10 @@ def smallest_repair(
     final = {s: people[state.owner[i]] for i, s in enumerate(sg.ids)}
     # Collapse repeated moves of one segment into its net move.
     net: dict[str, tuple[str, str]] = {}
-    for s, frm, to in moves:
-        first = net[s][0] if s in net else frm
-        net[s] = (first, to)
-    out = tuple((s, f, t) for s, (f, t) in sorted(net.items()) if f != t)
+    for sid, frm_p, to_p in moves:
+        first = net[sid][0] if sid in net else frm_p
+        net[sid] = (first, to_p)
+    out = tuple((sid, f, t) for sid, (f, t) in sorted(net.items()) if f != t)
     return Repair(moves=out, assignment=final, ratio=_ratio(state.load))
 
 
