@@ -15,10 +15,12 @@ with ``prior_weight_months`` pseudo-months)::
 
 and from the prior alone when there is no history::
 
-    prior[c] = rate_per_100m[highway class] × front_factor[front] × length_m / 100 × mix[c]
+    prior[c] = rate_per_100m[highway] × front_factor[front] × kind_factor[kind]
+               × length_m / 100 × mix[c]
 
 ``rate_per_100m`` (violations per 100 m per month) depends on the OSM highway class,
-``front_factor`` on the front (the scenic area is busiest), and ``mix`` spreads the prior
+``front_factor`` on the front (the scenic area is busiest), ``kind_factor`` on the street
+kind (lake banks and bridges draw crowds; 1 for other kinds), and ``mix`` spreads the prior
 over the categories most often seen on the street (it sums to 1). All tables are fields of
 the frozen :class:`WorkloadParams`, so a centre can tune them and the app can show them.
 """
@@ -57,7 +59,6 @@ DEFAULT_RATE_PER_100M: Mapping[str, float] = _frozen(
         "footway": 0.8,
         "path": 0.5,
         "steps": 0.2,
-        "bridge": 1.5,
         "other": 0.5,
     }
 )
@@ -66,6 +67,9 @@ DEFAULT_RATE_PER_100M: Mapping[str, float] = _frozen(
 DEFAULT_FRONT_FACTOR: Mapping[str, float] = _frozen(
     {"scenic": 1.5, "main_streets": 1.0, "gulou_west": 1.2}
 )
+
+#: Multiplier by street kind: lake banks and bridges are where crowds and touts gather.
+DEFAULT_KIND_FACTOR: Mapping[str, float] = _frozen({"lakeside": 1.3, "bridge": 1.5})
 
 #: Minutes of a duty officer's time to handle one case (find, serve notice, recheck), by category.
 DEFAULT_HANDLING_MINUTES: Mapping[str, float] = _frozen(
@@ -136,6 +140,8 @@ class WorkloadParams:
         ``rate_per_100m["other"]``.
     front_factor
         Multiplier on the prior by front; unknown fronts use 1.
+    kind_factor
+        Multiplier on the prior by street kind (``lakeside``, ``bridge``…); others use 1.
     handling_minutes
         Minutes to handle one case, by category; unknown categories use ``default_handling``.
     prior_mix
@@ -150,6 +156,7 @@ class WorkloadParams:
     passes_per_month: float = 30.0
     rate_per_100m: Mapping[str, float] = field(default_factory=lambda: DEFAULT_RATE_PER_100M)
     front_factor: Mapping[str, float] = field(default_factory=lambda: DEFAULT_FRONT_FACTOR)
+    kind_factor: Mapping[str, float] = field(default_factory=lambda: DEFAULT_KIND_FACTOR)
     handling_minutes: Mapping[str, float] = field(default_factory=lambda: DEFAULT_HANDLING_MINUTES)
     prior_mix: Mapping[str, float] = field(default_factory=lambda: DEFAULT_PRIOR_MIX)
     prior_weight_months: float = 3.0
@@ -179,7 +186,7 @@ class WorkloadParams:
                 field="prior_mix",
                 fix="make the category shares add up to 1",
             )
-        for table in ("rate_per_100m", "front_factor", "handling_minutes"):
+        for table in ("rate_per_100m", "front_factor", "kind_factor", "handling_minutes"):
             for key, value in getattr(self, table).items():
                 if value < 0:
                     raise ValidationError(
@@ -216,7 +223,8 @@ def describe_formula(params: WorkloadParams | None = None, language: str = "zh")
             "Handling = Σ over categories of expected violations a month × handling minutes.\n"
             "Expected violations come from the case history (cases per month on the segment, "
             f"mixed with {p.prior_weight_months:g} months of prior); without history, from the "
-            "prior: rate per 100 m by street class × front factor × length ÷ 100 "
+            "prior: rate per 100 m by street class × front factor × kind factor (lake banks, "
+            "bridges) × length ÷ 100 "
             f"(mean {mean_h:.0f} handling minutes per prior violation)."
         )
     return (
@@ -226,7 +234,7 @@ def describe_formula(params: WorkloadParams | None = None, language: str = "zh")
         "处置时间 = Σ 各类问题 每月预计发生数 × 该类处置分钟数。\n"
         "预计发生数取自案件历史（该路段每月案件数，并按先验折合 "
         f"{p.prior_weight_months:g} 个月平滑）；无历史时用先验：按道路等级的每百米发生率 × "
-        f"战线系数 × 长度 ÷ 100（先验每起平均处置 {mean_h:.0f} 分钟）。"
+        f"战线系数 × 类型系数（湖岸、桥梁）× 长度 ÷ 100（先验每起平均处置 {mean_h:.0f} 分钟）。"
     )
 
 
@@ -235,7 +243,17 @@ def prior_violations(gdf_segments: gpd.GeoDataFrame, params: WorkloadParams) -> 
     other = params.rate_per_100m.get("other", 0.5)
     rates = gdf_segments["highway"].map(lambda h: params.rate_per_100m.get(str(h), other))
     factors = gdf_segments["front_id"].map(lambda f: params.front_factor.get(str(f), 1.0))
-    out = rates.astype(float) * factors.astype(float) * gdf_segments["length_m"] / 100.0
+    if "kind" in gdf_segments.columns:
+        kinds = gdf_segments["kind"].map(lambda k: params.kind_factor.get(str(k), 1.0))
+    else:
+        kinds = pd.Series(1.0, index=gdf_segments.index)
+    out = (
+        rates.astype(float)
+        * factors.astype(float)
+        * kinds.astype(float)
+        * gdf_segments["length_m"]
+        / 100.0
+    )
     return pd.Series(out.to_numpy(), index=gdf_segments["segment_id"].to_numpy(), name="prior")
 
 

@@ -72,3 +72,10 @@ def test_formula_text_in_both_languages() -> None:
     en = describe_formula(WorkloadParams(passes_per_month=60), "en")
     assert "每月巡查 60 遍" in zh and "75 米/分钟" in zh
     assert "60 passes a month" in en and "75 m/min" in en
+
+
+def test_lakeside_and_bridge_factors() -> None:
+    gdf = path_segments(3)
+    gdf["kind"] = ["hutong", "lakeside", "bridge"]
+    wl = segment_workload(gdf)
+    assert wl["expected_violations"].tolist() == pytest.approx([0.9, 0.9 * 1.3, 0.9 * 1.5])
