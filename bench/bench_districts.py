@@ -33,7 +33,6 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,7 +46,7 @@ from gis.districts import (  # noqa: E402
     matched_changed_share,
     rebalance,
 )
-from gis.network import grid_segments  # noqa: E402
+from gis.network import grid_segments, segments_from_lines  # noqa: E402
 from gis.workload import workload_series  # noqa: E402
 
 log = logging.getLogger("bench.districts")
@@ -92,33 +91,23 @@ def helsinki() -> gpd.GeoDataFrame | None:
     except Exception as exc:  # the bench goes on without it
         log.warning("Helsinki extract unavailable: %s", exc)
         return None
-    edges = edges.explode(index_parts=False).reset_index(drop=True)
     # Measure in Helsinki's own UTM zone; the frame is labelled with the working CRS only
     # because the library insists on one metric CRS (lengths and shapes are true).
-    edges = edges.to_crs("EPSG:32635").set_crs(METRIC, allow_override=True)
-    edges = edges[edges.geometry.length > 0.5].copy()
-    key = [tuple(sorted(p)) for p in zip(edges["u"], edges["v"], strict=True)]
-    edges["_k"] = [
-        f"{a}-{b}-{round(L)}" for (a, b), L in zip(key, edges.geometry.length, strict=True)
-    ]
-    edges = edges.drop_duplicates("_k").reset_index(drop=True)
-    out = gpd.GeoDataFrame(
+    lines = edges.to_crs("EPSG:32635").set_crs(METRIC, allow_override=True)
+    lines = gpd.GeoDataFrame(
         {
-            "segment_id": [f"h{i}" for i in range(len(edges))],
-            "u": edges["u"].astype(np.int64).to_numpy(),
-            "v": edges["v"].astype(np.int64).to_numpy(),
-            "street_id": edges.get("id", pd.Series(range(len(edges)))).astype(str).to_numpy(),
-            "name": edges.get("name", pd.Series([""] * len(edges))).fillna("").to_numpy(),
+            "street_id": [f"w{i}" for i in range(len(lines))],
+            "name": lines["name"].fillna("").astype(str).to_numpy() if "name" in lines else "",
             "name_en": "",
-            "highway": edges["highway"].fillna("other").astype(str).to_numpy(),
+            "highway": lines["highway"].fillna("other").astype(str).to_numpy(),
             "kind": "street",
             "front_id": "scenic",
             "zone_id": "246000000000001",
-            "length_m": edges.geometry.length.to_numpy(),
         },
-        geometry=edges.geometry.values,
+        geometry=lines.geometry.values,
         crs=METRIC,
     )
+    out = segments_from_lines(lines)
     return _largest_piece(out)
 
 
@@ -275,15 +264,22 @@ def balance_sweep(name, gdf, ks) -> list[dict]:
     out = []
     for k in ks:
         row = {"network": name, "k": k}
-        for crossing in (True, False):
+        variants = {
+            "cross": dict(allow_front_crossing=True),
+            "scenic": dict(front="scenic"),
+            "fronts": dict(),
+        }
+        for label, kw in variants.items():
             t0 = time.perf_counter()
             try:
-                plan = districts_for_people(gdf, k, workload=w, allow_front_crossing=crossing)
-                row[f"ratio_{'cross' if crossing else 'fronts'}"] = plan.diagnostics.ratio
-                row[f"contig_{'cross' if crossing else 'fronts'}"] = plan.diagnostics.all_contiguous
+                plan = districts_for_people(gdf, k, workload=w, **kw)
+                row[f"{label}_ratio"] = plan.diagnostics.ratio
+                if label == "fronts":
+                    row["fronts_within_piece"] = plan.diagnostics.piece_ratio
+                row[f"{label}_contig"] = plan.diagnostics.all_contiguous
             except Exception as exc:
-                row[f"ratio_{'cross' if crossing else 'fronts'}"] = f"{type(exc).__name__}"
-            row[f"s_{'cross' if crossing else 'fronts'}"] = time.perf_counter() - t0
+                row[f"{label}_ratio"] = f"{type(exc).__name__}"
+            row[f"{label}_s"] = time.perf_counter() - t0
         out.append(row)
         print(name, row, flush=True)
     return out

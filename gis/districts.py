@@ -437,6 +437,56 @@ def _try_single(state: _State, a: int, D: np.ndarray, lighter: bool) -> bool:
     return True
 
 
+def _branch(state: _State, s: int) -> list[int]:
+    """``s`` plus every piece its district would lose with it (all but the heaviest piece)."""
+    sg, owner = state.sg, state.owner
+    a = owner[s]
+    rest = [t for t in state.members[a] if t != s]
+    todo = set(rest)
+    pieces: list[list[int]] = []
+    while todo:
+        start = min(todo)
+        todo.discard(start)
+        comp = [start]
+        q = deque([start])
+        while q:
+            x = q.popleft()
+            for y in sg.nbrs[x]:
+                if y in todo:
+                    todo.discard(y)
+                    comp.append(y)
+                    q.append(y)
+        pieces.append(comp)
+    pieces.sort(key=lambda c: (-float(sg.weight[c].sum()), min(c)))
+    return [s] + [t for c in pieces[1:] for t in c]
+
+
+def _try_branch(state: _State, b: int, D: np.ndarray) -> bool:
+    """Give light district ``b`` a cut-vertex segment of a heavier neighbour with the branch
+    behind it, when that lowers Σ load² (single moves cannot pass a cut vertex)."""
+    sg, load, eps = state.sg, state.load, state.eps
+    best: tuple[float, list[int], int] | None = None
+    for a in sorted(state.neighbours_of(b)):
+        gap = load[a] - load[b]
+        if gap <= eps:
+            continue
+        for s in state.boundary(a, b):
+            if sg.weight[s] >= gap - eps or state.can_remove(s):
+                continue
+            moved = _branch(state, s)
+            w = float(sg.weight[moved].sum())
+            if w >= gap - eps or state.fixed[moved].any():
+                continue
+            gain = w * (gap - w)  # proportional to the drop in Σ load²
+            if best is None or gain > best[0]:
+                best = (gain, moved, a)
+    if best is None:
+        return False
+    for t in best[1]:
+        state.move(t, b)
+    return True
+
+
 def _district_path(state: _State, a: int, b: int) -> list[int] | None:
     """Shortest chain of adjacent districts from ``a`` to ``b``."""
     prev = {a: -1}
@@ -534,6 +584,11 @@ def _refine(
                 if moved:
                     break
         if not moved:
+            for b in light[: max(1, len(ds) // 2)]:
+                if _try_branch(state, b, D):
+                    moved = True
+                    break
+        if not moved:
             break
         moves += 1
     return moves
@@ -556,6 +611,10 @@ class Diagnostics:
     n_segments: Mapping[str, int]
     moves: int = 0
     groups: tuple[tuple[str, int], ...] = ()  # (area piece label, people) allotment
+    #: the worst max/min inside one area piece (equals ``ratio`` when the area is one piece;
+    #: with fronts respected the allotment of whole people to fronts sets ``ratio``)
+    piece_ratio: float = math.nan
+    attempts: int = 1
     notes: tuple[str, ...] = ()
 
     @property
@@ -925,6 +984,8 @@ def districts_for_people(
     seed: int = 0,
     lloyd_rounds: int = 2,
     max_moves: int | None = None,
+    restarts: int = 6,
+    good_enough: float = 0.03,
 ) -> DistrictPlan:
     """Split the chosen area's segments into one contiguous, balanced district per person.
 
@@ -950,6 +1011,11 @@ def districts_for_people(
         Restrict the area to one front and/or a set of zone ids; the whole input otherwise.
     seed
         Random seed for the seeding step; the same input and seed give the same answer.
+    restarts, good_enough
+        When the worst max/min within an area piece exceeds ``1 + good_enough``, the solve
+        is repeated with seeds ``seed + 1``, ``seed + 2`` … up to ``restarts`` attempts in
+        all and the best kept (a district seeded in a dead-end pocket can get walled in
+        behind cut vertices of its neighbour, which no single move undoes).
 
     Raises
     ------
@@ -989,11 +1055,26 @@ def districts_for_people(
                 field="person_id",
             )
         pin_idx.setdefault(str(pid), []).append(sg.index[sid])
-    owner, moves, groups_info = _solve(
-        sg, ids, pin_idx, allow_front_crossing, seed, lloyd_rounds, max_moves
-    )
+    best: tuple[float, np.ndarray, int, tuple[tuple[str, int], ...], float] | None = None
+    total_moves = 0
+    for attempt in range(max(1, restarts)):
+        owner, moves, groups_info, per_group = _solve(
+            sg, ids, pin_idx, allow_front_crossing, seed + attempt, lloyd_rounds, max_moves
+        )
+        total_moves += moves
+        loads = np.bincount(owner, weights=sg.weight, minlength=len(ids))
+        worst = max(_ratio(loads[g]) if len(g) > 1 else 1.0 for g in per_group)
+        if best is None or worst < best[0] - 1e-12:
+            best = (worst, owner, moves, groups_info, worst)
+        if worst <= 1.0 + good_enough:
+            break
+        log.info("districts: attempt %d reached max/min %.3f; trying another seed", attempt, worst)
+    assert best is not None
+    _, owner, moves, groups_info, worst = best
     assignment = {sg.ids[i]: ids[owner[i]] for i in range(sg.n)}
-    diag = _diagnostics(sg, owner, ids, moves=moves, groups=groups_info)
+    diag = _diagnostics(
+        sg, owner, ids, moves=moves, groups=groups_info, piece_ratio=worst, attempts=attempt + 1
+    )
     log.info("districts: k=%d, max/min %.3f, %d moves", len(ids), diag.ratio, moves)
     return DistrictPlan(assignment=assignment, diagnostics=diag, people=ids, workload=weight)
 
@@ -1006,7 +1087,7 @@ def _solve(
     seed: int,
     lloyd_rounds: int,
     max_moves: int | None,
-) -> tuple[np.ndarray, int, tuple[tuple[str, int], ...]]:
+) -> tuple[np.ndarray, int, tuple[tuple[str, int], ...], list[np.ndarray]]:
     groups = _groups(sg, allow_front_crossing)
     group_of = np.empty(sg.n, dtype=int)
     for g, mem in enumerate(groups):
@@ -1045,14 +1126,14 @@ def _solve(
     # Hand out people: pinned people to their group, the rest in list order.
     free = [p for p in ids if p not in person_group]
     order: list[str] = []
-    per_group: list[list[str]] = []
+    per_group_people: list[list[str]] = []
     fi = 0
     for g in range(len(groups)):
         members = [p for p in ids if person_group.get(p) == g]
         need = alloc[g] - len(members)
         members += free[fi : fi + need]
         fi += need
-        per_group.append(members)
+        per_group_people.append(members)
         order += members
     owner = np.full(sg.n, -1, dtype=int)
     fixed = np.zeros(sg.n, dtype=bool)
@@ -1061,7 +1142,7 @@ def _solve(
     offset = 0
     budget = max_moves if max_moves is not None else 20 * sg.n
     for g, mem in enumerate(groups):
-        members = per_group[g]
+        members = per_group_people[g]
         pinned_local = {i: sorted(pin_idx[p]) for i, p in enumerate(members) if p in pin_idx}
         total_moves += _solve_group(
             sg, mem, len(members), pinned_local, owner, fixed, offset, rng, lloyd_rounds, budget
@@ -1071,7 +1152,9 @@ def _solve(
     pos = np.array([ids.index(p) for p in order])
     final = pos[owner]
     info = tuple((sg.ids[groups[g][0]], alloc[g]) for g in range(len(groups)))
-    return final, total_moves, info
+    id_pos = {p: i for i, p in enumerate(ids)}
+    per_group = [np.array([id_pos[p] for p in members], dtype=int) for members in per_group_people]
+    return final, total_moves, info, per_group
 
 
 # --------------------------------------------------------------------------------------------

@@ -112,6 +112,13 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     cols = [c for c in ("person_id", "name", "n_segments", "length_m", "workload") if c in summary]
     view = summary[cols + ["polsby_popper", "diameter_m"]].copy()
     print(view.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    if len(d.groups) > 1:
+        print(
+            f"fronts respected: {len(d.groups)} pieces, people per piece "
+            + ", ".join(f"{first}…: {n}" for first, n in d.groups)
+            + f"; max/min within a piece {d.piece_ratio:.3f} "
+            "(whole people per front set the overall figure; --allow-front-crossing to mix)"
+        )
     print(
         f"people {len(plan.people)}  max/min workload {d.ratio:.3f}  "
         f"contiguous {sum(d.contiguous.values())}/{len(d.contiguous)}  "
