@@ -160,6 +160,7 @@ def person_summary(
             "streets": "、".join(names),
             "streets_en": ", ".join(str(n) for n in names_en),
             "n_streets": len(names),
+            "n_unnamed": int((part["name"].fillna("").astype(str).str.strip() == "").sum()),
             "n_segments": len(part),
             "length_m": float(part["length_m"].sum()),
             "workload": float(part["workload"].sum()),

@@ -47,6 +47,7 @@ def signboard_html(
     person: dict,
     streets: Sequence[str],
     *,
+    unnamed: int = 0,
     title: str = "街巷长公示牌",
     subdistrict: str = "西城区什刹海街道",
 ) -> str:
@@ -59,6 +60,8 @@ def signboard_html(
         ``shift`` and ``fictitious``.
     streets
         Street names (Chinese) of the person's district.
+    unnamed
+        Number of unnamed lane segments in the district (listed as one line).
     """
     name = _text(person.get("name")).strip()
     if not name:
@@ -76,7 +79,10 @@ def signboard_html(
         ("编号 ID", _text(person.get("person_id"))),
     ]
     row_html = "\n".join(f'<tr><td class="k">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in rows)
-    streets_html = "\n".join(f"<li>{e(s)}</li>" for s in streets) or "<li>—</li>"
+    items = [f"<li>{e(s)}</li>" for s in streets]
+    if unnamed:
+        items.append(f"<li>无名街巷 {int(unnamed)} 段 (unnamed lane segments)</li>")
+    streets_html = "\n".join(items) or "<li>—</li>"
     duties_html = "\n".join(f"<li><b>{e(k)}</b>：{e(v)}</li>" for k, v in DUTIES)
     fict = ""
     if person.get("fictitious") in (True, "True", "true", "虚构", "1", 1):
@@ -117,7 +123,8 @@ def write_signboards(
                 fix="add them to the staff table",
             )
         streets = [s for s in str(rec.get("streets", "")).split("、") if s]
-        pages.append((pid, signboard_html(person, streets)))
+        unnamed = int(rec.get("n_unnamed", 0) or 0)
+        pages.append((pid, signboard_html(person, streets, unnamed=unnamed)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -79,9 +79,11 @@ def test_signboard_is_self_contained_and_escaped() -> None:
     page = signboard_html(
         {"person_id": "P01", "name": "张<三>", "phone": "010-0000-0001", "fictitious": True},
         ["烟袋斜街", "银锭桥"],
+        unnamed=3,
     )
     assert "张&lt;三&gt;" in page and "010-0000-0001" in page
     assert "烟袋斜街" in page and "工作职责" in page and "虚构" in page
+    assert "无名街巷 3 段" in page
     assert "http" not in page
     with pytest.raises(ValidationError, match="person 'P02' has no name"):
         signboard_html({"person_id": "P02", "name": " "}, [])
