@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         sweeps += balance_sweep("shichahai", segs, range(2, 25))
         stab += stability("shichahai", segs)
     sizes = (
-        [(18, 18), (35, 35)] if args.quick else [(18, 18), (35, 35), (50, 50), (71, 71), (100, 100)]
+        [(18, 18), (35, 35)] if args.quick else [(25, 25), (35, 35), (50, 50), (78, 78), (110, 110)]
     )
     for nx_c, ny_c in sizes:
         g = street_grid(nx_c, ny_c)
