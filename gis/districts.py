@@ -1365,6 +1365,39 @@ def rebalance(
         Dsplit[d] = dijkstra(sg.matrix, directed=False, indices=[b_seg], min_only=True)
         _grow(state, hm.tolist(), Dsplit, [h, d])
         state = _State(sg, k, state.owner, fixed)
+    # A piece left with nobody takes the lightest person of the piece with the lowest load
+    # per person among those with two or more people (their old segments are regrown).
+    for g, mem in enumerate(groups):
+        if any(state.owner[s] >= 0 for s in mem):
+            continue
+        holders_by_group = [
+            sorted({int(state.owner[s]) for s in other if state.owner[s] >= 0}) for other in groups
+        ]
+        donors = [
+            (float(sg.weight[groups[h]].sum()) / len(hs), h)
+            for h, hs in enumerate(holders_by_group)
+            if len(hs) >= 2 and h != g
+        ]
+        if not donors:
+            raise InfeasibleError(
+                f"nobody is left for the area piece starting with {sg.ids[mem[0]]!r} and no "
+                "other piece can spare a person: add a person or allow front crossing"
+            )
+        _, h = min(donors)
+        mover = min(
+            (d for d in holders_by_group[h] if not fixed[sorted(state.members[d])].any()),
+            key=lambda d: (state.load[d], d),
+            default=None,
+        )
+        if mover is None:
+            raise InfeasibleError(
+                f"nobody is left for the area piece starting with {sg.ids[mem[0]]!r} and "
+                "every candidate holds pins elsewhere"
+            )
+        for s in sorted(state.members[mover]):
+            state.owner[s] = -1
+        state = _State(sg, k, state.owner, fixed)
+        state.move(min(mem), mover)
     # Hand the segments of people who left to their neighbours.
     total_moves = 0
     budget = max_moves if max_moves is not None else 20 * sg.n

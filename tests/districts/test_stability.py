@@ -74,3 +74,24 @@ def test_matched_share_ignores_renaming() -> None:
     new = {"a": "1", "b": "1", "c": "2"}
     assert matched_changed_share(old, new) == 0.0
     assert changed_share(old, {"a": "X", "b": "Y", "c": "Y"}) == pytest.approx(1 / 3)
+
+
+def test_leaver_alone_on_a_front_is_replaced() -> None:
+    gdf = zoned_grid(8, 8)
+    east = gdf.geometry.centroid.x > gdf.geometry.centroid.x.quantile(0.85)
+    gdf.loc[east, "front_id"] = "main_streets"
+    gdf.loc[east, "zone_id"] = None
+    w = random_weights(gdf)
+    people = ["A", "B", "C", "D"]
+    plan = districts_for_people(gdf, people, workload=w)
+    fronts = gdf.set_index("segment_id")["front_id"]
+    lone = next(
+        p
+        for p in people
+        if {fronts[s] for s, q in plan.assignment.items() if q == p} == {"main_streets"}
+    )
+    r = rebalance(plan, gdf, [p for p in people if p != lone], workload=w)
+    d = r.plan.diagnostics
+    assert d.all_contiguous
+    holders = {r.plan.assignment[s] for s in fronts[fronts == "main_streets"].index}
+    assert len(holders) == 1 and lone not in holders
