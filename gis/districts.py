@@ -193,9 +193,14 @@ class _State:
         self.active: set[int] = set(range(k))  # districts local search may touch
         #: loads closer than this are equal (float noise must not drive moves)
         self.eps = 1e-9 * max(float(sg.weight.sum()), 1.0)
+        #: a single move must leave the receiver this much below the donor (no ping-pong
+        #: of near-equal loads); set per solve to a small share of the mean load
+        self.min_gap = 0.0
         self.load = np.zeros(k)
         #: segments of each district with a neighbour in another district
         self.border: list[set[int]] = [set() for _ in range(k)]
+        #: cut vertices (articulation points) per district, computed on demand
+        self.arts: dict[int, set[int]] = {}
         for i, d in enumerate(owner):
             if d >= 0:
                 self.members[d].add(i)
@@ -218,6 +223,8 @@ class _State:
         self.owner[s] = to
         self.members[to].add(s)
         self.load[to] += self.sg.weight[s]
+        self.arts.pop(int(a), None)
+        self.arts.pop(int(to), None)
         for x in (s, *self.sg.nbrs[s]):
             d = self.owner[x]
             if d < 0:
@@ -238,11 +245,15 @@ class _State:
         if not side_u or not side_v:
             # a leaf of its district, or an island of its own: removing it splits nothing
             return True
-        # Two-sided search: stops at the first meeting or when either side runs dry.
         seen_u = set(side_u)
         seen_v = set(side_v)
         if seen_u & seen_v:
             return True
+        if len(self.members[a]) > 48:
+            if a not in self.arts:
+                self.arts[a] = self._articulation(a)
+            return s not in self.arts[a]
+        # Small district: a two-sided search that stops at the first meeting.
         qu = deque(side_u)
         qv = deque(side_v)
         while qu and qv:
@@ -256,6 +267,49 @@ class _State:
                 seen.add(y)
                 q.append(y)
         return False
+
+    def _articulation(self, d: int) -> set[int]:
+        """Cut vertices of district ``d`` on the line graph (iterative Tarjan)."""
+        owner, nbrs = self.owner, self.sg.nbrs
+        disc: dict[int, int] = {}
+        low: dict[int, int] = {}
+        arts: set[int] = set()
+        t = 0
+        for root in sorted(self.members[d]):
+            if root in disc:
+                continue
+            disc[root] = low[root] = t
+            t += 1
+            children = 0
+            stack = [(root, -1, iter(nbrs[root]))]
+            while stack:
+                x, parent, it = stack[-1]
+                advanced = False
+                for y in it:
+                    if owner[y] != d:
+                        continue
+                    if y not in disc:
+                        disc[y] = low[y] = t
+                        t += 1
+                        stack.append((y, x, iter(nbrs[y])))
+                        advanced = True
+                        break
+                    if y != parent and disc[y] < low[x]:
+                        low[x] = disc[y]
+                if advanced:
+                    continue
+                stack.pop()
+                if stack:
+                    p = stack[-1][0]
+                    if low[x] < low[p]:
+                        low[p] = low[x]
+                    if p == root:
+                        children += 1
+                    elif low[x] >= disc[p]:
+                        arts.add(p)
+            if children >= 2:
+                arts.add(root)
+        return arts
 
     def neighbours_of(self, d: int) -> set[int]:
         out: set[int] = set()
@@ -418,14 +472,15 @@ def _try_single(state: _State, a: int, D: np.ndarray, lighter: bool) -> bool:
     load = state.load
     best: tuple[tuple[int, float], int, int] | None = None
     eps = state.eps
+    slack = state.min_gap
     for b in sorted(state.neighbours_of(a)):
         src, dst = (a, b) if lighter else (b, a)
         gap = load[src] - load[dst]
-        if gap <= eps:
+        if gap <= eps + slack:
             continue
         for s in state.boundary(src, dst):
             w = sg.weight[s]
-            if w >= gap - eps or w <= 0:
+            if w >= gap - eps - slack or w <= 0:
                 continue
             score = (state.pull(s, src, dst), D[dst, s] - D[src, s])
             if best is None or score < best[0]:
@@ -585,6 +640,7 @@ def _refine(
     ds = list(districts)
     if len(ds) < 2:
         return 0
+    state.min_gap = 0.001 * float(state.load[ds].mean())
     moves = 0
     while moves < max_moves:
         load = state.load
