@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -58,6 +59,11 @@ def _require_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
+def _round_to_grid(geoms: np.ndarray) -> Any:
+    """Round every coordinate to the grid (set_precision skips geometries already gridded)."""
+    return shapely.transform(geoms, lambda c: np.round(c / GRID_M) * GRID_M)
+
+
 def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> gpd.GeoDataFrame:
     """Split street lines at every junction into segments.
 
@@ -80,10 +86,13 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
     lines["geometry"] = shapely.line_merge(lines.geometry.values)
     lines = lines.explode(index_parts=False).reset_index(drop=True)
     lines = lines[lines.geometry.geom_type == "LineString"].reset_index(drop=True)
-    geoms = shapely.set_precision(lines.geometry.values, GRID_M)
-    # Snap dangling endpoints onto nearby lines so T-junctions become real junctions.
+    geoms = _round_to_grid(np.asarray(lines.geometry.values, dtype=object))
+    # Snap dangling endpoints onto nearby lines so T-junctions become real junctions. The
+    # snap point is also inserted as a vertex of the line it lands on: rounding to the grid
+    # could otherwise leave it millimetres off that line and the junction would be missed.
     tree = shapely.STRtree(geoms)
     snapped = list(geoms)
+    inserts: dict[int, list[Point]] = {}
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
             continue
@@ -91,20 +100,23 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
         changed = False
         for end in (0, -1):
             p = Point(coords[end])
-            for j in tree.query(p, predicate="dwithin", distance=snap_m):
-                if j == i:
-                    continue
-                other = geoms[j]
-                d = other.distance(p)
-                if 0 < d <= snap_m:
-                    q = other.interpolate(other.project(p))
-                    coords[end] = (q.x, q.y)
-                    changed = True
-                    break
+            near = [int(j) for j in tree.query(p, predicate="dwithin", distance=snap_m) if j != i]
+            if any(geoms[j].distance(p) < GRID_M for j in near):
+                continue  # already on a street: a junction, not a dangle
+            best = min(near, key=lambda j: (geoms[j].distance(p), j), default=None)
+            if best is None:
+                continue
+            other = geoms[best]
+            q = other.interpolate(other.project(p))
+            coords[end] = (q.x, q.y)
+            inserts.setdefault(best, []).append(q)
+            changed = True
         if changed:
             snapped[i] = LineString(coords)
-    snapped_arr = shapely.set_precision(np.array(snapped, dtype=object), GRID_M)
-    noded = shapely.union_all(snapped_arr, grid_size=GRID_M)
+    for j, points in inserts.items():
+        snapped[j] = shapely.snap(snapped[j], shapely.MultiPoint(points), GRID_M)
+    snapped_arr = _round_to_grid(np.array(snapped, dtype=object))
+    noded = shapely.union_all(snapped_arr)
     pieces = list(shapely.get_parts(noded))
     src_tree = shapely.STRtree(snapped_arr)
     rows = []

@@ -29,11 +29,15 @@ def landmark_distances(geo: Geography, csv_path: Path | str) -> pd.DataFrame:
 
     A landmark matches a POI of the same Chinese name, else a street of that name (distance
     to the nearest point of the street). Rows that match nothing are returned with
-    ``matched=False``; they are not in the drawing.
+    ``matched=False``; they are not in the drawing. Rows whose ``kind_of_point`` is a
+    boundary vertex or a street intersection are alignment facts, not features, and are skipped.
     """
     df = pd.read_csv(csv_path)
     rows = []
     for _, r in df.iterrows():
+        kind_of_point = str(r.get("kind_of_point", ""))
+        if "vertex" in kind_of_point or "intersection" in kind_of_point:
+            continue  # corners and boundary vertices are alignment facts, not features
         name = _short_name(r["landmark"])
         try:
             lon, lat = float(r["lon_wgs84"]), float(r["lat_wgs84"])

@@ -539,7 +539,7 @@ POIS = [
     ("P12", "烟袋斜街口", "Yandai Xiejie entrance", "landmark", False, (116.38975, 39.93808)),
     ("P13", "荷花市场", "Lotus Market", "landmark", False, (116.38760, 39.93245)),
     ("P14", "北海公园北门", "Beihai Park North Gate", "landmark", False, (116.38500, 39.93195)),
-    ("P15", "景山", "Jingshan Park", "landmark", False, (116.390080, 39.924351)),
+    ("P15", "景山公园", "Jingshan Park", "landmark", False, (116.390080, 39.924351)),
     ("P16", "北海", "Beihai Park", "landmark", False, (116.38375, 39.92545)),
 ]
 

@@ -29,12 +29,20 @@ def test_landmarks_match_pois_and_streets(tiny_dir: Path, tmp_path: Path) -> Non
     csv = tmp_path / "lm.csv"
     pd.DataFrame(
         {
-            "landmark": ["综合执法中心 center", "东大街 east", "某塔 tower", "轴线 axis"],
-            "lon_wgs84": [poi.x, street.x, 116.39, 116.3902],
-            "lat_wgs84": [poi.y, street.y, 39.93, "39.9268-39.9387"],
+            "landmark": [
+                "综合执法中心 center",
+                "东大街 east",
+                "某塔 tower",
+                "轴线 axis",
+                "综合执法中心 NE corner",
+            ],
+            "lon_wgs84": [poi.x, street.x, 116.39, 116.3902, 116.40],
+            "lat_wgs84": [poi.y, street.y, 39.93, "39.9268-39.9387", 39.95],
+            "kind_of_point": ["centroid", "centroid", "centroid", "vertices", "vertex of boundary"],
         }
     ).to_csv(csv, index=False)
     out = landmark_distances(geo, csv)
-    assert list(out["matched"]) == [True, True, False]  # the range row is skipped
+    # the range row and the boundary-vertex row are alignment facts and are skipped
+    assert list(out["matched"]) == [True, True, False]
     assert out["distance_m"].iloc[0] == pytest.approx(0.0, abs=0.01)
     assert out["distance_m"].iloc[1] == pytest.approx(0.0, abs=0.01)

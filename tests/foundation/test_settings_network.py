@@ -104,3 +104,22 @@ def test_snap_many_matches_single_snap() -> None:
         one = idx.snap(p)
         assert many["segment_id"].iloc[i] == one.segment_id
         assert many["distance_m"].iloc[i] == pytest.approx(one.distance_m)
+
+
+def test_t_junction_onto_a_diagonal_stays_connected() -> None:
+    """A snapped end rounded to the 1 cm grid must still meet the diagonal it was snapped to."""
+    x1, y1 = 304.2155345145171, 74.34502245765718
+    px, py, off = 123.88495344655068, 30.27534297631377, 0.9898867970543759
+    lines = gpd.GeoDataFrame(
+        {"street_id": ["D", "T", "X"], "name": ["斜街", "", ""]},
+        geometry=[
+            LineString([(0.0, 0.0), (x1, y1)]),
+            LineString([(px - 30, py + 40), (px - off * 0.3, py + off)]),  # ends ~1 m off D
+            LineString([(x1 * 0.9, 0.0), (x1 * 0.85, y1)]),  # crosses D
+        ],
+        crs=METRIC,
+    )
+    seg = segments_from_lines(lines)
+    G = graph_from_segments(seg)
+    assert nx.is_connected(G)
+    assert sorted(seg["segment_id"]) == ["D-01", "D-02", "D-03", "T-01", "X-01", "X-02"]

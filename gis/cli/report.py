@@ -1,0 +1,433 @@
+"""Report and hotspot subcommands: ``patrol report daily|weekly|monthly`` and ``patrol hotspots``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.crs import to_display, to_metric
+from gis.errors import StoreError, ValidationError
+from gis.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
+from gis.settings import Settings
+
+log = logging.getLogger(__name__)
+TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
+
+
+def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
+    """A case frame from a GeoPackage/GeoJSON export, in EPSG:32650 with local times."""
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError(
+            "file not found", source=str(p), fix="give the path of a GeoPackage or GeoJSON"
+        )
+    try:
+        with warnings.catch_warnings():
+            # GDAL notes GeoPackage datetimes written with a +08:00 offset instead of Z;
+            # they are parsed correctly, and converted to local time below.
+            warnings.filterwarnings("ignore", message="Non-conformant content")
+            gdf = gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise ValidationError(
+            f"cannot read cases: {exc}", source=str(p), fix="export the cases as GeoPackage"
+        ) from exc
+    gdf = to_metric(gdf, source=str(p))
+    if "reported_at" not in gdf.columns:
+        raise ValidationError(
+            "no reported_at column", source=str(p), field="reported_at", fix="export the case frame"
+        )
+    out = gdf.copy()
+    for col in TIME_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.NaT
+        s = pd.to_datetime(out[col], errors="coerce", utc=False, format="mixed")
+        if s.dt.tz is None:
+            s = s.dt.tz_localize(TIMEZONE)
+        out[col] = s.dt.tz_convert(TIMEZONE)
+    return out
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    try:
+        from gis.store import open_store  # type: ignore[attr-defined]
+    except ImportError:
+        raise StoreError(
+            "no case store is available in this build: pass --cases FILE "
+            "(a GeoPackage or GeoJSON of the case frame)"
+        ) from None
+    return open_store(settings)
+
+
+def read_assignment(path: str | Path) -> dict[str, str]:
+    """``segment_id → person_id`` from a CSV with those two columns (UTF-8, BOM allowed)."""
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
+    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    missing = [c for c in ("segment_id", "person_id") if c not in df.columns]
+    if missing:
+        raise ValidationError(
+            f"missing columns {missing}",
+            source=str(p),
+            fix="write a header row: segment_id,person_id",
+        )
+    bad = df[df["segment_id"].isna() | df["person_id"].isna()]
+    if len(bad):
+        raise ValidationError(
+            "empty segment_id or person_id",
+            source=str(p),
+            row=int(bad.index[0]) + 2,
+            fix="fill both columns on every row",
+        )
+    dup = df[df["segment_id"].duplicated()]
+    if len(dup):
+        raise ValidationError(
+            f"segment {dup['segment_id'].iloc[0]!r} is assigned twice",
+            source=str(p),
+            row=int(dup.index[0]) + 2,
+            field="segment_id",
+            fix="give each segment one responsible person",
+        )
+    return dict(zip(df["segment_id"], df["person_id"], strict=True))
+
+
+def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame:
+    """Cases from ``--cases`` or from the configured store (``PATROL_DATABASE_URL``)."""
+    if getattr(args, "cases", None):
+        return read_case_file(args.cases)
+    store = _open_store(settings)
+    try:
+        return store.cases_frame()
+    finally:
+        store.close()
+
+
+def load_events(
+    args: argparse.Namespace, settings: Settings, cases: gpd.GeoDataFrame, period_start, period_end
+) -> pd.DataFrame | None:
+    """Joint actions and consultations from the store's audit trail (None for --cases files).
+
+    Only cases that were alive during the period are asked for their trail.
+    """
+    from gis.reports import events_from_audit
+
+    if getattr(args, "cases", None) or cases.empty:
+        return None
+    alive = (cases["reported_at"] < period_end) & (
+        cases["closed_at"].isna() | (cases["closed_at"] >= period_start)
+    )
+    store = _open_store(settings)
+    try:
+        entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
+    finally:
+        store.close()
+    return events_from_audit(entries)
+
+
+def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured geography, or None (with a log line) when absent."""
+    try:
+        from gis.geography import load_bundled_geography, load_geography
+
+        data = getattr(args, "data", None)
+        return load_geography(data) if data else load_bundled_geography(settings)
+    except Exception as exc:  # no bundled data yet, or a broken folder: maps without streets
+        log.warning("no street geography (%s): maps and segment tests are skipped", exc)
+        return None
+
+
+def _extent(geo, pad_m: float = 200.0) -> tuple[float, float, float, float] | None:  # type: ignore[no-untyped-def]
+    """The subdistrict's bounding box padded by ``pad_m`` (None without a geography)."""
+    if geo is None or geo.boundary.empty:
+        return None
+    minx, miny, maxx, maxy = geo.boundary.total_bounds
+    return (minx - pad_m, miny - pad_m, maxx + pad_m, maxy + pad_m)
+
+
+def _land(geo):  # type: ignore[no-untyped-def]
+    """The subdistrict without its lakes: where Gi* cells are tested (None without data)."""
+    if geo is None or geo.boundary.empty:
+        return None
+    area = geo.boundary.union_all()
+    if len(geo.lakes):
+        area = area.difference(geo.lakes.union_all())
+    return area
+
+
+def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Category and zone names for the report tables, from whatever reference data exists."""
+    import importlib
+
+    names: dict[str, dict[str, str]] = {}
+    try:
+        refs = importlib.import_module("gis.violations").load_references()
+        names["category"] = {
+            code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
+            for code, c in refs.categories.items()
+        }
+        names["lead_dept"] = {
+            code: (d.name_zh if lang == "zh" else d.name_en) for code, d in refs.departments.items()
+        }
+    except Exception as exc:  # the category table lands with the cases work
+        log.info("no category names (%s)", exc)
+    if geo is not None and len(geo.zones):
+        zones = geo.zones
+        col = "name" if lang == "zh" or "name_en" not in zones else "name_en"
+        names["zone_id"] = {
+            str(z): f"{n}" for z, n in zip(zones["zone_id"], zones[col], strict=True)
+        }
+    return names
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from gis import forecast as fc
+    from gis.reports import (
+        compute_kpis,
+        forecast_scorecard,
+        period_for,
+        period_surface,
+        render_html,
+        write_csv,
+    )
+
+    lang = args.lang or settings.language
+    day = args.date or pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+    period = period_for(args.kind, day)
+    cases = load_cases(args, settings)
+    geo = _load_geography(args, settings)
+    segments = None if geo is None else geo.segments
+    events = load_events(args, settings, cases, period.start, period.end)
+    assignment = read_assignment(args.assignment) if args.assignment else None
+    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events, assignment=assignment)
+    print(f"{period.label(lang)}: ", end="")
+    print(
+        f"reported {kpis.reported}, open {kpis.open}, overdue {kpis.overdue}, closed {kpis.closed}"
+    )
+    for note in kpis.notes:
+        print(f"note: {note}")
+    if args.out:
+        surface = period_surface(cases, period, bounds=_extent(geo))
+        scorecard = None
+        if args.kind != "daily":
+            past = cases[cases["reported_at"] < period.end]
+            if len(past):
+                units = (
+                    fc.segment_units(segments)
+                    if segments is not None and len(segments)
+                    else fc.cell_units(tuple(past.total_bounds), 100.0)
+                )
+                bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
+                scorecard = forecast_scorecard(bt.summary, lang)
+        text = render_html(
+            kpis,
+            lang=lang,
+            surface=surface,
+            gdf_segments=segments,
+            synthetic=args.synthetic,
+            scorecard=scorecard,
+            names=_display_names(geo, lang),
+        )
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    if args.csv:
+        write_csv(kpis, args.csv, lang, _display_names(geo, lang))
+        print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
+    return 0
+
+
+def _filter(args: argparse.Namespace) -> CaseFilter:
+    end = as_local_timestamp(args.date) if args.date else pd.Timestamp.now(tz=TIMEZONE)
+    end = end.normalize() + pd.Timedelta(days=1)
+    return CaseFilter(
+        categories=tuple(args.category) if args.category else None,
+        tiers=tuple(args.tier) if args.tier else None,
+        start=end - pd.Timedelta(days=args.days),
+        end=end,
+        hours=tuple(args.hour) if args.hour else None,
+        day_type=args.day_type,
+        holidays=frozenset(pd.Timestamp(d).date() for d in (args.holiday or ())),
+    )
+
+
+def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
+    from gis import forecast as fc
+    from gis import hotspots as hs
+
+    lang = args.lang or settings.language
+    cases = load_cases(args, settings)
+    geo = _load_geography(args, settings)
+    segments = None if geo is None else geo.segments
+    flt = _filter(args)
+    paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
+    if args.method == "kde":
+        surface = hs.density_surface(
+            cases,
+            flt,
+            bandwidth_m=args.bandwidth,
+            cell_m=args.cell,
+            bounds=_extent(geo, pad_m=args.bandwidth),
+        )
+        legend = surface.legend(lang=lang)
+        print(f"{surface.n_cases} cases over {surface.months:.2f} months ({surface.description})")
+        if surface.note:
+            print(f"note: {surface.note}")
+        for lab in legend.labels:
+            print(f"  {lab}")
+        out = surface.to_gdf()
+        paint = ("density", surface, "")
+    elif args.method == "gistar":
+        if args.on == "segments":
+            if segments is None:
+                raise ValidationError(
+                    "Gi* on street segments needs the street geography",
+                    fix="install the bundled data, pass --data, or use --on cells",
+                )
+            res = hs.gistar_segments(
+                cases, segments, flt, seed=args.seed, randomization=args.randomization
+            )
+        else:
+            res = hs.gistar_cells(
+                cases,
+                flt,
+                cell_m=args.cell,
+                seed=args.seed,
+                randomization=args.randomization,
+                mask=_land(geo),
+            )
+        print(" ".join(f"{k}={v}" for k, v in res.counts.items()))
+        if res.note:
+            print(f"note: {res.note}")
+        out = res.gdf
+        paint = ("gistar", res, "")
+    else:
+        at = flt.end
+        past = hs.select_cases(
+            cases, hs.CaseFilter(categories=flt.categories, tiers=flt.tiers, end=at)
+        )
+        if segments is not None and args.on == "segments":
+            units = fc.segment_units(segments)
+        else:
+            if past.empty:
+                raise ValidationError(
+                    "no past cases to forecast from", fix="check --cases, --date and --category"
+                )
+            units = fc.cell_units(tuple(past.total_bounds), args.cell)
+        out = fc.forecast(past, units, at=at)
+        bt = fc.backtest(past, units)
+        note = ""
+        if bt.note:
+            print(f"note: {bt.note}")
+        else:
+            for cov in fc.COVERAGES:
+                cells = [f"{m} {bt.pai(m, cov):.2f}" for m in (*fc.METHODS, fc.HINDSIGHT)]
+                print(f"PAI at {cov:.0%}: " + ", ".join(cells))
+            log.info("backtest summary:\n%s", bt.summary.to_string())
+            from layers.hotspots import backtest_note
+
+            note = backtest_note(bt.summary, "near_repeat", lang=lang, unit=units.kind)
+        paint = ("forecast", out, note)
+    if args.out:
+        if out.empty:
+            print("nothing to write: empty result (an empty GeoJSON is written)")
+        to_display(out).to_file(args.out, driver="GeoJSON")
+        print(f"wrote {args.out} ({len(out)} features)")
+    if args.map:
+        _write_map(Path(args.map), paint, segments, lang, settings)
+        print(f"wrote {args.map}")
+    return 0
+
+
+def _write_map(path: Path, paint, segments, lang: str, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A standalone offline HTML map: streets (when known) plus the result with its legend."""
+    import folium
+
+    from layers import hotspots as lh
+    from layers.assets import AssetMode
+    from layers.basemap import new_map
+
+    m = new_map(
+        basemap=settings.basemap, tianditu_key=settings.tianditu_key, assets=AssetMode(inline=True)
+    )
+    if segments is not None and len(segments):
+        folium.GeoJson(
+            to_display(segments[["segment_id", "geometry"]]).to_json(),
+            name="街巷" if lang == "zh" else "Streets",
+            style_function=lambda f: {"color": "#888", "weight": 1.5},
+        ).add_to(m)
+    kind, obj, note = paint
+    if kind == "density":
+        lh.density_layer(m, obj, lang=lang)
+        bounds = obj.bounds
+    elif kind == "gistar":
+        lh.gistar_layer(m, obj, lang=lang)
+        bounds = tuple(obj.gdf.total_bounds) if len(obj.gdf) else None
+    else:
+        lh.forecast_layer(m, obj, lang=lang, score_note=note)
+        bounds = tuple(obj.total_bounds) if len(obj) else None
+    if bounds is not None and all(np.isfinite(bounds)):
+        import geopandas as gpd
+        import shapely
+
+        box = gpd.GeoSeries([shapely.box(*bounds)], crs="EPSG:32650").to_crs("EPSG:4326")
+        w, s, e, n = box.total_bounds
+        m.fit_bounds([[s, w], [n, e]])
+    folium.LayerControl(collapsed=False).add_to(m)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(m.get_root().render(), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cases", help="case frame file (GeoPackage/GeoJSON) instead of the store")
+    p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
+    p.add_argument("--date", help="a day in the period, YYYY-MM-DD (default: today)")
+    p.add_argument("--lang", choices=("zh", "en"), help="language (default PATROL_LANG)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``report`` and ``hotspots``."""
+    p = sub.add_parser("report", help="daily, weekly or monthly report (HTML, CSV)")
+    p.add_argument("kind", choices=("daily", "weekly", "monthly"))
+    _common(p)
+    p.add_argument("--out", help="write the printable HTML report here")
+    p.add_argument("--csv", help="write the Excel-friendly CSV (UTF-8 with BOM) here")
+    p.add_argument("--synthetic", action="store_true", help="label the report as demo data")
+    p.add_argument(
+        "--assignment",
+        help="CSV with segment_id,person_id (the districts) for the workload table",
+    )
+    p.set_defaults(func=_cmd_report)
+    q = sub.add_parser("hotspots", help="density, Gi* hot spots or next week's forecast")
+    _common(q)
+    q.add_argument("--method", choices=("kde", "gistar", "forecast"), default="kde")
+    q.add_argument("--on", choices=("cells", "segments"), default="cells")
+    q.add_argument("--days", type=int, default=30, help="window length ending at --date")
+    q.add_argument("--category", action="append", help="category code (repeatable)")
+    q.add_argument("--tier", action="append", choices=("general", "major", "emergency"))
+    q.add_argument("--hour", action="append", type=int, help="local hour 0–23 (repeatable)")
+    q.add_argument("--day-type", default="all", choices=("all", "weekday", "weekend_holiday"))
+    q.add_argument("--holiday", action="append", help="a public holiday YYYY-MM-DD (repeatable)")
+    q.add_argument("--cell", type=float, default=None, help="cell size in metres")
+    q.add_argument("--bandwidth", type=float, default=100.0, help="KDE radius in metres")
+    q.add_argument("--seed", type=int, default=0, help="permutation seed for Gi*")
+    q.add_argument(
+        "--randomization",
+        choices=("total", "conditional"),
+        default="total",
+        help="Gi* permutation null: whole neighbourhood (total) or neighbours only",
+    )
+    q.add_argument("--out", help="write the result as GeoJSON (WGS 84)")
+    q.add_argument("--map", help="write a standalone offline HTML map of the result")
+    q.set_defaults(func=_cmd_hotspots_defaults)
+
+
+def _cmd_hotspots_defaults(args: argparse.Namespace, settings: Settings) -> int:
+    if args.cell is None:
+        args.cell = {"kde": 20.0, "gistar": 100.0, "forecast": 100.0}[args.method]
+    return _cmd_hotspots(args, settings)

@@ -1,0 +1,447 @@
+"""The embedded store: one OGC GeoPackage file (sqlite3, WAL) that QGIS and pyogrio open.
+
+Layers: ``cases`` (features, POINT, EPSG:4326), ``case_audit`` and ``patrol_meta``
+(attribute tables). Geometry is GeoPackage binary (a ``GP`` header, then WKB). Times are
+GeoPackage DATETIME text in UTC (``YYYY-MM-DDTHH:MM:SS.SSSZ``), so text order is time order.
+Every write is one ``BEGIN IMMEDIATE`` transaction: a killed process leaves the file as it
+was before the write began.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import struct
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gis.cases import SOURCES, STATES, TIERS, AuditEntry, Case
+from gis.errors import NotFoundError, StoreError
+from gis.store.base import (
+    CASE_COLUMNS,
+    TIME_COLUMNS,
+    AddResult,
+    CaseQuery,
+    Store,
+    as_list,
+    case_from_record,
+    case_to_record,
+    creation_entries,
+    default_refs,
+    frame_from_columns,
+    make_query,
+)
+from gis.violations import References
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_APPLICATION_ID = 0x47504B47  # "GPKG"
+_USER_VERSION = 10300  # GeoPackage 1.3
+_SRS_4326 = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+_GP_POINT_HEADER = struct.pack("<2sBBi", b"GP", 0, 0b00000001, 4326)  # LE, no envelope
+
+_COLUMN_TYPES = {
+    "case_id": "TEXT NOT NULL UNIQUE",
+    "category": "TEXT NOT NULL",
+    "state": "TEXT NOT NULL CHECK (state IN ({}))".format(", ".join(f"'{s}'" for s in STATES)),
+    "tier": "TEXT NOT NULL CHECK (tier IN ({}))".format(", ".join(f"'{t}'" for t in TIERS)),
+    "source": "TEXT NOT NULL CHECK (source IN ({}))".format(", ".join(f"'{s}'" for s in SOURCES)),
+    "reported_at": "DATETIME NOT NULL",
+    "content_hash": "TEXT UNIQUE",
+    "src_lon": "REAL",
+    "src_lat": "REAL",
+    "lon": "REAL NOT NULL",
+    "lat": "REAL NOT NULL",
+    "deadline_hours": "REAL",
+    "version": "INTEGER NOT NULL",
+    "footprint": "BLOB",
+    **{c: "DATETIME" for c in TIME_COLUMNS if c != "reported_at"},
+}
+
+
+def gpkg_point_blobs(lon: Sequence[float], lat: Sequence[float]) -> list[bytes]:
+    """GeoPackage binary POINT geometries (EPSG:4326) for coordinate arrays."""
+    wkb = shapely.to_wkb(
+        shapely.points(np.column_stack([np.asarray(lon, float), np.asarray(lat, float)])),
+        byte_order=1,
+        output_dimension=2,
+    )
+    return [_GP_POINT_HEADER + w for w in wkb]
+
+
+def gpkg_time(value: dt.datetime | None) -> str | None:
+    """GeoPackage DATETIME text (UTC, milliseconds)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def _schema_sql() -> list[str]:
+    cols = ",\n  ".join(f"{c} {_COLUMN_TYPES.get(c, 'TEXT')}" for c in CASE_COLUMNS)
+    return [
+        """CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+          srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+          organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+          definition TEXT NOT NULL, description TEXT)""",
+        """CREATE TABLE IF NOT EXISTS gpkg_contents (
+          table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+          identifier TEXT UNIQUE, description TEXT DEFAULT '',
+          last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+          min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+          CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+        """CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+          table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+          geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+          z TINYINT NOT NULL, m TINYINT NOT NULL,
+          CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+          CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+          CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+        f"""CREATE TABLE IF NOT EXISTS cases (
+          fid INTEGER PRIMARY KEY AUTOINCREMENT,
+          geom POINT,
+          {cols})""",
+        "CREATE INDEX IF NOT EXISTS cases_zone_time ON cases (zone_id, reported_at)",
+        "CREATE INDEX IF NOT EXISTS cases_state ON cases (state)",
+        "CREATE INDEX IF NOT EXISTS cases_category_time ON cases (category, reported_at)",
+        "CREATE INDEX IF NOT EXISTS cases_lead_time ON cases (lead_dept, reported_at)",
+        "CREATE INDEX IF NOT EXISTS cases_time ON cases (reported_at)",
+        """CREATE TABLE IF NOT EXISTS case_audit (
+          fid INTEGER PRIMARY KEY AUTOINCREMENT,
+          case_id TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL,
+          from_state TEXT, to_state TEXT NOT NULL, who TEXT NOT NULL, at DATETIME NOT NULL,
+          note TEXT, params TEXT, UNIQUE (case_id, seq))""",
+        """CREATE TABLE IF NOT EXISTS patrol_meta (
+          fid INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, value TEXT)""",
+    ]
+
+
+class GeoPackageStore(Store):
+    """Cases in a single GeoPackage file; safe for several processes (WAL, immediate locks)."""
+
+    def __init__(self, path: str | Path, *, refs: References | None = None) -> None:
+        self.path = Path(path)
+        self.refs = default_refs(refs)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open GeoPackage {self.path}: {exc}") from exc
+        self._con.row_factory = sqlite3.Row
+        # one connection shared by threads (an app process): serialise its use
+        self._lock = threading.RLock()
+        # The GeoPackage header must be in the main file (readers check it before the WAL).
+        if self._con.execute("PRAGMA application_id").fetchone()[0] == 0:
+            self._con.execute(f"PRAGMA application_id={_APPLICATION_ID}")
+            self._con.execute(f"PRAGMA user_version={_USER_VERSION}")
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute("PRAGMA cache_size=-65536")  # 64 MiB: index updates of big imports
+        self._con.execute("PRAGMA foreign_keys=ON")
+        self._init_schema()
+
+    # -- schema ------------------------------------------------------------------
+    def _init_schema(self) -> None:
+        con = self._con
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='cases'"
+        ).fetchone()[0]
+        if has_tables and app_id != _APPLICATION_ID:
+            raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+        with self._write():
+            for stmt in _schema_sql():
+                con.execute(stmt)
+            con.executemany(
+                "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)",
+                [
+                    ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", ""),
+                    ("Undefined geographic SRS", 0, "NONE", 0, "undefined", ""),
+                    ("WGS 84 geodetic", 4326, "EPSG", 4326, _SRS_4326, "WGS 84 longitude/latitude"),
+                ],
+            )
+            con.executemany(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                "description, srs_id, min_x, min_y, max_x, max_y) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    ("cases", "features", "cases", "违法问题案件 violation cases", 4326)
+                    + (116.36, 39.92, 116.40, 39.95),
+                    ("case_audit", "attributes", "case_audit", "案件流转记录 audit trail", None)
+                    + (None,) * 4,
+                    ("patrol_meta", "attributes", "patrol_meta", "named values", None)
+                    + (None,) * 4,
+                ],
+            )
+            con.execute(
+                "INSERT OR IGNORE INTO gpkg_geometry_columns VALUES "
+                "('cases','geom','POINT',4326,0,0)"
+            )
+            con.execute(
+                "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _write(self) -> _Txn:
+        return _Txn(self._con, self._lock)
+
+    # -- writes ------------------------------------------------------------------
+    def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
+        """Store new cases in one transaction; ids or content hashes already present are skipped."""
+        cases = list(cases)
+        audit = list(audit)
+        with self._write():
+            known_ids, known_hashes = self._existing(
+                [c.case_id for c in cases], [c.content_hash for c in cases if c.content_hash]
+            )
+            new: list[Case] = []
+            skipped: list[str] = []
+            for c in cases:
+                if c.case_id in known_ids or (c.content_hash and c.content_hash in known_hashes):
+                    skipped.append(c.case_id)
+                    continue
+                known_ids.add(c.case_id)
+                if c.content_hash:
+                    known_hashes.add(c.content_hash)
+                new.append(c)
+            if new:
+                self._insert_cases(new)
+                new_ids = {c.case_id for c in new}
+                entries = creation_entries(new) + [a for a in audit if a.case_id in new_ids]
+                self._insert_audit(entries)
+                self._con.execute(
+                    "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    "WHERE table_name IN ('cases','case_audit')"
+                )
+        return AddResult(tuple(c.case_id for c in new), tuple(skipped))
+
+    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], set[str]]:
+        found_ids: set[str] = set()
+        found_hashes: set[str] = set()
+        chunk = 900
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            q = f"SELECT case_id FROM cases WHERE case_id IN ({','.join('?' * len(part))})"
+            found_ids.update(r[0] for r in self._con.execute(q, part))
+        for i in range(0, len(hashes), chunk):
+            part = hashes[i : i + chunk]
+            q = f"SELECT content_hash FROM cases WHERE content_hash IN ({','.join('?' * len(part))})"
+            found_hashes.update(r[0] for r in self._con.execute(q, part))
+        return found_ids, found_hashes
+
+    def _insert_cases(self, cases: Sequence[Case]) -> None:
+        recs = [case_to_record(c) for c in cases]
+        blobs = gpkg_point_blobs([r["lon"] for r in recs], [r["lat"] for r in recs])
+        cols = ["geom", *CASE_COLUMNS]
+        sql = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        rows = []
+        for blob, r in zip(blobs, recs, strict=True):
+            for c in TIME_COLUMNS:
+                r[c] = gpkg_time(r[c])
+            rows.append([blob, *(r[c] for c in CASE_COLUMNS)])
+        self._con.executemany(sql, rows)
+
+    def _insert_audit(self, entries: Sequence[AuditEntry]) -> None:
+        self._con.executemany(
+            "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, who, at, note, "
+            "params) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    e.case_id,
+                    e.seq,
+                    e.action,
+                    e.from_state,
+                    e.to_state,
+                    e.who,
+                    gpkg_time(e.at),
+                    e.note,
+                    json.dumps(dict(e.params), ensure_ascii=False),
+                )
+                for e in entries
+            ],
+        )
+
+    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+        with self._write():
+            case = self._get(case_id)
+            seq = self._con.execute(
+                "SELECT coalesce(max(seq), -1) + 1 FROM case_audit WHERE case_id = ?", (case_id,)
+            ).fetchone()[0]
+            new, entry = step(case, seq)
+            rec = case_to_record(new)
+            for c in TIME_COLUMNS:
+                rec[c] = gpkg_time(rec[c])
+            sets = [c for c in CASE_COLUMNS if c != "case_id"]
+            cur = self._con.execute(
+                f"UPDATE cases SET {', '.join(f'{c} = ?' for c in sets)} "
+                "WHERE case_id = ? AND version = ?",
+                [*(rec[c] for c in sets), case_id, case.version],
+            )
+            if cur.rowcount != 1:  # pragma: no cover - the immediate lock prevents this
+                raise StoreError(f"case {case_id} changed during the transition")
+            self._insert_audit([entry])
+        return new
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a named value."""
+        with self._write():
+            self._con.execute(
+                "INSERT INTO patrol_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- reads -------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A named value, or ``default``."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT value FROM patrol_meta WHERE key = ?", (key,)
+            ).fetchone()
+        return default if row is None else row[0]
+
+    def _get(self, case_id: str) -> Case:
+        row = self._con.execute(
+            f"SELECT {','.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"case {case_id!r} not found in {self.path.name}")
+        return case_from_record(dict(row))
+
+    def get_case(self, case_id: str) -> Case:
+        """One case; raises NotFoundError."""
+        with self._lock:
+            return self._get(case_id)
+
+    def _where(self, q: CaseQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for col, values in (
+            ("zone_id", as_list(q.zone_id)),
+            ("state", q.states()),
+            ("category", as_list(q.category)),
+        ):
+            if values is not None:
+                clauses.append(f"{col} IN ({','.join('?' * len(values))})" if values else "0")
+                params.extend(values)
+        if q.dept:
+            clauses.append("(lead_dept = ? OR (';' || depts || ';') LIKE ? OR joint LIKE ?)")
+            params.extend([q.dept, f"%;{q.dept};%", f'%"{q.dept}":%'])
+        if q.since is not None:
+            clauses.append("reported_at >= ?")
+            params.append(gpkg_time(q.since))
+        if q.until is not None:
+            clauses.append("reported_at < ?")
+            params.append(gpkg_time(q.until))
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return where, params
+
+    def query_cases(self, query: CaseQuery | None = None, **filters: Any) -> list[Case]:
+        """Cases matching the filters, oldest report first."""
+        q = make_query(query, filters)
+        where, params = self._where(q)
+        sql = f"SELECT {','.join(CASE_COLUMNS)} FROM cases{where} ORDER BY reported_at, case_id"
+        if q.limit:
+            sql += " LIMIT ?"
+            params.append(int(q.limit))
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        return [case_from_record(dict(r)) for r in rows]
+
+    def cases_frame(self, query: CaseQuery | None = None, **filters: Any) -> gpd.GeoDataFrame:
+        """The case frame (EPSG:32650), read column-wise without building Case objects."""
+        from gis.cases import CASE_FRAME_COLUMNS
+
+        q = make_query(query, filters)
+        where, params = self._where(q)
+        cols = [*CASE_FRAME_COLUMNS, "lon", "lat"]
+        sql = f"SELECT {','.join(cols)} FROM cases{where} ORDER BY reported_at, case_id"
+        if q.limit:
+            sql += " LIMIT ?"
+            params.append(int(q.limit))
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
+        return frame_from_columns(data)
+
+    def audit_trail(self, case_id: str) -> list[AuditEntry]:
+        """Every recorded step of a case, oldest first."""
+        from gis.store.base import parse_time
+
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "
+                "FROM case_audit WHERE case_id = ? ORDER BY seq",
+                (case_id,),
+            ).fetchall()
+            if not rows:
+                self._get(case_id)  # raises NotFoundError for unknown ids
+        return [
+            AuditEntry(
+                case_id=r["case_id"],
+                seq=r["seq"],
+                action=r["action"],
+                from_state=r["from_state"],
+                to_state=r["to_state"],
+                who=r["who"],
+                at=parse_time(r["at"]),  # type: ignore[arg-type]
+                note=r["note"] or "",
+                params=json.loads(r["params"] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def count_cases(self) -> int:
+        """Number of stored cases."""
+        with self._lock:
+            return int(self._con.execute("SELECT count(*) FROM cases").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file (checkpointing the WAL)."""
+        try:
+            self._con.close()
+        except sqlite3.Error:  # pragma: no cover
+            log.exception("closing %s", self.path)
+
+
+class _Txn:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception)."""
+
+    def __init__(self, con: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._con = con
+        self._lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self._lock.release()
+            raise StoreError(f"the GeoPackage is locked by another writer: {exc}") from exc
+        return self._con
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self._con.execute("COMMIT")
+                return
+            self._con.execute("ROLLBACK")
+        finally:
+            self._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"GeoPackage write failed, nothing stored: {exc}") from exc

@@ -1,0 +1,481 @@
+"""The server store: PostGIS through psycopg2 (connection pool, versioned schema, COPY ingest).
+
+Schema files ``gis/store/sql/NNN_*.sql`` are applied in order and recorded in
+``schema_version``. Parameters are always bound, identifiers go through ``psycopg2.sql``,
+every write is one transaction, geometry goes in and out as WKB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gis.cases import CASE_FRAME_COLUMNS, AuditEntry, Case
+from gis.errors import NotFoundError, StoreError
+from gis.store.base import (
+    CASE_COLUMNS,
+    AddResult,
+    CaseQuery,
+    Store,
+    as_list,
+    case_from_record,
+    case_to_record,
+    default_refs,
+    frame_from_columns,
+    json_text,
+    make_query,
+    parse_time,
+)
+from gis.violations import References
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+#: Stored columns (``lon``/``lat`` are derived from ``geom``).
+_DB_COLUMNS = tuple(c for c in CASE_COLUMNS if c not in ("lon", "lat")) + ("geom",)
+_SELECT = [c for c in CASE_COLUMNS if c not in ("lon", "lat", "footprint", "depts")]
+
+
+def _psycopg2():
+    try:
+        import psycopg2
+        import psycopg2.errors
+        import psycopg2.extras
+        import psycopg2.pool
+        from psycopg2 import sql
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise StoreError("psycopg2 is not installed: pip install psycopg2-binary") from exc
+    return psycopg2, sql
+
+
+def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
+    """Schema files as (version, path), in order."""
+    out = []
+    for p in sorted(sql_dir.glob("*.sql")):
+        m = re.match(r"(\d+)_", p.name)
+        if m:
+            out.append((int(m.group(1)), p))
+    return out
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY text format (\\N for NULL, backslash escapes)."""
+    if value is None:
+        return "\\N"
+    s = value if isinstance(value, str) else str(value)
+    if "\\" in s or "\t" in s or "\n" in s or "\r" in s:
+        return s.translate(_COPY_ESCAPES)
+    return s
+
+
+class PostGISStore(Store):
+    """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        refs: References | None = None,
+        minconn: int = 1,
+        maxconn: int = 8,
+        sql_dir: Path = SQL_DIR,
+    ) -> None:
+        psycopg2, _ = _psycopg2()
+        self.url = url
+        self.refs = default_refs(refs)
+        try:
+            self._pool = psycopg2.pool.ThreadedConnectionPool(minconn, maxconn, dsn=url)
+        except psycopg2.Error as exc:
+            raise StoreError(f"cannot connect to PostGIS ({_redact(url)}): {exc}") from exc
+        self.sql_dir = Path(sql_dir)
+        self.migrate()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """One transaction on a pooled connection: commit on success, rollback on error."""
+        psycopg2, _ = _psycopg2()
+        con = self._pool.getconn()
+        try:
+            with con:  # commits or rolls back
+                with con.cursor() as cur:
+                    yield cur
+        except psycopg2.Error as exc:
+            raise StoreError(f"PostGIS error: {exc}") from exc
+        finally:
+            self._pool.putconn(con)
+
+    def migrate(self) -> int:
+        """Apply pending schema files; returns the schema version now in force."""
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(4242001)")
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version integer PRIMARY KEY, name text NOT NULL, "
+                "applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            current = int(cur.fetchone()[0])
+            for version, path in migrations(self.sql_dir):
+                if version <= current:
+                    continue
+                log.info("applying schema %s", path.name)
+                cur.execute(path.read_text(encoding="utf-8"))
+                cur.execute(
+                    "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
+                    (version, path.name),
+                )
+                current = version
+        return current
+
+    def schema_version(self) -> int:
+        """The highest applied schema version."""
+        with self._tx() as cur:
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            return int(cur.fetchone()[0])
+
+    # -- writes ------------------------------------------------------------------
+    def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
+        """COPY new cases into a staging table and insert them in one transaction.
+
+        ``ON CONFLICT DO NOTHING`` skips ids and content hashes already stored.
+        """
+        _, sql = _psycopg2()
+        cases = list(cases)
+        audit = list(audit)
+        if not cases:
+            return AddResult((), ())
+
+        def buf() -> _LineReader:
+            return _LineReader(_case_lines(cases))
+
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+        ids = [c.case_id for c in cases]
+        hashes = [c.content_hash for c in cases if c.content_hash]
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = ANY(%s) "
+                "OR content_hash = ANY(%s))",
+                (ids, hashes),
+            )
+            known = bool(cur.fetchone()[0])
+            fresh = not known and len(set(ids)) == len(ids) and len(set(hashes)) == len(hashes)
+            if fresh:
+                # nothing to skip: COPY straight into the table (a racing writer makes the
+                # COPY fail on the unique keys; then fall back to the staging route)
+                cur.execute("SAVEPOINT direct_copy")
+                try:
+                    cur.copy_expert(
+                        sql.SQL("COPY cases ({}) FROM STDIN").format(cols).as_string(cur), buf()
+                    )
+                    cur.execute("RELEASE SAVEPOINT direct_copy")
+                    added = set(ids)
+                except _psycopg2()[0].errors.UniqueViolation:
+                    cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
+                    fresh = False
+            if not fresh:
+                added = self._stage_and_insert(cur, cols, buf())
+            new_cases = [c for c in cases if c.case_id in added]
+            extra = [a for a in audit if a.case_id in added]
+            self._copy_audit(cur, _creation_lines(new_cases), extra)
+        return AddResult(
+            tuple(c.case_id for c in cases if c.case_id in added),
+            tuple(c.case_id for c in cases if c.case_id not in added),
+        )
+
+    def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
+        """COPY into a staging table, insert what is new; returns the ids inserted."""
+        _, sql = _psycopg2()
+        cur.execute("CREATE TEMP TABLE case_stage (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP")
+        cur.copy_expert(sql.SQL("COPY case_stage ({}) FROM STDIN").format(cols).as_string(cur), buf)
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO cases ({cols}) SELECT {cols} FROM case_stage "
+                "ON CONFLICT DO NOTHING RETURNING case_id"
+            ).format(cols=cols)
+        )
+        return {r[0] for r in cur.fetchall()}
+
+    def _copy_audit(
+        self, cur: Any, lines: Iterable[str], entries: Sequence[AuditEntry] = ()
+    ) -> None:
+        """COPY pre-built audit lines and audit entries into ``case_audit``."""
+        cur.copy_expert(
+            "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, note, params) "
+            "FROM STDIN",
+            _LineReader(itertools.chain(lines, _audit_lines(entries))),
+        )
+
+    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+        with self._tx() as cur:
+            case = self._get(cur, case_id, lock=True)
+            cur.execute(
+                "SELECT coalesce(max(seq), -1) + 1 FROM case_audit WHERE case_id = %s", (case_id,)
+            )
+            seq = int(cur.fetchone()[0])
+            new, entry = step(case, seq)
+            rec = case_to_record(new)
+            sets = [c for c in _DB_COLUMNS if c not in ("case_id", "geom", "footprint")]
+            rec["depts"] = [d for d in rec["depts"].split(";") if d]
+            _, sql = _psycopg2()
+            stmt = sql.SQL("UPDATE cases SET {} WHERE case_id = %s AND version = %s").format(
+                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in sets)
+            )
+            cur.execute(stmt, [*(rec[c] for c in sets), case_id, case.version])
+            if cur.rowcount != 1:  # pragma: no cover - the row lock prevents this
+                raise StoreError(f"case {case_id} changed during the transition")
+            self._copy_audit(cur, (), [entry])
+        return new
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a named value."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO patrol_meta (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (key, value),
+            )
+
+    # -- reads -------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A named value, or ``default``."""
+        with self._tx() as cur:
+            cur.execute("SELECT value FROM patrol_meta WHERE key = %s", (key,))
+            row = cur.fetchone()
+        return default if row is None else row[0]
+
+    def _select_list(self):
+        _, sql = _psycopg2()
+        return sql.SQL(", ").join(
+            [sql.Identifier(c) for c in _SELECT]
+            + [
+                sql.SQL("array_to_string(depts, ';') AS depts"),
+                sql.SQL("ST_X(geom) AS lon"),
+                sql.SQL("ST_Y(geom) AS lat"),
+                sql.SQL("ST_AsBinary(footprint) AS footprint"),
+            ]
+        )
+
+    def _get(self, cur: Any, case_id: str, *, lock: bool = False) -> Case:
+        _, sql = _psycopg2()
+        stmt = sql.SQL("SELECT {} FROM cases WHERE case_id = %s").format(self._select_list())
+        if lock:
+            stmt = stmt + sql.SQL(" FOR UPDATE")
+        cur.execute(stmt, (case_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"case {case_id!r} not found")
+        names = [d[0] for d in cur.description]
+        return case_from_record(_jsonify(dict(zip(names, row, strict=True))))
+
+    def get_case(self, case_id: str) -> Case:
+        """One case; raises NotFoundError."""
+        with self._tx() as cur:
+            return self._get(cur, case_id)
+
+    def _where(self, q: CaseQuery):
+        _, sql = _psycopg2()
+        clauses = []
+        params: list[Any] = []
+        states = q.states()
+        if q.open_only and q.state is None:
+            # the literal form matches the partial index of migration 002
+            clauses.append(sql.SQL("state NOT IN ('closed', 'rejected', 'duplicate')"))
+            states = None
+        for col, values in (
+            ("zone_id", as_list(q.zone_id)),
+            ("state", states),
+            ("category", as_list(q.category)),
+        ):
+            if values is not None:
+                if len(values) == 1:
+                    clauses.append(sql.SQL("{} = %s").format(sql.Identifier(col)))
+                    params.append(values[0])
+                else:
+                    clauses.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(col)))
+                    params.append(list(values))
+        if q.dept:
+            clauses.append(sql.SQL("(lead_dept = %s OR %s = ANY(depts) OR joint ? %s)"))
+            params.extend([q.dept, q.dept, q.dept])
+        if q.since is not None:
+            clauses.append(sql.SQL("reported_at >= %s"))
+            params.append(q.since)
+        if q.until is not None:
+            clauses.append(sql.SQL("reported_at < %s"))
+            params.append(q.until)
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+        return where, params
+
+    def query_cases(self, query: CaseQuery | None = None, **filters: Any) -> list[Case]:
+        """Cases matching the filters, oldest report first (filtering done in SQL)."""
+        _, sql = _psycopg2()
+        q = make_query(query, filters)
+        where, params = self._where(q)
+        stmt = sql.SQL("SELECT {} FROM cases{} ORDER BY reported_at, case_id").format(
+            self._select_list(), where
+        )
+        if q.limit:
+            stmt = stmt + sql.SQL(" LIMIT %s")
+            params.append(int(q.limit))
+        with self._tx() as cur:
+            cur.execute(stmt, params)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        return [case_from_record(_jsonify(dict(zip(names, r, strict=True)))) for r in rows]
+
+    def cases_frame(self, query: CaseQuery | None = None, **filters: Any) -> gpd.GeoDataFrame:
+        """The case frame (EPSG:32650), filtered in SQL."""
+        _, sql = _psycopg2()
+        q = make_query(query, filters)
+        where, params = self._where(q)
+        cols = sql.SQL(", ").join(
+            [sql.Identifier(c) for c in CASE_FRAME_COLUMNS]
+            + [sql.SQL("ST_X(geom)"), sql.SQL("ST_Y(geom)")]
+        )
+        stmt = sql.SQL("SELECT {} FROM cases{} ORDER BY reported_at, case_id").format(cols, where)
+        if q.limit:
+            stmt = stmt + sql.SQL(" LIMIT %s")
+            params.append(int(q.limit))
+        with self._tx() as cur:
+            cur.execute(stmt, params)
+            rows = cur.fetchall()
+        names = [*CASE_FRAME_COLUMNS, "lon", "lat"]
+        return frame_from_columns({c: [r[i] for r in rows] for i, c in enumerate(names)})
+
+    def audit_trail(self, case_id: str) -> list[AuditEntry]:
+        """Every recorded step of a case, oldest first."""
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "
+                "FROM case_audit WHERE case_id = %s ORDER BY seq",
+                (case_id,),
+            )
+            rows = cur.fetchall()
+            if not rows:
+                self._get(cur, case_id)
+        return [
+            AuditEntry(
+                case_id=r[0],
+                seq=r[1],
+                action=r[2],
+                from_state=r[3],
+                to_state=r[4],
+                who=r[5],
+                at=parse_time(r[6]),  # type: ignore[arg-type]
+                note=r[7] or "",
+                params=r[8] if isinstance(r[8], dict) else json.loads(r[8] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def count_cases(self) -> int:
+        """Number of stored cases."""
+        with self._tx() as cur:
+            cur.execute("SELECT count(*) FROM cases")
+            return int(cur.fetchone()[0])
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        if not self._pool.closed:
+            self._pool.closeall()
+
+
+def _jsonify(rec: dict[str, Any]) -> dict[str, Any]:
+    """jsonb columns come back as dicts; the shared decoder expects JSON text."""
+    for c in ("attributes", "flags", "joint"):
+        if isinstance(rec.get(c), dict):
+            rec[c] = json.dumps(rec[c], ensure_ascii=False)
+    if isinstance(rec.get("footprint"), memoryview):
+        rec["footprint"] = bytes(rec["footprint"])
+    return rec
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)
+
+
+def _audit_lines(entries: Sequence[AuditEntry]) -> Iterator[str]:
+    """COPY text lines of audit entries."""
+    for e in entries:
+        vals = [
+            e.case_id,
+            e.seq,
+            e.action,
+            e.from_state,
+            e.to_state,
+            e.who,
+            e.at.isoformat(),
+            e.note,
+            json.dumps(dict(e.params), ensure_ascii=False),
+        ]
+        yield "\t".join(_copy_text(v) for v in vals) + "\n"
+
+
+def _creation_lines(cases: Sequence[Case]) -> Iterator[str]:
+    """COPY lines of the creation entries (the content of ``gis.cases.creation_entry``)."""
+    for c in cases:
+        at = c.updated_at if c.version == 1 and c.updated_at else c.reported_at
+        params = json_text({"source": c.source, "reporter": c.reporter})
+        yield (
+            f"{_copy_text(c.case_id)}\t0\treport\t\\N\treported\t{_copy_text(c.owner)}\t"
+            f"{at.isoformat()}\t\t{_copy_text(params)}\n"
+        )
+
+
+def _case_lines(cases: Sequence[Case]) -> Iterator[str]:
+    """COPY text lines of cases, generated lazily so the server works while we build."""
+    step = 2000
+    for i in range(0, len(cases), step):
+        part = cases[i : i + step]
+        recs = [case_to_record(c) for c in part]
+        pts = shapely.points(np.array([[r["lon"], r["lat"]] for r in recs], dtype=float))
+        geoms = shapely.to_wkb(shapely.set_srid(pts, 4326), hex=True, include_srid=True)
+        lines = []
+        for r, g in zip(recs, geoms, strict=True):
+            r["geom"] = g
+            r["depts"] = "{" + ",".join(r["depts"].split(";")) + "}" if r["depts"] else "{}"
+            if r["footprint"] is not None:
+                fp = shapely.set_srid(shapely.from_wkb(r["footprint"]), 4326)
+                r["footprint"] = shapely.to_wkb(fp, hex=True, include_srid=True)
+            for c in ("reported_at", "deadline_at", "closed_at", "updated_at"):
+                if r[c] is not None:
+                    r[c] = r[c].isoformat()
+            lines.append("\t".join(_copy_text(r[c]) for c in _DB_COLUMNS))
+        yield "\n".join(lines) + "\n"
+
+
+class _LineReader(io.TextIOBase):
+    """A read-only text stream over an iterator of strings (for ``copy_expert``)."""
+
+    def __init__(self, chunks: Iterable[str]) -> None:
+        self._it = iter(chunks)
+        self._buf = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            out = self._buf + "".join(self._it)
+            self._buf = ""
+            return out
+        while len(self._buf) < size:
+            try:
+                self._buf += next(self._it)
+            except StopIteration:
+                break
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out

@@ -1,0 +1,1085 @@
+"""Violation categories, departments, and the intake and validation of reports.
+
+Intake turns what people send (a form, a CSV written by Excel, GeoJSON, a GeoPackage) into
+:class:`Report` records: coordinates converted to WGS 84 with the source datum kept, times
+made tz-aware (naive times are Beijing time), every bad value reported with its row, field
+and the fix. A batch with any bad row is refused unless the caller keeps the good rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from shapely.geometry import Point, Polygon, box, shape
+
+from gis.cases import (
+    SOURCES,
+    TIERS,
+    TZ,
+    Case,
+    content_hash,
+    tier_flags,
+)
+from gis.crs import METRIC, WGS84, normalize_datum, to_wgs84
+from gis.errors import DatumError, NotFoundError, ValidationError
+from gis.network import SegmentIndex
+from gis.settings import BUNDLED_DATA_DIR
+
+log = logging.getLogger(__name__)
+
+#: 什刹海街道 bounding box (WGS 84, from the OSM boundary), used when no geography is given.
+SHICHAHAI_BBOX_WGS84 = (116.36575, 39.92085, 116.39301, 39.94754)
+#: Points this far outside the area (metres) are still accepted (boundary streets).
+AREA_MARGIN_M = 150.0
+#: Default largest batch file accepted (bytes); pass ``max_bytes`` to change it.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+#: Longest description kept (characters).
+MAX_DESCRIPTION = 4000
+#: Reports may be timestamped at most this far in the future (clock skew of phones).
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+#: Earliest plausible report time.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=TZ)
+#: Median snap distance (m) above which a batch's coordinates are suspicious.
+DATUM_SUSPECT_M = 25.0
+
+_TO_METRIC = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+_TO_WGS84 = Transformer.from_crs(METRIC, WGS84, always_xy=True)
+
+_SOURCE_ALIASES = {
+    "patrol": "patrol",
+    "巡查": "patrol",
+    "巡查发现": "patrol",
+    "video": "video",
+    "视频": "video",
+    "雪亮工程": "video",
+    "complaint": "complaint",
+    "投诉": "complaint",
+    "群众投诉": "complaint",
+    "hotline_12345": "hotline_12345",
+    "12345": "hotline_12345",
+    "hotline": "hotline_12345",
+    "12345热线": "hotline_12345",
+    "inspection": "inspection",
+    "检查": "inspection",
+    "督查": "inspection",
+    "明察暗访": "inspection",
+}
+_COLUMN_ALIASES = {
+    "id": "report_id",
+    "编号": "report_id",
+    "report_id": "report_id",
+    "category": "category",
+    "类别": "category",
+    "问题类别": "category",
+    "lon": "lon",
+    "lng": "lon",
+    "longitude": "lon",
+    "经度": "lon",
+    "x": "lon",
+    "lat": "lat",
+    "latitude": "lat",
+    "纬度": "lat",
+    "y": "lat",
+    "reported_at": "reported_at",
+    "time": "reported_at",
+    "时间": "reported_at",
+    "上报时间": "reported_at",
+    "source": "source",
+    "来源": "source",
+    "reporter": "reporter",
+    "上报人": "reporter",
+    "description": "description",
+    "描述": "description",
+    "问题描述": "description",
+    "photo": "photo",
+    "照片": "photo",
+    "datum": "datum",
+    "坐标系": "datum",
+    "tier": "tier",
+    "级别": "tier",
+}
+REQUIRED_COLUMNS = ("category", "lon", "lat", "reported_at")
+
+
+# ---------------------------------------------------------------- reference tables
+
+
+@dataclass(frozen=True)
+class Department:
+    """A member department (成员单位)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One of the 29 problem categories: who leads, who helps, how long to fix."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    default_tier: str
+    lead_dept: str
+    participating: tuple[str, ...]
+    deadline_hours: float
+    attributes: Mapping[str, str]  # attribute name -> "int" | "float"
+
+
+@dataclass(frozen=True)
+class References:
+    """Categories and departments, validated against each other."""
+
+    categories: Mapping[str, Category]
+    departments: Mapping[str, Department]
+
+    def category(self, value: str, *, source: str | None = None, row: object = None) -> Category:
+        """Find a category by code (``C07``), Chinese or English name."""
+        key = str(value).strip()
+        if key.upper() in self.categories:
+            return self.categories[key.upper()]
+        for c in self.categories.values():
+            if key in (c.name_zh, c.name_en) or key.lower() == c.name_en.lower():
+                return c
+        raise ValidationError(
+            f"unknown category {value!r}",
+            source=source,
+            row=row,
+            field="category",
+            fix="use a code C01–C29 or a Chinese name from data/categories.csv (e.g. C07 噪声扰民)",
+        )
+
+    def department(self, value: str) -> Department:
+        """Find a department by code, Chinese name or alias (``市场监管`` -> 工商)."""
+        key = str(value).strip()
+        if key in self.departments:
+            return self.departments[key]
+        for d in self.departments.values():
+            if key in (d.name_zh, d.name_en):
+                return d
+        for d in self.departments.values():
+            if key in d.aliases:
+                return d
+        raise NotFoundError(
+            f"unknown department {value!r}: use a code or name from data/departments.csv"
+        )
+
+
+def _ref_path(data_dir: Path | None, name: str) -> Path:
+    for base in (data_dir, BUNDLED_DATA_DIR):
+        if base is not None and (Path(base) / name).is_file():
+            return Path(base) / name
+    raise NotFoundError(f"reference table {name} not found in {data_dir} or the bundled data")
+
+
+def load_references(data_dir: Path | None = None) -> References:
+    """Load and cross-check ``categories.csv`` and ``departments.csv``."""
+    return _load_references(
+        str(_ref_path(data_dir, "categories.csv")), str(_ref_path(data_dir, "departments.csv"))
+    )
+
+
+@lru_cache(maxsize=4)
+def _load_references(cat_path: str, dept_path: str) -> References:
+    depts: dict[str, Department] = {}
+    with open(dept_path, encoding="utf-8-sig", newline="") as fh:
+        for i, rec in enumerate(csv.DictReader(fh), start=2):
+            code = (rec.get("code") or "").strip()
+            if not code or code in depts:
+                raise ValidationError(
+                    f"missing or repeated code {code!r}", source=dept_path, row=i, field="code"
+                )
+            aliases = tuple(a for a in (rec.get("aliases") or "").split(";") if a)
+            depts[code] = Department(code, rec["name_zh"], rec["name_en"], aliases)
+    cats: dict[str, Category] = {}
+    with open(cat_path, encoding="utf-8-sig", newline="") as fh:
+        for i, rec in enumerate(csv.DictReader(fh), start=2):
+            code = rec["code"].strip()
+            if code in cats:
+                raise ValidationError(f"repeated code {code}", source=cat_path, row=i)
+            if rec["default_tier"] not in TIERS:
+                raise ValidationError(
+                    f"unknown tier {rec['default_tier']!r}",
+                    source=cat_path,
+                    row=i,
+                    field="default_tier",
+                    fix=f"use one of {TIERS}",
+                )
+            part = tuple(p for p in (rec.get("participating_depts") or "").split(";") if p)
+            for d in (rec["lead_dept"], *part):
+                if d not in depts:
+                    raise ValidationError(
+                        f"department {d!r} is not in departments.csv",
+                        source=cat_path,
+                        row=i,
+                        field="lead_dept/participating_depts",
+                    )
+            attrs: dict[str, str] = {}
+            for spec in (rec.get("attributes") or "").split(";"):
+                if spec:
+                    name, _, kind = spec.partition(":")
+                    attrs[name] = kind or "float"
+            cats[code] = Category(
+                code=code,
+                name_zh=rec["name_zh"],
+                name_en=rec["name_en"],
+                default_tier=rec["default_tier"],
+                lead_dept=rec["lead_dept"],
+                participating=part,
+                deadline_hours=float(rec["deadline_hours"]),
+                attributes=attrs,
+            )
+    return References(categories=cats, departments=depts)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Report:
+    """A validated violation report (WGS 84 point; footprint polygon for structures)."""
+
+    report_id: str
+    category: str
+    lon: float
+    lat: float
+    reported_at: dt.datetime
+    source: str = "patrol"
+    reporter: str = ""
+    description: str = ""
+    source_datum: str = "wgs84"
+    src_lon: float | None = None
+    src_lat: float | None = None
+    photo_sha256: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    footprint_wkb: bytes | None = None
+    tier: str | None = None
+    content_hash: str = ""
+    segment_id: str | None = None
+    zone_id: str | None = None
+    front_id: str | None = None
+    person_id: str | None = None
+    snap_distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """Good reports and the rejected rows (each a ValidationError and the raw record)."""
+
+    reports: list[Report]
+    rejects: list[tuple[ValidationError, Mapping[str, Any]]]
+
+
+def _num(value: Any, *, source: str | None, row: object, fld: str) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(
+            "is missing", source=source, row=row, field=fld, fix=f"fill in {fld} (decimal degrees)"
+        )
+    try:
+        x = float(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a number",
+            source=source,
+            row=row,
+            field=fld,
+            fix="write decimal degrees such as 116.3853 (no ° or ′, no commas)",
+        ) from None
+    if not math.isfinite(x):
+        raise ValidationError(f"{value!r} is not finite", source=source, row=row, field=fld)
+    return x
+
+
+def parse_time(
+    value: Any, *, now: dt.datetime, source: str | None = None, row: object = None
+) -> dt.datetime:
+    """Parse a report time; naive times are Beijing time; refuse future and impossible ones."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(
+            "is missing",
+            source=source,
+            row=row,
+            field="reported_at",
+            fix="give the time as 2026-05-01 17:30 (Beijing time) or ISO 8601 with offset",
+        )
+    if isinstance(value, dt.datetime):
+        t = value
+    elif isinstance(value, pd.Timestamp):
+        t = value.to_pydatetime()
+    else:
+        text = str(value).strip().replace("/", "-")
+        try:
+            t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} is not a date and time",
+                source=source,
+                row=row,
+                field="reported_at",
+                fix="write it as 2026-05-01 17:30 or 2026-05-01T17:30:00+08:00",
+            ) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=TZ)
+    if t > now + FUTURE_TOLERANCE:
+        raise ValidationError(
+            f"{t.isoformat()} is in the future (now {now.isoformat()})",
+            source=source,
+            row=row,
+            field="reported_at",
+            fix="check the date and the phone's clock; times without offset are Beijing time",
+        )
+    if t < EARLIEST:
+        raise ValidationError(
+            f"{t.isoformat()} is before {EARLIEST.date()}",
+            source=source,
+            row=row,
+            field="reported_at",
+            fix="check the year (Excel may have turned an empty cell into 1900-01-00)",
+        )
+    return t
+
+
+def default_area() -> Polygon:
+    """The Shichahai bounding box in EPSG:32650 (used when no geography is given)."""
+    x0, y0 = _TO_METRIC.transform(SHICHAHAI_BBOX_WGS84[0], SHICHAHAI_BBOX_WGS84[1])
+    x1, y1 = _TO_METRIC.transform(SHICHAHAI_BBOX_WGS84[2], SHICHAHAI_BBOX_WGS84[3])
+    return box(x0, y0, x1, y1)
+
+
+def area_from_segments(gdf_segments: gpd.GeoDataFrame, margin_m: float = AREA_MARGIN_M):
+    """The acceptance area for a street set: its convex hull plus a margin (EPSG:32650)."""
+    return shapely.convex_hull(shapely.union_all(gdf_segments.geometry.values)).buffer(margin_m)
+
+
+def validate_record(
+    raw: Mapping[str, Any],
+    *,
+    refs: References,
+    now: dt.datetime,
+    datum: str = "wgs84",
+    area: Any = None,
+    source: str | None = None,
+    row: object = None,
+    base_dir: Path | None = None,
+) -> Report:
+    """Validate one raw report (a form or a file row) and return a :class:`Report`.
+
+    ``raw`` keys may use the English or Chinese column names (经度, 纬度, 类别, …).
+    Coordinates are in ``datum`` unless the record carries its own ``datum``.
+    """
+    rec = {_COLUMN_ALIASES.get(str(k).strip().lower(), str(k).strip()): v for k, v in raw.items()}
+    cat = refs.category(rec.get("category", ""), source=source, row=row)
+    row_datum = rec.get("datum")
+    if row_datum is None or _isnan(row_datum) or str(row_datum).strip() == "":
+        row_datum = datum
+    d = normalize_datum(row_datum, source=source, row=row)
+    src_lon = _num(rec.get("lon"), source=source, row=row, fld="lon")
+    src_lat = _num(rec.get("lat"), source=source, row=row, fld="lat")
+    if 73 <= src_lat <= 136 and 3 <= src_lon <= 54:
+        raise ValidationError(
+            f"lon {src_lon} and lat {src_lat} look swapped",
+            source=source,
+            row=row,
+            field="lon/lat",
+            fix="swap the longitude and latitude columns (Beijing is lon ≈ 116.4, lat ≈ 39.9)",
+        )
+    if not (-180 <= src_lon <= 180 and -90 <= src_lat <= 90):
+        raise ValidationError(
+            f"({src_lon}, {src_lat}) is not a longitude/latitude",
+            source=source,
+            row=row,
+            field="lon/lat",
+            fix="give decimal degrees in WGS 84, GCJ-02 or BD-09, not projected metres",
+        )
+    lon_arr, lat_arr = to_wgs84([src_lon], [src_lat], d)
+    lon, lat = float(lon_arr[0]), float(lat_arr[0])
+    area = default_area() if area is None else area
+    x, y = _TO_METRIC.transform(lon, lat)
+    if not area.contains(Point(x, y)):
+        dist = area.distance(Point(x, y))
+        raise ValidationError(
+            f"({src_lon}, {src_lat}) {d} lies {dist:.0f} m outside Shichahai",
+            source=source,
+            row=row,
+            field="lon/lat",
+            fix="check the point and its datum (--datum gcj02 for AMap/WeChat, bd09 for Baidu)",
+        )
+    reported_at = parse_time(rec.get("reported_at"), now=now, source=source, row=row)
+    src_raw = str(rec.get("source") or "patrol").strip()
+    src = _SOURCE_ALIASES.get(src_raw.lower(), _SOURCE_ALIASES.get(src_raw))
+    if src is None:
+        raise ValidationError(
+            f"unknown source {src_raw!r}",
+            source=source,
+            row=row,
+            field="source",
+            fix=f"use one of {', '.join(SOURCES)} (or 巡查/视频/投诉/12345/检查)",
+        )
+    tier = rec.get("tier")
+    tier = str(tier).strip() if tier not in (None, "") else None
+    if tier is not None and tier not in TIERS:
+        raise ValidationError(
+            f"unknown tier {tier!r}", source=source, row=row, field="tier", fix=f"use {TIERS}"
+        )
+    description = "" if rec.get("description") is None else str(rec["description"])
+    if len(description) > MAX_DESCRIPTION or "\x00" in description:
+        raise ValidationError(
+            f"description is {len(description)} characters or contains NUL bytes",
+            source=source,
+            row=row,
+            field="description",
+            fix=f"shorten it to {MAX_DESCRIPTION} characters of plain text",
+        )
+    reporter = "" if rec.get("reporter") is None else str(rec["reporter"]).strip()
+    attributes: dict[str, Any] = {}
+    extra_attrs = rec.get("attributes")
+    if isinstance(extra_attrs, str) and extra_attrs.strip():
+        try:
+            extra_attrs = json.loads(extra_attrs)
+        except json.JSONDecodeError:
+            raise ValidationError(
+                "attributes is not JSON",
+                source=source,
+                row=row,
+                field="attributes",
+                fix='write {"db": 82}',
+            ) from None
+    merged = {**(extra_attrs if isinstance(extra_attrs, Mapping) else {}), **rec}
+    for name, kind in cat.attributes.items():
+        value = merged.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, float) and math.isnan(value):
+            continue
+        try:
+            num = float(str(value).strip())
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} is not a number",
+                source=source,
+                row=row,
+                field=name,
+                fix=f"write {name} as a number for {cat.code} {cat.name_zh}",
+            ) from None
+        if not math.isfinite(num) or num < 0 or (kind == "int" and num != int(num)):
+            raise ValidationError(
+                f"{value!r} is not a valid {kind}",
+                source=source,
+                row=row,
+                field=name,
+                fix=f"write {name} as a non-negative {'whole ' if kind == 'int' else ''}number",
+            )
+        attributes[name] = int(num) if kind == "int" else num
+    photo_hash = None
+    photo = rec.get("photo")
+    if isinstance(photo, bytes | bytearray):
+        photo_hash = hashlib.sha256(photo).hexdigest()
+    elif photo not in (None, "") and not (isinstance(photo, float) and math.isnan(photo)):
+        p = Path(str(photo))
+        if not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        if not p.is_file():
+            raise ValidationError(
+                f"photo {str(photo)!r} not found",
+                source=source,
+                row=row,
+                field="photo",
+                fix="put the photo beside the file or give its full path",
+            )
+        photo_hash = hashlib.sha256(p.read_bytes()).hexdigest()
+    footprint = rec.get("footprint")
+    footprint_wkb = footprint if isinstance(footprint, bytes) else None
+    digest = content_hash(
+        [cat.code, round(src_lon, 6), round(src_lat, 6), d, reported_at.isoformat(), src, reporter]
+        + [description]
+    )
+    rid = rec.get("report_id")
+    rid = str(rid).strip() if rid not in (None, "") and not _isnan(rid) else f"R{digest[:16]}"
+    return Report(
+        report_id=rid,
+        category=cat.code,
+        lon=lon,
+        lat=lat,
+        reported_at=reported_at,
+        source=src,
+        reporter=reporter,
+        description=description,
+        source_datum=d,
+        src_lon=src_lon,
+        src_lat=src_lat,
+        photo_sha256=photo_hash,
+        attributes=attributes,
+        footprint_wkb=footprint_wkb,
+        tier=tier,
+        content_hash=digest,
+    )
+
+
+def _isnan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def validate_records(
+    records: Iterable[tuple[object, Mapping[str, Any]]],
+    *,
+    refs: References,
+    now: dt.datetime,
+    datum: str = "wgs84",
+    area: Any = None,
+    source: str | None = None,
+    base_dir: Path | None = None,
+) -> IntakeResult:
+    """Validate ``(row, record)`` pairs; every problem becomes a reject, none is dropped."""
+    good: list[Report] = []
+    rejects: list[tuple[ValidationError, Mapping[str, Any]]] = []
+    first_row: dict[str, object] = {}
+    for row, raw in records:
+        if isinstance(raw, ValidationError):
+            rejects.append((raw, {}))
+            continue
+        try:
+            rep = validate_record(
+                raw,
+                refs=refs,
+                now=now,
+                datum=datum,
+                area=area,
+                source=source,
+                row=row,
+                base_dir=base_dir,
+            )
+            if rep.report_id in first_row:
+                raise ValidationError(
+                    f"duplicate report id {rep.report_id!r} (first on row {first_row[rep.report_id]})",
+                    source=source,
+                    row=row,
+                    field="report_id",
+                    fix="give each report its own id, or remove the repeated row",
+                )
+            first_row[rep.report_id] = row
+            good.append(rep)
+        except ValidationError as exc:
+            rejects.append((exc, raw))
+    return IntakeResult(good, rejects)
+
+
+# ---------------------------------------------------------------- batch files
+
+
+def _decode(data: bytes, encoding: str | None, source: str) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ValidationError(
+                f"cannot be read as {encoding}: {exc}",
+                source=source,
+                fix="save it as CSV UTF-8 in Excel, or give the right --encoding",
+            ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationError(
+            f"is neither UTF-8 nor GBK (bad byte at line {line})",
+            source=source,
+            row=line,
+            fix="save it from Excel as 'CSV UTF-8' (or CSV, which writes GBK)",
+        ) from None
+    log.info("%s decoded as GBK/GB18030", source)
+    return text
+
+
+def read_csv_records(
+    path: Path, *, encoding: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[tuple[object, Mapping[str, Any] | ValidationError]]:
+    """Rows of a CSV (UTF-8, UTF-8 with BOM or GBK) keyed by header; malformed rows as errors."""
+    source = Path(path).name
+    data = _read_limited(path, max_bytes)
+    text = _decode(data, encoding, source)
+    if "\x00" in text:
+        raise ValidationError(
+            "contains NUL bytes (is it a binary or UTF-16 file?)",
+            source=source,
+            fix="save it from Excel as 'CSV UTF-8'",
+        )
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError("is empty", source=source, fix="add a header row") from None
+    except csv.Error as exc:
+        raise ValidationError(f"header is malformed: {exc}", source=source, row=1) from None
+    names = [_COLUMN_ALIASES.get(h.strip().lower(), h.strip()) for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ValidationError(
+            f"lacks columns {missing} (has {header})",
+            source=source,
+            row=1,
+            fix="name the columns category, lon, lat, reported_at (or 类别, 经度, 纬度, 上报时间)",
+        )
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            out.append(
+                (
+                    line,
+                    ValidationError(
+                        f"malformed CSV: {exc}",
+                        source=source,
+                        row=line,
+                        fix="close the quotes; quote fields that contain commas or line breaks",
+                    ),
+                )
+            )
+            break
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(names):
+            out.append(
+                (
+                    line,
+                    ValidationError(
+                        f"has {len(fields)} fields, the header has {len(names)}",
+                        source=source,
+                        row=line,
+                        fix="quote fields that contain commas; remove stray separators",
+                    ),
+                )
+            )
+            continue
+        out.append((line, dict(zip(names, fields, strict=True))))
+    return out
+
+
+def _read_limited(path: Path, max_bytes: int) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise ValidationError("does not exist", source=str(p), fix="check the path")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise ValidationError(
+            f"is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB limit",
+            source=p.name,
+            fix="split it into smaller files or raise max_bytes (--max-mb)",
+        )
+    return p.read_bytes()
+
+
+def read_geojson_records(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[tuple[object, Mapping[str, Any] | ValidationError]]:
+    """Features of a GeoJSON file as records (Point, or Polygon footprint -> its centroid)."""
+    source = Path(path).name
+    data = _read_limited(path, max_bytes)
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            f"is not valid GeoJSON: {exc}", source=source, fix="export it again as GeoJSON"
+        ) from None
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(feats, list):
+        raise ValidationError(
+            "has no 'features' list", source=source, fix="use a FeatureCollection"
+        )
+    out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
+    for i, feat in enumerate(feats, start=1):
+        props = dict((feat or {}).get("properties") or {})
+        try:
+            geom = shape(feat["geometry"])
+        except Exception:  # noqa: BLE001 - any malformed geometry is a row error
+            out.append(
+                (
+                    i,
+                    ValidationError(
+                        "has no valid geometry",
+                        source=source,
+                        row=i,
+                        field="geometry",
+                        fix="give a Point, or a Polygon for a structure",
+                    ),
+                )
+            )
+            continue
+        out.append((i, {**props, **_geometry_fields(geom)}))
+    return out
+
+
+def _geometry_fields(geom: Any) -> dict[str, Any]:
+    if geom.geom_type == "Point":
+        return {"lon": geom.x, "lat": geom.y}
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        c = geom.representative_point()
+        return {"lon": c.x, "lat": c.y, "footprint_src": geom}
+    return {"lon": None, "lat": None}
+
+
+def read_gpkg_records(
+    path: Path, *, layer: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[tuple[object, Mapping[str, Any] | ValidationError]]:
+    """Features of a GeoPackage layer as records (its CRS must be geographic)."""
+    import pyogrio
+
+    _read_limited_size(path, max_bytes)
+    gdf = pyogrio.read_dataframe(path, layer=layer)
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        gdf = gdf.to_crs(WGS84)
+    out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
+    cols = [c for c in gdf.columns if c != "geometry"]
+    for i, (rec, geom) in enumerate(
+        zip(gdf[cols].to_dict("records"), gdf.geometry, strict=True), start=1
+    ):
+        fields = _geometry_fields(geom) if geom is not None else {"lon": None, "lat": None}
+        clean = {k: (None if _isnan(v) or v is pd.NaT else v) for k, v in rec.items()}
+        out.append((i, {**clean, **fields}))
+    return out
+
+
+def _read_limited_size(path: Path, max_bytes: int) -> None:
+    p = Path(path)
+    if not p.is_file():
+        raise ValidationError("does not exist", source=str(p), fix="check the path")
+    if p.stat().st_size > max_bytes:
+        raise ValidationError(
+            f"is {p.stat().st_size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB limit",
+            source=p.name,
+            fix="split it into smaller files or raise max_bytes (--max-mb)",
+        )
+
+
+def read_batch(
+    path: Path,
+    *,
+    refs: References,
+    now: dt.datetime,
+    datum: str = "wgs84",
+    area: Any = None,
+    encoding: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    gdf_segments: gpd.GeoDataFrame | None = None,
+) -> IntakeResult:
+    """Read and validate a batch file (.csv, .geojson/.json, .gpkg) without storing anything.
+
+    When street segments are given and the batch declares WGS 84, the datum check of
+    :func:`check_datum` runs on the good rows and raises :class:`DatumError` for a file that
+    is really GCJ-02 or BD-09.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        records = read_csv_records(p, encoding=encoding, max_bytes=max_bytes)
+    elif suffix in (".geojson", ".json"):
+        records = read_geojson_records(p, max_bytes=max_bytes)
+    elif suffix == ".gpkg":
+        records = read_gpkg_records(p, max_bytes=max_bytes)
+    else:
+        raise ValidationError(
+            f"unknown file type {suffix!r}", source=p.name, fix="use .csv, .geojson or .gpkg"
+        )
+    if gdf_segments is not None and normalize_datum(datum) == "wgs84":
+        # before the area check: a shifted file would otherwise show up as "outside" rows
+        lon, lat = _raw_lonlat(records)
+        check_datum_lonlat(lon, lat, gdf_segments, source=p.name)
+    if area is None and gdf_segments is not None:
+        area = area_from_segments(gdf_segments)
+    result = validate_records(
+        _with_footprints(records, datum),
+        refs=refs,
+        now=now,
+        datum=datum,
+        area=area,
+        source=p.name,
+        base_dir=p.parent,
+    )
+    return result
+
+
+def _with_footprints(records, datum):
+    for row, rec in records:
+        if isinstance(rec, Mapping) and "footprint_src" in rec:
+            rec = dict(rec)
+            poly = rec.pop("footprint_src")
+            coords = shapely.get_coordinates(poly)
+            d = rec.get("datum") or datum
+            try:
+                lon, lat = to_wgs84(coords[:, 0], coords[:, 1], d)
+                rec["footprint"] = shapely.to_wkb(
+                    shapely.set_coordinates(poly, np.column_stack([lon, lat]))
+                )
+            except ValidationError:
+                pass  # the datum error is raised (with its row) by validate_record
+        yield row, rec
+
+
+def enforce_batch_policy(
+    result: IntakeResult,
+    *,
+    keep_good: bool = False,
+    rejects_path: Path | None = None,
+    source: str | None = None,
+) -> list[Report]:
+    """All or nothing: any reject refuses the batch unless ``keep_good``.
+
+    With ``keep_good`` the good reports are returned and the rejects written to
+    ``rejects_path`` (CSV, UTF-8 with BOM so Excel opens it) with the reason per row.
+    The raised error carries the rejects in its ``rejects`` attribute.
+    """
+    if result.rejects and rejects_path is not None:
+        write_rejects(result.rejects, rejects_path)
+    if result.rejects and not keep_good:
+        first = "; ".join(str(e) for e, _ in result.rejects[:3])
+        exc = ValidationError(
+            f"{len(result.rejects)} bad row(s), nothing stored. First: {first}",
+            source=source,
+            fix="correct the rows, or import with keep_good (--keep-good --rejects out.csv)",
+        )
+        exc.rejects = result.rejects  # type: ignore[attr-defined]
+        raise exc
+    return result.reports
+
+
+def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], path: Path) -> Path:
+    """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel)."""
+    extra: list[str] = []
+    for _, raw in rejects:
+        for k in raw:
+            if k not in extra and k not in ("footprint", "footprint_src"):
+                extra.append(str(k))
+    cols = ["row", "field", "problem", "fix", *extra]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for exc, raw in rejects:
+            rec = {k: raw.get(k, "") for k in extra}
+            rec.update(row=exc.row, field=exc.field or "", problem=exc.problem, fix=exc.fix or "")
+            w.writerow(rec)
+    return path
+
+
+# ---------------------------------------------------------------- datum check and snapping
+
+
+def _metric_points(reports: Sequence[Report]) -> np.ndarray:
+    lon = np.array([r.lon for r in reports], dtype=float)
+    lat = np.array([r.lat for r in reports], dtype=float)
+    x, y = _TO_METRIC.transform(lon, lat)
+    return shapely.points(np.column_stack([x, y]))
+
+
+def _median_snap(points: np.ndarray, gdf_segments: gpd.GeoDataFrame) -> float:
+    tree = shapely.STRtree(gdf_segments.geometry.values)
+    _, dist = tree.query_nearest(points, return_distance=True)
+    return float(np.median(dist)) if len(dist) else 0.0
+
+
+def check_datum(
+    reports: Sequence[Report],
+    gdf_segments: gpd.GeoDataFrame,
+    *,
+    source: str | None = None,
+    min_points: int = 5,
+) -> dict[str, float]:
+    """Detect a batch declared WGS 84 that is really GCJ-02 (or BD-09).
+
+    GCJ-02 shifts Shichahai about 530 m east and 150 m north, so such points sit a
+    systematic distance from the streets; read as GCJ-02 they fall back onto them. Raises
+    :class:`DatumError` when the median snap distance as declared exceeds
+    :data:`DATUM_SUSPECT_M` and reading the batch as another datum more than halves it.
+    Returns the median snap distance (m) per datum tried (empty when too few points).
+    """
+    wgs = [r for r in reports if r.source_datum == "wgs84"]
+    return check_datum_lonlat(
+        np.array([r.lon for r in wgs], dtype=float),
+        np.array([r.lat for r in wgs], dtype=float),
+        gdf_segments,
+        source=source,
+        min_points=min_points,
+    )
+
+
+def check_datum_lonlat(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    gdf_segments: gpd.GeoDataFrame,
+    *,
+    source: str | None = None,
+    min_points: int = 5,
+) -> dict[str, float]:
+    """:func:`check_datum` on coordinate arrays declared WGS 84."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if len(lon) < min_points:
+        return {}
+    x, y = _TO_METRIC.transform(lon, lat)
+    medians = {"wgs84": _median_snap(shapely.points(np.column_stack([x, y])), gdf_segments)}
+    for d in ("gcj02", "bd09"):
+        clon, clat = to_wgs84(lon, lat, d)
+        x, y = _TO_METRIC.transform(clon, clat)
+        medians[d] = _median_snap(shapely.points(np.column_stack([x, y])), gdf_segments)
+    best = min(medians, key=lambda k: medians[k])
+    if (
+        medians["wgs84"] > DATUM_SUSPECT_M
+        and best != "wgs84"
+        and medians[best] < 0.5 * medians["wgs84"]
+    ):
+        raise DatumError(
+            f"the points declared WGS 84 sit a median {medians['wgs84']:.0f} m from the streets; "
+            f"read as {best.upper()} they sit {medians[best]:.0f} m away",
+            source=source,
+            field="datum",
+            fix=f"the file is probably {best.upper()} (phone map apps): import it with --datum {best}",
+        )
+    return medians
+
+
+def _raw_lonlat(records: Sequence[tuple[object, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric lon/lat of the records that have them and declare no datum of their own."""
+    lons, lats = [], []
+    for _, rec in records:
+        if not isinstance(rec, Mapping):
+            continue
+        r = {_COLUMN_ALIASES.get(str(k).strip().lower(), str(k).strip()): v for k, v in rec.items()}
+        if r.get("datum") not in (None, "") and not _isnan(r.get("datum")):
+            continue
+        try:
+            lons.append(float(str(r.get("lon")).strip()))
+            lats.append(float(str(r.get("lat")).strip()))
+        except ValueError:
+            continue
+    return np.array(lons, dtype=float), np.array(lats, dtype=float)
+
+
+def locate_reports(
+    reports: Sequence[Report],
+    gdf_segments: gpd.GeoDataFrame,
+    *,
+    gdf_zones: gpd.GeoDataFrame | None = None,
+    assignment: Mapping[str, str] | pd.DataFrame | None = None,
+    max_distance_m: float = 200.0,
+) -> list[Report]:
+    """Snap each report to its street segment, zone, front and responsible person.
+
+    The zone and front come from the segment; a segment without a zone (main-street
+    fronts) takes the zone polygon containing the point when ``gdf_zones`` is given.
+    ``assignment`` maps segment_id -> person_id (a dict, or a frame with both columns,
+    as the districts work produces).
+    """
+    if not reports:
+        return []
+    pts = gpd.GeoSeries(_metric_points(reports), crs=METRIC)
+    snaps = SegmentIndex(gdf_segments).snap_many(pts, max_distance_m=max_distance_m)
+    segs = gdf_segments.set_index("segment_id")
+    if isinstance(assignment, pd.DataFrame):
+        assignment = dict(zip(assignment["segment_id"], assignment["person_id"], strict=True))
+    zone_of_point: list[str | None] = [None] * len(reports)
+    if gdf_zones is not None and len(gdf_zones):
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=pts, crs=METRIC),
+            gdf_zones[["zone_id", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        joined = joined[~joined.index.duplicated()]
+        zone_of_point = [None if pd.isna(z) else str(z) for z in joined["zone_id"]]
+    out = []
+    for i, r in enumerate(reports):
+        seg = snaps["segment_id"].iloc[i]
+        within = bool(snaps["within"].iloc[i])
+        seg_id = str(seg) if within else None
+        zone = front = None
+        if seg_id is not None:
+            srow = segs.loc[seg_id]
+            zone = srow.get("zone_id")
+            zone = None if zone is None or pd.isna(zone) else str(zone)
+            front = srow.get("front_id")
+            front = None if front is None or pd.isna(front) else str(front)
+        zone = zone or zone_of_point[i]
+        person = assignment.get(seg_id) if (assignment and seg_id) else None
+        out.append(
+            dataclasses.replace(
+                r,
+                segment_id=seg_id,
+                zone_id=zone,
+                front_id=front,
+                person_id=person,
+                snap_distance_m=float(snaps["distance_m"].iloc[i]),
+            )
+        )
+    return out
+
+
+def case_from_report(
+    report: Report, refs: References, *, received_by: str, at: dt.datetime | None = None
+) -> Case:
+    """Open a case for a report: lead and participating departments from the category,
+    the tier's plan flags, and the first receiver as owner (首问负责)."""
+    cat = refs.categories[report.category]
+    tier = report.tier or cat.default_tier
+    return Case(
+        case_id=report.report_id,
+        category=cat.code,
+        tier=tier,
+        state="reported",
+        source=report.source,
+        reported_at=report.reported_at,
+        lon=report.lon,
+        lat=report.lat,
+        lead_dept=cat.lead_dept,
+        owner=received_by or report.reporter or "unknown",
+        depts=cat.participating,
+        zone_id=report.zone_id,
+        front_id=report.front_id,
+        segment_id=report.segment_id,
+        person_id=report.person_id,
+        description=report.description,
+        reporter=report.reporter,
+        source_datum=report.source_datum,
+        src_lon=report.src_lon,
+        src_lat=report.src_lat,
+        photo_sha256=report.photo_sha256,
+        content_hash=report.content_hash,
+        footprint_wkb=report.footprint_wkb,
+        attributes=dict(report.attributes),
+        flags=tier_flags(tier),
+        deadline_hours=cat.deadline_hours,
+        version=1,
+        updated_by=received_by,
+        updated_at=at or report.reported_at,
+    )
