@@ -12,13 +12,14 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
+from gis.cases import TERMINAL_STATES
 from gis.crs import METRIC, require_same_crs
 from gis.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
-#: States of a case that is no longer open (see gis.cases.STATES).
-CLOSED_STATES: frozenset[str] = frozenset({"closed", "rejected", "duplicate"})
+#: States of a case that is no longer open (the case workflow's terminal states).
+CLOSED_STATES: frozenset[str] = TERMINAL_STATES
 
 
 def _area_mask(

@@ -52,10 +52,19 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     staff = _people(args, settings)
     steps.update()
     params = WorkloadParams(walk_speed_kmh=settings.walk_speed_kmh)
+    cases = None
+    if args.cases:
+        from gis.store import open_store
+
+        with open_store(settings) as store:
+            cases = store.cases_frame()
+        if cases.empty:
+            cases = None
     plan = districts_for_people(
         geo.segments,
         staff,
         workload=params,
+        cases=cases,
         allow_front_crossing=args.allow_front_crossing,
         front=args.front,
         zones=args.zones,
@@ -71,6 +80,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
         plan.assignment,
         plan.workload,
         staff=staff,
+        cases=cases,
         polygons=polygons,
         diameters=plan.diagnostics.diameter_m,
     )
@@ -109,7 +119,11 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
                 shutil.move(str(src), dst)
     d = plan.diagnostics
     print(describe_formula(params, settings.language))
-    cols = [c for c in ("person_id", "name", "n_segments", "length_m", "workload") if c in summary]
+    cols = [
+        c
+        for c in ("person_id", "name", "n_segments", "length_m", "workload", "open_cases")
+        if c in summary
+    ]
     view = summary[cols + ["polsby_popper", "diameter_m"]].copy()
     print(view.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if len(d.groups) > 1:
@@ -148,6 +162,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--cases",
+        action="store_true",
+        help="weigh segments by the case history in the case store (PATROL_DATABASE_URL) "
+        "and count open cases per person",
+    )
     p.add_argument("--gpkg", help="write district_segments and districts layers here")
     p.add_argument("--geojson", help="write district polygons (WGS 84) here")
     p.add_argument("--signboards", help="write one 街巷长 signboard HTML per person here")

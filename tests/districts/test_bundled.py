@@ -45,3 +45,29 @@ def test_one_of_eight_leaves_on_bundled_data(geo) -> None:
     r = rebalance(plan, geo.segments, people[1:], allow_front_crossing=True)
     assert r.plan.diagnostics.all_contiguous
     assert r.changed_share <= 0.30
+
+
+def test_case_history_drives_workload_and_open_cases(geo) -> None:
+    from gis.cases import TERMINAL_STATES, cases_to_frame
+    from gis.demo_history import generate_demo_history
+    from gis.district_outputs import person_summary
+
+    history = generate_demo_history(geo.segments, geo.pois, days=60)
+    cases = cases_to_frame(history.cases)
+    plan = districts_for_people(geo.segments, 8, cases=cases, front="scenic")
+    assert plan.diagnostics.all_contiguous and plan.diagnostics.ratio <= 1.05
+    summary = person_summary(geo.segments, plan.assignment, plan.workload, cases=cases)
+    scenic = set(plan.assignment)
+    open_here = cases[~cases["state"].isin(TERMINAL_STATES) & cases["segment_id"].isin(scenic)]
+    assert summary["open_cases"].sum() == len(open_here)
+
+
+def test_cli_uses_the_case_store(geo, tmp_path, monkeypatch, capsys) -> None:
+    from gis.cli import main
+
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(tmp_path / "cases.gpkg"))
+    assert main(["demo-history", "--days", "30", "--end", "2026-06-01T00:00"]) == 0
+    capsys.readouterr()
+    assert main(["districts", "--people", "6", "--front", "scenic", "--cases", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "open_cases" in out and "contiguous 6/6" in out
