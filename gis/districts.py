@@ -1315,13 +1315,15 @@ def rebalance(
     front: str | None = None,
     zones: Sequence[str] | None = None,
     max_moves: int | None = None,
+    tolerance: float = 0.005,
 ) -> Rebalance:
     """Re-solve after a person leaves or joins or a workload changes, keeping most owners.
 
     People who left hand their segments to the neighbouring districts (nearest first,
     lightest first); a person who joins splits the heaviest district of the piece that needs
     people most; then the same local search as :func:`districts_for_people` evens the loads,
-    moving only boundary segments.
+    moving only boundary segments, until max/min ≤ 1 + ``tolerance`` (a looser tolerance
+    keeps more owners).
     """
     old = dict(assignment.assignment if isinstance(assignment, DistrictPlan) else assignment)
     ids = _people_ids(people, None)
@@ -1473,12 +1475,24 @@ def rebalance(
         centres = _centres(sg, state, ds)
         for d, src in zip(ds, centres, strict=True):
             D[d] = dijkstra(sg.matrix, directed=False, indices=src, min_only=True)
-        total_moves += _refine(state, ds, D, budget)
+        total_moves += _refine(state, ds, D, budget, tolerance)
     owner = state.owner
     if (owner < 0).any():
         raise InfeasibleError(f"segment {sg.ids[int(np.flatnonzero(owner < 0)[0])]!r} unreachable")
     new = {sg.ids[i]: ids[owner[i]] for i in range(sg.n)}
-    diag = _diagnostics(sg, owner, ids, moves=total_moves)
+    loads = np.bincount(owner, weights=sg.weight, minlength=k)
+    piece_people = [sorted({int(owner[s]) for s in mem}) for mem in groups]
+    worst = max(_ratio(loads[pp]) if len(pp) > 1 else 1.0 for pp in piece_people)
+    diag = _diagnostics(
+        sg,
+        owner,
+        ids,
+        moves=total_moves,
+        groups=tuple(
+            (sg.ids[mem[0]], len(pp)) for mem, pp in zip(groups, piece_people, strict=True)
+        ),
+        piece_ratio=worst,
+    )
     plan = DistrictPlan(assignment=new, diagnostics=diag, people=ids, workload=weight)
     changed = tuple(s for s in sg.ids if s in old and old[s] != new[s])
     share = len(changed) / max(1, sum(1 for s in sg.ids if s in old))
