@@ -293,25 +293,26 @@ def balance_sweep(name, gdf, ks) -> list[dict]:
     return out
 
 
-def stability(name, gdf, k=8) -> list[dict]:
+def stability(name, gdf, k=8, crossing=True) -> list[dict]:
     """Share of segments changing owner when each of k people leaves: rebalance vs fresh."""
     w = workload_series(gdf)
     people = [f"P{i + 1:02d}" for i in range(k)]
-    plan = districts_for_people(gdf, people, workload=w, allow_front_crossing=True)
+    plan = districts_for_people(gdf, people, workload=w, allow_front_crossing=crossing)
     out = []
     for leaver in people:
         rest = [p for p in people if p != leaver]
         t0 = time.perf_counter()
-        r = rebalance(plan, gdf, rest, workload=w, allow_front_crossing=True)
+        r = rebalance(plan, gdf, rest, workload=w, allow_front_crossing=crossing)
         dt = time.perf_counter() - t0
-        fresh = districts_for_people(gdf, rest, workload=w, allow_front_crossing=True, seed=1)
+        fresh = districts_for_people(gdf, rest, workload=w, allow_front_crossing=crossing, seed=1)
         out.append(
             {
-                "network": name,
+                "network": name if crossing else f"{name} (fronts respected)",
                 "leaver": leaver,
                 "rebalance_share": r.changed_share,
                 "fresh_share": matched_changed_share(plan.assignment, fresh.assignment),
                 "ratio_after": r.plan.diagnostics.ratio,
+                "piece_ratio_after": r.plan.diagnostics.piece_ratio,
                 "contiguous": r.plan.diagnostics.all_contiguous,
                 "seconds": dt,
             }
@@ -345,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skater-max", type=int, default=3000, help="largest network for SKATER")
     parser.add_argument("--out", default="bench/districts_results.md", help="markdown tables")
     parser.add_argument("--no-helsinki", action="store_true")
+    parser.add_argument(
+        "--stability-only", action="store_true", help="only the one-of-8-leaves runs"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     methods = list(METHODS)
@@ -352,6 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     sweeps: list[dict] = []
     stab: list[dict] = []
     b = bundled()
+    if args.stability_only:
+        if b is not None:
+            stab += stability("shichahai", b[0])
+            stab += stability("shichahai", b[0], crossing=False)
+        stab += stability("grid35", street_grid(35, 35))
+        Path(args.out).write_text(
+            "## Stability: one of 8 leaves\n\n" + markdown(stab), encoding="utf-8"
+        )
+        print(f"wrote {args.out}")
+        return 0
     if b is not None:
         segs, boundary, lakes = b
         rows += bench_network(
@@ -359,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         sweeps += balance_sweep("shichahai", segs, range(2, 25))
         stab += stability("shichahai", segs)
+        stab += stability("shichahai", segs, crossing=False)
     sizes = (
         [(18, 18), (35, 35)] if args.quick else [(25, 25), (35, 35), (50, 50), (78, 78), (110, 110)]
     )
