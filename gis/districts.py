@@ -1071,7 +1071,7 @@ def districts_for_people(
     max_moves: int | None = None,
     restarts: int = 6,
     good_enough: float = 0.03,
-    min_attempts: int = 1,
+    min_attempts: int | None = None,
 ) -> DistrictPlan:
     """Split the chosen area's segments into one contiguous, balanced district per person.
 
@@ -1099,11 +1099,12 @@ def districts_for_people(
         Random seed for the seeding step; the same input and seed give the same answer.
     restarts, good_enough, min_attempts
         The solve runs with seeds ``seed``, ``seed + 1`` … at least ``min_attempts`` times
-        and keeps the answer with the fewest links between districts (the most compact)
-        among those whose worst max/min within an area piece is at most ``1 + good_enough``;
-        while none is, it goes on up to ``restarts`` attempts and keeps the best balanced
-        (a district seeded in a dead-end pocket can get walled in behind cut vertices of its
-        neighbour, which no single move undoes).
+        (default 3 for areas of up to 5,000 segments, 1 above, where one attempt already
+        takes seconds) and keeps the answer with the fewest links between districts (the
+        most compact) among those whose worst max/min within an area piece is at most
+        ``1 + good_enough``. While none is, it goes on up to ``restarts`` attempts and keeps
+        the best balanced: a district seeded in a dead-end pocket can get walled in behind
+        cut vertices of its neighbour, which no single move undoes.
 
     Raises
     ------
@@ -1143,6 +1144,8 @@ def districts_for_people(
                 field="person_id",
             )
         pin_idx.setdefault(str(pid), []).append(sg.index[sid])
+    if min_attempts is None:
+        min_attempts = 3 if sg.n <= 5000 else 1
     coo = sg.matrix.tocoo()
     best: tuple[tuple[bool, float], np.ndarray, int, tuple[tuple[str, int], ...], float] | None
     best = None
