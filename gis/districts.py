@@ -983,7 +983,9 @@ def _solve_group(
     if missing:  # cannot happen on a connected piece; guard against a bug
         raise InfeasibleError(f"segment {sg.ids[missing[0]]!r} could not be reached")
     moves = _refine(state, districts, D, max_moves)
-    moves += _smooth(state, districts)
+    smoothed = _smooth(state, districts)
+    if smoothed:  # smoothing can open new balancing moves: finish at a local optimum
+        moves += smoothed + _refine(state, districts, D, max_moves)
     return moves
 
 
