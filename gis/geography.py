@@ -138,6 +138,7 @@ def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
                 field="geometry",
                 fix="repair it (QGIS 'Fix geometries' or shapely.make_valid)",
             )
+    _check_coordinates(gdf, spec, src)
     if spec.id_column:
         ids = gdf[spec.id_column].astype(str)
         blank = ids.str.strip().isin(["", "nan", "None"])
@@ -164,7 +165,49 @@ def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
     for col in ("name", "name_en"):
         if col in gdf.columns:
             gdf[col] = gdf[col].fillna("").astype(str)
-    return gdf.to_crs(METRIC)
+    metric = gdf.to_crs(METRIC)
+    bad = ~np.isfinite(metric.geometry.bounds.to_numpy()).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            "coordinates cannot be projected to metres (outside the CRS's valid area)",
+            source=src,
+            row=_row_label(gdf, spec, i),
+            field="geometry",
+            fix="check the coordinates and the layer's CRS",
+        )
+    return metric
+
+
+def _row_label(gdf: gpd.GeoDataFrame, spec: LayerSpec, i: int) -> object:
+    if spec.id_column and spec.id_column in gdf.columns:
+        return f"{i + 1} ({spec.id_column}={gdf[spec.id_column].iloc[i]})"
+    return i + 1
+
+
+def _check_coordinates(gdf: gpd.GeoDataFrame, spec: LayerSpec, src: str) -> None:
+    """Refuse non-finite coordinates, and longitudes/latitudes out of range."""
+    if gdf.empty:
+        return
+    bounds = gdf.geometry.bounds.to_numpy()
+    bad = ~np.isfinite(bounds).all(axis=1)
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        with np.errstate(invalid="ignore"):
+            bad |= (
+                (bounds[:, 0] < -180)
+                | (bounds[:, 2] > 180)
+                | (bounds[:, 1] < -90)
+                | (bounds[:, 3] > 90)
+            )
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"coordinates out of range (bounds {np.round(bounds[i], 6).tolist()})",
+            source=src,
+            row=_row_label(gdf, spec, i),
+            field="geometry",
+            fix="longitude must be within ±180 and latitude within ±90 (WGS 84 degrees); are x and y swapped or in another CRS?",
+        )
 
 
 def _check_zone_ids(zones: gpd.GeoDataFrame, source: str) -> None:

@@ -140,12 +140,14 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
         raise NetworkError("street lines produced no segments longer than 0.5 m")
     rows.sort(key=lambda r: (r[0], r[1]))
     records = []
-    counters: dict[int, int] = {}
+    # number per street, not per drawn line: a street drawn in several parts (a
+    # MultiLineString) must not reuse a segment id
+    counters: dict[str, int] = {}
     line_attrs = lines.drop(columns="geometry").to_dict("records")
     for src, _pos, piece in rows:
-        n = counters.get(src, 0) + 1
-        counters[src] = n
         attrs = dict(line_attrs[src])
+        n = counters.get(str(attrs["street_id"]), 0) + 1
+        counters[str(attrs["street_id"])] = n
         attrs["segment_id"] = f"{attrs['street_id']}-{n:02d}"
         attrs["geometry"] = piece
         records.append(attrs)

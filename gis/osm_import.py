@@ -39,6 +39,9 @@ from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Serialises use of osmnx's process-wide settings (see _osmnx_configured).
+_OSMNX_LOCK = threading.Lock()
+
 #: The layer files written, in this order.
 LAYER_NAMES: tuple[str, ...] = ("boundary", "lakes", "streets", "zones", "pois")
 #: Steps reported to the ``progress`` callback, in order.
@@ -702,7 +705,17 @@ _NO_NETWORK = "no network: import a .osm/.pbf file instead (patrol import-osm FI
 
 @contextmanager
 def _osmnx_configured(online: OnlineOptions, timeout_s: float) -> Iterator[Any]:
-    """Configure osmnx for a fast offline failure, restoring its global settings after."""
+    """Configure osmnx for a fast offline failure, restoring its global settings after.
+
+    osmnx keeps its settings (and a patched ``socket.getaddrinfo``) process-wide, so the
+    whole configure-download-restore block holds one lock: two app sessions importing at
+    once would otherwise interleave their save and restore.
+    """
+    with _OSMNX_LOCK:
+        yield from _osmnx_configured_unlocked(online, timeout_s)
+
+
+def _osmnx_configured_unlocked(online: OnlineOptions, timeout_s: float) -> Iterator[Any]:
     import osmnx as ox
 
     names = (

@@ -98,8 +98,12 @@ def node_for_point(
                 [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
             )
         geoms.append(g)
+    if point is None or point.is_empty or not np.isfinite(shapely.get_coordinates(point)).all():
+        raise NetworkError("the start point has no finite coordinates: check lon,lat and the datum")
     tree = shapely.STRtree(geoms)
     idx, dist = tree.query_nearest(point, return_distance=True, all_matches=True)
+    if len(idx) == 0:
+        raise NetworkError("no street is near the start point: check the coordinates")
     order = sorted(range(len(idx)), key=lambda i: str(keys[int(idx[i])][2]))
     best = int(idx[order[0]])
     d = float(dist[order[0]])

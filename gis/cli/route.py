@@ -6,6 +6,7 @@ import argparse
 import csv
 from pathlib import Path
 
+import numpy as np
 from shapely.geometry import Point
 
 from gis.errors import NotFoundError, ValidationError
@@ -65,6 +66,12 @@ def _resolve_place(text: str, geo, G) -> int:
                 field="--from/--to",
                 fix="write e.g. 116.38,39.94",
             ) from None
+        if not (np.isfinite([lon, lat]).all() and -180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValidationError(
+                f"{text!r} is not a longitude,latitude pair",
+                field="--from/--to",
+                fix="longitude within ±180, latitude within ±90, e.g. 116.38,39.94",
+            )
         import geopandas as gpd
 
         pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(METRIC).iloc[0]

@@ -199,3 +199,15 @@ def test_empty_streets_layer_is_refused(tiny_dir: Path) -> None:
     )
     with pytest.raises(ValidationError, match=r"streets\.geojson: layer 'streets' has no features"):
         load_geography(tiny_dir)
+
+
+def test_coordinates_out_of_range_name_the_feature(tiny_dir: Path) -> None:
+    def huge(data: dict) -> None:
+        data["features"][3]["geometry"]["coordinates"][0] = [1e10, 39.93]
+
+    _edit_geojson(tiny_dir / "streets.geojson", huge)
+    with pytest.raises(
+        ValidationError,
+        match=r"streets\.geojson, row 4 \(street_id=H3\), field 'geometry': coordinates out of range",
+    ):
+        load_geography(tiny_dir)

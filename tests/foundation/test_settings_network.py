@@ -123,3 +123,19 @@ def test_t_junction_onto_a_diagonal_stays_connected() -> None:
     G = graph_from_segments(seg)
     assert nx.is_connected(G)
     assert sorted(seg["segment_id"]) == ["D-01", "D-02", "D-03", "T-01", "X-01", "X-02"]
+
+
+def test_street_in_several_parts_gets_distinct_segment_ids() -> None:
+    from shapely.geometry import MultiLineString
+
+    lines = gpd.GeoDataFrame(
+        {"street_id": ["M", "N"], "name": ["两段街", ""]},
+        geometry=[
+            MultiLineString([[(0, 0), (100, 0)], [(300, 0), (400, 0)]]),
+            LineString([(50, -50), (50, 50)]),
+        ],
+        crs=METRIC,
+    )
+    seg = segments_from_lines(lines)
+    assert sorted(seg["segment_id"]) == ["M-01", "M-02", "M-03", "N-01", "N-02"]
+    assert seg["segment_id"].is_unique

@@ -147,3 +147,15 @@ def test_cli_budget_route_takes_weights_from_the_forecast(tiny_env, capsys, monk
     assert main(["route", "--budget-min", "60"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("budget 60 min: weight ") and "greedy baseline" in text
+
+
+@pytest.mark.parametrize("bad", ["999,999", "nan,nan", "inf,39.9"])
+def test_cli_route_refuses_impossible_coordinates(tiny_env, capsys, bad):
+    assert main(["route", "--from", bad]) == 2
+    err = capsys.readouterr().err
+    assert "field '--from/--to'" in err and "is not a longitude,latitude pair" in err
+
+
+def test_node_for_point_refuses_non_finite_point(grid6):
+    with pytest.raises(NetworkError, match="no finite coordinates"):
+        node_for_point(grid6, Point(float("nan"), float("nan")))

@@ -140,6 +140,15 @@ def test_rural_open_walk(grid6):
 
 
 def test_input_graph_not_modified(seven_bridges):
-    before = sorted(seven_bridges.edges(keys=True, data="length"))
+    before_edges = sorted(
+        (u, v, k, dict(d)) for u, v, k, d in seven_bridges.edges(keys=True, data=True)
+    )
+    before_nodes = {n: dict(d) for n, d in seven_bridges.nodes(data=True)}
+    before_graph = dict(seven_bridges.graph)
     plan_postman_route(seven_bridges, ALL7, 0)
-    assert sorted(seven_bridges.edges(keys=True, data="length")) == before
+    after_edges = sorted(
+        (u, v, k, dict(d)) for u, v, k, d in seven_bridges.edges(keys=True, data=True)
+    )
+    assert after_edges == before_edges
+    assert {n: dict(d) for n, d in seven_bridges.nodes(data=True)} == before_nodes
+    assert dict(seven_bridges.graph) == before_graph

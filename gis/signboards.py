@@ -1,0 +1,135 @@
+"""街巷长 signboards: one printable HTML page per responsible person (no external URLs)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gis.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+#: The lane chief's standing duties (Beijing practice: 巡、听、访、管、督).
+DUTIES: tuple[tuple[str, str], ...] = (
+    ("巡", "每日巡查责任街巷，发现问题及时上报、处置 — patrol the lanes every day"),
+    ("听", "听取居民、商户的意见和诉求 — listen to residents and shops"),
+    ("访", "走访沿街单位和院落 — visit the units and courtyards along the lane"),
+    ("管", "督促门前三包、环境秩序整治 — keep order and cleanliness in front of doors"),
+    ("督", "监督问题整改到位并反馈 — follow problems until they are fixed"),
+)
+
+_CSS = """
+@page { size: A4; margin: 15mm; }
+body { font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; color: #111; }
+.board { border: 6px solid #b71c1c; padding: 18px 24px; max-width: 170mm; margin: auto; }
+h1 { color: #b71c1c; text-align: center; font-size: 30pt; margin: 0 0 4px 0; letter-spacing: 8px; }
+.sub { text-align: center; font-size: 11pt; margin-bottom: 14px; }
+table.who { width: 100%; border-collapse: collapse; font-size: 15pt; }
+table.who td { border: 1px solid #999; padding: 6px 10px; }
+table.who td.k { width: 28%; background: #f5f5f5; }
+h2 { font-size: 14pt; border-bottom: 2px solid #b71c1c; margin-top: 16px; }
+ul { font-size: 12pt; line-height: 1.5; }
+.fict { color: #b71c1c; font-weight: bold; text-align: center; margin-top: 12px; }
+"""
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def signboard_html(
+    person: dict,
+    streets: Sequence[str],
+    *,
+    unnamed: int = 0,
+    title: str = "街巷长公示牌",
+    subdistrict: str = "西城区什刹海街道",
+) -> str:
+    """The signboard of one person as a complete, self-contained HTML page.
+
+    Parameters
+    ----------
+    person
+        A staff record: ``person_id``, ``name``, ``phone``, optionally ``department``,
+        ``shift`` and ``fictitious``.
+    streets
+        Street names (Chinese) of the person's district.
+    unnamed
+        Number of unnamed lane segments in the district (listed as one line).
+    """
+    name = _text(person.get("name")).strip()
+    if not name:
+        raise ValidationError(
+            f"person {person.get('person_id')!r} has no name",
+            source="staff",
+            field="name",
+            fix="a signboard needs the responsible person's name",
+        )
+    e = html.escape
+    rows = [
+        ("街巷长 Lane chief", name),
+        ("联系电话 Phone", _text(person.get("phone"))),
+        ("所属单位 Department", _text(person.get("department"))),
+        ("编号 ID", _text(person.get("person_id"))),
+    ]
+    row_html = "\n".join(f'<tr><td class="k">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in rows)
+    items = [f"<li>{e(s)}</li>" for s in streets]
+    if unnamed:
+        items.append(f"<li>无名街巷 {int(unnamed)} 段 (unnamed lane segments)</li>")
+    streets_html = "\n".join(items) or "<li>—</li>"
+    duties_html = "\n".join(f"<li><b>{e(k)}</b>：{e(v)}</li>" for k, v in DUTIES)
+    fict = ""
+    if person.get("fictitious") in (True, "True", "true", "虚构", "1", 1):
+        fict = '<p class="fict">示例数据：人物为虚构 (fictitious demo person)</p>'
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{e(title)} {e(name)}</title><style>{_CSS}</style></head>\n"
+        '<body><div class="board">\n'
+        f"<h1>{e(title)}</h1>\n"
+        f'<div class="sub">{e(subdistrict)} · 包片分段 责任到人</div>\n'
+        f'<table class="who">\n{row_html}\n</table>\n'
+        f"<h2>责任街巷 Streets</h2>\n<ul>\n{streets_html}\n</ul>\n"
+        f"<h2>工作职责 Duties</h2>\n<ul>\n{duties_html}\n</ul>\n"
+        f"{fict}\n</div></body></html>\n"
+    )
+
+
+def write_signboards(
+    summary: pd.DataFrame,
+    staff: pd.DataFrame,
+    out_dir: str | Path,
+) -> list[Path]:
+    """Write ``<person_id>.html`` per person in ``summary`` into ``out_dir``.
+
+    Every page is rendered before anything is written, so a bad record leaves no half set.
+    """
+    by_id = {str(r["person_id"]): r for r in staff.to_dict("records")}
+    pages: list[tuple[str, str]] = []
+    for rec in summary.to_dict("records"):
+        pid = str(rec["person_id"])
+        person = by_id.get(pid)
+        if person is None:
+            raise ValidationError(
+                f"person {pid!r} has a district but is not in the staff table",
+                source="staff",
+                field="person_id",
+                fix="add them to the staff table",
+            )
+        streets = [s for s in str(rec.get("streets", "")).split("、") if s]
+        unnamed = int(rec.get("n_unnamed", 0) or 0)
+        pages.append((pid, signboard_html(person, streets, unnamed=unnamed)))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for pid, page in pages:
+        p = out / f"{pid}.html"
+        p.write_text(page, encoding="utf-8")
+        paths.append(p)
+    return paths
