@@ -66,18 +66,18 @@ def measure_once(browser: Any, url: str) -> dict[str, float]:
     page.route("**/*", net.handler)
     received = {"http": 0, "ws": 0}
     sent: list[int] = []
+    # bytes on the wire as Chromium counts them (compressed, headers included)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
 
-    def on_response(response: Any) -> None:
-        try:
-            received["http"] += len(response.body())
-        except Exception:  # redirects and aborted requests have no body
-            pass
+    def on_finished(event: dict[str, Any]) -> None:
+        received["http"] += int(event.get("encodedDataLength", 0))
 
     def on_ws(ws: Any) -> None:
         ws.on("framereceived", lambda f: received.__setitem__("ws", received["ws"] + len(f)))
         ws.on("framesent", lambda f: sent.append(len(f)))
 
-    page.on("response", on_response)
+    cdp.on("Network.loadingFinished", on_finished)
     page.on("websocket", on_ws)
     page.goto(url)
     page.get_by_label("用户名").fill("leader")
@@ -104,6 +104,7 @@ def measure_once(browser: Any, url: str) -> dict[str, float]:
         "seconds": seconds,
         "mb": (received["http"] + received["ws"]) / 1e6,
         "ws_mb": received["ws"] / 1e6,
+        "http_mb": received["http"] / 1e6,
         "layers": float(stats["layers"]),
         "markers": float(stats["markers"]),
         "pan_zoom_messages": float(len(sent) - before),
@@ -158,7 +159,7 @@ def _format(row: dict[str, Any], base: dict[str, Any]) -> str:
     ratio = row["seconds"] / base["seconds"] if base.get("seconds") else float("nan")
     return (
         f"{row['label']:22s} {row['seconds']:7.2f} s  ×{ratio:4.2f}  {row['mb']:6.2f} MB "
-        f"(ws {row['ws_mb']:5.2f})  layers {row['layers']:5.0f}  markers {row['markers']:5.0f}  "
+        f"(http {row['http_mb']:4.2f}, ws {row['ws_mb']:4.2f})  layers {row['layers']:5.0f}  markers {row['markers']:5.0f}  "
         f"pan/zoom msgs {row['pan_zoom_messages']:.0f}  blocked {row['blocked']:.0f}"
     )
 
