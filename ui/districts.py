@@ -144,8 +144,15 @@ def districts_page() -> None:
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
         if plan is not None:
+            # clip the districts to the chosen area, not the whole subdistrict
+            if zones:
+                area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
+            elif front:
+                area = geo.fronts.loc[geo.fronts["front_id"] == front]
+            else:
+                area = geo.boundary
             polygons = outputs.district_polygons(
-                geo.segments, plan.assignment, boundary=geo.boundary, lakes=geo.lakes
+                geo.segments, plan.assignment, boundary=area, lakes=geo.lakes
             )
             dlayer.add_districts(
                 m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
