@@ -719,7 +719,36 @@ def read_geojson_records(
         )
     out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
     for i, feat in enumerate(feats, start=1):
-        props = dict((feat or {}).get("properties") or {})
+        if not isinstance(feat, dict):
+            out.append(
+                (
+                    i,
+                    ValidationError(
+                        f"is not a GeoJSON Feature object (got {type(feat).__name__})",
+                        source=source,
+                        row=i,
+                        field="feature",
+                        fix="give each feature as an object with geometry and properties",
+                    ),
+                )
+            )
+            continue
+        raw_props = feat.get("properties")
+        if raw_props is not None and not isinstance(raw_props, dict):
+            out.append(
+                (
+                    i,
+                    ValidationError(
+                        f"properties is a {type(raw_props).__name__}, not an object",
+                        source=source,
+                        row=i,
+                        field="properties",
+                        fix='give properties as an object, e.g. {"category": "C04"}',
+                    ),
+                )
+            )
+            continue
+        props = dict(raw_props or {})
         try:
             geom = shape(feat["geometry"])
         except Exception:  # noqa: BLE001 - any malformed geometry is a row error
@@ -754,9 +783,23 @@ def read_gpkg_records(
 ) -> list[tuple[object, Mapping[str, Any] | ValidationError]]:
     """Features of a GeoPackage layer as records (its CRS must be geographic)."""
     import pyogrio
+    from pyogrio.errors import (
+        DataLayerError,
+        DataSourceError,
+        FeatureError,
+        FieldError,
+        GeometryError,
+    )
 
     _read_limited_size(path, max_bytes)
-    gdf = pyogrio.read_dataframe(path, layer=layer)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer)
+    except (DataSourceError, DataLayerError, FeatureError, FieldError, GeometryError) as exc:
+        raise ValidationError(
+            f"cannot be read as a GeoPackage: {exc}",
+            source=Path(path).name,
+            fix="export it again as GeoPackage (or as GeoJSON/CSV)",
+        ) from None
     if gdf.crs is not None and not gdf.crs.is_geographic:
         gdf = gdf.to_crs(WGS84)
     out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
