@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -18,6 +20,26 @@ from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: str, field: str) -> dt.date:
+    """A calendar day given on the command line as YYYY-MM-DD.
+
+    Raises :class:`ValidationError` naming the option (``field``) rather than letting a
+    pandas parse error escape as a traceback.
+    """
+    text = str(value).strip()
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
+        ) from None
 
 
 def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
@@ -197,7 +219,11 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     lang = args.lang or settings.language
-    day = args.date or pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+    day = (
+        parse_day(args.date, "--date").isoformat()
+        if args.date
+        else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+    )
     period = period_for(args.kind, day)
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
@@ -242,7 +268,11 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:
-    end = as_local_timestamp(args.date) if args.date else pd.Timestamp.now(tz=TIMEZONE)
+    end = (
+        as_local_timestamp(parse_day(args.date, "--date").isoformat())
+        if args.date
+        else pd.Timestamp.now(tz=TIMEZONE)
+    )
     end = end.normalize() + pd.Timedelta(days=1)
     return CaseFilter(
         categories=tuple(args.category) if args.category else None,
@@ -251,7 +281,7 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
         end=end,
         hours=tuple(args.hour) if args.hour else None,
         day_type=args.day_type,
-        holidays=frozenset(pd.Timestamp(d).date() for d in (args.holiday or ())),
+        holidays=frozenset(parse_day(d, "--holiday") for d in (args.holiday or ())),
     )
 
 
@@ -260,10 +290,10 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from gis import hotspots as hs
 
     lang = args.lang or settings.language
+    flt = _filter(args)  # bad --date/--holiday fail before any loading
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
-    flt = _filter(args)
     paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(

@@ -196,6 +196,26 @@ def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):
     assert rc == 2 and "needs the street geography" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["report", "daily", "--date", "2026-13-01"], "--date", "2026-13-01"),
+        (["report", "weekly", "--date", "yesterday"], "--date", "yesterday"),
+        (["hotspots", "--date", "2026-02-30"], "--date", "2026-02-30"),
+        (["hotspots", "--holiday", "xx"], "--holiday", "xx"),
+    ],
+)
+def test_cli_bad_day_is_a_one_line_error(
+    case_file, tmp_path, capsys, monkeypatch, argv, field, value
+):
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    assert main([*argv, "--cases", str(case_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"'{value}' is not a valid day" in err
+    assert f"field '{field}'" in err
+    assert "YYYY-MM-DD" in err
+
+
 def test_cli_assignment_file(case_file, tmp_path, capsys, monkeypatch):
     from gis.cli.report import read_assignment
     from gis.errors import ValidationError
