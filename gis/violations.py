@@ -310,15 +310,23 @@ def _num(value: Any, *, source: str | None, row: object, fld: str) -> float:
 
 
 def parse_time(
-    value: Any, *, now: dt.datetime, source: str | None = None, row: object = None
+    value: Any,
+    *,
+    now: dt.datetime,
+    source: str | None = None,
+    row: object = None,
+    field: str = "reported_at",
 ) -> dt.datetime:
-    """Parse a report time; naive times are Beijing time; refuse future and impossible ones."""
+    """Parse a report time; naive times are Beijing time; refuse future and impossible ones.
+
+    ``field`` names the column or option the value came from in error messages.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationError(
             "is missing",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="give the time as 2026-05-01 17:30 (Beijing time) or ISO 8601 with offset",
         )
     if isinstance(value, dt.datetime):
@@ -334,7 +342,7 @@ def parse_time(
                 f"{value!r} is not a date and time",
                 source=source,
                 row=row,
-                field="reported_at",
+                field=field,
                 fix="write it as 2026-05-01 17:30 or 2026-05-01T17:30:00+08:00",
             ) from None
     if t.tzinfo is None:
@@ -344,7 +352,7 @@ def parse_time(
             f"{t.isoformat()} is in the future (now {now.isoformat()})",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="check the date and the phone's clock; times without offset are Beijing time",
         )
     if t < EARLIEST:
@@ -352,7 +360,7 @@ def parse_time(
             f"{t.isoformat()} is before {EARLIEST.date()}",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="check the year (Excel may have turned an empty cell into 1900-01-00)",
         )
     return t

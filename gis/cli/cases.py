@@ -45,7 +45,7 @@ def _geography(settings: Settings):
 def _time(value: str | None, name: str) -> dt.datetime | None:
     if not value:
         return None
-    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), source=name)
+    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
 
 
 def _query(args: argparse.Namespace) -> CaseQuery:
@@ -76,12 +76,15 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     refs = load_references(settings.data_dir)
+    now = dt.datetime.now(TZ)
+    # parsed here so a bad value is reported as the option the user typed
+    reported = parse_time(args.at, now=now, field="--at") if args.at else now
     raw: dict[str, Any] = {
         "report_id": args.id,
         "category": args.category,
         "lon": args.lon,
         "lat": args.lat,
-        "reported_at": args.at or dt.datetime.now(TZ).isoformat(),
+        "reported_at": reported,
         "source": args.source,
         "reporter": args.reporter or args.by,
         "description": args.description,
@@ -91,7 +94,6 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     for kv in args.attr or []:
         k, _, v = kv.partition("=")
         raw[k] = v
-    now = dt.datetime.now(TZ)
     report = validate_record(raw, refs=refs, now=now, datum=args.datum, source="command line")
     geo = _geography(settings)
     if geo is not None:
