@@ -25,7 +25,6 @@ end of the period or now, whichever is earlier):
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import logging
@@ -39,6 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.csvsafe import SafeWriter
 from gis.hotspots import (
     DAYS_PER_MONTH,
     TIMEZONE,
@@ -563,7 +563,7 @@ def report_csv(
         )
 
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = SafeWriter(buf, lineterminator="\r\n")
     w.writerow(["部分", "项", "指标", "数值"] if zh else ["section", "key", "metric", "value"])
     head = t("period", lang)
     last = k.period.end - pd.Timedelta(days=1)

@@ -38,6 +38,7 @@ from gis.cases import (
     tier_flags,
 )
 from gis.crs import METRIC, WGS84, normalize_datum, to_wgs84
+from gis.csvsafe import safe_cell
 from gis.errors import DatumError, NotFoundError, ValidationError
 from gis.network import SegmentIndex
 from gis.settings import BUNDLED_DATA_DIR
@@ -925,7 +926,10 @@ def enforce_batch_policy(
 
 
 def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], path: Path) -> Path:
-    """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel)."""
+    """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel).
+
+    Text cells that a spreadsheet would run as a formula are escaped (:mod:`gis.csvsafe`).
+    """
     extra: list[str] = []
     for _, raw in rejects:
         for k in raw:
@@ -940,7 +944,7 @@ def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], 
         for exc, raw in rejects:
             rec = {k: raw.get(k, "") for k in extra}
             rec.update(row=exc.row, field=exc.field or "", problem=exc.problem, fix=exc.fix or "")
-            w.writerow(rec)
+            w.writerow({k: safe_cell(v) for k, v in rec.items()})
     return path
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from gis.cases import STATES, TRANSITIONS, TZ, arrivals_frame
 from gis.crs import DATUMS, WGS84
+from gis.csvsafe import safe_frame
 from gis.errors import PatrolError, ValidationError
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
@@ -224,7 +225,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_frame(frame: pd.DataFrame, out: Path, fmt: str) -> Path:
-    """Write a case frame as gpkg, geojson, csv (Excel: UTF-8 with BOM) or kml."""
+    """Write a case frame as gpkg, geojson, csv (Excel: UTF-8 with BOM) or kml.
+
+    In the CSV, text cells a spreadsheet would run as a formula are escaped.
+    """
     import geopandas as gpd
 
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs).to_crs(WGS84)
@@ -239,7 +243,7 @@ def export_frame(frame: pd.DataFrame, out: Path, fmt: str) -> Path:
         df = pd.DataFrame(gdf.drop(columns="geometry"))
         df.insert(1, "lon", gdf.geometry.x.round(7))
         df.insert(2, "lat", gdf.geometry.y.round(7))
-        df.to_csv(out, index=False, encoding="utf-8-sig")
+        safe_frame(df).to_csv(out, index=False, encoding="utf-8-sig")
     elif fmt == "kml":
         out.write_text(_kml(gdf), encoding="utf-8")
     else:
