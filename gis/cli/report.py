@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from gis.crs import to_display, to_metric
@@ -294,7 +293,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
-    paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
+    paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(
             cases,
@@ -368,49 +367,21 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         to_display(out).to_file(args.out, driver="GeoJSON")
         print(f"wrote {args.out} ({len(out)} features)")
     if args.map:
-        _write_map(Path(args.map), paint, segments, lang, settings)
+        from layers.hotspots import write_hotspot_map  # the CLI is an application layer
+
+        kind, result, note = paint
+        write_hotspot_map(
+            Path(args.map),
+            kind,
+            result,
+            note=note,
+            gdf_segments=segments,
+            lang=lang,
+            basemap=settings.basemap,
+            tianditu_key=settings.tianditu_key,
+        )
         print(f"wrote {args.map}")
     return 0
-
-
-def _write_map(path: Path, paint, segments, lang: str, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """A standalone offline HTML map: streets (when known) plus the result with its legend."""
-    import folium
-
-    from layers import hotspots as lh
-    from layers.assets import AssetMode
-    from layers.basemap import new_map
-
-    m = new_map(
-        basemap=settings.basemap, tianditu_key=settings.tianditu_key, assets=AssetMode(inline=True)
-    )
-    if segments is not None and len(segments):
-        folium.GeoJson(
-            to_display(segments[["segment_id", "geometry"]]).to_json(),
-            name="街巷" if lang == "zh" else "Streets",
-            style_function=lambda f: {"color": "#888", "weight": 1.5},
-        ).add_to(m)
-    kind, obj, note = paint
-    if kind == "density":
-        lh.density_layer(m, obj, lang=lang)
-        bounds = obj.bounds
-    elif kind == "gistar":
-        lh.gistar_layer(m, obj, lang=lang)
-        bounds = tuple(obj.gdf.total_bounds) if len(obj.gdf) else None
-    else:
-        lh.forecast_layer(m, obj, lang=lang, score_note=note)
-        bounds = tuple(obj.total_bounds) if len(obj) else None
-    if bounds is not None and all(np.isfinite(bounds)):
-        import geopandas as gpd
-        import shapely
-
-        box = gpd.GeoSeries([shapely.box(*bounds)], crs="EPSG:32650").to_crs("EPSG:4326")
-        w, s, e, n = box.total_bounds
-        m.fit_bounds([[s, w], [n, e]])
-    folium.LayerControl(collapsed=False).add_to(m)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(m.get_root().render(), encoding="utf-8")
-    tmp.replace(path)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -250,3 +250,37 @@ def test_cli_assignment_file(case_file, tmp_path, capsys, monkeypatch):
     bad.write_text("segment,person\n", encoding="utf-8")
     assert main(["report", "daily", "--cases", str(case_file), "--assignment", str(bad)]) == 2
     assert "missing columns ['segment_id', 'person_id']" in capsys.readouterr().err
+
+
+def test_gis_never_imports_folium_or_streamlit():
+    """House rule: maps are built in layers/, the library stays UI-free."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "gis"
+    pattern = re.compile(r"^\s*(import|from)\s+(folium|streamlit|branca)\b", re.MULTILINE)
+    offenders = [
+        str(p.relative_to(root.parent))
+        for p in sorted(root.rglob("*.py"))
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path):
+    from layers.hotspots import write_hotspot_map
+
+    s = density_surface(clustered_cases, cell_m=20)
+    out = write_hotspot_map(tmp_path / "d.html", "density", s, lang="en")
+    page = out.read_text(encoding="utf-8")
+    assert "cases/km²/month" in page or json.dumps("cases/km²/month")[1:-1] in page
+    assert EXTERNAL.search(page) is None
+    assert not (tmp_path / "d.html.tmp").exists()
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    empty = forecast(clustered_cases.iloc[:0], units, at=START)
+    empty_page = write_hotspot_map(tmp_path / "f.html", "forecast", empty.iloc[:0]).read_text(
+        "utf-8"
+    )
+    # the result's extent is fitted only when there is one
+    assert page.count("fitBounds") == empty_page.count("fitBounds") + 1
+    with pytest.raises(ValueError, match="unknown hotspot map kind 'heat'"):
+        write_hotspot_map(tmp_path / "x.html", "heat", s)
