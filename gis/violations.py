@@ -594,7 +594,12 @@ def validate_records(
 # ---------------------------------------------------------------- batch files
 
 
-def _decode(data: bytes, encoding: str | None, source: str) -> str:
+def decode_text(data: bytes, encoding: str | None, source: str) -> str:
+    """Text of a CSV as Excel writes it: UTF-8 (with or without BOM), else GBK/GB18030.
+
+    An explicit ``encoding`` is used as given. Raises :class:`ValidationError` naming the
+    file (and the line of the first bad byte) with the fix.
+    """
     if encoding:
         try:
             return data.decode(encoding)
@@ -628,7 +633,7 @@ def read_csv_records(
     """Rows of a CSV (UTF-8, UTF-8 with BOM or GBK) keyed by header; malformed rows as errors."""
     source = Path(path).name
     data = _read_limited(path, max_bytes)
-    text = _decode(data, encoding, source)
+    text = decode_text(data, encoding, source)
     if "\x00" in text:
         raise ValidationError(
             "contains NUL bytes (is it a binary or UTF-16 file?)",
