@@ -108,7 +108,7 @@ def test_cli_route_people_and_budget(tiny_env, capsys):
     "data",
     [
         "\ufeffsegment_id,weight\r\nH0-01,5\r\nV2-03,3\r\n".encode(),  # Excel "CSV UTF-8"
-        "segment_id,weight\r\nH0-01,5\r\nV2-03,3\r\n".encode("gbk"),
+        "segment_id,weight,备注\r\nH0-01,5,银锭桥\r\nV2-03,3,烟袋斜街\r\n".encode("gbk"),
     ],
     ids=["utf8-bom", "gbk"],
 )
