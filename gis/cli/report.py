@@ -215,6 +215,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         period_surface,
         render_html,
         write_csv,
+        write_html,
     )
 
     lang = args.lang or settings.language
@@ -258,7 +259,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             scorecard=scorecard,
             names=_display_names(geo, lang),
         )
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_html(text, args.out)
         print(f"wrote {args.out}")
     if args.csv:
         write_csv(kpis, args.csv, lang, _display_names(geo, lang))

@@ -284,3 +284,25 @@ def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path)
     assert page.count("fitBounds") == empty_page.count("fitBounds") + 1
     with pytest.raises(ValueError, match="unknown hotspot map kind 'heat'"):
         write_hotspot_map(tmp_path / "x.html", "heat", s)
+
+
+def test_cli_report_failure_leaves_the_previous_files_intact(
+    case_file, tmp_path, capsys, monkeypatch
+):
+    import gis.reports
+
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    out, csv_path = tmp_path / "r.html", tmp_path / "r.csv"
+    out.write_text("<!DOCTYPE html>last week's report", encoding="utf-8")
+    csv_path.write_text("last week's csv", encoding="utf-8")
+    # a lone surrogate cannot be encoded: the write fails after the file would be opened
+    monkeypatch.setattr(gis.reports, "render_html", lambda *a, **k: "<!DOCTYPE html>\ud800")
+    monkeypatch.setattr(gis.reports, "report_csv", lambda *a, **k: "部分\ud800")
+    argv = ["report", "daily", "--cases", str(case_file), "--date", "2026-03-04"]
+    with pytest.raises(UnicodeEncodeError):
+        main([*argv, "--out", str(out)])
+    assert out.read_text(encoding="utf-8") == "<!DOCTYPE html>last week's report"
+    with pytest.raises(UnicodeEncodeError):
+        main([*argv, "--csv", str(csv_path)])
+    assert csv_path.read_text(encoding="utf-8") == "last week's csv"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
