@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -317,7 +318,7 @@ def backtest_note(
 def write_hotspot_map(
     path: Path,
     kind: str,
-    result: object,
+    result: Any,
     *,
     note: str = "",
     gdf_segments: gpd.GeoDataFrame | None = None,
@@ -356,15 +357,15 @@ def write_hotspot_map(
         ).add_to(m)
     bounds: tuple[float, ...] | None
     if kind == "density":
-        density_layer(m, result, lang=lang)  # type: ignore[arg-type]
-        bounds = tuple(result.bounds)  # type: ignore[attr-defined]
+        density_layer(m, result, lang=lang)
+        bounds = tuple(result.bounds)
     elif kind == "gistar":
-        gistar_layer(m, result, lang=lang)  # type: ignore[arg-type]
-        gdf = result.gdf  # type: ignore[attr-defined]
+        gistar_layer(m, result, lang=lang)
+        gdf = result.gdf
         bounds = tuple(gdf.total_bounds) if len(gdf) else None
     else:
-        forecast_layer(m, result, lang=lang, score_note=note)  # type: ignore[arg-type]
-        bounds = tuple(result.total_bounds) if len(result) else None  # type: ignore[attr-defined]
+        forecast_layer(m, result, lang=lang, score_note=note)
+        bounds = tuple(result.total_bounds) if len(result) else None
     if bounds is not None and all(np.isfinite(bounds)):
         import shapely
 
