@@ -209,6 +209,26 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
+def _require_in_order(case: Case, action: str, at: dt.datetime) -> None:
+    """A step cannot predate the report or the case's last step.
+
+    Out-of-order steps would scramble the audit trail and give negative durations
+    (hours to close, arrival minutes) in the reports.
+    """
+    if at < case.reported_at:
+        raise TransitionError(
+            f"case {case.case_id}: '{action}' at {at.isoformat()} is before the case was "
+            f"reported ({case.reported_at.isoformat()}); check --at"
+        )
+    # version 1 has had no step yet; its updated_at is when it was typed in, which may be
+    # after a back-dated paper record's steps
+    if case.version > 1 and case.updated_at is not None and at < case.updated_at:
+        raise TransitionError(
+            f"case {case.case_id}: '{action}' at {at.isoformat()} is before its last change "
+            f"({case.updated_at.isoformat()}); steps are recorded in time order, check --at"
+        )
+
+
 def apply_action(
     case: Case,
     action: str,
@@ -242,7 +262,8 @@ def apply_action(
     Raises
     ------
     TransitionError
-        When the action is not allowed from the case's state or its parameters are wrong.
+        When the action is not allowed from the case's state, its parameters are wrong, or
+        ``at`` is before the case was reported or last changed.
     """
     params = dict(params or {})
     require_aware(at)
@@ -254,6 +275,7 @@ def apply_action(
             f"case {case.case_id} is '{case.state}'; '{action}' is not allowed there "
             f"(allowed: {', '.join(allowed) or 'nothing, the case is finished'})"
         )
+    _require_in_order(case, action, at)
     target = allowed[action]
     changes: dict[str, Any] = {}
     recorded: dict[str, Any] = {}

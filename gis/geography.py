@@ -20,7 +20,7 @@ import shapely
 
 from gis.crs import METRIC, WGS84, gcj02_to_wgs84
 from gis.errors import CRSError, DatumError, GeographyError, NotFoundError, ValidationError
-from gis.network import SegmentIndex, graph_from_segments, segments_from_lines
+from gis.network import SEGMENT_COLUMNS, SegmentIndex, graph_from_segments, segments_from_lines
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -436,20 +436,7 @@ def geography_from_layers(
             {"poi_id": [], "name": [], "name_en": [], "kind": []}, geometry=[], crs=METRIC
         )
     )
-    cols = [
-        "segment_id",
-        "u",
-        "v",
-        "street_id",
-        "name",
-        "name_en",
-        "highway",
-        "kind",
-        "front_id",
-        "zone_id",
-        "length_m",
-    ]
-    segments = segments[cols + ["geometry"]]
+    segments = segments[SEGMENT_COLUMNS + ["geometry"]]
     return Geography(
         boundary=boundary.reset_index(drop=True),
         lakes=lakes.reset_index(drop=True),

@@ -34,29 +34,14 @@ import shapely
 from numpy.typing import NDArray
 from scipy.signal import fftconvolve
 
+from gis.cases import CASE_FRAME_COLUMNS
 from gis.crs import METRIC
 from gis.errors import CRSError, ValidationError
 
 log = logging.getLogger(__name__)
 
 #: The case-frame contract columns this module may read.
-CASE_COLUMNS: tuple[str, ...] = (
-    "case_id",
-    "category",
-    "tier",
-    "state",
-    "source",
-    "reported_at",
-    "deadline_at",
-    "closed_at",
-    "zone_id",
-    "front_id",
-    "segment_id",
-    "person_id",
-    "lead_dept",
-    "description",
-    "geometry",
-)
+CASE_COLUMNS: tuple[str, ...] = (*CASE_FRAME_COLUMNS, "geometry")
 TIMEZONE = "Asia/Shanghai"
 #: Mean month in days (365.25 / 12): the unit of "per month".
 DAYS_PER_MONTH = 30.4375

@@ -25,20 +25,23 @@ end of the period or now, whichever is earlier):
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import logging
 import math
+import os
+import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.csvsafe import SafeWriter
 from gis.hotspots import (
     DAYS_PER_MONTH,
     TIMEZONE,
@@ -563,7 +566,7 @@ def report_csv(
         )
 
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = SafeWriter(buf, lineterminator="\r\n")
     w.writerow(["部分", "项", "指标", "数值"] if zh else ["section", "key", "metric", "value"])
     head = t("period", lang)
     last = k.period.end - pd.Timedelta(days=1)
@@ -609,12 +612,39 @@ def report_csv(
     return buf.getvalue()
 
 
+def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then move it into place.
+
+    A failure (an unencodable character, a full disk, an interrupted run) leaves the
+    previous file untouched and no partial file behind: a truncated report that looks
+    complete is worse than none.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_html(text: str, path: str | Path) -> Path:
+    """Write a rendered report (:func:`render_html`) atomically as UTF-8."""
+    return write_text_atomic(path, text, "utf-8")
+
+
 def write_csv(
     k: Kpis, path: str, lang: str = "zh", names: Mapping[str, Mapping[str, str]] | None = None
 ) -> None:
-    """Write :func:`report_csv` as UTF-8 with a BOM so Excel opens Chinese text correctly."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        fh.write(report_csv(k, lang, names))
+    """Write :func:`report_csv` as UTF-8 with a BOM so Excel opens Chinese text correctly.
+
+    Written atomically (:func:`write_text_atomic`).
+    """
+    write_text_atomic(path, report_csv(k, lang, names), "utf-8-sig")
 
 
 # --------------------------------------------------------------------------- charts

@@ -38,6 +38,7 @@ from gis.cases import (
     tier_flags,
 )
 from gis.crs import METRIC, WGS84, normalize_datum, to_wgs84
+from gis.csvsafe import safe_cell
 from gis.errors import DatumError, NotFoundError, ValidationError
 from gis.network import SegmentIndex
 from gis.settings import BUNDLED_DATA_DIR
@@ -310,15 +311,23 @@ def _num(value: Any, *, source: str | None, row: object, fld: str) -> float:
 
 
 def parse_time(
-    value: Any, *, now: dt.datetime, source: str | None = None, row: object = None
+    value: Any,
+    *,
+    now: dt.datetime,
+    source: str | None = None,
+    row: object = None,
+    field: str = "reported_at",
 ) -> dt.datetime:
-    """Parse a report time; naive times are Beijing time; refuse future and impossible ones."""
+    """Parse a report time; naive times are Beijing time; refuse future and impossible ones.
+
+    ``field`` names the column or option the value came from in error messages.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationError(
             "is missing",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="give the time as 2026-05-01 17:30 (Beijing time) or ISO 8601 with offset",
         )
     if isinstance(value, dt.datetime):
@@ -334,7 +343,7 @@ def parse_time(
                 f"{value!r} is not a date and time",
                 source=source,
                 row=row,
-                field="reported_at",
+                field=field,
                 fix="write it as 2026-05-01 17:30 or 2026-05-01T17:30:00+08:00",
             ) from None
     if t.tzinfo is None:
@@ -344,7 +353,7 @@ def parse_time(
             f"{t.isoformat()} is in the future (now {now.isoformat()})",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="check the date and the phone's clock; times without offset are Beijing time",
         )
     if t < EARLIEST:
@@ -352,7 +361,7 @@ def parse_time(
             f"{t.isoformat()} is before {EARLIEST.date()}",
             source=source,
             row=row,
-            field="reported_at",
+            field=field,
             fix="check the year (Excel may have turned an empty cell into 1900-01-00)",
         )
     return t
@@ -585,7 +594,12 @@ def validate_records(
 # ---------------------------------------------------------------- batch files
 
 
-def _decode(data: bytes, encoding: str | None, source: str) -> str:
+def decode_text(data: bytes, encoding: str | None, source: str) -> str:
+    """Text of a CSV as Excel writes it: UTF-8 (with or without BOM), else GBK/GB18030.
+
+    An explicit ``encoding`` is used as given. Raises :class:`ValidationError` naming the
+    file (and the line of the first bad byte) with the fix.
+    """
     if encoding:
         try:
             return data.decode(encoding)
@@ -619,7 +633,7 @@ def read_csv_records(
     """Rows of a CSV (UTF-8, UTF-8 with BOM or GBK) keyed by header; malformed rows as errors."""
     source = Path(path).name
     data = _read_limited(path, max_bytes)
-    text = _decode(data, encoding, source)
+    text = decode_text(data, encoding, source)
     if "\x00" in text:
         raise ValidationError(
             "contains NUL bytes (is it a binary or UTF-16 file?)",
@@ -719,7 +733,36 @@ def read_geojson_records(
         )
     out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
     for i, feat in enumerate(feats, start=1):
-        props = dict((feat or {}).get("properties") or {})
+        if not isinstance(feat, dict):
+            out.append(
+                (
+                    i,
+                    ValidationError(
+                        f"is not a GeoJSON Feature object (got {type(feat).__name__})",
+                        source=source,
+                        row=i,
+                        field="feature",
+                        fix="give each feature as an object with geometry and properties",
+                    ),
+                )
+            )
+            continue
+        raw_props = feat.get("properties")
+        if raw_props is not None and not isinstance(raw_props, dict):
+            out.append(
+                (
+                    i,
+                    ValidationError(
+                        f"properties is a {type(raw_props).__name__}, not an object",
+                        source=source,
+                        row=i,
+                        field="properties",
+                        fix='give properties as an object, e.g. {"category": "C04"}',
+                    ),
+                )
+            )
+            continue
+        props = dict(raw_props or {})
         try:
             geom = shape(feat["geometry"])
         except Exception:  # noqa: BLE001 - any malformed geometry is a row error
@@ -754,9 +797,23 @@ def read_gpkg_records(
 ) -> list[tuple[object, Mapping[str, Any] | ValidationError]]:
     """Features of a GeoPackage layer as records (its CRS must be geographic)."""
     import pyogrio
+    from pyogrio.errors import (
+        DataLayerError,
+        DataSourceError,
+        FeatureError,
+        FieldError,
+        GeometryError,
+    )
 
     _read_limited_size(path, max_bytes)
-    gdf = pyogrio.read_dataframe(path, layer=layer)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer)
+    except (DataSourceError, DataLayerError, FeatureError, FieldError, GeometryError) as exc:
+        raise ValidationError(
+            f"cannot be read as a GeoPackage: {exc}",
+            source=Path(path).name,
+            fix="export it again as GeoPackage (or as GeoJSON/CSV)",
+        ) from None
     if gdf.crs is not None and not gdf.crs.is_geographic:
         gdf = gdf.to_crs(WGS84)
     out: list[tuple[object, Mapping[str, Any] | ValidationError]] = []
@@ -874,7 +931,10 @@ def enforce_batch_policy(
 
 
 def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], path: Path) -> Path:
-    """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel)."""
+    """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel).
+
+    Text cells that a spreadsheet would run as a formula are escaped (:mod:`gis.csvsafe`).
+    """
     extra: list[str] = []
     for _, raw in rejects:
         for k in raw:
@@ -889,7 +949,7 @@ def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], 
         for exc, raw in rejects:
             rec = {k: raw.get(k, "") for k in extra}
             rec.update(row=exc.row, field=exc.field or "", problem=exc.problem, fix=exc.fix or "")
-            w.writerow(rec)
+            w.writerow({k: safe_cell(v) for k, v in rec.items()})
     return path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -27,6 +28,8 @@ from gis.hotspots import (
     Legend,
     gi_legend,
 )
+from layers.assets import AssetMode
+from layers.basemap import new_map
 from layers.legend import add_legend
 
 _NO_DATA = (0, 0, 0, 0)
@@ -310,3 +313,68 @@ def backtest_note(
         return f"回测 PAI（{pct} {share}）{a:.1f}，事后最优 {b:.1f}"
     share = "street length" if unit == "segment" else "area"
     return f"backtest PAI at {pct} of {share}: {a:.1f} (best possible {b:.1f})"
+
+
+def write_hotspot_map(
+    path: Path,
+    kind: str,
+    result: Any,
+    *,
+    note: str = "",
+    gdf_segments: gpd.GeoDataFrame | None = None,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str = "",
+) -> Path:
+    """Write a standalone offline HTML map: streets (when known) plus one hotspot result.
+
+    Parameters
+    ----------
+    path
+        Where to write the page (written to a temporary file first, then moved into place,
+        so a failure never leaves a truncated map).
+    kind
+        ``"density"`` (a density surface), ``"gistar"`` (a Gi* result) or ``"forecast"``
+        (a forecast GeoDataFrame).
+    result
+        The object :func:`density_layer`, :func:`gistar_layer` or :func:`forecast_layer`
+        paints.
+    note
+        The backtest note shown in the forecast legend.
+    gdf_segments
+        Street segments (EPSG:32650) drawn grey underneath, or None.
+    lang, basemap, tianditu_key
+        Legend language and base map (from the settings).
+    """
+    if kind not in ("density", "gistar", "forecast"):
+        raise ValueError(f"unknown hotspot map kind {kind!r}")
+    m = new_map(basemap=basemap, tianditu_key=tianditu_key, assets=AssetMode(inline=True))
+    if gdf_segments is not None and len(gdf_segments):
+        folium.GeoJson(
+            to_display(gdf_segments[["segment_id", "geometry"]]).to_json(),
+            name="街巷" if lang == "zh" else "Streets",
+            style_function=lambda f: {"color": "#888", "weight": 1.5},
+        ).add_to(m)
+    bounds: tuple[float, ...] | None
+    if kind == "density":
+        density_layer(m, result, lang=lang)
+        bounds = tuple(result.bounds)
+    elif kind == "gistar":
+        gistar_layer(m, result, lang=lang)
+        gdf = result.gdf
+        bounds = tuple(gdf.total_bounds) if len(gdf) else None
+    else:
+        forecast_layer(m, result, lang=lang, score_note=note)
+        bounds = tuple(result.total_bounds) if len(result) else None
+    if bounds is not None and all(np.isfinite(bounds)):
+        import shapely
+
+        box = gpd.GeoSeries([shapely.box(*bounds)], crs=METRIC).to_crs(WGS84)
+        w, s, e, n = box.total_bounds
+        m.fit_bounds([[s, w], [n, e]])
+    folium.LayerControl(collapsed=False).add_to(m)
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(m.get_root().render(), encoding="utf-8")
+    tmp.replace(path)
+    return path

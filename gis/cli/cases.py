@@ -15,6 +15,7 @@ import pandas as pd
 
 from gis.cases import STATES, TRANSITIONS, TZ, arrivals_frame
 from gis.crs import DATUMS, WGS84
+from gis.csvsafe import safe_frame
 from gis.errors import PatrolError, ValidationError
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
@@ -45,7 +46,7 @@ def _geography(settings: Settings):
 def _time(value: str | None, name: str) -> dt.datetime | None:
     if not value:
         return None
-    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), source=name)
+    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
 
 
 def _query(args: argparse.Namespace) -> CaseQuery:
@@ -76,12 +77,15 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     refs = load_references(settings.data_dir)
+    now = dt.datetime.now(TZ)
+    # parsed here so a bad value is reported as the option the user typed
+    reported = parse_time(args.at, now=now, field="--at") if args.at else now
     raw: dict[str, Any] = {
         "report_id": args.id,
         "category": args.category,
         "lon": args.lon,
         "lat": args.lat,
-        "reported_at": args.at or dt.datetime.now(TZ).isoformat(),
+        "reported_at": reported,
         "source": args.source,
         "reporter": args.reporter or args.by,
         "description": args.description,
@@ -91,7 +95,6 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     for kv in args.attr or []:
         k, _, v = kv.partition("=")
         raw[k] = v
-    now = dt.datetime.now(TZ)
     report = validate_record(raw, refs=refs, now=now, datum=args.datum, source="command line")
     geo = _geography(settings)
     if geo is not None:
@@ -222,7 +225,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_frame(frame: pd.DataFrame, out: Path, fmt: str) -> Path:
-    """Write a case frame as gpkg, geojson, csv (Excel: UTF-8 with BOM) or kml."""
+    """Write a case frame as gpkg, geojson, csv (Excel: UTF-8 with BOM) or kml.
+
+    In the CSV, text cells a spreadsheet would run as a formula are escaped.
+    """
     import geopandas as gpd
 
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs).to_crs(WGS84)
@@ -237,7 +243,7 @@ def export_frame(frame: pd.DataFrame, out: Path, fmt: str) -> Path:
         df = pd.DataFrame(gdf.drop(columns="geometry"))
         df.insert(1, "lon", gdf.geometry.x.round(7))
         df.insert(2, "lat", gdf.geometry.y.round(7))
-        df.to_csv(out, index=False, encoding="utf-8-sig")
+        safe_frame(df).to_csv(out, index=False, encoding="utf-8-sig")
     elif fmt == "kml":
         out.write_text(_kml(gdf), encoding="utf-8")
     else:

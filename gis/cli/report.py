@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
+import re
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from gis.crs import to_display, to_metric
@@ -18,6 +19,26 @@ from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: str, field: str) -> dt.date:
+    """A calendar day given on the command line as YYYY-MM-DD.
+
+    Raises :class:`ValidationError` naming the option (``field``) rather than letting a
+    pandas parse error escape as a traceback.
+    """
+    text = str(value).strip()
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
+        ) from None
 
 
 def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
@@ -194,10 +215,15 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         period_surface,
         render_html,
         write_csv,
+        write_html,
     )
 
     lang = args.lang or settings.language
-    day = args.date or pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+    day = (
+        parse_day(args.date, "--date").isoformat()
+        if args.date
+        else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+    )
     period = period_for(args.kind, day)
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
@@ -233,7 +259,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             scorecard=scorecard,
             names=_display_names(geo, lang),
         )
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_html(text, args.out)
         print(f"wrote {args.out}")
     if args.csv:
         write_csv(kpis, args.csv, lang, _display_names(geo, lang))
@@ -242,7 +268,11 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:
-    end = as_local_timestamp(args.date) if args.date else pd.Timestamp.now(tz=TIMEZONE)
+    end = (
+        as_local_timestamp(parse_day(args.date, "--date").isoformat())
+        if args.date
+        else pd.Timestamp.now(tz=TIMEZONE)
+    )
     end = end.normalize() + pd.Timedelta(days=1)
     return CaseFilter(
         categories=tuple(args.category) if args.category else None,
@@ -251,7 +281,7 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
         end=end,
         hours=tuple(args.hour) if args.hour else None,
         day_type=args.day_type,
-        holidays=frozenset(pd.Timestamp(d).date() for d in (args.holiday or ())),
+        holidays=frozenset(parse_day(d, "--holiday") for d in (args.holiday or ())),
     )
 
 
@@ -260,11 +290,11 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     from gis import hotspots as hs
 
     lang = args.lang or settings.language
+    flt = _filter(args)  # bad --date/--holiday fail before any loading
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
-    flt = _filter(args)
-    paint: tuple[str, object, str] | None = None  # (layer kind, result, note) for --map
+    paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(
             cases,
@@ -338,49 +368,21 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         to_display(out).to_file(args.out, driver="GeoJSON")
         print(f"wrote {args.out} ({len(out)} features)")
     if args.map:
-        _write_map(Path(args.map), paint, segments, lang, settings)
+        from layers.hotspots import write_hotspot_map  # the CLI is an application layer
+
+        kind, result, note = paint
+        write_hotspot_map(
+            Path(args.map),
+            kind,
+            result,
+            note=note,
+            gdf_segments=segments,
+            lang=lang,
+            basemap=settings.basemap,
+            tianditu_key=settings.tianditu_key,
+        )
         print(f"wrote {args.map}")
     return 0
-
-
-def _write_map(path: Path, paint, segments, lang: str, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """A standalone offline HTML map: streets (when known) plus the result with its legend."""
-    import folium
-
-    from layers import hotspots as lh
-    from layers.assets import AssetMode
-    from layers.basemap import new_map
-
-    m = new_map(
-        basemap=settings.basemap, tianditu_key=settings.tianditu_key, assets=AssetMode(inline=True)
-    )
-    if segments is not None and len(segments):
-        folium.GeoJson(
-            to_display(segments[["segment_id", "geometry"]]).to_json(),
-            name="街巷" if lang == "zh" else "Streets",
-            style_function=lambda f: {"color": "#888", "weight": 1.5},
-        ).add_to(m)
-    kind, obj, note = paint
-    if kind == "density":
-        lh.density_layer(m, obj, lang=lang)
-        bounds = obj.bounds
-    elif kind == "gistar":
-        lh.gistar_layer(m, obj, lang=lang)
-        bounds = tuple(obj.gdf.total_bounds) if len(obj.gdf) else None
-    else:
-        lh.forecast_layer(m, obj, lang=lang, score_note=note)
-        bounds = tuple(obj.total_bounds) if len(obj) else None
-    if bounds is not None and all(np.isfinite(bounds)):
-        import geopandas as gpd
-        import shapely
-
-        box = gpd.GeoSeries([shapely.box(*bounds)], crs="EPSG:32650").to_crs("EPSG:4326")
-        w, s, e, n = box.total_bounds
-        m.fit_bounds([[s, w], [n, e]])
-    folium.LayerControl(collapsed=False).add_to(m)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(m.get_root().render(), encoding="utf-8")
-    tmp.replace(path)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -95,20 +95,38 @@ def _default_start(geo, G) -> int:
 
 
 def _read_weights(path: str) -> dict[str, float]:
+    """segment_id -> weight from a CSV (UTF-8 with or without Excel's BOM, or GBK)."""
+    import io
+    import math
+
+    from gis.violations import decode_text
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValidationError("does not exist", source=path, fix="check the --weights path")
     out: dict[str, float] = {}
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"segment_id", "weight"} <= set(reader.fieldnames):
+    reader = csv.DictReader(io.StringIO(decode_text(p.read_bytes(), None, p.name), newline=""))
+    if not reader.fieldnames or not {"segment_id", "weight"} <= set(reader.fieldnames):
+        raise ValidationError(
+            "needs columns segment_id and weight", source=p.name, fix="add a header row"
+        )
+    for n, row in enumerate(reader, start=2):
+        raw = row["weight"]
+        try:
+            w = float(raw)
+        except (TypeError, ValueError):
             raise ValidationError(
-                "needs columns segment_id and weight", source=path, fix="add a header row"
+                f"{raw!r} is not a number", source=p.name, row=n, field="weight"
+            ) from None
+        if not math.isfinite(w) or w < 0:
+            raise ValidationError(
+                f"{raw!r} is not a finite weight >= 0",
+                source=p.name,
+                row=n,
+                field="weight",
+                fix="give 0 or a positive number (higher = more worth patrolling)",
             )
-        for n, row in enumerate(reader, start=2):
-            try:
-                out[row["segment_id"]] = float(row["weight"])
-            except ValueError:
-                raise ValidationError(
-                    f"{row['weight']!r} is not a number", source=path, row=n, field="weight"
-                ) from None
+        out[row["segment_id"]] = w
     return out
 
 

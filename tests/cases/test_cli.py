@@ -68,6 +68,15 @@ def test_new_advance_show_and_conflict(gpkg, capsys):
         == 2
     )
     assert "changed by duty-01 at 2026-05-01 23:20:00; reload" in capsys.readouterr().err
+    capsys.readouterr()
+    early = ["cases", "advance", "N1", "recheck", "--by", "duty-01", "--at", "2026-05-01 23:15"]
+    assert main(early) == 2
+    assert "before its last change" in capsys.readouterr().err
+    bad = ["cases", "advance", "N1", "recheck", "--by", "duty-01", "--at", "yesterday"]
+    assert main(bad) == 2
+    assert "field '--at': 'yesterday' is not a date and time" in capsys.readouterr().err
+    assert main([*args, "--by", "duty-01", "--id", "N2", "--at", "2026-05-01 25:00"]) == 2
+    assert "field '--at': '2026-05-01 25:00' is not a date" in capsys.readouterr().err
     assert main(["cases", "show", "N1"]) == 0
     out = capsys.readouterr().out
     assert "deadline 2026-05-02 01:20" in out

@@ -188,6 +188,26 @@ def test_geojson_points_and_structure_polygon(refs):
     assert [(e.row, e.field) for e, _ in bad.rejects] == [(2, "geometry")]
 
 
+def test_geojson_feature_that_is_not_an_object_or_has_list_properties(refs):
+    res = read_batch(CORPUS / "bad_feature_shapes.geojson", refs=refs, now=NOW)
+    assert [r.report_id for r in res.reports] == ["J1"]
+    got = [(e.source, e.row, e.field) for e, _ in res.rejects]
+    assert got == [
+        ("bad_feature_shapes.geojson", 2, "feature"),
+        ("bad_feature_shapes.geojson", 3, "properties"),
+    ]
+    assert "not a GeoJSON Feature object (got int)" in str(res.rejects[0][0])
+    assert "properties is a list" in str(res.rejects[1][0])
+
+
+def test_corrupt_geopackage_is_a_validation_error(refs):
+    with pytest.raises(
+        ValidationError, match=r"corrupt.gpkg: cannot be read as a GeoPackage"
+    ) as ei:
+        read_batch(CORPUS / "corrupt.gpkg", refs=refs, now=NOW)
+    assert ei.value.fix and "export it again" in ei.value.fix
+
+
 def test_geopackage_batch(refs, tmp_path):
     lon, lat = lonlat(100, 150)
     gdf = gpd.GeoDataFrame(

@@ -154,6 +154,19 @@ def test_escalate_keeps_state_and_apply_is_pure(case):
         allowed_actions("lost")
 
 
+def test_steps_cannot_predate_the_report_or_the_last_step(case):
+    assert case.reported_at == dt.datetime(2026, 5, 1, 17, 20, tzinfo=TZ)
+    with pytest.raises(TransitionError, match=r"before the case was reported \(2026-05-01T17:20"):
+        apply_action(case, "register", who="a", at=dt.datetime(2020, 1, 1, tzinfo=TZ))
+    # the report time itself is fine, and a back-dated paper record may be typed in later
+    c, _ = apply_action(case, "register", who="a", at=case.reported_at)
+    c, _ = apply_action(c, "serve_notice", who="a", at=T0)
+    with pytest.raises(TransitionError, match=r"before its last change \(2026-05-01T18:00"):
+        apply_action(c, "recheck", who="a", at=T0 - dt.timedelta(minutes=1))
+    c, entry = apply_action(c, "recheck", who="a", at=T0)  # same minute is in order
+    assert entry.at == T0
+
+
 def test_frame_is_metric_and_local_time(case):
     frame = cases_to_frame([case], extra=True)
     assert frame.crs.to_string() == "EPSG:32650"

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from gis.forecast import backtest, segment_risk_weights, segment_units
 from gis.hotspots import CaseFilter, density_surface, gistar_segments
 from gis.reports import compute_kpis, period_for, period_surface, render_html
-from gis.settings import Settings
 from tests.hotspots.synthetic import START, near_repeat_history
+
+SHICHAHAI = Path(__file__).resolve().parents[2] / "data" / "shichahai"
 
 
 @pytest.fixture(scope="module")
 def geo():
-    from gis.geography import load_bundled_geography
+    from gis.geography import load_geography
 
-    settings = Settings.from_env()
-    try:
-        return load_bundled_geography(settings)
-    except Exception as exc:  # the bundled data lands with the foundation work
-        pytest.skip(f"bundled Shichahai geography not available: {exc}")
+    if not SHICHAHAI.is_dir():
+        pytest.skip("bundled Shichahai geography (data/shichahai) is not in this checkout")
+    return load_geography(SHICHAHAI)  # present but broken data must fail, not skip
 
 
 def test_hotspots_over_shichahai(geo):

@@ -196,6 +196,26 @@ def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):
     assert rc == 2 and "needs the street geography" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["report", "daily", "--date", "2026-13-01"], "--date", "2026-13-01"),
+        (["report", "weekly", "--date", "yesterday"], "--date", "yesterday"),
+        (["hotspots", "--date", "2026-02-30"], "--date", "2026-02-30"),
+        (["hotspots", "--holiday", "xx"], "--holiday", "xx"),
+    ],
+)
+def test_cli_bad_day_is_a_one_line_error(
+    case_file, tmp_path, capsys, monkeypatch, argv, field, value
+):
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    assert main([*argv, "--cases", str(case_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"'{value}' is not a valid day" in err
+    assert f"field '{field}'" in err
+    assert "YYYY-MM-DD" in err
+
+
 def test_cli_assignment_file(case_file, tmp_path, capsys, monkeypatch):
     from gis.cli.report import read_assignment
     from gis.errors import ValidationError
@@ -230,3 +250,59 @@ def test_cli_assignment_file(case_file, tmp_path, capsys, monkeypatch):
     bad.write_text("segment,person\n", encoding="utf-8")
     assert main(["report", "daily", "--cases", str(case_file), "--assignment", str(bad)]) == 2
     assert "missing columns ['segment_id', 'person_id']" in capsys.readouterr().err
+
+
+def test_gis_never_imports_folium_or_streamlit():
+    """House rule: maps are built in layers/, the library stays UI-free."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "gis"
+    pattern = re.compile(r"^\s*(import|from)\s+(folium|streamlit|branca)\b", re.MULTILINE)
+    offenders = [
+        str(p.relative_to(root.parent))
+        for p in sorted(root.rglob("*.py"))
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path):
+    from layers.hotspots import write_hotspot_map
+
+    s = density_surface(clustered_cases, cell_m=20)
+    out = write_hotspot_map(tmp_path / "d.html", "density", s, lang="en")
+    page = out.read_text(encoding="utf-8")
+    assert "cases/km²/month" in page or json.dumps("cases/km²/month")[1:-1] in page
+    assert EXTERNAL.search(page) is None
+    assert not (tmp_path / "d.html.tmp").exists()
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    empty = forecast(clustered_cases.iloc[:0], units, at=START)
+    empty_page = write_hotspot_map(tmp_path / "f.html", "forecast", empty.iloc[:0]).read_text(
+        "utf-8"
+    )
+    # the result's extent is fitted only when there is one
+    assert page.count("fitBounds") == empty_page.count("fitBounds") + 1
+    with pytest.raises(ValueError, match="unknown hotspot map kind 'heat'"):
+        write_hotspot_map(tmp_path / "x.html", "heat", s)
+
+
+def test_cli_report_failure_leaves_the_previous_files_intact(
+    case_file, tmp_path, capsys, monkeypatch
+):
+    import gis.reports
+
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    out, csv_path = tmp_path / "r.html", tmp_path / "r.csv"
+    out.write_text("<!DOCTYPE html>last week's report", encoding="utf-8")
+    csv_path.write_text("last week's csv", encoding="utf-8")
+    # a lone surrogate cannot be encoded: the write fails after the file would be opened
+    monkeypatch.setattr(gis.reports, "render_html", lambda *a, **k: "<!DOCTYPE html>\ud800")
+    monkeypatch.setattr(gis.reports, "report_csv", lambda *a, **k: "部分\ud800")
+    argv = ["report", "daily", "--cases", str(case_file), "--date", "2026-03-04"]
+    with pytest.raises(UnicodeEncodeError):
+        main([*argv, "--out", str(out)])
+    assert out.read_text(encoding="utf-8") == "<!DOCTYPE html>last week's report"
+    with pytest.raises(UnicodeEncodeError):
+        main([*argv, "--csv", str(csv_path)])
+    assert csv_path.read_text(encoding="utf-8") == "last week's csv"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -310,3 +310,16 @@ def test_svg_columns_scale():
     # plot height 180 - 34 - 12 = 134; the 4 is full height, the 2 half of it
     assert 'height="134.0"' in svg and 'height="67.0"' in svg
     assert svg_columns([], {"x": []}) == ""
+
+
+def test_csv_escapes_formula_text_but_not_numbers(toy):
+    evil = '=HYPERLINK("http://x.invalid","点我")'
+    k = compute_kpis(
+        toy.assign(zone_id=toy["zone_id"].replace("Z2", evil)),
+        period_for("weekly", "2026-11-29"),
+        now=NOW,
+    )
+    text = report_csv(k, "en")
+    assert 'zone_id,"\'=HYPERLINK(""http://x.invalid"",""点我"")",open,3\r\n' in text
+    assert "\n=" not in text and ",=" not in text
+    assert "kpi,,reported,6\r\n" in text

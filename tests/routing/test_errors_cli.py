@@ -104,6 +104,38 @@ def test_cli_route_people_and_budget(tiny_env, capsys):
     assert "budget 60 min: weight 8" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "\ufeffsegment_id,weight\r\nH0-01,5\r\nV2-03,3\r\n".encode(),  # Excel "CSV UTF-8"
+        "segment_id,weight,备注\r\nH0-01,5,银锭桥\r\nV2-03,3,烟袋斜街\r\n".encode("gbk"),
+    ],
+    ids=["utf8-bom", "gbk"],
+)
+def test_cli_route_weights_from_excel(tiny_env, capsys, data):
+    w = tiny_env / "w.csv"
+    w.write_bytes(data)
+    rc = main(["route", "--budget-min", "60", "--weights", str(w), "--dwell-min", "3"])
+    assert rc == 0, capsys.readouterr().err
+    assert "budget 60 min: weight 8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nan", "w.csv, row 3, field 'weight': 'nan' is not a finite weight >= 0"),
+        ("inf", "w.csv, row 3, field 'weight': 'inf' is not a finite weight >= 0"),
+        ("-2", "w.csv, row 3, field 'weight': '-2' is not a finite weight >= 0"),
+        ("lots", "w.csv, row 3, field 'weight': 'lots' is not a number"),
+    ],
+)
+def test_cli_route_bad_weights_name_the_row(tiny_env, capsys, value, message):
+    w = tiny_env / "w.csv"
+    w.write_text(f"segment_id,weight\nH0-01,5\nV2-03,{value}\n", encoding="utf-8")
+    assert main(["route", "--budget-min", "60", "--weights", str(w)]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_cli_route_errors(tiny_env, capsys):
     assert main(["route", "--people", "0"]) == 2
     assert "k must be a positive number of people" in capsys.readouterr().err

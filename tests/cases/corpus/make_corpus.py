@@ -156,6 +156,20 @@ def main() -> None:
         json.dumps(fc_bad, ensure_ascii=False), encoding="utf-8"
     )
 
+    fc_shapes = {
+        "type": "FeatureCollection",
+        "features": [
+            fc["features"][0],
+            5,
+            {"type": "Feature", "geometry": fc["features"][0]["geometry"], "properties": [1, 2]},
+        ],
+    }
+    (HERE / "bad_feature_shapes.geojson").write_text(
+        json.dumps(fc_shapes, ensure_ascii=False), encoding="utf-8"
+    )
+    # a zip archive renamed to .gpkg: a mistake people really make with KMZ/shapefile zips
+    (HERE / "corrupt.gpkg").write_bytes(b"PK\x03\x04" + b"\x00" * 2000)
+
 
 if __name__ == "__main__":
     main()
