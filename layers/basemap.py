@@ -13,6 +13,9 @@ TIANDITU_URL = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=Get
 TIANDITU_LABELS_URL = "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+#: Deepest zoom of every map (street level; tiles stop at 18-19).
+MAX_ZOOM = 19
+
 #: Shichahai's centre (WGS 84) as the default view.
 SHICHAHAI_CENTRE = (39.9345, 116.3795)
 
@@ -62,6 +65,9 @@ def new_map(
         assets=assets,
         height=height,
     )
+    # With no tile layer Leaflet has no maxZoom (folium hands max_zoom to the tiles), and
+    # plugins such as marker clusters then fail ("Map has no maxZoom specified").
+    m.options["max_zoom"] = MAX_ZOOM
     if basemap == "osm":
         folium.TileLayer(
             OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=19

@@ -37,8 +37,6 @@ BASEMAP_KEY = "patrol_basemap"
 
 #: st_folium returns only the last click: panning and zooming never rerun the page.
 RETURNED_OBJECTS = ["last_clicked"]
-#: Deepest zoom of every map (street level; tiles stop at 18–19 anyway).
-MAX_ZOOM = 19
 
 
 @dataclass(frozen=True)
@@ -143,9 +141,6 @@ def base_map(c: Context, **kwargs: Any) -> OfflineMap:
         assets=AssetMode.served_at(LEAFLET_URL_PREFIX),
         **kwargs,
     )
-    # Without a tile layer Leaflet has no maxZoom, and the marker-cluster plugin then throws
-    # "Map has no maxZoom specified" (the map stays blank): give the map one.
-    m.options.setdefault("max_zoom", MAX_ZOOM)
     return m
 
 

@@ -59,3 +59,11 @@ def test_cli_reports_errors_as_one_line(tmp_path: Path, capsys) -> None:
     )
     err = capsys.readouterr().err
     assert err.startswith("error: file ") and "geography folder not found" in err
+
+
+def test_maps_have_a_max_zoom_without_tiles() -> None:
+    """Marker clusters need the map's maxZoom when no tile layer provides one."""
+    from layers.basemap import MAX_ZOOM, new_map
+
+    html = new_map(basemap="none").get_root().render()
+    assert f'"maxZoom": {MAX_ZOOM}' in html
