@@ -497,21 +497,7 @@ def _branch(state: _State, s: int) -> list[int]:
     sg, owner = state.sg, state.owner
     a = owner[s]
     rest = [t for t in state.members[a] if t != s]
-    todo = set(rest)
-    pieces: list[list[int]] = []
-    while todo:
-        start = min(todo)
-        todo.discard(start)
-        comp = [start]
-        q = deque([start])
-        while q:
-            x = q.popleft()
-            for y in sg.nbrs[x]:
-                if y in todo:
-                    todo.discard(y)
-                    comp.append(y)
-                    q.append(y)
-        pieces.append(comp)
+    pieces = _pieces(sg, rest)
     pieces.sort(key=lambda c: (-float(sg.weight[c].sum()), min(c)))
     return [s] + [t for c in pieces[1:] for t in c]
 
