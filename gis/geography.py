@@ -372,6 +372,23 @@ class Geography:
         return p.loc[m].iloc[0]
 
 
+def _check_allowed(
+    streets: gpd.GeoDataFrame, column: str, allowed: tuple[str, ...], source: str, extra: str = ""
+) -> None:
+    """Refuse the first street whose ``column`` holds a value outside ``allowed``."""
+    bad = ~streets[column].isin(allowed)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        choices = [a for a in allowed if a]
+        raise ValidationError(
+            f"unknown {column} {streets[column].iloc[i]!r}",
+            source=source,
+            row=f"{i + 1} (street_id={streets['street_id'].iloc[i]})",
+            field=column,
+            fix=f"use one of {choices}" + (f" {extra}" if extra else ""),
+        )
+
+
 def geography_from_layers(
     boundary: gpd.GeoDataFrame,
     lakes: gpd.GeoDataFrame,
@@ -394,26 +411,8 @@ def geography_from_layers(
     if "front" not in streets.columns:
         streets["front"] = ""
     streets["front"] = streets["front"].fillna("").astype(str)
-    bad_front = ~streets["front"].isin(("",) + STREET_FRONTS)
-    if bad_front.any():
-        i = int(np.flatnonzero(bad_front.to_numpy())[0])
-        raise ValidationError(
-            f"unknown front {streets['front'].iloc[i]!r}",
-            source=f"{source}/streets",
-            row=f"{i + 1} (street_id={streets['street_id'].iloc[i]})",
-            field="front",
-            fix=f"use one of {list(STREET_FRONTS)} or leave empty",
-        )
-    bad_kind = ~streets["kind"].isin(KINDS)
-    if bad_kind.any():
-        i = int(np.flatnonzero(bad_kind.to_numpy())[0])
-        raise ValidationError(
-            f"unknown kind {streets['kind'].iloc[i]!r}",
-            source=f"{source}/streets",
-            row=f"{i + 1} (street_id={streets['street_id'].iloc[i]})",
-            field="kind",
-            fix=f"use one of {list(KINDS)}",
-        )
+    _check_allowed(streets, "front", ("",) + STREET_FRONTS, f"{source}/streets", "or leave empty")
+    _check_allowed(streets, "kind", KINDS, f"{source}/streets")
     if "name_en" not in streets.columns:
         streets["name_en"] = ""
     segments = segments_from_lines(streets)

@@ -211,3 +211,23 @@ def test_coordinates_out_of_range_name_the_feature(tiny_dir: Path) -> None:
         match=r"streets\.geojson, row 4 \(street_id=H3\), field 'geometry': coordinates out of range",
     ):
         load_geography(tiny_dir)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "pattern"),
+    [
+        (
+            "front",
+            "side_streets",
+            r"row 2 \(street_id=H1\), field 'front': unknown front 'side_streets'.*or leave empty",
+        ),
+        ("kind", "alley", r"row 2 \(street_id=H1\), field 'kind': unknown kind 'alley'"),
+    ],
+)
+def test_unknown_front_or_kind(tiny_dir: Path, column: str, value: str, pattern: str) -> None:
+    def edit(data: dict) -> None:
+        data["features"][1]["properties"][column] = value
+
+    _edit_geojson(tiny_dir / "streets.geojson", edit)
+    with pytest.raises(ValidationError, match=pattern):
+        load_geography(tiny_dir)
