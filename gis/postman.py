@@ -80,6 +80,35 @@ class Route:
     method: str = "exact"
     extra: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def from_edges(
+        cls,
+        G: nx.MultiGraph,
+        edges: list[RouteEdge],
+        start_node: int,
+        end_node: int,
+        lower_bound_m: float,
+        walk_speed_kmh: float,
+        method: str,
+    ) -> Route:
+        """A route from its walk: lengths, the bound (never above the walk) and the gap."""
+        total = float(sum(e.length for e in edges))
+        required = float(sum(e.length for e in edges if not e.deadhead))
+        lb = min(lower_bound_m, total)  # guard against rounding above the walk itself
+        return cls(
+            edges=tuple(edges),
+            start_node=start_node,
+            end_node=end_node,
+            total_m=total,
+            required_m=required,
+            deadhead_m=total - required,
+            lower_bound_m=lb,
+            gap=(total - lb) / lb if lb > 0 else 0.0,
+            geometry=route_geometry(G, edges, start_node),
+            walk_speed_kmh=walk_speed_kmh,
+            method=method,
+        )
+
     @property
     def duration_min(self) -> float:
         """Walking time at ``walk_speed_kmh`` (no stops)."""
@@ -563,21 +592,7 @@ def plan_postman_route(
             conn = max(mst_w / (2.0 * (1.0 - 1.0 / t)), max(nearest))
         lb = required_m + max(tj_lb, conn)
         method = "rural"
-    lb = min(lb, total)  # guard against rounding above the walk itself
-    gap = (total - lb) / lb if lb > 0 else 0.0
-    return Route(
-        edges=tuple(redges),
-        start_node=start_node,
-        end_node=end,
-        total_m=total,
-        required_m=required_m,
-        deadhead_m=total - required_m,
-        lower_bound_m=lb,
-        gap=gap,
-        geometry=route_geometry(G, redges, start_node),
-        walk_speed_kmh=walk_speed_kmh,
-        method=method,
-    )
+    return Route.from_edges(G, redges, start_node, end, lb, walk_speed_kmh, method)
 
 
 def _degrees(net: Net, req: Iterable[str]) -> np.ndarray:

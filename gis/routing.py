@@ -33,7 +33,6 @@ from gis.postman import (
     Route,
     RouteEdge,
     plan_postman_route,
-    route_geometry,
 )
 
 log = logging.getLogger(__name__)
@@ -165,22 +164,7 @@ def _make_route(
         if e.segment_id in required:
             seen.add(e.segment_id)
         out.append(e._replace(deadhead=dead))
-    total = float(sum(e.length for e in out))
-    req_m = float(sum(e.length for e in out if not e.deadhead))
-    lb = min(lower_bound, total)
-    return Route(
-        edges=tuple(out),
-        start_node=depot,
-        end_node=depot,
-        total_m=total,
-        required_m=req_m,
-        deadhead_m=total - req_m,
-        lower_bound_m=lb,
-        gap=(total - lb) / lb if lb > 0 else 0.0,
-        geometry=route_geometry(G, out, depot),
-        walk_speed_kmh=speed,
-        method=method,
-    )
+    return Route.from_edges(G, out, depot, depot, lower_bound, speed, method)
 
 
 def _split_tour(edges: list[RouteEdge], d: np.ndarray, net: Net, k: int) -> list[tuple[int, int]]:
