@@ -321,6 +321,111 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "common.none": ("无", "None"),
     "common.yes": ("是", "Yes"),
     "common.no": ("否", "No"),
+    # errors a user can trigger: the kind (and field) with the fix
+    "errors.generic": (
+        "操作未完成：请检查输入后重试；如仍失败，请联系系统管理员。",
+        "The action did not complete: check the input and try again.",
+    ),
+    "errors.validation": (
+        "输入有误：请检查各项填写后重试。",
+        "The input is not valid: check the fields and try again.",
+    ),
+    "errors.validation.username": (
+        "用户名不可用：请用 2–32 个英文字母、数字或“_”“.”“-”。",
+        "The user name is not allowed: use 2–32 letters, digits, '_', '.' or '-'.",
+    ),
+    "errors.validation.password": (
+        "密码不符合要求：至少 8 个字符，且不超过 72 字节。",
+        "The password does not qualify: use at least 8 characters and at most 72 bytes.",
+    ),
+    "errors.validation.role": ("请选择一个角色。", "Choose a role."),
+    "errors.validation.zones": (
+        "片区长需要至少一个片区或一条战线：请在“片区”或“战线”中选择。",
+        "An area chief needs at least one zone or front: choose them.",
+    ),
+    "errors.validation.person_id": (
+        "巡查队员需要人员编号（责任区和路线按它分配）：请选择人员。",
+        "A patrol member needs a person id (districts and routes use it): choose the person.",
+    ),
+    "errors.validation.department": (
+        "请选择成员单位（例如 城管）。",
+        "Choose the member department (e.g. urban management).",
+    ),
+    "errors.validation.category": (
+        "问题类别无法识别：请从列表中选择。",
+        "The category is not known: choose one from the list.",
+    ),
+    "errors.validation.description": (
+        "描述不符合要求：请写简短的文字说明。",
+        "The description is not accepted: write a short plain text.",
+    ),
+    "errors.validation.reported_at": (
+        "上报时间无效：时间不能晚于现在。",
+        "The report time is not valid: it cannot be in the future.",
+    ),
+    "errors.datum": (
+        "坐标系不符：请选择坐标来源（WGS-84、高德/腾讯 GCJ-02 或百度 BD-09）后重试。",
+        "The datum does not match: choose where the coordinates come from and try again.",
+    ),
+    "errors.crs": (
+        "坐标参考系不一致：请使用同一坐标系的数据。",
+        "The coordinate reference systems differ: use data in one CRS.",
+    ),
+    "errors.conflict": (
+        "记录已被他人修改：请刷新页面，查看最新状态后再操作。",
+        "Someone else changed the record first: reload and try again on the current state.",
+    ),
+    "errors.users.conflict": (
+        "该用户名已存在：请换一个用户名。",
+        "That user name exists already: choose another.",
+    ),
+    "errors.transition": (
+        "案件当前状态不允许此操作：请刷新页面查看最新状态。",
+        "The case's current state does not allow this: reload to see its state.",
+    ),
+    "errors.infeasible": (
+        "无法满足此要求：请减少人数或放宽限制后重试。",
+        "No solution meets this request: use fewer people or fewer constraints.",
+    ),
+    "errors.network": (
+        "路网中无法连通这些街道：请换一个片区或检查路网数据。",
+        "The street network cannot connect these streets: choose another area.",
+    ),
+    "errors.offline": (
+        "无法联网：请改用离线数据文件。",
+        "No network: use an offline data file instead.",
+    ),
+    "errors.not_found": (
+        "找不到该记录：它可能已被删除，请刷新页面。",
+        "The record does not exist (any more): reload the page.",
+    ),
+    "errors.store": (
+        "数据存储出错：请稍后重试，或联系系统管理员。",
+        "The data store failed: try again later or ask the administrator.",
+    ),
+    "errors.geography": (
+        "地理数据不一致：请联系系统管理员检查数据。",
+        "The geography data is inconsistent: ask the administrator to check it.",
+    ),
+    "errors.auth": (
+        "没有权限或登录已过期：请重新登录。",
+        "Not allowed or logged out: log in again.",
+    ),
+    # app journeys
+    "cases.click_outside": (
+        "所点位置（{lat}，{lon}）不在什刹海街道范围内：请在街道范围内点选。",
+        "The clicked place ({lat}, {lon}) is outside the subdistrict: click inside it.",
+    ),
+    "cases.header": ("{category} · {state}", "{category} · {state}"),
+    "cases.where": ("{zone} · 主责单位：{dept}", "{zone} · lead: {dept}"),
+    "cases.codes": ("编号 {case_id} · 类别代码 {code}", "Case {case_id} · category code {code}"),
+    "hotspots.reported": ("上报数", "Reported"),
+    "cases.zone": ("片区", "Zone"),
+    "hotspots.no_cases_period": ("{period} 无案件。", "No cases in {period}."),
+    "app.basemap.offline": (
+        "无法连接在线底图（无网络）：已改用离线地图。",
+        "The online basemap cannot be reached (no network): showing the offline map.",
+    ),
 }
 
 

@@ -34,7 +34,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -111,6 +111,22 @@ def zh_date(d: date) -> str:
 def en_date(d: date) -> str:
     """English date: 29 Nov 2026."""
     return f"{d.day} {d:%b %Y}"
+
+
+def default_report_day(kind: str, today: date) -> date:
+    """A day in the last *complete* period of ``kind`` before ``today``.
+
+    A report is read about a period that is over: yesterday for the daily report, last
+    Monday–Sunday for the weekly one, last calendar month for the monthly one (a default of
+    today would report one day of a period that has barely begun).
+    """
+    if kind not in KINDS:
+        raise _bad(f"unknown report kind {kind!r}", "kind", "use daily, weekly or monthly")
+    if kind == "daily":
+        return today - timedelta(days=1)
+    if kind == "weekly":
+        return today - timedelta(days=7)  # always inside the previous ISO week
+    return today.replace(day=1) - timedelta(days=1)
 
 
 def period_for(kind: str, day: date | str | pd.Timestamp) -> Period:
@@ -415,6 +431,10 @@ _T = {
     "trend": {"zh": "每日新报与结案", "en": "Reported and closed per day"},
     "map": {"zh": "本期热点（核密度）", "en": "Hot spots of the period (kernel density)"},
     "no_map": {"zh": "本期无案件，无热点图", "en": "No cases in the period: no hot-spot map"},
+    "no_map_drawn": {
+        "zh": "本期有案件，但未生成热点图",
+        "en": "The period has cases, but no hot-spot map was drawn",
+    },
     "zone_id": {"zh": "责任区", "en": "Zone"},
     "lead_dept": {"zh": "主责单位", "en": "Lead department"},
     "category": {"zh": "类别", "en": "Category"},
@@ -919,7 +939,7 @@ def render_html(
     for label, value in kpi_rows(k, lang):
         out.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>")
     out.append("</table>")
-    if len(k.daily) > 1:
+    if len(k.daily) > 1 and (k.daily["reported"].sum() + k.daily["closed"].sum()) > 0:
         out.append(f"<h2>{t('trend', lang)}</h2>")
         out.append(
             svg_columns(
@@ -939,8 +959,8 @@ def render_html(
             if surface
             else ""
         )
-    else:
-        out.append(f"<p>{t('no_map', lang)}</p>")
+    else:  # say "no cases" only when there were none
+        out.append(f"<p>{t('no_map' if k.reported == 0 else 'no_map_drawn', lang)}</p>")
     out.append(f"<h2>{t('overdue_list', lang)}</h2>")
     late = k.overdue_list.copy()
     for key in ("category", "zone_id", "lead_dept"):
@@ -961,7 +981,8 @@ def render_html(
         tab = table.copy()
         if key in names and len(tab):
             tab[key] = tab[key].map(lambda v, m=names[key]: m.get(v, v))
-        if len(tab) and key != "person_id":
+        bars = [c for c in ("reported", "closed", "overdue") if c in tab.columns]
+        if len(tab) and key != "person_id" and bars and float(tab[bars].to_numpy().sum()) > 0:
             top = tab.head(15)
             out.append(
                 svg_bars(

@@ -129,12 +129,49 @@ def missing(c: Context, feature_key: str, module: str) -> None:
     st.warning(c.t("app.not_available", feature=c.t(feature_key), module=module))
 
 
-def base_map(c: Context, **kwargs: Any) -> OfflineMap:
-    """An empty map with the chosen basemap and Leaflet served by this app."""
-    choice = st.session_state.get(BASEMAP_KEY, c.settings.basemap)
+#: Tile hosts of the online basemaps (probed before a map asks the browser for tiles).
+TILE_HOSTS = {"osm": "tile.openstreetmap.org", "tianditu": "t0.tianditu.gov.cn"}
+#: How long a reachability answer holds (seconds), and how long a probe may take.
+TILE_PROBE_TTL_S = 300
+TILE_PROBE_TIMEOUT_S = 1.5
+
+
+@st.cache_data(ttl=TILE_PROBE_TTL_S, show_spinner=False)
+def tiles_reachable(host: str) -> bool:
+    """True when the tile host answers on 443 within TILE_PROBE_TIMEOUT_S (name lookup
+    included: it runs in a worker so an offline resolver cannot stall the page)."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    def connect() -> bool:
+        with socket.create_connection((host, 443), timeout=TILE_PROBE_TIMEOUT_S):
+            return True
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return bool(pool.submit(connect).result(timeout=TILE_PROBE_TIMEOUT_S))
+    except (OSError, FutureTimeout):
+        return False
+    finally:
+        pool.shutdown(wait=False)
+
+
+def basemap_choice(c: Context) -> str:
+    """The basemap to draw: the chosen one when it can load, else "none" with a message."""
+    choice = str(st.session_state.get(BASEMAP_KEY, c.settings.basemap))
     if choice == "tianditu" and not c.settings.tianditu_key:
         st.info(c.t("app.basemap.no_key"))
-        choice = "none"
+        return "none"
+    if choice in TILE_HOSTS and not tiles_reachable(TILE_HOSTS[choice]):
+        st.warning(c.t("app.basemap.offline"))
+        return "none"
+    return choice
+
+
+def base_map(c: Context, **kwargs: Any) -> OfflineMap:
+    """An empty map with the chosen basemap and Leaflet served by this app."""
+    choice = basemap_choice(c)
     m = new_map(
         basemap=choice,
         tianditu_key=c.settings.tianditu_key,

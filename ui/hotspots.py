@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -71,7 +70,13 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         horizontal=True,
         key="hotspots_kind",
     )
-    day = st.date_input(c.t("hotspots.day"), value=date.today(), key="hotspots_day")
+    today = pd.Timestamp.now(tz="Asia/Shanghai").date()
+    # one date widget per kind: each starts on its own last complete period
+    day = st.date_input(
+        c.t("hotspots.day"),
+        value=rp.default_report_day(kind, today),
+        key=f"hotspots_day_{kind}",
+    )
     try:
         period = rp.period_for(kind, day)
         kpis = rp.compute_kpis(
@@ -83,28 +88,74 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
-    st.markdown(f"**{c.t('hotspots.kpis')}**")
+    st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
     rows = rp.kpi_rows(kpis, lang=c.lang)
     st.dataframe(
         pd.DataFrame(rows, columns=[c.t("hotspots.figure"), c.t("hotspots.value")]),
         hide_index=True,
         width="stretch",
     )
-    if len(kpis.by_category):
+    names = report_names(c, geo, store)
+    chart = category_chart_data(kpis.by_category, names.get("category", {}))
+    if chart is not None:
         st.markdown(f"**{c.t('hotspots.by_category')}**")
-        by_cat = kpis.by_category.set_index(kpis.by_category.columns[0])
-        numeric = by_cat.select_dtypes("number")
-        if len(numeric.columns):
-            st.bar_chart(numeric.iloc[:, :1])
+        st.bar_chart(chart, horizontal=True, x_label=c.t("hotspots.reported"))
+    elif kpis.reported == 0:
+        st.info(c.t("hotspots.no_cases_period", period=period.label(c.lang)))
     synthetic = bool(store.get_meta("demo_history")) if store is not None else False
-    html_text = rp.render_html(kpis, lang=c.lang, gdf_segments=geo.segments, synthetic=synthetic)
+    surface = None
+    if kpis.reported:
+        bounds = tuple(geo.boundary.total_bounds)
+        surface = rp.period_surface(frame, period, bounds=bounds)
+    html_text = rp.render_html(
+        kpis,
+        lang=c.lang,
+        surface=surface,
+        gdf_segments=geo.segments,
+        synthetic=synthetic,
+        names=names,
+    )
     st.download_button(
         c.t("hotspots.download"),
         html_text.encode("utf-8"),
-        file_name=f"report-{kind}-{day.isoformat()}.html",
+        file_name=f"report-{kind}-{period.start.date().isoformat()}.html",
         mime="text/html",
         key="hotspots_download",
     )
+
+
+def report_names(c: Context, geo: Any, store: Any) -> dict[str, dict[str, str]]:
+    """Display names for the report tables: categories, departments and zones."""
+    names: dict[str, dict[str, str]] = {}
+    if store is not None:
+        refs = store.refs
+        names["category"] = {
+            code: (v.name_zh if c.lang == "zh" else v.name_en)
+            for code, v in refs.categories.items()
+        }
+        names["lead_dept"] = {
+            code: (v.name_zh if c.lang == "zh" else v.name_en)
+            for code, v in refs.departments.items()
+        }
+    col = "name_en" if c.lang == "en" and "name_en" in geo.zones else "name"
+    names["zone_id"] = {
+        str(z): str(n) for z, n in zip(geo.zones["zone_id"], geo.zones[col], strict=True)
+    }
+    return names
+
+
+def category_chart_data(by_category: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame | None:
+    """Reported cases per category (by name) for a bar chart; None when there is nothing."""
+    if by_category is None or by_category.empty or "reported" not in by_category.columns:
+        return None
+    key = "category" if "category" in by_category.columns else by_category.columns[0]
+    data = by_category[[key, "reported"]].copy()
+    data["reported"] = pd.to_numeric(data["reported"], errors="coerce").fillna(0)
+    data = data.loc[data["reported"] > 0]
+    if data.empty:
+        return None
+    data[key] = [names.get(str(v), str(v)) for v in data[key]]
+    return data.sort_values("reported", ascending=False).head(15).set_index(key)[["reported"]]
 
 
 def hotspots_page() -> None:

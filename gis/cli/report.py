@@ -210,6 +210,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from gis import forecast as fc
     from gis.reports import (
         compute_kpis,
+        default_report_day,
         forecast_scorecard,
         period_for,
         period_surface,
@@ -222,7 +223,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     day = (
         parse_day(args.date, "--date").isoformat()
         if args.date
-        else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+        else default_report_day(args.kind, pd.Timestamp.now(tz=TIMEZONE).date()).isoformat()
     )
     period = period_for(args.kind, day)
     cases = load_cases(args, settings)
@@ -388,7 +389,11 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cases", help="case frame file (GeoPackage/GeoJSON) instead of the store")
     p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
-    p.add_argument("--date", help="a day in the period, YYYY-MM-DD (default: today)")
+    p.add_argument(
+        "--date",
+        help="a day in the period, YYYY-MM-DD (default: the last complete period: yesterday, "
+        "last week, last month)",
+    )
     p.add_argument("--lang", choices=("zh", "en"), help="language (default PATROL_LANG)")
 
 
