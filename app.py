@@ -10,14 +10,19 @@ import streamlit as st
 from gis.auth import PAGES, SessionExpiredError, allowed_pages, check_session
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
-from ui.common import BASEMAP_KEY, LANG_KEY, SESSION_KEY, current_lang, settings
+from ui.common import BASEMAP_KEY, LANG_KEY, PAGES_KEY, SESSION_KEY, current_lang, settings
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
 
 log = logging.getLogger(__name__)
 
-st.set_page_config(page_title="什刹海巡查 Shichahai patrol", page_icon="🗺️", layout="wide")
+st.set_page_config(
+    page_title="什刹海巡查 Shichahai patrol",
+    page_icon="🗺️",
+    layout="wide",
+    initial_sidebar_state="auto",  # closed on narrow screens, open on a desk
+)
 ensure_leaflet_static(Path(__file__).resolve().parent / "static")
 
 try:
@@ -59,6 +64,7 @@ if user is None:
     st.stop()
 
 with st.sidebar:
+    st.markdown(f"**{t('app.title', lang)}**")
     st.caption(
         t(
             "app.signed_in_as",
@@ -103,5 +109,5 @@ with nav_box:
     for name in allowed:
         st.page_link(pages[name])
     st.divider()
-st.title(t("app.title", lang))
+st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
 st.navigation(list(pages.values()), position="hidden").run()

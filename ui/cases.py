@@ -17,9 +17,10 @@ from gis.i18n import format_datetime, format_number
 from gis.place import datum_suspect, place_at
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, show_map, user_repository
+from ui.common import Context, base_map, fit_map, geography, guard, show_map, user_repository
 from ui.errors import located_message, user_message
 from ui.names import category_names, department_names, zone_names
+from ui.scope import scope_area
 
 log = logging.getLogger(__name__)
 PAGE = "cases"
@@ -205,10 +206,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
     cat = category_names(refs, c.lang).get(case.category, case.category)
     dept = department_names(refs, c.lang).get(case.lead_dept, case.lead_dept)
     zone = zone_names(geo, c.lang).get(case.zone_id or "", "") or c.t("common.none")
-    st.markdown(
-        "**" + c.t("cases.header", category=cat, state=c.t(f"cases.state.{case.state}")) + "**",
-        help=None,
-    )
+    st.markdown(f"**{cat} · {c.t(f'cases.state.{case.state}')}**")
     st.write(c.t("cases.where", zone=zone, dept=dept))
     if case.deadline_at is not None:
         st.write(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
@@ -382,6 +380,7 @@ def cases_page() -> None:
         render_geography(m, geo, lang=c.lang)
         capabilities.add_cases_to_map(c, m, frame)
         add_layer_control(m)
+        fit_map(m, scope_area(c, geo))
         click = show_map(m, key="cases_map", height=560)
         # the form (drawn after the map in this same run) takes the clicked point
         if click is not None and click != st.session_state.get("cases_last_click"):

@@ -35,6 +35,9 @@ SESSION_KEY = "patrol_session"
 LANG_KEY = "patrol_lang"
 BASEMAP_KEY = "patrol_basemap"
 
+#: Session-state key of the page objects of this run (for a button that opens another page).
+PAGES_KEY = "patrol_pages"
+
 #: st_folium returns only the last click: panning and zooming never rerun the page.
 RETURNED_OBJECTS = ["last_clicked"]
 
@@ -197,3 +200,27 @@ def show_map(m: OfflineMap, key: str, *, height: int = 560) -> dict[str, Any] | 
         return None
     click = out.get("last_clicked")
     return click if isinstance(click, dict) and "lat" in click else None
+
+
+def people(c: Context) -> dict[str, str]:
+    """person_id → name for this deployment (staff table, accounts, demo staff)."""
+    from ui.names import person_names
+
+    return person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+
+
+def fit_map(m: OfflineMap, gdf: Any) -> None:
+    """Fit the map to a GeoDataFrame's extent (any CRS; nothing happens when it is empty)."""
+    if gdf is None or len(gdf) == 0:
+        return
+    from gis.crs import to_display
+
+    west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
+    m.fit_bounds([[south, west], [north, east]])
+
+
+def switch_to(page: str) -> None:
+    """Open another page of the app (registered by app.py in this session)."""
+    pages = st.session_state.get(PAGES_KEY) or {}
+    if page in pages:
+        st.switch_page(pages[page])

@@ -63,19 +63,27 @@ def _staff_names(path: str, mtime: float) -> dict[str, str]:
     return {str(p): str(n) for p, n in zip(staff["person_id"], staff["name"], strict=True)}
 
 
-def person_names(data_dir: Path) -> dict[str, str]:
-    """person_id → name from the staff table next to the data (empty when there is none)."""
+def person_names(data_dir: Path, users: list[Any] | None = None) -> dict[str, str]:
+    """person_id → name: the staff table next to the data first, then the display names of
+    the user accounts that carry a person id, then the bundled demo staff table."""
+    from gis.settings import BUNDLED_DATA_DIR
     from gis.staff import demo_staff_path
 
-    for folder in (Path(data_dir), Path(data_dir).parent):
+    names: dict[str, str] = {}
+    sources = [Path(BUNDLED_DATA_DIR)]
+    sources += [Path(data_dir).parent, Path(data_dir)]
+    for i, folder in enumerate(dict.fromkeys(sources)):
         path = demo_staff_path(folder)
         if path.exists():
             try:
-                return _staff_names(str(path), path.stat().st_mtime)
+                names.update(_staff_names(str(path), path.stat().st_mtime))
             except Exception as exc:  # a broken staff file must not break every page
-                log.warning("staff names unavailable: %s", exc)
-                return {}
-    return {}
+                log.warning("staff names unavailable from %s: %s", path.name, exc)
+        if i == 0:  # the accounts outrank the bundled demo table, not the local one
+            for u in users or ():
+                if getattr(u, "person_id", None) and getattr(u, "display_name", ""):
+                    names[u.person_id] = u.display_name
+    return names
 
 
 def person_label(person_id: str | None, names: dict[str, str]) -> str:

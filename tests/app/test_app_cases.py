@@ -120,7 +120,7 @@ def test_after_a_transition_the_page_shows_the_new_state(app_env) -> None:
     assert not at.exception
     (case,) = stored(app_env)
     state = t("cases.state.registered")
-    header = t("cases.header", category="店外经营/外摆", state=state)
+    header = f"店外经营/外摆 · {state}"
     assert case.state == "registered"
     assert any(m.value == f"**{header}**" for m in at.markdown), [m.value for m in at.markdown]
     assert list(at.dataframe[0].value[t("cases.state")]) == [state]
