@@ -7,10 +7,29 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.auth import PAGES, SessionExpiredError, allowed_pages, check_session
+from gis.auth import (
+    PAGES,
+    Session,
+    SessionExpiredError,
+    allowed_pages,
+    check_session,
+    utcnow,
+)
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
-from ui.common import BASEMAP_KEY, LANG_KEY, PAGES_KEY, SESSION_KEY, current_lang, settings
+from gis.session_token import InvalidTokenError
+from ui.common import (
+    BASEMAP_KEY,
+    LANG_KEY,
+    PAGES_KEY,
+    SESSION_KEY,
+    TOKEN_KEY,
+    TOKEN_PARAM,
+    current_lang,
+    session_tokens,
+    settings,
+    user_repository,
+)
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
@@ -43,11 +62,38 @@ with st.sidebar:
     )
     lang = current_lang(cfg)
 
+
+def restore_session() -> None:
+    """A reload starts a new Streamlit session: take the login back from the URL's signed
+    token when it is genuine, unexpired, not logged out and its account still active."""
+    token = st.query_params.get(TOKEN_PARAM)
+    if SESSION_KEY in st.session_state or not token:
+        return
+    now = utcnow()
+    try:
+        claims = session_tokens(cfg).verify(token, now=now)
+        account, _hash = user_repository(cfg).get(claims.username)
+        if not account.active:
+            raise InvalidTokenError(f"account {claims.username!r} is disabled")
+    except PatrolError as exc:
+        log.info("session token refused: %s", exc)
+        del st.query_params[TOKEN_PARAM]
+        st.session_state["patrol_login_notice"] = "login.expired"
+        return
+    st.session_state[SESSION_KEY] = Session(
+        user=account, started_at=claims.issued_at, expires_at=claims.expires_at
+    )
+    st.session_state[TOKEN_KEY] = token
+
+
+restore_session()
 user = None
 try:
     user = check_session(st.session_state.get(SESSION_KEY))
 except SessionExpiredError:
     del st.session_state[SESSION_KEY]
+    st.session_state.pop(TOKEN_KEY, None)
+    st.query_params.pop(TOKEN_PARAM, None)
     st.session_state["patrol_login_notice"] = "login.expired"
 except AuthError:
     pass
@@ -89,6 +135,10 @@ with st.sidebar:
         key=BASEMAP_KEY,
     )
     if st.button(t("app.logout", lang)):
+        token = st.session_state.pop(TOKEN_KEY, None)
+        if token:
+            session_tokens(cfg).revoke(token, now=utcnow())
+        st.query_params.pop(TOKEN_PARAM, None)
         del st.session_state[SESSION_KEY]
         st.rerun()
 
@@ -105,6 +155,9 @@ pages = {
     )
     for name in PAGES
 }
+token = st.session_state.get(TOKEN_KEY)
+if token and st.query_params.get(TOKEN_PARAM) != token:  # page links drop query parameters
+    st.query_params[TOKEN_PARAM] = token
 with nav_box:
     for name in allowed:
         st.page_link(pages[name])

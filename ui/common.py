@@ -23,6 +23,7 @@ from gis.auth import (
 )
 from gis.geography import Geography, load_bundled_geography
 from gis.i18n import t
+from gis.session_token import SessionTokens, token_store_path
 from gis.settings import Settings
 from layers.assets import AssetMode
 from layers.basemap import OfflineMap, new_map
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "patrol_session"
 LANG_KEY = "patrol_lang"
 BASEMAP_KEY = "patrol_basemap"
+
+#: The signed session token: in the URL (query parameter) and in the session state.
+TOKEN_PARAM = "s"
+TOKEN_KEY = "patrol_token"
 
 #: Session-state key of the page objects of this run (for a button that opens another page).
 PAGES_KEY = "patrol_pages"
@@ -115,6 +120,16 @@ def _user_repo(path: str) -> SqliteUserRepository:
 def user_repository(s: Settings) -> SqliteUserRepository:
     """The user repository of the configured store file (one per process)."""
     return _user_repo(str(user_store_path(s)))
+
+
+@st.cache_resource(show_spinner=False)
+def _tokens(path: str) -> SessionTokens:
+    return SessionTokens(path)
+
+
+def session_tokens(s: Settings) -> SessionTokens:
+    """The session-token secret and revocations beside the user table (one per process)."""
+    return _tokens(str(token_store_path(user_store_path(s))))
 
 
 def optional_module(name: str) -> ModuleType | None:
