@@ -35,6 +35,16 @@ from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
 
 log = logging.getLogger(__name__)
+LAST_PAGE_KEY = "patrol_last_page"
+#: Static script (no data in it): after navigation on a narrow screen, collapse the sidebar.
+CLOSE_SIDEBAR_ON_PHONE = """<script>
+(function () {
+  if (window.innerWidth > 640) { return; }
+  const bar = document.querySelector('[data-testid="stSidebar"]');
+  const btn = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (bar && btn && bar.getBoundingClientRect().right > 1) { btn.click(); }
+})();
+</script>"""
 
 st.set_page_config(
     page_title="什刹海巡查 Shichahai patrol",
@@ -43,6 +53,16 @@ st.set_page_config(
     initial_sidebar_state="auto",  # closed on narrow screens, open on a desk
 )
 ensure_leaflet_static(Path(__file__).resolve().parent / "static")
+# less empty space above the page (the map comes first on a phone); static CSS, no data in it
+st.markdown(
+    """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; padding-bottom: 2rem; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-left: .5rem; padding-right: .5rem; }
+}
+</style>""",
+    unsafe_allow_html=True,
+)
 
 try:
     cfg = settings()
@@ -163,4 +183,9 @@ with nav_box:
         st.page_link(pages[name])
     st.divider()
 st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
-st.navigation(list(pages.values()), position="hidden").run()
+current = st.navigation(list(pages.values()), position="hidden")
+if st.session_state.get(LAST_PAGE_KEY) not in (None, current.url_path):
+    # a page link was followed: on a phone, close the sidebar that covers the new page
+    st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
+st.session_state[LAST_PAGE_KEY] = current.url_path
+current.run()

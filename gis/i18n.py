@@ -420,6 +420,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cases.codes": ("编号 {case_id} · 类别代码 {code}", "Case {case_id} · category code {code}"),
     "hotspots.reported": ("上报数", "Reported"),
     "cases.zone": ("片区", "Zone"),
+    "cases.arrived": ("{dept}：已于 {time} 到场", "{dept}: arrived {time}"),
+    "cases.awaited": ("{dept}：尚未到场", "{dept}: not yet arrived"),
     "overview.clicked_zone_name": ("片区：{name}", "Zone: {name}"),
     "overview.clicked_street_name": (
         "最近街巷：{name}（{distance} 米）",

@@ -210,12 +210,25 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
     st.write(c.t("cases.where", zone=zone, dept=dept))
     if case.deadline_at is not None:
         st.write(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
+    if case.joint:  # 吹哨报到: who has arrived on site, who is still awaited
+        dept_names = department_names(refs, c.lang)
+        for code, times in case.joint.items():
+            arrived = times.get("arrived_at")
+            st.write(
+                c.t(
+                    "cases.arrived",
+                    dept=dept_names.get(code, code),
+                    time=format_datetime(datetime.fromisoformat(arrived), c.lang),
+                )
+                if arrived
+                else c.t("cases.awaited", dept=dept_names.get(code, code))
+            )
     st.caption(c.t("cases.codes", case_id=case.case_id, code=case.category))
     _advance_form(c, store, case)
     trail = store.audit_trail(case_id)
     who = user_names(c)
     st.markdown(f"**{c.t('cases.audit')}**")
-    st.dataframe(
+    st.table(  # a few rows: plain page content, readable on a phone
         pd.DataFrame(
             {
                 c.t("cases.when"): [format_datetime(a.at, c.lang) for a in trail],
@@ -223,9 +236,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
                 c.t("cases.state"): [c.t(f"cases.state.{a.to_state}") for a in trail],
                 c.t("cases.note"): [a.note for a in trail],
             }
-        ),
-        hide_index=True,
-        width="stretch",
+        ).set_index(c.t("cases.when"))
     )
 
 

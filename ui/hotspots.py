@@ -90,6 +90,9 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         return
     st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
     rows = rp.kpi_rows(kpis, lang=c.lang)
+    # the headline figures as readable text, the same values as the table and the report
+    for col, (label, value) in zip(st.columns(4), rows[:4], strict=True):
+        col.metric(label, value)
     st.dataframe(
         pd.DataFrame(rows, columns=[c.t("hotspots.figure"), c.t("hotspots.value")]),
         hide_index=True,

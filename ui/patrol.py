@@ -216,6 +216,16 @@ def _to_wgs84(geo: Any, xy: tuple[float, float]) -> tuple[float, float]:
     return float(p.x), float(p.y)
 
 
+def _on_step(geo: Any, step: Any) -> tuple[float, float]:
+    """A point on the step's first street (its middle): where the walker is during the step
+    (the step's start may be a junction on the subdistrict's edge)."""
+    segs = geo.segments.loc[geo.segments["segment_id"] == step.segment_ids[0]]
+    if not len(segs):
+        return step.start_xy
+    p = segs.geometry.iloc[0].interpolate(0.5, normalized=True)
+    return float(p.x), float(p.y)
+
+
 def _route_panel(
     c: Context, geo: Any, sheet: Any, route: Any, steps: tuple[Any, ...], route_no: int
 ) -> None:
@@ -263,7 +273,7 @@ def _route_panel(
     if now is not None and b3.button(
         c.t("patrol.report_here"), key=f"report_here_{route_no}", use_container_width=True
     ):
-        lon, lat = _to_wgs84(geo, now.start_xy)
+        lon, lat = _to_wgs84(geo, _on_step(geo, now))
         st.session_state["cases_click"] = {"lng": lon, "lat": lat}
         switch_to("cases")
     st.markdown(f"**{c.t('patrol.steps')}**")

@@ -14,6 +14,7 @@ from ui.errors import user_message
 from ui.names import department_names, front_names, zone_names
 
 PAGE = "users"
+FLASH_KEY = "users_flash"
 
 
 def users_page() -> None:
@@ -28,6 +29,9 @@ def users_page() -> None:
     depts = department_names(refs, c.lang)
     who = people(c)
     st.subheader(c.t("users.title"))
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash)
     users = repo.list_users()
     st.caption(c.t("users.count", count=format_number(len(users), c.lang)))
     st.dataframe(
@@ -97,8 +101,9 @@ def users_page() -> None:
                 repo.add(with_scope(user), hash_password(password))
             except PatrolError as exc:
                 st.error(user_message(c.lang, exc, where="users"))
-            else:
-                st.success(c.t("users.added", username=user.username))
+            else:  # rerun: the table above shows the new user at once
+                st.session_state[FLASH_KEY] = c.t("users.added", username=user.username)
+                st.rerun()
     with right, st.form("reset_password", clear_on_submit=True):
         st.markdown(f"**{c.t('users.passwd')}**")
         who = st.selectbox(c.t("users.username"), [u.username for u in users], key="pw_user")

@@ -185,3 +185,24 @@ def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page: Any, *, timeout_s: float = 60.0, maps: bool = True) -> None:
+    """Wait until the rerun a click started has finished (Streamlit marks the app with
+    ``data-test-script-state``) and every map on the page has drawn."""
+    t0 = time.monotonic()
+    app = page.locator('[data-testid="stApp"]')
+    while time.monotonic() < t0 + 1.0:  # the click reaches the server, or it reruns nothing
+        if app.get_attribute("data-test-script-state") == "running":
+            break
+        page.wait_for_timeout(15)
+    while app.get_attribute("data-test-script-state") == "running":
+        if time.monotonic() > t0 + timeout_s:
+            raise AssertionError("the page never finished its rerun")
+        page.wait_for_timeout(15)
+    if not maps:
+        return
+    for i in range(page.locator(MAP_FRAME).count()):
+        page.frame_locator(MAP_FRAME).nth(i).locator(
+            ".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg"
+        ).first.wait_for(timeout=timeout_s * 1000)

@@ -95,7 +95,7 @@ def test_advance_a_case_and_read_its_audit_trail(app_env) -> None:
     assert at.success[0].value == t(
         "cases.advanced", case_id=case.case_id, state=t("cases.state.registered")
     )
-    trail = at.dataframe[-1].value
+    trail = at.table[-1].value
     assert list(trail[t("cases.state")]) == [t("cases.state.reported"), t("cases.state.registered")]
     assert list(trail[t("cases.who")]) == ["景区片区长", "景区片区长"]  # names, not logins
 

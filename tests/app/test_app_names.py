@@ -48,6 +48,11 @@ def visible(at) -> list[str]:
             if str(col) in (t("cases.id"), t("users.username")):  # names of their own
                 continue
             out += [str(v) for v in frame[col].tolist()]
+    for tab in at.table:
+        frame = tab.value
+        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index]
+        for col in frame.columns:
+            out += [str(v) for v in frame[col].tolist()]
     for e in at.get("download_button"):
         out.append(str(e.proto.label))
     return out
