@@ -184,8 +184,11 @@ with nav_box:
     st.divider()
 st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
 current = st.navigation(list(pages.values()), position="hidden")
-if st.session_state.get(LAST_PAGE_KEY) not in (None, current.url_path):
-    # a page link was followed: on a phone, close the sidebar that covers the new page
-    st.html(CLOSE_SIDEBAR_ON_PHONE, unsafe_allow_javascript=True)
+# a page link was followed: on a phone, close the sidebar that covers the new page. The
+# element is always there (empty otherwise) so that the page's own elements keep their places.
+followed = st.session_state.get(LAST_PAGE_KEY) not in (None, current.url_path)
+st.sidebar.html(
+    CLOSE_SIDEBAR_ON_PHONE if followed else "<span></span>", unsafe_allow_javascript=True
+)
 st.session_state[LAST_PAGE_KEY] = current.url_path
 current.run()

@@ -6,7 +6,9 @@ in as leadership with the network blocked, and times each step of the leader's a
 chief's day: login → map, open a page, compute districts, plan a route, split a route, plan a
 budget route, open the cases page, switch the report to monthly.
 
-Run: ``python -m bench.bench_interactions [--runs 3] [--root DIR]``.
+Run: ``python -m bench.bench_interactions [--runs 3] [--before DIR]`` where DIR is an older
+export of the app (``git archive <commit> | tar -x -C DIR``): both servers run at once and
+their sessions alternate, so the ratio holds on a busy machine.
 """
 
 from __future__ import annotations
@@ -73,6 +75,17 @@ def journey(browser: Any, url: str) -> dict[str, float]:
     """One leader session through the timed steps; seconds per step."""
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
+    try:
+        return _journey(page, url)
+    except Exception:
+        tb.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(tb.ARTIFACTS / "bench-failure.png"), full_page=True)
+        raise
+    finally:
+        ctx.close()
+
+
+def _journey(page: Any, url: str) -> dict[str, float]:
     net = tb.Network()
     page.route("**/*", net.handler)
     page.goto(url)
@@ -91,24 +104,36 @@ def journey(browser: Any, url: str) -> dict[str, float]:
     def radio(name: str) -> Callable[[], None]:
         return lambda: page.get_by_text(name, exact=True).first.click()
 
+    def settings_open() -> None:
+        """The route settings fold away once a route exists (this version of the page)."""
+        if not page.get_by_text("多人分组", exact=True).first.is_visible():
+            page.get_by_text("路线设置", exact=True).first.click()
+            page.get_by_text("多人分组", exact=True).first.wait_for(timeout=30_000)
+
     out["open districts"] = timed(page, nav("责任区"))
     out["compute districts"] = timed(page, button("划分责任区"), "工作量最多")
     out["open patrol"] = timed(page, nav("巡查路线"))
+    settle(page, time.perf_counter())
+    settings_open()  # today's route of an earlier session is back: open its settings
     out["plan a route"] = timed(page, button("生成路线"), "步行约")
+    settings_open()
     timed(page, radio("多人分组"))
     out["split routes (k=3)"] = timed(page, button("生成路线"), "第 3 组路线")
+    settings_open()
     timed(page, radio("限时热点优先"))
     out["budget route"] = timed(page, button("生成路线"), "步行约")
     out["open cases"] = timed(page, nav("案件"))
     out["open hotspots"] = timed(page, nav("热点"))
     out["monthly report"] = timed(page, radio("月报"))
     out["blocked requests"] = float(len(net.blocked))
-    ctx.close()
     return out
 
 
-def run(root: Path, runs: int) -> dict[str, float]:
-    """Median seconds per step over ``runs`` sessions after one warm-up session."""
+def run(roots: list[Path], runs: int) -> list[dict[str, float]]:
+    """Median seconds per step for each app root over ``runs`` sessions after one warm-up;
+    the roots' sessions alternate, so a busy machine slows them alike."""
+    from contextlib import ExitStack
+
     from playwright.sync_api import sync_playwright
 
     geo = load_bundled_geography(Settings())
@@ -119,30 +144,47 @@ def run(root: Path, runs: int) -> dict[str, float]:
         partial.unlink(missing_ok=True)
         populate_cases(partial, CASES, geo)
         partial.rename(cached)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        store = Path(tmp) / "bench.gpkg"
-        shutil.copyfile(cached, store)
-        seed_demo_users(SqliteUserRepository(store), list(geo.zones["zone_id"]), rounds=4)
-        env = {"PATROL_DATABASE_URL": str(store), "PATROL_BASEMAP": "none"}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, ExitStack() as stack:
+        urls = []
+        for i, root in enumerate(roots):
+            store = Path(tmp) / f"bench-{i}.gpkg"
+            shutil.copyfile(cached, store)
+            seed_demo_users(SqliteUserRepository(store), list(geo.zones["zone_id"]), rounds=4)
+            env = {"PATROL_DATABASE_URL": str(store), "PATROL_BASEMAP": "none"}
+            log = Path(tmp) / f"streamlit-{i}.log"
+            urls.append(stack.enter_context(tb.streamlit_server(env, log_path=log, root=root)))
         browser = p.chromium.launch(executable_path=str(tb.CHROMIUM), args=tb.CHROMIUM_ARGS)
-        log = Path(tmp) / "streamlit.log"
-        with tb.streamlit_server(env, log_path=log, root=root) as url:
+        for url in urls:
             journey(browser, url)  # warm-up: imports and process caches
-            results = [journey(browser, url) for _ in range(runs)]
+        results: list[list[dict[str, float]]] = [[] for _ in roots]
+        for _ in range(runs):
+            for i, url in enumerate(urls):
+                results[i].append(journey(browser, url))
         browser.close()
-    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+    return [{k: statistics.median(r[k] for r in res) for k in res[0]} for res in results]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print one line per step."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--root", type=Path, default=REPO_ROOT)
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the app to measure")
+    parser.add_argument(
+        "--before", type=Path, help="an older export of the app, measured alongside (baseline)"
+    )
     args = parser.parse_args(argv)
-    rows = run(args.root.resolve(), args.runs)
-    print(f"app at {args.root}; median of {args.runs} sessions after one warm-up; {CASES} cases")
-    for k, v in rows.items():
-        print(f"{k:22s} {v:6.2f}" + ("" if k == "blocked requests" else " s"))
+    roots = [args.root.resolve()] + ([args.before.resolve()] if args.before else [])
+    rows = run(roots, args.runs)
+    print(f"median of {args.runs} alternating sessions after one warm-up each; {CASES} cases")
+    head = f"{'step':22s} {'after':>8s}" + (f" {'before':>8s} {'ratio':>6s}" if args.before else "")
+    print(head)
+    for k, v in rows[0].items():
+        unit = "" if k == "blocked requests" else " s"
+        line = f"{k:22s} {v:6.2f}{unit}"
+        if args.before:
+            b = rows[1][k]
+            line += f" {b:6.2f}{unit}" + (f" ×{v / b:4.2f}" if b and unit else "")
+        print(line)
     return 0
 
 

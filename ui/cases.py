@@ -391,8 +391,8 @@ def cases_page() -> None:
         render_geography(m, geo, lang=c.lang)
         capabilities.add_cases_to_map(c, m, frame)
         add_layer_control(m)
-        fit_map(m, scope_area(c, geo))
-        click = show_map(m, key="cases_map", height=560)
+        view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
+        click = show_map(m, key="cases_map", height=560, fit=view)
         # the form (drawn after the map in this same run) takes the clicked point
         if click is not None and click != st.session_state.get("cases_last_click"):
             st.session_state["cases_last_click"] = click

@@ -199,17 +199,30 @@ def base_map(c: Context, **kwargs: Any) -> OfflineMap:
     return m
 
 
-def show_map(m: OfflineMap, key: str, *, height: int = 560) -> dict[str, Any] | None:
+def show_map(
+    m: OfflineMap,
+    key: str,
+    *,
+    height: int = 560,
+    fit: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any] | None:
     """Render a map; returns the last click ({'lat', 'lng'}) or None.
 
-    Only clicks are returned, so pan and zoom stay in the browser without a rerun.
+    Only clicks are returned, so pan and zoom stay in the browser without a rerun. ``fit``
+    (from :func:`fit_map`) opens the map on those bounds (the widget's own view setting wins
+    over any fitBounds in the map script).
     """
+    center, zoom = (None, None)
+    if fit is not None:
+        center, zoom = view_for(fit, width_px=FIT_MIN_WIDTH_PX, height_px=height - 40)
     out = st_folium(
         m,
         key=key,
         height=height,
         use_container_width=True,
         returned_objects=RETURNED_OBJECTS,
+        center=center,
+        zoom=zoom,
     )
     if not out:
         return None
@@ -224,14 +237,37 @@ def people(c: Context) -> dict[str, str]:
     return person_names(c.settings.data_dir, user_repository(c.settings).list_users())
 
 
-def fit_map(m: OfflineMap, gdf: Any) -> None:
-    """Fit the map to a GeoDataFrame's extent (any CRS; nothing happens when it is empty)."""
+#: The narrowest map a view is fitted for (a phone in portrait).
+FIT_MIN_WIDTH_PX = 360
+
+
+def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None:
+    """Fit the map to a GeoDataFrame's extent (any CRS); returns (west, south, east, north)
+    in WGS 84 for :func:`show_map` (None when the frame is empty)."""
     if gdf is None or len(gdf) == 0:
-        return
+        return None
     from gis.crs import to_display
 
     west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
     m.fit_bounds([[south, west], [north, east]])
+    return west, south, east, north
+
+
+def view_for(
+    bounds: tuple[float, float, float, float], *, width_px: int, height_px: int
+) -> tuple[list[float], int]:
+    """Centre and the largest Web Mercator zoom that shows ``bounds`` in that many pixels."""
+    import math
+
+    west, south, east, north = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_frac = max(east - west, 1e-6) / 360.0
+    lat_frac = max(merc(north) - merc(south), 1e-9) / (2 * math.pi)
+    zoom = min(math.log2(width_px / 256 / lon_frac), math.log2(height_px / 256 / lat_frac))
+    return [(south + north) / 2, (west + east) / 2], max(10, min(18, math.floor(zoom)))
 
 
 def switch_to(page: str) -> None:

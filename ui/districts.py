@@ -228,8 +228,9 @@ def districts_page() -> None:
                 m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
             )
         add_layer_control(m)
+        view = None
         if zones:
-            fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
+            view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
         elif front:
-            fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
-        show_map(m, key="districts_map", height=620)
+            view = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
+        show_map(m, key="districts_map", height=620, fit=view)

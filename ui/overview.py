@@ -104,8 +104,8 @@ def overview_page() -> None:
         render_geography(m, geo, lang=c.lang)
         capabilities.add_case_layer(c, m)
         add_layer_control(m)
-        fit_map(m, scope_area(c, geo))
-        click = show_map(m, key="overview_map")
+        view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
+        click = show_map(m, key="overview_map", fit=view)
     with col_info:
         if click is not None:
             place_panel(c, place_at(geo, float(click["lng"]), float(click["lat"])))

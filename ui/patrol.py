@@ -338,10 +338,12 @@ def patrol_page() -> None:
     if routes:
         import geopandas as gpd
 
-        fit_map(m, gpd.GeoDataFrame(geometry=[routes[chosen][0].geometry], crs=geo.segments.crs))
+        view = fit_map(
+            m, gpd.GeoDataFrame(geometry=[routes[chosen][0].geometry], crs=geo.segments.crs)
+        )
     else:
-        fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones_in_scope(c, geo))])
-    show_map(m, key="patrol_map", height=480)
+        view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones_in_scope(c, geo))])
+    show_map(m, key="patrol_map", height=480, fit=view)
     if routes:
         route, steps = routes[chosen]
         if stored and stored[0].get("label"):
