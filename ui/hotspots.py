@@ -32,6 +32,51 @@ def _modules() -> dict[str, Any] | None:
     return None if any(v is None for v in mods.values()) else mods
 
 
+def _scope_key(c: Context) -> tuple[Any, ...]:
+    """What a cached analysis of this user depends on besides the store: scope, districts."""
+    saved = capabilities.saved_assignment(c)
+    return (
+        c.user.username,
+        c.user.role,
+        c.user.zones,
+        c.user.fronts,
+        c.user.department,
+        hash(tuple(sorted(saved.items()))),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=300)
+def _layer_data(
+    database_url: str,
+    count: int,
+    scope: tuple[Any, ...],
+    kind: str,
+    days: int,
+    end: str,
+    *,
+    _frame: Any,
+    _geo: Any,
+    _mods: dict[str, Any],
+) -> Any:
+    """The analysis behind a hotspot layer (Gi* permutations, density, forecast), computed
+    once per store size, scope and window instead of on every rerun."""
+    hs = _mods["hotspots"]
+    stop_at = pd.Timestamp(end)
+    start, stop = hs.time_window(stop_at, days)
+    flt = hs.CaseFilter(start=start, end=stop)
+    geo = _geo
+    if kind == "density":
+        return hs.density_surface(_frame, flt, bounds=tuple(geo.boundary.total_bounds))
+    if kind == "gistar":
+        return hs.gistar_cells(
+            _frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
+        )
+    fc = _mods["forecast"]
+    units = fc.segment_units(geo.segments)
+    week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
+    return fc.forecast(hs.select_cases(_frame, hs.CaseFilter(end=week)), units, at=week)
+
+
 def _add_layer(
     c: Context,
     m: Any,
@@ -41,24 +86,26 @@ def _add_layer(
     kind: str,
     days: int,
     end: pd.Timestamp,
+    count: int,
 ) -> None:
-    hs, layer = mods["hotspots"], mods["layer"]
-    start, stop = hs.time_window(end, days)
-    flt = hs.CaseFilter(start=start, end=stop)
+    data = _layer_data(
+        c.settings.database_url,
+        count,
+        _scope_key(c),
+        kind,
+        days,
+        end.isoformat(),
+        _frame=frame,
+        _geo=geo,
+        _mods=mods,
+    )
+    layer = mods["layer"]
     if kind == "density":
-        surface = hs.density_surface(frame, flt, bounds=tuple(geo.boundary.total_bounds))
-        layer.density_layer(m, surface, lang=c.lang)
+        layer.density_layer(m, data, lang=c.lang)
     elif kind == "gistar":
-        result = hs.gistar_cells(
-            frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
-        )
-        layer.gistar_layer(m, result, lang=c.lang)
+        layer.gistar_layer(m, data, lang=c.lang)
     else:
-        fc = mods["forecast"]
-        units = fc.segment_units(geo.segments)
-        week = (end.normalize() - pd.Timedelta(days=end.day_of_week)) + pd.Timedelta(days=7)
-        gdf = fc.forecast(hs.select_cases(frame, hs.CaseFilter(end=week)), units, at=week)
-        layer.forecast_layer(m, gdf, lang=c.lang)  # each layer adds its own legend
+        layer.forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
 
 
 def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
@@ -106,17 +153,20 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
     elif kpis.reported == 0:
         st.info(c.t("hotspots.no_cases_period", period=period.label(c.lang)))
     synthetic = bool(store.get_meta("demo_history")) if store is not None else False
-    surface = None
-    if kpis.reported:
-        bounds = tuple(geo.boundary.total_bounds)
-        surface = rp.period_surface(frame, period, bounds=bounds)
-    html_text = rp.render_html(
-        kpis,
-        lang=c.lang,
-        surface=surface,
-        gdf_segments=geo.segments,
-        synthetic=synthetic,
-        names=names,
+    html_text = _report_html(
+        c.settings.database_url,
+        int(store.count_cases()),
+        _scope_key(c),
+        kind,
+        str(day),
+        c.lang,
+        synthetic,
+        _frame=frame,
+        _geo=geo,
+        _kpis=kpis,
+        _period=period,
+        _names=names,
+        _rp=rp,
     )
     st.download_button(
         c.t("hotspots.download"),
@@ -124,6 +174,41 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         file_name=f"report-{kind}-{period.start.date().isoformat()}.html",
         mime="text/html",
         key="hotspots_download",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=300)
+def _report_html(
+    database_url: str,
+    count: int,
+    scope: tuple[Any, ...],
+    kind: str,
+    day: str,
+    lang: str,
+    synthetic: bool,
+    *,
+    _frame: Any,
+    _geo: Any,
+    _kpis: Any,
+    _period: Any,
+    _names: dict[str, dict[str, str]],
+    _rp: Any,
+) -> str:
+    """The printable report (map drawn with matplotlib: the slow part), made once per store
+    size, user scope, period and language instead of on every rerun of the page."""
+    surface = None
+    if _kpis.reported:
+        bounds = tuple(_geo.boundary.total_bounds)
+        surface = _rp.period_surface(_frame, _period, bounds=bounds)
+    return str(
+        _rp.render_html(
+            _kpis,
+            lang=lang,
+            surface=surface,
+            gdf_segments=_geo.segments,
+            synthetic=synthetic,
+            names=_names,
+        )
     )
 
 
@@ -199,9 +284,11 @@ def hotspots_page() -> None:
             end = pd.Timestamp.now(tz="Asia/Shanghai")
             if len(frame):
                 end = min(end, frame["reported_at"].max())
+            end = end.ceil("h")  # a stable window (and cache key) within the hour
             try:
                 with st.spinner(c.t("app.loading")):
-                    _add_layer(c, m, geo, mods, frame, kind, int(days), end)
+                    count = int(store.count_cases()) if store is not None else 0
+                    _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
             except PatrolError as exc:
                 st.error(c.t("app.error", message=exc))
         add_layer_control(m)

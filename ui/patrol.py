@@ -162,14 +162,15 @@ def _request(c: Context, geo: Any) -> dict[str, Any] | None:
     return {"label": label, "mode": mode, "k": k, "minutes": minutes, "required": required}
 
 
-def _routes_for(c: Context, spec: dict[str, Any]) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
+def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
+    """The cache key of a route request: everything the answer depends on."""
     weights: tuple[tuple[str, float], ...] = ()
     if spec["mode"] == "budget":
         found = capabilities.segment_case_weights(c, set(spec["required"]))
         if not found:
             raise capabilities.NoDataError(c.t("patrol.no_weights"))
         weights = tuple(sorted(found.items()))
-    return _planned(
+    return (
         str(c.settings.data_dir),
         spec["mode"],
         tuple(spec["required"]),
@@ -178,6 +179,25 @@ def _routes_for(c: Context, spec: dict[str, Any]) -> tuple[tuple[Any, tuple[Any,
         weights,
         float(c.settings.walk_speed_kmh),
     )
+
+
+def _routes_for(c: Context, spec: dict[str, Any]) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
+    return _planned(*_plan_args(c, spec))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _documents(args: tuple[Any, ...], route_no: int, lang: str, title: str) -> tuple[bytes, bytes]:
+    """GPX and route sheet of one planned route (made once, not on every rerun)."""
+    import importlib
+
+    from ui.common import _geography
+
+    sheet = importlib.import_module("gis.route_sheet")
+    route, steps = _planned(*args)[route_no]
+    G = _geography(args[0]).graph()
+    gpx = sheet.route_to_gpx(route, name=title).encode("utf-8")
+    html = sheet.route_sheet_html(G, route, title=title, lang=lang, steps=list(steps))
+    return gpx, html.encode("utf-8")
 
 
 def _meta(c: Context, prefix: str) -> dict[str, Any]:
@@ -227,7 +247,12 @@ def _on_step(geo: Any, step: Any) -> tuple[float, float]:
 
 
 def _route_panel(
-    c: Context, geo: Any, sheet: Any, route: Any, steps: tuple[Any, ...], route_no: int
+    c: Context,
+    geo: Any,
+    docs: tuple[bytes, bytes],
+    route: Any,
+    steps: tuple[Any, ...],
+    route_no: int,
 ) -> None:
     """Current and next step large, big buttons, then every step with its done tick."""
     ticks = set(_meta(c, DONE_META).get("done", {}).get(str(route_no), []))
@@ -253,7 +278,7 @@ def _route_panel(
     b1, b2, b3 = st.columns(3)
     b1.download_button(
         c.t("patrol.gpx"),
-        sheet.route_to_gpx(route, name=c.t("patrol.title")).encode("utf-8"),
+        docs[0],
         file_name=f"patrol-route-{route_no + 1}.gpx",
         mime="application/gpx+xml",
         key=f"gpx_{route_no}",
@@ -262,9 +287,7 @@ def _route_panel(
     )
     b2.download_button(
         c.t("patrol.sheet"),
-        sheet.route_sheet_html(
-            geo.graph(), route, title=c.t("patrol.title"), lang=c.lang, steps=list(steps)
-        ).encode("utf-8"),
+        docs[1],
         file_name=f"patrol-route-{route_no + 1}.html",
         mime="text/html",
         key=f"sheet_{route_no}",
@@ -314,6 +337,33 @@ def patrol_page() -> None:
                 log.info("today's route of %r cannot be rebuilt: %s", c.user.username, exc)
             else:
                 st.session_state[ROUTE_KEY] = stored
+    # the map and the steps come first on the page but are drawn last, after the settings
+    # below them: a newly planned route shows in this same run (no second run)
+    top = st.container()
+    with st.expander(c.t("patrol.settings"), expanded=not stored):
+        spec = _request(c, geo)
+        if spec is None:
+            st.info(c.t("patrol.no_district"))
+        elif st.button(c.t("patrol.plan"), key="patrol_plan", type="primary"):
+            try:
+                with st.spinner(c.t("app.loading")):
+                    new = _routes_for(c, spec)
+            except (PatrolError, capabilities.NoDataError) as exc:
+                msg = str(exc) if isinstance(exc, capabilities.NoDataError) else None
+                st.error(msg or user_message(c.lang, exc))
+            else:
+                stored = (spec, new)
+                st.session_state[ROUTE_KEY] = stored
+                _set_meta(c, TODAY_META, {"date": _today(), "spec": spec})
+                _set_meta(c, DONE_META, {"date": _today(), "done": {}})
+                for key in [k for k in st.session_state if str(k).startswith("patrol_done_")]:
+                    del st.session_state[key]
+    with top:
+        _route_view(c, geo, rlayer, stored)
+
+
+def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
+    """The map fitted to the route, then the current step, buttons and the step list."""
     routes = stored[1] if stored else ()
     chosen = 0
     if len(routes) > 1:
@@ -346,24 +396,7 @@ def patrol_page() -> None:
     show_map(m, key="patrol_map", height=480, fit=view)
     if routes:
         route, steps = routes[chosen]
-        if stored and stored[0].get("label"):
+        if stored[0].get("label"):
             st.caption(stored[0]["label"])
-        _route_panel(c, geo, sheet, route, steps, chosen)
-    with st.expander(c.t("patrol.settings"), expanded=not routes):
-        spec = _request(c, geo)
-        if spec is None:
-            st.info(c.t("patrol.no_district"))
-        elif st.button(c.t("patrol.plan"), key="patrol_plan", type="primary"):
-            try:
-                with st.spinner(c.t("app.loading")):
-                    new = _routes_for(c, spec)
-            except (PatrolError, capabilities.NoDataError) as exc:
-                msg = str(exc) if isinstance(exc, capabilities.NoDataError) else None
-                st.error(msg or user_message(c.lang, exc))
-            else:
-                st.session_state[ROUTE_KEY] = (spec, new)
-                _set_meta(c, TODAY_META, {"date": _today(), "spec": spec})
-                _set_meta(c, DONE_META, {"date": _today(), "done": {}})
-                for key in [k for k in st.session_state if str(k).startswith("patrol_done_")]:
-                    del st.session_state[key]
-                st.rerun()
+        docs = _documents(_plan_args(c, stored[0]), chosen, c.lang, c.t("patrol.title"))
+        _route_panel(c, geo, docs, route, steps, chosen)
