@@ -105,10 +105,8 @@ def _journey(page: Any, url: str) -> dict[str, float]:
         return lambda: page.get_by_text(name, exact=True).first.click()
 
     def settings_open() -> None:
-        """The route settings fold away once a route exists (this version of the page)."""
-        if not page.get_by_text("多人分组", exact=True).first.is_visible():
-            page.get_by_text("路线设置", exact=True).first.click()
-            page.get_by_text("多人分组", exact=True).first.wait_for(timeout=30_000)
+        """The route settings are on the page (under the steps in the newer page)."""
+        page.get_by_text("多人分组", exact=True).first.wait_for(timeout=30_000)
 
     out["open districts"] = timed(page, nav("责任区"))
     out["compute districts"] = timed(page, button("划分责任区"), "工作量最多")

@@ -340,7 +340,9 @@ def patrol_page() -> None:
     # the map and the steps come first on the page but are drawn last, after the settings
     # below them: a newly planned route shows in this same run (no second run)
     top = st.container()
-    with st.expander(c.t("patrol.settings"), expanded=not stored):
+    # the settings stay plain page content under the steps (a fold would close on a rerun)
+    with st.container(border=True):
+        st.markdown(f"**{c.t('patrol.settings')}**")
         spec = _request(c, geo)
         if spec is None:
             st.info(c.t("patrol.no_district"))
