@@ -8,6 +8,7 @@ every write is one transaction, geometry goes in and out as WKB.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import json
@@ -37,6 +38,7 @@ from gis.store.base import (
     make_query,
     parse_time,
 )
+from gis.store.people import PeopleStore
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,11 @@ class PostGISStore(Store):
             raise StoreError(f"PostGIS error: {exc}") from exc
         finally:
             self._pool.putconn(con)
+
+    @functools.cached_property
+    def people(self) -> PeopleStore:
+        """Staff, assignments, roster, sign-ins and tracks in this database."""
+        return PeopleStore.for_postgis(self._tx)
 
     def migrate(self) -> int:
         """Apply pending schema files; returns the schema version now in force."""
