@@ -21,6 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "districts",
     "users",
     "staff",
+    "signin",
+    "plan",
+    "tracks",
 )
 
 
