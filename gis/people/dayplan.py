@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SHIFT_TASKS: dict[str, str] = {"morning": "拆违", "midday": "巡查", "evening": "整治"}
 #: Categories visited by the morning shift.
 SITE_CATEGORIES: tuple[str, ...] = ("C01", "C02")
+#: At most this many hotspot streets are offered to one person's route.
+MAX_HOTSPOTS = 40
 #: Hours (inclusive) whose cases weight the evening route.
 EVENING_HOURS: tuple[int, int] = (16, 23)
 
@@ -279,9 +281,18 @@ class DayPlanner:
             if not weights:
                 notes.append("no case history to weight the route")
                 return PersonPlan(**base, kind="none", notes=tuple(notes))  # type: ignore[arg-type]
+            # the strongest streets only: the walk cannot collect hundreds in one shift,
+            # and the insertion search grows with the square of the candidates
+            top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_HOTSPOTS]
             try:
                 plan = plan_budget_route(
-                    self.G, self.depot, weights, budget, inputs.walk_speed_kmh, search_moves=60
+                    self.G,
+                    self.depot,
+                    dict(top),
+                    budget,
+                    inputs.walk_speed_kmh,
+                    search_moves=60,
+                    search_seconds=0.2,
                 )
             except (NetworkError, InfeasibleError) as exc:
                 notes.append(f"no hotspot route: {exc}")
