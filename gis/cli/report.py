@@ -258,6 +258,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             synthetic=args.synthetic,
             scorecard=scorecard,
             names=_display_names(geo, lang),
+            **_people_sections(args, settings, geo, period),
         )
         write_html(text, args.out)
         print(f"wrote {args.out}")
@@ -265,6 +266,20 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         write_csv(kpis, args.csv, lang, _display_names(geo, lang))
         print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
     return 0
+
+
+def _people_sections(args: argparse.Namespace, settings: Settings, geo, period) -> dict:  # type: ignore[no-untyped-def]
+    """Attendance and patrol coverage from the store (nothing when cases come from a file)."""
+    if getattr(args, "cases", None) or geo is None:
+        return {}
+    from gis.people.service import people_report
+
+    start = period.start.date()
+    end = (period.end - pd.Timedelta(seconds=1)).date()
+    with _open_store(settings) as store:
+        if not store.people.list_people():
+            return {}
+        return people_report(store, geo, start, end, now=pd.Timestamp.now(tz=TIMEZONE))
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:

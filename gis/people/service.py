@@ -22,7 +22,14 @@ from gis.people.coverage import ShiftCoverage, not_walked, shift_coverage, walke
 from gis.people.dayplan import DayInputs, DayPlanner, PersonPlan
 from gis.people.mapmatch import MapMatcher
 from gis.people.roster import RosterEntry, RosterRules, ShiftHours, generate_roster
-from gis.people.signin import Recorder, SignIn, SigninRules, attendance, check_signin
+from gis.people.signin import (
+    Recorder,
+    SignIn,
+    SigninRules,
+    attendance,
+    attendance_summary,
+    check_signin,
+)
 from gis.people.staff import Person, read_people_csv
 from gis.people.tracks import Track, clean_track, read_gpx
 from gis.settings import Settings
@@ -321,3 +328,49 @@ def attendance_between(
         now=now,
         teams=teams,
     )
+
+
+def people_report(
+    store: Store,
+    geo: Geography,
+    start: dt.date,
+    end: dt.date,
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The people sections of a report for ``start``…``end`` inclusive.
+
+    Returns keyword arguments for :func:`gis.reports.render_html`: ``attendance`` (per team
+    and per person) and ``coverage`` (per person and shift, on the days with tracks).
+    """
+    table = attendance_between(store, start, end, now=now)
+    names = {p.person_id: p.name for p in store.people.list_people()}
+    person = attendance_summary(table, by="person_id")
+    if not person.empty:
+        person.insert(1, "name", person["person_id"].map(names).fillna(""))
+    out: dict[str, Any] = {
+        "attendance": {"team": attendance_summary(table, by="team"), "person": person}
+    }
+    track_days = sorted({t.day for t in store.people.tracks(start=start, end=end)})
+    rows = []
+    matcher = MapMatcher(geo.segments) if track_days else None
+    for day in track_days:
+        try:
+            rep = coverage_report(store, geo, day, matcher=matcher)
+        except ValidationError:  # no roster that day
+            continue
+        for r in rep.rows:
+            rows.append(
+                {
+                    "day": day.isoformat(),
+                    "person_id": r.person_id,
+                    "shift": r.shift,
+                    "planned_m": round(r.planned_m),
+                    "covered_m": round(r.covered_m),
+                    "covered_share": round(r.covered_share, 2),
+                    "on_post_share": round(r.on_post_share, 2),
+                    "gaps": len(r.gaps),
+                }
+            )
+    out["coverage"] = pd.DataFrame(rows)
+    return out

@@ -80,3 +80,10 @@ def test_plan_sign_in_track_and_coverage(db, capsys):
     assert main(["signin", "show", "--date", DAY, "--by", "team"]) == 0
     shown = capsys.readouterr().out
     assert f"{DAY} morning {pid}" in shown and "signed" in shown
+
+    report = db / "weekly.html"
+    assert main(["report", "weekly", "--date", DAY, "--out", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "出勤（签到）" in text and "巡查覆盖与在岗" in text
+    # the person who signed in counts as on time in their team's row
+    assert f'<td class="t">{pid}</td>' in text
