@@ -21,7 +21,7 @@ from gis.people.calendar import month_days
 from gis.people.coverage import ShiftCoverage, not_walked, shift_coverage, walked_segments
 from gis.people.dayplan import DayInputs, DayPlanner, PersonPlan
 from gis.people.mapmatch import MapMatcher
-from gis.people.roster import RosterEntry, RosterRules, ShiftHours, generate_roster
+from gis.people.roster import SHIFTS, RosterEntry, RosterRules, ShiftHours, generate_roster
 from gis.people.signin import (
     Recorder,
     SignIn,
@@ -374,3 +374,33 @@ def people_report(
             )
     out["coverage"] = pd.DataFrame(rows)
     return out
+
+
+def plan_person_day(
+    store: Store,
+    geo: Geography,
+    day: dt.date,
+    person_id: str,
+    *,
+    hours: ShiftHours | None = None,
+    walk_speed_kmh: float = 4.5,
+    cases: gpd.GeoDataFrame | None = None,
+) -> PersonPlan | None:
+    """One person's plan of the day (None when they have no shift that day)."""
+    entries = store.people.roster(day, day, person_id=person_id)
+    if not entries or entries[0].duty not in SHIFTS:
+        return None
+    person = store.people.get_person(person_id)
+    districts = {
+        person_id: [a.segment_id for a in store.people.assignments_on(day, person_id=person_id)]
+    }
+    inputs = DayInputs(
+        day=day,
+        people=[person],
+        duties={person_id: entries[0].duty},
+        districts=districts,
+        cases=store.cases_frame() if cases is None else cases,
+        hours=hours or ShiftHours(),
+        walk_speed_kmh=walk_speed_kmh,
+    )
+    return DayPlanner(geo.G, center_node(geo)).plan_person(person, entries[0].duty, inputs)
