@@ -72,6 +72,11 @@ def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
     if s is None:
         return False
     s.set_meta(ASSIGNMENT_META, json.dumps(assignment, ensure_ascii=False, sort_keys=True))
+    if hasattr(s, "people"):  # also as dated responsibility: "who answered for it on 3 May?"
+        from gis.people.service import record_districts
+        from ui.people import now
+
+        record_districts(s, assignment, now().date(), by=c.user.username)
     log.info("user %r saved districts for %d segments", c.user.username, len(assignment))
     return True
 
