@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import os
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +45,7 @@ from gis.csvsafe import safe_cell
 from gis.errors import DatumError, NotFoundError, ValidationError
 from gis.network import SegmentIndex
 from gis.settings import BUNDLED_DATA_DIR
+from gis.uploads import check_size, open_upload, read_upload
 
 log = logging.getLogger(__name__)
 
@@ -702,85 +702,51 @@ def decode_text(data: bytes, encoding: str | None, source: str) -> str:
     return text
 
 
-def _open_upload(path: Path, max_bytes: int) -> BinaryIO:
-    """Open a batch file for reading: a regular file, not a link, at most ``max_bytes``.
-
-    The size is checked before a byte is read. A symbolic link is refused rather than
-    followed (``O_NOFOLLOW``), so a link to a server file can neither be read nor have its
-    first line echoed in an error; devices, pipes and folders are refused too.
-    """
-    p = Path(path)
-    try:
-        st = os.lstat(p)
-    except (FileNotFoundError, NotADirectoryError):
-        raise ValidationError("does not exist", source=str(p), fix="check the path") from None
-    except OSError as exc:
-        raise ValidationError(
-            f"cannot be opened ({exc.strerror})", source=str(p), fix="check the path"
-        ) from None
-    if stat.S_ISLNK(st.st_mode):
-        raise ValidationError(
-            "is a symbolic link; links are not followed",
-            source=str(p),
-            fix="give the file itself (copy it), not a link to it",
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise ValidationError(
-            "is not a regular file (a folder, device or pipe)",
-            source=str(p),
-            fix="give a .csv, .geojson or .gpkg file",
-        )
-    _check_size(p, st.st_size, max_bytes)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(p, flags)
-    except OSError as exc:
-        raise ValidationError(
-            f"cannot be opened ({exc.strerror})", source=str(p), fix="check the path"
-        ) from None
-    fst = os.fstat(fd)
-    if not stat.S_ISREG(fst.st_mode) or (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
-        os.close(fd)
-        raise ValidationError(
-            "changed while being opened", source=str(p), fix="give a file that is not replaced"
-        )
-    return os.fdopen(fd, "rb")
-
-
 def read_photo(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of a photo file the operator names on the command line (an upload).
 
     Opened like a batch file: a regular file, never through a symbolic link, its size
-    checked before reading.
+    checked before reading; and it must be an image, so a system file named as a photo
+    is refused rather than hashed into a case.
     """
     try:
-        return _read_limited(path, max_bytes)
+        data = _read_limited(path, max_bytes)
     except ValidationError as exc:
         raise ValidationError(
             exc.problem, source=exc.source, field="--photo", fix=exc.fix
         ) from None
-
-
-def _check_size(p: Path, size: int, max_bytes: int) -> None:
-    if size > max_bytes:
+    if not data.startswith(_IMAGE_MAGIC):
         raise ValidationError(
-            f"is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB limit",
-            source=p.name,
-            fix="split it into smaller files or raise the limit (--max-mb, PATROL_MAX_UPLOAD_MB)",
+            "is not a photo (JPEG, PNG, HEIC, WebP or GIF)",
+            source=Path(path).name,
+            field="--photo",
+            fix="give the photo file the phone or camera saved",
         )
-
-
-def _read_limited(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a batch file (see :func:`_open_upload`), never more than ``max_bytes``."""
-    with _open_upload(path, max_bytes) as fh:
-        data = fh.read(max_bytes + 1)
-    _check_size(Path(path), len(data), max_bytes)  # grew after the check
     return data
+
+
+#: First bytes of the image formats phones and cameras save.
+_IMAGE_MAGIC = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"RIFF",  # WebP (RIFF....WEBP)
+    b"\x00\x00\x00\x18ftyp",  # HEIC/HEIF and MP4-family boxes
+    b"\x00\x00\x00\x1cftyp",
+    b"\x00\x00\x00\x20ftyp",
+    b"\x00\x00\x00\x24ftyp",
+)
 
 
 def _read_limited_size(path: Path, max_bytes: int) -> None:
     with _open_upload(path, max_bytes):
         pass
+
+
+_open_upload = open_upload
+_read_limited = read_upload
+_check_size = check_size
 
 
 def _scan_encoding(fh: BinaryIO, encoding: str | None, source: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from gis.cases import STATES, TRANSITIONS, TZ, arrivals_frame
+from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.crs import DATUMS, WGS84
 from gis.csvsafe import safe_frame
 from gis.errors import PatrolError, ValidationError
@@ -35,28 +36,6 @@ _CORE_FIELDS = frozenset(
         "description", "photo", "tier", "datum", "footprint", "attributes",
     }
 )  # fmt: skip
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def size_mb(text: str) -> float:
-    """An argparse type: a file size limit in MB (finite, more than 0)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (0 < value < 1e6):
-        raise argparse.ArgumentTypeError(f"{text} MB must be more than 0 and below 1000000")
-    return value
 
 
 log = logging.getLogger(__name__)
@@ -463,8 +442,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo-history", help="store a synthetic, labelled year of demo cases")
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--days", type=int, default=365)
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--days", type=int_range(1, 3660), default=365, help="1 to 3660")
+    p.add_argument(
+        "--scale", type=float_range(0.0, 100.0, low_open=True), default=1.0, help="0 to 100"
+    )
     p.add_argument(
         "--end", help="end time (Beijing; default this hour). Same seed + end, same history"
     )
