@@ -1027,6 +1027,31 @@ def read_gpkg_records(
     return out
 
 
+def check_batch_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Refuse at once a batch file that cannot be imported; returns its size in bytes.
+
+    Checks the type, that it is a regular file and not a link, and its size against
+    ``max_bytes`` (and :data:`MAX_WHOLE_FILE_BYTES` for files parsed whole) without
+    reading it, so a caller can say no before loading anything else.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".txt", ".geojson", ".json", ".gpkg"):
+        raise ValidationError(
+            f"unknown file type {suffix!r}", source=p.name, fix="use .csv, .geojson or .gpkg"
+        )
+    with _open_upload(p, max_bytes) as fh:
+        size = os.fstat(fh.fileno()).st_size
+    if suffix not in (".csv", ".txt") and size > MAX_WHOLE_FILE_BYTES:
+        raise ValidationError(
+            f"is {size / 1e6:.1f} MB; {suffix} files are read whole, at most "
+            f"{MAX_WHOLE_FILE_BYTES / 1e6:.0f} MB",
+            source=p.name,
+            fix="convert it to CSV (which is streamed) or split it",
+        )
+    return size
+
+
 def _records(
     p: Path, *, encoding: str | None, max_bytes: int
 ) -> Iterable[tuple[object, Mapping[str, Any] | ValidationError]]:
@@ -1034,16 +1059,7 @@ def _records(
     if suffix in (".csv", ".txt"):
         return iter_csv_records(p, encoding=encoding, max_bytes=max_bytes)
     if suffix in (".geojson", ".json", ".gpkg"):
-        _read_limited_size(p, max_bytes)
-        with _open_upload(p, max_bytes) as fh:
-            size = os.fstat(fh.fileno()).st_size
-        if size > MAX_WHOLE_FILE_BYTES:
-            raise ValidationError(
-                f"is {size / 1e6:.1f} MB; {suffix} files are read whole, at most "
-                f"{MAX_WHOLE_FILE_BYTES / 1e6:.0f} MB",
-                source=p.name,
-                fix="convert it to CSV (which is streamed) or split it",
-            )
+        check_batch_file(p, max_bytes=max_bytes)
         if suffix == ".gpkg":
             return read_gpkg_records(p, max_bytes=max_bytes)
         return read_geojson_records(p, max_bytes=max_bytes)
@@ -1526,7 +1542,6 @@ def locate_reports(
         return []
     pts = gpd.GeoSeries(_metric_points(reports), crs=METRIC)
     snaps = SegmentIndex(gdf_segments).snap_many(pts, max_distance_m=max_distance_m)
-    segs = gdf_segments.set_index("segment_id")
     if isinstance(assignment, pd.DataFrame):
         assignment = dict(zip(assignment["segment_id"], assignment["person_id"], strict=True))
     zone_of_point: list[str | None] = [None] * len(reports)
@@ -1539,18 +1554,35 @@ def locate_reports(
         )
         joined = joined[~joined.index.duplicated()]
         zone_of_point = [None if pd.isna(z) else str(z) for z in joined["zone_id"]]
+    # plain lists and dicts: per-row pandas indexing costs more than the snapping itself
+    def _text(v: Any) -> str | None:
+        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+    seg_ids = [str(s) for s in gdf_segments["segment_id"]]
+    zone_of_seg = dict(
+        zip(
+            seg_ids,
+            (_text(v) for v in gdf_segments.get("zone_id", pd.Series([None] * len(seg_ids)))),
+            strict=True,
+        )
+    )
+    front_of_seg = dict(
+        zip(
+            seg_ids,
+            (_text(v) for v in gdf_segments.get("front_id", pd.Series([None] * len(seg_ids)))),
+            strict=True,
+        )
+    )
+    snap_seg = snaps["segment_id"].tolist()
+    snap_within = snaps["within"].tolist()
+    snap_dist = snaps["distance_m"].tolist()
     out = []
     for i, r in enumerate(reports):
-        seg = snaps["segment_id"].iloc[i]
-        within = bool(snaps["within"].iloc[i])
-        seg_id = str(seg) if within else None
+        seg_id = str(snap_seg[i]) if bool(snap_within[i]) else None
         zone = front = None
         if seg_id is not None:
-            srow = segs.loc[seg_id]
-            zone = srow.get("zone_id")
-            zone = None if zone is None or pd.isna(zone) else str(zone)
-            front = srow.get("front_id")
-            front = None if front is None or pd.isna(front) else str(front)
+            zone = zone_of_seg.get(seg_id)
+            front = front_of_seg.get(seg_id)
         zone = zone or zone_of_point[i]
         person = assignment.get(seg_id) if (assignment and seg_id) else None
         out.append(
@@ -1560,7 +1592,7 @@ def locate_reports(
                 zone_id=zone,
                 front_id=front,
                 person_id=person,
-                snap_distance_m=float(snaps["distance_m"].iloc[i]),
+                snap_distance_m=float(snap_dist[i]),
             )
         )
     return out

@@ -21,6 +21,7 @@ from gis.errors import PatrolError, ValidationError
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
 from gis.violations import (
+    check_batch_file,
     import_batch,
     load_references,
     locate_reports,
@@ -227,6 +228,8 @@ def _max_bytes(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    # a file that cannot be imported is refused before anything is loaded or read
+    check_batch_file(Path(args.file), max_bytes=_max_bytes(args, settings))
     refs = load_references(settings.data_dir)
     geo = _geography(settings)
     now = dt.datetime.now(TZ)
