@@ -134,6 +134,22 @@ def validate_user(user: User) -> User:
         raise ValidationError(
             f"unknown role {user.role!r}", field="role", fix=f"use one of {list(ROLES)}"
         )
+    texts = {
+        "display_name": (user.display_name,),
+        "zones": user.zones,
+        "fronts": user.fronts,
+        "person_id": (user.person_id or "",),
+        "department": (user.department or "",),
+    }
+    for name, values in texts.items():
+        for v in values:
+            if len(v) > 64 or any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+                raise ValidationError(
+                    f"{name} {v[:40]!r} is longer than 64 characters or contains control "
+                    "characters",
+                    field=name,
+                    fix="use at most 64 characters of plain text",
+                )
     if user.role == "area_chief" and not (user.zones or user.fronts):
         raise ValidationError(
             f"area chief {user.username!r} has no zones or fronts",

@@ -50,8 +50,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "login.locked": (
         "登录失败次数过多，请于 {time} 之后再试（暂缓登录，并未锁定账号）。",
-        "Too many failed logins: try again after {time} (a short wait, the account is not "
-        "locked).",
+        "Too many failed logins: try again after {time} (a short wait, the account is not locked).",
     ),
     "login.expired": (
         "会话已过期，请重新登录。",

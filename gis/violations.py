@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +62,8 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
 #: Rows validated and stored per chunk by :func:`import_batch` (bounds its memory).
 IMPORT_CHUNK_ROWS = 20_000
+#: Largest value of a category attribute (decibels, floors, tables, persons …).
+MAX_ATTRIBUTE = 1_000_000
 #: Longest report id and reporter name (characters).
 MAX_ID = 128
 #: Photo cells may name an uploaded file or an http(s) URL; the URL is recorded, never fetched.
@@ -521,13 +524,19 @@ def validate_record(
                 field=name,
                 fix=f"write {name} as a number for {cat.code} {cat.name_zh}",
             ) from None
-        if not math.isfinite(num) or num < 0 or (kind == "int" and num != int(num)):
+        if (
+            not math.isfinite(num)
+            or num < 0
+            or num > MAX_ATTRIBUTE
+            or (kind == "int" and num != int(num))
+        ):
             raise ValidationError(
                 f"{value!r} is not a valid {kind}",
                 source=source,
                 row=row,
                 field=name,
-                fix=f"write {name} as a non-negative {'whole ' if kind == 'int' else ''}number",
+                fix=f"write {name} as a {'whole ' if kind == 'int' else ''}number from 0 to "
+                f"{MAX_ATTRIBUTE:g}",
             )
         attributes[name] = int(num) if kind == "int" else num
     photo_hash, photo_url = _photo(rec.get("photo"), photos, source=source, row=row)
@@ -1007,7 +1016,10 @@ def read_gpkg_records(
         with tempfile.TemporaryDirectory(prefix="patrol-gpkg-") as tmp:
             copy = Path(tmp) / "upload.gpkg"  # our own copy: GDAL opens no path it was given
             copy.write_bytes(data)
-            gdf = pyogrio.read_dataframe(copy, layer=layer)
+            with warnings.catch_warnings():
+                # GDAL's notes on a damaged file come as warnings; the error below says it
+                warnings.simplefilter("ignore", RuntimeWarning)
+                gdf = pyogrio.read_dataframe(copy, layer=layer)
     except (DataSourceError, DataLayerError, FeatureError, FieldError, GeometryError) as exc:
         raise ValidationError(
             f"cannot be read as a GeoPackage: {exc}",
@@ -1554,6 +1566,7 @@ def locate_reports(
         )
         joined = joined[~joined.index.duplicated()]
         zone_of_point = [None if pd.isna(z) else str(z) for z in joined["zone_id"]]
+
     # plain lists and dicts: per-row pandas indexing costs more than the snapping itself
     def _text(v: Any) -> str | None:
         return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)

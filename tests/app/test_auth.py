@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gis.auth import (
-    FAILURE_WINDOW,
-    LOCK_DURATION,
     BASE_DELAY,
+    FAILURE_WINDOW,
     MAX_FAILURES,
     BadCredentialsError,
     ForbiddenError,
