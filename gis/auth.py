@@ -47,8 +47,9 @@ MAX_FAILURES = 5
 #: A client (IP address, or the browser session when the address is unknown) may fail this
 #: many times in total, for any user names, before it is slowed down (password spraying).
 MAX_CLIENT_FAILURES = 10
-#: Failures older than this are forgotten.
-FAILURE_WINDOW = timedelta(minutes=15)
+#: Failures older than this are forgotten. Longer than the longest wait, so that waiting
+#: out a delay does not reset the doubling.
+FAILURE_WINDOW = timedelta(hours=24)
 #: The first delay after the free failures; each further failure doubles it.
 BASE_DELAY = timedelta(seconds=30)
 #: Longest delay for one client (per name and in total): an attacker's own client waits this.
