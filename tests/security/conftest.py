@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
+    app_env,
+    demo_repo,
+    repo,
+    tiny_geo,
+    tiny_geo_dir,
+)
 from tests.cases.conftest import (  # noqa: F401  (fixtures re-used by name)
     pg_cluster,
     pg_url,
