@@ -87,12 +87,13 @@ def new_map(
     m.options["zoom_snap"] = 0.25
     m.options["zoom_delta"] = 0.5
     tiles: list[folium.TileLayer] = []
+    layer: folium.TileLayer
     if basemap == "osm":
-        tiles.append(
-            folium.TileLayer(
-                OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=19
-            ).add_to(m)
+        layer = folium.TileLayer(
+            OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=19
         )
+        layer.add_to(m)
+        tiles.append(layer)
     elif basemap == "tianditu":
         if not tianditu_key:
             raise ValidationError(
@@ -101,25 +102,32 @@ def new_map(
                 field="PATROL_TIANDITU_KEY",
                 fix="set PATROL_TIANDITU_KEY or choose PATROL_BASEMAP=none",
             )
-        tiles.append(
-            folium.TileLayer(
-                TIANDITU_URL + tianditu_key,
-                attr="© 天地图 Tianditu",
-                name="天地图",
-                subdomains="01234567",
-                max_zoom=18,
-            ).add_to(m)
+        if not tianditu_key.isascii() or not tianditu_key.isalnum():
+            raise ValidationError(
+                "the Tianditu key holds characters other than letters and digits",
+                source="environment",
+                field="PATROL_TIANDITU_KEY",
+                fix="copy the key from the Tianditu console again (32 hexadecimal characters)",
+            )
+        layer = folium.TileLayer(
+            TIANDITU_URL + tianditu_key,
+            attr="© 天地图 Tianditu",
+            name="天地图",
+            subdomains="01234567",
+            max_zoom=18,
         )
-        tiles.append(
-            folium.TileLayer(
-                TIANDITU_LABELS_URL + tianditu_key,
-                attr="© 天地图 Tianditu",
-                name="天地图注记",
-                subdomains="01234567",
-                overlay=True,
-                max_zoom=18,
-            ).add_to(m)
+        layer.add_to(m)
+        tiles.append(layer)
+        layer = folium.TileLayer(
+            TIANDITU_LABELS_URL + tianditu_key,
+            attr="© 天地图 Tianditu",
+            name="天地图注记",
+            subdomains="01234567",
+            overlay=True,
+            max_zoom=18,
         )
+        layer.add_to(m)
+        tiles.append(layer)
     elif basemap != "none":
         raise ValidationError(
             f"unknown basemap {basemap!r}", field="basemap", fix="use none, osm or tianditu"

@@ -233,11 +233,11 @@ def case_features(
     for rec, geom in zip(frame[cols].to_dict("records"), disp, strict=True):
         if geom is None or geom.is_empty:
             continue
-        cat = clean_text(rec.get("category"))
+        cat = str(rec.get("category") or "")
         when = rec.get("reported_at")
         when_s = when.strftime("%Y-%m-%d %H:%M") if when is not None and not pd.isna(when) else ""
-        lead = clean_text(rec.get("lead_dept"))
-        zone = clean_text(rec.get("zone_id"))
+        lead = str(rec.get("lead_dept") or "")
+        zone = str(rec.get("zone_id") or "")
         props = {
             "t": clean_text(cats.get(cat, cat)),
             "s": state_name(str(rec.get("state", "")), lang),
@@ -247,7 +247,7 @@ def case_features(
             "z": clean_text(zones.get(zone, "")),
             "d": clean_text(rec.get("description"), limit=DESCRIPTION_CHARS),
             "id": clean_text(rec.get("case_id")),
-            "c": cat,
+            "c": clean_text(cat),
             "_s": _marker_style(cat, str(rec.get("state", "")), str(rec.get("tier", ""))),
         }
         feats.append(feature(geom, props))
