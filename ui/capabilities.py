@@ -94,6 +94,13 @@ def responsible_person(c: Context, place: Place) -> str | None:
     """The person answering for the place's street, when districts are saved."""
     if place.segment_id is None:
         return None
+    s = store(c)
+    if s is not None and hasattr(s, "people"):  # the named person in force today
+        from ui.people import now
+
+        person = s.people.responsible_for(place.segment_id, now().date())
+        if person is not None:
+            return f"{person.name}（{person.person_id}）"
     return saved_assignment(c).get(place.segment_id)
 
 
