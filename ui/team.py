@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -16,10 +17,11 @@ from gis.people.service import (
     assign_demo_districts,
     attendance_between,
     make_month_roster,
+    people_report,
     plan_day,
     sign_in,
 )
-from gis.people.signin import Recorder
+from gis.people.signin import Recorder, attendance_summary
 from ui.common import Context, geography, guard
 from ui.people import now, people_store, plans_map, plans_table
 
@@ -146,6 +148,27 @@ def _roster(c: Context, s: Any) -> None:
     )
 
 
+def _week(c: Context, s: Any) -> None:
+    """Attendance per team since Monday, and coverage per person and shift on request."""
+    today = now().date()
+    monday = today - dt.timedelta(days=today.weekday())
+    st.markdown(f"**{c.t('team.week')}**")
+    table = attendance_summary(attendance_between(s, monday, today, now=now()), by="team")
+    st.caption(c.t("team.week_attendance"))
+    st.dataframe(table, hide_index=True, use_container_width=True, key="team_week_attendance")
+    if st.button(c.t("team.week_coverage"), key="team_week_coverage"):
+        try:
+            report = people_report(s, geography(c.settings), monday, today, now=now())
+        except PatrolError as exc:
+            st.error(str(exc))
+            return
+        coverage = report["coverage"]
+        if coverage.empty:
+            st.info(c.t("team.no_tracks"))
+        else:
+            st.dataframe(coverage, hide_index=True, use_container_width=True)
+
+
 def team_page() -> None:
     """Today's roster with sign-ins, the day plans and the month's roster."""
     c = guard(PAGE)
@@ -156,4 +179,5 @@ def team_page() -> None:
         return
     _today(c, s)
     _plans(c, s)
+    _week(c, s)
     _roster(c, s)

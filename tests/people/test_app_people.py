@@ -175,3 +175,27 @@ def test_area_chief_sees_roster_sign_ins_and_plans(people_app, offline_page):
         expected = next(e.person_id for e in on_duty if e.person_id not in signed_before)
         assert len(recorded) == 1 and recorded[0].person_id == expected
     assert page.network.blocked == []
+
+
+def test_leadership_sees_attendance_and_coverage_of_the_week(people_app, offline_page):
+    from gis.people.service import attendance_between
+    from gis.store.geopackage import GeoPackageStore
+    from tests.app.browser import open_page, shot
+
+    page = offline_page
+    _log_in(page, people_app["url"], "leader")
+    open_page(page, t("page.team"), t("team.title"))
+    page.get_by_text(t("team.week_attendance")).wait_for(timeout=30_000)
+    page.get_by_role("button", name=t("team.week_coverage")).click()
+    with GeoPackageStore(people_app["store"]) as store:
+        has_tracks = bool(store.people.tracks(start=DAY, end=DAY))
+        monday = DAY - dt.timedelta(days=DAY.weekday())
+        table = attendance_between(store, monday, DAY, now=CLOCK)
+    if has_tracks:  # the patrol member's upload (first test) shows as coverage
+        page.locator('[data-testid="stDataFrame"]').nth(2).wait_for(timeout=60_000)
+    else:
+        page.get_by_text(t("team.no_tracks")).wait_for(timeout=60_000)
+    shot(page, "leader-team-week")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert (table["status"] != "pending").any()  # earlier days of the week are decided
+    assert page.network.blocked == []
