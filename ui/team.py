@@ -24,17 +24,32 @@ from gis.people.service import (
 from gis.people.signin import Recorder, attendance_summary
 from ui.common import Context, geography, guard
 from ui.people import now, people_store, plans_map, plans_table
+from ui.scope import zones_in_scope
 
 log = logging.getLogger(__name__)
 PAGE = "team"
 PLANS_KEY = "team_plans"
 
 
-def _today(c: Context, s: Any) -> None:
+def people_in_scope(c: Context, s: Any) -> set[str] | None:
+    """Whom the user answers for today: everyone (None) for leadership and admin; for an
+    area chief the people whose district (dated assignments in force) lies in their zones."""
+    if c.user.sees_everything:
+        return None
+    geo = geography(c.settings)
+    zones = set(zones_in_scope(c, geo))
+    segs = geo.segments
+    mine = set(segs.loc[segs["zone_id"].isin(zones), "segment_id"])
+    if c.user.fronts:
+        mine |= set(segs.loc[segs["front_id"].isin(set(c.user.fronts)), "segment_id"])
+    return {a.person_id for a in s.people.assignments_on(now().date()) if a.segment_id in mine}
+
+
+def _today(c: Context, s: Any, scope: set[str] | None) -> None:
     today = now().date()
     people = {p.person_id: p for p in s.people.list_people()}
     table = attendance_between(s, today, today, now=now())
-    cells = s.people.roster(today, today)
+    cells = [e for e in s.people.roster(today, today) if scope is None or e.person_id in scope]
     st.markdown(f"**{c.t('team.today')}**")
     if not cells:
         st.info(c.t("myday.no_roster"))
@@ -84,7 +99,7 @@ def _today(c: Context, s: Any) -> None:
                 st.success(c.t("team.recorded", person=who))
 
 
-def _plans(c: Context, s: Any) -> None:
+def _plans(c: Context, s: Any, scope: set[str] | None) -> None:
     today = now().date()
     st.markdown(f"**{c.t('team.plans')}**")
     if st.button(c.t("team.plans"), key="team_make_plans"):
@@ -98,7 +113,7 @@ def _plans(c: Context, s: Any) -> None:
     got = st.session_state.get(PLANS_KEY)
     if not got or got[0] != today:
         return
-    plans = got[1]
+    plans = [p for p in got[1] if scope is None or p.person_id in scope]
     st.dataframe(plans_table(c, plans), hide_index=True, use_container_width=True)
     plans_map(c, plans, key="team_map")
     st.download_button(
@@ -110,7 +125,7 @@ def _plans(c: Context, s: Any) -> None:
     )
 
 
-def _roster(c: Context, s: Any) -> None:
+def _roster(c: Context, s: Any, scope: set[str] | None) -> None:
     today = now().date()
     days = month_days(today.year, today.month)
     st.markdown(f"**{c.t('team.roster')}**")
@@ -130,6 +145,8 @@ def _roster(c: Context, s: Any) -> None:
         else:
             st.success(c.t("team.drawn", n=n))
     entries = s.people.roster(days[0], days[-1])
+    if scope is not None:
+        entries = [e for e in entries if e.person_id in scope]
     if not entries:
         return
     people = s.people.list_people()
@@ -148,12 +165,15 @@ def _roster(c: Context, s: Any) -> None:
     )
 
 
-def _week(c: Context, s: Any) -> None:
+def _week(c: Context, s: Any, scope: set[str] | None) -> None:
     """Attendance per team since Monday, and coverage per person and shift on request."""
     today = now().date()
     monday = today - dt.timedelta(days=today.weekday())
     st.markdown(f"**{c.t('team.week')}**")
-    table = attendance_summary(attendance_between(s, monday, today, now=now()), by="team")
+    rows = attendance_between(s, monday, today, now=now())
+    if scope is not None:
+        rows = rows[rows["person_id"].isin(scope)]
+    table = attendance_summary(rows, by="team")
     st.caption(c.t("team.week_attendance"))
     st.dataframe(table, hide_index=True, use_container_width=True, key="team_week_attendance")
     if st.button(c.t("team.week_coverage"), key="team_week_coverage"):
@@ -163,6 +183,8 @@ def _week(c: Context, s: Any) -> None:
             st.error(str(exc))
             return
         coverage = report["coverage"]
+        if scope is not None and not coverage.empty:
+            coverage = coverage[coverage["person_id"].isin(scope)]
         if coverage.empty:
             st.info(c.t("team.no_tracks"))
         else:
@@ -177,7 +199,8 @@ def team_page() -> None:
     if s is None or not s.people.list_people():
         st.info(c.t("myday.not_on_staff", person="*"))
         return
-    _today(c, s)
-    _plans(c, s)
-    _week(c, s)
-    _roster(c, s)
+    scope = people_in_scope(c, s)
+    _today(c, s, scope)
+    _plans(c, s, scope)
+    _week(c, s, scope)
+    _roster(c, s, scope)

@@ -140,7 +140,8 @@ def test_patrol_member_signs_in_gets_the_day_and_uploads_a_track(
         assert len(store.people.signins(DAY, DAY)) == 1
 
 
-def test_area_chief_sees_roster_sign_ins_and_plans(people_app, offline_page):
+def test_area_chief_sees_roster_sign_ins_and_plans(people_app, offline_page, tiny_geo):
+    from gis.auth import demo_users
     from gis.store.geopackage import GeoPackageStore
     from tests.app.browser import open_page, shot
 
@@ -148,11 +149,18 @@ def test_area_chief_sees_roster_sign_ins_and_plans(people_app, offline_page):
     _log_in(page, people_app["url"], "chief")
     open_page(page, t("page.team"), t("team.title"))
     page.get_by_text(t("team.today")).wait_for(timeout=30_000)
+    chief = {u.username: u for u, _ in demo_users(list(tiny_geo.zones["zone_id"]))}["chief"]
+    segs = tiny_geo.segments
+    mine = set(segs.loc[segs["zone_id"].isin(chief.zones), "segment_id"])
     with GeoPackageStore(people_app["store"]) as store:
-        on_duty = [
+        scope = {a.person_id for a in store.people.assignments_on(DAY) if a.segment_id in mine}
+        everyone = [
             e for e in store.people.roster(DAY, DAY) if e.duty in ("morning", "midday", "evening")
         ]
         signed_before = {s.person_id for s in store.people.signins(DAY, DAY)}
+    # the chief answers for the people whose districts lie in their zones, not for everyone
+    on_duty = [e for e in everyone if e.person_id in scope]
+    assert on_duty and len(on_duty) < len(everyone)
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for(timeout=30_000)
     page.get_by_role("button", name=t("team.plans")).click()
