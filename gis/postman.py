@@ -38,6 +38,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
+from gis.crs import METRIC
 from gis.errors import InfeasibleError, NotFoundError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class RouteEdge(NamedTuple):
 
 @dataclass(frozen=True)
 class Route:
-    """A patrol walk and its quality figures (all lengths in metres, EPSG:32650 geometry).
+    """A patrol walk and its quality figures (lengths in metres, geometry in :attr:`crs`).
 
     ``gap`` is ``(total_m - lower_bound_m) / lower_bound_m``: 0 for an exact postman tour.
     """
@@ -79,6 +80,8 @@ class Route:
     walk_speed_kmh: float = 4.5
     method: str = "exact"
     extra: dict[str, float] = field(default_factory=dict)
+    #: The metric CRS of ``geometry`` (the street graph's ``G.graph["crs"]``).
+    crs: str = METRIC
 
     @classmethod
     def from_edges(
@@ -107,6 +110,7 @@ class Route:
             geometry=route_geometry(G, edges, start_node),
             walk_speed_kmh=walk_speed_kmh,
             method=method,
+            crs=str(G.graph.get("crs", METRIC)),
         )
 
     @property

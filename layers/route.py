@@ -10,7 +10,7 @@ import folium
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.crs import METRIC, to_display
+from gis.crs import to_display
 from gis.postman import Route
 from gis.route_sheet import Step
 
@@ -49,19 +49,19 @@ def route_layer(
 ) -> folium.FeatureGroup:
     """A folium FeatureGroup for one route.
 
-    The route (EPSG:32650) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
+    The route (in ``route.crs``) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
     rotated DivIcons (plain Leaflet, no plugin or CDN), numbered circles mark where each step
     starts, with the step's instruction as tooltip.
     """
     fg = folium.FeatureGroup(name=name, show=show)
-    line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=METRIC)).geometry.iloc[0]
+    line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=route.crs)).geometry.iloc[0]
     latlon = [(y, x) for x, y in line.coords]
     tip = f"{route.total_m / 1000:.2f} km · {route.duration_min:.0f} min"
     folium.PolyLine(latlon, color=colour, weight=4, opacity=0.85, tooltip=tip).add_to(fg)
 
     arrows = _arrow_points(route, arrow_every_m)
     if arrows:
-        pts = to_display(gpd.GeoDataFrame(geometry=[p for p, _ in arrows], crs=METRIC))
+        pts = to_display(gpd.GeoDataFrame(geometry=[p for p, _ in arrows], crs=route.crs))
         for geom, (_p, bearing) in zip(pts.geometry, arrows, strict=True):
             # ➤ points east; rotate it clockwise to the walking bearing
             icon = folium.DivIcon(
@@ -78,7 +78,7 @@ def route_layer(
 
     if steps:
         starts = to_display(
-            gpd.GeoDataFrame(geometry=[Point(s.start_xy) for s in steps], crs=METRIC)
+            gpd.GeoDataFrame(geometry=[Point(s.start_xy) for s in steps], crs=route.crs)
         )
         for geom, s in zip(starts.geometry, steps, strict=True):
             icon = folium.DivIcon(

@@ -54,10 +54,11 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     params = WorkloadParams(walk_speed_kmh=settings.walk_speed_kmh)
     cases = None
     if args.cases:
+        from gis.crs import to_metric
         from gis.store import open_store
 
         with open_store(settings) as store:
-            cases = store.cases_frame()
+            cases = to_metric(store.cases_frame(), crs=geo.crs, source="case store")
         if cases.empty:
             cases = None
     plan = districts_for_people(

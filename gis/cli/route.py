@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from shapely.geometry import Point
 
 from gis.errors import NotFoundError, ValidationError
 from gis.settings import Settings
+
+if TYPE_CHECKING:
+    from gis.geography import Geography
 
 #: POI kind used as the default start (the comprehensive enforcement center).
 CENTER_KIND = "enforcement_center"
@@ -28,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--zone", help="zone id (15-digit grid code)")
     what.add_argument("--front", help="front id: scenic, main_streets or gulou_west")
     what.add_argument("--segments", help="comma-separated segment ids")
+    p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
     p.add_argument(
         "--from",
         dest="start",
@@ -51,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _resolve_place(text: str, geo, G) -> int:
     """A node id, a POI name/id, or 'lon,lat' → graph node."""
-    from gis.crs import METRIC, WGS84
+    from gis.crs import WGS84
     from gis.routing import node_for_point
 
     t = text.strip()
@@ -74,7 +79,7 @@ def _resolve_place(text: str, geo, G) -> int:
             )
         import geopandas as gpd
 
-        pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(METRIC).iloc[0]
+        pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(geo.crs).iloc[0]
         return node_for_point(G, pt)[0]
     poi = geo.poi(t)
     return node_for_point(G, poi.geometry)[0]
@@ -175,24 +180,25 @@ def _print_route(G, route, lang: str, header: str, *, bound: bool = True) -> Non
     print(f"       {arrival_text(route, lang)}")
 
 
-def _forecast_weights(geo: object, settings: Settings) -> dict[str, float]:
+def _forecast_weights(geo: Geography, settings: Settings) -> dict[str, float]:
     """Next week's near-repeat risk per segment from the cases in the store."""
+    from gis.crs import to_metric
     from gis.forecast import segment_risk_weights
     from gis.store import open_store
 
     store = open_store(settings)
     try:
-        cases = store.cases_frame()
+        cases = to_metric(store.cases_frame(), crs=geo.crs, source="case store")
     finally:
         store.close()
-    return segment_risk_weights(cases, geo.segments, keep_top=0.10)  # type: ignore[attr-defined]
+    return segment_risk_weights(cases, geo.segments, keep_top=0.10)
 
 
 def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     """Plan and print a route; write GPX/GeoJSON/sheet files when asked."""
     from tqdm import tqdm
 
-    from gis.geography import load_bundled_geography
+    from gis.geography import load_bundled_geography, load_geography
     from gis.routing import (
         plan_budget_route,
         plan_k_routes,
@@ -202,7 +208,7 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
 
     lang = args.lang or settings.language
     with tqdm(total=3, desc="route", disable=None) as bar:
-        geo = load_bundled_geography(settings)
+        geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
         G = geo.graph()
         bar.update()
         start = _resolve_place(args.start, geo, G) if args.start else _default_start(geo, G)
