@@ -520,42 +520,36 @@ def load_geography(data_dir: Path | str) -> Geography:
     )
 
 
-def read_metadata(data_dir: Path | str) -> dict[str, object]:
+def read_metadata(data_dir: Path | str, *, crs_hint: str = "EPSG:32650") -> dict[str, object]:
     """The folder's ``geography.json`` as a dict (empty when the file is absent).
 
     The file is opened without following a symlink and refused unread above
-    :data:`METADATA_MAX_BYTES`; errors never quote its content.
+    :data:`METADATA_MAX_BYTES`; errors never quote its content, and their advice names
+    ``crs_hint`` (the CRS that fits the area).
     """
     path = Path(data_dir) / METADATA_FILE
+    rewrite = f'write it as {{"crs": "{crs_hint}"}} (the metric CRS of the area) or delete it'
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ValidationError(
-            f"cannot be opened ({exc.strerror})",
+            f"cannot be opened ({exc.strerror}; links are not followed)",
             source=str(path),
-            fix="make it a regular file (not a link) or delete it",
+            fix=rewrite,
         ) from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > METADATA_MAX_BYTES:
-            raise ValidationError(
-                "is not a small regular file",
-                source=str(path),
-                fix='it holds one line such as {"crs": "EPSG:32650"}; write it again or delete it',
-            )
+            raise ValidationError("is not a small regular file", source=str(path), fix=rewrite)
         raw = fh.read(METADATA_MAX_BYTES + 1)
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         meta = None
     if not isinstance(meta, dict):
-        raise ValidationError(
-            "is not a JSON object",
-            source=str(path),
-            fix='write it as {"crs": "EPSG:32650"} (the metric CRS of the area) or delete it',
-        )
+        raise ValidationError("is not a JSON object", source=str(path), fix=rewrite)
     return meta
 
 
@@ -587,12 +581,12 @@ def geography_crs(data_dir: Path | str) -> str:
     boundary's centre by more than :data:`MAX_SCALE_ERROR` (a CRS copied from another place).
     """
     data_dir = Path(data_dir)
-    meta = read_metadata(data_dir)
     lon, lat = _boundary_centre(data_dir)
-    if "crs" not in meta:
-        return metric_crs_for(lon, lat)
-    src = str(data_dir / METADATA_FILE)
     suggested = metric_crs_for(lon, lat)
+    meta = read_metadata(data_dir, crs_hint=suggested)
+    if "crs" not in meta:
+        return suggested
+    src = str(data_dir / METADATA_FILE)
     crs = meta["crs"]
     try:
         ok = isinstance(crs, str) and is_metric(crs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bz2
 import dataclasses
 import gzip
+import io
 import json
 import logging
 import math
@@ -608,7 +609,7 @@ class _TooLarge(Exception):
     """Raised when a (decompressed) input grows beyond its cap."""
 
 
-def _capped_chunks(fh: IO[bytes], max_bytes: int, chunk: int = 1 << 20) -> Iterator[bytes]:
+def _capped_chunks(fh: io.BufferedIOBase | IO[bytes], max_bytes: int, chunk: int = 1 << 20) -> Iterator[bytes]:
     total = 0
     while data := fh.read(chunk):
         total += len(data)
@@ -694,7 +695,7 @@ def read_osm_xml(
     parser.EndElementHandler = end
     try:
         with _open_nofollow(path) as raw_fh:
-            fh: IO[bytes] = raw_fh
+            fh: io.BufferedIOBase | IO[bytes] = raw_fh
             if kind == "bz2":
                 fh = bz2.BZ2File(raw_fh)
             elif kind == "gz":
