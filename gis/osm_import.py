@@ -609,7 +609,9 @@ class _TooLarge(Exception):
     """Raised when a (decompressed) input grows beyond its cap."""
 
 
-def _capped_chunks(fh: io.BufferedIOBase | IO[bytes], max_bytes: int, chunk: int = 1 << 20) -> Iterator[bytes]:
+def _capped_chunks(
+    fh: io.BufferedIOBase | IO[bytes], max_bytes: int, chunk: int = 1 << 20
+) -> Iterator[bytes]:
     total = 0
     while data := fh.read(chunk):
         total += len(data)
