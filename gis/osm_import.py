@@ -100,7 +100,7 @@ LAKESIDE_M = 25.0
 #: Clipped grid cells smaller than this share of a full cell merge into a neighbour.
 SLIVER_SHARE = 0.1
 #: Street pieces not connected to the rest and shorter than this (metres) are dropped.
-MIN_COMPONENT_M = 300.0
+MIN_COMPONENT_M = 500.0
 #: Local input files larger than this (MiB, on disk and decompressed) are refused unread.
 MAX_INPUT_MB = 1024.0
 #: Boundary polygon files larger than this are refused unread.
@@ -332,7 +332,12 @@ def import_osm(
             fix="check that the boundary and the file cover the same place",
         )
 
-    gdf_streets, dropped = drop_stray_components(gdf_streets, work_crs, min_component_m)
+    dropped: list[tuple[tuple[str, ...], float]] = []
+    for _ in range(3):  # dropping a piece can free a sliver that was snapped onto it
+        gdf_streets, more = drop_stray_components(gdf_streets, work_crs, min_component_m)
+        dropped += more
+        if not more:
+            break
     for ids, length in dropped:
         log.info("dropped a stray street piece of %.0f m (%s)", length, ", ".join(ids[:3]))
 
@@ -1161,7 +1166,8 @@ def drop_stray_components(
 
     Pieces are the connected components of the walking network as the geography will build
     it (lines noded and snapped the same way). The longest piece is always kept, however
-    short. Returns the kept streets and, per dropped piece, its street ids and length (m).
+    short. A street lying partly in a dropped piece keeps only its other part. Returns the
+    kept streets (WGS 84) and, per dropped piece, its street ids and length (m).
     """
     if streets.empty or min_component_m <= 0:
         return streets, []
@@ -1177,13 +1183,24 @@ def drop_stray_components(
     small = {int(c) for c, m in length.items() if m < min_component_m and int(c) != biggest}
     if not small:
         return streets, []
+    stray = comp.isin(small).to_numpy()
     ids_by_comp = segs.groupby(comp)["street_id"].apply(lambda s: tuple(sorted(set(map(str, s)))))
     dropped = sorted(
         ((ids_by_comp[c], float(length[c])) for c in small), key=lambda d: (-d[1], d[0])
     )
-    gone = {sid for ids, _m in dropped for sid in ids}
-    kept = streets.loc[~streets["street_id"].astype(str).isin(gone)].reset_index(drop=True)
-    return kept, dropped
+    touched = set(segs.loc[stray, "street_id"].astype(str))
+    kept_parts = segs.loc[~stray & segs["street_id"].astype(str).isin(touched)]
+    rebuilt = {
+        str(sid): shapely.line_merge(shapely.union_all(part.geometry.values))
+        for sid, part in kept_parts.groupby("street_id")
+    }
+    out = metric.loc[
+        ~metric["street_id"].astype(str).isin(touched)
+        | metric["street_id"].astype(str).isin(rebuilt)
+    ].copy()
+    for sid, geom in rebuilt.items():
+        out.loc[out["street_id"].astype(str) == sid, "geometry"] = geom
+    return out.to_crs(WGS84).reset_index(drop=True), dropped
 
 
 def _lakes(raw: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:

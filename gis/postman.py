@@ -538,10 +538,16 @@ def plan_postman_route(
     gcomps = {net.component[net.nodes[g[0]]] for g in groups}
     if len(gcomps) > 1:
         sample = [net.nodes[g[0]] for g in groups][:4]
+        per_comp: dict[int, float] = dict.fromkeys(gcomps, 0.0)
+        for i, _j, _sid, length in items:
+            per_comp[net.component[net.nodes[i]]] += length
+        sizes = sorted(per_comp.values(), reverse=True)
         raise InfeasibleError(
             f"the required segments (and start/end) lie on {len(gcomps)} separate networks "
-            f"(e.g. around nodes {sample}): no walk can join them; "
-            "choose segments on one connected network or add the missing streets"
+            f"(e.g. around nodes {sample}; {', '.join(f'{m:.0f} m' for m in sizes[:4])}): "
+            "no walk can join them; choose segments on one connected network (--zone, "
+            "--segments), add the missing streets, or for an OSM import re-import with "
+            f"--min-component-m {math.floor(sizes[1]) + 1} to drop the smaller pieces"
         )
     closed = s_i == e_i
     t = len(groups)

@@ -99,7 +99,7 @@ def _register_import_osm(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         help="drop street pieces cut off from the rest and shorter than this many metres "
-        "(default 300; 0 keeps every piece)",
+        "(default 500; 0 keeps every piece)",
     )
     p.add_argument(
         "--max-mb",

@@ -29,6 +29,8 @@ def test_cli_imports_a_file(tiny_osm: Path, tmp_path: Path, capsys: pytest.Captu
             "1000",
             "--street-code",
             "007",
+            "--min-component-m",
+            "300",
         ]
     )
     assert code == 0
