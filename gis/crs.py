@@ -9,14 +9,15 @@ the CRS of the case store; it is not a default for anything measured elsewhere.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import geopandas as gpd
 import numpy as np
-import pyproj
 from numpy.typing import ArrayLike, NDArray
 
 from gis.errors import CRSError, ValidationError
+
+if TYPE_CHECKING:  # geopandas and pyproj load on first use: `patrol --help` needs neither
+    import geopandas as gpd
 
 #: Storage and display datum (OSM, Tianditu/CGCS2000 are compatible at map scale).
 WGS84 = "EPSG:4326"
@@ -198,6 +199,8 @@ def is_metric(crs: object) -> bool:
     """True for a projected CRS measured in metres."""
     if crs is None:
         return False
+    import pyproj
+
     c = pyproj.CRS.from_user_input(crs)
     if not c.is_projected:
         return False
@@ -217,6 +220,8 @@ def require_metric(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
 
 def scale_error(crs: object, lon: float, lat: float) -> float:
     """How far (as a share) ``crs`` stretches or shrinks lengths at (lon, lat)."""
+    import pyproj
+
     factors = pyproj.Proj(pyproj.CRS.from_user_input(crs)).get_factors(lon, lat)
     scales = (factors.meridional_scale, factors.parallel_scale)
     if not all(math.isfinite(s) for s in scales):
@@ -234,6 +239,8 @@ def to_metric(
             source=source,
             fix="save the layer with its CRS (WGS 84, EPSG:4326, for OSM-based data)",
         )
+    import pyproj
+
     if gdf.crs == pyproj.CRS.from_user_input(crs):
         return gdf
     return gdf.to_crs(crs)

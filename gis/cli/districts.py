@@ -6,20 +6,20 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from gis.district_outputs import cut_length, district_polygons, person_summary
-from gis.districts import districts_for_people
 from gis.errors import ValidationError
-from gis.geography import load_bundled_geography, load_geography
 from gis.settings import Settings
-from gis.signboards import write_signboards
-from gis.staff import demo_staff_path, load_staff, resident_officers
-from gis.workload import WorkloadParams, describe_formula
+
+if TYPE_CHECKING:  # library modules load in the handler: `patrol districts --help` stays fast
+    import pandas as pd
 
 
 def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
+    import pandas as pd
+
+    from gis.staff import demo_staff_path, load_staff, resident_officers
+
     path = Path(args.staff) if args.staff else demo_staff_path(settings.data_dir)
     if path.exists():
         staff = load_staff(path)
@@ -40,6 +40,12 @@ def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
 
 def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
+
+    from gis.district_outputs import cut_length, district_polygons, person_summary
+    from gis.districts import districts_for_people
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.signboards import write_signboards
+    from gis.workload import WorkloadParams, describe_formula
 
     if args.people <= 0:
         raise ValidationError(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gis.geography import load_bundled_geography, load_geography
-from gis.network import check_network
 from gis.settings import Settings
+
+# Library modules are imported inside the handlers: `patrol <command> --help` stays fast.
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.geography import load_bundled_geography, load_geography
     from layers.standalone import write_geography_map  # the CLI is an application layer
 
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
@@ -26,6 +27,9 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.network import check_network
+
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
     for name in ("boundary", "lakes", "fronts", "zones", "streets", "segments", "pois"):
         print(f"{name:9s} {len(getattr(geo, name)):5d}")

@@ -7,9 +7,6 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-from shapely.geometry import Point
-
 from gis.errors import NotFoundError, ValidationError
 from gis.settings import Settings
 
@@ -56,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _resolve_place(text: str, geo, G) -> int:
     """A node id, a POI name/id, or 'lon,lat' → graph node."""
+    import numpy as np
+    from shapely.geometry import Point
+
     from gis.crs import WGS84
     from gis.routing import node_for_point
 
