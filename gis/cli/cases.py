@@ -26,7 +26,6 @@ from gis.violations import (
     locate_reports,
     parse_time,
     read_batch,
-    validate_record,
 )
 
 log = logging.getLogger(__name__)
@@ -95,13 +94,22 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     for kv in args.attr or []:
         k, _, v = kv.partition("=")
         raw[k] = v
-    report = validate_record(raw, refs=refs, now=now, datum=args.datum, source="command line")
-    geo = _geography(settings)
-    if geo is not None:
-        report = locate_reports([report], geo.segments, gdf_zones=geo.zones)[0]
+    from gis.services import take_in_report
+
+    geo = _geography(settings)  # the acceptance area is its boundary polygon
     with open_store(settings, refs=refs) as store:
-        result = store.add_reports([report], received_by=args.by, at=now)
-    if result.added:
+        intake = take_in_report(
+            geo,
+            store,
+            raw,
+            refs=refs,
+            now=now,
+            received_by=args.by,
+            datum=args.datum,
+            source="command line",
+        )
+    report = intake.report
+    if intake.added:
         print(f"case {report.report_id} reported ({report.category}, zone {report.zone_id})")
     else:
         print(f"case {report.report_id} already stored; nothing added")

@@ -147,6 +147,13 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     )
     for _src, dst in staged:
         print(f"wrote {dst}")
+    if args.save:
+        from gis.services import save_districts
+        from gis.store import open_store
+
+        with open_store(settings) as store:
+            save_districts(store, plan.assignment)
+        print(f"saved the districts of {len(plan.assignment)} segments with the case store")
     return 0
 
 
@@ -178,5 +185,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpkg", help="write district_segments and districts layers here")
     p.add_argument("--geojson", help="write district polygons (WGS 84) here")
     p.add_argument("--signboards", help="write one 街巷长 signboard HTML per person here")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="save the districts with the case store: reports then get their responsible person",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_districts)
