@@ -449,7 +449,8 @@ def _require_in_china(geom: Any, source: str, allow: bool) -> None:
         f"the area ({minx:.4f}, {miny:.4f}) – ({maxx:.4f}, {maxy:.4f}) lies outside China "
         f"(longitude {CHINA_LON[0]:g}–{CHINA_LON[1]:g}, latitude {CHINA_LAT[0]:g}–{CHINA_LAT[1]:g})",
         source=source or "boundary",
-        fix="import an area in China with WGS 84 longitude/latitude (x = longitude)",
+        fix="give WGS 84 longitude/latitude (x = longitude); if the area really lies "
+        "outside China, pass --allow-outside-china (allow_outside_china=True)",
     )
 
 

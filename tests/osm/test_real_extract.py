@@ -88,3 +88,22 @@ def test_separate_networks_advice_works_when_followed(
     assert main([*args, "--min-component-m", suggested]) == 0
     capsys.readouterr()
     assert main(["route", "--data", str(raw), "--from", START]) == 0
+
+
+def test_outside_china_advice_works_when_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    args = ["import-osm", str(EXTRACT), "--out", str(tmp_path / "g")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--allow-outside-china" in err
+    assert main([*args, "--allow-outside-china"]) == 0
+
+
+def test_route_without_a_center_starts_at_the_middle(
+    imported: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["route", "--data", str(imported), "--people", "2", "--lang", "en"]) == 0
+    captured = capsys.readouterr()
+    assert "nearest the area's centre" in captured.err
+    assert "2 people: longest" in captured.out
