@@ -44,7 +44,6 @@ from shapely.ops import polygonize, unary_union
 from gis.crs import WGS84, metric_crs_for
 from gis.errors import OfflineError, ValidationError
 from gis.geography import write_metadata
-from gis.network import segments_from_lines
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -332,12 +331,7 @@ def import_osm(
             fix="check that the boundary and the file cover the same place",
         )
 
-    dropped: list[tuple[tuple[str, ...], float]] = []
-    for _ in range(3):  # dropping a piece can free a sliver that was snapped onto it
-        gdf_streets, more = drop_stray_components(gdf_streets, work_crs, min_component_m)
-        dropped += more
-        if not more:
-            break
+    gdf_streets, dropped = drop_stray_components(gdf_streets, work_crs, min_component_m)
     for ids, length in dropped:
         log.info("dropped a stray street piece of %.0f m (%s)", length, ", ".join(ids[:3]))
 
@@ -1161,47 +1155,46 @@ def _streets(lines: gpd.GeoDataFrame, area: Any, classes: frozenset[str]) -> gpd
 
 
 def drop_stray_components(
-    streets: gpd.GeoDataFrame, work_crs: str, min_component_m: float
+    streets: gpd.GeoDataFrame, work_crs: str, min_component_m: float, *, snap_m: float = 2.0
 ) -> tuple[gpd.GeoDataFrame, list[tuple[tuple[str, ...], float]]]:
     """Drop street pieces that are cut off from the rest and shorter than ``min_component_m``.
 
-    Pieces are the connected components of the walking network as the geography will build
-    it (lines noded and snapped the same way). The longest piece is always kept, however
-    short. A street lying partly in a dropped piece keeps only its other part. Returns the
-    kept streets (WGS 84) and, per dropped piece, its street ids and length (m).
+    Two ways belong to one piece when they cross or touch, or when an end of one lies within
+    ``snap_m`` of the other — the junctions the street graph makes of them
+    (:func:`gis.network.segments_from_lines` snaps ends the same way). The longest piece is
+    always kept, however short. Returns the kept streets (WGS 84) and, per dropped piece,
+    its street ids and length (m).
     """
     if streets.empty or min_component_m <= 0:
         return streets, []
-    metric = streets.to_crs(work_crs)
-    segs = segments_from_lines(metric[["street_id", "name", "geometry"]])
+    geoms = streets.to_crs(work_crs).geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = [(left, right)]
+    for end in (0, -1):
+        ends = shapely.get_point(geoms, end)
+        ei, ej = tree.query(ends, predicate="dwithin", distance=snap_m)
+        pairs.append((ei, ej))
     G = nx.Graph()
-    for u, v in zip(segs["u"], segs["v"], strict=True):
-        G.add_edge(int(u), int(v))
-    comp_of = {n: i for i, comp in enumerate(nx.connected_components(G)) for n in comp}
-    comp = segs["u"].map(lambda n: comp_of[int(n)])
-    length = segs["length_m"].groupby(comp).sum()
-    biggest = int(length.idxmax())
-    small = {int(c) for c, m in length.items() if m < min_component_m and int(c) != biggest}
-    if not small:
-        return streets, []
-    stray = comp.isin(small).to_numpy()
-    ids_by_comp = segs.groupby(comp)["street_id"].apply(lambda s: tuple(sorted(set(map(str, s)))))
+    G.add_nodes_from(range(len(geoms)))
+    for a, b in pairs:
+        G.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    lengths = shapely.length(geoms)
+    comps = [sorted(c) for c in nx.connected_components(G)]
+    totals = [float(lengths[c].sum()) for c in comps]
+    biggest = max(range(len(comps)), key=lambda k: totals[k])
+    ids = streets["street_id"].astype(str).to_numpy()
     dropped = sorted(
-        ((ids_by_comp[c], float(length[c])) for c in small), key=lambda d: (-d[1], d[0])
+        (
+            (tuple(sorted(set(ids[c]))), totals[k])
+            for k, c in enumerate(comps)
+            if totals[k] < min_component_m and k != biggest
+        ),
+        key=lambda d: (-d[1], d[0]),
     )
-    touched = set(segs.loc[stray, "street_id"].astype(str))
-    kept_parts = segs.loc[~stray & segs["street_id"].astype(str).isin(touched)]
-    rebuilt = {
-        str(sid): shapely.line_merge(shapely.union_all(part.geometry.values))
-        for sid, part in kept_parts.groupby("street_id")
-    }
-    out = metric.loc[
-        ~metric["street_id"].astype(str).isin(touched)
-        | metric["street_id"].astype(str).isin(rebuilt)
-    ].copy()
-    for sid, geom in rebuilt.items():
-        out.loc[out["street_id"].astype(str) == sid, "geometry"] = geom
-    return out.to_crs(WGS84).reset_index(drop=True), dropped
+    gone = {sid for piece, _m in dropped for sid in piece}
+    kept = streets.loc[~streets["street_id"].astype(str).isin(gone)].reset_index(drop=True)
+    return kept, dropped
 
 
 def _lakes(raw: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:
