@@ -228,6 +228,8 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
+    if geo is not None:  # measure the cases in the geography's own metric CRS
+        cases = to_metric(cases, crs=geo.crs, source="cases")
     events = load_events(args, settings, cases, period.start, period.end)
     assignment = read_assignment(args.assignment) if args.assignment else None
     kpis = compute_kpis(cases, period, gdf_segments=segments, events=events, assignment=assignment)
@@ -294,6 +296,8 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
+    if geo is not None:  # measure the cases in the geography's own metric CRS
+        cases = to_metric(cases, crs=geo.crs, source="cases")
     paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(
