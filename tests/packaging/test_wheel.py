@@ -9,6 +9,7 @@ installed copy can be imported.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -67,8 +68,16 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PATROL_DATA_DIR"}}
 
 
-def _pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", *args], cwd=ROOT, env=_env(), check=True)
+def _pip(*args: str, cwd: Path = ROOT) -> None:
+    subprocess.run([sys.executable, "-m", "pip", *args], cwd=cwd, env=_env(), check=True)
+
+
+def _source(tmp: Path) -> Path:
+    """A clean copy of the source tree: a build never sees (or leaves) build/ in the checkout."""
+    dst = tmp / "src"
+    skip = (".git", ".venv", "build", "*.egg-info", "var", "artifacts", "__pycache__", ".*cache")
+    shutil.copytree(ROOT, dst, ignore=shutil.ignore_patterns(*skip))
+    return dst
 
 
 def _check_installed(py: Path, tmp: Path) -> None:
@@ -89,7 +98,7 @@ def _check_installed(py: Path, tmp: Path) -> None:
 
 def test_built_wheel_carries_every_file_and_works(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    _pip("wheel", ".", "--no-deps", "-w", str(dist), "-q")
+    _pip("wheel", ".", "--no-deps", "-w", str(dist), "-q", cwd=_source(tmp_path))
     (wheel,) = dist.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     code = _repo_files("gis/**/*.py") | _repo_files("layers/**/*.py") | _repo_files("ui/**/*.py")
@@ -121,5 +130,5 @@ def test_built_wheel_carries_every_file_and_works(tmp_path: Path) -> None:
 
 def test_pip_install_dot_works(tmp_path: Path) -> None:
     py = _venv(tmp_path / "venv")
-    _pip("--python", str(py), "install", "--no-deps", "-q", ".")
+    _pip("--python", str(py), "install", "--no-deps", "-q", ".", cwd=_source(tmp_path))
     _check_installed(py, tmp_path)
