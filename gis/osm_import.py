@@ -491,7 +491,8 @@ def check_input_file(path: Path, max_bytes: int, what: str = "OSM file") -> os.s
         raise ValidationError(
             f"{what} not found",
             source=str(path),
-            fix="check the path of the .osm, .osm.bz2, .osm.gz or .osm.pbf file",
+            fix=f"check the path of the {what}"
+            + (" (.osm, .osm.bz2, .osm.gz or .osm.pbf)" if what == "OSM file" else ""),
         ) from None
     except OSError as exc:
         raise ValidationError(
@@ -507,7 +508,7 @@ def check_input_file(path: Path, max_bytes: int, what: str = "OSM file") -> os.s
         raise ValidationError(
             f"is a folder, not an {what}",
             source=str(path),
-            fix="give the .osm, .osm.bz2, .osm.gz or .osm.pbf file inside it",
+            fix=f"give the {what} inside it",
         )
     if not stat.S_ISREG(info.st_mode):
         raise ValidationError(

@@ -49,18 +49,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handle_route)
 
 
+#: Largest --weights CSV accepted.
+WEIGHTS_MAX_BYTES = 16 * 2**20
+
+
 def _read_weights(path: str) -> dict[str, float]:
     """segment_id -> weight from a CSV (UTF-8 with or without Excel's BOM, or GBK)."""
     import io
     import math
 
+    from gis.osm_import import check_input_file
     from gis.violations import decode_text
 
     p = Path(path)
-    if not p.is_file():
-        raise ValidationError("does not exist", source=path, fix="check the --weights path")
+    # a regular file, not a link, of at most 16 MiB: checked before anything is read
+    check_input_file(p, WEIGHTS_MAX_BYTES, "weights file")
     out: dict[str, float] = {}
-    reader = csv.DictReader(io.StringIO(decode_text(p.read_bytes(), None, p.name), newline=""))
+    with p.open("rb") as fh:
+        data = fh.read(WEIGHTS_MAX_BYTES + 1)
+    reader = csv.DictReader(io.StringIO(decode_text(data, None, p.name), newline=""))
     if not reader.fieldnames or not {"segment_id", "weight"} <= set(reader.fieldnames):
         raise ValidationError(
             "needs columns segment_id and weight", source=p.name, fix="add a header row"
