@@ -7,7 +7,8 @@ their own, so the same request gives the same answer in both front ends:
 * :func:`take_in_report` — a report checked against the boundary polygon, snapped to its
   street and given the responsible person of the saved districts, then stored;
 * :func:`save_districts` / :func:`saved_districts` — the district assignment kept with the
-  data, which intake reads.
+  data, which intake and reports read;
+* :func:`produce_report` — the periodic report's KPIs and printable HTML.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gis.services.patrol import (
     plan_patrol,
     resolve_place,
 )
+from gis.services.reports import ProducedReport, ReportRequest, produce_report
 
 __all__ = [
     "ASSIGNMENT_META",
@@ -29,8 +31,11 @@ __all__ = [
     "Intake",
     "PatrolPlan",
     "PatrolRequest",
+    "ProducedReport",
+    "ReportRequest",
     "forecast_weights",
     "plan_patrol",
+    "produce_report",
     "resolve_place",
     "save_districts",
     "saved_districts",

@@ -105,3 +105,27 @@ def test_the_same_patrol_is_planned_by_both(
     zone, routes = _app_routes(mode, **inputs)
     cli = _cli_routes(tmp_path, capsys, "--zone", zone, *cli_args)
     assert [r.segment_ids for r in routes] == cli
+
+
+@pytest.mark.parametrize("kind", ["daily", "weekly", "monthly"])
+def test_the_same_report_figures_in_both(app_env, capsys, kind: str) -> None:
+    """Headline KPIs of the leader's report page and of ``patrol report`` for the same day."""
+    from datetime import date
+
+    _save_districts(capsys)
+    history = ["demo-history", "--seed", "5", "--days", "40", "--end", "2026-11-01T00:00"]
+    assert main(history) == 0
+    capsys.readouterr()
+    day = date(2026, 10, 28)
+    assert main(["report", kind, "--date", day.isoformat(), "--lang", "zh"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "reported " in x)
+    cli = [int(part.split()[-1]) for part in line.split(": ", 1)[1].split(", ")]
+    at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
+    at = goto(at, "hotspots")
+    at.radio(key="hotspots_kind").set_value(kind).run()
+    at.date_input(key="hotspots_day").set_value(day).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    app = [int(str(v).replace(",", "")) for v in table.iloc[:4, 1]]  # reported … closed
+    assert app == cli
+    assert sum(cli) > 0
