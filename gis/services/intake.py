@@ -34,6 +34,7 @@ def take_in_report(
     datum: str = "wgs84",
     source: str | None = None,
     assignment: Mapping[str, str] | None = None,
+    datum_check: bool = True,
 ) -> Intake:
     """Validate ``raw`` (a form or command line), locate it and store it as a case.
 
@@ -42,7 +43,8 @@ def take_in_report(
     street, zone and front, and gets the responsible person of ``assignment`` — by default
     the districts saved with the data (:func:`gis.services.saved_districts`). Without a
     geography (a store-only installation) the library's default area applies and the
-    report is stored unsnapped.
+    report is stored unsnapped. With ``datum_check`` a single point declared WGS 84 that
+    lies far from every street but on one when read as GCJ-02 is refused.
     """
     from gis.crs import METRIC, to_metric
     from gis.violations import locate_reports, validate_record
@@ -54,14 +56,21 @@ def take_in_report(
         return Intake(report, added, str(result.added[0]) if added else str(report.report_id))
     # the intake library measures in the case store's CRS: hand it the geography in that CRS
     boundary = to_metric(geo.boundary, crs=METRIC, source="boundary")
+    segments = to_metric(geo.segments, crs=METRIC, source="segments")
     report = validate_record(
-        raw, refs=refs, now=now, datum=datum, area=boundary.union_all(), source=source
+        raw,
+        refs=refs,
+        now=now,
+        datum=datum,
+        area=boundary.union_all(),
+        source=source,
+        gdf_segments=segments if datum_check else None,
     )
     if assignment is None:
         assignment = saved_districts(store)
     report = locate_reports(
         [report],
-        to_metric(geo.segments, crs=METRIC, source="segments"),
+        segments,
         gdf_zones=to_metric(geo.zones, crs=METRIC, source="zones"),
         assignment=dict(assignment) or None,
     )[0]
