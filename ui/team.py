@@ -91,7 +91,7 @@ def _today(c: Context, s: Any, scope: set[str] | None) -> None:
         if st.form_submit_button(c.t("myday.signin")):
             by = Recorder(c.user.username, c.user.role, c.user.person_id)
             try:
-                sign_in(s, geography(c.settings), who, by=by, now=now())
+                sign_in(s, geography(c.settings), who, by=by, now=now(), allowed=scope)
             except PatrolError as exc:
                 st.error(str(exc))
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from gis.cases import TZ
-from gis.errors import ValidationError
+from gis.errors import AuthError, ValidationError
 from gis.geography import Geography
 from gis.people.assignments import assignments_from_districts
 from gis.people.calendar import month_days
@@ -296,9 +296,17 @@ def sign_in(
     slot: str | None = None,
     rules: SigninRules | None = None,
     note: str = "",
+    allowed: Collection[str] | None = None,
 ) -> SignIn:
-    """Check and store one sign-in (refusals store nothing; a second one is a ConflictError)."""
+    """Check and store one sign-in (refusals store nothing; a second one is a ConflictError).
+
+    ``allowed`` limits whom the recorder may sign in (an area chief: their own people).
+    """
     store.people.get_person(person_id)
+    if allowed is not None and person_id not in allowed and by.person_id != person_id:
+        raise AuthError(
+            f"{by.username} cannot record a sign-in for {person_id}: not one of their people"
+        )
     when = at or now
     s = check_signin(
         person_id,

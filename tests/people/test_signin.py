@@ -143,4 +143,7 @@ def test_service_stores_once(tmp_path, refs, four_people):
             sign_in(store, geo, "P01", by=CHIEF, now=at(9, 5))
         with pytest.raises(AuthError):
             sign_in(store, geo, "P02", by=ME, now=at(9, 5))
-        assert len(store.people.signins(DAY, DAY)) == 1
+        with pytest.raises(AuthError, match="chief cannot record a sign-in for P03: not one of"):
+            sign_in(store, geo, "P03", by=CHIEF, now=at(9, 5), allowed={"P02"})
+        sign_in(store, geo, "P02", by=CHIEF, now=at(9, 5), allowed={"P02"})
+        assert len(store.people.signins(DAY, DAY)) == 2
