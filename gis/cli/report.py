@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import logging
 import re
 import warnings
@@ -102,7 +103,17 @@ def read_assignment(path: str | Path) -> dict[str, str]:
     p = Path(path)
     if not p.exists():
         raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
-    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    from gis.uploads import read_upload
+
+    data = read_upload(p, 50 * 1024 * 1024)  # a regular file, not a link; size first
+    try:
+        df = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(
+            f"cannot be read as a UTF-8 CSV ({type(exc).__name__})",
+            source=p.name,
+            fix="write a header row segment_id,person_id and save as CSV UTF-8",
+        ) from None
     missing = [c for c in ("segment_id", "person_id") if c not in df.columns]
     if missing:
         raise ValidationError(
