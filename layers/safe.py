@@ -306,8 +306,8 @@ PAGE_JS = r"""
 PAGE_CSS = """
 .leaflet-container { background: #f4f1ea; font-family: "Noto Sans CJK SC", "Noto Sans SC",
   "Microsoft YaHei", "PingFang SC", sans-serif; }
-.pm-tip { font: 13px/1.45 "Noto Sans CJK SC", "Noto Sans SC", sans-serif; max-width: 22em;
-  white-space: normal; overflow-wrap: anywhere; }
+.pm-tip { font: 13px/1.45 "Noto Sans CJK SC", "Noto Sans SC", sans-serif; width: max-content;
+  max-width: 22em; white-space: normal; overflow-wrap: anywhere; }
 .pm-title { font-weight: bold; font-size: 14px; }
 .pm-key { color: #666; margin-right: 0.4em; }
 .pm-small { color: #888; font-size: 11px; }
