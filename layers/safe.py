@@ -316,6 +316,7 @@ PAGE_CSS = """
   pointer-events: none; font: 12px/1.2 "Noto Sans CJK SC", "Noto Sans SC", sans-serif;
   color: var(--pm-c, #333); text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
 .pm-label.pm-l-lake .pm-in { font-size: 16px; font-weight: bold; letter-spacing: 0.3em; }
+.pm-label.pm-l-lake-en .pm-in { font-size: 15px; font-weight: bold; font-style: italic; }
 .pm-label.pm-l-street .pm-in { font-size: 13px; font-weight: bold; letter-spacing: 0.1em; }
 .pm-label.pm-l-zone .pm-in { font-size: 12px; font-style: italic; }
 .pm-label.pm-l-zone-hl .pm-in { font-size: 14px; font-weight: bold; }
