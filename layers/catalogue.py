@@ -150,7 +150,7 @@ def _zone_ids(geo: Geography, wanted: Iterable[str] | None) -> set[str]:
     return set(z.loc[hit, "zone_id"].astype(str))
 
 
-def _street_style(row: pd.Series) -> dict[str, Any]:
+def _street_style(row: dict[str, Any]) -> dict[str, Any]:
     kind = str(row.get("kind", ""))
     front = str(row.get("front_id", ""))
     colour = (
@@ -218,7 +218,7 @@ def _features(
             p["f"] = fronts.get(fid, "")
             p["z"] = zone_names.get(str(row.get("zone_id", "")), "")
             p["id"] = clean_text(row.get("segment_id"))
-            p["_s"] = _street_style(pd.Series(row))
+            p["_s"] = _street_style(row)
         else:  # points of interest: diamonds, unlike the round case markers
             kind = str(row.get("kind", ""))
             p["k"] = _pick(POI_KIND_NAMES[kind], lang) if kind in POI_KIND_NAMES else ""

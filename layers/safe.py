@@ -107,6 +107,22 @@ def _encode(obj: Any) -> str:
     return _encode(str(obj))
 
 
+_GLOBAL_ESCAPES = str.maketrans(
+    {c: v for c, v in _JSON_STRING_ESCAPES.items() if c not in "{}\u2028\u2029"}
+)
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _braces(m: re.Match[str]) -> str:
+    return m.group().replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    return str(obj)
+
+
 def script_json(obj: Any) -> str:
     """JSON to paste into a ``<script>``: inert under Jinja, HTML and JS alike.
 
@@ -114,8 +130,17 @@ def script_json(obj: Any) -> str:
     holds ``{{``, ``{%``, ``{#`` (JSON's own braces are always followed by ``"`` or ``}``),
     ``</script>`` or a template-literal substitution. NaN and infinities become null.
     """
-    out = _encode(obj)
-    assert "{{" not in out and "{%" not in out and "{#" not in out and "</" not in out
+    try:
+        out = json.dumps(
+            obj, ensure_ascii=True, allow_nan=False, default=_default, separators=(",", ":")
+        )
+    except ValueError:  # NaN or infinity somewhere: the careful encoder writes null
+        out = _encode(obj)
+    else:
+        # outside strings JSON has none of < > & ' ` $; inside, braces are escaped too
+        out = _STRING_TOKEN.sub(_braces, out.translate(_GLOBAL_ESCAPES))
+    if "{{" in out or "{%" in out or "{#" in out or "</" in out:
+        raise ValueError("script_json produced text a template engine would act on")
     return out
 
 
