@@ -153,6 +153,7 @@ def test_standalone_map_shows_hostile_text_and_runs_none(offline_page, tmp_path:
     page.set_content(m.get_root().render())  # the network stays blocked: it needs none
     page.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
+    assert dialogs == [], "a payload ran in the browser on page load"
     _check_tooltips(page.evaluate(CASE_TOOLTIPS_JS, None), PAYLOADS)
     point = page.evaluate(FIRST_CASE_POINT_JS, None)
     assert point is not None
@@ -225,6 +226,7 @@ def test_app_overview_map_shows_hostile_cases_and_runs_none(hostile_app, offline
     log_in(page, hostile_app, "leader", DEMO_PASSWORDS["leader"], t("overview.title"))
     frame = map_frame(page)
     page.wait_for_timeout(800)
+    assert dialogs == [], "a payload ran in the browser on page load"
     assert page.locator('[data-testid="stException"]').count() == 0
     _check_tooltips(frame.evaluate(CASE_TOOLTIPS_JS, "map_div"), PAYLOADS)
     point = frame.evaluate(FIRST_CASE_POINT_JS, "map_div")
