@@ -674,7 +674,8 @@ def login(
     password or an inactive user.
     """
     now = now or utcnow()
-    username = username.strip()
+    # no real name is longer than 32 characters; a megabyte of "name" must not be stored
+    username = username.strip()[:64]
     client = (client or "").strip()[:200]
     found = throttled_until(repo, username, now, client=client)
     if found is not None:

@@ -120,6 +120,7 @@ v.import_batch(pathlib.Path(path), store, refs=store.refs, received_by="killed",
 """
 
 
+@pytest.mark.slow
 def test_killed_streaming_import_stores_nothing(store_factory, tmp_path) -> None:
     """kill -9 in the middle of a streamed import: the chunks already written vanish too."""
     import os
