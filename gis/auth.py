@@ -30,15 +30,26 @@ log = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin")
 
 #: The app's pages (url paths) in navigation order.
-PAGES: tuple[str, ...] = ("overview", "districts", "patrol", "cases", "hotspots", "users")
+PAGES: tuple[str, ...] = (
+    "overview",
+    "districts",
+    "patrol",
+    "cases",
+    "hotspots",
+    "users",
+    "myday",
+    "team",
+    "staff",
+)
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
-    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
-    "patrol": frozenset({"overview", "patrol", "cases"}),
+    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "staff"},
+    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}) | {"team"},
+    "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday"},
     "liaison": frozenset({"overview", "cases"}),
-    "admin": frozenset({"overview", "users"}),
+    "admin": frozenset({"overview", "users"}) | {"staff"},
 }
 
 #: Failed logins that cost nothing: below this many (per user name from one client, and

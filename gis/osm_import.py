@@ -7,6 +7,11 @@ metric CRS chosen for the area (the UTM zone of its centre), so everything downs
 (``gis.geography.load_geography``, the street graph, the map) works on an imported area
 exactly as on the bundled one. All three sources are first normalised to one frame of raw
 OSM features (``osm_id``, ``tags``, ``geometry``) and then classified by the same rules.
+
+Why one module of this size: the readers (XML plain or compressed, PBF, online), the input
+checks, the classification, the stray-piece filter, the zone grid and the atomic writer all
+work on that one raw frame and its rules; they move apart together with the planned split
+of ``gis/`` into subpackages (a ``geography`` package with ``osm/`` readers).
 """
 
 from __future__ import annotations

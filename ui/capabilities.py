@@ -72,8 +72,9 @@ def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
     if s is None:
         return False
     from gis.services import save_districts
+    from ui.people import now
 
-    save_districts(s, assignment)
+    save_districts(s, assignment, day=now().date(), by=c.user.username)
     log.info("user %r saved districts for %d segments", c.user.username, len(assignment))
     return True
 
@@ -92,6 +93,13 @@ def responsible_person(c: Context, place: Place) -> str | None:
     """The person answering for the place's street, when districts are saved."""
     if place.segment_id is None:
         return None
+    s = store(c)
+    if s is not None and hasattr(s, "people"):  # the named person in force today
+        from ui.people import now
+
+        person = s.people.responsible_for(place.segment_id, now().date())
+        if person is not None:
+            return f"{person.name}（{person.person_id}）"
     return saved_assignment(c).get(place.segment_id)
 
 

@@ -46,6 +46,11 @@ COMMANDS: dict[str, Command] = {
         "districts", "split the streets into one contiguous, balanced district per person"
     ),
     "users": Command("users", "manage the app's users (stored with the data)"),
+    "staff": Command("staff", "named staff and their dated responsibility"),
+    "roster": Command("staff", "the duty roster (排班)"),
+    "signin": Command("signin", "sign-in at 09:00 and 19:00 (签到)"),
+    "plan": Command("plan", "the morning day plan per person on duty"),
+    "tracks": Command("tracks", "patrol tracks: import GPX, coverage report"),
 }
 
 #: Modules whose commands are not (yet) listed in :data:`COMMANDS`: imported for every run.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from gis.errors import StoreError
@@ -12,10 +13,21 @@ from gis.errors import StoreError
 ASSIGNMENT_META = "districts.assignment"
 
 
-def save_districts(store: Any, assignment: Mapping[str, str]) -> None:
-    """Save the districts (segment → person) with the data, replacing earlier ones."""
+def save_districts(
+    store: Any, assignment: Mapping[str, str], *, day: date | None = None, by: str = ""
+) -> None:
+    """Save the districts (segment → person) with the data, replacing earlier ones.
+
+    Where the store keeps staff, the plan is also put in force from ``day`` (default today)
+    as dated responsibility of the named people ("who answered for it on 3 May?").
+    """
     clean = {str(k): str(v) for k, v in assignment.items()}
     store.set_meta(ASSIGNMENT_META, json.dumps(clean, ensure_ascii=False, sort_keys=True))
+    if hasattr(store, "people"):
+        from gis.cases import TZ
+        from gis.people.service import record_districts
+
+        record_districts(store, clean, day or datetime.now(TZ).date(), by=by)
 
 
 def saved_districts(store: Any) -> dict[str, str]:

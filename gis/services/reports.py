@@ -140,8 +140,24 @@ def produce_report(
         synthetic=synthetic,
         scorecard=scorecard,
         names=display_names(geo, request.lang),
+        **_people_sections(store, geo, period),
     )
     return ProducedReport(period, kpis, text)
+
+
+def _people_sections(store: Any, geo: Geography | None, period: Period) -> dict[str, Any]:
+    """Attendance and patrol coverage of the period when the store keeps staff."""
+    if store is None or geo is None or not hasattr(store, "people"):
+        return {}
+    if not store.people.list_people():
+        return {}
+    import pandas as pd
+
+    from gis.people.service import people_report
+
+    start = period.start.date()
+    end = (period.end - pd.Timedelta(seconds=1)).date()
+    return people_report(store, geo, start, end, now=pd.Timestamp.now(tz=period.start.tz))
 
 
 def _scorecard(

@@ -10,6 +10,7 @@ was before the write began.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import sqlite3
@@ -41,6 +42,7 @@ from gis.store.base import (
     frame_from_columns,
     make_query,
 )
+from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -197,10 +199,16 @@ class GeoPackageStore(Store):
                 "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            create_gpkg_people_tables(con)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
         return _Txn(self._con, self._lock)
+
+    @functools.cached_property
+    def people(self) -> PeopleStore:
+        """Staff, assignments, roster, sign-ins and tracks in this file."""
+        return PeopleStore.for_sqlite(self._con, self._lock, self._write)
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
