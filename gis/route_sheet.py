@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely.geometry import LineString
 
 from gis.crs import METRIC, WGS84
@@ -132,6 +133,12 @@ def _end_heading(
     return _heading(a, b) if at_start else _heading(b, a)
 
 
+def _ahead(a: tuple[float, float], heading: float, d: float = 10.0) -> tuple[float, float]:
+    """The point ``d`` metres from ``a`` along the grid ``heading``."""
+    rad = math.radians(heading)
+    return (a[0] + d * math.sin(rad), a[1] + d * math.cos(rad))
+
+
 def _turn(prev_heading: float, next_heading: float) -> str:
     diff = (next_heading - prev_heading + 180.0) % 360.0 - 180.0  # + = clockwise = right
     if abs(diff) < STRAIGHT_DEG:
@@ -141,6 +148,20 @@ def _turn(prev_heading: float, next_heading: float) -> str:
     return "right" if diff > 0 else "left"
 
 
+def _true_bearing(tr: Transformer, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Bearing a→b (metric CRS) in degrees clockwise from true north, on the ellipsoid.
+
+    A grid bearing is off true north by the projection's meridian convergence (up to ~3°
+    at the edge of a UTM zone), so compass words are taken from the geodesic azimuth.
+    """
+    (lon1, lon2), (lat1, lat2) = tr.transform([a[0], b[0]], [a[1], b[1]])
+    azimuth, _back, _dist = _GEOD.inv(lon1, lat1, lon2, lat2)
+    return float(azimuth) % 360.0
+
+
+_GEOD = Geod(ellps="WGS84")
+
+
 def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     """Turn-by-turn steps for a route, one per stretch of the same street.
 
@@ -148,8 +169,10 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     into one step unless the walk turns back on itself. Unnamed lanes walked straight on merge
     too (whatever their street id: a walker sees one lane), and an unnamed step names the next
     named street it leads to, so the sheet never reads "无名胡同" step after step with nothing
-    to recognise.
+    to recognise. Compass words use true bearings (geodesic azimuths) in whatever metric CRS
+    the graph is in.
     """
+    to_ll = Transformer.from_crs(G.graph.get("crs", METRIC), WGS84, always_xy=True)
     groups: list[dict] = []
     for e in route.edges:
         data = G.edges[e.u, e.v, e.segment_id]
@@ -192,7 +215,11 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     steps = []
     for n, g in enumerate(groups):
         c = g["coords"]
-        bearing = _heading(c[0], c[-1]) if c[0] != c[-1] else g["head_in"]
+        bearing = (
+            _true_bearing(to_ll, c[0], c[-1])
+            if c[0] != c[-1]
+            else _true_bearing(to_ll, c[0], _ahead(c[0], g["head_in"]))
+        )
         turn = "start" if n == 0 else _turn(groups[n - 1]["head_out"], g["head_in"])
         steps.append(
             Step(
@@ -232,16 +259,25 @@ def arrival_text(route: Route, lang: str = "zh") -> str:
 # exports
 
 
-def _to_wgs84(coords: np.ndarray) -> np.ndarray:
-    tr = Transformer.from_crs(METRIC, WGS84, always_xy=True)
+def _to_wgs84(coords: np.ndarray, crs: str = METRIC) -> np.ndarray:
+    tr = Transformer.from_crs(crs, WGS84, always_xy=True)
     lon, lat = tr.transform(coords[:, 0], coords[:, 1])
     return np.column_stack([lon, lat])
+
+
+#: Characters XML 1.0 does not allow (a NUL in a name would make the whole file unreadable).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text for an XML element: markup escaped, characters XML cannot hold dropped."""
+    return escape(_XML_INVALID.sub("", str(text)))
 
 
 def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
     """The route as GPX 1.1 (one track, WGS 84) for phone apps such as 两步路 or 奥维."""
     coords = np.asarray(route.geometry.coords, dtype=float)
-    lonlat = _to_wgs84(coords)
+    lonlat = _to_wgs84(coords, route.crs)
     pts = "\n".join(f'      <trkpt lat="{lat:.7f}" lon="{lon:.7f}"></trkpt>' for lon, lat in lonlat)
     desc = f"{route.total_m:.0f} m, {route.duration_min:.0f} min"
     return (
@@ -251,14 +287,14 @@ def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://www.topografix.com/GPX/1/1 '
         'http://www.topografix.com/GPX/1/1/gpx.xsd">\n'
-        f"  <metadata><name>{escape(name)}</name><desc>{escape(desc)}</desc></metadata>\n"
-        f"  <trk>\n    <name>{escape(name)}</name>\n    <trkseg>\n{pts}\n    </trkseg>\n"
+        f"  <metadata><name>{_xml_text(name)}</name><desc>{_xml_text(desc)}</desc></metadata>\n"
+        f"  <trk>\n    <name>{_xml_text(name)}</name>\n    <trkseg>\n{pts}\n    </trkseg>\n"
         "  </trk>\n</gpx>\n"
     )
 
 
 def route_frame(G: nx.MultiGraph, route: Route) -> gpd.GeoDataFrame:
-    """One row per traversal in walking order (EPSG:32650): seq, segment_id, name, deadhead."""
+    """One row per traversal in walking order (graph's CRS): seq, segment_id, name, deadhead."""
     rows = []
     for n, e in enumerate(route.edges):
         data = G.edges[e.u, e.v, e.segment_id]
@@ -294,7 +330,7 @@ def route_frame(G: nx.MultiGraph, route: Route) -> gpd.GeoDataFrame:
             "geometry",
         ],
         geometry="geometry",
-        crs=METRIC,
+        crs=G.graph.get("crs", METRIC),
     )
 
 

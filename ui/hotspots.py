@@ -13,6 +13,7 @@ from gis.errors import PatrolError
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
 from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
+from ui.errors import user_message
 
 log = logging.getLogger(__name__)
 PAGE = "hotspots"
@@ -124,17 +125,16 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         value=rp.default_report_day(kind, today),
         key=f"hotspots_day_{kind}",
     )
+    from gis.services import ReportRequest, produce_report
+
+    # the figures on every run; the printable HTML (with its map) once, cached below
+    request = ReportRequest(kind, day, lang=c.lang, with_map=False, with_scorecard=False)
     try:
-        period = rp.period_for(kind, day)
-        kpis = rp.compute_kpis(
-            frame,
-            period,
-            assignment=capabilities.saved_assignment(c) or None,
-            gdf_segments=geo.segments,
-        )
+        produced = produce_report(geo, frame, request, store=store, html=False)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(user_message(c.lang, exc))
         return
+    kpis, period = produced.kpis, produced.period
     st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
     rows = rp.kpi_rows(kpis, lang=c.lang)
     # the headline figures as readable text, the same values as the table and the report
@@ -152,7 +152,6 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         st.bar_chart(chart, horizontal=True, x_label=c.t("hotspots.reported"))
     elif kpis.reported == 0:
         st.info(c.t("hotspots.no_cases_period", period=period.label(c.lang)))
-    synthetic = bool(store.get_meta("demo_history")) if store is not None else False
     html_text = _report_html(
         c.settings.database_url,
         int(store.count_cases()),
@@ -160,13 +159,9 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         kind,
         str(day),
         c.lang,
-        synthetic,
         _frame=frame,
         _geo=geo,
-        _kpis=kpis,
-        _period=period,
-        _names=names,
-        _rp=rp,
+        _store=store,
     )
     st.download_button(
         c.t("hotspots.download"),
@@ -185,31 +180,17 @@ def _report_html(
     kind: str,
     day: str,
     lang: str,
-    synthetic: bool,
     *,
     _frame: Any,
     _geo: Any,
-    _kpis: Any,
-    _period: Any,
-    _names: dict[str, dict[str, str]],
-    _rp: Any,
+    _store: Any,
 ) -> str:
-    """The printable report (map drawn with matplotlib: the slow part), made once per store
-    size, user scope, period and language instead of on every rerun of the page."""
-    surface = None
-    if _kpis.reported:
-        bounds = tuple(_geo.boundary.total_bounds)
-        surface = _rp.period_surface(_frame, _period, bounds=bounds)
-    return str(
-        _rp.render_html(
-            _kpis,
-            lang=lang,
-            surface=surface,
-            gdf_segments=_geo.segments,
-            synthetic=synthetic,
-            names=_names,
-        )
-    )
+    """The printable report with its hot-spot map (matplotlib: the slow part), made once per
+    store size, user scope, period and language instead of on every rerun of the page."""
+    from gis.services import ReportRequest, produce_report
+
+    request = ReportRequest(kind, day, lang=lang, with_map=True, with_scorecard=False)
+    return str(produce_report(_geo, _frame, request, store=_store).html or "")
 
 
 def report_names(c: Context, geo: Any, store: Any) -> dict[str, dict[str, str]]:

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 PAGE = "patrol"
 ROUTE_KEY = "patrol_route"
 MODES = ("postman", "k", "budget")
-#: Where patrols start and end: the enforcement center (first POI of this kind).
-DEPOT_KIND = "enforcement_center"
 #: Store meta keys (+ user name): today's route request, and the steps ticked done.
 TODAY_META = "patrol.today."
 DONE_META = "patrol.done."
@@ -58,33 +56,28 @@ def _planned(
     required: tuple[str, ...],
     k: int,
     minutes: int,
-    weights: tuple[tuple[str, float], ...],
+    cases_key: tuple[str, int] | None,
     speed: float,
 ) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
     """Routes and their steps for one request, computed once per process (all inputs are in
-    the key: the same request from any session reuses the answer)."""
+    the key: the same request from any session reuses the answer). A budget route is weighted
+    by the case history identified by ``cases_key`` (store, number of cases)."""
     import importlib
 
+    from gis.services import PatrolRequest, plan_patrol
     from ui.common import _geography
 
-    routing = importlib.import_module("gis.routing")
     sheet = importlib.import_module("gis.route_sheet")
     geo = _geography(data_dir)
+    request = PatrolRequest(
+        segment_ids=required,
+        people=k if mode == "k" else 1,
+        budget_min=float(minutes) if mode == "budget" else None,
+    )
+    cases = capabilities._analysis_frame(*cases_key) if cases_key else None
+    plan = plan_patrol(geo, request, walk_speed_kmh=speed, cases=cases)
     G = geo.graph()
-    pois = geo.pois.loc[geo.pois["kind"] == DEPOT_KIND]
-    point = pois.geometry.iloc[0] if len(pois) else geo.boundary.geometry.iloc[0].centroid
-    depot = int(routing.node_for_point(G, point)[0])
-    if mode == "postman":
-        routes = [routing.plan_postman_route(G, list(required), depot, walk_speed_kmh=speed)]
-    elif mode == "k":
-        plan = routing.plan_k_routes(G, list(required), depot, k, walk_speed_kmh=speed)
-        routes = list(plan.routes)
-    else:
-        plan = routing.plan_budget_route(
-            G, depot, dict(weights), float(minutes), walk_speed_kmh=speed
-        )
-        routes = [plan.route]
-    return tuple((r, tuple(sheet.route_steps(G, r))) for r in routes)
+    return tuple((r, tuple(sheet.route_steps(G, r))) for r in plan.routes)
 
 
 def _people_in_scope(c: Context, geo: Any) -> list[str]:
@@ -164,19 +157,19 @@ def _request(c: Context, geo: Any) -> dict[str, Any] | None:
 
 def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
     """The cache key of a route request: everything the answer depends on."""
-    weights: tuple[tuple[str, float], ...] = ()
+    cases_key = None
     if spec["mode"] == "budget":
-        found = capabilities.segment_case_weights(c, set(spec["required"]))
-        if not found:
+        store = capabilities.store(c)
+        if store is None or not store.count_cases():
             raise capabilities.NoDataError(c.t("patrol.no_weights"))
-        weights = tuple(sorted(found.items()))
+        cases_key = (c.settings.database_url, int(store.count_cases()))
     return (
         str(c.settings.data_dir),
         spec["mode"],
         tuple(spec["required"]),
         int(spec["k"]),
         int(spec["minutes"]),
-        weights,
+        cases_key,
         float(c.settings.walk_speed_kmh),
     )
 
