@@ -15,12 +15,12 @@ from gis.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
 from gis.errors import DatumError, PatrolError
 from gis.i18n import format_datetime, format_number
 from gis.place import datum_suspect, place_at
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import Context, base_map, fit_map, geography, guard, show_map, user_repository
 from ui.errors import located_message, user_message
 from ui.names import category_names, department_names, zone_names
-from ui.scope import scope_area
+from ui.scope import draw_geography, scope_area
 
 log = logging.getLogger(__name__)
 PAGE = "cases"
@@ -365,8 +365,8 @@ def cases_page() -> None:
     if store is None or not capabilities.cases_available():
         st.warning(c.t("cases.store_missing"))
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
-        add_layer_control(m)
+        draw_geography(c, m, geo)
+        add_layer_control(m, collapsed=True)
         show_map(m, key="cases_map")
         return
     flash = st.session_state.pop(FLASH_KEY, None)
@@ -383,9 +383,9 @@ def cases_page() -> None:
             frame = store.cases_frame(open_only=open_only, since=since)
             frame = frame.loc[scope_mask(c.user, frame)]
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         capabilities.add_cases_to_map(c, m, frame)
-        add_layer_control(m)
+        add_layer_control(m, collapsed=True)
         view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
         click = show_map(m, key="cases_map", height=560, fit=view)
         # the form (drawn after the map in this same run) takes the clicked point

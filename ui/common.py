@@ -194,6 +194,7 @@ def base_map(c: Context, **kwargs: Any) -> OfflineMap:
         basemap=choice,
         tianditu_key=c.settings.tianditu_key,
         assets=AssetMode.served_at(LEAFLET_URL_PREFIX),
+        lang=c.lang,
         **kwargs,
     )
     return m

@@ -9,7 +9,7 @@ import streamlit as st
 
 from gis.errors import PatrolError
 from gis.i18n import format_number
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
     Context,
@@ -24,7 +24,7 @@ from ui.common import (
 )
 from ui.errors import user_message
 from ui.names import front_names, zone_names
-from ui.scope import requested_zone, zones_in_scope
+from ui.scope import draw_geography, requested_zone, zones_in_scope
 
 log = logging.getLogger(__name__)
 PAGE = "districts"
@@ -215,7 +215,7 @@ def districts_page() -> None:
                 _plan_panel(c, geo, plan, dmod, outputs)
     with view:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         if plan is not None:
             # clipped to the chosen area, not the whole subdistrict
             polygons = _polygons(
@@ -227,7 +227,7 @@ def districts_page() -> None:
             dlayer.add_districts(
                 m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
             )
-        add_layer_control(m)
+        add_layer_control(m, collapsed=True)
         view = None
         if zones:
             view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])

@@ -10,10 +10,11 @@ import streamlit as st
 
 from gis.auth import scope_mask
 from gis.errors import PatrolError
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
 from ui.errors import user_message
+from ui.scope import draw_geography
 
 log = logging.getLogger(__name__)
 PAGE = "hotspots"
@@ -260,7 +261,7 @@ def hotspots_page() -> None:
             _report(c, geo, mods, frame, store)
     with view:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         if mods is not None and frame is not None:
             end = pd.Timestamp.now(tz="Asia/Shanghai")
             if len(frame):
@@ -272,5 +273,5 @@ def hotspots_page() -> None:
                     _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
             except PatrolError as exc:
                 st.error(c.t("app.error", message=exc))
-        add_layer_control(m)
+        add_layer_control(m, collapsed=True)
         show_map(m, key="hotspots_map", height=620)

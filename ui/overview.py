@@ -9,7 +9,7 @@ import streamlit as st
 from gis.auth import Resource, in_scope
 from gis.i18n import format_number
 from gis.place import Place, place_at
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
     Context,
@@ -22,7 +22,7 @@ from ui.common import (
     show_map,
 )
 from ui.names import department_names, front_names, zone_names
-from ui.scope import scope_area
+from ui.scope import draw_geography, scope_area
 
 PAGE = "overview"
 
@@ -101,9 +101,9 @@ def overview_page() -> None:
     col_map, col_info = st.columns([3, 1])
     with col_map:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         capabilities.add_case_layer(c, m)
-        add_layer_control(m)
+        add_layer_control(m, collapsed=True)
         view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
         click = show_map(m, key="overview_map", fit=view)
     with col_info:

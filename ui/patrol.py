@@ -13,7 +13,7 @@ import streamlit as st
 
 from gis.errors import PatrolError
 from gis.i18n import LOCAL_TZ, format_number
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
     Context,
@@ -29,7 +29,7 @@ from ui.common import (
 )
 from ui.errors import user_message
 from ui.names import front_names, zone_names
-from ui.scope import requested_person, requested_zone, zones_in_scope
+from ui.scope import draw_geography, requested_person, requested_zone, zones_in_scope
 
 log = logging.getLogger(__name__)
 PAGE = "patrol"
@@ -317,7 +317,7 @@ def patrol_page() -> None:
     if routing is None or sheet is None or rlayer is None:
         missing(c, "page.patrol", "gis.routing")
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         show_map(m, key="patrol_map")
         return
     stored = st.session_state.get(ROUTE_KEY)
@@ -370,7 +370,7 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
             key="patrol_which",
         )
     m = base_map(c)
-    render_geography(m, geo, lang=c.lang)
+    draw_geography(c, m, geo)
     for i, (route, steps) in enumerate(routes):
         rlayer.route_layer(
             route,
@@ -379,7 +379,7 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
             colour=capabilities.route_colour(i),
             lang=c.lang,
         ).add_to(m)
-    add_layer_control(m)
+    add_layer_control(m, collapsed=True)
     if routes:
         import geopandas as gpd
 

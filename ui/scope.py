@@ -54,3 +54,14 @@ def scope_area(c: Context, geo: Geography) -> Any:
     zones = set(zones_in_scope(c, geo))
     area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
     return area if len(area) else geo.boundary
+
+
+def draw_geography(c: Context, m: Any, geo: Geography) -> None:
+    """Every catalogue layer with labels; the user's own zones highlighted (and the view
+    fitted to them) unless the user sees everything."""
+    from layers.catalogue import render_geography
+
+    mine = None
+    if not (c.user.sees_everything or c.user.role == "liaison"):
+        mine = zones_in_scope(c, geo) or None
+    render_geography(m, geo, lang=c.lang, highlight_zones=mine)
