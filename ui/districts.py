@@ -224,8 +224,16 @@ def districts_page() -> None:
                 front,
                 tuple(zones or ()),
             )
+            who = people(c)
+            summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+            summary = summary.assign(name=[who.get(p, "") for p in summary["person_id"]])
             dlayer.add_districts(
-                m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
+                m,
+                polygons,
+                segments=geo.segments,
+                assignment=plan.assignment,
+                summary=summary,  # the legend and labels name people
+                lang=c.lang,
             )
         add_layer_control(m, collapsed=True)
         view = None

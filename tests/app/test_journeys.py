@@ -288,7 +288,7 @@ def test_area_chief_zones_districts_save_route_advance(journey) -> None:
     people = sorted(set(saved.values()))
     assert len(people) == 2
     j.open("patrol", "patrol.title")
-    j.choose(t("patrol.person"), "巡查队员一")  # P01, by name
+    j.choose(t("patrol.person"), "巡查队员一", typed="巡查队员一")  # P01, by name
     j.button(t("patrol.plan"))
     j.page.get_by_text("步行约").first.wait_for(timeout=60_000)
     j.check("route-of-a-person")
