@@ -42,6 +42,8 @@ from gis.store.base import (
     frame_from_columns,
     make_query,
 )
+from gis.store.gpkg_index import register_functions
+from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
@@ -147,6 +149,7 @@ class GeoPackageStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open GeoPackage {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
+        register_functions(self._con)  # the RTree index triggers call ST_MinX …
         # one connection shared by threads (an app process): serialise its use
         self._lock = threading.RLock()
         # The GeoPackage header must be in the main file (readers check it before the WAL).
@@ -168,6 +171,7 @@ class GeoPackageStore(Store):
         ).fetchone()[0]
         if has_tables and app_id != _APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+        check_gpkg_version(con, str(self.path))
         with self._write():
             for stmt in _schema_sql():
                 con.execute(stmt)
@@ -200,6 +204,7 @@ class GeoPackageStore(Store):
                 (str(SCHEMA_VERSION),),
             )
             create_gpkg_people_tables(con)
+            finish_gpkg_schema(con)  # keep last: the spatial index and the version reached
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
