@@ -51,7 +51,7 @@ COMMANDS: dict[str, Command] = {
     "signin": Command("signin", "sign-in at 09:00 and 19:00 (签到)"),
     "plan": Command("plan", "the morning day plan per person on duty"),
     "tracks": Command("tracks", "patrol tracks: import GPX, coverage report"),
-    "db": Command("db", "store schema: init, migrate, status, backup, restore"),
+    "db": Command("db", "store schema: init, migrate, status, backup, restore, load-geography"),
 }
 
 #: Modules whose commands are not (yet) listed in :data:`COMMANDS`: imported for every run.

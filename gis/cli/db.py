@@ -12,7 +12,7 @@ from pathlib import Path
 from gis.errors import StoreError
 from gis.settings import Settings
 
-HELP = "store schema: init, migrate, status, backup, restore"
+HELP = "store schema: init, migrate, status, backup, restore, load-geography"
 
 
 def _target(args: argparse.Namespace, settings: Settings) -> tuple[bool, str]:
@@ -134,6 +134,29 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
+    pg, where = _target(args, settings)
+    if not pg:
+        raise StoreError(
+            "load-geography writes the layers into PostGIS; the GeoPackage store reads them "
+            "from the geography files. Pass --url postgresql://… or set PATROL_DATABASE_URL"
+        )
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.store.pg_spatial import PostGISSpatial
+    from gis.store.postgis import PostGISStore
+
+    geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
+    store = PostGISStore(where, minconn=1, maxconn=1)
+    try:
+        counts = PostGISSpatial(store).load_geography(geo, by="patrol db load-geography")
+    finally:
+        store.close()
+    print(f"loaded the geography ({geo.crs}) into {_status(pg, where).location}:")
+    for layer, n in counts.items():
+        print(f"  {layer}: {n}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``patrol db ...``."""
     p = sub.add_parser("db", help=HELP)
@@ -156,3 +179,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--replace", action="store_true", help="overwrite a store that already holds data"
     )
+    g = add(
+        "load-geography",
+        "store the geography layers in PostGIS (replacing those stored)",
+        _cmd_load_geography,
+    )
+    g.add_argument("--data-dir", help="geography folder (default: the configured one)")

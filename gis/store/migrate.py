@@ -37,7 +37,7 @@ GPKG_STEPS: dict[int, str] = {
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
-COUNTED_TABLES: tuple[str, ...] = ("cases", "case_audit", "staff", "tracks")
+COUNTED_TABLES: tuple[str, ...] = ("cases", "case_audit", "staff", "tracks", "geo_features")
 
 
 def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
