@@ -28,6 +28,7 @@ from gis.cases import (
 )
 from gis.crs import METRIC, WGS84
 from gis.errors import ConflictError, ValidationError
+from gis.store.coordination import CoordinationTables
 from gis.violations import References, Report, case_from_report, load_references
 
 #: Columns every backend keeps per case (geometry is stored natively as well).
@@ -243,7 +244,7 @@ def conflict_message(case_id: str, by: str, at: dt.datetime | None) -> str:
     return f"case {case_id} was changed by {by or 'someone'} at {when}; reload it and try again"
 
 
-class Store(abc.ABC):
+class Store(CoordinationTables, abc.ABC):
     """Persistent cases, their audit trail and small named values.
 
     Every write is one transaction; imports are all-or-nothing and idempotent (by case id
@@ -288,8 +289,10 @@ class Store(abc.ABC):
         case_id: str,
         expected_version: int,
         step: Any,
+        after: Any = None,
     ) -> Case:
-        """Backend part of :meth:`apply_transition`: lock, compare version, write, audit."""
+        """Backend part of :meth:`apply_transition`: lock, compare version, write, audit,
+        then ``after(exec, new_case, entry)`` in the same transaction."""
 
     def apply_transition(
         self,
@@ -302,8 +305,12 @@ class Store(abc.ABC):
         note: str = "",
         params: Mapping[str, Any] | None = None,
         now: dt.datetime | None = None,
+        after: Any = None,
     ) -> Case:
         """Apply a workflow action if the case is still at ``expected_version``.
+
+        ``after(exec, new_case, entry)``, when given, writes coordination rows (alerts,
+        outcomes) in the same transaction: if it raises, the step is not stored either.
 
         ``mark_duplicate`` must name another stored, open case; ``call_joint`` departments
         must be in the reference table (names and aliases become codes); ``at`` may not lie
@@ -345,7 +352,7 @@ class Store(abc.ABC):
                 resolve_dept=resolve_dept,
             )
 
-        return self._transition(case_id, expected_version, step)
+        return self._transition(case_id, expected_version, step, after)
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:

@@ -1,0 +1,274 @@
+"""Coordination subcommands: ``patrol dispatch|joint|consult|inspect|photo ...``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from gis.auth import ROLES, User
+from gis.cases import TIERS, TZ
+from gis.cli.argtypes import float_range
+from gis.settings import Settings
+from gis.store import open_store
+from gis.violations import parse_time
+
+
+def _time(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
+
+
+def _user(args: argparse.Namespace) -> User:
+    return User(
+        username=args.by,
+        role=args.role,
+        department=getattr(args, "dept_of", None),
+        person_id=getattr(args, "person", None),
+    )
+
+
+def _print_frame(df: pd.DataFrame) -> None:
+    if df.empty:
+        print("(none)")
+        return
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.tz_convert(TZ).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+        elif out[c].dtype == object:
+            out[c] = out[c].map(
+                lambda v: (
+                    v.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+                    if isinstance(v, dt.datetime)
+                    else ("" if v is None else v)
+                )
+            )
+    print(out.to_string(index=False))
+
+
+def _responders(settings: Settings, store: Any):
+    """Emergency responders: on-duty people of the saved districts within walking distance."""
+    from gis.coordination.handling import assignment_responders
+    from gis.errors import PatrolError
+
+    try:
+        from gis.geography import load_bundled_geography
+
+        geo = load_bundled_geography(settings)
+    except PatrolError:
+        return None
+    return assignment_responders(store, geo.segments)
+
+
+# ------------------------------------------------------------------ dispatch
+def _cmd_register(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import handling
+
+    with open_store(settings) as store:
+        case = handling.register_case(
+            store, args.case_id, _user(args), tier=args.tier, at=_time(args.at, "--at"),
+            responders=_responders(settings, store), note=args.note or "",
+        )  # fmt: skip
+    print(f"{case.case_id}: registered as {case.tier}")
+    return 0
+
+
+def _cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import handling
+
+    with open_store(settings) as store:
+        handling.approve(store, args.case_id, _user(args), at=_time(args.at, "--at"))
+    print(f"{args.case_id}: approved by {args.by}")
+    return 0
+
+
+def _cmd_notice(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import handling
+
+    with open_store(settings) as store:
+        case = handling.serve_notice(
+            store, args.case_id, _user(args), hours=args.hours, reason=args.reason or "",
+            at=_time(args.at, "--at"),
+        )  # fmt: skip
+    print(f"{case.case_id}: notice served, deadline {case.deadline_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def _cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import dispatch
+
+    depts = [d for d in (args.depts or "").split(",") if d.strip()] or None
+    with open_store(settings) as store:
+        case = dispatch.whistle(
+            store, args.case_id, _user(args), depts=depts, at=_time(args.at, "--at"),
+            note=args.note or "",
+        )  # fmt: skip
+    print(f"{case.case_id}: called {', '.join(case.joint)} (on site within 30 minutes)")
+    return 0
+
+
+def _cmd_inbox(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import dispatch
+
+    with open_store(settings) as store:
+        box = dispatch.inbox(store, args.dept, open_only=not args.all)
+    _print_frame(box.drop(columns=["alert_id"]))
+    return 0
+
+
+def _cmd_arrive(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import dispatch
+
+    with open_store(settings) as store:
+        case = dispatch.confirm_arrival(
+            store, args.case_id, args.dept, _user(args), arrived_at=_time(args.at, "--at"),
+            lon=args.lon, lat=args.lat,
+        )  # fmt: skip
+    v = case.joint
+    print(f"{case.case_id}: arrivals {sum(1 for d in v.values() if d.get('arrived_at'))}/{len(v)}")
+    return 0
+
+
+def _cmd_step(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import handling
+
+    with open_store(settings) as store:
+        handling.complete_step(
+            store, args.case_id, args.step, _user(args), at=_time(args.at, "--at")
+        )
+    print(f"{args.case_id}: step {args.step} done")
+    return 0
+
+
+def _cmd_escalate(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import handling
+
+    with open_store(settings) as store:
+        made = handling.escalate_overdue(store, now=_time(args.at, "--at"), who=args.by)
+    _print_frame(made)
+    return 0
+
+
+def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import alerts
+
+    with open_store(settings) as store:
+        if args.case:
+            rows = alerts.case_alerts(store, args.case)
+        else:
+            rows = alerts.open_alerts(store, _user(args))
+    cols = ["alert_id", "case_id", "kind", "audience", "created_at", "due_at", "ack_by", "ack_at"]
+    _print_frame(pd.DataFrame(rows, columns=cols))
+    return 0
+
+
+def _cmd_ack(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import alerts
+
+    with open_store(settings) as store:
+        alerts.acknowledge(store, args.alert_id, _user(args), at=_time(args.at, "--at"))
+    print(f"{args.alert_id}: acknowledged")
+    return 0
+
+
+def _cmd_punctuality(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import dispatch
+
+    with open_store(settings) as store:
+        table = dispatch.punctuality(
+            store, since=_time(args.since, "--since"), until=_time(args.until, "--until")
+        )
+    _print_frame(table)
+    return 0
+
+
+def _add_who(p: argparse.ArgumentParser, role: str = "area_chief") -> None:
+    p.add_argument("--by", required=True, help="who does it (user name)")
+    p.add_argument("--role", choices=ROLES, default=role, help=f"their role (default {role})")
+    p.add_argument("--at", help="when (Beijing time), default now")
+
+
+def _register_dispatch(sub: Any) -> None:
+    p = sub.add_parser("dispatch", help="tiers, 吹哨报到 calls, inboxes, arrivals, escalation")
+    dsub = p.add_subparsers(dest="dispatch_command", required=True)
+
+    q = dsub.add_parser("register", help="register a case with its tier (raises its alerts)")
+    q.add_argument("case_id")
+    q.add_argument("--tier", choices=TIERS, help="default: the case's tier")
+    q.add_argument("--note")
+    _add_who(q, "patrol")
+    q.set_defaults(func=_cmd_register)
+
+    q = dsub.add_parser("approve", help="an area chief approves a 重大 case's handling")
+    q.add_argument("case_id")
+    _add_who(q)
+    q.set_defaults(func=_cmd_approve)
+
+    q = dsub.add_parser("notice", help="serve the notice with the rule's deadline")
+    q.add_argument("case_id")
+    q.add_argument("--hours", type=float_range(0, 24 * 183, low_open=True),
+                   help="another deadline (needs --reason)")  # fmt: skip
+    q.add_argument("--reason", help="why the deadline differs from the rule")
+    _add_who(q, "patrol")
+    q.set_defaults(func=_cmd_notice)
+
+    q = dsub.add_parser("call", help="blow the whistle: call departments (default: category's)")
+    q.add_argument("case_id")
+    q.add_argument("--depts", help="codes or names, comma separated")
+    q.add_argument("--note")
+    _add_who(q)
+    q.set_defaults(func=_cmd_call)
+
+    q = dsub.add_parser("inbox", help="a department's calls (open ones unless --all)")
+    q.add_argument("dept")
+    q.add_argument("--all", action="store_true")
+    q.set_defaults(func=_cmd_inbox)
+
+    q = dsub.add_parser("arrive", help="confirm a department's arrival (time, position)")
+    q.add_argument("case_id")
+    q.add_argument("dept")
+    q.add_argument("--lon", type=float_range(-180, 180))
+    q.add_argument("--lat", type=float_range(-90, 90))
+    q.add_argument("--dept-of", help="the liaison's own department (role liaison)")
+    _add_who(q, "liaison")
+    q.set_defaults(func=_cmd_arrive)
+
+    q = dsub.add_parser("step", help="tick a step of a 突发 case's emergency checklist")
+    q.add_argument("case_id")
+    q.add_argument("step", help="step code (data/emergency_checklist.csv)")
+    _add_who(q, "patrol")
+    q.set_defaults(func=_cmd_step)
+
+    q = dsub.add_parser("escalate", help="escalate every overdue case (chief, then leadership)")
+    q.add_argument("--by", default="system")
+    q.add_argument("--at", help="as of (Beijing time), default now")
+    q.set_defaults(func=_cmd_escalate)
+
+    q = dsub.add_parser("alerts", help="open alerts of a user, or every alert of a case")
+    q.add_argument("--case", help="a case id: its alerts and checklist")
+    q.add_argument("--by", default="", help="user name")
+    q.add_argument("--role", choices=ROLES, default="leadership")
+    q.add_argument("--dept-of", help="liaison's department")
+    q.add_argument("--person", help="staff id (on-duty calls)")
+    q.set_defaults(func=_cmd_alerts)
+
+    q = dsub.add_parser("ack", help="acknowledge an alert")
+    q.add_argument("alert_id")
+    q.add_argument("--dept-of")
+    q.add_argument("--person")
+    _add_who(q, "leadership")
+    q.set_defaults(func=_cmd_ack)
+
+    q = dsub.add_parser("punctuality", help="calls, arrivals and on-time rate per department")
+    q.add_argument("--since")
+    q.add_argument("--until")
+    q.set_defaults(func=_cmd_punctuality)
+
+
+def register(sub: Any) -> None:
+    """Add the coordination subcommands."""
+    _register_dispatch(sub)

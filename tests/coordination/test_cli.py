@@ -1,0 +1,65 @@
+"""``patrol dispatch|joint|consult|inspect|photo``: every flow and its bad inputs, by message."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis.cli import main
+from gis.settings import Settings
+from gis.store import open_store
+
+
+@pytest.fixture
+def gpkg(tmp_path, monkeypatch):
+    path = tmp_path / "cli.gpkg"
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(path))
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    return path
+
+
+def _new(case_id, category="C04", at="2026-05-01 17:00"):
+    args = ["cases", "new", "--category", category, "--lon", "116.385", "--lat", "39.938"]
+    assert main([*args, "--by", "duty", "--id", case_id, "--at", at]) == 0
+
+
+def test_dispatch_flow(gpkg, capsys):
+    _new("N1")
+    assert main(["dispatch", "register", "N1", "--by", "duty", "--at", "2026-05-01 17:05"]) == 0
+    assert main(["dispatch", "notice", "N1", "--by", "duty", "--hours", "72",
+                 "--at", "2026-05-01 17:06"]) == 2  # fmt: skip
+    assert "rules give 2 h" in capsys.readouterr().err
+    assert main(["dispatch", "notice", "N1", "--by", "duty", "--at", "2026-05-01 17:06"]) == 0
+    assert "deadline 2026-05-01 19:06" in capsys.readouterr().out
+    assert main(["cases", "advance", "N1", "recheck", "--by", "duty",
+                 "--at", "2026-05-01 19:10"]) == 0  # fmt: skip
+    assert main(["dispatch", "call", "N1", "--by", "chief", "--depts", "police,月球局",
+                 "--at", "2026-05-01 19:20"]) == 2  # fmt: skip
+    assert "unknown department '月球局'" in capsys.readouterr().err
+    assert main(["dispatch", "call", "N1", "--by", "chief", "--at", "2026-05-01 19:20"]) == 0
+    assert "called chengguan, aic, fda" in capsys.readouterr().out
+    assert main(["dispatch", "inbox", "fda"]) == 0
+    assert "N1" in capsys.readouterr().out
+    assert main(["dispatch", "arrive", "N1", "fda", "--by", "li", "--dept-of", "fda",
+                 "--at", "2026-05-01 19:00"]) == 2  # fmt: skip
+    assert "before it was called" in capsys.readouterr().err
+    assert main(["dispatch", "arrive", "N1", "fda", "--by", "li", "--dept-of", "fda",
+                 "--at", "2026-05-01 19:45", "--lon", "116.385", "--lat", "39.938"]) == 0  # fmt: skip
+    assert main(["dispatch", "punctuality"]) == 0
+    out = capsys.readouterr().out
+    assert "fda" in out and "chengguan" in out
+    with open_store(Settings.from_env()) as store:
+        row = store.coord_get("coord_alerts", "N1:dispatch:fda")
+        assert row["ack_by"] == "li" and row["ack_lon"] == pytest.approx(116.385)
+
+
+def test_major_case_from_the_cli(gpkg, capsys):
+    _new("M1", category="C01")
+    assert main(["dispatch", "register", "M1", "--tier", "major", "--by", "duty"]) == 0
+    assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 2
+    assert "area chief approves" in capsys.readouterr().err
+    assert main(["dispatch", "approve", "M1", "--by", "duty", "--role", "patrol"]) == 2
+    assert main(["dispatch", "approve", "M1", "--by", "chief"]) == 0
+    assert main(["dispatch", "alerts", "--by", "boss"]) == 0
+    assert "M1:major:leadership" in capsys.readouterr().out
+    assert main(["dispatch", "ack", "M1:major:leadership", "--by", "boss"]) == 0
+    assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 0
