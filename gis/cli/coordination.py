@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -269,6 +270,65 @@ def _register_dispatch(sub: Any) -> None:
     q.set_defaults(func=_cmd_punctuality)
 
 
+# ------------------------------------------------------------------ photos
+def _cmd_photo_add(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import evidence
+    from gis.violations import read_photo
+
+    data = read_photo(Path(args.file), max_bytes=evidence.MAX_BYTES)
+    with open_store(settings) as store:
+        row = evidence.add_photo(
+            store, args.case_id, data, _user(args), kind=args.kind, name=Path(args.file).name,
+            confirm_far=args.confirm_far, at=_time(args.at, "--at"),
+        )  # fmt: skip
+    where = f", {row['distance_m']:.0f} m from the case" if row["distance_m"] is not None else ""
+    flags = f" [flagged: {row['flags']}]" if row["flags"] else ""
+    print(f"{row['photo_id']}: {args.kind} photo stored ({row['size_bytes']} bytes{where}){flags}")
+    return 0
+
+
+def _cmd_photo_list(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import evidence
+
+    with open_store(settings) as store:
+        table = evidence.photos(store, args.case_id)
+    _print_frame(table.drop(columns=["sha256", "case_id"]))
+    return 0
+
+
+def _cmd_photo_close(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        case = store.get_case(args.case_id)
+        case = store.apply_transition(
+            args.case_id, "close_rectified", who=args.by, expected_version=case.version,
+            at=_time(args.at, "--at"), note=args.reason or "",
+        )  # fmt: skip
+    print(f"{case.case_id}: closed as rectified (已整改)")
+    return 0
+
+
+def _register_photo(sub: Any) -> None:
+    p = sub.add_parser("photo", help="before/after photos of a case (整改前后对比)")
+    psub = p.add_subparsers(dest="photo_command", required=True)
+    q = psub.add_parser("add", help="add a photo (JPEG, PNG or WebP; EXIF checked)")
+    q.add_argument("case_id")
+    q.add_argument("file")
+    q.add_argument("--kind", choices=("before", "after"), default="before")
+    q.add_argument("--confirm-far", action="store_true",
+                   help="store it (flagged) although its EXIF position is far from the case")  # fmt: skip
+    _add_who(q, "patrol")
+    q.set_defaults(func=_cmd_photo_add)
+    q = psub.add_parser("list", help="the photos of a case")
+    q.add_argument("case_id")
+    q.set_defaults(func=_cmd_photo_list)
+    q = psub.add_parser("close", help="close as rectified: needs an after photo or --reason")
+    q.add_argument("case_id")
+    q.add_argument("--reason", help="why there is no after photo")
+    _add_who(q, "patrol")
+    q.set_defaults(func=_cmd_photo_close)
+
+
 def register(sub: Any) -> None:
     """Add the coordination subcommands."""
     _register_dispatch(sub)
+    _register_photo(sub)

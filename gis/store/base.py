@@ -27,7 +27,7 @@ from gis.cases import (
     creation_entry,
 )
 from gis.crs import METRIC, WGS84
-from gis.errors import ConflictError, ValidationError
+from gis.errors import ConflictError, TransitionError, ValidationError
 from gis.store.coordination import CoordinationTables
 from gis.violations import References, Report, case_from_report, load_references
 
@@ -339,7 +339,7 @@ class Store(CoordinationTables, abc.ABC):
         def step(case: Case, seq: int) -> tuple[Case, AuditEntry]:
             if case.version != expected_version:
                 raise ConflictError(conflict_message(case_id, case.updated_by, case.updated_at))
-            return apply_action(
+            moved = apply_action(
                 case,
                 action,
                 who=who,
@@ -351,8 +351,22 @@ class Store(CoordinationTables, abc.ABC):
                 resolve_case=resolve_case,
                 resolve_dept=resolve_dept,
             )
+            if action == "close_rectified" and not str(note or "").strip():
+                self._require_after_photo(case_id)
+            return moved
 
         return self._transition(case_id, expected_version, step, after)
+
+    def _require_after_photo(self, case_id: str) -> None:
+        """已整改 needs proof: an after photo, or a person's note saying why there is none."""
+        rows = self.coord_rows(
+            "coord_photos", {"case_id": case_id, "kind": "after"}, columns=["photo_id"]
+        )
+        if not rows:
+            raise TransitionError(
+                f"case {case_id}: closing as rectified (已整改) needs an after photo "
+                "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
+            )
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:

@@ -63,3 +63,35 @@ def test_major_case_from_the_cli(gpkg, capsys):
     assert "M1:major:leadership" in capsys.readouterr().out
     assert main(["dispatch", "ack", "M1:major:leadership", "--by", "boss"]) == 0
     assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 0
+
+
+def test_photo_commands(gpkg, tmp_path, capsys):
+    from .photos import jpeg
+
+    _new("P1", at="2026-05-01 17:00")
+    good = tmp_path / "before.jpg"
+    good.write_bytes(jpeg(lon=116.3852, lat=39.938))
+    far = tmp_path / "far.jpg"
+    far.write_bytes(jpeg(lon=116.4087, lat=39.938, color=(1, 2, 3)))
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo at all")
+    huge = tmp_path / "huge.jpg"
+    huge.write_bytes(jpeg() + b"\0" * (50 * 1024 * 1024))
+    assert main(["photo", "add", "P1", str(good), "--by", "p1"]) == 0
+    assert "before photo stored" in capsys.readouterr().out
+    assert main(["photo", "add", "P1", str(far), "--by", "p1"]) == 2
+    assert "km from case P1" in capsys.readouterr().err
+    assert main(["photo", "add", "P1", str(text), "--by", "p1"]) == 2
+    assert "is not a photo" in capsys.readouterr().err
+    assert main(["photo", "add", "P1", str(huge), "--by", "p1"]) == 2
+    assert "MB" in capsys.readouterr().err
+    assert main(["photo", "add", "P1", "/etc/passwd", "--by", "p1"]) == 2
+    assert main(["photo", "list", "P1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("before") == 1 and "far" not in out
+    for action in ("register", "serve_notice", "recheck"):
+        assert main(["cases", "advance", "P1", action, "--by", "p1"]) == 0
+    assert main(["photo", "close", "P1", "--by", "p1"]) == 2
+    assert "needs an after photo" in capsys.readouterr().err
+    assert main(["photo", "close", "P1", "--by", "p1", "--reason", "owner removed tables, "
+                 "camera broken"]) == 0  # fmt: skip
