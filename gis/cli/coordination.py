@@ -328,7 +328,153 @@ def _register_photo(sub: Any) -> None:
     q.set_defaults(func=_cmd_photo_close)
 
 
+# ------------------------------------------------------------------ joint actions, consultations
+def _cmd_joint_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import joint
+    from gis.errors import ValidationError
+
+    area = None
+    if args.area:
+        import shapely
+
+        try:
+            area = shapely.from_wkt(args.area)
+        except Exception:  # noqa: BLE001 - shapely raises its own GEOS errors
+            raise ValidationError(
+                "--area is not WKT", field="--area", fix="give POLYGON((lon lat, ...))"
+            ) from None
+    planned = _time(args.when, "--when")
+    if planned is None:
+        raise ValidationError("--when is required", field="--when")
+    with open_store(settings) as store:
+        row = joint.plan_joint_action(
+            store, _user(args), title=args.title, planned_at=planned,
+            depts=[d for d in args.depts.split(",") if d.strip()], staff=args.staff or "",
+            target_cases=args.cases, area=area, at=_time(args.at, "--at"),
+        )  # fmt: skip
+    print(f"{row['action_id']}: planned, targets {row['target_cases'] or '(none)'}")
+    return 0
+
+
+def _cmd_joint_brief(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import joint
+    from gis.reports import write_html
+
+    with open_store(settings) as store:
+        html = joint.briefing_sheet(store, args.action_id, lang=args.lang)
+    print(write_html(html, args.out))
+    return 0
+
+
+def _cmd_joint_close(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import joint
+    from gis.errors import ValidationError
+
+    outcomes: dict[str, str] = {}
+    for item in args.outcome or []:
+        case_id, sep, action = item.partition("=")
+        if not sep:
+            raise ValidationError(f"--outcome {item!r} is not CASE=ACTION", field="--outcome")
+        outcomes[case_id.strip()] = action.strip()
+    with open_store(settings) as store:
+        row = joint.close_joint_action(
+            store, args.action_id, _user(args), outcomes, note=args.note or "",
+            at=_time(args.at, "--at"),
+        )  # fmt: skip
+    print(f"{row['action_id']}: closed {joint.outcomes_of(row)}")
+    return 0
+
+
+def _cmd_joint_list(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import joint
+
+    with open_store(settings) as store:
+        table = joint.joint_actions(
+            store, since=_time(args.since, "--since"), until=_time(args.until, "--until")
+        )
+    _print_frame(table)
+    return 0
+
+
+def _cmd_consult_add(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import consultations
+    from gis.errors import ValidationError
+
+    held = _time(args.held, "--held")
+    if held is None:
+        raise ValidationError("--held is required", field="--held")
+    with open_store(settings) as store:
+        row = consultations.log_consultation(
+            store, _user(args), held_at=held, level=args.level, topic=args.topic,
+            attendees=args.attendees, decisions=args.decisions or "", cases=args.cases or "",
+            contingency=args.contingency or "",
+        )  # fmt: skip
+    print(f"{row['consult_id']}: consultation logged")
+    return 0
+
+
+def _cmd_consult_list(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import consultations
+
+    with open_store(settings) as store:
+        table = consultations.consultations(
+            store, since=_time(args.since, "--since"), until=_time(args.until, "--until")
+        )
+    _print_frame(table)
+    return 0
+
+
+def _register_joint(sub: Any) -> None:
+    from gis.coordination.consultations import LEVELS
+    from gis.coordination.joint import OUTCOMES
+
+    p = sub.add_parser("joint", help="joint enforcement actions (联合执法)")
+    jsub = p.add_subparsers(dest="joint_command", required=True)
+    q = jsub.add_parser("plan", help="plan a joint action on cases or an area")
+    q.add_argument("--title", required=True)
+    q.add_argument("--when", required=True, help="date and time (Beijing)")
+    q.add_argument("--depts", required=True, help="departments, comma separated")
+    q.add_argument("--staff", help="staff ids, comma separated")
+    q.add_argument("--cases", help="target case ids, comma separated")
+    q.add_argument("--area", help="target area as WKT polygon in lon/lat")
+    _add_who(q)
+    q.set_defaults(func=_cmd_joint_plan)
+    q = jsub.add_parser("brief", help="write the one-page briefing sheet (HTML)")
+    q.add_argument("action_id")
+    q.add_argument("out")
+    q.add_argument("--lang", choices=("zh", "en"), default="zh")
+    q.set_defaults(func=_cmd_joint_brief)
+    q = jsub.add_parser("close", help=f"close with outcomes CASE=ACTION ({'|'.join(OUTCOMES)})")
+    q.add_argument("action_id")
+    q.add_argument("--outcome", action="append")
+    q.add_argument("--note")
+    _add_who(q)
+    q.set_defaults(func=_cmd_joint_close)
+    q = jsub.add_parser("list", help="joint actions")
+    q.add_argument("--since")
+    q.add_argument("--until")
+    q.set_defaults(func=_cmd_joint_list)
+
+    p = sub.add_parser("consult", help="consultations (会商)")
+    ksub = p.add_subparsers(dest="consult_command", required=True)
+    q = ksub.add_parser("add", help="log a consultation")
+    q.add_argument("--held", required=True, help="when it was held (Beijing)")
+    q.add_argument("--level", choices=LEVELS, required=True)
+    q.add_argument("--topic", required=True)
+    q.add_argument("--attendees", required=True, help="names or departments, comma separated")
+    q.add_argument("--decisions")
+    q.add_argument("--cases", help="linked case ids, comma separated")
+    q.add_argument("--contingency", help="contingency plans")
+    _add_who(q)
+    q.set_defaults(func=_cmd_consult_add)
+    q = ksub.add_parser("list", help="consultations")
+    q.add_argument("--since")
+    q.add_argument("--until")
+    q.set_defaults(func=_cmd_consult_list)
+
+
 def register(sub: Any) -> None:
     """Add the coordination subcommands."""
     _register_dispatch(sub)
     _register_photo(sub)
+    _register_joint(sub)

@@ -95,3 +95,30 @@ def test_photo_commands(gpkg, tmp_path, capsys):
     assert "needs an after photo" in capsys.readouterr().err
     assert main(["photo", "close", "P1", "--by", "p1", "--reason", "owner removed tables, "
                  "camera broken"]) == 0  # fmt: skip
+
+
+def test_joint_and_consult_commands(gpkg, tmp_path, capsys):
+    _new("J1")
+    assert main(["joint", "plan", "--title", "烟袋斜街", "--when", "2026-05-03 16:00",
+                 "--depts", "城管,公安", "--cases", "J1,NOPE", "--by", "chief"]) == 2  # fmt: skip
+    assert "'NOPE' does not exist" in capsys.readouterr().err
+    assert main(["joint", "plan", "--title", "x", "--when", "2026-05-03 16:00", "--depts", "城管",
+                 "--area", "POLYGON((1 2", "--by", "chief"]) == 2  # fmt: skip
+    assert "--area is not WKT" in capsys.readouterr().err
+    assert main(["joint", "plan", "--title", "烟袋斜街", "--when", "2026-05-03 16:00",
+                 "--depts", "城管,公安", "--area",
+                 "POLYGON((116.38 39.93, 116.39 39.93, 116.39 39.94, 116.38 39.94, 116.38 39.93))",
+                 "--by", "chief"]) == 0  # fmt: skip
+    action_id = capsys.readouterr().out.split(":")[0]
+    out = tmp_path / "brief.html"
+    assert main(["joint", "brief", action_id, str(out)]) == 0
+    assert "烟袋斜街" in out.read_text(encoding="utf-8")
+    assert main(["joint", "close", action_id, "--outcome", "J1", "--by", "chief"]) == 2
+    assert main(["joint", "close", action_id, "--outcome", "J1=none", "--by", "chief"]) == 0
+    assert main(["joint", "list"]) == 0
+    assert "closed" in capsys.readouterr().out
+    assert main(["consult", "add", "--held", "2026-05-02 10:00", "--level", "center",
+                 "--topic", "外摆", "--attendees", "城管,工商", "--cases", "J1",
+                 "--by", "chief"]) == 0  # fmt: skip
+    assert main(["consult", "list", "--since", "2026-05-01"]) == 0
+    assert "外摆" in capsys.readouterr().out
