@@ -27,7 +27,7 @@ from gis.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Roles in the order they are shown to an administrator.
-ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin")
+ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin", "reporter")
 
 #: The app's pages (url paths) in navigation order.
 PAGES: tuple[str, ...] = ("overview", "districts", "patrol", "cases", "hotspots", "users")
@@ -39,6 +39,8 @@ ROLE_PAGES: Mapping[str, frozenset[str]] = {
     "patrol": frozenset({"overview", "patrol", "cases"}),
     "liaison": frozenset({"overview", "cases"}),
     "admin": frozenset({"overview", "users"}),
+    # volunteers and residents (西城大妈, 网格员, 文明劝导队): their own reports only
+    "reporter": frozenset({"overview"}),
 }
 
 #: Failed logins that cost nothing: below this many (per user name from one client, and

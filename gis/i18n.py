@@ -70,6 +70,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "role.patrol": ("巡查队员", "Patrol member"),
     "role.liaison": ("部门联络员", "Department liaison"),
     "role.admin": ("系统管理员", "Administrator"),
+    "role.reporter": ("志愿者/居民上报员", "Volunteer or resident reporter"),
     # pages
     "page.overview": ("总览", "Overview"),
     "page.districts": ("责任区", "Districts"),

@@ -473,8 +473,90 @@ def _register_joint(sub: Any) -> None:
     q.set_defaults(func=_cmd_consult_list)
 
 
+# ------------------------------------------------------------------ inspections
+def _cmd_inspect_add(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import inspections
+    from gis.errors import ValidationError
+
+    when = _time(args.when, "--when")
+    if when is None:
+        raise ValidationError("--when is required", field="--when")
+    case = None
+    if args.outcome == "case":
+        case = {"category": args.category, "lon": args.lon, "lat": args.lat}
+    with open_store(settings) as store:
+        row = inspections.record_inspection(
+            store, _user(args), inspected_at=when, mode=args.mode, target_kind=args.kind,
+            target=args.target, result=args.result, finding=args.finding or "",
+            outcome=args.outcome, case=case,
+        )  # fmt: skip
+    extra = f", case {row['case_id']} opened" if row["case_id"] else ""
+    print(f"{row['inspection_id']}: inspection recorded{extra}")
+    return 0
+
+
+def _cmd_inspect_list(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.coordination import inspections
+
+    with open_store(settings) as store:
+        table = inspections.inspections(
+            store, since=_time(args.since, "--since"), until=_time(args.until, "--until")
+        )
+    _print_frame(table)
+    return 0
+
+
+def _cmd_inspect_review(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from gis.coordination import inspections
+    from gis.coordination.handling import ASSIGNMENT_META
+    from gis.errors import ValidationError
+
+    start = _time(args.week, "--week")
+    if start is None:
+        raise ValidationError("--week is required (the Monday)", field="--week")
+    with open_store(settings) as store:
+        raw = store.get_meta(ASSIGNMENT_META)
+        review = inspections.weekly_review(
+            store, start, assignment=dict(json.loads(raw)) if raw else None
+        )
+    for name in ("people", "departments", "comments"):
+        print(f"== {name}")
+        _print_frame(review[name])
+    return 0
+
+
+def _register_inspect(sub: Any) -> None:
+    from gis.coordination import inspections as ins
+
+    p = sub.add_parser("inspect", help="明察暗访 inspections and the weekly review (周点评)")
+    isub = p.add_subparsers(dest="inspect_command", required=True)
+    q = isub.add_parser("add", help="record an inspection")
+    q.add_argument("--when", required=True, help="when it was done (Beijing)")
+    q.add_argument("--mode", choices=ins.MODES, default="covert")
+    q.add_argument("--kind", choices=ins.TARGET_KINDS, required=True, help="what was checked")
+    q.add_argument("--target", required=True, help="segment id, staff id or department")
+    q.add_argument("--result", choices=ins.RESULTS, required=True)
+    q.add_argument("--finding")
+    q.add_argument("--outcome", choices=ins.OUTCOMES, default="none")
+    q.add_argument("--category", help="outcome case: category")
+    q.add_argument("--lon", type=float_range(-180, 180), help="outcome case: longitude")
+    q.add_argument("--lat", type=float_range(-90, 90), help="outcome case: latitude")
+    _add_who(q, "area_chief")
+    q.set_defaults(func=_cmd_inspect_add)
+    q = isub.add_parser("list", help="inspections")
+    q.add_argument("--since")
+    q.add_argument("--until")
+    q.set_defaults(func=_cmd_inspect_list)
+    q = isub.add_parser("review", help="the weekly review: scores per person and department")
+    q.add_argument("--week", required=True, help="the week's first day, e.g. 2026-05-04")
+    q.set_defaults(func=_cmd_inspect_review)
+
+
 def register(sub: Any) -> None:
     """Add the coordination subcommands."""
     _register_dispatch(sub)
     _register_photo(sub)
     _register_joint(sub)
+    _register_inspect(sub)

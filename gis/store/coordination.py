@@ -112,8 +112,41 @@ def gpkg_schema_sql() -> list[str]:
     return out
 
 
+def _widen_sources(con: Any) -> None:
+    """Let an older file's ``cases.source`` CHECK accept the community sources (schema 5).
+
+    SQLite cannot alter a CHECK constraint: the table is rebuilt under the new definition
+    (same columns, rows and indexes) inside the caller's transaction.
+    """
+    from gis.cases import SOURCES
+
+    row = con.execute(
+        "SELECT sql FROM sqlite_master WHERE type='table' AND name='cases'"
+    ).fetchone()
+    if row is None or "'resident'" in row[0]:
+        return
+    old = "'hotline_12345', 'inspection')"
+    if old not in row[0]:
+        return  # an unknown layout: leave it (the store then refuses the new sources)
+    new_sql = row[0].replace(old, ", ".join(f"'{s}'" for s in SOURCES[3:]) + ")")
+    indexes = [
+        r[0]
+        for r in con.execute(
+            "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name='cases' "
+            "AND sql IS NOT NULL"
+        )
+    ]
+    con.execute("ALTER TABLE cases RENAME TO cases_before_v5")
+    con.execute(new_sql)
+    con.execute("INSERT INTO cases SELECT * FROM cases_before_v5")
+    con.execute("DROP TABLE cases_before_v5")
+    for stmt in indexes:
+        con.execute(stmt)
+
+
 def ensure_gpkg_schema(con: Any) -> None:
     """Create the coordination tables in an open GeoPackage transaction; record schema 5."""
+    _widen_sources(con)
     for stmt in gpkg_schema_sql():
         con.execute(stmt)
     con.executemany(

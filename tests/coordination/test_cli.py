@@ -122,3 +122,19 @@ def test_joint_and_consult_commands(gpkg, tmp_path, capsys):
                  "--by", "chief"]) == 0  # fmt: skip
     assert main(["consult", "list", "--since", "2026-05-01"]) == 0
     assert "外摆" in capsys.readouterr().out
+
+
+def test_inspect_commands(gpkg, capsys):
+    assert main(["inspect", "add", "--when", "2026-05-05 21:00", "--kind", "dept", "--target",
+                 "月球局", "--result", "minor", "--by", "boss"]) == 2  # fmt: skip
+    assert "unknown department" in capsys.readouterr().err
+    assert main(["inspect", "add", "--when", "2026-05-05 21:00", "--kind", "dept", "--target",
+                 "公安", "--result", "minor", "--finding", "慢", "--outcome", "comment",
+                 "--by", "boss"]) == 0  # fmt: skip
+    assert main(["inspect", "add", "--when", "2026-05-05 21:10", "--kind", "street", "--target",
+                 "S1", "--result", "serious", "--outcome", "case", "--category", "C04",
+                 "--lon", "116.385", "--lat", "39.938", "--by", "boss"]) == 0  # fmt: skip
+    assert "opened" in capsys.readouterr().out
+    assert main(["inspect", "review", "--week", "2026-05-04"]) == 0
+    out = capsys.readouterr().out
+    assert "police" in out and "95.0" in out and "慢" in out

@@ -82,3 +82,30 @@ def test_after_hook_failure_rolls_back_the_step(loaded):
     assert loaded.get_case("T01").state == "reported"
     assert loaded.coord_rows("coord_alerts") == []
     assert len(loaded.audit_trail("T01")) == 1
+
+
+def test_older_geopackage_accepts_community_sources(tmp_path, refs, ten_reports):
+    """A file made before schema 5 (old source CHECK) is rebuilt on open, rows kept."""
+    from gis.store.geopackage import GeoPackageStore
+
+    path = tmp_path / "old.gpkg"
+    s = GeoPackageStore(path, refs=refs)
+    s.add_reports(ten_reports[:2], received_by="desk")
+    s.close()
+    con = sqlite3.connect(path)
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name='cases'").fetchone()[0]
+    old = sql.replace(", 'xicheng_dama', 'grid_worker', 'civility_team', 'resident')", ")")
+    assert old != sql
+    con.execute("PRAGMA writable_schema=ON")
+    con.execute("UPDATE sqlite_master SET sql=? WHERE name='cases'", (old,))
+    con.commit()
+    con.close()
+    s = GeoPackageStore(path, refs=refs)
+    assert s.count_cases() == 2
+    import dataclasses
+
+    r = dataclasses.replace(ten_reports[2], source="resident")
+    assert s.add_reports([r], received_by="desk").added == ("T03",)
+    assert s.get_case("T03").source == "resident"
+    assert s.query_cases(zone_id=s.get_case("T01").zone_id)
+    s.close()

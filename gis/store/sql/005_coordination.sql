@@ -97,3 +97,9 @@ CREATE TABLE coord_reports (
     created_at   timestamptz
 );
 CREATE INDEX coord_reports_reporter ON coord_reports (reporter, created_at);
+
+-- Community reporters are first-class sources.
+ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_source_check;
+ALTER TABLE cases ADD CONSTRAINT cases_source_check CHECK (source IN ('patrol', 'video',
+    'complaint', 'hotline_12345', 'inspection', 'xicheng_dama', 'grid_worker', 'civility_team',
+    'resident'));
