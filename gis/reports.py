@@ -441,6 +441,33 @@ _T = {
     "weeks": {"zh": "周数", "en": "Weeks"},
     "hit_rate": {"zh": "命中率", "en": "Hit rate"},
     "pai": {"zh": "PAI", "en": "PAI"},
+    # coordination sections (gis.coordination.monthly)
+    "punctuality": {
+        "zh": "吹哨报到：各部门到场及时率",
+        "en": "Whistle calls: arrivals per department",
+    },
+    "targets": {
+        "zh": "会商与联合执法（对照月度目标）",
+        "en": "Consultations and joint actions vs target",
+    },
+    "inspections": {"zh": "明察暗访发现", "en": "Inspection findings"},
+    "sources": {"zh": "按来源的上报", "en": "Reports by source"},
+    "dept": {"zh": "部门", "en": "Department"},
+    "calls": {"zh": "呼叫次数", "en": "Calls"},
+    "arrivals": {"zh": "到场次数", "en": "Arrivals"},
+    "on_time": {"zh": "30分钟内到场", "en": "Within 30 min"},
+    "on_time_rate": {"zh": "及时率", "en": "On-time rate"},
+    "median_minutes": {"zh": "到场用时中位数(分钟)", "en": "Median minutes"},
+    "item": {"zh": "项目", "en": "Item"},
+    "recorded": {"zh": "已记录", "en": "Recorded"},
+    "target": {"zh": "目标", "en": "Target"},
+    "met": {"zh": "达标", "en": "Met"},
+    "joint_actions": {"zh": "联合执法", "en": "Joint actions"},
+    "consultations": {"zh": "会商", "en": "Consultations"},
+    "target_kind": {"zh": "对象类型", "en": "Checked"},
+    "result": {"zh": "结果", "en": "Result"},
+    "findings": {"zh": "次数", "en": "Findings"},
+    "source": {"zh": "来源", "en": "Source"},
 }
 
 
@@ -881,8 +908,13 @@ def render_html(
     names: Mapping[str, Mapping[str, str]] | None = None,
     synthetic: bool = False,
     scorecard: pd.DataFrame | None = None,
+    coordination: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
+
+    ``coordination`` (from :func:`gis.coordination.monthly.coordination_tables`) adds the
+    departments' punctuality, consultations and joint actions against their targets,
+    inspection findings and reports by source.
 
     ``scorecard`` (from :func:`forecast_scorecard`) adds how far the hotspot forecast can be
     trusted: its backtested hit rate and PAI next to the best possible in hindsight.
@@ -970,6 +1002,15 @@ def render_html(
                 )
             )
         out.append(_table_html(tab, lang))
+    for sec, table in (coordination or {}).items():
+        if sec in _T:
+            out.append(f"<h2>{t(sec, lang)}</h2>")
+            tab = table.copy()
+            if "item" in tab.columns:
+                tab["item"] = [t(v, lang) if v in _T else v for v in tab["item"]]
+            if "met" in tab.columns:
+                tab["met"] = ["✓" if m else "✗" for m in tab["met"]]
+            out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)
 

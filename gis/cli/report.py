@@ -8,6 +8,7 @@ import logging
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -155,12 +156,33 @@ def load_events(
     alive = (cases["reported_at"] < period_end) & (
         cases["closed_at"].isna() | (cases["closed_at"] >= period_start)
     )
+    from gis.coordination.monthly import coordination_events, merge_events
+
     store = _open_store(settings)
     try:
         entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
+        recorded = coordination_events(store, period_start, period_end)
     finally:
         store.close()
-    return events_from_audit(entries)
+    return merge_events(events_from_audit(entries), recorded)
+
+
+def _coordination(args: argparse.Namespace, settings: Settings, period: Any) -> dict | None:
+    """The coordination tables of the period from the store (None for --cases files)."""
+    if getattr(args, "cases", None):
+        return None
+    from gis.coordination.monthly import coordination_tables
+
+    store = _open_store(settings)
+    try:
+        return coordination_tables(
+            store,
+            period.start.to_pydatetime(),
+            period.end.to_pydatetime(),
+            months=period.months,
+        )
+    finally:
+        store.close()
 
 
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
@@ -270,6 +292,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             synthetic=args.synthetic,
             scorecard=scorecard,
             names=_display_names(geo, lang),
+            coordination=_coordination(args, settings, period),
         )
         write_html(text, args.out)
         print(f"wrote {args.out}")

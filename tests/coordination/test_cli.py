@@ -138,3 +138,27 @@ def test_inspect_commands(gpkg, capsys):
     assert main(["inspect", "review", "--week", "2026-05-04"]) == 0
     out = capsys.readouterr().out
     assert "police" in out and "95.0" in out and "慢" in out
+
+
+def test_monthly_report_shows_coordination(gpkg, tmp_path, capsys):
+    _new("R1", at="2026-05-04 17:00")
+    for action, at in (("register", "17:05"), ("serve_notice", "17:06"), ("recheck", "19:10")):
+        assert main(["cases", "advance", "R1", action, "--by", "duty",
+                     "--at", f"2026-05-04 {at}"]) == 0  # fmt: skip
+    assert main(["dispatch", "call", "R1", "--by", "chief", "--depts", "police,fda",
+                 "--at", "2026-05-04 19:20"]) == 0  # fmt: skip
+    assert main(["dispatch", "arrive", "R1", "police", "--by", "chief", "--role", "area_chief",
+                 "--at", "2026-05-04 19:41"]) == 0  # fmt: skip
+    assert main(["consult", "add", "--held", "2026-05-06 10:00", "--level", "subdistrict",
+                 "--topic", "外摆", "--attendees", "城管", "--by", "chief"]) == 0  # fmt: skip
+    assert main(["inspect", "add", "--when", "2026-05-07 21:00", "--kind", "dept", "--target",
+                 "police", "--result", "good", "--by", "boss"]) == 0  # fmt: skip
+    out = tmp_path / "month.html"
+    assert main(["report", "monthly", "--date", "2026-05-15", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "吹哨报到：各部门到场及时率" in html and "会商与联合执法（对照月度目标）" in html
+    assert "明察暗访发现" in html and "按来源的上报" in html
+    police = html[html.index('<td class="t">police</td>') :]
+    assert police.split("</tr>")[0].count("<td") == 6  # calls, arrivals, on time, rate, median
+    # the consultation is counted from the record, not "not recorded"
+    assert "未记录" not in html
