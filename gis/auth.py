@@ -30,14 +30,26 @@ log = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin", "reporter")
 
 #: The app's pages (url paths) in navigation order.
-PAGES: tuple[str, ...] = ("overview", "districts", "patrol", "cases", "hotspots", "users")
+PAGES: tuple[str, ...] = (
+    "overview",
+    "districts",
+    "patrol",
+    "cases",
+    "hotspots",
+    "users",
+    "coordination",
+)
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
-    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
-    "patrol": frozenset({"overview", "patrol", "cases"}),
-    "liaison": frozenset({"overview", "cases"}),
+    "leadership": frozenset(
+        {"overview", "districts", "patrol", "cases", "hotspots", "coordination"}
+    ),
+    "area_chief": frozenset(
+        {"overview", "districts", "patrol", "cases", "hotspots", "coordination"}
+    ),
+    "patrol": frozenset({"overview", "patrol", "cases", "coordination"}),
+    "liaison": frozenset({"overview", "cases", "coordination"}),
     "admin": frozenset({"overview", "users"}),
     # volunteers and residents (西城大妈, 网格员, 文明劝导队): their own reports only
     "reporter": frozenset({"overview"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ui.cases import cases_page
+from ui.coordination import coordination_page
 from ui.districts import districts_page
 from ui.hotspots import hotspots_page
 from ui.overview import overview_page
@@ -18,6 +19,7 @@ PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
     "cases": cases_page,
     "hotspots": hotspots_page,
     "users": users_page,
+    "coordination": coordination_page,
 }
 PAGE_ICONS: dict[str, str] = {
     "overview": ":material/map:",
@@ -26,4 +28,5 @@ PAGE_ICONS: dict[str, str] = {
     "cases": ":material/report:",
     "hotspots": ":material/local_fire_department:",
     "users": ":material/group:",
+    "coordination": ":material/campaign:",
 }

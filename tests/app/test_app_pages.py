@@ -25,6 +25,7 @@ PAGE_TITLES = {
     "cases": "cases.title",
     "hotspots": "hotspots.title",
     "users": "users.title",
+    "coordination": "coordination.title",
 }
 
 

@@ -157,9 +157,10 @@ def test_pages_per_role() -> None:
         "patrol",
         "cases",
         "hotspots",
+        "coordination",
     )
-    assert allowed_pages(users["patrol"]) == ("overview", "patrol", "cases")
-    assert allowed_pages(users["liaison"]) == ("overview", "cases")
+    assert allowed_pages(users["patrol"]) == ("overview", "patrol", "cases", "coordination")
+    assert allowed_pages(users["liaison"]) == ("overview", "cases", "coordination")
     assert allowed_pages(users["admin"]) == ("overview", "users")
     with pytest.raises(ForbiddenError, match=r"patrol2' \(patrol\) may not open page 'users'"):
         authorize(users["patrol"], "users")

@@ -44,3 +44,17 @@ def officer():
 @pytest.fixture
 def police_liaison():
     return User(username="li_police", role="liaison", department="police")
+
+
+def _app_fixtures():
+    from tests.app import conftest as app
+
+    return app
+
+
+_app = _app_fixtures()
+tiny_geo_dir = _app.tiny_geo_dir
+tiny_geo = _app.tiny_geo
+live_app = _app.live_app
+chromium = _app.chromium
+offline_page = _app.offline_page

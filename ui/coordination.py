@@ -1,0 +1,183 @@
+"""协同 Coordination: alerts until acknowledged, 街道吹哨, the liaison's inbox and arrivals."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gis.errors import PatrolError
+from gis.i18n import format_datetime
+from ui import capabilities
+from ui.common import Context, guard
+
+log = logging.getLogger(__name__)
+PAGE = "coordination"
+#: Roles that may blow the whistle.
+WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
+
+
+def _now() -> datetime:
+    from gis.cases import TZ
+
+    return datetime.now(TZ)
+
+
+FLASH_KEY = "coordination_flash"
+
+
+def _flash(message: str) -> None:
+    """Show ``message`` after a rerun that redraws alerts, inbox and figures with the change."""
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def _alerts(c: Context, store: Any) -> None:
+    from gis.coordination import alerts
+
+    rows = alerts.open_alerts(store, c.user)
+    st.markdown("**" + c.t("coordination.alerts", count=len(rows)) + "**")
+    if not rows:
+        st.caption(c.t("coordination.no_alerts"))
+    for r in rows[:20]:
+        kind = c.t(f"coordination.kind.{r['kind']}")
+        # case ids are data: shown as plain text, never as markdown
+        cols = st.columns([5, 1])
+        with cols[0]:
+            box = st.error if r["kind"] in ("major", "emergency", "emergency_call") else st.warning
+            box(c.t("coordination.alert", kind=kind, case=str(r["case_id"] or "")), icon="🔔")
+        with cols[1]:
+            if r["kind"] != "dispatch" and st.button(
+                c.t("coordination.ack"), key=f"ack_{r['alert_id']}"
+            ):
+                try:
+                    alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
+                except PatrolError as exc:
+                    st.error(c.t("app.error", message=exc))
+                    return
+                st.rerun()
+
+
+def _case_resource(case: Any) -> Any:
+    from gis.auth import Resource
+
+    return Resource(
+        zone_id=case.zone_id,
+        front_id=case.front_id,
+        person_id=case.person_id,
+        lead_dept=case.lead_dept,
+        departments=tuple(case.depts),
+        reported_by=case.reporter or None,
+    )
+
+
+def _whistle(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    st.markdown("**" + c.t("coordination.whistle") + "**")
+    from gis.auth import in_scope
+
+    cases = [
+        k
+        for k in store.query_cases(state=["registered", "rechecking"], limit=500)
+        if in_scope(c.user, _case_resource(k))
+    ]
+    if not cases:
+        st.caption(c.t("coordination.no_cases"))
+        return
+    by_id = {k.case_id: k for k in cases}
+    case_id = st.selectbox(c.t("coordination.case"), list(by_id), key="coord_case")
+    case = by_id[case_id]
+    names = {code: d.name_zh if c.lang == "zh" else d.name_en
+             for code, d in store.refs.departments.items()}  # fmt: skip
+    with st.form("coord_whistle"):
+        depts = st.multiselect(
+            c.t("coordination.depts"),
+            list(names),
+            default=list(dispatch.default_departments(case)),
+            format_func=lambda code: names.get(code, code),
+            key=f"coord_depts_{case_id}",
+        )
+        if not st.form_submit_button(c.t("coordination.call")):
+            return
+    try:
+        new = dispatch.whistle(store, case_id, c.user, depts=depts, at=_now())
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    log.info("user %r called %s to case %s", c.user.username, list(new.joint), case_id)
+    _flash(c.t("coordination.called", count=len(new.joint), case=case_id))
+
+
+def _inbox(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    if not c.user.department:
+        return
+    box = dispatch.inbox(store, c.user.department)
+    st.markdown("**" + c.t("coordination.inbox", count=len(box)) + "**")
+    if box.empty:
+        st.caption(c.t("coordination.inbox_empty"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                c.t("coordination.case"): box["case_id"],
+                c.t("coordination.called_at"): [
+                    format_datetime(t, c.lang) for t in box["called_at"]
+                ],
+                c.t("coordination.due_at"): [format_datetime(t, c.lang) for t in box["due_at"]],
+            }
+        ),
+        hide_index=True,
+    )
+    with st.form("coord_arrive"):
+        case_id = st.selectbox(c.t("coordination.case"), list(box["case_id"]), key="coord_arr")
+        if not st.form_submit_button(c.t("coordination.arrive")):
+            return
+    try:
+        dispatch.confirm_arrival(store, case_id, c.user.department, c.user, arrived_at=_now())
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    done = dispatch.inbox(store, c.user.department, open_only=False)
+    minutes = done.loc[done["case_id"] == case_id, "minutes"].iloc[-1]
+    _flash(c.t("coordination.arrived", case=case_id, minutes=f"{minutes:.0f}"))
+
+
+def _punctuality(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    st.markdown("**" + c.t("coordination.punctuality") + "**")
+    table = dispatch.punctuality(store)
+    if table.empty:
+        st.caption(c.t("common.none"))
+        return
+    names = {c2: c.t(f"coordination.{c2}") for c2 in table.columns if c2 != "dept"}
+    names["dept"] = c.t("users.department")
+    st.dataframe(table.rename(columns=names), hide_index=True)
+
+
+def coordination_page() -> None:
+    """Alerts, whistle, inbox and punctuality for the signed-in user."""
+    c = guard(PAGE)
+    st.subheader(c.t("coordination.title"))
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash)
+    store = capabilities.store(c)
+    if store is None:
+        st.info(c.t("common.none"))
+        return
+    try:
+        _alerts(c, store)
+        if c.user.role == "liaison":
+            _inbox(c, store)
+        if c.user.role in WHISTLE_ROLES:
+            _whistle(c, store)
+        _punctuality(c, store)
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
