@@ -37,20 +37,21 @@ PAGES: tuple[str, ...] = (
     "cases",
     "hotspots",
     "users",
+    "myday",
+    "team",
+    "staff",
     "coordination",
 )
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    "leadership": frozenset(
-        {"overview", "districts", "patrol", "cases", "hotspots", "coordination"}
-    ),
-    "area_chief": frozenset(
-        {"overview", "districts", "patrol", "cases", "hotspots", "coordination"}
-    ),
-    "patrol": frozenset({"overview", "patrol", "cases", "coordination"}),
-    "liaison": frozenset({"overview", "cases", "coordination"}),
-    "admin": frozenset({"overview", "users"}),
+    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "staff", "coordination"},
+    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "coordination"},
+    "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday", "coordination"},
+    "liaison": frozenset({"overview", "cases"}) | {"coordination"},
+    "admin": frozenset({"overview", "users"}) | {"staff"},
     # volunteers and residents (西城大妈, 网格员, 文明劝导队): their own reports only
     "reporter": frozenset({"overview"}),
 }
@@ -677,7 +678,8 @@ def login(
     password or an inactive user.
     """
     now = now or utcnow()
-    username = username.strip()
+    # no real name is longer than 32 characters; a megabyte of "name" must not be stored
+    username = username.strip()[:64]
     client = (client or "").strip()[:200]
     found = throttled_until(repo, username, now, client=client)
     if found is not None:

@@ -441,6 +441,25 @@ _T = {
     "weeks": {"zh": "周数", "en": "Weeks"},
     "hit_rate": {"zh": "命中率", "en": "Hit rate"},
     "pai": {"zh": "PAI", "en": "PAI"},
+    "attendance": {"zh": "出勤（签到）", "en": "Attendance (sign-in)"},
+    "attendance_team": {"zh": "按班组", "en": "By team"},
+    "attendance_person": {"zh": "按人员", "en": "By person"},
+    "team": {"zh": "班组", "en": "Team"},
+    "name": {"zh": "姓名", "en": "Name"},
+    "signins_expected": {"zh": "应签到", "en": "Expected"},
+    "on_time": {"zh": "按时", "en": "On time"},
+    "late": {"zh": "迟到", "en": "Late"},
+    "absent": {"zh": "缺勤", "en": "Absent"},
+    "out_of_fence": {"zh": "范围外", "en": "Out of fence"},
+    "rate": {"zh": "出勤率", "en": "Attendance rate"},
+    "patrol_coverage": {"zh": "巡查覆盖与在岗", "en": "Patrol coverage and time on post"},
+    "day": {"zh": "日期", "en": "Day"},
+    "shift": {"zh": "班次", "en": "Shift"},
+    "planned_m": {"zh": "计划路线(米)", "en": "Planned (m)"},
+    "covered_m": {"zh": "已巡(米)", "en": "Covered (m)"},
+    "covered_share": {"zh": "覆盖率", "en": "Covered"},
+    "on_post_share": {"zh": "在岗率", "en": "On post"},
+    "gaps": {"zh": "超15分钟空档", "en": "Gaps > 15 min"},
     # coordination sections (gis.coordination.monthly)
     "punctuality": {
         "zh": "吹哨报到：各部门到场及时率",
@@ -455,7 +474,7 @@ _T = {
     "dept": {"zh": "部门", "en": "Department"},
     "calls": {"zh": "呼叫次数", "en": "Calls"},
     "arrivals": {"zh": "到场次数", "en": "Arrivals"},
-    "on_time": {"zh": "30分钟内到场", "en": "Within 30 min"},
+    "on_time_30": {"zh": "30分钟内到场", "en": "Within 30 min"},
     "on_time_rate": {"zh": "及时率", "en": "On-time rate"},
     "median_minutes": {"zh": "到场用时中位数(分钟)", "en": "Median minutes"},
     "item": {"zh": "项目", "en": "Item"},
@@ -908,9 +927,15 @@ def render_html(
     names: Mapping[str, Mapping[str, str]] | None = None,
     synthetic: bool = False,
     scorecard: pd.DataFrame | None = None,
+    attendance: Mapping[str, pd.DataFrame] | None = None,
+    coverage: pd.DataFrame | None = None,
     coordination: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
+
+    ``attendance`` (``{"team": …, "person": …}`` from
+    :func:`gis.people.signin.attendance_summary`) and ``coverage`` (one row per person and
+    shift) add the people sections: who signed in, and what was really patrolled.
 
     ``coordination`` (from :func:`gis.coordination.monthly.coordination_tables`) adds the
     departments' punctuality, consultations and joint actions against their targets,
@@ -1002,6 +1027,16 @@ def render_html(
                 )
             )
         out.append(_table_html(tab, lang))
+    if attendance is not None:
+        out.append(f"<h2>{t('attendance', lang)}</h2>")
+        for key in ("team", "person"):
+            if key in attendance:
+                out.append(f"<h3>{t('attendance_' + key, lang)}</h3>")
+                tab = attendance[key].rename(columns={"expected": "signins_expected"})
+                out.append(_table_html(tab, lang))
+    if coverage is not None:
+        out.append(f"<h2>{t('patrol_coverage', lang)}</h2>")
+        out.append(_table_html(coverage, lang))
     for sec, table in (coordination or {}).items():
         if sec in _T:
             out.append(f"<h2>{t(sec, lang)}</h2>")
@@ -1010,6 +1045,7 @@ def render_html(
                 tab["item"] = [t(v, lang) if v in _T else v for v in tab["item"]]
             if "met" in tab.columns:
                 tab["met"] = ["✓" if m else "✗" for m in tab["met"]]
+            tab = tab.rename(columns={"on_time": "on_time_30"})
             out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)

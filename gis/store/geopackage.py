@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import sqlite3
@@ -43,6 +44,7 @@ from gis.store.base import (
     make_query,
 )
 from gis.store.coordination import Exec, ensure_gpkg_schema
+from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -199,11 +201,17 @@ class GeoPackageStore(Store):
                 "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            create_gpkg_people_tables(con)
             ensure_gpkg_schema(con)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
         return _Txn(self._con, self._lock)
+
+    @functools.cached_property
+    def people(self) -> PeopleStore:
+        """Staff, assignments, roster, sign-ins and tracks in this file."""
+        return PeopleStore.for_sqlite(self._con, self._lock, self._write)
 
     @contextlib.contextmanager
     def _coord_tx(self) -> Iterator[Exec]:

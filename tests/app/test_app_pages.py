@@ -25,6 +25,9 @@ PAGE_TITLES = {
     "cases": "cases.title",
     "hotspots": "hotspots.title",
     "users": "users.title",
+    "myday": "myday.title",
+    "team": "team.title",
+    "staff": "staff.title",
     "coordination": "coordination.title",
 }
 

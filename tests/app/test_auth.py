@@ -157,11 +157,20 @@ def test_pages_per_role() -> None:
         "patrol",
         "cases",
         "hotspots",
+        "team",
+        "staff",
         "coordination",
     )
-    assert allowed_pages(users["patrol"]) == ("overview", "patrol", "cases", "coordination")
+    assert allowed_pages(users["area_chief"])[-1] == "coordination"
+    assert allowed_pages(users["patrol"]) == (
+        "overview",
+        "patrol",
+        "cases",
+        "myday",
+        "coordination",
+    )
     assert allowed_pages(users["liaison"]) == ("overview", "cases", "coordination")
-    assert allowed_pages(users["admin"]) == ("overview", "users")
+    assert allowed_pages(users["admin"]) == ("overview", "users", "staff")
     with pytest.raises(ForbiddenError, match=r"patrol2' \(patrol\) may not open page 'users'"):
         authorize(users["patrol"], "users")
     with pytest.raises(ForbiddenError):
