@@ -88,14 +88,39 @@ def register_case(
 ASSIGNMENT_META = "districts.assignment"
 
 
+#: Roster duties of people who can be called to the scene (shifts and on call).
+ON_DUTY = frozenset({"morning", "midday", "evening", "on_call"})
+
+
+def duty_roster(store: Any, day: dt.date) -> pd.DataFrame | None:
+    """The people on duty on ``day`` with their district's streets (dated assignments).
+
+    None when the store keeps no roster for that day (then the saved districts stand in).
+    """
+    people = getattr(store, "people", None)
+    if people is None:
+        return None
+    entries = [e for e in people.roster(day, day) if e.duty in ON_DUTY]
+    if not entries:
+        return None
+    on_duty = {e.person_id for e in entries}
+    rows = [
+        {"person_id": a.person_id, "segment_id": a.segment_id}
+        for a in people.assignments_on(day)
+        if a.person_id in on_duty
+    ]
+    return pd.DataFrame(rows, columns=["person_id", "segment_id"]) if rows else None
+
+
 def assignment_responders(
     store: Any, gdf_segments: Any, *, roster: pd.DataFrame | None = None, max_m: float | None = None
 ) -> Responders | None:
     """Finds on-duty people within walking distance of a case.
 
-    ``roster`` (``person_id`` with ``x``/``y`` or ``segment_id``) is the duty roster when
-    there is one; without it the saved district assignment stands in (everyone answers
-    for their district's streets). None when neither exists.
+    ``roster`` (``person_id`` with ``x``/``y`` or ``segment_id``) overrides; by default the
+    store's duty roster of today (people on a shift or on call, with their dated
+    districts), else the saved district assignment (everyone answers for their district's
+    streets). None when there is neither.
     """
     import json
 
@@ -105,6 +130,8 @@ def assignment_responders(
     from gis.coordination.policy import EMERGENCY_WALK_M, people_within_walk, roster_from_assignment
     from gis.crs import WGS84
 
+    if roster is None:
+        roster = duty_roster(store, dt.datetime.now(TZ).date())
     if roster is None:
         raw = store.get_meta(ASSIGNMENT_META)
         if not raw:
