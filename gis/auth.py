@@ -41,6 +41,7 @@ PAGES: tuple[str, ...] = (
     "team",
     "staff",
     "coordination",
+    "report",
 )
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
@@ -53,7 +54,7 @@ ROLE_PAGES: Mapping[str, frozenset[str]] = {
     "liaison": frozenset({"overview", "cases"}) | {"coordination"},
     "admin": frozenset({"overview", "users"}) | {"staff"},
     # volunteers and residents (西城大妈, 网格员, 文明劝导队): their own reports only
-    "reporter": frozenset({"overview"}),
+    "reporter": frozenset({"report"}),
 }
 
 #: Failed logins that cost nothing: below this many (per user name from one client, and

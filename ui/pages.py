@@ -11,6 +11,7 @@ from ui.hotspots import hotspots_page
 from ui.myday import myday_page
 from ui.overview import overview_page
 from ui.patrol import patrol_page
+from ui.report import report_page
 from ui.staff import staff_page
 from ui.team import team_page
 from ui.users import users_page
@@ -26,6 +27,7 @@ PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
     "team": team_page,
     "staff": staff_page,
     "coordination": coordination_page,
+    "report": report_page,
 }
 PAGE_ICONS: dict[str, str] = {
     "overview": ":material/map:",
@@ -38,4 +40,5 @@ PAGE_ICONS: dict[str, str] = {
     "team": ":material/event_available:",
     "staff": ":material/badge:",
     "coordination": ":material/campaign:",
+    "report": ":material/photo_camera:",
 }
