@@ -148,6 +148,44 @@ def _inbox(c: Context, store: Any) -> None:
     _flash(c.t("coordination.arrived", case=case_id, minutes=f"{minutes:.0f}"))
 
 
+def _photos(c: Context, store: Any) -> None:
+    """Before/after photos of a case in the user's scope (整改前后对比)."""
+    from gis.auth import in_scope
+    from gis.coordination import evidence
+
+    st.markdown("**" + c.t("coordination.photos") + "**")
+    cases = [k for k in store.query_cases(open_only=True, limit=500)
+             if in_scope(c.user, _case_resource(k))]  # fmt: skip
+    if not cases:
+        st.caption(c.t("common.none"))
+        return
+    case_id = st.selectbox(c.t("coordination.case"), [k.case_id for k in cases], key="coord_pcase")
+    table = evidence.photos(store, case_id, thumbs=True)
+    if len(table):
+        cols = st.columns(min(len(table), 4))
+        for i, row in enumerate(table.head(8).itertuples()):
+            with cols[i % len(cols)]:
+                st.image(bytes(row.thumb_data), caption=c.t(f"coordination.photo.{row.kind}"))
+    with st.form("coord_photo"):
+        kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
+                        format_func=lambda k: c.t(f"coordination.photo.{k}"), key="coord_pkind")  # fmt: skip
+        upload = st.file_uploader(c.t("report.photo"), type=["jpg", "jpeg", "png", "webp"],
+                                  key="coord_pfile")  # fmt: skip
+        far = st.checkbox(c.t("coordination.confirm_far"), key="coord_pfar")
+        if not st.form_submit_button(c.t("coordination.add_photo")) or upload is None:
+            return
+    if upload.size > evidence.MAX_BYTES:
+        st.error(c.t("report.too_big", mb=evidence.MAX_BYTES // 1_000_000))
+        return
+    try:
+        row = evidence.add_photo(store, case_id, upload.getvalue(), c.user, kind=kind,
+                                 name="photo", confirm_far=far, at=_now())  # fmt: skip
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    _flash(c.t("coordination.photo_added", case=case_id, flags=row["flags"] or "—"))
+
+
 def _punctuality(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
@@ -178,6 +216,8 @@ def coordination_page() -> None:
             _inbox(c, store)
         if c.user.role in WHISTLE_ROLES:
             _whistle(c, store)
+        if c.user.role in WHISTLE_ROLES:
+            _photos(c, store)
         _punctuality(c, store)
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))

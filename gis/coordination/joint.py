@@ -233,7 +233,8 @@ def briefing_sheet(store: Any, action_id: str, lang: str = "zh") -> str:
     ]
     rows_html = "".join(
         f"<tr><td>{i}</td><td>{escape(c.case_id)}</td><td>{escape(c.category)}</td>"
-        f"<td>{escape(c.state)}</td><td>{escape(c.description[:120])}</td></tr>"
+        f"<td>{escape(c.state)}</td><td>{escape(c.description[:120])}</td>"
+        f"<td>{_thumb(store, c.case_id)}</td></tr>"
         for i, c in enumerate(targets, start=1)
     )
     svg = _svg_map(area, [(c.lon, c.lat) for c in targets])
@@ -242,7 +243,7 @@ def briefing_sheet(store: Any, action_id: str, lang: str = "zh") -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'\">"
+        "style-src 'unsafe-inline'; img-src data:\">"
         f"<title>{escape(heads[0])} {escape(row['action_id'])}</title>"
         "<style>body{font-family:sans-serif;max-width:190mm;margin:auto}"
         "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:2px 4px;"
@@ -252,8 +253,20 @@ def briefing_sheet(store: Any, action_id: str, lang: str = "zh") -> str:
         f"{escape('、'.join(dept_names))} · <b>{heads[3]}</b> "
         f"{escape((row['staff'] or '').replace(';', '、'))}</p>"
         f"{svg}<h3>{heads[4]} ({len(targets)})</h3><table><tr><th>#</th><th>id</th>"
-        f"<th>cat</th><th>state</th><th></th></tr>{rows_html}</table></body></html>"
+        f"<th>cat</th><th>state</th><th></th><th></th></tr>{rows_html}</table></body></html>"
     )
+
+
+def _thumb(store: Any, case_id: str) -> str:
+    """The case's first photo as an inline JPEG thumbnail (our own re-encoded bytes)."""
+    import base64
+
+    rows = store.coord_rows("coord_photos", {"case_id": case_id}, columns=["thumb_data"],
+                            order="uploaded_at")  # fmt: skip
+    if not rows or not rows[0]["thumb_data"]:
+        return ""
+    b64 = base64.b64encode(bytes(rows[0]["thumb_data"])).decode("ascii")
+    return f"<img alt='' width='96' src='data:image/jpeg;base64,{b64}'>"
 
 
 def _svg_map(area: Any, points: Sequence[tuple[float, float]], px: int = 480) -> str:

@@ -42,6 +42,17 @@ def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
     page.get_by_role("button", name=t("coordination.call"), exact=True).click()
     page.get_by_text(t("coordination.called", count=3, case="W1")).wait_for(timeout=30_000)
     shot(page, "coordination-whistle")
+    # an after photo for the case (整改后), through the page's uploader
+    from tests.coordination.photos import jpeg
+
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
+    page.get_by_text(t("coordination.photo.after"), exact=True).first.click()
+    page.get_by_role("button", name=t("coordination.add_photo")).click()
+    page.get_by_text("已保存照片（案件 W1").wait_for(timeout=30_000)
+    page.locator('[data-testid="stImage"]').first.wait_for(timeout=30_000)
+    shot(page, "coordination-photo")
     page.get_by_role("button", name=t("app.logout")).click()
 
     log_in(page, None, "liaison", DEMO_PASSWORDS["liaison"], heading=t("app.title"))
@@ -59,4 +70,6 @@ def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
         assert case.joint["chengguan"]["arrived_at"] is not None
         assert case.joint["aic"]["arrived_at"] is None
         assert store.coord_get("coord_alerts", "W1:dispatch:chengguan")["ack_by"] == "liaison"
+        photos = store.coord_rows("coord_photos", {"case_id": "W1"})
+        assert [(p["kind"], p["uploaded_by"]) for p in photos] == [("after", "leader")]
     assert page.network.blocked == []

@@ -34,7 +34,13 @@ def test_plan_by_area_brief_and_close(loaded):
     )  # fmt: skip
     assert plan["target_cases"] == "T01;T02"
     assert plan["depts"] == "chengguan;police"
+    from gis.coordination import evidence
+
+    from .photos import jpeg
+
+    evidence.add_photo(loaded, "T01", jpeg(), CHIEF, kind="before")
     html = joint.briefing_sheet(loaded, plan["action_id"])
+    assert html.count("data:image/jpeg;base64,") == 1
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert html.count("<circle") == 2 and "<polygon" in html
     t = NOW - dt.timedelta(hours=5)
