@@ -186,6 +186,99 @@ def _photos(c: Context, store: Any) -> None:
     _flash(c.t("coordination.photo_added", case=case_id, flags=row["flags"] or "—"))
 
 
+def _month_start() -> datetime:
+    now = _now()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _joint_and_consult(c: Context, store: Any) -> None:
+    """This month's joint actions and consultations against their targets; plan, close, log."""
+    from gis.coordination import consultations as cons
+    from gis.coordination import joint
+
+    start = _month_start()
+    actions = joint.joint_actions(store, since=start)
+    meetings = cons.consultations(store, since=start)
+    st.markdown("**" + c.t("coordination.month", joint=len(actions),
+                                 joint_target=joint.JOINT_ACTIONS_PER_MONTH,
+                                 consult=len(meetings),
+                                 consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
+    names = {code: d.name_zh if c.lang == "zh" else d.name_en
+             for code, d in store.refs.departments.items()}  # fmt: skip
+    open_ids = [k.case_id for k in store.query_cases(open_only=True, limit=500)]
+    with st.expander(c.t("coordination.plan_joint")), st.form("coord_joint"):
+        title = st.text_input(c.t("coordination.joint_title"), max_chars=200, key="coord_jtitle")
+        day = st.date_input(c.t("coordination.joint_day"), key="coord_jday")
+        clock = st.time_input(c.t("coordination.joint_time"), key="coord_jtime")
+        depts = st.multiselect(c.t("coordination.depts"), list(names),
+                               format_func=lambda d: names.get(d, d), key="coord_jdepts")  # fmt: skip
+        targets = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_jcases")
+        if st.form_submit_button(c.t("coordination.plan")):
+            from gis.cases import TZ
+
+            try:
+                row = joint.plan_joint_action(
+                    store, c.user, title=title, planned_at=datetime.combine(day, clock, TZ),
+                    depts=depts, target_cases=targets, at=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.planned", id=row["action_id"]))
+    planned = actions[actions["state"] == "planned"]
+    if len(planned):
+        action_id = st.selectbox(c.t("coordination.joint_action"), list(planned["action_id"]),
+                                 key="coord_jpick")  # fmt: skip
+        st.download_button(
+            c.t("coordination.briefing"),
+            joint.briefing_sheet(store, action_id, c.lang).encode("utf-8"),
+            file_name=f"briefing-{action_id}.html",
+            mime="text/html",
+            key="coord_jbrief",
+        )
+        row = joint.get_joint_action(store, action_id)
+        with st.form("coord_jclose"):
+            outcomes = {
+                cid: st.selectbox(
+                    cid,
+                    joint.OUTCOMES,
+                    key=f"coord_out_{action_id}_{cid}",
+                    format_func=lambda o: c.t(f"coordination.outcome.{o}"),
+                )  # fmt: skip
+                for cid in (row["target_cases"] or "").split(";")
+                if cid
+            }
+            note = st.text_input(c.t("cases.note"), key="coord_jnote")
+            if st.form_submit_button(c.t("coordination.close_joint")):
+                try:
+                    joint.close_joint_action(store, action_id, c.user, outcomes, note=note,
+                                             at=_now())  # fmt: skip
+                except PatrolError as exc:
+                    st.error(c.t("app.error", message=exc))
+                else:
+                    _flash(c.t("coordination.closed", id=action_id))
+    with st.expander(c.t("coordination.log_consult")), st.form("coord_consult"):
+        level = st.selectbox(c.t("coordination.level"), cons.LEVELS,
+                             format_func=lambda v: c.t(f"coordination.level.{v}"),
+                             key="coord_klevel")  # fmt: skip
+        topic = st.text_input(c.t("coordination.topic"), max_chars=200, key="coord_ktopic")
+        attendees = st.text_input(c.t("coordination.attendees"), key="coord_kpeople")
+        decisions = st.text_area(c.t("coordination.decisions"), max_chars=2000, key="coord_kdec")
+        linked = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_kcases")
+        plan = st.text_area(c.t("coordination.contingency"), max_chars=2000, key="coord_kplan")
+        if st.form_submit_button(c.t("coordination.log")):
+            try:
+                row = cons.log_consultation(
+                    store, c.user, held_at=_now(), level=level, topic=topic,
+                    attendees=attendees, decisions=decisions, cases=linked, contingency=plan,
+                    at=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.logged", id=row["consult_id"]))
+
+
 def _punctuality(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
@@ -218,6 +311,8 @@ def coordination_page() -> None:
             _whistle(c, store)
         if c.user.role in WHISTLE_ROLES:
             _photos(c, store)
+        if c.user.role in ("leadership", "area_chief"):
+            _joint_and_consult(c, store)
         _punctuality(c, store)
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
