@@ -279,6 +279,50 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                 _flash(c.t("coordination.logged", id=row["consult_id"]))
 
 
+def _inspections(c: Context, store: Any) -> None:
+    """Record a 明察暗访 inspection; this week's review (周点评) scores."""
+    import datetime as dt
+    import json
+
+    from gis.coordination import inspections as ins
+    from gis.coordination.handling import ASSIGNMENT_META
+
+    st.markdown("**" + c.t("coordination.inspections") + "**")
+    with st.expander(c.t("coordination.record_inspection")), st.form("coord_insp"):
+        mode = st.radio(c.t("coordination.mode"), ins.MODES, horizontal=True,
+                        format_func=lambda m: c.t(f"coordination.mode.{m}"), key="coord_imode")  # fmt: skip
+        kind = st.selectbox(c.t("coordination.target_kind"), ins.TARGET_KINDS,
+                            format_func=lambda k: c.t(f"coordination.target_kind.{k}"),
+                            key="coord_ikind")  # fmt: skip
+        target = st.text_input(c.t("coordination.target"), max_chars=128, key="coord_itarget")
+        result = st.radio(c.t("coordination.result"), ins.RESULTS, horizontal=True,
+                          format_func=lambda r: c.t(f"coordination.result.{r}"),
+                          key="coord_iresult")  # fmt: skip
+        finding = st.text_area(c.t("coordination.finding"), max_chars=2000, key="coord_ifind")
+        comment = st.checkbox(c.t("coordination.as_comment"), key="coord_icomment")
+        if st.form_submit_button(c.t("coordination.record")):
+            try:
+                ins.record_inspection(
+                    store, c.user, inspected_at=_now(), mode=mode, target_kind=kind,
+                    target=target, result=result, finding=finding,
+                    outcome="comment" if comment else "none", now=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.recorded"))
+    now = _now()
+    monday = (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
+                                                               microsecond=0)  # fmt: skip
+    raw = store.get_meta(ASSIGNMENT_META)
+    review = ins.weekly_review(store, monday, assignment=dict(json.loads(raw)) if raw else None)
+    for part in ("people", "departments"):
+        table = review[part]
+        if len(table):
+            st.caption(c.t(f"coordination.review.{part}"))
+            st.dataframe(table, hide_index=True)
+
+
 def _punctuality(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
@@ -313,6 +357,7 @@ def coordination_page() -> None:
             _photos(c, store)
         if c.user.role in ("leadership", "area_chief"):
             _joint_and_consult(c, store)
+            _inspections(c, store)
         _punctuality(c, store)
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))

@@ -51,3 +51,17 @@ def test_consultation_and_joint_action_from_the_page(app_env) -> None:
     with _store(app_env) as s:
         (row,) = s.coord_rows("coord_joint_actions")
         assert row["state"] == "closed" and row["depts"] == "chengguan;police"
+
+
+def test_inspection_from_the_page_scores_the_department(app_env) -> None:
+    at = goto(log_in(new_app(), "leader", DEMO_PASSWORDS["leader"]), "coordination")
+    at.selectbox(key="coord_ikind").set_value("dept")
+    at.text_input(key="coord_itarget").input("月球局")
+    at.radio(key="coord_iresult").set_value("serious")
+    at = click_button(at, t("coordination.record"))
+    assert "unknown department" in at.error[0].value
+    at.text_input(key="coord_itarget").input("公安")
+    at = click_button(at, t("coordination.record"))
+    assert at.success[0].value == t("coordination.recorded")
+    table = at.dataframe[0].value
+    assert list(table["who"]) == ["police"] and list(table["score"]) == [85.0]
