@@ -150,10 +150,13 @@ class PostGISStore(Store):
                 "version integer PRIMARY KEY, name text NOT NULL, "
                 "applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            current = int(cur.fetchone()[0])
+            cur.execute("SELECT version FROM schema_version")
+            applied = {int(r[0]) for r in cur.fetchall()}
+            current = max(applied, default=0)
             for version, path in migrations(self.sql_dir):
-                if version <= current:
+                # every file not applied yet, also one numbered below the highest applied:
+                # features developed side by side land in any order
+                if version in applied:
                     continue
                 log.info("applying schema %s", path.name)
                 cur.execute(path.read_text(encoding="utf-8"))
@@ -161,7 +164,7 @@ class PostGISStore(Store):
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                     (version, path.name),
                 )
-                current = version
+                current = max(current, version)
         return current
 
     def schema_version(self) -> int:

@@ -109,3 +109,27 @@ def test_older_geopackage_accepts_community_sources(tmp_path, refs, ten_reports)
     assert s.get_case("T03").source == "resident"
     assert s.query_cases(zone_id=s.get_case("T01").zone_id)
     s.close()
+
+
+def test_postgis_applies_a_lower_numbered_migration_that_arrives_later(pg_url, tmp_path, refs):
+    """Schema files developed side by side (004 after 005) are applied in any order."""
+    import shutil
+
+    from gis.store.postgis import SQL_DIR, PostGISStore
+
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for p in SQL_DIR.glob("*.sql"):
+        if not p.name.startswith("004"):
+            shutil.copy(p, sql / p.name)
+    s = PostGISStore(pg_url, refs=refs, sql_dir=sql)
+    assert s.schema_version() == 5
+    s.close()
+    (sql / "004_late.sql").write_text("CREATE TABLE late_feature (x integer);", encoding="utf-8")
+    s = PostGISStore(pg_url, refs=refs, sql_dir=sql)
+    with s._tx() as cur:
+        cur.execute("SELECT count(*) FROM late_feature")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT array_agg(version ORDER BY version) FROM schema_version")
+        assert cur.fetchone()[0][-2:] == [4, 5]
+    s.close()
