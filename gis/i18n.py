@@ -529,6 +529,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.recorded": ("已记录明察暗访。", "Inspection recorded."),
     "coordination.review.people": ("本周点评：人员得分", "This week's review: people"),
     "coordination.review.departments": ("本周点评：部门得分", "This week's review: departments"),
+    "coordination.banner": (
+        "有 {count} 条重大/突发/超期/吹哨提醒待确认，请打开「协同」页面。",
+        "{count} major, emergency, overdue or whistle alerts to acknowledge: open Coordination.",
+    ),
     "coordination.calls": ("呼叫次数", "Calls"),
     "coordination.arrivals": ("到场次数", "Arrivals"),
     "coordination.on_time": ("30分钟内到场", "Within 30 min"),

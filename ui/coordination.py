@@ -336,6 +336,32 @@ def _punctuality(c: Context, store: Any) -> None:
     st.dataframe(table.rename(columns=names), hide_index=True)
 
 
+#: Alert kinds that put a banner on every page until someone acknowledges them.
+BANNER_KINDS = ("major", "emergency", "emergency_call", "approval", "escalation", "dispatch")
+
+
+def alert_banner() -> None:
+    """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
+    from gis.auth import allowed_pages
+    from ui.common import context
+
+    c = context()
+    if PAGE not in allowed_pages(c.user):
+        return
+    store = capabilities.store(c)
+    if store is None:
+        return
+    from gis.coordination import alerts
+
+    try:
+        rows = alerts.open_alerts(store, c.user, kinds=BANNER_KINDS)
+    except PatrolError:
+        log.exception("alerts of %r", c.user.username)
+        return
+    if rows:
+        st.warning(c.t("coordination.banner", count=len(rows)), icon="🔔")
+
+
 def coordination_page() -> None:
     """Alerts, whistle, inbox and punctuality for the signed-in user."""
     c = guard(PAGE)

@@ -65,3 +65,26 @@ def test_inspection_from_the_page_scores_the_department(app_env) -> None:
     assert at.success[0].value == t("coordination.recorded")
     table = at.dataframe[0].value
     assert list(table["who"]) == ["police"] and list(table["score"]) == [85.0]
+
+
+def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
+    from gis.auth import User
+    from gis.coordination import handling
+
+    report(chief_on_cases(), *WEST)
+    with _store(app_env) as s:
+        (case,) = s.query_cases()
+        handling.register_case(s, case.case_id, User("chief", "area_chief", zones=("z",)),
+                               tier="major")  # fmt: skip
+    banner = t("coordination.banner", count=1)
+    at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
+    assert [w.value for w in at.warning] == [banner]  # on the overview
+    at = goto(at, "hotspots")
+    assert banner in [w.value for w in at.warning]
+    at = goto(at, "coordination")
+    ack = [b for b in at.button if b.label == t("coordination.ack")]
+    at = ack[0].click().run()
+    assert banner not in [w.value for w in at.warning]
+    with _store(app_env) as s:
+        rows = s.coord_rows("coord_alerts", {"kind": "major"})
+        assert rows[0]["ack_by"] == "leader"

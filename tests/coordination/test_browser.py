@@ -56,12 +56,14 @@ def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
     page.get_by_role("button", name=t("app.logout")).click()
 
     log_in(page, None, "liaison", DEMO_PASSWORDS["liaison"], heading=t("app.title"))
+    page.get_by_text(t("coordination.banner", count=1)).wait_for(timeout=30_000)
     open_page(page, t("page.coordination"), t("coordination.title"))
     page.get_by_text(t("coordination.inbox", count=1)).wait_for(timeout=30_000)
     assert page.get_by_text(t("coordination.kind.dispatch"), exact=False).count() == 1
     page.get_by_role("button", name=t("coordination.arrive")).click()
     page.get_by_text("已确认到场（案件 W1").wait_for(timeout=30_000)
     page.get_by_text(t("coordination.inbox_empty")).wait_for(timeout=30_000)
+    assert page.get_by_text(t("coordination.banner", count=1)).count() == 0
     shot(page, "coordination-arrival")
     assert page.locator('[data-testid="stException"]').count() == 0
     with GeoPackageStore(live_app["store"]) as store:
