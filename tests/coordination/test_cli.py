@@ -17,12 +17,24 @@ def gpkg(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(params=["geopackage", "postgis"])
+def both(request, tmp_path, monkeypatch):
+    """The CLI on a GeoPackage file, then on a fresh PostGIS database."""
+    if request.param == "geopackage":
+        url = str(tmp_path / "cli.gpkg")
+    else:
+        url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("PATROL_DATABASE_URL", url)
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
+    return url
+
+
 def _new(case_id, category="C04", at="2026-05-01 17:00"):
     args = ["cases", "new", "--category", category, "--lon", "116.385", "--lat", "39.938"]
     assert main([*args, "--by", "duty", "--id", case_id, "--at", at]) == 0
 
 
-def test_dispatch_flow(gpkg, capsys):
+def test_dispatch_flow(both, capsys):
     _new("N1")
     assert main(["dispatch", "register", "N1", "--by", "duty", "--at", "2026-05-01 17:05"]) == 0
     assert main(["dispatch", "notice", "N1", "--by", "duty", "--hours", "72",
@@ -65,7 +77,7 @@ def test_major_case_from_the_cli(gpkg, capsys):
     assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 0
 
 
-def test_photo_commands(gpkg, tmp_path, capsys):
+def test_photo_commands(both, tmp_path, capsys):
     from .photos import jpeg
 
     _new("P1", at="2026-05-01 17:00")
@@ -97,7 +109,7 @@ def test_photo_commands(gpkg, tmp_path, capsys):
                  "camera broken"]) == 0  # fmt: skip
 
 
-def test_joint_and_consult_commands(gpkg, tmp_path, capsys):
+def test_joint_and_consult_commands(both, tmp_path, capsys):
     _new("J1")
     assert main(["joint", "plan", "--title", "烟袋斜街", "--when", "2026-05-03 16:00",
                  "--depts", "城管,公安", "--cases", "J1,NOPE", "--by", "chief"]) == 2  # fmt: skip
@@ -124,7 +136,7 @@ def test_joint_and_consult_commands(gpkg, tmp_path, capsys):
     assert "外摆" in capsys.readouterr().out
 
 
-def test_inspect_commands(gpkg, capsys):
+def test_inspect_commands(both, capsys):
     assert main(["inspect", "add", "--when", "2026-05-05 21:00", "--kind", "dept", "--target",
                  "月球局", "--result", "minor", "--by", "boss"]) == 2  # fmt: skip
     assert "unknown department" in capsys.readouterr().err
