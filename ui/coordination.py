@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,14 @@ log = logging.getLogger(__name__)
 PAGE = "coordination"
 #: Roles that may blow the whistle.
 WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(value: object) -> str:
+    """Data text (case ids, flags) for a message rendered as Markdown: shown literally."""
+    return _MARKDOWN.sub(r"\\\1", str(value))[:200]
 
 
 def _now() -> datetime:
@@ -48,7 +57,7 @@ def _alerts(c: Context, store: Any) -> None:
         cols = st.columns([5, 1])
         with cols[0]:
             box = st.error if r["kind"] in ("major", "emergency", "emergency_call") else st.warning
-            box(c.t("coordination.alert", kind=kind, case=str(r["case_id"] or "")), icon="🔔")
+            box(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")), icon="🔔")
         with cols[1]:
             if r["kind"] != "dispatch" and st.button(
                 c.t("coordination.ack"), key=f"ack_{r['alert_id']}"
@@ -109,7 +118,7 @@ def _whistle(c: Context, store: Any) -> None:
         st.error(c.t("app.error", message=exc))
         return
     log.info("user %r called %s to case %s", c.user.username, list(new.joint), case_id)
-    _flash(c.t("coordination.called", count=len(new.joint), case=case_id))
+    _flash(c.t("coordination.called", count=len(new.joint), case=plain(case_id)))
 
 
 def _inbox(c: Context, store: Any) -> None:
@@ -145,7 +154,7 @@ def _inbox(c: Context, store: Any) -> None:
         return
     done = dispatch.inbox(store, c.user.department, open_only=False)
     minutes = done.loc[done["case_id"] == case_id, "minutes"].iloc[-1]
-    _flash(c.t("coordination.arrived", case=case_id, minutes=f"{minutes:.0f}"))
+    _flash(c.t("coordination.arrived", case=plain(case_id), minutes=f"{minutes:.0f}"))
 
 
 def _photos(c: Context, store: Any) -> None:
@@ -183,7 +192,7 @@ def _photos(c: Context, store: Any) -> None:
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
-    _flash(c.t("coordination.photo_added", case=case_id, flags=row["flags"] or "—"))
+    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(row["flags"] or "—")))
 
 
 def _month_start() -> datetime:

@@ -50,3 +50,11 @@ def test_reporter_sends_and_sees_only_own_reports(app_env, demo_repo) -> None:
     assert other.error[0].value == t(
         "auth.forbidden_page", role=t("role.reporter"), page=t("page.cases")
     )
+
+
+def test_data_in_messages_is_shown_literally() -> None:
+    from ui.coordination import plain
+
+    assert plain("[x](javascript:alert(1))") == r"\[x\]\(javascript\:alert\(1\)\)"
+    assert plain("**bold** `code` <b>") == r"\*\*bold\*\* \`code\` \<b\>"
+    assert plain("W1") == "W1"
