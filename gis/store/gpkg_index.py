@@ -20,6 +20,8 @@ import shapely
 #: The extension's definition URL, as GDAL writes it.
 RTREE_DEFINITION = "http://www.geopackage.org/spec120/#extension_rtree"
 _ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
+#: The standard's triggers, by suffix.
+TRIGGERS = ("insert", "update1", "update2", "update3", "update4", "delete")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -125,8 +127,17 @@ def ensure_rtree(con: sqlite3.Connection, table: str, column: str, fid: str = "f
         "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
         "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
     )
+    names = [f"{r}_{t}" for t in TRIGGERS]
+    triggers = con.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+        f"AND name IN ({','.join('?' * len(names))})",
+        (table, *names),
+    ).fetchone()[0]
     if not exists:
         con.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)")
+    elif triggers < len(TRIGGERS):  # the table was rebuilt without them: the index may be stale
+        con.execute(f"DELETE FROM {r}")
+    if not exists or triggers < len(TRIGGERS):
         con.execute(
             f"INSERT OR REPLACE INTO {r} SELECT {fid}, ST_MinX({column}), ST_MaxX({column}), "
             f"ST_MinY({column}), ST_MaxY({column}) FROM {table} "

@@ -34,6 +34,7 @@ _MIGRATION_LOCK = 4242001
 GPKG_STEPS: dict[int, str] = {
     1: "cases, case_audit and patrol_meta",
     3: "staff, staff_assignments, roster, signins and tracks",
+    5: "coordination tables; cases.source takes the community sources",
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.

@@ -40,6 +40,7 @@ from gis.store.base import (
     make_query,
     parse_time,
 )
+from gis.store.coordination import Exec
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
 from gis.violations import References
@@ -124,6 +125,11 @@ class PostGISStore(Store):
     def people(self) -> PeopleStore:
         """Staff, assignments, roster, sign-ins and tracks in this database."""
         return PeopleStore.for_postgis(self._tx)
+
+    @contextlib.contextmanager
+    def _coord_tx(self) -> Iterator[Exec]:
+        with self._tx() as cur:
+            yield Exec(cur, "pg")
 
     def migrate(self) -> int:
         """Apply pending schema files in one transaction; returns the version now in force.
@@ -248,7 +254,9 @@ class PostGISStore(Store):
             _LineReader(itertools.chain(lines, _audit_lines(entries))),
         )
 
-    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+    def _transition(
+        self, case_id: str, expected_version: int, step: Any, after: Any = None
+    ) -> Case:
         with self._tx() as cur:
             case = self._get(cur, case_id, lock=True)
             cur.execute(
@@ -267,6 +275,8 @@ class PostGISStore(Store):
             if cur.rowcount != 1:  # pragma: no cover - the row lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
             self._copy_audit(cur, (), [entry])
+            if after is not None:
+                after(Exec(cur, "pg"), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:

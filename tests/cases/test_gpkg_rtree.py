@@ -135,3 +135,24 @@ def test_envelope_functions_read_every_geometry_form():
         "SELECT ST_MinX(?), ST_MaxY(?), ST_IsEmpty(?), ST_IsEmpty(?)", (blob, blob, blob, empty)
     ).fetchone()
     assert row == (116.3, 39.9, 0, 1)
+
+
+def test_reopening_repairs_an_index_whose_triggers_were_lost(tmp_path, ten_reports, refs):
+    path = tmp_path / "c.gpkg"
+    with GeoPackageStore(path, refs=refs) as store:
+        store.add_reports(ten_reports, received_by="desk1")
+    con = sqlite3.connect(path)  # a table rebuild (or another tool) dropped the triggers
+    for (name,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_cases%'"
+    ).fetchall():
+        con.execute(f'DROP TRIGGER "{name}"')
+    moved = gpkg_point_blobs([116.39], [39.94])[0]
+    con.execute("UPDATE cases SET geom = ? WHERE case_id = 'T02'", (moved,))
+    con.execute("DELETE FROM cases WHERE case_id = 'T03'")
+    con.commit()
+    con.close()
+    held, want = _index_matches_table(path)
+    assert not _close(held, want)  # stale
+    GeoPackageStore(path, refs=refs).close()
+    held, want = _index_matches_table(path)
+    assert len(want) == 9 and _close(held, want)
