@@ -114,7 +114,24 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     else:
         migrate.backup_gpkg(Path(where), dest)
     print(f"backed up {_status(pg, where).location} to {dest} ({dest.stat().st_size} bytes)")
+    users = _users_file(pg, where)
+    if users is not None and users.exists():
+        copy = migrate.copy_sqlite(users, _users_backup(dest))
+        print(f"backed up the users in {users} to {copy}")
     return 0
+
+
+def _users_file(pg: bool, where: str) -> Path | None:
+    """The file of the user table when it is not inside the store (PostGIS for now)."""
+    if not pg:
+        return None  # inside the GeoPackage: copied with it
+    from gis.auth import user_store_path
+
+    return user_store_path(Settings(database_url=where))
+
+
+def _users_backup(backup: Path) -> Path:
+    return backup.with_name(backup.name + ".users.sqlite")
 
 
 def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,7 +142,19 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     if not src.is_file():
         raise StoreError(f"no backup file at {src}")
     if pg:
+        users, users_copy = _users_file(pg, where), _users_backup(src)
+        restore_users = users is not None and users_copy.is_file()
+        if restore_users and users is not None and not args.replace:
+            filled = migrate.sqlite_has_rows(users)
+            if filled:
+                raise StoreError(
+                    f"the user file {users} is not empty: pass --replace to overwrite it with "
+                    f"{users_copy}; nothing was restored"
+                )
         migrate.restore_postgis(where, src, replace=args.replace)
+        if restore_users and users is not None:
+            migrate.restore_sqlite(users, users_copy, replace=True)
+            print(f"restored the users from {users_copy} into {users}")
     else:
         migrate.restore_gpkg(Path(where), src, replace=args.replace)
     after = _status(pg, where)

@@ -385,10 +385,8 @@ def gpkg_status(path: Path) -> StoreStatus:
     )
 
 
-def backup_gpkg(path: Path, dest: Path) -> Path:
-    """A consistent single-file copy of the GeoPackage (SQLite online backup API)."""
-    if not path.exists():
-        raise StoreError(f"no GeoPackage at {path} to back up")
+def copy_sqlite(path: Path, dest: Path) -> Path:
+    """A consistent single-file copy of an SQLite file (online backup API), checked."""
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     with closing(_gpkg_open_ro(path)) as src:
@@ -402,6 +400,40 @@ def backup_gpkg(path: Path, dest: Path) -> Path:
         raise StoreError(f"the copy of {path} failed its integrity check: {ok}")
     os.replace(tmp, dest)
     return dest
+
+
+def backup_gpkg(path: Path, dest: Path) -> Path:
+    """A consistent single-file copy of the GeoPackage (SQLite online backup API)."""
+    if not path.exists():
+        raise StoreError(f"no GeoPackage at {path} to back up")
+    return copy_sqlite(path, dest)
+
+
+def sqlite_has_rows(path: Path) -> list[str]:
+    """Data tables of an SQLite/GeoPackage file that hold rows (none when it is absent)."""
+    if not path.exists():
+        return []
+    with closing(_gpkg_open_ro(path)) as con:
+        _gpkg_check_file(con, path)
+        return list(_gpkg_data_tables(con))
+
+
+def restore_sqlite(path: Path, src: Path, *, replace: bool = False) -> None:
+    """Copy an SQLite backup over ``path`` (backup API, one transaction); refuses a target
+    holding rows unless ``replace``."""
+    with closing(_gpkg_open_ro(src)) as s:
+        _gpkg_check_file(s, src)
+        if s.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise StoreError(f"{src} is damaged (integrity check failed); nothing restored")
+        filled = sqlite_has_rows(path)
+        if filled and not replace:
+            raise StoreError(
+                f"{path} is not empty (rows in {', '.join(filled[:3])}): pass --replace "
+                "to overwrite it"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=30.0)) as t:
+            s.backup(t)
 
 
 def restore_gpkg(path: Path, src: Path, *, replace: bool = False) -> None:

@@ -257,3 +257,27 @@ def test_postgis_backup_and_restore(pg_cluster, pg_url, tmp_path, refs, ten_repo
     # a file that is not a dump
     assert main(["db", "restore", "--url", fresh, str(FIXTURES / "postgis.sql")]) == 2
     assert "not a PostgreSQL custom-format dump" in capsys.readouterr().err
+
+
+@pytest.mark.postgis
+def test_postgis_backup_carries_the_user_file(pg_cluster, pg_url, tmp_path, monkeypatch, capsys):
+    from gis.auth import User, hash_password, open_user_repository
+    from gis.settings import Settings
+    from gis.store.postgis import PostGISStore
+
+    monkeypatch.chdir(tmp_path)  # the user file is var/patrol-users.sqlite beside the app
+    PostGISStore(pg_url).close()
+    repo = open_user_repository(Settings(database_url=pg_url))
+    repo.add(User(username="chief", role="leadership"), hash_password("a long passphrase"))
+    assert main(["db", "backup", "--url", pg_url, "b.dump"]) == 0
+    assert "b.dump.users.sqlite" in capsys.readouterr().out
+    users = tmp_path / "var" / "patrol-users.sqlite"
+    users.unlink()
+    fresh = pg_cluster.create_database("users_restored")
+    assert main(["db", "restore", "--url", fresh, "b.dump"]) == 0
+    assert [u.username for u in repo.list_users()] == ["chief"]
+    # a user file holding users is not overwritten unless told; the database is untouched
+    other = pg_cluster.create_database("users_other")
+    assert main(["db", "restore", "--url", other, "b.dump"]) == 2
+    assert "user file" in capsys.readouterr().err
+    assert migrate.postgis_status(other).version == 0
