@@ -59,7 +59,8 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     pg, where = _target(args, settings)
     status = _status(pg, where)
     _print(status)
-    return 1 if status.newer_than_code or status.pending else 0
+    up_to_date = status.initialised and not (status.newer_than_code or status.pending)
+    return 0 if up_to_date else 1
 
 
 def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:

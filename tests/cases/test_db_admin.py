@@ -104,6 +104,8 @@ def test_geopackage_with_an_unknown_version_text_is_refused(old_gpkg, refs):
 
 def test_init_creates_and_then_refuses(tmp_path, capsys):
     path = tmp_path / "new.gpkg"
+    assert main(["db", "status", "--url", str(path)]) == 1
+    assert "does not exist yet" in capsys.readouterr().out
     assert main(["db", "init", "--url", str(path)]) == 0
     assert f"schema version {migrate.gpkg_code_version()}" in capsys.readouterr().out
     assert main(["db", "init", "--url", str(path)]) == 2
