@@ -421,7 +421,6 @@ def render_geography(
         sections=[("重点点位" if lang == "zh" else "Points of interest", pois, "diamond")]
         if pois
         else [],
-        position="bottomleft",
     )
     if fit:
         lit = _zone_ids(geo, highlight)

@@ -90,6 +90,17 @@ FIRST_CASE_POINT_JS = """
 """
 
 
+def _poll_tooltips(page, frame, map_var: str | None, timeout_ms: int = 30_000) -> list:
+    """The case tooltips once every case marker is on the map (it may still be drawing)."""
+    waited = 0
+    while True:
+        tips = frame.evaluate(CASE_TOOLTIPS_JS, map_var)
+        if len(tips) >= len(PAYLOADS) or waited >= timeout_ms:
+            return tips
+        page.wait_for_timeout(250)
+        waited += 250
+
+
 def _check_tooltips(tips: list, expected: list[str]) -> None:
     assert tips and all(isinstance(x, str) for x in tips), f"tooltips not built as text: {tips}"
     joined = "\n".join(tips)
@@ -103,7 +114,7 @@ def _hover(page, frame, point: dict, frame_box: dict | None = None) -> str:
     page.mouse.move(dx + point["x"] + 40, dy + point["y"] + 40)
     page.mouse.move(dx + point["x"], dy + point["y"], steps=5)
     tip = frame.locator(".leaflet-tooltip", has_text=shown(point["text"])).first
-    tip.wait_for(state="visible", timeout=10_000)
+    tip.wait_for(state="visible", timeout=20_000)
     return tip.inner_text()
 
 
@@ -154,7 +165,7 @@ def test_standalone_map_shows_hostile_text_and_runs_none(offline_page, tmp_path:
     page.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     assert dialogs == [], "a payload ran in the browser on page load"
-    _check_tooltips(page.evaluate(CASE_TOOLTIPS_JS, None), PAYLOADS)
+    _check_tooltips(_poll_tooltips(page, page.main_frame, None), PAYLOADS)
     point = page.evaluate(FIRST_CASE_POINT_JS, None)
     assert point is not None
     assert shown(point["text"]) in _hover(page, page.main_frame, point)
@@ -228,7 +239,7 @@ def test_app_overview_map_shows_hostile_cases_and_runs_none(hostile_app, offline
     page.wait_for_timeout(800)
     assert dialogs == [], "a payload ran in the browser on page load"
     assert page.locator('[data-testid="stException"]').count() == 0
-    _check_tooltips(frame.evaluate(CASE_TOOLTIPS_JS, "map_div"), PAYLOADS)
+    _check_tooltips(_poll_tooltips(page, frame, "map_div"), PAYLOADS)
     point = frame.evaluate(FIRST_CASE_POINT_JS, "map_div")
     assert point is not None
     box = page.locator(MAP_FRAME).first.bounding_box()
