@@ -301,8 +301,8 @@ PAGE_JS = r"""
         });
       });
       div.appendChild(body);
-      // on a phone-sized map a legend starts folded: its title opens it
-      var narrow = map && map.getSize().x < 520;
+      // folded when asked, or on a phone-sized map: its title opens it
+      var narrow = spec.folded || (map && map.getSize().x < 520);
       if (narrow && has(spec.title)) { body.style.display = 'none'; }
       if (div.firstChild && div.firstChild.setAttribute) {
         div.firstChild.setAttribute('aria-expanded', narrow ? 'false' : 'true');

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import logging
 import re
 import warnings
@@ -12,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gis.cli.argtypes import float_range, int_range
 from gis.crs import to_display, to_metric
 from gis.errors import StoreError, ValidationError
 from gis.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
@@ -22,6 +24,10 @@ TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Days a report or hotspot window may name: the records start in 2000; pandas time
+#: arithmetic (and a century of planning) ends well before 2262.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
 
 
 def parse_day(value: str, field: str) -> dt.date:
@@ -34,11 +40,18 @@ def parse_day(value: str, field: str) -> dt.date:
     try:
         if not _DAY.fullmatch(text):
             raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(
-            f"{value!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
+            f"{text[:40]!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}",
+            field=field,
+            fix="check the year",
+        )
+    return day
 
 
 def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
@@ -90,7 +103,17 @@ def read_assignment(path: str | Path) -> dict[str, str]:
     p = Path(path)
     if not p.exists():
         raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
-    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    from gis.uploads import read_upload
+
+    data = read_upload(p, 50 * 1024 * 1024)  # a regular file, not a link; size first
+    try:
+        df = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(
+            f"cannot be read as a UTF-8 CSV ({type(exc).__name__})",
+            source=p.name,
+            fix="write a header row segment_id,person_id and save as CSV UTF-8",
+        ) from None
     missing = [c for c in ("segment_id", "person_id") if c not in df.columns]
     if missing:
         raise ValidationError(
@@ -129,28 +152,6 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
         store.close()
 
 
-def load_events(
-    args: argparse.Namespace, settings: Settings, cases: gpd.GeoDataFrame, period_start, period_end
-) -> pd.DataFrame | None:
-    """Joint actions and consultations from the store's audit trail (None for --cases files).
-
-    Only cases that were alive during the period are asked for their trail.
-    """
-    from gis.reports import events_from_audit
-
-    if getattr(args, "cases", None) or cases.empty:
-        return None
-    alive = (cases["reported_at"] < period_end) & (
-        cases["closed_at"].isna() | (cases["closed_at"] >= period_start)
-    )
-    store = _open_store(settings)
-    try:
-        entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
-    finally:
-        store.close()
-    return events_from_audit(entries)
-
-
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
     try:
@@ -181,42 +182,9 @@ def _land(geo):  # type: ignore[no-untyped-def]
     return area
 
 
-def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Category and zone names for the report tables, from whatever reference data exists."""
-    import importlib
-
-    names: dict[str, dict[str, str]] = {}
-    try:
-        refs = importlib.import_module("gis.violations").load_references()
-        names["category"] = {
-            code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
-            for code, c in refs.categories.items()
-        }
-        names["lead_dept"] = {
-            code: (d.name_zh if lang == "zh" else d.name_en) for code, d in refs.departments.items()
-        }
-    except Exception as exc:  # the category table lands with the cases work
-        log.info("no category names (%s)", exc)
-    if geo is not None and len(geo.zones):
-        zones = geo.zones
-        col = "name" if lang == "zh" or "name_en" not in zones else "name_en"
-        names["zone_id"] = {
-            str(z): f"{n}" for z, n in zip(zones["zone_id"], zones[col], strict=True)
-        }
-    return names
-
-
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis import forecast as fc
-    from gis.reports import (
-        compute_kpis,
-        forecast_scorecard,
-        period_for,
-        period_surface,
-        render_html,
-        write_csv,
-        write_html,
-    )
+    from gis.reports import write_csv, write_html
+    from gis.services.reports import ReportRequest, display_names, produce_report
 
     lang = args.lang or settings.language
     day = (
@@ -224,45 +192,35 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.date
         else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
     )
-    period = period_for(args.kind, day)
-    cases = load_cases(args, settings)
+    request = ReportRequest(
+        kind=args.kind,
+        day=day,
+        lang=lang,
+        assignment=read_assignment(args.assignment) if args.assignment else None,
+        synthetic=True if args.synthetic else None,
+    )
     geo = _load_geography(args, settings)
-    segments = None if geo is None else geo.segments
-    events = load_events(args, settings, cases, period.start, period.end)
-    assignment = read_assignment(args.assignment) if args.assignment else None
-    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events, assignment=assignment)
-    print(f"{period.label(lang)}: ", end="")
+    if getattr(args, "cases", None):
+        produced = produce_report(geo, read_case_file(args.cases), request, html=bool(args.out))
+    else:
+        store = _open_store(settings)
+        try:
+            cases = store.cases_frame()
+            produced = produce_report(geo, cases, request, store=store, html=bool(args.out))
+        finally:
+            store.close()
+    kpis = produced.kpis
+    print(f"{produced.period.label(lang)}: ", end="")
     print(
         f"reported {kpis.reported}, open {kpis.open}, overdue {kpis.overdue}, closed {kpis.closed}"
     )
     for note in kpis.notes:
         print(f"note: {note}")
-    if args.out:
-        surface = period_surface(cases, period, bounds=_extent(geo))
-        scorecard = None
-        if args.kind != "daily":
-            past = cases[cases["reported_at"] < period.end]
-            if len(past):
-                units = (
-                    fc.segment_units(segments)
-                    if segments is not None and len(segments)
-                    else fc.cell_units(tuple(past.total_bounds), 100.0)
-                )
-                bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
-                scorecard = forecast_scorecard(bt.summary, lang)
-        text = render_html(
-            kpis,
-            lang=lang,
-            surface=surface,
-            gdf_segments=segments,
-            synthetic=args.synthetic,
-            scorecard=scorecard,
-            names=_display_names(geo, lang),
-        )
-        write_html(text, args.out)
+    if args.out and produced.html is not None:
+        write_html(produced.html, args.out)
         print(f"wrote {args.out}")
     if args.csv:
-        write_csv(kpis, args.csv, lang, _display_names(geo, lang))
+        write_csv(kpis, args.csv, lang, display_names(geo, lang))
         print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
     return 0
 
@@ -294,6 +252,8 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
+    if geo is not None:  # measure the cases in the geography's own metric CRS
+        cases = to_metric(cases, crs=geo.crs, source="cases")
     paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(
@@ -409,14 +369,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(q)
     q.add_argument("--method", choices=("kde", "gistar", "forecast"), default="kde")
     q.add_argument("--on", choices=("cells", "segments"), default="cells")
-    q.add_argument("--days", type=int, default=30, help="window length ending at --date")
+    q.add_argument(
+        "--days", type=int_range(1, 36600), default=30, help="window length ending at --date"
+    )
     q.add_argument("--category", action="append", help="category code (repeatable)")
     q.add_argument("--tier", action="append", choices=("general", "major", "emergency"))
-    q.add_argument("--hour", action="append", type=int, help="local hour 0–23 (repeatable)")
+    q.add_argument(
+        "--hour", action="append", type=int_range(0, 23), help="local hour 0–23 (repeatable)"
+    )
     q.add_argument("--day-type", default="all", choices=("all", "weekday", "weekend_holiday"))
     q.add_argument("--holiday", action="append", help="a public holiday YYYY-MM-DD (repeatable)")
-    q.add_argument("--cell", type=float, default=None, help="cell size in metres")
-    q.add_argument("--bandwidth", type=float, default=100.0, help="KDE radius in metres")
+    q.add_argument(
+        "--cell", type=float_range(1.0, 5000.0), default=None, help="cell size in metres"
+    )
+    q.add_argument(
+        "--bandwidth",
+        type=float_range(1.0, 5000.0),
+        default=100.0,
+        help="KDE radius in metres (1–5000)",
+    )
     q.add_argument("--seed", type=int, default=0, help="permutation seed for Gi*")
     q.add_argument(
         "--randomization",

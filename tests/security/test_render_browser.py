@@ -72,19 +72,18 @@ FIRST_CASE_POINT_JS = """
         if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) { cluster = l; }
         if (!target && l.feature && l.feature.properties.d !== undefined && l._map) { target = l; }
     });
-    const done = (l) => {
-        const p = map.latLngToContainerPoint(l.getLatLng());
-        const r = map.getContainer().getBoundingClientRect();
-        resolve({x: r.left + p.x, y: r.top + p.y, text: l.feature.properties.d});
-    };
-    if (target) { done(target); return; }
-    const all = cluster ? cluster.getLayers() : [];
-    if (!all.length) { resolve(null); return; }
-    map.setView(all[0].getLatLng(), map.getMaxZoom(), {animate: false});
+    if (!target && cluster && cluster.getLayers().length) { target = cluster.getLayers()[0]; }
+    if (!target) { resolve(null); return; }
+    // centre it, away from the controls in the corners
+    map.setView(target.getLatLng(), cluster ? map.getMaxZoom() : map.getZoom(), {animate: false});
     setTimeout(() => {
-        const parent = cluster.getVisibleParent(all[0]);
-        if (parent && parent !== all[0] && parent.spiderfy) { parent.spiderfy(); }
-        setTimeout(() => done(all[0]), 600);
+        const parent = cluster ? cluster.getVisibleParent(target) : null;
+        if (parent && parent !== target && parent.spiderfy) { parent.spiderfy(); }
+        setTimeout(() => {
+            const p = map.latLngToContainerPoint(target.getLatLng());
+            const r = map.getContainer().getBoundingClientRect();
+            resolve({x: r.left + p.x, y: r.top + p.y, text: target.feature.properties.d});
+        }, 600);
     }, 600);
 })
 """
@@ -109,13 +108,22 @@ def _check_tooltips(tips: list, expected: list[str]) -> None:
 
 
 def _hover(page, frame, point: dict, frame_box: dict | None = None) -> str:
+    """Move the real mouse onto the marker until its tooltip shows; return the tooltip text."""
     dx = frame_box["x"] if frame_box else 0.0
     dy = frame_box["y"] if frame_box else 0.0
-    page.mouse.move(dx + point["x"] + 40, dy + point["y"] + 40)
-    page.mouse.move(dx + point["x"], dy + point["y"], steps=5)
-    tip = frame.locator(".leaflet-tooltip", has_text=shown(point["text"])).first
-    tip.wait_for(state="visible", timeout=20_000)
-    return tip.inner_text()
+    x, y = dx + point["x"], dy + point["y"]
+    page.mouse.move(x + 40, y + 40)
+    for i in range(40):
+        page.mouse.move(x + (i % 2), y, steps=3)
+        page.wait_for_timeout(250)
+        texts = frame.evaluate(
+            "() => Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+            ".map(t => t.textContent)"
+        )
+        hit = [t for t in texts if shown(point["text"]) in t]
+        if hit:
+            return hit[0]
+    raise AssertionError(f"no tooltip with the payload after hovering: {texts}")
 
 
 def _dialogs(page) -> list[str]:
@@ -243,6 +251,7 @@ def test_app_overview_map_shows_hostile_cases_and_runs_none(hostile_app, offline
     point = frame.evaluate(FIRST_CASE_POINT_JS, "map_div")
     assert point is not None
     box = page.locator(MAP_FRAME).first.bounding_box()
+    shot(page, "security-hostile-before-hover")
     assert shown(point["text"]) in _hover(page, frame, point, box)
     shot(page, "security-hostile-overview")
     assert (
