@@ -56,5 +56,4 @@ _app = _app_fixtures()
 tiny_geo_dir = _app.tiny_geo_dir
 tiny_geo = _app.tiny_geo
 live_app = _app.live_app
-chromium = _app.chromium
-offline_page = _app.offline_page
+# chromium and offline_page come from tests/conftest.py (one Playwright per run)
