@@ -37,6 +37,7 @@ from gis.store.base import (
     make_query,
     parse_time,
 )
+from gis.store.crowd import PostGISCrowd
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _copy_text(value: Any) -> str:
     return s
 
 
-class PostGISStore(Store):
+class PostGISStore(PostGISCrowd, Store):
     """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
 
     def __init__(
