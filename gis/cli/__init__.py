@@ -13,7 +13,15 @@ from gis.settings import Settings
 
 #: Subcommand modules under gis.cli; each defines ``register(subparsers)`` that adds its
 #: parsers with ``set_defaults(func=handler)``, where ``handler(args, settings) -> int``.
-COMMAND_MODULES: tuple[str, ...] = ("geo", "report", "cases", "route", "districts", "users")
+COMMAND_MODULES: tuple[str, ...] = (
+    "geo",
+    "report",
+    "cases",
+    "route",
+    "districts",
+    "users",
+    "crowd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

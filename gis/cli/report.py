@@ -258,6 +258,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             synthetic=args.synthetic,
             scorecard=scorecard,
             names=_display_names(geo, lang),
+            crowd_alerts=_crowd_alerts(args, settings, period, lang),
         )
         write_html(text, args.out)
         print(f"wrote {args.out}")
@@ -265,6 +266,25 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         write_csv(kpis, args.csv, lang, _display_names(geo, lang))
         print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
     return 0
+
+
+def _crowd_alerts(args: argparse.Namespace, settings: Settings, period, lang: str):
+    """The period's crowd alert log from the store (None for --cases files)."""
+    from gis.reports import crowd_alert_log
+
+    if getattr(args, "cases", None):
+        return None
+    store = _open_store(settings)
+    try:
+        alerts = store.query_alerts(
+            since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
+        )
+        places = store.load_places()
+    finally:
+        store.close()
+    col = "name" if lang == "zh" else "name_en"
+    names = dict(zip(places["place_id"], places[col], strict=True)) if len(places) else {}
+    return crowd_alert_log(alerts, period, names, lang)
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:

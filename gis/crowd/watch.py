@@ -241,16 +241,23 @@ class Replay:
 
     day: dt.date
     clock: dt.datetime
+    weeks: int = 6
 
     def to_json(self) -> str:
         """As stored in the store's meta."""
-        return json.dumps({"day": self.day.isoformat(), "clock": self.clock.isoformat()})
+        return json.dumps(
+            {"day": self.day.isoformat(), "clock": self.clock.isoformat(), "weeks": self.weeks}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Replay:
         """Back from the store's meta."""
         d = json.loads(text)
-        return cls(dt.date.fromisoformat(d["day"]), dt.datetime.fromisoformat(d["clock"]))
+        return cls(
+            dt.date.fromisoformat(d["day"]),
+            dt.datetime.fromisoformat(d["clock"]).astimezone(TZ),
+            int(d.get("weeks", 6)),
+        )
 
 
 REPLAY_START_HOUR = 10
@@ -290,7 +297,7 @@ def seed_demo(
             sort_keys=True,
         ),
     )
-    replay = Replay(day, clock)
+    replay = Replay(day, clock, weeks)
     store.set_meta(REPLAY_META, replay.to_json())
     return replay
 
@@ -306,7 +313,6 @@ def advance_replay(
     gdf_places: gpd.GeoDataFrame,
     minutes: int,
     *,
-    weeks: int = 6,
     config: WatchConfig | None = None,
     staff: StaffContext | None = None,
     step_minutes: int = 5,
@@ -319,7 +325,7 @@ def advance_replay(
         from gis.errors import NotFoundError
 
         raise NotFoundError("no crowd demo yet: run `patrol crowd demo` first")
-    feed = _replay_feed(gdf_places, replay.day, weeks)
+    feed = _replay_feed(gdf_places, replay.day, replay.weeks)
     end_of_day = dt.datetime.combine(replay.day, dt.time(23, 55), TZ)
     target = min(replay.clock + dt.timedelta(minutes=minutes), end_of_day)
     raised: list[Alert] = []
@@ -341,5 +347,5 @@ def advance_replay(
             store, gdf_places, nxt, config=config, staff=staff, series=series
         ).new_alerts
         t = nxt
-        store.set_meta(REPLAY_META, Replay(replay.day, t).to_json())
-    return Replay(replay.day, t), raised
+        store.set_meta(REPLAY_META, Replay(replay.day, t, replay.weeks).to_json())
+    return Replay(replay.day, t, replay.weeks), raised
