@@ -30,12 +30,14 @@ log = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin")
 
 #: The app's pages (url paths) in navigation order.
-PAGES: tuple[str, ...] = ("overview", "districts", "patrol", "cases", "hotspots", "users")
+PAGES: tuple[str, ...] = (
+    "overview", "districts", "patrol", "cases", "hotspots", "crowd", "users",
+)  # fmt: skip
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
-    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}),
+    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots", "crowd"}),
+    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots", "crowd"}),
     "patrol": frozenset({"overview", "patrol", "cases"}),
     "liaison": frozenset({"overview", "cases"}),
     "admin": frozenset({"overview", "users"}),

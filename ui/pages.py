@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ui.cases import cases_page
+from ui.crowd import crowd_page
 from ui.districts import districts_page
 from ui.hotspots import hotspots_page
 from ui.overview import overview_page
@@ -17,6 +18,7 @@ PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
     "patrol": patrol_page,
     "cases": cases_page,
     "hotspots": hotspots_page,
+    "crowd": crowd_page,
     "users": users_page,
 }
 PAGE_ICONS: dict[str, str] = {
@@ -25,5 +27,6 @@ PAGE_ICONS: dict[str, str] = {
     "patrol": ":material/directions_walk:",
     "cases": ":material/report:",
     "hotspots": ":material/local_fire_department:",
+    "crowd": ":material/groups:",
     "users": ":material/group:",
 }

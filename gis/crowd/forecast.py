@@ -87,6 +87,8 @@ class ProfileModel:
         index = series.index
         out = np.full(len(times), np.nan)
         spread = np.full(len(times), 0.1)
+        if len(index) == 0:  # no counts yet: no profile
+            return out, spread
         for kind in np.unique(types):
             cols = np.flatnonzero(types == kind)
             t = times[cols]

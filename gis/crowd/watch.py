@@ -117,8 +117,14 @@ class StaffContext:
 
 def staff_context(store: Any, geo: Any, staff: pd.DataFrame, walk_speed_kmh: float) -> StaffContext:
     """Positions from the saved districts; people without one wait at the enforcement center."""
-    raw = store.get_meta(ASSIGNMENT_META)
-    assignment: Mapping[str, str] = json.loads(raw) if raw else {}
+    return staff_context_for(geo, staff, store.get_meta(ASSIGNMENT_META) or "", walk_speed_kmh)
+
+
+def staff_context_for(
+    geo: Any, staff: pd.DataFrame, assignment_json: str, walk_speed_kmh: float
+) -> StaffContext:
+    """:func:`staff_context` from the saved districts' JSON (cacheable by its text)."""
+    assignment: Mapping[str, str] = json.loads(assignment_json) if assignment_json else {}
     if not assignment:
         assignment = _default_districts(geo, staff)
     center = geo.pois[geo.pois["kind"] == "enforcement_center"]

@@ -27,6 +27,8 @@ from gis.errors import ConflictError, NotFoundError, ValidationError
 #: GeoPackage schema version that adds the crowd tables.
 GPKG_CROWD_VERSION = 4
 _TIME_COLS = ("raised_at", "expected_at", "acted_at")
+#: Rows per chunk of a big count batch (bounds memory; the batch stays one transaction).
+_CHUNK = 250_000
 
 
 def _utc_text(values: pd.Series) -> np.ndarray:
@@ -216,21 +218,29 @@ class GeoPackageCrowd(CrowdStore):
         return _places_frame(out)
 
     def add_counts(self, counts: pd.DataFrame) -> int:
-        """Store a count batch all or nothing (identical stored rows are skipped)."""
+        """Store a count batch all or nothing (identical stored rows are skipped).
+
+        One transaction, written in chunks of ``_CHUNK`` rows to bound memory.
+        """
         if counts.empty:
             return 0
-        at = _utc_text(counts["at"])
-        cid = counts["counter_id"].to_numpy(dtype=object)
-        occ = counts["occupancy"].to_numpy(dtype=np.int64)
-        pid = counts["place_id"].to_numpy(dtype=object)
+        added = 0
         with self._write() as con:
-            stored = self._check_gpkg_conflicts(con, cid, at, occ)
-            verb = "INSERT OR IGNORE" if stored else "INSERT"
-            cur = con.executemany(
-                f"{verb} INTO crowd_counts (counter_id, at, place_id, occupancy) VALUES (?,?,?,?)",
-                zip(cid.tolist(), at.tolist(), pid.tolist(), occ.tolist(), strict=True),
-            )
-            return int(cur.rowcount)
+            for i in range(0, len(counts), _CHUNK):
+                part = counts.iloc[i : i + _CHUNK]
+                at = _utc_text(part["at"])
+                cid = part["counter_id"].to_numpy(dtype=object)
+                occ = part["occupancy"].to_numpy(dtype=np.int64)
+                pid = part["place_id"].to_numpy(dtype=object)
+                stored = self._check_gpkg_conflicts(con, cid, at, occ)
+                verb = "INSERT OR IGNORE" if stored else "INSERT"
+                cur = con.executemany(
+                    f"{verb} INTO crowd_counts (counter_id, at, place_id, occupancy) "
+                    "VALUES (?,?,?,?)",
+                    zip(cid.tolist(), at.tolist(), pid.tolist(), occ.tolist(), strict=True),
+                )
+                added += int(cur.rowcount)
+        return added
 
     def _check_gpkg_conflicts(
         self, con: Any, cid: np.ndarray, at: np.ndarray, occ: np.ndarray
@@ -377,19 +387,19 @@ class GeoPackageCrowd(CrowdStore):
 
 
 # -- PostGIS ----------------------------------------------------------------------------------
-class _Chunks(io.TextIOBase):
-    """A file-like reader over text chunks (for COPY)."""
+class _Chunks(io.RawIOBase):
+    """A binary file-like reader over byte chunks (for COPY ... FORMAT binary)."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self._it = chunks
-        self._buf = ""
+        self._buf = b""
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> str:
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            return self._buf + "".join(self._it)
+            return self._buf + b"".join(self._it)
         while len(self._buf) < size:
             try:
                 self._buf += next(self._it)
@@ -399,19 +409,42 @@ class _Chunks(io.TextIOBase):
         return out
 
 
-def _count_lines(counts: pd.DataFrame, chunk: int = 500_000) -> Iterator[str]:
-    """COPY text lines (counter, UTC time, place, occupancy) in chunks."""
-    for i in range(0, len(counts), chunk):
-        part = counts.iloc[i : i + chunk]
-        at = _utc_text(part["at"])
-        lines = np.char.add(
-            np.char.add(np.char.add(part["counter_id"].to_numpy(dtype=str), "\t"), at),
-            np.char.add(
-                np.char.add("\t", part["place_id"].to_numpy(dtype=str)),
-                np.char.add("\t", part["occupancy"].to_numpy(dtype=np.int64).astype(str)),
-            ),
-        )
-        yield "\n".join(lines.tolist()) + "\n"
+_PG_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+
+
+def _count_copy_binary(counts: pd.DataFrame, chunk: int = 500_000) -> Iterator[bytes]:
+    """COPY binary rows (counter text, timestamptz, place text, int4), built with numpy.
+
+    Rows are grouped by counter, so the two text fields have one length per group and every
+    row of a group is one fixed-size record: the whole group is filled column-wise.
+    """
+    yield _COPY_HEADER
+    us = (
+        counts["at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        - _PG_EPOCH
+    ).astype(np.int64)
+    occ = counts["occupancy"].to_numpy(dtype=np.int64)
+    cids = counts["counter_id"].to_numpy(dtype=object)
+    pids = counts["place_id"].to_numpy(dtype=object)
+    for (cid, pid), idx in pd.Series(range(len(counts))).groupby([cids, pids]).indices.items():
+        c, p = str(cid).encode("utf-8"), str(pid).encode("utf-8")
+        dtype = np.dtype(
+            [
+                ("n", ">i2"), ("l1", ">i4"), ("cid", f"S{len(c)}"), ("l2", ">i4"), ("t", ">i8"),
+                ("l3", ">i4"), ("pid", f"S{len(p)}"), ("l4", ">i4"), ("occ", ">i4"),
+            ]
+        )  # fmt: skip
+        for i in range(0, len(idx), chunk):
+            part = idx[i : i + chunk]
+            rec = np.empty(len(part), dtype=dtype)
+            rec["n"], rec["l1"], rec["cid"], rec["l2"] = 4, len(c), c, 8
+            rec["t"] = us[part]
+            rec["l3"], rec["pid"], rec["l4"] = len(p), p, 4
+            rec["occ"] = occ[part]
+            yield rec.tobytes()
+    yield _COPY_TRAILER
 
 
 class PostGISCrowd(CrowdStore):
@@ -475,14 +508,18 @@ class PostGISCrowd(CrowdStore):
             cur.execute("SAVEPOINT direct_copy")
             try:
                 cur.copy_expert(
-                    f"COPY crowd_counts ({cols}) FROM STDIN", _Chunks(_count_lines(counts))
+                    f"COPY crowd_counts ({cols}) FROM STDIN WITH (FORMAT binary)",
+                    _Chunks(_count_copy_binary(counts)),
                 )
                 cur.execute("RELEASE SAVEPOINT direct_copy")
                 return len(counts)
             except psycopg2.errors.UniqueViolation:
                 cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
             cur.execute("CREATE TEMP TABLE crowd_stage (LIKE crowd_counts) ON COMMIT DROP")
-            cur.copy_expert(f"COPY crowd_stage ({cols}) FROM STDIN", _Chunks(_count_lines(counts)))
+            cur.copy_expert(
+                f"COPY crowd_stage ({cols}) FROM STDIN WITH (FORMAT binary)",
+                _Chunks(_count_copy_binary(counts)),
+            )
             cur.execute(
                 "SELECT s.counter_id, s.at, c.occupancy, s.occupancy FROM crowd_stage s "
                 "JOIN crowd_counts c USING (counter_id, at) WHERE c.occupancy <> s.occupancy "

@@ -153,6 +153,7 @@ def test_pages_per_role() -> None:
         "patrol",
         "cases",
         "hotspots",
+        "crowd",
     )
     assert allowed_pages(users["patrol"]) == ("overview", "patrol", "cases")
     assert allowed_pages(users["liaison"]) == ("overview", "cases")

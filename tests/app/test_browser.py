@@ -23,6 +23,7 @@ PAGE_TITLES = {
     "patrol": "patrol.title",
     "cases": "cases.title",
     "hotspots": "hotspots.title",
+    "crowd": "crowd.title",
     "users": "users.title",
 }
 CATALOGUE_LAYERS = 7  # boundary, fronts, zones, lakes, main streets, hutongs, POIs

@@ -77,3 +77,10 @@ def test_next_holiday_profile_comes_from_past_holidays(series, feed):
     assert np.nanmean(np.abs(prof["mean"].to_numpy() - same)) < 0.15 * 630
     assert 13 <= prof.set_index("at")["mean"].idxmax().hour <= 23
     assert holiday_profile(series["YDQ"], after=dt.date(2026, 12, 20))[0] is None
+
+
+def test_a_place_without_counts_forecasts_zero(series):
+    now = pd.Timestamp("2026-10-05 13:00", tz=TZ)
+    empty = series.iloc[:0]
+    f = forecast_places(empty, now)
+    assert len(f) == 6 * 24 and (f["mean"] == 0).all()
