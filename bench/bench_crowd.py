@@ -14,7 +14,7 @@
 3. The 120-minute forecast for all places from a year of 5-minute series, against seasonal
    naive on the same series.
 
-Run: python -m bench.bench_crowd [--every 15] [--hw-every 120] [--no-postgis]
+Run: python -m bench.bench_crowd [--every 15] [--hw-every 240] [--no-postgis]
      [--no-geopackage] [--no-alerts]
 """
 
@@ -204,7 +204,7 @@ def bench_postgis(places, counts) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--every", type=int, default=15, help="minutes between forecast origins")
-    ap.add_argument("--hw-every", type=int, default=120, help="origins for Holt-Winters")
+    ap.add_argument("--hw-every", type=int, default=240, help="origins for Holt-Winters")
     ap.add_argument("--no-postgis", action="store_true")
     ap.add_argument("--no-geopackage", action="store_true")
     ap.add_argument("--no-alerts", action="store_true")

@@ -128,10 +128,13 @@ class PostGISStore(PostGISCrowd, Store):
                 "version integer PRIMARY KEY, name text NOT NULL, "
                 "applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            current = int(cur.fetchone()[0])
+            cur.execute("SELECT version FROM schema_version")
+            applied = {int(r[0]) for r in cur.fetchall()}
+            current = max(applied, default=0)
+            # every file not applied yet, in order: a lower number merged after a higher
+            # one (work done in parallel) is still applied
             for version, path in migrations(self.sql_dir):
-                if version <= current:
+                if version in applied:
                     continue
                 log.info("applying schema %s", path.name)
                 cur.execute(path.read_text(encoding="utf-8"))
@@ -139,7 +142,7 @@ class PostGISStore(PostGISCrowd, Store):
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                     (version, path.name),
                 )
-                current = version
+                current = max(current, version)
         return current
 
     def schema_version(self) -> int:

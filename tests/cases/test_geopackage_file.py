@@ -22,7 +22,14 @@ def test_opens_in_gdal_as_a_geopackage(tmp_path, ten_reports, refs):
             "T01", "register", who="alice", expected_version=1, at=ten_reports[0].reported_at
         )
     layers = {name: kind for name, kind in pyogrio.list_layers(path)}
-    assert layers == {"cases": "Point", "case_audit": None, "patrol_meta": None}
+    assert layers == {
+        "cases": "Point",
+        "case_audit": None,
+        "patrol_meta": None,
+        "crowd_places": "MultiPolygon",
+        "crowd_counts": None,
+        "crowd_alerts": None,
+    }
     info = pyogrio.read_info(path, layer="cases")
     assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326" and info["features"] == 10
     gdf = pyogrio.read_dataframe(path, layer="cases")
@@ -45,7 +52,7 @@ def test_reopen_keeps_data_and_schema_version(tmp_path, ten_reports, refs):
     with open_store(Settings(database_url=str(path)), refs=refs) as store:
         assert isinstance(store, GeoPackageStore)
         assert store.count_cases() == 10
-        assert store.get_meta("schema_version") == "1"
+        assert store.get_meta("schema_version") == "4"  # 4: crowd tables
 
 
 def test_refuses_a_foreign_sqlite_file(tmp_path):
@@ -64,8 +71,8 @@ def test_open_store_picks_postgis_by_url(pg_url, refs):
 
     with open_store(Settings(database_url=pg_url), refs=refs) as store:
         assert isinstance(store, PostGISStore)
-        assert store.schema_version() == 2
-        assert store.migrate() == 2  # idempotent
+        assert store.schema_version() == 4
+        assert store.migrate() == 4  # idempotent
 
 
 def test_unreachable_postgis_is_a_store_error(refs):
@@ -135,3 +142,24 @@ def test_postgis_migrations_apply_in_order_once(pg_url, refs, tmp_path):
         assert "cases_open_zone_time" in [r[0] for r in cur.fetchall()]
     assert new.migrate() == 3
     new.close()
+
+
+def test_postgis_applies_a_lower_migration_merged_after_a_higher_one(pg_url, refs, tmp_path):
+    import shutil
+
+    from gis.store.postgis import SQL_DIR, PostGISStore
+
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    for name in ("001_init.sql", "002_open_cases_index.sql", "004_crowd.sql"):
+        shutil.copy(SQL_DIR / name, sql_dir)
+    PostGISStore(pg_url, refs=refs, sql_dir=sql_dir).close()
+    (sql_dir / "003_staff.sql").write_text("CREATE TABLE staff (staff_id text PRIMARY KEY);")
+    store = PostGISStore(pg_url, refs=refs, sql_dir=sql_dir)
+    assert store.schema_version() == 4
+    with store._tx() as cur:
+        cur.execute("SELECT version FROM schema_version ORDER BY version")
+        assert [r[0] for r in cur.fetchall()] == [1, 2, 3, 4]
+        cur.execute("SELECT to_regclass('staff') IS NOT NULL")
+        assert cur.fetchone()[0] is True
+    store.close()

@@ -121,3 +121,17 @@ def test_raise_alert_to_a_c29_case(store, places):
     assert store.get_alert(orange.alert_id).case_id == case.case_id
     with pytest.raises(ConflictError):
         escalate_alert(store, places, orange.alert_id, who="x", tier="emergency", version=3)
+
+
+def test_gdal_reads_the_crowd_places_layer(tmp_path, places, refs):
+    import pyogrio
+
+    from gis.store.geopackage import GeoPackageStore
+
+    path = tmp_path / "p.gpkg"
+    with GeoPackageStore(path, refs=refs) as store:
+        store.save_places(places)
+    gdf = pyogrio.read_dataframe(path, layer="crowd_places")
+    assert list(gdf["name"]) == list(places["name"])
+    assert gdf.crs.to_epsg() == 4326
+    assert abs(gdf.to_crs(32650).area.sum() - places.area.sum()) < 5.0
