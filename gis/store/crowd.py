@@ -388,24 +388,31 @@ class GeoPackageCrowd(CrowdStore):
 
 # -- PostGIS ----------------------------------------------------------------------------------
 class _Chunks(io.RawIOBase):
-    """A binary file-like reader over byte chunks (for COPY ... FORMAT binary)."""
+    """A binary file-like reader over byte chunks (for COPY ... FORMAT binary).
+
+    Reads hand out slices of the current chunk by offset: no copying of the remainder.
+    """
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._it = chunks
-        self._buf = b""
+        self._cur = memoryview(b"")
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            return self._buf + b"".join(self._it)
-        while len(self._buf) < size:
+            rest = bytes(self._cur[self._pos :]) + b"".join(self._it)
+            self._cur, self._pos = memoryview(b""), 0
+            return rest
+        while self._pos >= len(self._cur):
             try:
-                self._buf += next(self._it)
+                self._cur, self._pos = memoryview(next(self._it)), 0
             except StopIteration:
-                break
-        out, self._buf = self._buf[:size], self._buf[size:]
+                return b""
+        out = bytes(self._cur[self._pos : self._pos + size])
+        self._pos += len(out)
         return out
 
 
@@ -510,6 +517,7 @@ class PostGISCrowd(CrowdStore):
                 cur.copy_expert(
                     f"COPY crowd_counts ({cols}) FROM STDIN WITH (FORMAT binary)",
                     _Chunks(_count_copy_binary(counts)),
+                    size=1 << 20,
                 )
                 cur.execute("RELEASE SAVEPOINT direct_copy")
                 return len(counts)
@@ -519,6 +527,7 @@ class PostGISCrowd(CrowdStore):
             cur.copy_expert(
                 f"COPY crowd_stage ({cols}) FROM STDIN WITH (FORMAT binary)",
                 _Chunks(_count_copy_binary(counts)),
+                size=1 << 20,
             )
             cur.execute(
                 "SELECT s.counter_id, s.at, c.occupancy, s.occupancy FROM crowd_stage s "
