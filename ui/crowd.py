@@ -50,6 +50,22 @@ def _staff(c: Context, store: Any) -> Any:
         return None
 
 
+def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
+    """The places whose alerts this user handles: all for leadership, the ones in an area
+    chief's zones or fronts for a chief."""
+    from gis.auth import scope_mask
+
+    pts = places.geometry.representative_point()
+    zone = [geo.zone_for_point(p) for p in pts]
+    front = []
+    for p in pts:
+        hit = geo.fronts.loc[geo.fronts.contains(p), "front_id"] if len(geo.fronts) else []
+        front.append(str(hit.iloc[0]) if len(hit) else None)
+    frame = pd.DataFrame({"zone_id": zone, "front_id": front}, index=places.index)
+    mask = scope_mask(c.user, frame)
+    return set(places.loc[mask.to_numpy(), "place_id"])
+
+
 def _level(code: str, c: Context) -> str:
     from layers.crowd import level_label
 
@@ -299,7 +315,10 @@ def crowd_page() -> None:
     with right:
         st.markdown(f"**{c.t('crowd.alerts')}**")
         since = now - dt.timedelta(hours=12)
-        alerts = [a for a in store.query_alerts(since=since) if a.raised_at <= now]
+        mine = _places_in_scope(c, geo, places)
+        alerts = [
+            a for a in store.query_alerts(since=since) if a.raised_at <= now and a.place_id in mine
+        ]
         if not alerts:
             st.info(c.t("crowd.no_alerts"))
         for a in alerts:
