@@ -43,11 +43,24 @@ ROLE_PAGES: Mapping[str, frozenset[str]] = {
     "admin": frozenset({"overview", "users"}),
 }
 
-#: Failed logins (per user name) within :data:`FAILURE_WINDOW` that lock the name.
+#: Failed logins that cost nothing: below this many (per user name from one client, and
+#: per user name from all untrusted clients) every attempt is answered at once.
 MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-#: How long a user name stays locked after the last of MAX_FAILURES failures.
+#: A client (IP address, or the browser session when the address is unknown) may fail this
+#: many times in total, for any user names, before it is slowed down (password spraying).
+MAX_CLIENT_FAILURES = 10
+#: Failures older than this are forgotten. Longer than the longest wait, so that waiting
+#: out a delay does not reset the doubling.
+FAILURE_WINDOW = timedelta(hours=24)
+#: The first delay after the free failures; each further failure doubles it.
+BASE_DELAY = timedelta(seconds=30)
+#: Longest delay for one client (per name and in total): an attacker's own client waits this.
 LOCK_DURATION = timedelta(minutes=15)
+#: Longest delay the failures of *other* clients can impose on a user name: what an attacker
+#: can cost the owner. Clients that logged in as that user before are not delayed at all.
+NAME_MAX_DELAY = timedelta(seconds=60)
+#: A client that logged in successfully as a user stays trusted for that user this long.
+TRUST_DURATION = timedelta(days=30)
 #: bcrypt work factor for new passwords (tests may pass a lower one).
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD_LENGTH = 8
@@ -124,6 +137,22 @@ def validate_user(user: User) -> User:
         raise ValidationError(
             f"unknown role {user.role!r}", field="role", fix=f"use one of {list(ROLES)}"
         )
+    texts = {
+        "display_name": (user.display_name,),
+        "zones": user.zones,
+        "fronts": user.fronts,
+        "person_id": (user.person_id or "",),
+        "department": (user.department or "",),
+    }
+    for name, values in texts.items():
+        for v in values:
+            if len(v) > 64 or any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+                raise ValidationError(
+                    f"{name} {v[:40]!r} is longer than 64 characters or contains control "
+                    "characters",
+                    field=name,
+                    fix="use at most 64 characters of plain text",
+                )
     if user.role == "area_chief" and not (user.zones or user.fronts):
         raise ValidationError(
             f"area chief {user.username!r} has no zones or fronts",
@@ -217,16 +246,31 @@ class UserRepository(Protocol):
         """Replace a user's role, scope and active flag."""
         ...
 
-    def record_failure(self, username: str, at: datetime) -> None:
-        """Remember one failed login for a user name (known or not)."""
+    def record_failure(self, username: str, at: datetime, *, client: str = "") -> None:
+        """Remember one failed login for a user name (known or not) from a client."""
         ...
 
-    def failures_since(self, username: str, since: datetime) -> list[datetime]:
-        """Failed logins for a user name at or after ``since``, oldest first."""
+    def failures_since(
+        self, username: str, since: datetime, *, client: str | None = None
+    ) -> list[datetime]:
+        """Failed logins for a user name at or after ``since`` (from one client, or all
+        when ``client`` is None), oldest first."""
         ...
 
-    def clear_failures(self, username: str) -> None:
-        """Forget a user name's failed logins (after a successful login)."""
+    def client_failures_since(self, client: str, since: datetime) -> list[datetime]:
+        """Failed logins from a client, for any user name, at or after ``since``."""
+        ...
+
+    def clear_failures(self, username: str, *, client: str | None = None) -> None:
+        """Forget a user name's failed logins (from one client, or all)."""
+        ...
+
+    def trust_client(self, username: str, client: str, at: datetime) -> None:
+        """Remember that ``client`` logged in successfully as ``username`` at ``at``."""
+        ...
+
+    def is_trusted(self, username: str, client: str, since: datetime) -> bool:
+        """True when ``client`` logged in as ``username`` at or after ``since``."""
         ...
 
 
@@ -251,7 +295,18 @@ CREATE TABLE IF NOT EXISTS patrol_login_failures (
     failed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS patrol_login_failures_user ON patrol_login_failures (username);
+CREATE TABLE IF NOT EXISTS patrol_login_clients (
+    username TEXT NOT NULL,
+    client TEXT NOT NULL,
+    last_ok TEXT NOT NULL,
+    PRIMARY KEY (username, client)
+);
 """
+#: Added to files created before logins were throttled per client.
+_MIGRATE_CLIENT = (
+    "ALTER TABLE patrol_login_failures ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS patrol_login_failures_client ON patrol_login_failures (client)",
+)
 
 # The minimum a GeoPackage needs (OGC 12-128r18 §1.1.2-1.1.3), so that a store opened later by
 # GDAL accepts the file that the user table created first.
@@ -307,8 +362,12 @@ class SqliteUserRepository:
             if app_id == _GPKG_APPLICATION_ID:
                 con.executescript(_GPKG_CORE)
             con.executescript(_SCHEMA)
+            cols = {r[1] for r in con.execute("PRAGMA table_info(patrol_login_failures)")}
+            if "client" not in cols:
+                con.execute(_MIGRATE_CLIENT[0])
+            con.execute(_MIGRATE_CLIENT[1])
             if app_id == _GPKG_APPLICATION_ID:
-                for table in ("patrol_users", "patrol_login_failures"):
+                for table in ("patrol_users", "patrol_login_failures", "patrol_login_clients"):
                     con.execute(
                         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier)"
                         " VALUES (?, 'attributes', ?)",
@@ -417,25 +476,60 @@ class SqliteUserRepository:
         if cur.rowcount == 0:
             raise NotFoundError(f"no user called {user.username!r}")
 
-    def record_failure(self, username: str, at: datetime) -> None:
+    def record_failure(self, username: str, at: datetime, *, client: str = "") -> None:
         with self._connect() as con:
             con.execute(
-                "INSERT INTO patrol_login_failures (username, failed_at) VALUES (?, ?)",
-                (username, at.astimezone(UTC).isoformat()),
+                "INSERT INTO patrol_login_failures (username, failed_at, client) VALUES (?, ?, ?)",
+                (username, at.astimezone(UTC).isoformat(), client),
             )
 
-    def failures_since(self, username: str, since: datetime) -> list[datetime]:
+    def failures_since(
+        self, username: str, since: datetime, *, client: str | None = None
+    ) -> list[datetime]:
+        sql = "SELECT failed_at FROM patrol_login_failures WHERE username = ? AND failed_at >= ?"
+        params: list[str] = [username, since.astimezone(UTC).isoformat()]
+        if client is not None:
+            sql += " AND client = ?"
+            params.append(client)
+        with self._connect() as con:
+            rows = con.execute(sql + " ORDER BY failed_at", params).fetchall()
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
+    def client_failures_since(self, client: str, since: datetime) -> list[datetime]:
         with self._connect() as con:
             rows = con.execute(
-                "SELECT failed_at FROM patrol_login_failures WHERE username = ? "
+                "SELECT failed_at FROM patrol_login_failures WHERE client = ? "
                 "AND failed_at >= ? ORDER BY failed_at",
-                (username, since.astimezone(UTC).isoformat()),
+                (client, since.astimezone(UTC).isoformat()),
             ).fetchall()
         return [datetime.fromisoformat(r[0]) for r in rows]
 
-    def clear_failures(self, username: str) -> None:
+    def clear_failures(self, username: str, *, client: str | None = None) -> None:
         with self._connect() as con:
-            con.execute("DELETE FROM patrol_login_failures WHERE username = ?", (username,))
+            if client is None:
+                con.execute("DELETE FROM patrol_login_failures WHERE username = ?", (username,))
+            else:
+                con.execute(
+                    "DELETE FROM patrol_login_failures WHERE username = ? AND client = ?",
+                    (username, client),
+                )
+
+    def trust_client(self, username: str, client: str, at: datetime) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO patrol_login_clients (username, client, last_ok) VALUES (?, ?, ?) "
+                "ON CONFLICT (username, client) DO UPDATE SET last_ok = excluded.last_ok",
+                (username, client, at.astimezone(UTC).isoformat()),
+            )
+
+    def is_trusted(self, username: str, client: str, since: datetime) -> bool:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT 1 FROM patrol_login_clients WHERE username = ? AND client = ? "
+                "AND last_ok >= ?",
+                (username, client, since.astimezone(UTC).isoformat()),
+            ).fetchone()
+        return row is not None
 
 
 def user_store_path(settings: Settings) -> Path:
@@ -455,14 +549,20 @@ def open_user_repository(settings: Settings) -> SqliteUserRepository:
 
 
 class LockedError(AuthError):
-    """Too many failed logins: the user name is locked until ``until``."""
+    """Too many failed logins: this attempt must wait until ``until`` (a backoff, not a lock).
 
-    def __init__(self, username: str, until: datetime) -> None:
+    ``reason`` says which count was exceeded: ``"name"`` (this user name from this client),
+    ``"client"`` (this client, any names) or ``"name_all"`` (this user name from untrusted
+    clients: at most :data:`NAME_MAX_DELAY`).
+    """
+
+    def __init__(self, username: str, until: datetime, reason: str = "name") -> None:
         self.username = username
         self.until = until
+        self.reason = reason
         super().__init__(
-            f"user {username!r} is locked after {MAX_FAILURES} failed logins until "
-            f"{until.isoformat(timespec='minutes')}; wait or ask an administrator"
+            f"too many failed logins for {username!r}: try again after "
+            f"{until.isoformat(timespec='seconds')}; each further failure doubles the wait"
         )
 
 
@@ -474,8 +574,7 @@ class BadCredentialsError(AuthError):
         self.remaining = remaining
         super().__init__(
             f"wrong user name or password for {username!r}; "
-            f"{remaining} attempt(s) left before a {int(LOCK_DURATION.total_seconds() // 60)}"
-            "-minute lock"
+            f"{remaining} attempt(s) left before each further attempt has to wait"
         )
 
 
@@ -492,17 +591,58 @@ class ForbiddenError(AuthError):
         super().__init__(f"user {user.username!r} ({user.role}) may not open {what}")
 
 
-def locked_until(repo: UserRepository, username: str, now: datetime) -> datetime | None:
-    """When a user name's lock ends, or None when it is not locked."""
-    failures = repo.failures_since(username, now - FAILURE_WINDOW - LOCK_DURATION)
-    # a lock starts at the MAX_FAILURES-th failure inside one window
-    for i in range(len(failures) - MAX_FAILURES + 1):
-        window = failures[i : i + MAX_FAILURES]
-        if window[-1] - window[0] <= FAILURE_WINDOW:
-            until = window[-1] + LOCK_DURATION
-            if until > now:
-                return until
-    return None
+def backoff(failures: list[datetime], free: int, cap: timedelta) -> datetime | None:
+    """When the next attempt is allowed after ``failures`` (oldest first), or None.
+
+    The first ``free`` failures cost nothing; then the wait after the last failure is
+    :data:`BASE_DELAY` doubled for each failure beyond them, at most ``cap``.
+    """
+    extra = len(failures) - free
+    if extra < 0:
+        return None
+    delay = min(BASE_DELAY * (2 ** min(extra, 30)), cap)
+    return failures[-1] + delay
+
+
+def throttled_until(
+    repo: UserRepository, username: str, now: datetime, *, client: str = ""
+) -> tuple[datetime, str] | None:
+    """(when the next login attempt is allowed, which count) or None when it is now.
+
+    Three counts, over :data:`FAILURE_WINDOW`: this user name from this client (free
+    :data:`MAX_FAILURES`, then up to :data:`LOCK_DURATION`); this client for any user name
+    (free :data:`MAX_CLIENT_FAILURES`, up to :data:`LOCK_DURATION`); and this user name from
+    all clients (free :data:`MAX_FAILURES`, up to :data:`NAME_MAX_DELAY`), which is skipped
+    for a client that logged in as this user within :data:`TRUST_DURATION`. So whoever
+    fails a password slows down themselves; what they can cost the owner is a short wait
+    on a new device, never a lock.
+    """
+    since = now - FAILURE_WINDOW
+    waits: list[tuple[datetime, str]] = []
+    pair = repo.failures_since(username, since, client=client)
+    until = backoff(pair, MAX_FAILURES, LOCK_DURATION)
+    if until is not None:
+        waits.append((until, "name"))
+    if client:
+        until = backoff(
+            repo.client_failures_since(client, since), MAX_CLIENT_FAILURES, LOCK_DURATION
+        )
+        if until is not None:
+            waits.append((until, "client"))
+    if not (client and repo.is_trusted(username, client, now - TRUST_DURATION)):
+        until = backoff(repo.failures_since(username, since), MAX_FAILURES, NAME_MAX_DELAY)
+        if until is not None:
+            waits.append((until, "name_all"))
+    waits = [w for w in waits if w[0] > now]
+    return max(waits) if waits else None
+
+
+def locked_until(
+    repo: UserRepository, username: str, now: datetime, *, client: str = ""
+) -> datetime | None:
+    """When the next attempt for a user name (from ``client``) is allowed, or None."""
+    found = throttled_until(repo, username, now, client=client)
+    return found[0] if found else None
 
 
 def login(
@@ -512,18 +652,25 @@ def login(
     settings: Settings,
     *,
     now: datetime | None = None,
+    client: str | None = None,
 ) -> Session:
     """Check a user name and password and open a session of ``settings.session_minutes``.
 
-    Raises :class:`LockedError` while the name is locked (even with the right password),
-    :class:`BadCredentialsError` for an unknown name, a wrong password or an inactive user.
+    ``client`` identifies where the attempt comes from (the IP address, or the browser
+    session when the address is unknown); failures are throttled per user name and per
+    client with a doubling wait (:func:`throttled_until`), never a hard lock.
+
+    Raises :class:`LockedError` while an attempt must wait (without checking the password,
+    and without counting it), :class:`BadCredentialsError` for an unknown name, a wrong
+    password or an inactive user.
     """
     now = now or utcnow()
     username = username.strip()
-    until = locked_until(repo, username, now)
-    if until is not None:
-        log.warning("login refused for locked user %r", username)
-        raise LockedError(username, until)
+    client = (client or "").strip()[:200]
+    found = throttled_until(repo, username, now, client=client)
+    if found is not None:
+        log.warning("login for %r from %r must wait (%s)", username, client, found[1])
+        raise LockedError(username, found[0], found[1])
     try:
         user, hashed = repo.get(username)
         ok = user.active and check_password(password, hashed)
@@ -531,13 +678,15 @@ def login(
         user, ok = None, False
         check_password(password, _dummy_hash())  # same cost for unknown names
     if not ok or user is None:
-        repo.record_failure(username, now)
-        until = locked_until(repo, username, now)
-        if until is not None:
-            raise LockedError(username, until)
-        recent = repo.failures_since(username, now - FAILURE_WINDOW)
+        repo.record_failure(username, now, client=client)
+        found = throttled_until(repo, username, now, client=client)
+        if found is not None:
+            raise LockedError(username, found[0], found[1])
+        recent = repo.failures_since(username, now - FAILURE_WINDOW, client=client)
         raise BadCredentialsError(username, max(MAX_FAILURES - len(recent), 0))
-    repo.clear_failures(username)
+    repo.clear_failures(username, client=client)
+    if client:
+        repo.trust_client(username, client, now)
     log.info("user %r logged in", username)
     return Session(
         user=user,

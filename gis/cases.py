@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,6 +83,14 @@ SOURCES: tuple[str, ...] = ("patrol", "video", "complaint", "hotline_12345", "in
 ARRIVAL_LIMIT = dt.timedelta(minutes=30)
 #: Fallback notice deadline when neither the caller nor the category gives one.
 DEFAULT_DEADLINE_HOURS = 24.0
+#: Longest notice deadline accepted (hours after the step): half a year. Longer ones are
+#: typing mistakes (``--hours 1e6`` would set a deadline a century ahead).
+MAX_DEADLINE_HOURS = 24.0 * 183
+#: A step may be dated at most this far after the server's clock (phones and PCs drift);
+#: a step dated later would make every real step that follows look out of order.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+#: Longest note, who or parameter text kept in the audit trail (characters).
+MAX_NOTE = 2000
 
 #: Columns of the case frame (the contract with hotspots, reports and the app).
 CASE_FRAME_COLUMNS: tuple[str, ...] = (
@@ -209,6 +217,35 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
+def _require_text(case_id: str, name: str, value: str, *, limit: int = MAX_NOTE) -> str:
+    """Refuse text the stores cannot keep faithfully (NUL bytes) or that is absurdly long."""
+    text = str(value)
+    if "\x00" in text:
+        raise TransitionError(
+            f"case {case_id}: {name} contains a NUL byte; type it again as plain text"
+        )
+    if len(text) > limit:
+        raise TransitionError(
+            f"case {case_id}: {name} is {len(text)} characters; shorten it to {limit}"
+        )
+    return text
+
+
+def _require_not_future(
+    case: Case, action: str, at: dt.datetime, now: dt.datetime, max_skew: dt.timedelta
+) -> None:
+    """A step cannot be dated in the future beyond a small clock skew.
+
+    A step dated in 2035 would be accepted once and then refuse every real step as
+    "before its last change": the case would be stuck for good.
+    """
+    if at > now + max_skew:
+        raise TransitionError(
+            f"case {case.case_id}: '{action}' at {at.isoformat()} is in the future "
+            f"(now {now.isoformat(timespec='minutes')}); check --at and the computer's clock"
+        )
+
+
 def _require_in_order(case: Case, action: str, at: dt.datetime) -> None:
     """A step cannot predate the report or the case's last step.
 
@@ -238,6 +275,10 @@ def apply_action(
     note: str = "",
     params: Mapping[str, Any] | None = None,
     seq: int = 0,
+    now: dt.datetime | None = None,
+    max_skew: dt.timedelta = CLOCK_SKEW,
+    resolve_case: Callable[[str], Case] | None = None,
+    resolve_dept: Callable[[str], str] | None = None,
 ) -> tuple[Case, AuditEntry]:
     """Move ``case`` by ``action`` and return the new case and its audit entry.
 
@@ -258,23 +299,43 @@ def apply_action(
         ``register``: optional ``tier``; ``call_joint``: ``depts`` (codes; default lead and
         participating departments); ``record_arrival``: ``dept`` and optional ``arrived_at``;
         ``mark_duplicate``: ``duplicate_of``.
+    seq
+        The audit sequence number the store assigns.
+    now
+        The clock to compare ``at`` against (default: the current time).
+    max_skew
+        How far after ``now`` a step may be dated (:data:`CLOCK_SKEW`).
+    resolve_case
+        Looks up another case by id (raises :class:`~gis.errors.NotFoundError`); stores pass
+        it so that ``mark_duplicate`` can only point at an existing, open case. Without it a
+        duplicate target is checked by id only.
+    resolve_dept
+        Turns a department code, name or alias into its code (raises
+        :class:`~gis.errors.NotFoundError` for unknown ones); stores pass the reference
+        table's lookup so that ``call_joint`` refuses unknown departments.
 
     Raises
     ------
     TransitionError
         When the action is not allowed from the case's state, its parameters are wrong, or
-        ``at`` is before the case was reported or last changed.
+        ``at`` is before the case was reported or last changed, or in the future.
     """
+    from gis.errors import NotFoundError
+
     params = dict(params or {})
     require_aware(at)
-    if not who:
+    now = require_aware(now, field_name="now") if now is not None else dt.datetime.now(TZ)
+    if not str(who).strip():
         raise TransitionError(f"case {case.case_id}: '{action}' needs who did it")
+    who = _require_text(case.case_id, "who", who, limit=64)
+    note = _require_text(case.case_id, "the note", note or "")
     allowed = TRANSITIONS.get(case.state, {})
     if action not in allowed:
         raise TransitionError(
             f"case {case.case_id} is '{case.state}'; '{action}' is not allowed there "
             f"(allowed: {', '.join(allowed) or 'nothing, the case is finished'})"
         )
+    _require_not_future(case, action, at, now, max_skew)
     _require_in_order(case, action, at)
     target = allowed[action]
     changes: dict[str, Any] = {}
@@ -288,10 +349,24 @@ def apply_action(
         if params.get("deadline") is not None:
             deadline = require_aware(params["deadline"], field_name="deadline")
         else:
-            hours = float(params.get("hours", case.deadline_hours))
-            if not np.isfinite(hours) or hours <= 0:
-                raise TransitionError(f"case {case.case_id}: deadline hours {hours} must be > 0")
+            raw_hours = params.get("hours", case.deadline_hours)
+            try:
+                hours = float(raw_hours)
+            except (TypeError, ValueError):
+                raise TransitionError(
+                    f"case {case.case_id}: deadline hours {raw_hours!r} is not a number"
+                ) from None
+            if not np.isfinite(hours) or hours <= 0 or hours > MAX_DEADLINE_HOURS:
+                raise TransitionError(
+                    f"case {case.case_id}: deadline hours {hours:g} must be more than 0 and at "
+                    f"most {MAX_DEADLINE_HOURS:g} (half a year); check --hours"
+                )
             deadline = at + dt.timedelta(hours=hours)
+        if deadline - at > dt.timedelta(hours=MAX_DEADLINE_HOURS):
+            raise TransitionError(
+                f"case {case.case_id}: deadline {deadline.isoformat()} is more than "
+                f"{MAX_DEADLINE_HOURS:g} hours (half a year) after the notice; check --deadline"
+            )
         if deadline <= at:
             raise TransitionError(
                 f"case {case.case_id}: deadline {deadline.isoformat()} is not after {at.isoformat()}"
@@ -302,6 +377,19 @@ def apply_action(
         depts = tuple(params.get("depts") or (case.lead_dept, *case.depts))
         if not depts:
             raise TransitionError(f"case {case.case_id}: call_joint needs departments")
+        if resolve_dept is not None:
+            codes: list[str] = []
+            for d in depts:
+                try:
+                    code = resolve_dept(_require_text(case.case_id, "a department", d, limit=64))
+                except NotFoundError:
+                    raise TransitionError(
+                        f"case {case.case_id}: unknown department {str(d)[:64]!r}; "
+                        "use a code or name from data/departments.csv"
+                    ) from None
+                if code not in codes:
+                    codes.append(code)
+            depts = tuple(codes)
         joint = {k: dict(v) for k, v in case.joint.items()}
         for d in depts:
             joint.setdefault(d, {"called_at": _iso(at), "arrived_at": None})
@@ -315,6 +403,7 @@ def apply_action(
                 f"(called: {', '.join(case.joint) or 'none'})"
             )
         arrived = require_aware(params.get("arrived_at") or at, field_name="arrived_at")
+        _require_not_future(case, action, arrived, now, max_skew)
         called = dt.datetime.fromisoformat(str(case.joint[dept]["called_at"]))
         if arrived < called:
             raise TransitionError(
@@ -336,12 +425,27 @@ def apply_action(
     elif action == "reject" and not note.strip():
         raise TransitionError(f"case {case.case_id}: rejecting needs a note saying why")
     elif action == "mark_duplicate":
-        dup = params.get("duplicate_of")
+        dup = str(params.get("duplicate_of") or "").strip()
         if not dup or dup == case.case_id:
             raise TransitionError(
                 f"case {case.case_id}: mark_duplicate needs duplicate_of (another case id)"
             )
-        recorded["duplicate_of"] = str(dup)
+        dup = _require_text(case.case_id, "duplicate_of", dup, limit=128)
+        if resolve_case is not None:
+            try:
+                original = resolve_case(dup)
+            except NotFoundError:
+                raise TransitionError(
+                    f"case {case.case_id}: duplicate_of {dup!r} is not a stored case; "
+                    "give the id of the original case (patrol cases list)"
+                ) from None
+            if not original.is_open:
+                raise TransitionError(
+                    f"case {case.case_id}: the original case {dup} is already "
+                    f"'{original.state}'; a new report of a finished case is not a duplicate, "
+                    "register it instead"
+                )
+        recorded["duplicate_of"] = dup
     elif action == "escalate":
         changes["flags"] = {**case.flags, "escalated": True}
     if target in TERMINAL_STATES:

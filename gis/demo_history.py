@@ -418,7 +418,9 @@ def _advance(
             return False
         t = t_next
         note = "演示" if action != "reject" else "演示: 不属实"
-        case, entry = apply_action(case, action, who=who, at=t, note=note, params=params, seq=seq)
+        case, entry = apply_action(
+            case, action, who=who, at=t, note=note, params=params, seq=seq, now=end
+        )
         steps.append(entry)
         seq += 1
         return True
@@ -459,7 +461,7 @@ def _advance(
         if at > end:
             break
         case, entry = apply_action(
-            case, "record_arrival", who=officer, at=at, params={"dept": d}, seq=seq
+            case, "record_arrival", who=officer, at=at, params={"dept": d}, seq=seq, now=end
         )
         steps.append(entry)
         seq += 1

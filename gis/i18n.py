@@ -43,14 +43,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
     "login.bad_credentials": (
-        "用户名或密码错误。再错 {remaining} 次将锁定 {minutes} 分钟。",
-        "Wrong user name or password. {remaining} more failure(s) lock the account for "
-        "{minutes} minutes.",
+        "用户名或密码错误。再错 {remaining} 次后，每次重试都须等待，且等待时间逐次加倍"
+        "（最长 {minutes} 分钟）。",
+        "Wrong user name or password. After {remaining} more failure(s) each new attempt "
+        "has to wait, twice as long each time (at most {minutes} minutes).",
     ),
     "login.locked": (
-        "登录失败次数过多，账号已锁定至 {time}。请稍后再试或联系管理员。",
-        "Too many failed logins: the account is locked until {time}. Try later or ask an "
-        "administrator.",
+        "登录失败次数过多，请于 {time} 之后再试（暂缓登录，并未锁定账号）。",
+        "Too many failed logins: try again after {time} (a short wait, the account is not locked).",
     ),
     "login.expired": (
         "会话已过期，请重新登录。",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -213,6 +214,15 @@ def _to_wgs84(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
+#: Characters XML 1.0 does not allow (a NUL in a name would make the whole file unreadable).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text for an XML element: markup escaped, characters XML cannot hold dropped."""
+    return escape(_XML_INVALID.sub("", str(text)))
+
+
 def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
     """The route as GPX 1.1 (one track, WGS 84) for phone apps such as 两步路 or 奥维."""
     coords = np.asarray(route.geometry.coords, dtype=float)
@@ -226,8 +236,8 @@ def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://www.topografix.com/GPX/1/1 '
         'http://www.topografix.com/GPX/1/1/gpx.xsd">\n'
-        f"  <metadata><name>{escape(name)}</name><desc>{escape(desc)}</desc></metadata>\n"
-        f"  <trk>\n    <name>{escape(name)}</name>\n    <trkseg>\n{pts}\n    </trkseg>\n"
+        f"  <metadata><name>{_xml_text(name)}</name><desc>{_xml_text(desc)}</desc></metadata>\n"
+        f"  <trk>\n    <name>{_xml_text(name)}</name>\n    <trkseg>\n{pts}\n    </trkseg>\n"
         "  </trk>\n</gpx>\n"
     )
 

@@ -19,6 +19,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return default
     try:
         value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(raw)
     except ValueError:
         raise ValidationError(
             f"{raw!r} is not a number", source="environment", field=name, fix="set a number"
@@ -49,6 +51,8 @@ class Settings:
     tianditu_key: str = ""
     language: str = "zh"
     session_minutes: float = 480.0
+    #: Largest uploaded or imported batch file (MB), checked before reading it.
+    max_upload_mb: float = 20.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +84,7 @@ class Settings:
             tianditu_key=env.get("PATROL_TIANDITU_KEY", ""),
             language=language,
             session_minutes=_float(env, "PATROL_SESSION_MINUTES", cls.session_minutes),
+            max_upload_mb=_float(env, "PATROL_MAX_UPLOAD_MB", cls.max_upload_mb),
         )
 
     @property

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,6 +103,24 @@ def signboard_html(
     )
 
 
+_SAFE_STEM = re.compile(r"[A-Za-z0-9_\-\u4e00-\u9fff]{1,64}")
+
+
+def signboard_filename(person_id: str) -> str:
+    """The file name of a person's signboard: the id itself only when it is a plain name.
+
+    A person id comes from a staff file, so it is never trusted as a path: anything but
+    letters, digits, ``_``, ``-`` and Chinese characters (``../x``, ``/etc/x``, a NUL, a
+    very long id) is replaced, and a short hash of the id keeps two such ids apart.
+    """
+    pid = str(person_id)
+    if _SAFE_STEM.fullmatch(pid):
+        return f"{pid}.html"
+    stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", pid).strip("_")[:40] or "person"
+    digest = hashlib.sha256(pid.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{stem}-{digest}.html"
+
+
 def write_signboards(
     summary: pd.DataFrame,
     staff: pd.DataFrame,
@@ -109,6 +129,8 @@ def write_signboards(
     """Write ``<person_id>.html`` per person in ``summary`` into ``out_dir``.
 
     Every page is rendered before anything is written, so a bad record leaves no half set.
+    File names come from :func:`signboard_filename`, so an id never names a path outside
+    ``out_dir``.
     """
     by_id = {str(r["person_id"]): r for r in staff.to_dict("records")}
     pages: list[tuple[str, str]] = []
@@ -129,7 +151,7 @@ def write_signboards(
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for pid, page in pages:
-        p = out / f"{pid}.html"
+        p = out / signboard_filename(pid)
         p.write_text(page, encoding="utf-8")
         paths.append(p)
     return paths

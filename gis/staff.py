@@ -30,6 +30,10 @@ ROLES: tuple[str, ...] = ("duty_officer", "auxiliary", "grid_worker", "area_chie
 SHIFTS: tuple[str, ...] = ("morning", "evening", "day", "rotating")
 
 _REQUIRED = ("person_id", "name", "role", "department", "presence")
+#: Longest id, name, department or phone kept (characters).
+MAX_TEXT = 100
+#: Largest staff CSV read (bytes); checked before reading.
+MAX_STAFF_BYTES = 5 * 1024 * 1024
 
 
 def _blank(value: object) -> bool:
@@ -81,6 +85,17 @@ def validate_staff(df: pd.DataFrame, *, source: str = "<staff>") -> pd.DataFrame
                 fix="give every person a unique id",
             )
         seen[pid] = i
+        for col in ("person_id", "name", "department", "phone"):
+            text = "" if _blank(rec[col]) else str(rec[col])
+            if len(text) > MAX_TEXT or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+                raise ValidationError(
+                    f"{col} of person {pid[:40]!r} is {len(text)} characters or contains "
+                    "control characters",
+                    source=source,
+                    row=i,
+                    field=col,
+                    fix=f"use at most {MAX_TEXT} characters of plain text (no NUL or line break)",
+                )
         checks = (("presence", PRESENCE), ("role", ROLES))
         for col, allowed in checks:
             if str(rec[col]).strip() not in allowed:
@@ -115,12 +130,25 @@ def validate_staff(df: pd.DataFrame, *, source: str = "<staff>") -> pd.DataFrame
 
 def load_staff(path: str | Path) -> pd.DataFrame:
     """Read and validate a staff CSV (UTF-8; phone numbers stay text)."""
+    import io
+
+    from gis.uploads import read_upload
+
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise ValidationError(
             "staff file does not exist", source=str(p), fix="check the path or use the demo"
         )
-    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+    data = read_upload(p, MAX_STAFF_BYTES)  # no links, no devices, size first
+    try:
+        df = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        where = f" ({type(exc).__name__})"
+        raise ValidationError(
+            f"cannot be read as a UTF-8 staff CSV{where}",
+            source=p.name,
+            fix=f"save it as CSV UTF-8 with the columns {', '.join(STAFF_COLUMNS)}",
+        ) from None
     return validate_staff(df, source=p.name)
 
 

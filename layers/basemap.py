@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import folium
-from branca.element import Element, Figure
+from collections.abc import Sequence
+from typing import Any
 
+import folium
+import geopandas as gpd
+from branca.element import Figure
+
+from gis.crs import WGS84
 from gis.errors import ValidationError
 from layers.assets import AssetMode, leaflet_css, leaflet_js
+from layers.safe import PageScript, RawHtml, TileFallback
 
 #: Tianditu vector tiles (CGCS2000 ≈ WGS 84) need a key from the national platform.
 TIANDITU_URL = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
@@ -37,14 +43,16 @@ class OfflineMap(folium.Map):
             root = self.get_root()
             assert isinstance(root, Figure)
             root.header.add_child(
-                Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline"
+                RawHtml(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline"
             )
             root.header.add_child(
-                Element(f"<script>{leaflet_js()}</script>"), name="leaflet_js_inline"
+                RawHtml(f"<script>{leaflet_js()}</script>"), name="leaflet_js_inline"
             )
         else:
             self.default_js = [("leaflet", f"{assets.url_prefix}/leaflet.js")]
             self.default_css = [("leaflet_css", f"{assets.url_prefix}/leaflet.css")]
+        # the page script (tooltips, labels, legends from JSON) runs before any layer
+        PageScript().add_to(self)
 
 
 def new_map(
@@ -55,8 +63,15 @@ def new_map(
     location: tuple[float, float] = SHICHAHAI_CENTRE,
     zoom_start: int = 15,
     height: str = "100%",
+    lang: str = "zh",
+    tile_wait_ms: int = 8000,
 ) -> OfflineMap:
-    """An empty map of Shichahai with the chosen basemap (none, osm or tianditu)."""
+    """An empty map of Shichahai with the chosen basemap (none, osm or tianditu).
+
+    With a tile basemap, a page-side watcher removes the tiles and says so on the map when
+    they cannot load (no network, a wrong key): the offline layers then stand alone instead
+    of a grey map with no word.
+    """
     m = OfflineMap(
         location=list(location),
         zoom_start=zoom_start,
@@ -68,10 +83,17 @@ def new_map(
     # With no tile layer Leaflet has no maxZoom (folium hands max_zoom to the tiles), and
     # plugins such as marker clusters then fail ("Map has no maxZoom specified").
     m.options["max_zoom"] = MAX_ZOOM
+    # quarter zoom steps: fitting a small area fills the view instead of half of it
+    m.options["zoom_snap"] = 0.25
+    m.options["zoom_delta"] = 0.5
+    tiles: list[folium.TileLayer] = []
+    layer: folium.TileLayer
     if basemap == "osm":
-        folium.TileLayer(
+        layer = folium.TileLayer(
             OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=19
-        ).add_to(m)
+        )
+        layer.add_to(m)
+        tiles.append(layer)
     elif basemap == "tianditu":
         if not tianditu_key:
             raise ValidationError(
@@ -80,23 +102,92 @@ def new_map(
                 field="PATROL_TIANDITU_KEY",
                 fix="set PATROL_TIANDITU_KEY or choose PATROL_BASEMAP=none",
             )
-        folium.TileLayer(
+        if not tianditu_key.isascii() or not tianditu_key.isalnum():
+            raise ValidationError(
+                "the Tianditu key holds characters other than letters and digits",
+                source="environment",
+                field="PATROL_TIANDITU_KEY",
+                fix="copy the key from the Tianditu console again (32 hexadecimal characters)",
+            )
+        layer = folium.TileLayer(
             TIANDITU_URL + tianditu_key,
             attr="© 天地图 Tianditu",
             name="天地图",
             subdomains="01234567",
             max_zoom=18,
-        ).add_to(m)
-        folium.TileLayer(
+        )
+        layer.add_to(m)
+        tiles.append(layer)
+        layer = folium.TileLayer(
             TIANDITU_LABELS_URL + tianditu_key,
             attr="© 天地图 Tianditu",
             name="天地图注记",
             subdomains="01234567",
             overlay=True,
             max_zoom=18,
-        ).add_to(m)
+        )
+        layer.add_to(m)
+        tiles.append(layer)
     elif basemap != "none":
         raise ValidationError(
             f"unknown basemap {basemap!r}", field="basemap", fix="use none, osm or tianditu"
         )
+    if tiles:
+        TileFallback(
+            tiles, TILE_FALLBACK_TEXT["en" if lang == "en" else "zh"], tile_wait_ms
+        ).add_to(m)
+    return m
+
+
+#: What the map says when its tile basemap cannot load.
+TILE_FALLBACK_TEXT = {
+    "zh": "在线底图无法加载（无网络或密钥无效），已切换为离线地图。",
+    "en": "The online basemap could not load (no network or a bad key): showing the offline map.",
+}
+
+
+def bounds_of(
+    target: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[float],
+) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) in WGS 84 of a frame/series (any CRS) or of given bounds.
+
+    Bounds given as four numbers are taken as lon/lat (west, south, east, north). None when
+    there is nothing to fit (empty frame, non-finite numbers).
+    """
+    if isinstance(target, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geoms = target.geometry if isinstance(target, gpd.GeoDataFrame) else target
+        geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+        if geoms.empty:
+            return None
+        if geoms.crs is not None and geoms.crs.to_epsg() != 4326:
+            geoms = geoms.to_crs(WGS84)
+        w, s, e, n = (float(v) for v in geoms.total_bounds)
+    else:
+        vals = [float(v) for v in target]
+        if len(vals) != 4:
+            raise ValueError("bounds are four numbers: west, south, east, north")
+        w, s, e, n = vals
+    if not all(abs(v) < 1e6 for v in (w, s, e, n)) or w > e or s > n:
+        return None
+    return w, s, e, n
+
+
+def fit_to(
+    m: folium.Map,
+    target: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[float],
+    *,
+    padding_px: int = 24,
+    max_zoom: int = 18,
+) -> folium.Map:
+    """Fit the map's view to a frame (any CRS), a series or (west, south, east, north) bounds.
+
+    A single point (or a tiny area) is shown at ``max_zoom`` rather than the deepest zoom.
+    Nothing happens when there is nothing to fit.
+    """
+    b = bounds_of(target)
+    if b is None:
+        return m
+    w, s, e, n = b
+    kwargs: dict[str, Any] = {"padding": (padding_px, padding_px), "max_zoom": max_zoom}
+    m.fit_bounds([[s, w], [n, e]], **kwargs)
     return m

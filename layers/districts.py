@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import folium
@@ -12,6 +11,7 @@ import pandas as pd
 from gis.crs import to_display
 from layers import styles
 from layers.legend import add_legend
+from layers.safe import DataLayer, clean_text, collection, feature, feature_group
 
 
 def person_colours(people: list[str]) -> dict[str, str]:
@@ -51,62 +51,80 @@ def districts_layer(
     summary
         Optional per-person summary (name, phone, streets, workload) for the tooltips.
     """
-    title = "责任片区" if lang == "zh" else "Districts per person"
-    group = folium.FeatureGroup(name=title, show=show)
+    z = lang == "zh"
+    title = "责任片区" if z else "Districts per person"
+    group = feature_group(title, show=show)
     colours = person_colours([str(p) for p in polygons["person_id"]])
-    frame = to_display(polygons)[["person_id", "geometry"]].copy()
-    frame["person_id"] = frame["person_id"].astype(str)
-    info = summary.set_index("person_id") if summary is not None else None
-    fields = ["person_id"]
-    aliases = ["编号" if lang == "zh" else "ID"]
-    for col, zh, en in (
-        ("name", "责任人", "Person"),
-        ("phone", "电话", "Phone"),
-        ("workload", "工作量(分钟/月)", "Workload (min/month)"),
-        ("streets", "街巷", "Streets"),
-    ):
-        if info is not None and col in info.columns:
-            vals = frame["person_id"].map(info[col])
-            if col == "workload":
-                vals = vals.map(lambda x: f"{x:.0f}")
-            frame[col] = vals.fillna("").astype(str).map(html.escape)
-            fields.append(col)
-            aliases.append(zh if lang == "zh" else en)
-    frame["person_id"] = frame["person_id"].map(html.escape)
-    folium.GeoJson(
-        frame.to_json(),
-        name=title,
-        style_function=lambda f: {
-            "color": "#333333",
-            "weight": 1,
-            "fillColor": colours.get(html.unescape(f["properties"]["person_id"]), "#999"),
-            "fillOpacity": 0.45,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
-    ).add_to(group)
-    if segments is not None and assignment is not None:
-        seg = segments[segments["segment_id"].isin(set(assignment))][
-            ["segment_id", "name", "geometry"]
-        ].copy()
-        seg["person_id"] = seg["segment_id"].map(assignment).astype(str)
-        seg = to_display(seg)
-        for col in ("segment_id", "name"):
-            seg[col] = seg[col].fillna("").astype(str).map(html.escape)
-        folium.GeoJson(
-            seg.to_json(),
-            name=f"{title} (路段)" if lang == "zh" else f"{title} (segments)",
-            style_function=lambda f: {
-                "color": colours.get(f["properties"]["person_id"], "#555"),
-                "weight": 3,
-                "opacity": 0.95,
+    disp = to_display(polygons)
+    info: dict[str, dict[str, object]] = {}
+    if summary is not None and not summary.empty:
+        info = {str(r["person_id"]): r for r in summary.to_dict("records")}
+    feats = []
+    labels = []
+    for pid, geom in zip(disp["person_id"].astype(str), disp.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        rec = info.get(pid, {})
+        load = rec.get("workload")
+        name = clean_text(rec.get("name")) or clean_text(pid)
+        props = {
+            "t": name,
+            "ph": clean_text(rec.get("phone")),
+            "w": f"{float(load):.0f}" if isinstance(load, (int, float)) and load == load else "",
+            "st": clean_text(rec.get("streets"), limit=300),
+            "id": clean_text(pid),
+            "_s": {
+                "color": "#333333",
+                "weight": 1,
+                "fillColor": colours.get(pid, "#999999"),
+                "fillOpacity": 0.45,
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["name", "segment_id", "person_id"],
-                aliases=["街巷", "路段", "责任人"]
-                if lang == "zh"
-                else ["Street", "Segment", "Person"],
-            ),
+        }
+        feats.append(feature(geom, props))
+        spot = geom if geom.geom_type == "Polygon" else max(geom.geoms, key=lambda g: g.area)
+        labels.append(
+            feature(
+                spot.representative_point(),
+                {"_label": name, "_s": {"shape": "label", "cls": "zone-hl", "prio": 88}},
+            )
+        )
+    tip = {
+        "title": "t",
+        "rows": [
+            ["电话" if z else "Phone", "ph"],
+            ["工作量(分钟/月)" if z else "Workload (min/month)", "w"],
+            ["街巷" if z else "Streets", "st"],
+        ],
+        "small": ["id"],
+    }
+    DataLayer(collection(feats), tip=tip, sticky=True).add_to(group)
+    if segments is not None and assignment is not None:
+        seg = segments[segments["segment_id"].isin(set(assignment))]
+        seg = to_display(seg)
+        sfeats = []
+        for rec, geom in zip(
+            seg.drop(columns="geometry").to_dict("records"), seg.geometry, strict=True
+        ):
+            pid = str(assignment[rec["segment_id"]])
+            who = info.get(pid, {})
+            sfeats.append(
+                feature(
+                    geom,
+                    {
+                        "t": clean_text(rec.get("name")) or ("无名街巷" if z else "Unnamed lane"),
+                        "p": clean_text(who.get("name")) or clean_text(pid),
+                        "id": clean_text(rec.get("segment_id")),
+                        "_s": {"color": colours.get(pid, "#555555"), "weight": 3, "opacity": 0.95},
+                    },
+                )
+            )
+        DataLayer(
+            collection(sfeats),
+            tip={"title": "t", "rows": [["责任人" if z else "Person", "p"]], "small": ["id"]},
+            sticky=True,
         ).add_to(group)
+    if labels:
+        DataLayer(collection(labels), labels=True).add_to(group)
     return group
 
 

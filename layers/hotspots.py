@@ -7,7 +7,6 @@ layer and a legend that says "no cases", never a full-red map.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,14 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, Figure
+from branca.element import Figure
 from numpy.typing import NDArray
 from pyproj import Transformer
 
 from gis.crs import METRIC, WGS84, to_display
 from gis.forecast import select_top
 from gis.hotspots import (
+    GI_CLASSES,
     GI_COLORS,
     DensitySurface,
     HotspotResult,
@@ -31,6 +31,15 @@ from gis.hotspots import (
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.legend import add_legend
+from layers.safe import (
+    DataLayer,
+    RawHtml,
+    clean_text,
+    collection,
+    feature,
+    feature_group,
+    safe_colour,
+)
 
 _NO_DATA = (0, 0, 0, 0)
 
@@ -94,7 +103,7 @@ def density_layer(
     """
     legend = surface.legend(k=k, lang=lang)
     title = legend.title
-    group = folium.FeatureGroup(name=title, show=show)
+    group = feature_group(title, show=show)
     if not legend.empty:
         if mode == "image":
             img, bounds = density_image(surface, legend)
@@ -107,17 +116,22 @@ def density_layer(
             gdf = gdf[gdf["cls"] >= 0]
             gdf["fill"] = [legend.colors[c] for c in gdf["cls"]]
             gdf["density"] = gdf["density"].round(1)
-            colours = dict(zip(gdf["cell_id"], gdf["fill"], strict=True))
-            folium.GeoJson(
-                to_display(gdf[["cell_id", "density", "geometry"]]).to_json(),
-                style_function=lambda f, c=colours: {
-                    "fillColor": c.get(f["properties"]["cell_id"], "#000"),
-                    "fillOpacity": 0.65,
-                    "weight": 0,
-                },
-                tooltip=folium.GeoJsonTooltip(
-                    fields=["density"], aliases=[html.escape(legend.unit)]
-                ),
+            disp = to_display(gdf[["cell_id", "density", "fill", "geometry"]])
+            feats = [
+                feature(
+                    geom,
+                    {
+                        "v": f"{float(d):g}",
+                        "id": clean_text(cid),
+                        "_s": {"fillColor": safe_colour(fill), "fillOpacity": 0.65, "weight": 0},
+                    },
+                )
+                for cid, d, fill, geom in zip(
+                    disp["cell_id"], disp["density"], disp["fill"], disp.geometry, strict=True
+                )
+            ]
+            DataLayer(
+                collection(feats), tip={"rows": [[legend.unit, "v"]], "small": ["id"]}
             ).add_to(group)
         else:
             raise ValueError(f"unknown density mode {mode!r}: use image or cells")
@@ -135,7 +149,7 @@ def gistar_layer(
     only what passed the FDR-corrected test.
     """
     legend = gi_legend(result, lang=lang)
-    group = folium.FeatureGroup(name=legend.title, show=show)
+    group = feature_group(legend.title, show=show)
     gdf = result.gdf
     if len(gdf) and result.tested:
         sig = gdf[gdf["gi_class"] != "ns"].copy()
@@ -143,24 +157,49 @@ def gistar_layer(
             id_col = "cell_id" if "cell_id" in sig.columns else "segment_id"
             sig["gi_z"] = sig["gi_z"].round(2)
             sig["q_value"] = sig["q_value"].round(4)
-            keep = [id_col, "count", "gi_z", "q_value", "gi_class", "geometry"]
             line = result.unit == "segment"
-            folium.GeoJson(
-                to_display(sig[keep]).to_json(),
-                style_function=lambda f, line=line: (
-                    {"color": GI_COLORS[f["properties"]["gi_class"]], "weight": 6, "opacity": 0.9}
+            present = [c for c in GI_CLASSES if result.counts.get(c, 0) > 0]
+            names = {c: lab.split(" (")[0] for c, lab in zip(present, legend.labels, strict=False)}
+            z = lang == "zh"
+            disp = to_display(sig[[id_col, "count", "gi_z", "q_value", "gi_class", "geometry"]])
+            feats = []
+            for rec, geom in zip(
+                disp.drop(columns="geometry").to_dict("records"), disp.geometry, strict=True
+            ):
+                colour = safe_colour(GI_COLORS.get(rec["gi_class"], "#000000"))
+                style = (
+                    {"color": colour, "weight": 6, "opacity": 0.9}
                     if line
                     else {
-                        "fillColor": GI_COLORS[f["properties"]["gi_class"]],
+                        "fillColor": colour,
                         "fillOpacity": 0.6,
-                        "color": "#555",
+                        "color": "#555555",
                         "weight": 0.5,
                     }
-                ),
-                tooltip=folium.GeoJsonTooltip(
-                    fields=[id_col, "count", "gi_z", "q_value", "gi_class"]
-                ),
-            ).add_to(group)
+                )
+                feats.append(
+                    feature(
+                        geom,
+                        {
+                            "t": clean_text(names.get(rec["gi_class"], rec["gi_class"])),
+                            "n": f"{int(rec['count'])}",
+                            "gz": f"{float(rec['gi_z']):.2f}",
+                            "q": f"{float(rec['q_value']):.4f}",
+                            "id": clean_text(rec[id_col]),
+                            "_s": style,
+                        },
+                    )
+                )
+            tip = {
+                "title": "t",
+                "rows": [
+                    ["案件数" if z else "Cases", "n"],
+                    ["Gi* z", "gz"],
+                    ["q", "q"],
+                ],
+                "small": ["id"],
+            }
+            DataLayer(collection(feats), tip=tip, sticky=line).add_to(group)
     group.add_to(m)
     add_legend(m, legend.title, legend_items(legend))
     return legend
@@ -222,7 +261,7 @@ def forecast_layer(
         empty = "no past cases: nothing to forecast"
         unit = "cases/km/week" if seg else "cases/km²/week"
     band = forecast_bands(gdf_forecast) if len(gdf_forecast) else np.zeros(0, dtype=np.int64)
-    group = folium.FeatureGroup(name=title, show=show)
+    group = feature_group(title, show=show)
     if (band >= 0).any():
         gdf = gdf_forecast.assign(band=band)
         gdf = gdf[gdf["band"] >= 0].copy()
@@ -232,23 +271,38 @@ def forecast_layer(
             for lab, lo in zip(labels, lows, strict=True)
         ]
         legend = Legend((), tuple(c for _, c in FORECAST_BANDS), tuple(labels), unit, title)
-        colours = {
-            u: FORECAST_BANDS[b][1] for u, b in zip(gdf["unit_id"], gdf["band"], strict=True)
-        }
-        gdf["risk"] = gdf["risk"].round(3)
-        folium.GeoJson(
-            to_display(gdf[["unit_id", "risk", "geometry"]]).to_json(),
-            style_function=lambda f, c=colours, seg=seg: (
-                {"color": c.get(f["properties"]["unit_id"], "#000"), "weight": 5, "opacity": 0.9}
+        disp = to_display(gdf[["unit_id", "risk", "band", col, "geometry"]])
+        feats = []
+        for uid, risk, b, dens, geom in zip(
+            disp["unit_id"], disp["risk"], disp["band"], disp[col], disp.geometry, strict=True
+        ):
+            colour = FORECAST_BANDS[int(b)][1]
+            style = (
+                {"color": colour, "weight": 5, "opacity": 0.9}
                 if seg
-                else {
-                    "fillColor": c.get(f["properties"]["unit_id"], "#000"),
-                    "fillOpacity": 0.6,
-                    "weight": 0,
-                }
-            ),
-            tooltip=folium.GeoJsonTooltip(fields=["unit_id", "risk"]),
-        ).add_to(group)
+                else {"fillColor": colour, "fillOpacity": 0.6, "weight": 0}
+            )
+            feats.append(
+                feature(
+                    geom,
+                    {
+                        "t": labels[int(b)],
+                        "r": f"{float(risk):.3f}",
+                        "d": f"{float(dens):.2g} {unit}",
+                        "id": clean_text(uid),
+                        "_s": style,
+                    },
+                )
+            )
+        tip = {
+            "title": "t",
+            "rows": [
+                ["预测案件数" if lang == "zh" else "Expected cases", "r"],
+                ["密度" if lang == "zh" else "Density", "d"],
+            ],
+            "small": ["id"],
+        }
+        DataLayer(collection(feats), tip=tip, sticky=seg).add_to(group)
     else:
         legend = Legend((), (), (empty,), unit, title, empty=True)
     group.add_to(m)
@@ -274,7 +328,7 @@ def heat_layer(
     from folium.plugins import HeatMap
 
     name = "热力图（随缩放变化，仅供参考）" if lang == "zh" else "Heat (zoom-dependent, indicative)"
-    group = folium.FeatureGroup(name=name, show=show)
+    group = feature_group(name, show=show)
     if len(gdf_cases):
         pts = to_display(gdf_cases[["geometry"]])
         data = [[float(p.y), float(p.x)] for p in pts.geometry if p is not None and not p.is_empty]
@@ -284,7 +338,7 @@ def heat_layer(
             root = m.get_root()
             if isinstance(root, Figure) and "leaflet_heat_inline" not in root.header._children:
                 root.header.add_child(
-                    Element(f"<script>{_leaflet_heat_js()}</script>"), name="leaflet_heat_inline"
+                    RawHtml(f"<script>{_leaflet_heat_js()}</script>"), name="leaflet_heat_inline"
                 )
             hm.add_to(group)
     group.add_to(m)
@@ -350,11 +404,18 @@ def write_hotspot_map(
         raise ValueError(f"unknown hotspot map kind {kind!r}")
     m = new_map(basemap=basemap, tianditu_key=tianditu_key, assets=AssetMode(inline=True))
     if gdf_segments is not None and len(gdf_segments):
-        folium.GeoJson(
-            to_display(gdf_segments[["segment_id", "geometry"]]).to_json(),
-            name="街巷" if lang == "zh" else "Streets",
-            style_function=lambda f: {"color": "#888", "weight": 1.5},
-        ).add_to(m)
+        streets = feature_group("街巷" if lang == "zh" else "Streets")
+        disp = to_display(gdf_segments[["geometry"]])
+        DataLayer(
+            collection(
+                [
+                    feature(g, {"_s": {"color": "#888888", "weight": 1.5}})
+                    for g in disp.geometry
+                    if g is not None and not g.is_empty
+                ]
+            )
+        ).add_to(streets)
+        streets.add_to(m)
     bounds: tuple[float, ...] | None
     if kind == "density":
         density_layer(m, result, lang=lang)

@@ -1,55 +1,71 @@
-"""A plain-HTML legend control (no branca colormap: that pulls d3 from a CDN)."""
+"""Map legends built by the page script from JSON (text set with textContent, never HTML)."""
 
 from __future__ import annotations
 
-import html
-import json
+from collections.abc import Sequence
 
 import folium
-from branca.element import MacroElement, Template
+
+from layers.safe import PageCall, clean_text, safe_colour
+
+#: Swatch shapes the page script draws: case markers are circles, points of interest
+#: diamonds, areas squares, routes and streets lines.
+SHAPES = ("square", "circle", "ring", "dashed", "diamond", "line")
 
 
-class Legend(MacroElement):
-    """A Leaflet control with coloured swatches and labels, placed bottom-right."""
+def _item(item: Sequence[str], shape: str) -> list[str]:
+    colour, label = item[0], item[1]
+    small = item[3] if len(item) > 3 else ""
+    own = item[2] if len(item) > 2 and item[2] in SHAPES else shape
+    return [safe_colour(colour), clean_text(label, limit=120), own, clean_text(small, limit=40)]
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: "{{ this.position }}"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "patrol-legend");
-                div.style.background = "rgba(255,255,255,0.92)";
-                div.style.padding = "6px 8px";
-                div.style.font = "12px/1.4 sans-serif";
-                div.style.borderRadius = "4px";
-                div.style.boxShadow = "0 1px 4px rgba(0,0,0,0.3)";
-                div.innerHTML = {{ this.html_json }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
+
+class Legend(PageCall):
+    """A Leaflet control with titled sections of swatches and labels (bottom-right).
+
+    ``items`` are ``(colour, label)`` pairs, optionally ``(colour, label, shape, small)``;
+    ``sections`` adds further titled groups ``(title, items, shape)``.
+    """
 
     def __init__(
-        self, title: str, items: list[tuple[str, str]], position: str = "bottomright"
+        self,
+        title: str,
+        items: Sequence[Sequence[str]],
+        position: str = "bottomright",
+        *,
+        shape: str = "square",
+        sections: Sequence[tuple[str, Sequence[Sequence[str]], str]] = (),
     ) -> None:
-        super().__init__()
+        groups = [("", items, shape), *sections] if items else list(sections)
+        spec = {
+            "title": clean_text(title, limit=160),
+            "position": position
+            if position in ("topleft", "topright", "bottomleft", "bottomright")
+            else "bottomright",
+            "sections": [
+                {
+                    "title": clean_text(t, limit=80),
+                    "shape": s if s in SHAPES else "square",
+                    "items": [_item(i, s) for i in its],
+                }
+                for t, its, s in groups
+            ],
+        }
+        super().__init__("legend", spec)
         self._name = "Legend"
-        self.position = position
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:4px;'
-            f'background:{html.escape(colour)};border:1px solid #555"></span>{html.escape(label)}</div>'
-            for colour, label in items
-        )
-
-        self.html_json = json.dumps(f"<b>{html.escape(title)}</b>{rows}")
+        self.spec = spec
 
 
-def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> Legend:
+def add_legend(
+    m: folium.Map,
+    title: str,
+    items: Sequence[Sequence[str]],
+    *,
+    shape: str = "square",
+    sections: Sequence[tuple[str, Sequence[Sequence[str]], str]] = (),
+    position: str = "bottomright",
+) -> Legend:
     """Attach a legend to a map and return it."""
-    legend = Legend(title, items)
+    legend = Legend(title, items, position, shape=shape, sections=sections)
     legend.add_to(m)
     return legend

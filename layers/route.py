@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
@@ -13,6 +12,7 @@ from shapely.geometry import Point
 from gis.crs import METRIC, to_display
 from gis.postman import Route
 from gis.route_sheet import Step
+from layers.safe import DataLayer, clean_text, collection, feature, feature_group, safe_colour
 
 #: Default spacing of direction arrows along the route (metres).
 ARROW_EVERY_M = 80.0
@@ -50,48 +50,45 @@ def route_layer(
     """A folium FeatureGroup for one route.
 
     The route (EPSG:32650) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
-    rotated DivIcons (plain Leaflet, no plugin or CDN), numbered circles mark where each step
-    starts, with the step's instruction as tooltip.
+    rotated marks (plain Leaflet, no plugin or CDN), numbered circles mark where each step
+    starts, with the step's instruction as tooltip; all of it one GeoJSON layer drawn by
+    the page script (:mod:`layers.safe`), so street names stay data.
     """
-    fg = folium.FeatureGroup(name=name, show=show)
+    fg = feature_group(name, show=show)
+    colour = safe_colour(colour, "#c0392b")
     line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=METRIC)).geometry.iloc[0]
-    latlon = [(y, x) for x, y in line.coords]
-    tip = f"{route.total_m / 1000:.2f} km · {route.duration_min:.0f} min"
-    folium.PolyLine(latlon, color=colour, weight=4, opacity=0.85, tooltip=tip).add_to(fg)
-
+    z = lang != "en"
+    tip = f"{route.total_m / 1000:.2f} km · {route.duration_min:.0f} {'分钟' if z else 'min'}"
+    feats = [
+        feature(
+            line,
+            {"t": tip, "_s": {"color": colour, "weight": 4, "opacity": 0.85}},
+        )
+    ]
     arrows = _arrow_points(route, arrow_every_m)
     if arrows:
         pts = to_display(gpd.GeoDataFrame(geometry=[p for p, _ in arrows], crs=METRIC))
-        for geom, (_p, bearing) in zip(pts.geometry, arrows, strict=True):
-            # ➤ points east; rotate it clockwise to the walking bearing
-            icon = folium.DivIcon(
-                html=(
-                    f'<div style="transform: rotate({bearing - 90:.0f}deg); color: {colour}; '
-                    'font-size: 14px; line-height: 14px; width: 14px; text-align: center;">'
-                    "&#10148;</div>"
-                ),
-                icon_size=(14, 14),
-                icon_anchor=(7, 7),
-                class_name="route-arrow",
+        # ➤ points east; rotate it clockwise to the walking bearing
+        feats += [
+            feature(
+                geom, {"_s": {"shape": "arrow", "rotate": round(bearing - 90, 0), "colour": colour}}
             )
-            folium.Marker([geom.y, geom.x], icon=icon).add_to(fg)
-
+            for geom, (_p, bearing) in zip(pts.geometry, arrows, strict=True)
+        ]
     if steps:
         starts = to_display(
             gpd.GeoDataFrame(geometry=[Point(s.start_xy) for s in steps], crs=METRIC)
         )
-        for geom, s in zip(starts.geometry, steps, strict=True):
-            icon = folium.DivIcon(
-                html=(
-                    f'<div style="background: #fff; border: 2px solid {colour}; '
-                    "border-radius: 50%; width: 18px; height: 18px; font: 11px/18px sans-serif; "
-                    f'text-align: center;">{s.number}</div>'
-                ),
-                icon_size=(22, 22),
-                icon_anchor=(11, 11),
-                class_name="route-stop",
+        feats += [
+            feature(
+                geom,
+                {
+                    "_label": str(s.number),
+                    "t": f"{s.number}. {clean_text(s.text(lang))}",
+                    "_s": {"shape": "stop", "colour": colour},
+                },
             )
-            folium.Marker(
-                [geom.y, geom.x], icon=icon, tooltip=html.escape(f"{s.number}. {s.text(lang)}")
-            ).add_to(fg)
+            for geom, s in zip(starts.geometry, steps, strict=True)
+        ]
+    DataLayer(collection(feats), tip={"title": "t"}).add_to(fg)
     return fg

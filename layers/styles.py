@@ -40,3 +40,30 @@ POI_COLOURS = {
 def colour_for(i: int) -> str:
     """The i-th colour of the palette (cycled)."""
     return PALETTE[i % len(PALETTE)]
+
+
+#: Case categories in six groups (zh, en, colour, codes): the legend and marker colour.
+CATEGORY_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "违建与市容",
+        "Construction and streetscape",
+        "#8c564b",
+        ("C01", "C02", "C14", "C22", "C26", "C27", "C28"),
+    ),
+    ("经营秩序", "Business order", "#ff7f0e", ("C03", "C04", "C05", "C06", "C08", "C16", "C17")),
+    ("交通秩序", "Traffic order", "#1f77b4", ("C09", "C11", "C12", "C13")),
+    ("环境卫生", "Environment and noise", "#2ca02c", ("C07", "C15", "C21")),
+    ("治安与消防", "Public and fire safety", "#d62728", ("C18", "C19", "C20", "C24", "C29")),
+    ("景区与水域", "Scenic area and lakes", "#9467bd", ("C10", "C23", "C25")),
+)
+#: Case states in three classes (zh, en, legend swatch, states): the marker's outline.
+STATE_CLASSES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("待处理", "New", "circle", ("reported", "registered")),
+    (
+        "处置中",
+        "In progress",
+        "dashed",
+        ("notice_served", "rechecking", "joint_enforcement", "handled"),
+    ),
+    ("已结束", "Finished", "ring", ("closed", "rejected", "duplicate")),
+)

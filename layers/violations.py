@@ -1,6 +1,7 @@
 """The violations layer: cases coloured by category, clustered offline, filtered, escaped.
 
-Clustering uses Leaflet.markercluster from the installed ``xstatic-leaflet-markercluster``
+Markers are drawn by the page script of :mod:`layers.safe` from GeoJSON (no case text
+ever reaches a template or a script as code). Clustering uses Leaflet.markercluster from the installed ``xstatic-leaflet-markercluster``
 package (inlined, or served from a local prefix), never a CDN. Above ``max_markers`` cases
 the layer aggregates to graded square cells instead, which stays fast with a year of data.
 """
@@ -8,7 +9,6 @@ the layer aggregates to graded square cells instead, which stays fast with a yea
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,13 +17,24 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium.plugins import MarkerCluster
 
 from gis.crs import METRIC, to_display
 from gis.errors import CRSError
+from gis.i18n import MESSAGES
 from layers.assets import AssetMode
-from layers.styles import PALETTE
+from layers.legend import Legend
+from layers.safe import (
+    DataLayer,
+    RawHtml,
+    clean_text,
+    collection,
+    feature,
+    feature_group,
+    inert,
+)
+from layers.styles import CATEGORY_GROUPS, PALETTE, STATE_CLASSES
 
 #: One colour per category (C01..C29); the palette extended with five more distinct hues.
 CATEGORY_COLOURS: dict[str, str] = {
@@ -128,25 +139,136 @@ class OfflineMarkerCluster(MarkerCluster):
             root = self.get_root()
             if isinstance(root, Figure):
                 js, css = _cluster_assets()
-                root.header.add_child(Element(f"<style>{css}</style>"), name="markercluster_css")
-                root.header.add_child(Element(f"<script>{js}</script>"), name="markercluster_js")
+                root.header.add_child(RawHtml(f"<style>{css}</style>"), name="markercluster_css")
+                root.header.add_child(RawHtml(f"<script>{js}</script>"), name="markercluster_js")
         return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
-def _tooltip(row: pd.Series, names: dict[str, str] | None) -> str:
-    cat = str(row["category"])
-    label = (names or {}).get(cat, cat)
-    when = row["reported_at"]
-    when_s = when.strftime("%Y-%m-%d %H:%M") if not pd.isna(when) else ""
-    desc = str(row.get("description") or "")
-    if len(desc) > 80:
-        desc = desc[:79] + "…"
-    parts = [
-        f"<b>{html.escape(str(row['case_id']))}</b> {html.escape(cat)} {html.escape(label)}",
-        f"{html.escape(str(row['state']))} · {html.escape(str(row['tier']))} · {html.escape(when_s)}",
-        html.escape(desc),
+#: Tier names (zh, en).
+TIER_NAMES: dict[str, tuple[str, str]] = {
+    "general": ("一般", "General"),
+    "major": ("重大", "Major"),
+    "emergency": ("突发", "Emergency"),
+}
+_GROUP_OF = {code: i for i, g in enumerate(CATEGORY_GROUPS) for code in g[3]}
+_STATE_CLASS = {st: i for i, c in enumerate(STATE_CLASSES) for st in c[3]}
+_FIELDS = {
+    "state": ("状态", "State"),
+    "tier": ("级别", "Tier"),
+    "when": ("上报", "Reported"),
+    "lead": ("主责", "Lead"),
+    "zone": ("片区", "Zone"),
+    "desc": ("描述", "Description"),
+}
+#: Longest description shown in a tooltip (the rest becomes "…").
+DESCRIPTION_CHARS = 80
+
+
+def group_colour(code: str) -> str:
+    """The marker colour of a category: the colour of its group (grey for unknown codes)."""
+    i = _GROUP_OF.get(str(code))
+    return CATEGORY_GROUPS[i][2] if i is not None else "#777777"
+
+
+def state_name(state: str, lang: str = "zh") -> str:
+    """A case state by its name in the user's language (the code when unknown)."""
+    pair = MESSAGES.get(f"cases.state.{state}")
+    return clean_text(pair[0] if lang == "zh" else pair[1]) if pair else clean_text(state)
+
+
+def tier_name(tier: str, lang: str = "zh") -> str:
+    """A tier by its name in the user's language (the code when unknown)."""
+    pair = TIER_NAMES.get(str(tier))
+    return (pair[0] if lang == "zh" else pair[1]) if pair else clean_text(tier)
+
+
+def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Category and department names from the bundled reference tables ({} if missing)."""
+    try:
+        from gis.violations import load_references
+
+        refs = load_references()
+    except Exception:  # noqa: BLE001 - names are a nicety: codes still show
+        return {}, {}
+    zh = lang == "zh"
+    cats = {k: (v.name_zh if zh else v.name_en) for k, v in refs.categories.items()}
+    depts = {k: (v.name_zh if zh else v.name_en) for k, v in refs.departments.items()}
+    return cats, depts
+
+
+def _marker_style(category: str, state: str, tier: str) -> dict[str, object]:
+    colour = group_colour(category)
+    klass = _STATE_CLASS.get(str(state), 0)
+    style: dict[str, object] = {
+        "radius": TIER_RADIUS.get(str(tier), 6),
+        "color": "#111111",
+        "weight": 2 if klass == 0 else 1.5,
+        "fill": True,
+        "fillColor": colour,
+        "fillOpacity": 0.9,
+    }
+    if klass == 1:
+        style["dashArray"] = "3 2"
+    elif klass == 2:
+        style.update(color=colour, fillColor="#ffffff", fillOpacity=0.85, weight=2.5)
+    return style
+
+
+def case_features(
+    frame: gpd.GeoDataFrame,
+    disp: gpd.GeoSeries,
+    *,
+    lang: str = "zh",
+    category_names: dict[str, str] | None = None,
+    dept_names: dict[str, str] | None = None,
+    zone_names: dict[str, str] | None = None,
+) -> list[dict[str, object]]:
+    """One GeoJSON feature per case: names for the tooltip, codes as small print."""
+    ref_cats, ref_depts = _reference_names(lang)
+    cats = {**ref_cats, **(category_names or {})}
+    depts = {**ref_depts, **(dept_names or {})}
+    zones = zone_names or {}
+    feats = []
+    cols = [c for c in frame.columns if c != "geometry"]
+    for rec, geom in zip(frame[cols].to_dict("records"), disp, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        cat = str(rec.get("category") or "")
+        when = rec.get("reported_at")
+        when_s = when.strftime("%Y-%m-%d %H:%M") if when is not None and not pd.isna(when) else ""
+        lead = str(rec.get("lead_dept") or "")
+        zone = str(rec.get("zone_id") or "")
+        props = {
+            "t": clean_text(cats.get(cat, cat)),
+            "s": state_name(str(rec.get("state", "")), lang),
+            "r": tier_name(str(rec.get("tier", "")), lang),
+            "w": when_s,
+            "l": clean_text(depts.get(lead, lead)),
+            "z": clean_text(zones.get(zone, "")),
+            "d": clean_text(rec.get("description"), limit=DESCRIPTION_CHARS),
+            "id": clean_text(rec.get("case_id")),
+            "c": clean_text(cat),
+            "_s": _marker_style(cat, str(rec.get("state", "")), str(rec.get("tier", ""))),
+        }
+        feats.append(feature(geom, props))
+    return feats
+
+
+def case_tip(lang: str = "zh") -> dict[str, object]:
+    """What a case tooltip shows: category name, then named fields, codes as small print."""
+    z = lang == "zh"
+    rows = [
+        [_FIELDS[k][0 if z else 1], p]
+        for k, p in (
+            ("state", "s"),
+            ("tier", "r"),
+            ("when", "w"),
+            ("lead", "l"),
+            ("zone", "z"),
+            ("desc", "d"),
+        )
     ]
-    return "<br>".join(parts)
+    return {"title": "t", "rows": rows, "small": ["id", "c"]}
 
 
 def graded_cells(frame: gpd.GeoDataFrame, cell_m: float = 100.0) -> gpd.GeoDataFrame:
@@ -185,15 +307,21 @@ def violations_layer(
     cell_m: float = 100.0,
     assets: AssetMode | None = None,
     category_names: dict[str, str] | None = None,
+    dept_names: dict[str, str] | None = None,
+    zone_names: dict[str, str] | None = None,
+    legend: bool = True,
     **filters: object,
 ) -> folium.FeatureGroup:
     """A FeatureGroup with the (filtered) cases: clustered markers or graded cells.
 
     ``filters`` are those of :func:`filter_cases` (categories, tiers, states, since, until,
-    zones, depts). Every tooltip text is HTML-escaped.
+    zones, depts). Markers are circles coloured by category group, outlined by state
+    (:func:`case_legend`, shown with the layer when ``legend``); tooltips and popups name
+    the category, state, tier, lead department and zone, with the case id and category
+    code as small print. Every text travels as data (:mod:`layers.safe`).
     """
     title = "违法问题" if lang == "zh" else "Violations"
-    group = folium.FeatureGroup(name=title, show=True)
+    group = feature_group(title)
     shown = filter_cases(frame, **filters)  # type: ignore[arg-type]
     if shown.empty:
         return group
@@ -201,41 +329,75 @@ def violations_layer(
         cells = to_display(graded_cells(shown, cell_m))
         unit = "起" if lang == "zh" else "cases"
         cells["label"] = cells["count"].map(lambda n: f"{int(n)} {unit}")
-        folium.GeoJson(
-            cells[["count", "grade", "label", "geometry"]].to_json(),
-            name=title,
-            style_function=lambda f: {
-                "color": "#555",
-                "weight": 0.5,
-                "fillColor": CELL_COLOURS[int(f["properties"]["grade"])],
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(group)
+        feats = [
+            feature(
+                geom,
+                {
+                    "t": label,
+                    "_s": {
+                        "color": "#555555",
+                        "weight": 0.5,
+                        "fillColor": CELL_COLOURS[int(grade)],
+                        "fillOpacity": 0.7,
+                    },
+                },
+            )
+            for geom, label, grade in zip(
+                cells.geometry, cells["label"], cells["grade"], strict=True
+            )
+        ]
+        DataLayer(collection(feats), tip={"title": "t"}).add_to(group)
         return group
     disp = to_display(shown)
     target: folium.FeatureGroup | MarkerCluster = group
     if cluster:
-        target = OfflineMarkerCluster(name=title, assets=assets)
+        target = OfflineMarkerCluster(name=inert(title), assets=assets)
         target.add_to(group)
-    for (_, row), geom in zip(shown.iterrows(), disp.geometry, strict=True):
-        colour = category_colour(str(row["category"]))
-        folium.CircleMarker(
-            location=[geom.y, geom.x],
-            radius=TIER_RADIUS.get(str(row["tier"]), 6),
-            color="#222" if row["state"] not in ("closed", "rejected", "duplicate") else "#bbb",
-            weight=1,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-            tooltip=folium.Tooltip(_tooltip(row, category_names)),
-        ).add_to(target)
+    feats = case_features(
+        shown,
+        disp.geometry,
+        lang=lang,
+        category_names=category_names,
+        dept_names=dept_names,
+        zone_names=zone_names,
+    )
+    DataLayer(collection(feats), tip=case_tip(lang), popup=case_tip(lang)).add_to(target)
+    if legend:
+        case_legend(shown, lang=lang).add_to(group)
     return group
+
+
+def case_legend(frame: gpd.GeoDataFrame | None = None, *, lang: str = "zh") -> Legend:
+    """The case legend: marker colour by category group, outline by state class.
+
+    With a frame, only the groups present are listed. Add it to the map, or to the cases'
+    FeatureGroup so it shows and hides with the layer (:func:`violations_layer` does).
+    """
+    z = lang == "zh"
+    present = set(frame["category"].astype(str)) if frame is not None else None
+    groups = [
+        (colour, zh if z else en, "circle", "")
+        for zh, en, colour, codes in CATEGORY_GROUPS
+        if present is None or present & set(codes)
+    ]
+    states = [("#9e9e9e", zh if z else en, shape, "") for zh, en, shape, _ in STATE_CLASSES]
+    return Legend(
+        "案件" if z else "Cases",
+        [],
+        "bottomright",
+        sections=[
+            ("按类别" if z else "By category group", groups, "circle"),
+            ("按状态" if z else "By state", states, "circle"),
+        ],
+    )
 
 
 def legend_items(
     frame: gpd.GeoDataFrame, names: dict[str, str] | None = None
 ) -> list[tuple[str, str]]:
-    """(colour, label) for the categories present, for :func:`layers.legend.add_legend`."""
+    """(colour, label) for the categories present, for :func:`layers.legend.add_legend`.
+
+    The colour is the category's group colour (the marker's colour on the map).
+    """
     present = sorted(set(frame["category"]))
-    return [(category_colour(c), f"{c} {(names or {}).get(c, '')}".strip()) for c in present]
+    return [(group_colour(c), f"{c} {(names or {}).get(c, '')}".strip()) for c in present]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import streamlit as st
 
@@ -18,6 +19,21 @@ from ui.common import SESSION_KEY, current_lang, geography, settings, user_repos
 
 log = logging.getLogger(__name__)
 NOTICE_KEY = "patrol_login_notice"
+CLIENT_KEY = "patrol_login_client"
+
+
+def _client_id() -> str:
+    """Where the attempt comes from: the IP address Streamlit saw, else this browser session.
+
+    Failed logins are throttled per user name and per client (gis.auth.throttled_until).
+    """
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - older Streamlit or no request context
+        ip = None
+    if ip:
+        return f"ip:{ip}"
+    return "session:" + str(st.session_state.setdefault(CLIENT_KEY, uuid.uuid4().hex))
 
 
 def login_page() -> None:
@@ -46,7 +62,7 @@ def login_page() -> None:
         st.error(t("login.empty", lang))
         return
     try:
-        session = login(repo, username, password, cfg)
+        session = login(repo, username, password, cfg, client=_client_id())
     except LockedError as exc:
         st.error(t("login.locked", lang, time=format_datetime(exc.until, lang)))
         return

@@ -50,6 +50,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PatrolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-stored (every write is one transaction)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, no traceback
+        if args.verbose:
+            logging.getLogger("gis.cli").error("unexpected error", exc_info=True)
+        print(
+            f"error: unexpected {type(exc).__name__}: {str(exc)[:200]}. Nothing was changed by "
+            "the failed step; run again with -v for details and report it",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,20 +14,30 @@ from typing import Any
 import pandas as pd
 
 from gis.cases import STATES, TRANSITIONS, TZ, arrivals_frame
+from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.crs import DATUMS, WGS84
 from gis.csvsafe import safe_frame
 from gis.errors import PatrolError, ValidationError
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
 from gis.violations import (
-    DEFAULT_MAX_BYTES,
-    enforce_batch_policy,
+    check_batch_file,
+    import_batch,
     load_references,
     locate_reports,
     parse_time,
-    read_batch,
+    read_photo,
     validate_record,
 )
+
+#: Report fields that ``--attr`` may not override (they have their own options).
+_CORE_FIELDS = frozenset(
+    {
+        "report_id", "id", "category", "lon", "lat", "reported_at", "source", "reporter",
+        "description", "photo", "tier", "datum", "footprint", "attributes",
+    }
+)  # fmt: skip
+
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +102,28 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
         "photo": args.photo,
         "tier": args.tier,
     }
+    if args.photo:
+        # the operator's own file, named on the command line: read as an upload
+        raw["photo"] = read_photo(Path(args.photo), max_bytes=_max_bytes(args, settings))
     for kv in args.attr or []:
-        k, _, v = kv.partition("=")
-        raw[k] = v
-    report = validate_record(raw, refs=refs, now=now, datum=args.datum, source="command line")
+        k, sep, v = kv.partition("=")
+        if not sep or not k.strip() or k.strip().lower() in _CORE_FIELDS:
+            raise ValidationError(
+                f"--attr {kv[:60]!r} is not name=value for a category attribute",
+                field="--attr",
+                fix="give e.g. --attr db=82; the report's own fields have their own options",
+            )
+        raw[k.strip()] = v
     geo = _geography(settings)
+    report = validate_record(
+        raw,
+        refs=refs,
+        now=now,
+        datum=args.datum,
+        source="command line",
+        area=None,
+        gdf_segments=None if (geo is None or args.datum_checked) else geo.segments,
+    )
     if geo is not None:
         report = locate_reports([report], geo.segments, gdf_zones=geo.zones)[0]
     with open_store(settings, refs=refs) as store:
@@ -193,33 +220,42 @@ def _cmd_advance(args: argparse.Namespace, settings: Settings) -> int:
 # -- import / export / demo ----------------------------------------------------------
 
 
+def _max_bytes(args: argparse.Namespace, settings: Settings) -> int:
+    mb = getattr(args, "max_mb", None) or settings.max_upload_mb
+    return int(mb * 1024 * 1024)
+
+
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    # a file that cannot be imported is refused before anything is loaded or read
+    check_batch_file(Path(args.file), max_bytes=_max_bytes(args, settings))
     refs = load_references(settings.data_dir)
     geo = _geography(settings)
     now = dt.datetime.now(TZ)
-    result = read_batch(
-        Path(args.file),
-        refs=refs,
-        now=now,
-        datum=args.datum,
-        encoding=args.encoding,
-        max_bytes=int(args.max_mb * 1024 * 1024),
-        gdf_segments=geo.segments if geo is not None else None,
-    )
-    reports = enforce_batch_policy(
-        result,
-        keep_good=args.keep_good,
-        rejects_path=Path(args.rejects) if args.rejects else None,
-        source=Path(args.file).name,
-    )
-    if geo is not None:
-        reports = locate_reports(reports, geo.segments, gdf_zones=geo.zones)
-    with open_store(settings, refs=refs) as store:
-        added = store.add_reports(reports, received_by=args.by, at=now)
+    with (
+        open_store(settings, refs=refs) as store,
+        tqdm(desc="rows", unit="row", leave=False, disable=None) as bar,
+    ):
+        done = import_batch(
+            Path(args.file),
+            store,
+            refs=refs,
+            now=now,
+            received_by=args.by,
+            datum=args.datum,
+            encoding=args.encoding,
+            max_bytes=_max_bytes(args, settings),
+            gdf_segments=geo.segments if geo is not None else None,
+            gdf_zones=geo.zones if geo is not None else None,
+            keep_good=args.keep_good,
+            rejects_path=Path(args.rejects) if args.rejects else None,
+            progress=lambda n: bar.update(n - bar.n),
+        )
     print(
-        f"{len(added.added)} report(s) stored, {len(added.skipped)} already present, "
-        f"{len(result.rejects)} rejected"
-        + (f" (see {args.rejects})" if result.rejects and args.rejects else "")
+        f"{done.added} report(s) stored, {done.skipped} already present, "
+        f"{done.rejected} rejected"
+        + (f" (see {args.rejects})" if done.rejected and args.rejects else "")
     )
     return 0
 
@@ -350,6 +386,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reporter", help="who reported it (default --by)")
     p.add_argument("--description", default="")
     p.add_argument("--photo", help="photo file (its SHA-256 is recorded)")
+    p.add_argument(
+        "--datum-checked",
+        action="store_true",
+        help="the point really is WGS 84 even though it lies away from the streets",
+    )
     p.add_argument("--tier", choices=("general", "major", "emergency"))
     p.add_argument("--attr", action="append", help="category attribute, e.g. db=82 or floors=2")
     p.add_argument("--id", help="report id (default: derived from the content)")
@@ -357,7 +398,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = csub.add_parser("list", help="list cases")
     _add_filters(p)
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=positive_int, help="at most this many cases (1 or more)")
     p.set_defaults(func=_cmd_list)
 
     p = csub.add_parser("show", help="one case with its history")
@@ -371,7 +412,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", required=True, help="who does it")
     p.add_argument("--note")
     p.add_argument("--at", help="when (Beijing time), default now")
-    p.add_argument("--version", type=int, help="the version you read (guards against lost updates)")
+    p.add_argument(
+        "--version", type=positive_int, help="the version you read (guards against lost updates)"
+    )
     p.add_argument("--deadline", help="serve_notice: deadline (Beijing time)")
     p.add_argument("--hours", type=float, help="serve_notice: hours to rectify")
     p.add_argument("--depts", help="call_joint: department codes, comma separated")
@@ -388,7 +431,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", help="write rejected rows with reasons to this CSV")
     p.add_argument("--by", default="import", help="who receives the reports")
     p.add_argument(
-        "--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1024 / 1024, help="largest file"
+        "--max-mb",
+        type=size_mb,
+        help="largest file in MB, checked before reading (default PATROL_MAX_UPLOAD_MB or 20)",
     )
     p.set_defaults(func=_cmd_import)
 
@@ -400,8 +445,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo-history", help="store a synthetic, labelled year of demo cases")
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--days", type=int, default=365)
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--days", type=int_range(1, 3660), default=365, help="1 to 3660")
+    p.add_argument(
+        "--scale", type=float_range(0.0, 100.0, low_open=True), default=1.0, help="0 to 100"
+    )
     p.add_argument(
         "--end", help="end time (Beijing; default this hour). Same seed + end, same history"
     )

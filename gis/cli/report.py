@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gis.cli.argtypes import float_range, int_range
 from gis.crs import to_display, to_metric
 from gis.errors import StoreError, ValidationError
 from gis.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
@@ -22,6 +23,10 @@ TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Days a report or hotspot window may name: the records start in 2000; pandas time
+#: arithmetic (and a century of planning) ends well before 2262.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
 
 
 def parse_day(value: str, field: str) -> dt.date:
@@ -34,11 +39,18 @@ def parse_day(value: str, field: str) -> dt.date:
     try:
         if not _DAY.fullmatch(text):
             raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(
-            f"{value!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
+            f"{text[:40]!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}",
+            field=field,
+            fix="check the year",
+        )
+    return day
 
 
 def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
@@ -429,14 +441,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(q)
     q.add_argument("--method", choices=("kde", "gistar", "forecast"), default="kde")
     q.add_argument("--on", choices=("cells", "segments"), default="cells")
-    q.add_argument("--days", type=int, default=30, help="window length ending at --date")
+    q.add_argument(
+        "--days", type=int_range(1, 36600), default=30, help="window length ending at --date"
+    )
     q.add_argument("--category", action="append", help="category code (repeatable)")
     q.add_argument("--tier", action="append", choices=("general", "major", "emergency"))
-    q.add_argument("--hour", action="append", type=int, help="local hour 0–23 (repeatable)")
+    q.add_argument(
+        "--hour", action="append", type=int_range(0, 23), help="local hour 0–23 (repeatable)"
+    )
     q.add_argument("--day-type", default="all", choices=("all", "weekday", "weekend_holiday"))
     q.add_argument("--holiday", action="append", help="a public holiday YYYY-MM-DD (repeatable)")
-    q.add_argument("--cell", type=float, default=None, help="cell size in metres")
-    q.add_argument("--bandwidth", type=float, default=100.0, help="KDE radius in metres")
+    q.add_argument(
+        "--cell", type=float_range(1.0, 5000.0), default=None, help="cell size in metres"
+    )
+    q.add_argument(
+        "--bandwidth",
+        type=float_range(1.0, 5000.0),
+        default=100.0,
+        help="KDE radius in metres (1–5000)",
+    )
     q.add_argument("--seed", type=int, default=0, help="permutation seed for Gi*")
     q.add_argument(
         "--randomization",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import Point
 
+from gis.cli.argtypes import float_range
 from gis.errors import NotFoundError, ValidationError
 from gis.settings import Settings
 
@@ -35,12 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--to", dest="end", help="end (same forms as --from); default back at start")
     p.add_argument("--people", type=int, default=1, help="number of people K (min-max routes)")
-    p.add_argument("--budget-min", type=float, help="time budget in minutes (hotspot patrol)")
+    p.add_argument(
+        "--budget-min",
+        type=float_range(0.0, 24 * 60, low_open=True),
+        help="time budget in minutes (hotspot patrol), at most a day",
+    )
     p.add_argument(
         "--weights",
         help="CSV with segment_id,weight for --budget-min (default: the hotspot forecast)",
     )
-    p.add_argument("--dwell-min", type=float, default=2.0, help="minutes spent at each hotspot")
+    p.add_argument(
+        "--dwell-min",
+        type=float_range(0.0, 240.0),
+        default=2.0,
+        help="minutes spent at each hotspot (0–240)",
+    )
     p.add_argument("--gpx", help="write the route as GPX (one file per person: -1, -2 …)")
     p.add_argument("--geojson", help="write the route as GeoJSON")
     p.add_argument("--sheet", help="write a printable HTML route sheet")

@@ -261,6 +261,17 @@ class Store(CrowdStore, abc.ABC):
         Cases whose id or content hash is already stored are skipped, not updated.
         """
 
+    def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
+        """Store chunks of new cases in ONE transaction; returns (added, skipped) counts.
+
+        The chunks may come from a generator that validates as it goes: if it raises, the
+        transaction rolls back and nothing is stored. Backends override this to hold only
+        one chunk in memory; this fallback collects them and calls :meth:`add_cases`.
+        """
+        cases = [c for chunk in chunks for c in chunk]
+        result = self.add_cases(cases)
+        return len(result.added), len(result.skipped)
+
     def add_reports(
         self,
         reports: Sequence[Report],
@@ -291,8 +302,13 @@ class Store(CrowdStore, abc.ABC):
         at: dt.datetime | None = None,
         note: str = "",
         params: Mapping[str, Any] | None = None,
+        now: dt.datetime | None = None,
     ) -> Case:
         """Apply a workflow action if the case is still at ``expected_version``.
+
+        ``mark_duplicate`` must name another stored, open case; ``call_joint`` departments
+        must be in the reference table (names and aliases become codes); ``at`` may not lie
+        in the future beyond :data:`gis.cases.CLOCK_SKEW` of ``now`` (default: the clock).
 
         Raises
         ------
@@ -303,12 +319,32 @@ class Store(CrowdStore, abc.ABC):
         NotFoundError
             No such case.
         """
-        when = at or dt.datetime.now(TZ)
+        clock = now or dt.datetime.now(TZ)
+        when = at or clock
+        check_text(case_id, "case id")
+
+        def resolve_dept(value: str) -> str:
+            return self.refs.department(value).code
+
+        def resolve_case(other: str) -> Case:
+            check_text(other, "duplicate_of")
+            return self.get_case(other)
 
         def step(case: Case, seq: int) -> tuple[Case, AuditEntry]:
             if case.version != expected_version:
                 raise ConflictError(conflict_message(case_id, case.updated_by, case.updated_at))
-            return apply_action(case, action, who=who, at=when, note=note, params=params, seq=seq)
+            return apply_action(
+                case,
+                action,
+                who=who,
+                at=when,
+                note=note,
+                params=params,
+                seq=seq,
+                now=clock,
+                resolve_case=resolve_case,
+                resolve_dept=resolve_dept,
+            )
 
         return self._transition(case_id, expected_version, step)
 
@@ -352,10 +388,78 @@ class Store(CrowdStore, abc.ABC):
         self.close()
 
 
+def check_text(value: Any, name: str) -> str:
+    """Refuse a text key (case id, filter value) that no stored record can have.
+
+    NUL bytes cannot be stored in PostgreSQL text (psycopg2 raises a bare ValueError) and
+    are refused at intake, so a key containing one is bad input, not a missing record.
+    """
+    text = str(value)
+    if "\x00" in text:
+        raise ValidationError(
+            f"{name} contains a NUL byte", field=name, fix="type it again as plain text"
+        )
+    return text
+
+
+_CASE_TEXT_FIELDS = (
+    "case_id",
+    "category",
+    "tier",
+    "state",
+    "source",
+    "lead_dept",
+    "owner",
+    "reporter",
+    "description",
+    "source_datum",
+    "updated_by",
+    "zone_id",
+    "front_id",
+    "segment_id",
+    "person_id",
+    "content_hash",
+    "photo_sha256",
+)
+
+
+def check_case_text(cases: Sequence[Case], audit: Sequence[AuditEntry] = ()) -> None:
+    """Refuse a batch that holds a NUL byte in any text: both stores then keep the same."""
+    for c in cases:
+        for name in _CASE_TEXT_FIELDS:
+            v = getattr(c, name)
+            if isinstance(v, str) and "\x00" in v:
+                raise ValidationError(
+                    f"case {c.case_id.replace(chr(0), '?')!r}: {name} contains a NUL byte",
+                    field=name,
+                    fix="remove control characters from the text; nothing was stored",
+                )
+        for d in c.depts:
+            check_text(d, "depts")
+    for a in audit:
+        for v in (a.who, a.note, a.action):
+            check_text(v, "audit")
+
+
 def make_query(query: CaseQuery | None, filters: Mapping[str, Any]) -> CaseQuery:
-    """Merge a CaseQuery and keyword filters."""
+    """Merge a CaseQuery and keyword filters; refuse a negative limit and NUL bytes."""
     q = query or CaseQuery()
-    return dataclasses.replace(q, **filters) if filters else q
+    q = dataclasses.replace(q, **filters) if filters else q
+    if q.limit is not None:
+        try:
+            limit = int(q.limit)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"limit {q.limit!r} is not a whole number", field="limit", fix="give 1 or more"
+            ) from None
+        if limit < 1:
+            raise ValidationError(
+                f"limit {limit} must be at least 1", field="limit", fix="give 1 or more"
+            )
+    for name in ("zone_id", "state", "category", "dept"):
+        for v in _as_list(getattr(q, name)) or []:
+            check_text(v, name)
+    return q
 
 
 def creation_entries(cases: Sequence[Case]) -> list[AuditEntry]:

@@ -34,6 +34,8 @@ from gis.store.base import (
     as_list,
     case_from_record,
     case_to_record,
+    check_case_text,
+    check_text,
     creation_entries,
     default_refs,
     frame_from_columns,
@@ -217,6 +219,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         """Store new cases in one transaction; ids or content hashes already present are skipped."""
         cases = list(cases)
         audit = list(audit)
+        check_case_text(cases, audit)
         with self._write():
             known_ids, known_hashes = self._existing(
                 [c.case_id for c in cases], [c.content_hash for c in cases if c.content_hash]
@@ -241,6 +244,43 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                     "WHERE table_name IN ('cases','case_audit')"
                 )
         return AddResult(tuple(c.case_id for c in new), tuple(skipped))
+
+    def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
+        """Store chunks of cases in one ``BEGIN IMMEDIATE`` transaction (one chunk in memory).
+
+        Rows already stored, including by an earlier chunk of the same stream, are skipped
+        by id or content hash. Other writers wait while the stream runs (up to their
+        timeout); a failure anywhere rolls everything back.
+        """
+        added = skipped = 0
+        with self._write():
+            for chunk in chunks:
+                cases = list(chunk)
+                check_case_text(cases)
+                known_ids, known_hashes = self._existing(
+                    [c.case_id for c in cases], [c.content_hash for c in cases if c.content_hash]
+                )
+                new: list[Case] = []
+                for c in cases:
+                    if c.case_id in known_ids or (
+                        c.content_hash and c.content_hash in known_hashes
+                    ):
+                        skipped += 1
+                        continue
+                    known_ids.add(c.case_id)
+                    if c.content_hash:
+                        known_hashes.add(c.content_hash)
+                    new.append(c)
+                if new:
+                    self._insert_cases(new)
+                    self._insert_audit(creation_entries(new))
+                    added += len(new)
+            if added:
+                self._con.execute(
+                    "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    "WHERE table_name IN ('cases','case_audit')"
+                )
+        return added, skipped
 
     def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], set[str]]:
         found_ids: set[str] = set()
@@ -337,6 +377,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
     def get_case(self, case_id: str) -> Case:
         """One case; raises NotFoundError."""
+        check_text(case_id, "case id")
         with self._lock:
             return self._get(case_id)
 
@@ -393,6 +434,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
     def audit_trail(self, case_id: str) -> list[AuditEntry]:
         """Every recorded step of a case, oldest first."""
+        check_text(case_id, "case id")
         from gis.store.base import parse_time
 
         with self._lock:

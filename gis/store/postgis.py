@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from gis.cases import CASE_FRAME_COLUMNS, AuditEntry, Case
-from gis.errors import NotFoundError, StoreError
+from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
 from gis.store.base import (
     CASE_COLUMNS,
     AddResult,
@@ -31,6 +31,8 @@ from gis.store.base import (
     as_list,
     case_from_record,
     case_to_record,
+    check_case_text,
+    check_text,
     default_refs,
     frame_from_columns,
     json_text,
@@ -116,6 +118,14 @@ class PostGISStore(PostGISCrowd, Store):
                     yield cur
         except psycopg2.Error as exc:
             raise StoreError(f"PostGIS error: {exc}") from exc
+        except ValueError as exc:
+            # psycopg2 refuses NUL bytes in parameters with a bare ValueError
+            if "NUL" in str(exc) and not isinstance(exc, PatrolError):
+                raise ValidationError(
+                    "a text value contains a NUL byte",
+                    fix="type it again as plain text; nothing was stored",
+                ) from None
+            raise
         finally:
             self._pool.putconn(con)
 
@@ -160,6 +170,7 @@ class PostGISStore(PostGISCrowd, Store):
         _, sql = _psycopg2()
         cases = list(cases)
         audit = list(audit)
+        check_case_text(cases, audit)
         if not cases:
             return AddResult((), ())
 
@@ -199,6 +210,43 @@ class PostGISStore(PostGISCrowd, Store):
             tuple(c.case_id for c in cases if c.case_id in added),
             tuple(c.case_id for c in cases if c.case_id not in added),
         )
+
+    def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
+        """COPY chunks of cases through a staging table in ONE transaction.
+
+        Each chunk is copied, inserted with ``ON CONFLICT DO NOTHING`` (ids and content
+        hashes already stored, also by an earlier chunk, are skipped) and its creation
+        audit written; only one chunk is held in memory. Any error rolls everything back.
+        """
+        _, sql = _psycopg2()
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+        added = skipped = 0
+        with self._tx() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE case_stream (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            for chunk in chunks:
+                cases = list(chunk)
+                if not cases:
+                    continue
+                check_case_text(cases)
+                cur.copy_expert(
+                    sql.SQL("COPY case_stream ({}) FROM STDIN").format(cols).as_string(cur),
+                    _LineReader(_case_lines(cases)),
+                )
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO cases ({cols}) SELECT {cols} FROM case_stream "
+                        "ON CONFLICT DO NOTHING RETURNING case_id"
+                    ).format(cols=cols)
+                )
+                ids = {r[0] for r in cur.fetchall()}
+                cur.execute("TRUNCATE case_stream")
+                new = [c for c in cases if c.case_id in ids]
+                self._copy_audit(cur, _creation_lines(new))
+                added += len(new)
+                skipped += len(cases) - len(new)
+        return added, skipped
 
     def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
         """COPY into a staging table, insert what is new; returns the ids inserted."""
@@ -287,6 +335,7 @@ class PostGISStore(PostGISCrowd, Store):
 
     def get_case(self, case_id: str) -> Case:
         """One case; raises NotFoundError."""
+        check_text(case_id, "case id")
         with self._tx() as cur:
             return self._get(cur, case_id)
 
@@ -361,6 +410,7 @@ class PostGISStore(PostGISCrowd, Store):
 
     def audit_trail(self, case_id: str) -> list[AuditEntry]:
         """Every recorded step of a case, oldest first."""
+        check_text(case_id, "case id")
         with self._tx() as cur:
             cur.execute(
                 "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "

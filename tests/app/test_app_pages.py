@@ -79,9 +79,9 @@ def test_wrong_password_counts_down_and_locks_in_chinese(app_env) -> None:
             "login.bad_credentials", remaining=MAX_FAILURES - 1 - i, minutes=15
         )
     log_in(at, "chief", "wrong-password")
-    assert "已锁定" in at.error[0].value
+    assert "请于" in at.error[0].value and "之后再试" in at.error[0].value
     log_in(at, "chief", DEMO_PASSWORDS["chief"])
-    assert "已锁定" in at.error[0].value
+    assert "之后再试" in at.error[0].value
     assert "patrol_session" not in at.session_state
 
 

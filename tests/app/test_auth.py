@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gis.auth import (
+    BASE_DELAY,
     FAILURE_WINDOW,
-    LOCK_DURATION,
     MAX_FAILURES,
     BadCredentialsError,
     ForbiddenError,
@@ -62,7 +62,11 @@ def test_repository_stores_users_in_a_valid_geopackage(repo: SqliteUserRepositor
     con = sqlite3.connect(repo.path)
     assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
-    assert kinds == {"patrol_users": "attributes", "patrol_login_failures": "attributes"}
+    assert kinds == {
+        "patrol_users": "attributes",
+        "patrol_login_failures": "attributes",
+        "patrol_login_clients": "attributes",
+    }
     # the plain text password is nowhere in the file
     assert b"password-1" not in repo.path.read_bytes()
 
@@ -104,19 +108,19 @@ def test_login_success_opens_a_session_of_the_configured_length(demo_repo) -> No
         check_session(None)
 
 
-def test_wrong_password_counts_down_then_locks_even_the_right_password(demo_repo) -> None:
+def test_wrong_password_counts_down_then_backs_off_even_the_right_password(demo_repo) -> None:
     for i in range(MAX_FAILURES - 1):
         with pytest.raises(BadCredentialsError) as info:
             login(demo_repo, "chief", "wrong-password", SETTINGS, now=T0 + timedelta(seconds=i))
         assert info.value.remaining == MAX_FAILURES - 1 - i
     with pytest.raises(LockedError) as locked:
         login(demo_repo, "chief", "wrong-password", SETTINGS, now=T0 + timedelta(seconds=10))
-    assert locked.value.until == T0 + timedelta(seconds=10) + LOCK_DURATION
+    assert locked.value.until == T0 + timedelta(seconds=10) + BASE_DELAY
     with pytest.raises(LockedError):
-        login(demo_repo, "chief", "chief-demo-1", SETTINGS, now=T0 + timedelta(minutes=5))
+        login(demo_repo, "chief", "chief-demo-1", SETTINGS, now=T0 + timedelta(seconds=20))
     # other user names are not affected
     assert login(demo_repo, "leader", "leader-demo-1", SETTINGS, now=T0).user.username == "leader"
-    after = T0 + timedelta(seconds=10) + LOCK_DURATION
+    after = T0 + timedelta(seconds=10) + BASE_DELAY
     assert login(demo_repo, "chief", "chief-demo-1", SETTINGS, now=after).user.role == "area_chief"
     # success clears the count
     with pytest.raises(BadCredentialsError) as again:
@@ -135,7 +139,7 @@ def test_unknown_user_is_rate_limited_too(demo_repo) -> None:
     for _ in range(MAX_FAILURES - 1):
         with pytest.raises(BadCredentialsError, match="wrong user name or password"):
             login(demo_repo, "nobody", "whatever-1", SETTINGS, now=T0)
-    with pytest.raises(LockedError, match="locked"):
+    with pytest.raises(LockedError, match="too many failed logins"):
         login(demo_repo, "nobody", "whatever-1", SETTINGS, now=T0)
 
 

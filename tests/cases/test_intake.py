@@ -318,20 +318,27 @@ def test_single_report_validation(refs):
         )
 
 
-def test_photo_path_relative_to_batch(refs, tmp_path):
+def test_photo_is_an_upload_or_a_link_never_a_server_path(refs, tmp_path):
+    """A photo file beside the batch is NOT read: only uploaded files and links count."""
     (tmp_path / "p1.jpg").write_bytes(b"jpeg bytes")
     lon, lat = lonlat(0, 0)
     path = tmp_path / "with_photo.csv"
     path.write_text(
         f"category,lon,lat,reported_at,photo\nC21,{lon},{lat},2026-05-01 08:00,p1.jpg\n"
-        f"C21,{lon},{lat},2026-05-01 08:05,missing.jpg\n",
+        f"C21,{lon},{lat},2026-05-01 08:05,https://example.org/p2.jpg\n"
+        f"C21,{lon},{lat},2026-05-01 08:10,missing.jpg\n",
         encoding="utf-8",
     )
-    res = read_batch(path, refs=refs, now=NOW)
     import hashlib
 
-    assert res.reports[0].photo_sha256 == hashlib.sha256(b"jpeg bytes").hexdigest()
-    assert [(e.row, e.field) for e, _ in res.rejects] == [(3, "photo")]
+    res = read_batch(path, refs=refs, now=NOW, photos={"p1.jpg": b"uploaded bytes"})
+    assert res.reports[0].photo_sha256 == hashlib.sha256(b"uploaded bytes").hexdigest()
+    assert res.reports[1].photo_sha256 is None
+    assert res.reports[1].attributes["photo_url"] == "https://example.org/p2.jpg"
+    assert [(e.row, e.field) for e, _ in res.rejects] == [(4, "photo")]
+    # without the upload the file beside the batch is refused, not hashed
+    res = read_batch(path, refs=refs, now=NOW)
+    assert [(e.row, e.field) for e, _ in res.rejects] == [(2, "photo"), (4, "photo")]
 
 
 def test_rejects_json_attribute_column(refs):

@@ -151,6 +151,6 @@ def test_route_layer_has_arrows_and_numbered_stops(grid6):
     m = folium.Map(location=[39.94, 116.39], tiles=None)
     fg.add_to(m)
     page = m.get_root().render()
-    assert page.count("route-arrow") == 24  # 9 600 m / 400 m
-    assert page.count("route-stop") == len(steps)
-    assert "rotate(" in page
+    assert page.count('"shape":"arrow"') == 24  # 9 600 m / 400 m
+    assert page.count('"shape":"stop"') == len(steps)
+    assert '"rotate":' in page
