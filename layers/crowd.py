@@ -1,13 +1,12 @@
 """The crowd layer: watched places coloured by alert level, with occupancy in the tooltip.
 
-Everything about a place reaches the map as GeoJSON properties; text from the places file
-(names) is HTML-escaped once here because folium's tooltip inserts property text as HTML.
-The colour comes from the level code, which is one of a fixed set, never from file text.
+Everything about a place travels as GeoJSON properties through :class:`layers.safe.DataLayer`
+(text shown with ``textContent`` by the page script, never as HTML or template code). The
+colour comes from the level code, one of a fixed set, never from file text.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ import geopandas as gpd
 from gis.crowd.places import LEVEL_CODES, LEVEL_COLOURS
 from gis.crs import to_display
 from layers.legend import add_legend
+from layers.safe import DataLayer, clean_text, collection, feature, feature_group
 
 LEVEL_LABELS: Mapping[str, tuple[str, str]] = {
     "none": ("正常", "normal"),
@@ -33,35 +33,49 @@ def level_label(code: str, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
-def crowd_frame(
+def _num(value: Any) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return "" if x != x else f"{x:.0f}"
+
+
+def crowd_features(
     gdf_places: gpd.GeoDataFrame, status: Mapping[str, Mapping[str, Any]], lang: str = "zh"
-) -> gpd.GeoDataFrame:
-    """Places in WGS 84 with display properties: ``level`` (a code), escaped ``label``,
-    ``level_name``, ``occupancy``, ``capacity``, ``share`` and ``forecast`` (peak, 120 min)."""
-    out = gdf_places[["place_id", "name", "name_en", "capacity", "geometry"]].copy()
-    levels, occ, share, peak = [], [], [], []
-    for pid, cap in zip(out["place_id"], out["capacity"], strict=True):
+) -> list[dict[str, Any]]:
+    """One GeoJSON feature (WGS 84) per place: name, level, occupancy, capacity, share,
+    forecast peak as text properties, and its style from the level code."""
+    disp = to_display(gdf_places)
+    feats = []
+    for rec, geom in zip(
+        disp.drop(columns="geometry").to_dict("records"), disp.geometry, strict=True
+    ):
+        pid = str(rec["place_id"])
         s = status.get(pid, {})
         code = str(s.get("level", "none"))
-        levels.append(code if code in LEVEL_CODES else "none")
-        o = s.get("occupancy")
-        occ.append("" if o is None else f"{float(o):.0f}")
-        share.append("" if o is None or not cap else f"{100 * float(o) / float(cap):.0f}%")
-        p = s.get("forecast_peak")
-        peak.append("" if p is None else f"{float(p):.0f}")
-    out["level"] = levels
-    out["level_name"] = [level_label(c, lang) for c in levels]
-    out["label"] = [
-        html.escape(str(n if lang == "zh" or not e else e))
-        for n, e in zip(out["name"], out["name_en"], strict=True)
-    ]
-    out["occupancy"] = occ
-    out["share"] = share
-    out["forecast"] = peak
-    out["capacity"] = out["capacity"].astype(int).astype(str)
-    out = out.drop(columns=["name", "name_en"])
-    out["place_id"] = out["place_id"].map(lambda v: html.escape(str(v)))
-    return to_display(out)
+        code = code if code in LEVEL_CODES else "none"
+        cap = float(rec["capacity"])
+        occ = s.get("occupancy")
+        name = rec["name"] if lang == "zh" or not rec.get("name_en") else rec["name_en"]
+        props = {
+            "t": clean_text(name),
+            "lv": level_label(code, lang),
+            "o": _num(occ),
+            "c": _num(cap),
+            "sh": f"{100 * float(occ) / cap:.0f}%" if occ is not None and cap else "",
+            "f": _num(s.get("forecast_peak")),
+            "id": clean_text(pid),
+            "level": code,
+            "_s": {
+                "color": "#222222",
+                "weight": 2,
+                "fillColor": LEVEL_COLOURS[code],
+                "fillOpacity": 0.7,
+            },
+        }
+        feats.append(feature(geom, props))
+    return feats
 
 
 def crowd_layer(
@@ -73,33 +87,25 @@ def crowd_layer(
     legend: bool = True,
 ) -> folium.FeatureGroup:
     """Add the watched places coloured by level (and the level legend) to a map."""
-    title = "客流监测点位" if lang == "zh" else "Crowd watch places"
-    group = folium.FeatureGroup(name=title, show=True)
-    frame = crowd_frame(gdf_places, status, lang)
-    aliases = (
-        ["点位", "等级", "现有人数", "承载量", "占承载量", "120分钟内预测峰值"]
-        if lang == "zh"
-        else ["Place", "Level", "People now", "Capacity", "Share of capacity", "Peak, 120 min"]
-    )
-    folium.GeoJson(
-        frame.to_json(),
-        name=title,
-        style_function=lambda f: {
-            "color": "#222222",
-            "weight": 2,
-            "fillColor": LEVEL_COLOURS.get(f["properties"]["level"], "#999999"),
-            "fillOpacity": 0.7,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["label", "level_name", "occupancy", "capacity", "share", "forecast"],
-            aliases=aliases,
-        ),
-    ).add_to(group)
+    z = lang == "zh"
+    group = feature_group("客流监测点位" if z else "Crowd watch places")
+    tip = {
+        "title": "t",
+        "rows": [
+            ["等级" if z else "Level", "lv"],
+            ["现有人数" if z else "People now", "o"],
+            ["承载量" if z else "Capacity", "c"],
+            ["占承载量" if z else "Share of capacity", "sh"],
+            ["120分钟内预测峰值" if z else "Forecast peak, 120 min", "f"],
+        ],
+        "small": ["id"],
+    }
+    DataLayer(collection(crowd_features(gdf_places, status, lang)), tip=tip).add_to(group)
     group.add_to(m)
     if legend:
         add_legend(
             m,
-            "客流等级" if lang == "zh" else "Crowd level",
+            "客流等级" if z else "Crowd level",
             [(LEVEL_COLOURS[c], level_label(c, lang)) for c in LEVEL_CODES],
         )
     return group
