@@ -36,6 +36,8 @@ GAP_NOTE = dt.timedelta(minutes=5)
 #: A time this far past the wall clock is a clock error of the counter.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 COUNT_COLUMNS: tuple[str, ...] = ("counter_id", "place_id", "at", "occupancy")
+#: Largest counts file taken in one go (a year of 1-minute counts of 10 counters ≈ 250 MB).
+MAX_COUNTS_BYTES = 512 * 1024 * 1024
 
 _ALIASES = {
     "counter_id": "counter_id",
@@ -337,13 +339,18 @@ def read_counts_csv(
     encoding: str | None = None,
     state: CounterState | None = None,
     now: dt.datetime | None = None,
+    max_bytes: int = MAX_COUNTS_BYTES,
 ) -> CountBatch:
-    """Read and validate a counts CSV file (UTF-8, UTF-8 with BOM, or GBK)."""
+    """Read and validate a counts CSV file (UTF-8, UTF-8 with BOM, or GBK).
+
+    The file is opened like an upload: a symbolic link, a device or a file above
+    ``max_bytes`` is refused before a byte is read.
+    """
+    from gis.uploads import open_upload
+
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"cannot read ({exc})", source=p.name, fix="check the path") from None
+    with open_upload(p, max_bytes) as fh:  # a regular file, no link, size checked first
+        data = fh.read()
     return counts_from_bytes(
         data, gdf_places, source=p.name, encoding=encoding, state=state, now=now
     )

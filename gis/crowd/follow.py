@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,9 +109,16 @@ class CountsFollower:
     def poll(self) -> int:
         """Take in the complete lines appended since the last poll; returns rows accepted."""
         try:
-            size = self.path.stat().st_size
+            st = os.lstat(self.path)
         except FileNotFoundError:
             return 0
+        if not stat.S_ISREG(st.st_mode):  # a link or a device is never followed
+            raise ValidationError(
+                "is not a regular file (a link, folder, device or pipe)",
+                source=str(self.path),
+                fix="follow the export file itself",
+            )
+        size = st.st_size
         if size < self.offset or not self._same_start():
             log.warning("%s was replaced: reading it again from the start", self.path.name)
             self.result.notes.append(f"{self.path.name}: file shrank or was replaced, read again")

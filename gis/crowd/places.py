@@ -35,6 +35,8 @@ LEVEL_COLOURS: Mapping[str, str] = {
     "red": "#d7191c",
 }
 _COUNTER_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+#: Largest places file read.
+MAX_PLACES_BYTES = 20 * 1024 * 1024
 PLACE_COLUMNS: tuple[str, ...] = (
     "place_id",
     "name",
@@ -223,9 +225,12 @@ def load_places(
     path: str | Path, *, per_person_override: Mapping[str, float] | None = None
 ) -> gpd.GeoDataFrame:
     """Read and validate a places GeoJSON file (WGS 84) into EPSG:32650."""
+    from gis.uploads import open_upload
+
     p = Path(path)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8-sig"))
+        with open_upload(p, MAX_PLACES_BYTES) as fh:  # no links, devices or huge files
+            doc = json.loads(fh.read().decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError(
             f"cannot read places ({exc})", source=str(p.name), fix="a UTF-8 GeoJSON file"

@@ -89,3 +89,21 @@ def test_follower_refuses_a_sink_error_and_goes_on(places, tmp_path):
     with path.open("a", encoding="utf-8") as fh:
         fh.write(_line("BHBM-CAM1", 1, 11))
     assert follower.poll() == 1
+
+
+def test_links_are_not_followed(places, tmp_path):
+    import pytest
+
+    from gis.crowd.counts import read_counts_csv
+    from gis.errors import ValidationError
+
+    real = tmp_path / "real.csv"
+    real.write_text("counter_id,at,occupancy\n" + _line("GWF-CAM1", 0, 10), encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    with pytest.raises(ValidationError, match="symbolic link"):
+        read_counts_csv(link, places)
+    with pytest.raises(ValidationError, match="not a regular file"):
+        CountsFollower(link, places, lambda b: None).poll()
+    with pytest.raises(ValidationError, match="MB limit"):
+        read_counts_csv(real, places, max_bytes=10)
