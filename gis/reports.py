@@ -1008,7 +1008,7 @@ def crowd_alert_log(
             "raised_at": pd.Timestamp(a.raised_at).tz_convert(TIMEZONE).strftime("%m-%d %H:%M"),
             "place": place_names.get(a.place_id, a.place_id),
             "level": _LEVEL_NAMES[lg].get(a.level, a.level),
-            "lead_min": float(a.lead_min),
+            "lead_min": int(round(float(a.lead_min))),
             "state": _ALERT_STATES[lg].get(a.state, a.state),
             "acted_by": a.acted_by or "",
             "case_id": a.case_id or "",
