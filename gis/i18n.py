@@ -359,6 +359,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "crowd.observed": ("实测", "Observed"),
     "crowd.forecast": ("预测", "Forecast"),
     "crowd.holiday": ("下一个节假日客流（{day}）", "The next holiday ({day})"),
+    "crowd.holiday_show": (
+        "显示下一个节假日的客流预测",
+        "Show the next holiday's expected profile",
+    ),
     "crowd.no_holiday": (
         "节假日历中没有下一个节假日。",
         "The holiday calendar has no next holiday.",

@@ -324,7 +324,7 @@ def crowd_page() -> None:
         for a in alerts:
             _alert_card(c, store, places, geo, a)
     _report(c, store, places, now.astimezone(TZ).date())
-    with st.expander(c.t("crowd.holiday", day="…")):
+    if st.toggle(c.t("crowd.holiday_show"), key="crowd_holiday"):
         pid = st.session_state.get("crowd_place", places["place_id"].iloc[0])
         series = watch.load_series(store, places, now, 400)
         if pid in series:
