@@ -123,6 +123,13 @@ def _alert_card(c: Context, store: Any, places: Any, geo: Any, a: Any) -> None:
         )
         state = c.t(f"crowd.state.{a.state}")
         st.text(c.t("crowd.alert_state", state=state) + (f" · {a.acted_by}" if a.acted_by else ""))
+        curve = a.detail.get("curve") or []
+        if curve:  # the forecast the alert was raised on (data, drawn by the chart)
+            frame = pd.DataFrame(
+                [(pd.Timestamp(r[0]).tz_localize(None), r[1], r[2], r[3]) for r in curve],
+                columns=["at", c.t("crowd.forecast"), "lo", "hi"],
+            ).set_index("at")
+            st.line_chart(frame, height=140)
         staff = a.detail.get("staff") or []
         if staff:
             st.caption(c.t("crowd.nearest"))
