@@ -17,7 +17,7 @@ from shapely.geometry import Point
 from gis.cases import TZ, Case
 from gis.crowd.alerts import ESCALATION_TIERS, Alert, escalated
 from gis.crs import WGS84
-from gis.errors import NetworkError, ValidationError
+from gis.errors import ConflictError, NetworkError, ValidationError
 from gis.routing import node_for_point
 from gis.violations import Report
 
@@ -184,8 +184,6 @@ def raise_alert_to_case(
     at = at or dt.datetime.now(TZ)
     current = store.get_alert(alert.alert_id)
     if current.version != alert.version or current.state == "escalated":
-        from gis.errors import ConflictError
-
         raise ConflictError(
             f"alert {alert.alert_id} was changed by {current.acted_by or 'someone'}"
             f" ({current.state}); reload it"

@@ -27,6 +27,7 @@ from gis.crowd.response import (
     staff_positions,
 )
 from gis.crowd.synthetic import generate_counts
+from gis.errors import ConflictError, NotFoundError, PatrolError
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,6 @@ def staff_context_for(
 def _default_districts(geo: Any, staff: pd.DataFrame) -> Mapping[str, str]:
     """Districts of the resident duty officers when none are saved (a quick plan)."""
     from gis.districts import districts_for_people
-    from gis.errors import PatrolError
     from gis.staff import resident_officers
 
     officers = resident_officers(staff)
@@ -226,8 +226,6 @@ def escalate_alert(
     """Raise an alert to a C29 case (tier major or emergency) through the case workflow."""
     current = store.get_alert(alert_id)
     if current.version != version:
-        from gis.errors import ConflictError
-
         raise ConflictError(
             f"alert {alert_id} was changed by {current.acted_by or 'someone'} "
             f"({current.state}); reload it"
@@ -328,8 +326,6 @@ def advance_replay(
     ``step_minutes``. Returns the new state and the alerts raised on the way."""
     replay = current_replay(store)
     if replay is None:
-        from gis.errors import NotFoundError
-
         raise NotFoundError("no crowd demo yet: run `patrol crowd demo` first")
     feed = _replay_feed(gdf_places, replay.day, replay.weeks)
     end_of_day = dt.datetime.combine(replay.day, dt.time(23, 55), TZ)
