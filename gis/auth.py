@@ -31,16 +31,27 @@ ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admi
 
 #: The app's pages (url paths) in navigation order.
 PAGES: tuple[str, ...] = (
-    "overview", "districts", "patrol", "cases", "hotspots", "crowd", "users",
-)  # fmt: skip
+    "overview",
+    "districts",
+    "patrol",
+    "cases",
+    "hotspots",
+    "crowd",
+    "users",
+    "myday",
+    "team",
+    "staff",
+)
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots", "crowd"}),
-    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots", "crowd"}),
-    "patrol": frozenset({"overview", "patrol", "cases"}),
+    "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "staff", "crowd"},
+    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "crowd"},
+    "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday"},
     "liaison": frozenset({"overview", "cases"}),
-    "admin": frozenset({"overview", "users"}),
+    "admin": frozenset({"overview", "users"}) | {"staff"},
 }
 
 #: Failed logins that cost nothing: below this many (per user name from one client, and
@@ -665,7 +676,8 @@ def login(
     password or an inactive user.
     """
     now = now or utcnow()
-    username = username.strip()
+    # no real name is longer than 32 characters; a megabyte of "name" must not be stored
+    username = username.strip()[:64]
     client = (client or "").strip()[:200]
     found = throttled_until(repo, username, now, client=client)
     if found is not None:

@@ -1,19 +1,30 @@
-"""Datums and reference systems: WGS 84, GCJ-02, BD-09 and the metric working CRS."""
+"""Datums and reference systems: WGS 84, GCJ-02, BD-09 and each geography's metric CRS.
+
+Every geography measures in its own metric CRS (:func:`metric_crs_for`: the UTM zone of its
+centroid, or a local transverse Mercator where UTM is not defined), chosen at import and
+stored with its layers. :data:`METRIC` (UTM 50N) is the bundled Shichahai data's choice and
+the CRS of the case store; it is not a default for anything measured elsewhere.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import TYPE_CHECKING, Literal
 
-import geopandas as gpd
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gis.errors import CRSError, ValidationError
 
+if TYPE_CHECKING:  # geopandas and pyproj load on first use: `patrol --help` needs neither
+    import geopandas as gpd
+
 #: Storage and display datum (OSM, Tianditu/CGCS2000 are compatible at map scale).
 WGS84 = "EPSG:4326"
-#: Working CRS for every measurement: UTM zone 50N, metres.
+#: The bundled Shichahai geography's metric CRS (UTM zone 50N) and the case store's.
 METRIC = "EPSG:32650"
+#: A stored metric CRS may distort lengths at the geography's centre by at most this share.
+MAX_SCALE_ERROR = 0.002
 
 Datum = Literal["wgs84", "gcj02", "bd09"]
 DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
@@ -162,17 +173,77 @@ def normalize_datum(datum: str, *, source: str | None = None, row: object | None
     return _ALIASES[key]
 
 
-def to_metric(gdf: gpd.GeoDataFrame, *, source: str = "<data>") -> gpd.GeoDataFrame:
-    """Reproject to the working CRS; a frame without a CRS is refused, not guessed."""
+def metric_crs_for(lon: float, lat: float) -> str:
+    """The metric CRS for an area centred at (lon, lat) in WGS 84 degrees.
+
+    The UTM zone of the point (EPSG:326xx north of the equator, 327xx south), whose scale
+    error stays under 0.1 % across its 6° zone; beyond UTM's latitudes (84° N, 80° S) a
+    transverse Mercator centred on the point.
+    """
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CRSError(
+            f"({lon}, {lat}) is not a WGS 84 longitude/latitude",
+            source="<centre>",
+            fix="longitude within ±180 and latitude within ±90",
+        )
+    if -80.0 <= lat <= 84.0:
+        zone = min(60, int((lon + 180.0) // 6.0) + 1)
+        return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+    return (
+        f"+proj=tmerc +lat_0={lat:.6f} +lon_0={lon:.6f} +k=1 +x_0=0 +y_0=0 "
+        "+datum=WGS84 +units=m +no_defs +type=crs"
+    )
+
+
+def is_metric(crs: object) -> bool:
+    """True for a projected CRS measured in metres."""
+    if crs is None:
+        return False
+    import pyproj
+
+    c = pyproj.CRS.from_user_input(crs)
+    if not c.is_projected:
+        return False
+    return all((a.unit_name or "").lower() in {"metre", "meter", "m"} for a in c.axis_info[:2])
+
+
+def require_metric(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
+    """Return the frame's CRS, or raise unless it is a projected CRS in metres."""
+    if not is_metric(gdf.crs):
+        raise CRSError(
+            f"{what} must be in a metric (projected, metres) CRS, got {gdf.crs}",
+            source=what,
+            fix="reproject with gis.crs.to_metric(frame, crs=geography.crs) at the boundary",
+        )
+    return str(gdf.crs.to_string())
+
+
+def scale_error(crs: object, lon: float, lat: float) -> float:
+    """How far (as a share) ``crs`` stretches or shrinks lengths at (lon, lat)."""
+    import pyproj
+
+    factors = pyproj.Proj(pyproj.CRS.from_user_input(crs)).get_factors(lon, lat)
+    scales = (factors.meridional_scale, factors.parallel_scale)
+    if not all(math.isfinite(s) for s in scales):
+        return math.inf
+    return max(abs(s - 1.0) for s in scales)
+
+
+def to_metric(
+    gdf: gpd.GeoDataFrame, *, crs: str = METRIC, source: str = "<data>"
+) -> gpd.GeoDataFrame:
+    """Reproject to the metric CRS ``crs``; a frame without a CRS is refused, not guessed."""
     if gdf.crs is None:
         raise CRSError(
             "has no coordinate reference system",
             source=source,
             fix="save the layer with its CRS (WGS 84, EPSG:4326, for OSM-based data)",
         )
-    if gdf.crs.to_string() == METRIC:
+    import pyproj
+
+    if gdf.crs == pyproj.CRS.from_user_input(crs):
         return gdf
-    return gdf.to_crs(METRIC)
+    return gdf.to_crs(crs)
 
 
 def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -188,5 +259,6 @@ def require_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries, what: str = "lay
     if len(crss) > 1:
         raise CRSError(
             f"{what} are in different CRSs: {sorted(crss)}",
-            fix=f"reproject everything to {METRIC} first (gis.crs.to_metric)",
+            fix="reproject everything to the geography's CRS first "
+            "(gis.crs.to_metric(frame, crs=geography.crs))",
         )

@@ -32,15 +32,13 @@ import shapely
 from pyproj import Transformer
 
 from gis.cases import TZ, AuditEntry, Case, apply_action, content_hash
-from gis.crs import METRIC, WGS84
-from gis.errors import ValidationError
+from gis.crs import WGS84, require_metric
 from gis.violations import References, Report, case_from_report, load_references
 
 log = logging.getLogger(__name__)
 
 #: Prefix of every synthetic description: demo data must never pass for real records.
 DEMO_LABEL = "[演示数据 DEMO]"
-_TO_WGS = Transformer.from_crs(METRIC, WGS84, always_xy=True)
 
 _HOLIDAY_SPANS = [
     (dt.date(2025, 1, 1), 1),
@@ -284,10 +282,7 @@ def generate_demo_history(
     progress
         Called as ``progress(done, total)`` while cases are advanced (for a progress bar).
     """
-    if segments.crs is None or segments.crs.to_string() != METRIC:
-        raise ValidationError(
-            f"segments must be in {METRIC}", source="segments", fix="use gis.crs.to_metric"
-        )
+    to_wgs = Transformer.from_crs(require_metric(segments, "segments"), WGS84, always_xy=True)
     refs = refs or load_references()
     end = end or dt.datetime(2026, 6, 1, 0, 0, tzinfo=TZ)
     start = (end - dt.timedelta(days=days)).date()
@@ -333,7 +328,7 @@ def generate_demo_history(
                 cat = s.category if s.category != "*" else str(rng.choice(_BACKGROUND))
                 source = str(rng.choice(src_names, p=src_p))
                 attrs = _attributes(cat, rng)
-                lon, lat = _TO_WGS.transform(x, y)
+                lon, lat = to_wgs.transform(x, y)
                 row = segs.iloc[i]
                 reports.append(
                     Report(

@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import MultiPoint
 
 from gis.cases import TERMINAL_STATES
-from gis.crs import METRIC, require_same_crs
+from gis.crs import require_metric, require_same_crs
 from gis.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def district_polygons(
         ``person_id``, ``area_m2``, ``perimeter_m``, ``polsby_popper`` and the geometry
         (EPSG:32650).
     """
-    if gdf_segments.crs is None or gdf_segments.crs.to_string() != METRIC:
-        raise ValidationError(f"segments must be in {METRIC}", source="segments")
+    require_metric(gdf_segments, "segments")
     gdf = gdf_segments[gdf_segments["segment_id"].isin(set(assignment))]
     if gdf.empty:
         raise ValidationError("no assigned segments to draw", source="assignment")

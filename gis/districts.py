@@ -48,8 +48,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from gis.crs import METRIC
-from gis.errors import CRSError, InfeasibleError, ValidationError
+from gis.crs import require_metric
+from gis.errors import InfeasibleError, ValidationError
 from gis.workload import WorkloadParams, workload_series
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,7 @@ class SegmentGraph:
 
 
 def _check_segments(gdf_segments: gpd.GeoDataFrame) -> None:
-    if gdf_segments.crs is None or gdf_segments.crs.to_string() != METRIC:
-        raise CRSError(
-            f"segments must be in {METRIC}, got {gdf_segments.crs}",
-            source="segments",
-            fix="reproject with gis.crs.to_metric",
-        )
+    require_metric(gdf_segments, "segments")
     for col in ("segment_id", "u", "v", "length_m"):
         if col not in gdf_segments.columns:
             raise ValidationError(f"segments lack column {col!r}", source="segments", field=col)

@@ -38,8 +38,8 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from gis.crs import METRIC
-from gis.errors import CRSError, ValidationError
+from gis.crs import require_metric, require_same_crs
+from gis.errors import ValidationError
 from gis.hotspots import (
     GridSpec,
     _xy,
@@ -96,7 +96,7 @@ class Units:
     def to_gdf(self, **columns: NDArray[np.float64]) -> gpd.GeoDataFrame:
         """The units as a GeoDataFrame with ``unit_id`` and any extra columns."""
         data = {"unit_id": self.ids, **columns}
-        return gpd.GeoDataFrame(data, geometry=self.geometry.values, crs=METRIC)
+        return gpd.GeoDataFrame(data, geometry=self.geometry.values, crs=self.geometry.crs)
 
 
 def cell_units(bounds: tuple[float, float, float, float], cell_m: float = 100.0) -> Units:
@@ -113,8 +113,7 @@ def cell_units(bounds: tuple[float, float, float, float], cell_m: float = 100.0)
 
 def segment_units(gdf_segments: gpd.GeoDataFrame) -> Units:
     """Street segments as units, measured by length."""
-    if gdf_segments.crs is None or gdf_segments.crs.to_string() != METRIC:
-        raise CRSError(f"segments must be in {METRIC}, got {gdf_segments.crs}", source="segments")
+    require_metric(gdf_segments, "segments")
     segs = gdf_segments.reset_index(drop=True)
     return Units(
         segs["segment_id"].astype(str).to_numpy(),
@@ -176,7 +175,7 @@ class _Prepared:
             out[first["i"].to_numpy()] = first["j"].to_numpy()
             return out
         segs = gpd.GeoDataFrame(
-            {"segment_id": units.ids}, geometry=units.geometry.values, crs=METRIC
+            {"segment_id": units.ids}, geometry=units.geometry.values, crs=units.geometry.crs
         )
         sid = case_segments(cases, segs)
         pos = pd.Series(np.arange(len(units)), index=units.ids)
@@ -292,6 +291,7 @@ def forecast(
     (the score per unit measure, which is what the maps grade and the backtest ranks by).
     """
     _check_method(method)
+    require_same_crs(gdf_cases, units.geometry, what="cases and forecast units")
     prep = _Prepared(gdf_cases, units, params or ForecastParams())
     risk = prep.score(method, prep.day(as_local_timestamp(at)))
     per = risk / units.measure * (1e3 if units.kind == "segment" else 1e6)

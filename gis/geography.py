@@ -1,13 +1,18 @@
 """Shichahai's geography as validated layers: boundary, lakes, fronts, zones, streets, POIs.
 
 The same folder format serves the bundled drawing (``data/shichahai/``) and OSM imports
-(``patrol import-osm``): one WGS 84 GeoJSON (or GeoPackage) file per layer. Loading validates
-every file completely before anything is returned, so a bad file never half-loads.
+(``patrol import-osm``): one WGS 84 GeoJSON (or GeoPackage) file per layer, plus
+``geography.json`` naming the metric CRS the area is measured in (:data:`METADATA_FILE`).
+Loading validates every file completely before anything is returned, so a bad file never
+half-loads.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +23,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import METRIC, WGS84, gcj02_to_wgs84
+from gis.crs import (
+    MAX_SCALE_ERROR,
+    WGS84,
+    gcj02_to_wgs84,
+    is_metric,
+    metric_crs_for,
+    scale_error,
+)
 from gis.errors import CRSError, DatumError, GeographyError, NotFoundError, ValidationError
 from gis.network import SEGMENT_COLUMNS, SegmentIndex, graph_from_segments, segments_from_lines
 from gis.settings import Settings
@@ -38,6 +50,10 @@ FRONT_CORRIDOR_M = 25.0
 LAKE_TOLERANCE_M = 5.0
 
 KINDS = ("main_street", "street", "hutong", "lakeside", "bridge", "path")
+#: The geography folder's metadata: ``{"crs": "EPSG:32650"}``, the CRS it is measured in.
+METADATA_FILE = "geography.json"
+#: Larger metadata files are refused unread.
+METADATA_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,10 +89,10 @@ def _layer_path(data_dir: Path, name: str) -> Path | None:
     return None
 
 
-def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
+def read_layer(path: Path, spec: LayerSpec, crs: str) -> gpd.GeoDataFrame:
     """Read one layer file and check columns, geometry types, validity and CRS.
 
-    Returns the layer in EPSG:32650. Every problem raises a :class:`ValidationError` that
+    Returns the layer in the metric CRS ``crs``. Every problem raises a :class:`ValidationError` that
     names the file, the feature (row number and id) and the field.
     """
     src = str(path)
@@ -165,7 +181,7 @@ def read_layer(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
     for col in ("name", "name_en"):
         if col in gdf.columns:
             gdf[col] = gdf[col].fillna("").astype(str)
-    metric = gdf.to_crs(METRIC)
+    metric = gdf.to_crs(crs)
     bad = ~np.isfinite(metric.geometry.bounds.to_numpy()).all(axis=1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -233,7 +249,7 @@ def _check_datum(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, source: st
         return
     wgs = pts.to_crs(WGS84)
     x, y = gcj02_to_wgs84(wgs.x.to_numpy(), wgs.y.to_numpy())
-    fixed = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=WGS84).to_crs(METRIC)
+    fixed = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=WGS84).to_crs(layer.crs)
     inside_fixed = float(fixed.within(area).mean())
     if inside_fixed >= 0.8:
         raise DatumError(
@@ -270,7 +286,7 @@ def derive_fronts(boundary: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.
     ]
     order = {fid: i for i, fid in enumerate(FRONTS)}
     rows.sort(key=lambda r: order[r["front_id"]])
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=boundary.crs)
 
 
 def assign_segments(
@@ -327,7 +343,7 @@ def _check_lakes(segments: gpd.GeoDataFrame, lakes: gpd.GeoDataFrame, source: st
 
 @dataclass(frozen=True)
 class Geography:
-    """A validated, immutable set of layers in EPSG:32650."""
+    """A validated, immutable set of layers, all in the geography's metric CRS :attr:`crs`."""
 
     boundary: gpd.GeoDataFrame
     lakes: gpd.GeoDataFrame
@@ -337,6 +353,8 @@ class Geography:
     segments: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     source: str = ""
+    #: The metric CRS every layer is in and every length, area and bearing is measured in.
+    crs: str = ""
 
     @cached_property
     def G(self) -> nx.MultiGraph:
@@ -353,7 +371,7 @@ class Geography:
         return SegmentIndex(self.segments)
 
     def zone_for_point(self, point: shapely.Point) -> str | None:
-        """The zone id containing a point (EPSG:32650), or None outside every zone."""
+        """The zone id containing a point (in :attr:`crs`), or None outside every zone."""
         hits = self.zones.loc[self.zones.contains(point), "zone_id"]
         return str(hits.iloc[0]) if len(hits) else None
 
@@ -398,15 +416,30 @@ def geography_from_layers(
     *,
     source: str = "<layers>",
 ) -> Geography:
-    """Validate metric layers and derive fronts, clipped zones and segments."""
+    """Validate metric layers and derive fronts, clipped zones and segments.
+
+    Every layer must be in one metric CRS (the boundary's); layers in different CRSs are
+    refused rather than mixed.
+    """
+    if not is_metric(boundary.crs):
+        raise CRSError(
+            f"layer 'boundary' must be in a metric (projected, metres) CRS, got {boundary.crs}",
+            source=source,
+            fix="reproject with gis.crs.to_metric(frame, crs=gis.crs.metric_crs_for(lon, lat))",
+        )
+    crs = str(boundary.crs.to_string())
     for name, gdf in (
-        ("boundary", boundary),
         ("lakes", lakes),
         ("zones", zones),
         ("streets", streets),
+        ("pois", pois),
     ):
-        if gdf.crs is None or gdf.crs.to_string() != METRIC:
-            raise CRSError(f"layer '{name}' must be in {METRIC}, got {gdf.crs}", source=source)
+        if gdf is not None and gdf.crs != boundary.crs:
+            raise CRSError(
+                f"layer '{name}' is in {gdf.crs}, the boundary in {crs}",
+                source=source,
+                fix=f"reproject every layer to {crs}",
+            )
     streets = streets.copy()
     if "front" not in streets.columns:
         streets["front"] = ""
@@ -432,7 +465,7 @@ def geography_from_layers(
         pois
         if pois is not None
         else gpd.GeoDataFrame(
-            {"poi_id": [], "name": [], "name_en": [], "kind": []}, geometry=[], crs=METRIC
+            {"poi_id": [], "name": [], "name_en": [], "kind": []}, geometry=[], crs=crs
         )
     )
     segments = segments[SEGMENT_COLUMNS + ["geometry"]]
@@ -445,6 +478,7 @@ def geography_from_layers(
         segments=segments.reset_index(drop=True),
         pois=pois.reset_index(drop=True),
         source=source,
+        crs=crs,
     )
 
 
@@ -457,6 +491,7 @@ def load_geography(data_dir: Path | str) -> Geography:
             source=str(data_dir),
             fix="set PATROL_DATA_DIR or run patrol import-osm",
         )
+    crs = geography_crs(data_dir)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name, spec in LAYER_SPECS.items():
         path = _layer_path(data_dir, name)
@@ -468,7 +503,7 @@ def load_geography(data_dir: Path | str) -> Geography:
                     fix="restore it or re-run patrol import-osm",
                 )
             continue
-        layers[name] = read_layer(path, spec)
+        layers[name] = read_layer(path, spec, crs)
     boundary = layers["boundary"]
     for name in ("lakes", "zones", "streets", "pois"):
         if name in layers:
@@ -483,6 +518,95 @@ def load_geography(data_dir: Path | str) -> Geography:
         layers.get("pois"),
         source=str(data_dir),
     )
+
+
+def read_metadata(data_dir: Path | str, *, crs_hint: str = "EPSG:32650") -> dict[str, object]:
+    """The folder's ``geography.json`` as a dict (empty when the file is absent).
+
+    The file is opened without following a symlink and refused unread above
+    :data:`METADATA_MAX_BYTES`; errors never quote its content, and their advice names
+    ``crs_hint`` (the CRS that fits the area).
+    """
+    path = Path(data_dir) / METADATA_FILE
+    rewrite = f'write it as {{"crs": "{crs_hint}"}} (the metric CRS of the area) or delete it'
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot be opened ({exc.strerror}; links are not followed)",
+            source=str(path),
+            fix=rewrite,
+        ) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > METADATA_MAX_BYTES:
+            raise ValidationError("is not a small regular file", source=str(path), fix=rewrite)
+        raw = fh.read(METADATA_MAX_BYTES + 1)
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise ValidationError("is not a JSON object", source=str(path), fix=rewrite)
+    return meta
+
+
+def write_metadata(data_dir: Path | str, crs: str) -> Path:
+    """Write ``geography.json`` naming the folder's metric CRS."""
+    path = Path(data_dir) / METADATA_FILE
+    path.write_text(json.dumps({"crs": crs}, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _boundary_centre(data_dir: Path) -> tuple[float, float]:
+    path = _layer_path(data_dir, "boundary")
+    if path is None:
+        raise ValidationError(
+            "layer file 'boundary.geojson' (or .gpkg) is missing",
+            source=str(data_dir),
+            fix="restore it or re-run patrol import-osm",
+        )
+    gdf = read_layer(path, LAYER_SPECS["boundary"], WGS84)
+    centre = gdf.union_all().centroid
+    return float(centre.x), float(centre.y)
+
+
+def geography_crs(data_dir: Path | str) -> str:
+    """The metric CRS of a geography folder: stored in ``geography.json``, else chosen.
+
+    A folder without the file (drawn by hand) is measured in the UTM zone of its boundary's
+    centre. A stored CRS is refused when it is not metric or when it distorts lengths at the
+    boundary's centre by more than :data:`MAX_SCALE_ERROR` (a CRS copied from another place).
+    """
+    data_dir = Path(data_dir)
+    lon, lat = _boundary_centre(data_dir)
+    suggested = metric_crs_for(lon, lat)
+    meta = read_metadata(data_dir, crs_hint=suggested)
+    if "crs" not in meta:
+        return suggested
+    src = str(data_dir / METADATA_FILE)
+    crs = meta["crs"]
+    try:
+        ok = isinstance(crs, str) and is_metric(crs)
+    except Exception:  # pyproj raises CRSError subclasses and more for unknown strings
+        ok = False
+    if not ok:
+        raise CRSError(
+            "field 'crs' does not name a metric (projected, metres) CRS",
+            source=src,
+            fix=f'set "crs": "{suggested}" (the UTM zone of the area) or delete the file',
+        )
+    err = scale_error(crs, lon, lat)
+    if err > MAX_SCALE_ERROR:
+        raise CRSError(
+            f"its CRS {crs} distorts lengths by {err:.1%} at the area's centre "
+            f"({lon:.4f}, {lat:.4f}); it belongs to another place",
+            source=src,
+            fix=f'set "crs": "{suggested}" (the UTM zone of the area) or delete the file',
+        )
+    return str(crs)
 
 
 def bundled_data_dir(settings: Settings) -> Path:

@@ -35,8 +35,8 @@ from numpy.typing import NDArray
 from scipy.signal import fftconvolve
 
 from gis.cases import CASE_FRAME_COLUMNS
-from gis.crs import METRIC
-from gis.errors import CRSError, ValidationError
+from gis.crs import METRIC, require_metric, require_same_crs
+from gis.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,7 @@ def require_case_frame(gdf_cases: gpd.GeoDataFrame, *, need: Iterable[str] = ())
             source="cases",
             fix="pass the case frame from the store (gis.store) or gis.cases",
         )
-    if gdf_cases.crs is None or gdf_cases.crs.to_string() != METRIC:
-        raise CRSError(
-            f"cases must be in {METRIC}, got {gdf_cases.crs}",
-            source="cases",
-            fix="reproject with gis.crs.to_metric at the boundary",
-        )
+    require_metric(gdf_cases, "cases")
     missing = [c for c in need if c not in gdf_cases.columns]
     if missing:
         raise ValidationError(
@@ -224,10 +219,17 @@ class GridSpec:
     cell_m: float
     nx: int
     ny: int
+    #: The metric CRS the grid is laid out in (the cases').
+    crs: str = METRIC
 
     @classmethod
     def covering(
-        cls, bounds: tuple[float, float, float, float], cell_m: float, *, pad_m: float = 0.0
+        cls,
+        bounds: tuple[float, float, float, float],
+        cell_m: float,
+        *,
+        pad_m: float = 0.0,
+        crs: str = METRIC,
     ) -> GridSpec:
         """The grid aligned to multiples of ``cell_m`` that covers ``bounds`` plus ``pad_m``."""
         if not cell_m > 0:
@@ -245,7 +247,7 @@ class GridSpec:
                 field="cell_m",
                 fix="use larger cells or a smaller extent",
             )
-        return cls(float(x0), float(y0), float(cell_m), int(nx), int(ny))
+        return cls(float(x0), float(y0), float(cell_m), int(nx), int(ny), crs)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -295,7 +297,7 @@ class GridSpec:
         return gpd.GeoDataFrame(
             {"cell_id": self.cell_ids(), "row": rows.ravel(), "col": cols.ravel()},
             geometry=geoms,
-            crs=METRIC,
+            crs=self.crs,
         )
 
 
@@ -508,9 +510,9 @@ def density_surface(
             )
         else:
             bounds = tuple(sel.total_bounds)
-        grid = GridSpec.covering(bounds, cell_m, pad_m=bandwidth_m + cell_m)
+        grid = GridSpec.covering(bounds, cell_m, pad_m=bandwidth_m + cell_m, crs=str(gdf_cases.crs))
     else:
-        grid = GridSpec.covering(bounds, cell_m)
+        grid = GridSpec.covering(bounds, cell_m, crs=str(gdf_cases.crs))
     values = np.zeros((grid.ny, grid.nx))
     n = 0
     if not sel.empty:
@@ -784,7 +786,7 @@ def gistar_cells(
                     "gi_class": [],
                 },
                 geometry=[],
-                crs=METRIC,
+                crs=gdf_cases.crs,
             )
             return HotspotResult(
                 empty,
@@ -794,9 +796,9 @@ def gistar_cells(
                 fdr,
                 f"no cases match ({flt.describe()}) and no extent was given",
             )
-        grid = GridSpec.covering(bounds, cell_m, pad_m=cell_m)
+        grid = GridSpec.covering(bounds, cell_m, pad_m=cell_m, crs=str(gdf_cases.crs))
     else:
-        grid = GridSpec.covering(bounds, cell_m)
+        grid = GridSpec.covering(bounds, cell_m, crs=str(gdf_cases.crs))
     cells = grid.to_gdf()
     counts = np.zeros(grid.nx * grid.ny)
     if not sel.empty:
@@ -830,7 +832,7 @@ def gistar_cells(
     if sel.empty:
         note = f"no cases match ({flt.describe()})"
     out = pd.concat([cells.drop(columns=["row", "col"]), df], axis=1)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=METRIC)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=gdf_cases.crs)
     return HotspotResult(out, _class_counts(out["gi_class"]), "cell", permutations, fdr, note)
 
 
@@ -905,8 +907,8 @@ def gistar_segments(
     (``network``) or with midpoints within ``distance_m`` (``distance``).
     """
     require_case_frame(gdf_cases, need=("reported_at", "geometry"))
-    if gdf_segments.crs is None or gdf_segments.crs.to_string() != METRIC:
-        raise CRSError(f"segments must be in {METRIC}, got {gdf_segments.crs}", source="segments")
+    require_metric(gdf_segments, "segments")
+    require_same_crs(gdf_cases, gdf_segments, what="cases and segments")
     if value not in ("count", "per_100m"):
         raise ValidationError(f"unknown value {value!r}", field="value", fix="count or per_100m")
     flt = flt or CaseFilter()
@@ -946,7 +948,7 @@ def gistar_segments(
         note = f"{off_street}; {note}" if note else off_street
     cols = [c for c in ("segment_id", "name", "name_en", "zone_id", "length_m") if c in segs]
     out = pd.concat([segs[cols], pd.DataFrame({"count": counts}), df], axis=1)
-    out = gpd.GeoDataFrame(out, geometry=segs.geometry.values, crs=METRIC)
+    out = gpd.GeoDataFrame(out, geometry=segs.geometry.values, crs=gdf_segments.crs)
     return HotspotResult(out, _class_counts(out["gi_class"]), "segment", permutations, fdr, note)
 
 

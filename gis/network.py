@@ -2,11 +2,12 @@
 
 Contract used by every other module (districts, routing, cases, hotspots):
 
-* ``gdf_segments`` — one row per street segment between two junctions, EPSG:32650, columns
+* ``gdf_segments`` — one row per street segment between two junctions, in the geography's
+  metric CRS (``Geography.crs``; EPSG:32650 for the bundled Shichahai data), columns
   ``segment_id`` (str, unique), ``u``, ``v`` (int node ids; the geometry runs from u to v),
   ``street_id``, ``name`` (Chinese, ``""`` when unnamed), ``name_en``, ``highway`` (OSM class),
   ``kind``, ``front_id``, ``zone_id`` (str or None for main-street fronts), ``length_m``.
-* ``G`` — an undirected ``networkx.MultiGraph`` with ``G.graph["crs"] == "EPSG:32650"``;
+* ``G`` — an undirected ``networkx.MultiGraph`` with ``G.graph["crs"]`` that metric CRS;
   nodes carry ``x``, ``y`` (metres); each edge carries the segment's columns as attributes
   (``segment_id``, ``length`` in metres, ``name``, ``highway``, ``kind``, ``front_id``,
   ``zone_id``, ``geometry``) and the edge key is the ``segment_id``.
@@ -25,7 +26,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
-from gis.crs import METRIC
+from gis.crs import METRIC, require_metric
 from gis.errors import CRSError, NetworkError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,8 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def _require_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
-    if gdf.crs is None or gdf.crs.to_string() != METRIC:
-        raise CRSError(
-            f"{what} must be in {METRIC}, got {gdf.crs}",
-            source=what,
-            fix="reproject with gis.crs.to_metric at the boundary",
-        )
+def _require_metric(gdf: gpd.GeoDataFrame, what: str) -> str:
+    return require_metric(gdf, what)
 
 
 def _round_to_grid(geoms: np.ndarray) -> Any:
@@ -75,7 +71,7 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
     Parameters
     ----------
     gdf_lines
-        Street centre lines in EPSG:32650 with at least ``street_id`` and ``name``.
+        Street centre lines in a metric CRS with at least ``street_id`` and ``name``.
     snap_m
         Endpoints within this distance of another line are moved onto it.
     """
@@ -151,7 +147,7 @@ def segments_from_lines(gdf_lines: gpd.GeoDataFrame, *, snap_m: float = 2.0) -> 
         attrs["segment_id"] = f"{attrs['street_id']}-{n:02d}"
         attrs["geometry"] = piece
         records.append(attrs)
-    out = gpd.GeoDataFrame(records, geometry="geometry", crs=METRIC)
+    out = gpd.GeoDataFrame(records, geometry="geometry", crs=gdf_lines.crs)
     out = assign_node_ids(out)
     out["length_m"] = out.geometry.length
     return out
@@ -176,7 +172,7 @@ def assign_node_ids(gdf_segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def graph_from_segments(gdf_segments: gpd.GeoDataFrame) -> nx.MultiGraph:
     """Build the walkable graph from segments (bundled geography and OSM imports alike)."""
-    _require_metric(gdf_segments, "segments")
+    crs = _require_metric(gdf_segments, "segments")
     missing = [c for c in ("segment_id", "u", "v", "length_m") if c not in gdf_segments.columns]
     if missing:
         raise ValidationError(
@@ -189,7 +185,7 @@ def graph_from_segments(gdf_segments: gpd.GeoDataFrame) -> nx.MultiGraph:
         raise ValidationError(
             f"duplicate segment id {dup!r}", source="segments", field="segment_id"
         )
-    G = nx.MultiGraph(crs=METRIC)
+    G = nx.MultiGraph(crs=crs)
     starts = shapely.get_coordinates(shapely.get_point(gdf_segments.geometry.values, 0))
     ends = shapely.get_coordinates(shapely.get_point(gdf_segments.geometry.values, -1))
     cols = [c for c in gdf_segments.columns if c not in ("geometry", "u", "v", "length_m")]
@@ -236,7 +232,7 @@ class Snap:
     segment_id: str
     distance_m: float
     offset_m: float  # distance along the segment from its start (node u)
-    point: Point  # the nearest point on the segment, EPSG:32650
+    point: Point  # the nearest point on the segment, in the segments' CRS
     u: int
     v: int
 
@@ -251,7 +247,7 @@ class SegmentIndex:
         self._tree = shapely.STRtree(self._geoms)
 
     def snap(self, point: Point, *, max_distance_m: float = 200.0) -> Snap:
-        """Nearest segment to ``point`` (EPSG:32650); raises when none is within reach."""
+        """Nearest segment to ``point`` (segments' CRS); raises when none is within reach."""
         if point is None or point.is_empty:
             raise NetworkError("cannot snap an empty point")
         idx, dist = self._tree.query_nearest(point, return_distance=True, all_matches=True)
@@ -279,8 +275,12 @@ class SegmentIndex:
 
     def snap_many(self, points: gpd.GeoSeries, *, max_distance_m: float = 200.0) -> pd.DataFrame:
         """Vectorised nearest segment for many points: segment_id and distance_m per point."""
-        if points.crs is None or points.crs.to_string() != METRIC:
-            raise CRSError(f"points must be in {METRIC}, got {points.crs}", source="points")
+        if points.crs != self._gdf.crs:
+            raise CRSError(
+                f"points are in {points.crs}, the segments in {self._gdf.crs}",
+                source="points",
+                fix="reproject the points to the geography's CRS (gis.crs.to_metric)",
+            )
         idx, dist = self._tree.query_nearest(points.values, return_distance=True)
         # idx is (2, m): input index, tree index; keep the first match per input
         df = pd.DataFrame({"i": idx[0], "j": idx[1], "d": dist}).drop_duplicates("i")
@@ -317,9 +317,17 @@ def check_network(G: nx.MultiGraph) -> dict[str, float]:
 
 
 def grid_segments(
-    nx_cells: int, ny_cells: int, spacing_m: float = 100.0, *, origin=(448000.0, 4421000.0)
+    nx_cells: int,
+    ny_cells: int,
+    spacing_m: float = 100.0,
+    *,
+    origin: tuple[float, float] = (448000.0, 4421000.0),
+    crs: str = METRIC,
 ) -> gpd.GeoDataFrame:
-    """A synthetic street grid (for tests and benchmarks): ``(nx+1)·ny + nx·(ny+1)`` segments."""
+    """A synthetic street grid (for tests and benchmarks): ``(nx+1)·ny + nx·(ny+1)`` segments.
+
+    ``origin`` is the south-west corner in ``crs`` (default: Shichahai in UTM 50N).
+    """
     ox, oy = origin
     rows = []
     for j in range(ny_cells + 1):
@@ -360,7 +368,7 @@ def grid_segments(
                     ),
                 }
             )
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC)
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     counters: dict[str, int] = {}
     ids = []
     for sid in gdf["street_id"]:

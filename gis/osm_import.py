@@ -1,40 +1,54 @@
-"""Import OpenStreetMap data (online, ``.osm`` XML or ``.osm.pbf``) as the geography layer set.
+"""Import OpenStreetMap data (online, ``.osm`` XML, ``.osm.bz2``/``.osm.gz`` or ``.osm.pbf``)
+as the geography layer set.
 
 The output is the same folder of WGS 84 GeoJSON files as the bundled Shichahai geography
-(``boundary``, ``lakes``, ``streets``, ``zones``, ``pois``), so everything downstream
+(``boundary``, ``lakes``, ``streets``, ``zones``, ``pois``) plus ``geography.json`` naming the
+metric CRS chosen for the area (the UTM zone of its centre), so everything downstream
 (``gis.geography.load_geography``, the street graph, the map) works on an imported area
 exactly as on the bundled one. All three sources are first normalised to one frame of raw
 OSM features (``osm_id``, ``tags``, ``geometry``) and then classified by the same rules.
+
+Why one module of this size: the readers (XML plain or compressed, PBF, online), the input
+checks, the classification, the stray-piece filter, the zone grid and the atomic writer all
+work on that one raw frame and its rules; they move apart together with the planned split
+of ``gis/`` into subpackages (a ``geography`` package with ``osm/`` readers).
 """
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
+import gzip
+import io
 import json
 import logging
 import math
 import os
 import shutil
 import socket
+import stat
 import threading
 import uuid
 import warnings
 import xml.parsers.expat
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlparse
 
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.ops import polygonize, unary_union
 
-from gis.crs import METRIC, WGS84
+from gis.crs import WGS84, metric_crs_for
 from gis.errors import OfflineError, ValidationError
+from gis.geography import write_metadata
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +103,15 @@ LAKESIDE_SHARE = 0.6
 LAKESIDE_M = 25.0
 #: Clipped grid cells smaller than this share of a full cell merge into a neighbour.
 SLIVER_SHARE = 0.1
+#: Street pieces not connected to the rest and shorter than this (metres) are dropped.
+MIN_COMPONENT_M = 500.0
+#: Local input files larger than this (MiB, on disk and decompressed) are refused unread.
+MAX_INPUT_MB = 1024.0
+#: Boundary polygon files larger than this are refused unread.
+BOUNDARY_MAX_BYTES = 64 * 2**20
+#: File name endings read as OSM XML (plain or compressed) and as OSM PBF.
+XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
+PBF_SUFFIXES = (".pbf",)
 
 _STREET_COLUMNS = ["street_id", "name", "name_en", "highway", "kind", "front"]
 _LAKE_COLUMNS = ["lake_id", "name", "name_en"]
@@ -154,6 +177,12 @@ class OsmLayers:
     zones: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     out_dir: Path | None = None
+    #: The metric CRS the area is measured in (written to ``geography.json``).
+    crs: str = ""
+    #: Street pieces dropped as stray components: (street ids, total metres) per piece.
+    dropped: tuple[tuple[tuple[str, ...], float], ...] = ()
+    #: The length below which pieces were dropped (metres).
+    min_component_m: float = 0.0
 
     def counts(self) -> dict[str, int]:
         """Feature count per layer."""
@@ -177,6 +206,8 @@ def import_osm(
     allow_outside_china: bool = False,
     online: OnlineOptions | None = None,
     progress: Progress | None = None,
+    min_component_m: float = MIN_COMPONENT_M,
+    max_mb: float = MAX_INPUT_MB,
 ) -> OsmLayers:
     """Build the geography layer set from OSM and write it to ``out_dir``.
 
@@ -184,7 +215,9 @@ def import_osm(
     ----------
     source
         A place name (geocoded and downloaded with osmnx), a WGS 84 polygon (downloaded
-        with osmnx), or the path of a local ``.osm`` XML or ``.osm.pbf`` file.
+        with osmnx), or the path of a local ``.osm`` XML file (plain, ``.osm.bz2`` or
+        ``.osm.gz``) or ``.osm.pbf`` file. An existing path is never taken for a place name;
+        symbolic links are refused.
     out_dir
         Folder for the five GeoJSON files; written atomically (a temporary sibling folder
         renamed into place), so a failed import leaves nothing half-written. ``None``
@@ -206,12 +239,19 @@ def import_osm(
     codes
         Admin/street/community parts of the zone codes.
     allow_outside_china
-        Accept an area outside China (sample extracts in tests); the zone grid is then
-        laid out in the local UTM zone instead of EPSG:32650.
+        Accept an area outside China. Everywhere, the area is measured in the UTM zone of
+        its centre (:func:`gis.crs.metric_crs_for`), stored in ``geography.json``.
     online
         Service URLs and timeouts for online imports.
     progress
         Called with each step name of :data:`STEPS` as it starts.
+    min_component_m
+        Street pieces not connected to the largest one and shorter than this many metres
+        are dropped (osmnx keeps only the largest component for the same reason); each
+        dropped piece is listed in :attr:`OsmLayers.dropped`. 0 keeps everything.
+    max_mb
+        Largest local input accepted, in MiB, checked before reading (and, for compressed
+        files, on the decompressed stream).
     """
     codes = (codes or GridCodes()).validate()
     online = online or OnlineOptions()
@@ -232,6 +272,15 @@ def import_osm(
             field="boundary_from",
             fix="use hull or bbox",
         )
+    for name, value in (("min_component_m", min_component_m), ("max_mb", max_mb)):
+        if not math.isfinite(value) or value < 0 or (name == "max_mb" and value == 0):
+            raise ValidationError(
+                f"{value!r} is not a usable {name}",
+                source="import options",
+                field=name,
+                fix="give a positive number"
+                + (" (or 0 to keep every piece)" if name == "min_component_m" else ""),
+            )
     classes = _parse_classes(main_street_classes)
     step = progress or (lambda _name: None)
 
@@ -241,7 +290,7 @@ def import_osm(
         given_boundary, given_label = read_boundary(boundary)
         _require_in_china(given_boundary, given_label, allow_outside_china)
     raw, label, place_boundary, place_name = _read_source(
-        source, given_boundary, allow_outside_china, online
+        source, given_boundary, allow_outside_china, online, int(max_mb * 1024 * 1024)
     )
 
     step("boundary")
@@ -287,6 +336,10 @@ def import_osm(
             fix="check that the boundary and the file cover the same place",
         )
 
+    gdf_streets, dropped = drop_stray_components(gdf_streets, work_crs, min_component_m)
+    for ids, length in dropped:
+        log.info("dropped a stray street piece of %.0f m (%s)", length, ", ".join(ids[:3]))
+
     step("lakes")
     gdf_lakes = _lakes(raw, area)
     gdf_streets = _mark_lakeside(gdf_streets, gdf_lakes, work_crs)
@@ -303,13 +356,14 @@ def import_osm(
         streets=gdf_streets,
         zones=gdf_zones,
         pois=gdf_pois,
+        crs=work_crs,
+        dropped=tuple(dropped),
+        min_component_m=min_component_m,
     )
     step("write")
     if out_dir is not None:
         target = write_layers(layers, out_dir)
-        layers = OsmLayers(
-            layers.boundary, layers.lakes, layers.streets, layers.zones, layers.pois, target
-        )
+        layers = dataclasses.replace(layers, out_dir=target)
     log.info("imported %s: %s", label, layers.counts())
     return layers
 
@@ -349,15 +403,12 @@ def read_boundary(
     if isinstance(boundary, Polygon | MultiPolygon):
         return boundary, ""
     path = Path(boundary)
-    if not path.is_file():
-        raise ValidationError(
-            "boundary file not found", source=str(path), fix="give an existing polygon file"
-        )
+    check_input_file(path, BOUNDARY_MAX_BYTES, "boundary file")
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise ValidationError(
-            f"cannot be read as a polygon layer ({exc})",
+            f"cannot be read as a polygon layer ({type(exc).__name__})",
             source=str(path),
             fix="give a GeoJSON/GeoPackage/Shapefile with one polygon",
         ) from exc
@@ -397,18 +448,17 @@ def _require_in_china(geom: Any, source: str, allow: bool) -> None:
         f"the area ({minx:.4f}, {miny:.4f}) – ({maxx:.4f}, {maxy:.4f}) lies outside China "
         f"(longitude {CHINA_LON[0]:g}–{CHINA_LON[1]:g}, latitude {CHINA_LAT[0]:g}–{CHINA_LAT[1]:g})",
         source=source or "boundary",
-        fix="import an area in China with WGS 84 longitude/latitude (x = longitude)",
+        fix="give WGS 84 longitude/latitude (x = longitude); if the area really lies "
+        "outside China, pass --allow-outside-china (allow_outside_china=True)",
     )
 
 
 def _work_crs(area: Any) -> str:
-    """EPSG:32650 for China; the local UTM zone for an area elsewhere (sample data)."""
-    minx, miny, maxx, maxy = area.bounds
-    if CHINA_LON[0] <= minx and maxx <= CHINA_LON[1]:
-        return METRIC
-    crs = gpd.GeoSeries([area], crs=WGS84).estimate_utm_crs()
-    log.info("area outside China: zone grid laid out in %s", crs.to_string())
-    return str(crs.to_string())
+    """The metric CRS of the area: the UTM zone of its centre (see gis.crs.metric_crs_for)."""
+    centre = area.centroid
+    crs = metric_crs_for(float(centre.x), float(centre.y))
+    log.info("area measured in %s", crs)
+    return crs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,11 +473,68 @@ def _raw_frame(records: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDataFra
     )
 
 
+def _looks_like_path(text: str) -> bool:
+    """True for text that names a local file or folder rather than a place."""
+    lower = text.lower()
+    return (
+        lower.endswith(XML_SUFFIXES + PBF_SUFFIXES + (".bz2", ".gz"))
+        or os.sep in text
+        or (os.altsep is not None and os.altsep in text)
+        or text.startswith(".")
+        or os.path.lexists(text)
+    )
+
+
+def check_input_file(path: Path, max_bytes: int, what: str = "OSM file") -> os.stat_result:
+    """Refuse anything but an existing regular file (not a link) of at most ``max_bytes``.
+
+    Nothing is read: the checks use ``lstat`` so a symbolic link is refused, not followed.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ValidationError(
+            f"{what} not found",
+            source=str(path),
+            fix=f"check the path of the {what}"
+            + (" (.osm, .osm.bz2, .osm.gz or .osm.pbf)" if what == "OSM file" else ""),
+        ) from None
+    except OSError as exc:
+        raise ValidationError(
+            f"{what} cannot be opened ({exc.strerror})", source=str(path), fix="check the path"
+        ) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ValidationError(
+            f"{what} is a symbolic link; links are not followed",
+            source=str(path),
+            fix="give the path of the file itself",
+        )
+    if stat.S_ISDIR(info.st_mode):
+        raise ValidationError(
+            f"is a folder, not an {what}",
+            source=str(path),
+            fix=f"give the {what} inside it",
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(
+            f"{what} is not a regular file", source=str(path), fix="give a downloaded extract"
+        )
+    if info.st_size > max_bytes:
+        raise ValidationError(
+            f"{what} is {info.st_size / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} MiB allowed",
+            source=str(path),
+            fix="cut the extract to the area (osmium extract -p boundary.geojson) "
+            "or raise the limit with --max-mb",
+        )
+    return info
+
+
 def _read_source(
     source: str | os.PathLike[str] | Polygon | MultiPolygon,
     given_boundary: Polygon | MultiPolygon | None,
     allow_outside_china: bool,
     online: OnlineOptions,
+    max_bytes: int = int(MAX_INPUT_MB * 2**20),
 ) -> tuple[gpd.GeoDataFrame, str, Polygon | MultiPolygon | None, str]:
     """Return raw features, a label for messages, and the place boundary and name if any."""
     if isinstance(source, Polygon | MultiPolygon):
@@ -435,17 +542,12 @@ def _read_source(
         area = given_boundary if given_boundary is not None else source
         return _read_online_polygon(area, online), "polygon", source, ""
     text = os.fspath(source)
-    lower = text.lower()
-    is_file = lower.endswith((".osm", ".xml", ".pbf", ".osm.bz2")) or Path(text).is_file()
-    if is_file:
+    if isinstance(source, os.PathLike) or _looks_like_path(text):
         path = Path(text)
-        if not path.is_file():
-            raise ValidationError(
-                "OSM file not found", source=text, fix="check the path of the .osm/.osm.pbf file"
-            )
-        if lower.endswith(".pbf"):
-            return read_osm_pbf(path), str(path), None, ""
-        return read_osm_xml(path), str(path), None, ""
+        check_input_file(path, max_bytes)
+        if _sniff(path) == "pbf":
+            return read_osm_pbf(path, max_bytes=max_bytes), str(path), None, ""
+        return read_osm_xml(path, max_bytes=max_bytes), str(path), None, ""
     if not text.strip():
         raise ValidationError(
             "no place name or file given",
@@ -464,13 +566,79 @@ class _Refused(Exception):
     """Raised inside the expat callbacks to stop on DOCTYPE/entity declarations."""
 
 
-def read_osm_xml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """Parse an OSM XML file into raw features, streaming and without entity expansion.
+class _BadCoordinate(Exception):
+    """Raised inside the expat callbacks for a node whose lon/lat is not a usable number."""
+
+    def __init__(self, node_id: int) -> None:
+        super().__init__(node_id)
+        self.node_id = node_id
+
+
+_MAGIC = {b"BZh": "bz2", b"\x1f\x8b": "gz"}
+
+
+def _sniff(path: Path) -> str:
+    """The file's format from its first bytes: ``bz2``, ``gz``, ``pbf`` or ``xml``.
+
+    Opened without following a symbolic link; only the first bytes are read, never echoed.
+    """
+    with _open_nofollow(path) as fh:
+        head = fh.read(16)
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "xml"
+    # a PBF file starts with a 4-byte big-endian header length, then "OSMHeader"
+    return "pbf" if path.name.lower().endswith(PBF_SUFFIXES) or b"OSMHeader" in head else "xml"
+
+
+def _open_nofollow(path: Path) -> IO[bytes]:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot be opened ({exc.strerror}; symbolic links are not followed)",
+            source=str(path),
+            fix="give the path of a regular file",
+        ) from None
+    fh = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise ValidationError(
+            "is not a regular file", source=str(path), fix="give a downloaded extract"
+        )
+    return fh
+
+
+class _TooLarge(Exception):
+    """Raised when a (decompressed) input grows beyond its cap."""
+
+
+def _capped_chunks(
+    fh: io.BufferedIOBase | IO[bytes], max_bytes: int, chunk: int = 1 << 20
+) -> Iterator[bytes]:
+    total = 0
+    while data := fh.read(chunk):
+        total += len(data)
+        if total > max_bytes:
+            raise _TooLarge
+        yield data
+
+
+def read_osm_xml(
+    path: str | os.PathLike[str], *, max_bytes: int = int(MAX_INPUT_MB * 2**20)
+) -> gpd.GeoDataFrame:
+    """Parse an OSM XML file (plain, bzip2 or gzip) into raw features, streaming.
 
     Documents with a DOCTYPE or entity declarations are refused outright (the
-    "billion laughs" and external-entity attacks need them; OSM files never do).
+    "billion laughs" and external-entity attacks need them; OSM files never do). The file is
+    opened without following a symbolic link, and reading stops as soon as the file, or its
+    decompressed content, passes ``max_bytes``. Error messages name the file and the
+    element, never its content.
     """
     path = Path(path)
+    kind = _sniff(path)
     parser = xml.parsers.expat.ParserCreate()
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
@@ -495,7 +663,15 @@ def read_osm_xml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         stack.append(name)
         if name == "node":
             nid = int(attrs["id"])
-            nodes[nid] = (float(attrs["lon"]), float(attrs["lat"]))
+            lon, lat = float(attrs["lon"]), float(attrs["lat"])
+            if not (
+                math.isfinite(lon)
+                and math.isfinite(lat)
+                and -180 <= lon <= 180
+                and -90 <= lat <= 90
+            ):
+                raise _BadCoordinate(nid)
+            nodes[nid] = (lon, lat)
             cur.clear()
             cur.update(kind="node", id=nid, tags={})
         elif name == "way":
@@ -526,10 +702,45 @@ def read_osm_xml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
+        with _open_nofollow(path) as raw_fh:
+            fh: io.BufferedIOBase | IO[bytes] = raw_fh
+            if kind == "bz2":
+                fh = bz2.BZ2File(raw_fh)
+            elif kind == "gz":
+                fh = gzip.GzipFile(fileobj=raw_fh)
+            with fh:
+                for chunk in _capped_chunks(fh, max_bytes):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+    except _TooLarge:
+        raise ValidationError(
+            f"holds more than {max_bytes / 2**20:.0f} MiB of OSM XML"
+            + (" once decompressed" if kind in {"bz2", "gz"} else ""),
+            source=str(path),
+            fix="cut the extract to the area (osmium extract -p boundary.geojson) "
+            "or raise the limit with --max-mb",
+        ) from None
+    except _BadCoordinate as exc:
+        raise ValidationError(
+            f"node {exc.node_id} has a longitude/latitude that is not a number within ±180/±90 "
+            "(are lat and lon swapped?)",
+            source=str(path),
+            row=f"node id={exc.node_id}",
+            field="lat/lon",
+            fix="repair or delete that node (JOSM validator), or export the data again from OSM",
+        ) from None
+    except (EOFError, OSError, zlib.error) as exc:
+        if kind in {"bz2", "gz"} and not isinstance(exc, FileNotFoundError | PermissionError):
+            raise ValidationError(
+                f"is not a complete {kind} file",
+                source=str(path),
+                fix="the download is damaged or truncated; download the extract again",
+            ) from None
+        raise ValidationError(
+            f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})",
+            source=str(path),
+            fix="check the file's permissions",
+        ) from None
     except _Refused as exc:
         raise ValidationError(
             f"refused: {exc}",
@@ -537,19 +748,21 @@ def read_osm_xml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             fix="OSM XML never needs a DOCTYPE or entities; export the data again from OSM",
         ) from None
     except xml.parsers.expat.ExpatError as exc:
+        where = f"line {exc.lineno}, column {exc.offset}"
         raise ValidationError(
-            f"is not well-formed OSM XML ({exc})",
+            f"is not well-formed OSM XML ({xml.parsers.expat.ErrorString(exc.code)}, {where})",
             source=str(path),
-            fix="the file is damaged or truncated; download or export it again",
+            fix="the file is damaged or truncated, or is not OSM XML; download or export it again",
         ) from None
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError):
+        # the message of int()/float() would quote the file's text: name the element instead
+        element = stack[-1] if stack else "osm"
         raise ValidationError(
-            f"has an OSM element with a missing or bad attribute ({exc})",
+            f"has a <{element}> element with a missing or non-numeric attribute "
+            f"(line {parser.CurrentLineNumber})",
             source=str(path),
             fix="export the data again from OSM (JOSM, overpass or osmium)",
         ) from None
-    except OSError as exc:
-        raise ValidationError(f"cannot be read ({exc})", source=str(path)) from None
     if not nodes and not ways:
         log.warning("%s holds no OSM nodes or ways", path)
 
@@ -637,9 +850,15 @@ def _pyrosm_layers(osm: Any) -> tuple[Any, Any, Any]:
     return highways, water, pois
 
 
-def read_osm_pbf(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """Read highways, water and points of interest from an ``.osm.pbf`` file with pyrosm."""
+def read_osm_pbf(
+    path: str | os.PathLike[str], *, max_bytes: int = int(MAX_INPUT_MB * 2**20)
+) -> gpd.GeoDataFrame:
+    """Read highways, water and points of interest from an ``.osm.pbf`` file with pyrosm.
+
+    The file must be a regular file (not a link) of at most ``max_bytes``.
+    """
     path = Path(path)
+    check_input_file(path, max_bytes)
     try:
         import pyrosm
 
@@ -650,7 +869,7 @@ def read_osm_pbf(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             highways, water, pois = _pyrosm_layers(osm)
     except Exception as exc:  # pyrosm raises bare Exceptions/ValueErrors on damaged files
         raise ValidationError(
-            f"cannot be read as an OSM PBF extract ({type(exc).__name__}: {exc})",
+            f"cannot be read as an OSM PBF extract ({type(exc).__name__})",
             source=str(path),
             fix="the file is damaged or not a .osm.pbf; download the extract again",
         ) from exc
@@ -941,6 +1160,49 @@ def _streets(lines: gpd.GeoDataFrame, area: Any, classes: frozenset[str]) -> gpd
     return _frame(rows, _STREET_COLUMNS)
 
 
+def drop_stray_components(
+    streets: gpd.GeoDataFrame, work_crs: str, min_component_m: float, *, snap_m: float = 2.0
+) -> tuple[gpd.GeoDataFrame, list[tuple[tuple[str, ...], float]]]:
+    """Drop street pieces that are cut off from the rest and shorter than ``min_component_m``.
+
+    Two ways belong to one piece when they cross or touch, or when an end of one lies within
+    ``snap_m`` of the other — the junctions the street graph makes of them
+    (:func:`gis.network.segments_from_lines` snaps ends the same way). The longest piece is
+    always kept, however short. Returns the kept streets (WGS 84) and, per dropped piece,
+    its street ids and length (m).
+    """
+    if streets.empty or min_component_m <= 0:
+        return streets, []
+    geoms = streets.to_crs(work_crs).geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = [(left, right)]
+    for end in (0, -1):
+        ends = shapely.get_point(geoms, end)
+        ei, ej = tree.query(ends, predicate="dwithin", distance=snap_m)
+        pairs.append((ei, ej))
+    G = nx.Graph()
+    G.add_nodes_from(range(len(geoms)))
+    for a, b in pairs:
+        G.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    lengths = shapely.length(geoms)
+    comps = [sorted(c) for c in nx.connected_components(G)]
+    totals = [float(lengths[c].sum()) for c in comps]
+    biggest = max(range(len(comps)), key=lambda k: totals[k])
+    ids = streets["street_id"].astype(str).to_numpy()
+    dropped = sorted(
+        (
+            (tuple(sorted(set(ids[c]))), totals[k])
+            for k, c in enumerate(comps)
+            if totals[k] < min_component_m and k != biggest
+        ),
+        key=lambda d: (-d[1], d[0]),
+    )
+    gone = {sid for piece, _m in dropped for sid in piece}
+    kept = streets.loc[~streets["street_id"].astype(str).isin(gone)].reset_index(drop=True)
+    return kept, dropped
+
+
 def _lakes(raw: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:
     rows = []
     for osm_id, tags, geom in zip(raw["osm_id"], raw["tags"], raw.geometry, strict=True):
@@ -1016,12 +1278,13 @@ def grid_zones(
     *,
     grid_m: float = 500.0,
     codes: GridCodes | None = None,
-    crs: str = METRIC,
+    crs: str | None = None,
     sliver_share: float = SLIVER_SHARE,
 ) -> gpd.GeoDataFrame:
     """Tile the boundary with a square grid, numbered west→east, north→south.
 
-    The grid is laid out in ``crs`` (metres) on multiples of ``grid_m``; cells are clipped
+    The grid is laid out in ``crs`` (metres; default the UTM zone of the boundary's centre)
+    on multiples of ``grid_m``; cells are clipped
     to the boundary, and clipped pieces smaller than ``sliver_share`` of a full cell merge
     into the neighbour they share the longest border with, so the zones still tile the
     boundary exactly. Each zone gets a 15-digit code: admin + street + community + serial.
@@ -1031,6 +1294,8 @@ def grid_zones(
     GeoDataFrame in WGS 84 with ``zone_id``, ``name``, ``name_en``, ``community``.
     """
     codes = (codes or GridCodes()).validate()
+    if crs is None:
+        crs = _work_crs(gdf_boundary.to_crs(WGS84).geometry.union_all())
     area = gdf_boundary.to_crs(crs).geometry.union_all()
     minx, miny, maxx, maxy = area.bounds
     x0 = math.floor(minx / grid_m) * grid_m
@@ -1133,6 +1398,8 @@ def write_layers(layers: OsmLayers, out_dir: str | os.PathLike[str]) -> Path:
         for name in LAYER_NAMES:
             text = _feature_collection(getattr(layers, name))
             (tmp / f"{name}.geojson").write_text(text, encoding="utf-8")
+        if layers.crs:
+            write_metadata(tmp, layers.crs)
         if target.exists():
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex}"
             target.rename(old)
@@ -1155,11 +1422,18 @@ def summarize(layers: OsmLayers) -> dict[str, Any]:
         "named_streets": int((streets["name"] != "").sum()) if not streets.empty else 0,
         "highway": streets["highway"].value_counts().to_dict() if not streets.empty else {},
         "kind": streets["kind"].value_counts().to_dict() if not streets.empty else {},
+        "crs": layers.crs,
+        "dropped_pieces": len(layers.dropped),
+        "dropped_m": float(sum(m for _ids, m in layers.dropped)),
+        "min_component_m": layers.min_component_m,
     }
 
 
 __all__ = [
     "GridCodes",
+    "MIN_COMPONENT_M",
+    "check_input_file",
+    "drop_stray_components",
     "LAYER_NAMES",
     "OnlineOptions",
     "OsmLayers",

@@ -25,7 +25,7 @@ class Place:
 
     lon: float  # WGS 84
     lat: float
-    point: Point  # EPSG:32650
+    point: Point  # in the geography's metric CRS
     inside: bool
     front_id: str | None = None
     front_name: str = ""
@@ -36,11 +36,13 @@ class Place:
     distance_m: float | None = None
 
 
-def metric_point(lon: float, lat: float, datum: str = "wgs84") -> tuple[float, float, Point]:
-    """A point given in any datum as (WGS 84 lon, WGS 84 lat, EPSG:32650 point)."""
+def metric_point(
+    lon: float, lat: float, datum: str = "wgs84", *, crs: str = METRIC
+) -> tuple[float, float, Point]:
+    """A point given in any datum as (WGS 84 lon, WGS 84 lat, point in the metric ``crs``)."""
     x, y = to_wgs84([lon], [lat], datum)
     wlon, wlat = float(x[0]), float(y[0])
-    pt = gpd.GeoSeries([Point(wlon, wlat)], crs=WGS84).to_crs(METRIC).iloc[0]
+    pt = gpd.GeoSeries([Point(wlon, wlat)], crs=WGS84).to_crs(crs).iloc[0]
     return wlon, wlat, pt
 
 
@@ -50,7 +52,7 @@ def place_at(geo: Geography, lon: float, lat: float, datum: str = "wgs84") -> Pl
     A point outside the boundary is returned with ``inside=False`` and nothing else, so the
     caller can say so instead of attaching it to the nearest zone.
     """
-    wlon, wlat, pt = metric_point(lon, lat, datum)
+    wlon, wlat, pt = metric_point(lon, lat, datum, crs=geo.crs)
     if not bool(geo.boundary.contains(pt).any()):
         return Place(wlon, wlat, pt, inside=False)
     front_hits = geo.fronts.loc[geo.fronts.contains(pt)]

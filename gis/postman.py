@@ -38,6 +38,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
+from gis.crs import METRIC
 from gis.errors import InfeasibleError, NotFoundError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class RouteEdge(NamedTuple):
 
 @dataclass(frozen=True)
 class Route:
-    """A patrol walk and its quality figures (all lengths in metres, EPSG:32650 geometry).
+    """A patrol walk and its quality figures (lengths in metres, geometry in :attr:`crs`).
 
     ``gap`` is ``(total_m - lower_bound_m) / lower_bound_m``: 0 for an exact postman tour.
     """
@@ -79,6 +80,8 @@ class Route:
     walk_speed_kmh: float = 4.5
     method: str = "exact"
     extra: dict[str, float] = field(default_factory=dict)
+    #: The metric CRS of ``geometry`` (the street graph's ``G.graph["crs"]``).
+    crs: str = METRIC
 
     @classmethod
     def from_edges(
@@ -107,6 +110,7 @@ class Route:
             geometry=route_geometry(G, edges, start_node),
             walk_speed_kmh=walk_speed_kmh,
             method=method,
+            crs=str(G.graph.get("crs", METRIC)),
         )
 
     @property
@@ -534,10 +538,16 @@ def plan_postman_route(
     gcomps = {net.component[net.nodes[g[0]]] for g in groups}
     if len(gcomps) > 1:
         sample = [net.nodes[g[0]] for g in groups][:4]
+        per_comp: dict[int, float] = dict.fromkeys(gcomps, 0.0)
+        for i, _j, _sid, length in items:
+            per_comp[net.component[net.nodes[i]]] += length
+        sizes = sorted(per_comp.values(), reverse=True)
         raise InfeasibleError(
             f"the required segments (and start/end) lie on {len(gcomps)} separate networks "
-            f"(e.g. around nodes {sample}): no walk can join them; "
-            "choose segments on one connected network or add the missing streets"
+            f"(e.g. around nodes {sample}; {', '.join(f'{m:.0f} m' for m in sizes[:4])}): "
+            "no walk can join them; choose segments on one connected network (--zone, "
+            "--segments), add the missing streets, or for an OSM import re-import with "
+            f"--min-component-m {math.floor(sizes[1]) + 1} to drop the smaller pieces"
         )
     closed = s_i == e_i
     t = len(groups)

@@ -8,13 +8,13 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.crs import METRIC, WGS84
+from gis.crs import WGS84
 from gis.geography import Geography
 
 
 def boundary_iou(geo: Geography, reference: Path | str, *, feature: int = 0) -> float:
     """Intersection over union of our boundary and a reference polygon (in metres²)."""
-    ref = gpd.read_file(reference).to_crs(METRIC).geometry.iloc[feature]
+    ref = gpd.read_file(reference).to_crs(geo.crs).geometry.iloc[feature]
     ours = geo.boundary.union_all()
     return float(ours.intersection(ref).area / ours.union(ref).area)
 
@@ -43,7 +43,7 @@ def landmark_distances(geo: Geography, csv_path: Path | str) -> pd.DataFrame:
             lon, lat = float(r["lon_wgs84"]), float(r["lat_wgs84"])
         except (TypeError, ValueError):
             continue  # ranges such as the Di'anmen axis are alignment notes, not points
-        pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(METRIC).iloc[0]
+        pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(geo.crs).iloc[0]
         kind, dist = "", float("nan")
         pois = geo.pois.loc[geo.pois["name"] == name]
         streets = geo.segments.loc[geo.segments["name"] == name]

@@ -449,6 +449,25 @@ _T = {
     "weeks": {"zh": "周数", "en": "Weeks"},
     "hit_rate": {"zh": "命中率", "en": "Hit rate"},
     "pai": {"zh": "PAI", "en": "PAI"},
+    "attendance": {"zh": "出勤（签到）", "en": "Attendance (sign-in)"},
+    "attendance_team": {"zh": "按班组", "en": "By team"},
+    "attendance_person": {"zh": "按人员", "en": "By person"},
+    "team": {"zh": "班组", "en": "Team"},
+    "name": {"zh": "姓名", "en": "Name"},
+    "signins_expected": {"zh": "应签到", "en": "Expected"},
+    "on_time": {"zh": "按时", "en": "On time"},
+    "late": {"zh": "迟到", "en": "Late"},
+    "absent": {"zh": "缺勤", "en": "Absent"},
+    "out_of_fence": {"zh": "范围外", "en": "Out of fence"},
+    "rate": {"zh": "出勤率", "en": "Attendance rate"},
+    "patrol_coverage": {"zh": "巡查覆盖与在岗", "en": "Patrol coverage and time on post"},
+    "day": {"zh": "日期", "en": "Day"},
+    "shift": {"zh": "班次", "en": "Shift"},
+    "planned_m": {"zh": "计划路线(米)", "en": "Planned (m)"},
+    "covered_m": {"zh": "已巡(米)", "en": "Covered (m)"},
+    "covered_share": {"zh": "覆盖率", "en": "Covered"},
+    "on_post_share": {"zh": "在岗率", "en": "On post"},
+    "gaps": {"zh": "超15分钟空档", "en": "Gaps > 15 min"},
 }
 
 
@@ -890,10 +909,15 @@ def render_html(
     synthetic: bool = False,
     scorecard: pd.DataFrame | None = None,
     crowd_alerts: pd.DataFrame | None = None,
+    attendance: Mapping[str, pd.DataFrame] | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
 
     ``crowd_alerts`` (from :func:`crowd_alert_log`) adds the crowd alert log of the period.
+    ``attendance`` (``{"team": …, "person": …}`` from
+    :func:`gis.people.signin.attendance_summary`) and ``coverage`` (one row per person and
+    shift) add the people sections: who signed in, and what was really patrolled.
 
     ``scorecard`` (from :func:`forecast_scorecard`) adds how far the hotspot forecast can be
     trusted: its backtested hit rate and PAI next to the best possible in hindsight.
@@ -984,6 +1008,16 @@ def render_html(
                 )
             )
         out.append(_table_html(tab, lang))
+    if attendance is not None:
+        out.append(f"<h2>{t('attendance', lang)}</h2>")
+        for key in ("team", "person"):
+            if key in attendance:
+                out.append(f"<h3>{t('attendance_' + key, lang)}</h3>")
+                tab = attendance[key].rename(columns={"expected": "signins_expected"})
+                out.append(_table_html(tab, lang))
+    if coverage is not None:
+        out.append(f"<h2>{t('patrol_coverage', lang)}</h2>")
+        out.append(_table_html(coverage, lang))
     out.append("</body></html>")
     return "\n".join(out)
 

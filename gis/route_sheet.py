@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely.geometry import LineString
 
 from gis.crs import METRIC, WGS84
@@ -123,6 +123,12 @@ def _end_heading(
     return _heading(a, b) if at_start else _heading(b, a)
 
 
+def _ahead(a: tuple[float, float], heading: float, d: float = 10.0) -> tuple[float, float]:
+    """The point ``d`` metres from ``a`` along the grid ``heading``."""
+    rad = math.radians(heading)
+    return (a[0] + d * math.sin(rad), a[1] + d * math.cos(rad))
+
+
 def _turn(prev_heading: float, next_heading: float) -> str:
     diff = (next_heading - prev_heading + 180.0) % 360.0 - 180.0  # + = clockwise = right
     if abs(diff) < STRAIGHT_DEG:
@@ -132,12 +138,28 @@ def _turn(prev_heading: float, next_heading: float) -> str:
     return "right" if diff > 0 else "left"
 
 
+def _true_bearing(tr: Transformer, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Bearing a→b (metric CRS) in degrees clockwise from true north, on the ellipsoid.
+
+    A grid bearing is off true north by the projection's meridian convergence (up to ~3°
+    at the edge of a UTM zone), so compass words are taken from the geodesic azimuth.
+    """
+    (lon1, lon2), (lat1, lat2) = tr.transform([a[0], b[0]], [a[1], b[1]])
+    azimuth, _back, _dist = _GEOD.inv(lon1, lat1, lon2, lat2)
+    return float(azimuth) % 360.0
+
+
+_GEOD = Geod(ellps="WGS84")
+
+
 def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     """Turn-by-turn steps for a route, one per stretch of the same street.
 
     Consecutive segments with the same name (or, for unnamed lanes, the same street id) merge
-    into one step unless the walk turns back on itself.
+    into one step unless the walk turns back on itself. Compass words use true bearings
+    (geodesic azimuths) in whatever metric CRS the graph is in.
     """
+    to_ll = Transformer.from_crs(G.graph.get("crs", METRIC), WGS84, always_xy=True)
     groups: list[dict] = []
     for e in route.edges:
         data = G.edges[e.u, e.v, e.segment_id]
@@ -177,7 +199,11 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     steps = []
     for n, g in enumerate(groups):
         c = g["coords"]
-        bearing = _heading(c[0], c[-1]) if c[0] != c[-1] else g["head_in"]
+        bearing = (
+            _true_bearing(to_ll, c[0], c[-1])
+            if c[0] != c[-1]
+            else _true_bearing(to_ll, c[0], _ahead(c[0], g["head_in"]))
+        )
         turn = "start" if n == 0 else _turn(groups[n - 1]["head_out"], g["head_in"])
         steps.append(
             Step(
@@ -208,8 +234,8 @@ def arrival_text(route: Route, lang: str = "zh") -> str:
 # exports
 
 
-def _to_wgs84(coords: np.ndarray) -> np.ndarray:
-    tr = Transformer.from_crs(METRIC, WGS84, always_xy=True)
+def _to_wgs84(coords: np.ndarray, crs: str = METRIC) -> np.ndarray:
+    tr = Transformer.from_crs(crs, WGS84, always_xy=True)
     lon, lat = tr.transform(coords[:, 0], coords[:, 1])
     return np.column_stack([lon, lat])
 
@@ -226,7 +252,7 @@ def _xml_text(text: str) -> str:
 def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
     """The route as GPX 1.1 (one track, WGS 84) for phone apps such as 两步路 or 奥维."""
     coords = np.asarray(route.geometry.coords, dtype=float)
-    lonlat = _to_wgs84(coords)
+    lonlat = _to_wgs84(coords, route.crs)
     pts = "\n".join(f'      <trkpt lat="{lat:.7f}" lon="{lon:.7f}"></trkpt>' for lon, lat in lonlat)
     desc = f"{route.total_m:.0f} m, {route.duration_min:.0f} min"
     return (
@@ -243,7 +269,7 @@ def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
 
 
 def route_frame(G: nx.MultiGraph, route: Route) -> gpd.GeoDataFrame:
-    """One row per traversal in walking order (EPSG:32650): seq, segment_id, name, deadhead."""
+    """One row per traversal in walking order (graph's CRS): seq, segment_id, name, deadhead."""
     rows = []
     for n, e in enumerate(route.edges):
         data = G.edges[e.u, e.v, e.segment_id]
@@ -279,7 +305,7 @@ def route_frame(G: nx.MultiGraph, route: Route) -> gpd.GeoDataFrame:
             "geometry",
         ],
         geometry="geometry",
-        crs=METRIC,
+        crs=G.graph.get("crs", METRIC),
     )
 
 

@@ -80,7 +80,7 @@ def required_segments(
 def node_for_point(
     G: nx.MultiGraph, point: Point, *, max_distance_m: float = 200.0
 ) -> tuple[int, float]:
-    """The junction nearest to where ``point`` (EPSG:32650) meets the street network.
+    """The junction nearest to where ``point`` (the graph's CRS) meets the street network.
 
     Returns the node and the point's distance to the street. A point farther than
     ``max_distance_m`` from every street is refused, saying how far it is (usually a wrong

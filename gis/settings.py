@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import os
+import site
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gis.errors import ValidationError
 
-#: The repository's bundled data folder.
-BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Where an installed wheel puts the bundled data, under its installation prefix.
+_SHARE = Path("share") / "shichahai-patrol" / "data"
+
+
+def _bundled_data_dir() -> Path:
+    """The bundled data folder: ``data/`` beside ``gis/`` in a source checkout (or an
+    editable install), else ``<prefix>/share/shichahai-patrol/data`` of an installed wheel
+    (``sys.prefix`` for a venv or system install, the user base for ``pip install --user``).
+    """
+    checkout = Path(__file__).resolve().parent.parent / "data"
+    candidates = [checkout]
+    for prefix in (sys.prefix, sys.base_prefix, getattr(site, "USER_BASE", None) or ""):
+        if prefix:
+            candidates.append(Path(prefix) / _SHARE)
+    for c in candidates:
+        if (c / "categories.csv").is_file():
+            return c
+    return checkout
+
+
+#: The bundled data folder (Shichahai geography, reference tables, demo staff).
+BUNDLED_DATA_DIR = _bundled_data_dir()
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -150,7 +150,7 @@ def _zone_ids(geo: Geography, wanted: Iterable[str] | None) -> set[str]:
     return set(z.loc[hit, "zone_id"].astype(str))
 
 
-def _street_style(row: pd.Series) -> dict[str, Any]:
+def _street_style(row: dict[str, Any]) -> dict[str, Any]:
     kind = str(row.get("kind", ""))
     front = str(row.get("front_id", ""))
     colour = (
@@ -218,7 +218,7 @@ def _features(
             p["f"] = fronts.get(fid, "")
             p["z"] = zone_names.get(str(row.get("zone_id", "")), "")
             p["id"] = clean_text(row.get("segment_id"))
-            p["_s"] = _street_style(pd.Series(row))
+            p["_s"] = _street_style(row)
         else:  # points of interest: diamonds, unlike the round case markers
             kind = str(row.get("kind", ""))
             p["k"] = _pick(POI_KIND_NAMES[kind], lang) if kind in POI_KIND_NAMES else ""
@@ -272,7 +272,7 @@ def _label(geom: Any, text: str, cls: tuple[str, int, int], rotate: float = 0.0)
     style: dict[str, Any] = {"shape": "label", "cls": css, "prio": prio, "minzoom": minzoom}
     if rotate:
         style["rotate"] = round(rotate, 1)
-    if css == "lake":
+    if css.startswith("lake"):
         style["colour"] = "#1d4f7a"
     elif css == "zone-hl":
         style["colour"] = "#a04000"
@@ -347,7 +347,8 @@ def labels_layer(
     items: list[tuple[Any, str, tuple[str, int, int], float]] = []
     for row, geom in zip(geo.lakes.to_dict("records"), geo.lakes.geometry, strict=True):
         if geom is not None and not geom.is_empty and _name(row, lang):
-            items.append((_inside_point(geom), _name(row, lang), _LABEL_LAKE, 0.0))
+            cls = _LABEL_LAKE if lang == "zh" else ("lake-en", *_LABEL_LAKE[1:])
+            items.append((_inside_point(geom), _name(row, lang), cls, 0.0))
     seg = geo.segments
     front = seg[seg["front_id"].isin(_STREET_FRONTS)]
     main = seg[seg["kind"].isin(_MAIN_KINDS) & ~seg["front_id"].isin(_STREET_FRONTS)]

@@ -61,13 +61,13 @@ def density_image(
 ) -> tuple[NDArray[np.uint8], list[list[float]]]:
     """An RGBA image of the classed surface on a lat/lon raster, and its Leaflet bounds.
 
-    Each output pixel's centre is transformed back to EPSG:32650 and looked up in the
-    metric grid, so the picture is exact despite the slight rotation between the UTM grid
+    Each output pixel's centre is transformed back to the grid's metric CRS and looked up
+    in the grid, so the picture is exact despite the slight rotation between the UTM grid
     and lat/lon.
     """
     minx, miny, maxx, maxy = surface.bounds
-    to_ll = Transformer.from_crs(METRIC, WGS84, always_xy=True)
-    to_m = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+    to_ll = Transformer.from_crs(surface.grid.crs, WGS84, always_xy=True)
+    to_m = Transformer.from_crs(WGS84, surface.grid.crs, always_xy=True)
     xs = np.array([minx, maxx, minx, maxx])
     ys = np.array([miny, miny, maxy, maxy])
     lon, lat = to_ll.transform(xs, ys)
@@ -417,20 +417,24 @@ def write_hotspot_map(
         ).add_to(streets)
         streets.add_to(m)
     bounds: tuple[float, ...] | None
+    crs = METRIC
     if kind == "density":
         density_layer(m, result, lang=lang)
         bounds = tuple(result.bounds)
+        crs = result.grid.crs
     elif kind == "gistar":
         gistar_layer(m, result, lang=lang)
         gdf = result.gdf
         bounds = tuple(gdf.total_bounds) if len(gdf) else None
+        crs = gdf.crs or METRIC
     else:
         forecast_layer(m, result, lang=lang, score_note=note)
         bounds = tuple(result.total_bounds) if len(result) else None
+        crs = result.crs or METRIC
     if bounds is not None and all(np.isfinite(bounds)):
         import shapely
 
-        box = gpd.GeoSeries([shapely.box(*bounds)], crs=METRIC).to_crs(WGS84)
+        box = gpd.GeoSeries([shapely.box(*bounds)], crs=crs).to_crs(WGS84)
         w, s, e, n = box.total_bounds
         m.fit_bounds([[s, w], [n, e]])
     folium.LayerControl(collapsed=False).add_to(m)

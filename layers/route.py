@@ -9,7 +9,7 @@ import folium
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.crs import METRIC, to_display
+from gis.crs import to_display
 from gis.postman import Route
 from gis.route_sheet import Step
 from layers.safe import DataLayer, clean_text, collection, feature, feature_group, safe_colour
@@ -49,14 +49,14 @@ def route_layer(
 ) -> folium.FeatureGroup:
     """A folium FeatureGroup for one route.
 
-    The route (EPSG:32650) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
+    The route (in ``route.crs``) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
     rotated marks (plain Leaflet, no plugin or CDN), numbered circles mark where each step
     starts, with the step's instruction as tooltip; all of it one GeoJSON layer drawn by
     the page script (:mod:`layers.safe`), so street names stay data.
     """
     fg = feature_group(name, show=show)
     colour = safe_colour(colour, "#c0392b")
-    line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=METRIC)).geometry.iloc[0]
+    line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=route.crs)).geometry.iloc[0]
     z = lang != "en"
     tip = f"{route.total_m / 1000:.2f} km · {route.duration_min:.0f} {'分钟' if z else 'min'}"
     feats = [
@@ -67,7 +67,7 @@ def route_layer(
     ]
     arrows = _arrow_points(route, arrow_every_m)
     if arrows:
-        pts = to_display(gpd.GeoDataFrame(geometry=[p for p, _ in arrows], crs=METRIC))
+        pts = to_display(gpd.GeoDataFrame(geometry=[p for p, _ in arrows], crs=route.crs))
         # ➤ points east; rotate it clockwise to the walking bearing
         feats += [
             feature(
@@ -77,7 +77,7 @@ def route_layer(
         ]
     if steps:
         starts = to_display(
-            gpd.GeoDataFrame(geometry=[Point(s.start_xy) for s in steps], crs=METRIC)
+            gpd.GeoDataFrame(geometry=[Point(s.start_xy) for s in steps], crs=route.crs)
         )
         feats += [
             feature(

@@ -107,6 +107,22 @@ def _encode(obj: Any) -> str:
     return _encode(str(obj))
 
 
+_GLOBAL_ESCAPES = str.maketrans(
+    {c: v for c, v in _JSON_STRING_ESCAPES.items() if c not in "{}\u2028\u2029"}
+)
+_STRING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _braces(m: re.Match[str]) -> str:
+    return m.group().replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    return str(obj)
+
+
 def script_json(obj: Any) -> str:
     """JSON to paste into a ``<script>``: inert under Jinja, HTML and JS alike.
 
@@ -114,8 +130,17 @@ def script_json(obj: Any) -> str:
     holds ``{{``, ``{%``, ``{#`` (JSON's own braces are always followed by ``"`` or ``}``),
     ``</script>`` or a template-literal substitution. NaN and infinities become null.
     """
-    out = _encode(obj)
-    assert "{{" not in out and "{%" not in out and "{#" not in out and "</" not in out
+    try:
+        out = json.dumps(
+            obj, ensure_ascii=True, allow_nan=False, default=_default, separators=(",", ":")
+        )
+    except ValueError:  # NaN or infinity somewhere: the careful encoder writes null
+        out = _encode(obj)
+    else:
+        # outside strings JSON has none of < > & ' ` $; inside, braces are escaped too
+        out = _STRING_TOKEN.sub(_braces, out.translate(_GLOBAL_ESCAPES))
+    if "{{" in out or "{%" in out or "{#" in out or "</" in out:
+        raise ValueError("script_json produced text a template engine would act on")
     return out
 
 
@@ -306,8 +331,8 @@ PAGE_JS = r"""
 PAGE_CSS = """
 .leaflet-container { background: #f4f1ea; font-family: "Noto Sans CJK SC", "Noto Sans SC",
   "Microsoft YaHei", "PingFang SC", sans-serif; }
-.pm-tip { font: 13px/1.45 "Noto Sans CJK SC", "Noto Sans SC", sans-serif; max-width: 22em;
-  white-space: normal; overflow-wrap: anywhere; }
+.pm-tip { font: 13px/1.45 "Noto Sans CJK SC", "Noto Sans SC", sans-serif; width: max-content;
+  max-width: 22em; white-space: normal; overflow-wrap: anywhere; }
 .pm-title { font-weight: bold; font-size: 14px; }
 .pm-key { color: #666; margin-right: 0.4em; }
 .pm-small { color: #888; font-size: 11px; }
@@ -316,6 +341,7 @@ PAGE_CSS = """
   pointer-events: none; font: 12px/1.2 "Noto Sans CJK SC", "Noto Sans SC", sans-serif;
   color: var(--pm-c, #333); text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
 .pm-label.pm-l-lake .pm-in { font-size: 16px; font-weight: bold; letter-spacing: 0.3em; }
+.pm-label.pm-l-lake-en .pm-in { font-size: 15px; font-weight: bold; font-style: italic; }
 .pm-label.pm-l-street .pm-in { font-size: 13px; font-weight: bold; letter-spacing: 0.1em; }
 .pm-label.pm-l-zone .pm-in { font-size: 12px; font-style: italic; }
 .pm-label.pm-l-zone-hl .pm-in { font-size: 14px; font-weight: bold; }

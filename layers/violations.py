@@ -20,8 +20,7 @@ import pandas as pd
 from branca.element import Figure
 from folium.plugins import MarkerCluster
 
-from gis.crs import METRIC, to_display
-from gis.errors import CRSError
+from gis.crs import require_metric, to_display
 from gis.i18n import MESSAGES
 from layers.assets import AssetMode
 from layers.legend import Legend
@@ -272,12 +271,11 @@ def case_tip(lang: str = "zh") -> dict[str, object]:
 
 
 def graded_cells(frame: gpd.GeoDataFrame, cell_m: float = 100.0) -> gpd.GeoDataFrame:
-    """Counts of cases per square cell (EPSG:32650) with a class 0–4 from quantile breaks."""
-    if frame.crs is None or frame.crs.to_string() != METRIC:
-        raise CRSError(f"the case frame must be in {METRIC}", source="cases")
+    """Counts of cases per square cell (the frame's metric CRS) with a class 0–4 from quantile breaks."""
+    crs = require_metric(frame, "cases")
     if frame.empty:
         return gpd.GeoDataFrame(
-            {"count": [], "grade": []}, geometry=gpd.GeoSeries([], crs=METRIC), crs=METRIC
+            {"count": [], "grade": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
         )
     x = np.floor(frame.geometry.x.to_numpy() / cell_m).astype(np.int64)
     y = np.floor(frame.geometry.y.to_numpy() / cell_m).astype(np.int64)
@@ -293,7 +291,7 @@ def graded_cells(frame: gpd.GeoDataFrame, cell_m: float = 100.0) -> gpd.GeoDataF
     out = gpd.GeoDataFrame(
         {"count": counts["count"].astype(int), "grade": np.minimum(grade, 4)},
         geometry=geoms,
-        crs=METRIC,
+        crs=crs,
     )
     return out
 

@@ -6,7 +6,6 @@ and the page then says so plainly instead of pretending.
 
 from __future__ import annotations
 
-import json
 import logging
 from types import ModuleType
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from gis.place import Place
+from gis.services import districts as services_districts
 from layers.basemap import OfflineMap
 from ui.common import Context, optional_module
 
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 #: object (slow to render, ~1 kB to send), cells are one GeoJSON layer.
 MAX_MARKERS = 500
 
-#: Store meta key of the saved districts (segment_id → person_id as JSON).
-ASSIGNMENT_META = "districts.assignment"
+#: Store meta key of the saved districts (kept by gis.services).
+ASSIGNMENT_META = services_districts.ASSIGNMENT_META
 
 
 def store_module() -> ModuleType | None:
@@ -71,7 +71,10 @@ def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
     s = store(c)
     if s is None:
         return False
-    s.set_meta(ASSIGNMENT_META, json.dumps(assignment, ensure_ascii=False, sort_keys=True))
+    from gis.services import save_districts
+    from ui.people import now
+
+    save_districts(s, assignment, day=now().date(), by=c.user.username)
     log.info("user %r saved districts for %d segments", c.user.username, len(assignment))
     return True
 
@@ -81,14 +84,22 @@ def saved_assignment(c: Context) -> dict[str, str]:
     s = store(c)
     if s is None:
         return {}
-    raw = s.get_meta(ASSIGNMENT_META)
-    return dict(json.loads(raw)) if raw else {}
+    from gis.services import saved_districts
+
+    return saved_districts(s)
 
 
 def responsible_person(c: Context, place: Place) -> str | None:
     """The person answering for the place's street, when districts are saved."""
     if place.segment_id is None:
         return None
+    s = store(c)
+    if s is not None and hasattr(s, "people"):  # the named person in force today
+        from ui.people import now
+
+        person = s.people.responsible_for(place.segment_id, now().date())
+        if person is not None:
+            return f"{person.name}（{person.person_id}）"
     return saved_assignment(c).get(place.segment_id)
 
 
@@ -153,26 +164,6 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
 
 class NoDataError(Exception):
     """A capability is installed but has nothing to work on (e.g. no case history)."""
-
-
-#: Days of case history that weigh streets for time-budgeted routes.
-WEIGHT_DAYS = 90
-
-
-def segment_case_weights(c: Context, segment_ids: set[str]) -> dict[str, float]:
-    """Cases per segment over the last WEIGHT_DAYS days (the hotspot weight of a route)."""
-    s = store(c)
-    if s is None:
-        return {}
-    from datetime import timedelta
-
-    from gis.auth import utcnow
-
-    frame = s.cases_frame(since=utcnow() - timedelta(days=WEIGHT_DAYS))
-    if frame.empty:
-        frame = s.cases_frame()
-    counts = frame.loc[frame["segment_id"].isin(segment_ids), "segment_id"].value_counts()
-    return {str(k): float(v) for k, v in counts.items()}
 
 
 def route_colour(i: int) -> str:

@@ -56,7 +56,7 @@ def _case_resource(case: Any) -> Resource:
 
 def _report_form(c: Context, geo: Any, store: Any) -> None:
     """Report a problem at the clicked (or typed) point; refuse places outside the area."""
-    from gis.violations import locate_reports, validate_record
+    from gis.services import take_in_report
 
     st.markdown(f"**{c.t('cases.report')}**")
     st.caption(c.t("cases.report_hint"))
@@ -110,25 +110,20 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
         "description": description,
     }
     try:
-        report = validate_record(
+        intake = take_in_report(
+            geo,
+            store,
             raw,
             refs=refs,
             now=_now(),
+            received_by=c.user.username,
             datum=datum,
-            area=geo.boundary.union_all(),
             source=c.t("cases.report"),
         )
-        report = locate_reports(
-            [report],
-            geo.segments,
-            gdf_zones=geo.zones,
-            assignment=capabilities.saved_assignment(c) or None,
-        )[0]
-        result = store.add_reports([report], received_by=c.user.username, at=_now())
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
-    case_id = result.added[0] if result.added else report.report_id
+    case_id = intake.case_id
     log.info("user %r reported case %s", c.user.username, case_id)
     _flash(c.t("cases.reported", case_id=case_id), pick=case_id)
 

@@ -72,17 +72,16 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         key="hotspots_kind",
     )
     day = st.date_input(c.t("hotspots.day"), value=date.today(), key="hotspots_day")
+    from gis.services import ReportRequest, produce_report
+
+    # the printable HTML leaves out the map and the forecast scorecard: it renders on every run
+    request = ReportRequest(kind, day, lang=c.lang, with_map=False, with_scorecard=False)
     try:
-        period = rp.period_for(kind, day)
-        kpis = rp.compute_kpis(
-            frame,
-            period,
-            assignment=capabilities.saved_assignment(c) or None,
-            gdf_segments=geo.segments,
-        )
+        produced = produce_report(geo, frame, request, store=store)
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
+    kpis = produced.kpis
     st.markdown(f"**{c.t('hotspots.kpis')}**")
     rows = rp.kpi_rows(kpis, lang=c.lang)
     st.dataframe(
@@ -96,11 +95,9 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         numeric = by_cat.select_dtypes("number")
         if len(numeric.columns):
             st.bar_chart(numeric.iloc[:, :1])
-    synthetic = bool(store.get_meta("demo_history")) if store is not None else False
-    html_text = rp.render_html(kpis, lang=c.lang, gdf_segments=geo.segments, synthetic=synthetic)
     st.download_button(
         c.t("hotspots.download"),
-        html_text.encode("utf-8"),
+        (produced.html or "").encode("utf-8"),
         file_name=f"report-{kind}-{day.isoformat()}.html",
         mime="text/html",
         key="hotspots_download",

@@ -31,8 +31,8 @@ def _client_id() -> str:
         ip = st.context.ip_address
     except Exception:  # noqa: BLE001 - older Streamlit or no request context
         ip = None
-    if ip:
-        return f"ip:{ip}"
+    if isinstance(ip, str) and ip:
+        return f"ip:{ip[:64]}"
     return "session:" + str(st.session_state.setdefault(CLIENT_KEY, uuid.uuid4().hex))
 
 

@@ -8,8 +8,11 @@ from ui.cases import cases_page
 from ui.crowd import crowd_page
 from ui.districts import districts_page
 from ui.hotspots import hotspots_page
+from ui.myday import myday_page
 from ui.overview import overview_page
 from ui.patrol import patrol_page
+from ui.staff import staff_page
+from ui.team import team_page
 from ui.users import users_page
 
 PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
@@ -20,6 +23,9 @@ PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
     "hotspots": hotspots_page,
     "crowd": crowd_page,
     "users": users_page,
+    "myday": myday_page,
+    "team": team_page,
+    "staff": staff_page,
 }
 PAGE_ICONS: dict[str, str] = {
     "overview": ":material/map:",
@@ -29,4 +35,7 @@ PAGE_ICONS: dict[str, str] = {
     "hotspots": ":material/local_fire_department:",
     "crowd": ":material/groups:",
     "users": ":material/group:",
+    "myday": ":material/today:",
+    "team": ":material/event_available:",
+    "staff": ":material/badge:",
 }

@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 PAGE = "patrol"
 ROUTE_KEY = "patrol_route"
 MODES = ("postman", "k", "budget")
-#: Where patrols start and end: the enforcement center (first POI of this kind).
-DEPOT_KIND = "enforcement_center"
 
 
 def _required_segments(c: Context, geo: Any, person: str | None) -> tuple[list[str], str]:
@@ -49,27 +47,19 @@ def _required_segments(c: Context, geo: Any, person: str | None) -> tuple[list[s
     return sorted(segs), f"{names.get(chosen, chosen)}"
 
 
-def _depot(geo: Any, routing: Any) -> int:
-    pois = geo.pois.loc[geo.pois["kind"] == DEPOT_KIND]
-    point = pois.geometry.iloc[0] if len(pois) else geo.boundary.geometry.iloc[0].centroid
-    node, _distance = routing.node_for_point(geo.graph(), point)
-    return int(node)
+def _plan(c: Context, geo: Any, mode: str, required: list[str], **kw: Any) -> Any:
+    from gis.services import PatrolRequest, plan_patrol
 
-
-def _plan(c: Context, geo: Any, routing: Any, mode: str, required: list[str], **kw: Any) -> Any:
-    G = geo.graph()
-    depot = _depot(geo, routing)
-    speed = c.settings.walk_speed_kmh
-    if mode == "postman":
-        return [routing.plan_postman_route(G, required, depot, walk_speed_kmh=speed)]
-    if mode == "k":
-        plan = routing.plan_k_routes(G, required, depot, int(kw["k"]), walk_speed_kmh=speed)
-        return list(plan.routes)
-    weights = capabilities.segment_case_weights(c, set(required))
-    if not weights:
-        raise capabilities.NoDataError(c.t("patrol.no_weights"))
-    plan = routing.plan_budget_route(G, depot, weights, float(kw["minutes"]), walk_speed_kmh=speed)
-    return [plan.route]
+    request = PatrolRequest(
+        segment_ids=tuple(required),
+        people=int(kw["k"]) if mode == "k" else 1,
+        budget_min=float(kw["minutes"]) if mode == "budget" else None,
+    )
+    cases = None
+    if mode == "budget" and capabilities.store(c) is not None:
+        cases = capabilities.analysis_frame(c)
+    plan = plan_patrol(geo, request, walk_speed_kmh=c.settings.walk_speed_kmh, cases=cases)
+    return list(plan.routes)
 
 
 def _show_route(c: Context, geo: Any, sheet: Any, route: Any, index: int) -> None:
@@ -144,7 +134,7 @@ def patrol_page() -> None:
                 if st.button(c.t("patrol.plan"), key="patrol_plan"):
                     try:
                         with st.spinner(c.t("app.loading")):
-                            new = _plan(c, geo, routing, mode, required, k=k, minutes=minutes)
+                            new = _plan(c, geo, mode, required, k=k, minutes=minutes)
                     except (PatrolError, capabilities.NoDataError) as exc:
                         st.error(c.t("app.error", message=exc))
                     else:

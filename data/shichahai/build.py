@@ -1200,6 +1200,8 @@ def main() -> None:
             for pid, nm, en, kind, assumed, xy in POIS
         ],
     )
+    # the metric CRS the drawing is measured in (read by gis.geography.load_geography)
+    (HERE / "geography.json").write_text('{"crs": "EPSG:32650"}\n', encoding="utf-8")
 
 
 if __name__ == "__main__":

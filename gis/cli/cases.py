@@ -24,10 +24,8 @@ from gis.violations import (
     check_batch_file,
     import_batch,
     load_references,
-    locate_reports,
     parse_time,
     read_photo,
-    validate_record,
 )
 
 #: Report fields that ``--attr`` may not override (they have their own options).
@@ -114,21 +112,23 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
                 fix="give e.g. --attr db=82; the report's own fields have their own options",
             )
         raw[k.strip()] = v
-    geo = _geography(settings)
-    report = validate_record(
-        raw,
-        refs=refs,
-        now=now,
-        datum=args.datum,
-        source="command line",
-        area=None,
-        gdf_segments=None if (geo is None or args.datum_checked) else geo.segments,
-    )
-    if geo is not None:
-        report = locate_reports([report], geo.segments, gdf_zones=geo.zones)[0]
+    from gis.services import take_in_report
+
+    geo = _geography(settings)  # the acceptance area is its boundary polygon
     with open_store(settings, refs=refs) as store:
-        result = store.add_reports([report], received_by=args.by, at=now)
-    if result.added:
+        intake = take_in_report(
+            geo,
+            store,
+            raw,
+            refs=refs,
+            now=now,
+            received_by=args.by,
+            datum=args.datum,
+            source="command line",
+            datum_check=not args.datum_checked,
+        )
+    report = intake.report
+    if intake.added:
         print(f"case {report.report_id} reported ({report.category}, zone {report.zone_id})")
     else:
         print(f"case {report.report_id} already stored; nothing added")

@@ -6,20 +6,20 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from gis.district_outputs import cut_length, district_polygons, person_summary
-from gis.districts import districts_for_people
 from gis.errors import ValidationError
-from gis.geography import load_bundled_geography, load_geography
 from gis.settings import Settings
-from gis.signboards import write_signboards
-from gis.staff import demo_staff_path, load_staff, resident_officers
-from gis.workload import WorkloadParams, describe_formula
+
+if TYPE_CHECKING:  # library modules load in the handler: `patrol districts --help` stays fast
+    import pandas as pd
 
 
 def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
+    import pandas as pd
+
+    from gis.staff import demo_staff_path, load_staff, resident_officers
+
     path = Path(args.staff) if args.staff else demo_staff_path(settings.data_dir)
     if path.exists():
         staff = load_staff(path)
@@ -41,6 +41,12 @@ def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
 def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from gis.district_outputs import cut_length, district_polygons, person_summary
+    from gis.districts import districts_for_people
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.signboards import write_signboards
+    from gis.workload import WorkloadParams, describe_formula
+
     if args.people <= 0:
         raise ValidationError(
             f"--people {args.people}: at least one person is needed",
@@ -54,10 +60,11 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     params = WorkloadParams(walk_speed_kmh=settings.walk_speed_kmh)
     cases = None
     if args.cases:
+        from gis.crs import to_metric
         from gis.store import open_store
 
         with open_store(settings) as store:
-            cases = store.cases_frame()
+            cases = to_metric(store.cases_frame(), crs=geo.crs, source="case store")
         if cases.empty:
             cases = None
     plan = districts_for_people(
@@ -140,6 +147,13 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     )
     for _src, dst in staged:
         print(f"wrote {dst}")
+    if args.save:
+        from gis.services import save_districts
+        from gis.store import open_store
+
+        with open_store(settings) as store:
+            save_districts(store, plan.assignment)
+        print(f"saved the districts of {len(plan.assignment)} segments with the case store")
     return 0
 
 
@@ -171,5 +185,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpkg", help="write district_segments and districts layers here")
     p.add_argument("--geojson", help="write district polygons (WGS 84) here")
     p.add_argument("--signboards", help="write one 街巷长 signboard HTML per person here")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="save the districts with the case store: reports then get their responsible person",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_districts)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gis.geography import load_bundled_geography, load_geography
-from gis.network import check_network
 from gis.settings import Settings
+
+# Library modules are imported inside the handlers: `patrol <command> --help` stays fast.
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.geography import load_bundled_geography, load_geography
     from layers.standalone import write_geography_map  # the CLI is an application layer
 
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
@@ -26,6 +27,9 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.network import check_network
+
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
     for name in ("boundary", "lakes", "fronts", "zones", "streets", "segments", "pois"):
         print(f"{name:9s} {len(getattr(geo, name)):5d}")
@@ -95,6 +99,19 @@ def _register_import_osm(sub: argparse._SubParsersAction) -> None:
         help="accept an area outside China (sample extracts for testing)",
     )
     p.add_argument(
+        "--min-component-m",
+        type=float,
+        default=None,
+        help="drop street pieces cut off from the rest and shorter than this many metres "
+        "(default 500; 0 keeps every piece)",
+    )
+    p.add_argument(
+        "--max-mb",
+        type=float,
+        default=None,
+        help="largest input file accepted, MiB (default 1024; checked before reading)",
+    )
+    p.add_argument(
         "--timeout-s",
         type=float,
         default=None,
@@ -107,7 +124,16 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from gis.errors import ValidationError
-    from gis.osm_import import STEPS, GridCodes, OnlineOptions, import_osm, read_boundary, summarize
+    from gis.osm_import import (
+        MAX_INPUT_MB,
+        MIN_COMPONENT_M,
+        STEPS,
+        GridCodes,
+        OnlineOptions,
+        import_osm,
+        read_boundary,
+        summarize,
+    )
 
     source = args.source
     boundary = args.boundary
@@ -138,6 +164,10 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
             allow_outside_china=args.allow_outside_china,
             online=OnlineOptions(download_timeout_s=args.timeout_s) if args.timeout_s else None,
             progress=progress,
+            min_component_m=(
+                MIN_COMPONENT_M if args.min_component_m is None else args.min_component_m
+            ),
+            max_mb=MAX_INPUT_MB if args.max_mb is None else args.max_mb,
         )
         bar.update(bar.total - bar.n)
     figures = summarize(layers)
@@ -146,4 +176,11 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {name + '.geojson':<17} {figures[name]:>6} features")
     print(f"  named streets     {figures['named_streets']:>6}")
     print("  kinds: " + ", ".join(f"{k} {n}" for k, n in figures["kind"].items()))
+    print(f"  measured in {figures['crs']} (geography.json)")
+    if figures["dropped_pieces"]:
+        print(
+            f"  dropped {figures['dropped_pieces']} stray street piece(s) of "
+            f"{figures['dropped_m']:.0f} m in all (shorter than {figures['min_component_m']:g} m "
+            "and cut off from the rest; --min-component-m 0 keeps them)"
+        )
     return 0

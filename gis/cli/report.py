@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import logging
 import re
 import warnings
@@ -102,7 +103,17 @@ def read_assignment(path: str | Path) -> dict[str, str]:
     p = Path(path)
     if not p.exists():
         raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
-    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    from gis.uploads import read_upload
+
+    data = read_upload(p, 50 * 1024 * 1024)  # a regular file, not a link; size first
+    try:
+        df = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(
+            f"cannot be read as a UTF-8 CSV ({type(exc).__name__})",
+            source=p.name,
+            fix="write a header row segment_id,person_id and save as CSV UTF-8",
+        ) from None
     missing = [c for c in ("segment_id", "person_id") if c not in df.columns]
     if missing:
         raise ValidationError(
@@ -141,28 +152,6 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
         store.close()
 
 
-def load_events(
-    args: argparse.Namespace, settings: Settings, cases: gpd.GeoDataFrame, period_start, period_end
-) -> pd.DataFrame | None:
-    """Joint actions and consultations from the store's audit trail (None for --cases files).
-
-    Only cases that were alive during the period are asked for their trail.
-    """
-    from gis.reports import events_from_audit
-
-    if getattr(args, "cases", None) or cases.empty:
-        return None
-    alive = (cases["reported_at"] < period_end) & (
-        cases["closed_at"].isna() | (cases["closed_at"] >= period_start)
-    )
-    store = _open_store(settings)
-    try:
-        entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
-    finally:
-        store.close()
-    return events_from_audit(entries)
-
-
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
     try:
@@ -193,42 +182,9 @@ def _land(geo):  # type: ignore[no-untyped-def]
     return area
 
 
-def _display_names(geo, lang: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Category and zone names for the report tables, from whatever reference data exists."""
-    import importlib
-
-    names: dict[str, dict[str, str]] = {}
-    try:
-        refs = importlib.import_module("gis.violations").load_references()
-        names["category"] = {
-            code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
-            for code, c in refs.categories.items()
-        }
-        names["lead_dept"] = {
-            code: (d.name_zh if lang == "zh" else d.name_en) for code, d in refs.departments.items()
-        }
-    except Exception as exc:  # the category table lands with the cases work
-        log.info("no category names (%s)", exc)
-    if geo is not None and len(geo.zones):
-        zones = geo.zones
-        col = "name" if lang == "zh" or "name_en" not in zones else "name_en"
-        names["zone_id"] = {
-            str(z): f"{n}" for z, n in zip(zones["zone_id"], zones[col], strict=True)
-        }
-    return names
-
-
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis import forecast as fc
-    from gis.reports import (
-        compute_kpis,
-        forecast_scorecard,
-        period_for,
-        period_surface,
-        render_html,
-        write_csv,
-        write_html,
-    )
+    from gis.reports import write_csv, write_html
+    from gis.services.reports import ReportRequest, display_names, produce_report
 
     lang = args.lang or settings.language
     day = (
@@ -236,67 +192,37 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.date
         else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
     )
-    period = period_for(args.kind, day)
-    cases = load_cases(args, settings)
+    request = ReportRequest(
+        kind=args.kind,
+        day=day,
+        lang=lang,
+        assignment=read_assignment(args.assignment) if args.assignment else None,
+        synthetic=True if args.synthetic else None,
+    )
     geo = _load_geography(args, settings)
-    segments = None if geo is None else geo.segments
-    events = load_events(args, settings, cases, period.start, period.end)
-    assignment = read_assignment(args.assignment) if args.assignment else None
-    kpis = compute_kpis(cases, period, gdf_segments=segments, events=events, assignment=assignment)
-    print(f"{period.label(lang)}: ", end="")
+    if getattr(args, "cases", None):
+        produced = produce_report(geo, read_case_file(args.cases), request, html=bool(args.out))
+    else:
+        store = _open_store(settings)
+        try:
+            cases = store.cases_frame()
+            produced = produce_report(geo, cases, request, store=store, html=bool(args.out))
+        finally:
+            store.close()
+    kpis = produced.kpis
+    print(f"{produced.period.label(lang)}: ", end="")
     print(
         f"reported {kpis.reported}, open {kpis.open}, overdue {kpis.overdue}, closed {kpis.closed}"
     )
     for note in kpis.notes:
         print(f"note: {note}")
-    if args.out:
-        surface = period_surface(cases, period, bounds=_extent(geo))
-        scorecard = None
-        if args.kind != "daily":
-            past = cases[cases["reported_at"] < period.end]
-            if len(past):
-                units = (
-                    fc.segment_units(segments)
-                    if segments is not None and len(segments)
-                    else fc.cell_units(tuple(past.total_bounds), 100.0)
-                )
-                bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
-                scorecard = forecast_scorecard(bt.summary, lang)
-        text = render_html(
-            kpis,
-            lang=lang,
-            surface=surface,
-            gdf_segments=segments,
-            synthetic=args.synthetic,
-            scorecard=scorecard,
-            names=_display_names(geo, lang),
-            crowd_alerts=_crowd_alerts(args, settings, period, lang),
-        )
-        write_html(text, args.out)
+    if args.out and produced.html is not None:
+        write_html(produced.html, args.out)
         print(f"wrote {args.out}")
     if args.csv:
-        write_csv(kpis, args.csv, lang, _display_names(geo, lang))
+        write_csv(kpis, args.csv, lang, display_names(geo, lang))
         print(f"wrote {args.csv} (UTF-8 with BOM for Excel)")
     return 0
-
-
-def _crowd_alerts(args: argparse.Namespace, settings: Settings, period, lang: str):
-    """The period's crowd alert log from the store (None for --cases files)."""
-    from gis.reports import crowd_alert_log
-
-    if getattr(args, "cases", None):
-        return None
-    store = _open_store(settings)
-    try:
-        alerts = store.query_alerts(
-            since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
-        )
-        places = store.load_places()
-    finally:
-        store.close()
-    col = "name" if lang == "zh" else "name_en"
-    names = dict(zip(places["place_id"], places[col], strict=True)) if len(places) else {}
-    return crowd_alert_log(alerts, period, names, lang)
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:
@@ -326,6 +252,8 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args, settings)
     geo = _load_geography(args, settings)
     segments = None if geo is None else geo.segments
+    if geo is not None:  # measure the cases in the geography's own metric CRS
+        cases = to_metric(cases, crs=geo.crs, source="cases")
     paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
         surface = hs.density_surface(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
-
-import numpy as np
-from shapely.geometry import Point
+from typing import TYPE_CHECKING
 
 from gis.cli.argtypes import float_range
-from gis.errors import NotFoundError, ValidationError
+from gis.errors import ValidationError
 from gis.settings import Settings
 
-#: POI kind used as the default start (the comprehensive enforcement center).
-CENTER_KIND = "enforcement_center"
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--zone", help="zone id (15-digit grid code)")
     what.add_argument("--front", help="front id: scenic, main_streets or gulou_west")
     what.add_argument("--segments", help="comma-separated segment ids")
+    p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
     p.add_argument(
         "--from",
         dest="start",
@@ -59,49 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handle_route)
 
 
-def _resolve_place(text: str, geo, G) -> int:
-    """A node id, a POI name/id, or 'lon,lat' → graph node."""
-    from gis.crs import METRIC, WGS84
-    from gis.routing import node_for_point
-
-    t = text.strip()
-    if t.lstrip("-").isdigit() and int(t) in G:
-        return int(t)
-    if "," in t:
-        try:
-            lon, lat = (float(x) for x in t.split(","))
-        except ValueError:
-            raise ValidationError(
-                f"cannot read {text!r} as lon,lat",
-                field="--from/--to",
-                fix="write e.g. 116.38,39.94",
-            ) from None
-        if not (np.isfinite([lon, lat]).all() and -180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError(
-                f"{text!r} is not a longitude,latitude pair",
-                field="--from/--to",
-                fix="longitude within ±180, latitude within ±90, e.g. 116.38,39.94",
-            )
-        import geopandas as gpd
-
-        pt = gpd.GeoSeries([Point(lon, lat)], crs=WGS84).to_crs(METRIC).iloc[0]
-        return node_for_point(G, pt)[0]
-    poi = geo.poi(t)
-    return node_for_point(G, poi.geometry)[0]
-
-
-def _default_start(geo, G) -> int:
-    from gis.routing import node_for_point
-
-    pois = geo.pois
-    hits = pois.loc[pois["kind"] == CENTER_KIND] if "kind" in pois.columns else pois.iloc[0:0]
-    if hits.empty:
-        raise ValidationError(
-            "no start given and the geography has no enforcement-center POI",
-            field="--from",
-            fix="pass --from with a node id, POI name or lon,lat",
-        )
-    return node_for_point(G, hits.iloc[0].geometry)[0]
+#: Largest --weights CSV accepted.
+WEIGHTS_MAX_BYTES = 16 * 2**20
 
 
 def _read_weights(path: str) -> dict[str, float]:
@@ -109,13 +68,16 @@ def _read_weights(path: str) -> dict[str, float]:
     import io
     import math
 
+    from gis.osm_import import check_input_file
     from gis.violations import decode_text
 
     p = Path(path)
-    if not p.is_file():
-        raise ValidationError("does not exist", source=path, fix="check the --weights path")
+    # a regular file, not a link, of at most 16 MiB: checked before anything is read
+    check_input_file(p, WEIGHTS_MAX_BYTES, "weights file")
     out: dict[str, float] = {}
-    reader = csv.DictReader(io.StringIO(decode_text(p.read_bytes(), None, p.name), newline=""))
+    with p.open("rb") as fh:
+        data = fh.read(WEIGHTS_MAX_BYTES + 1)
+    reader = csv.DictReader(io.StringIO(decode_text(data, None, p.name), newline=""))
     if not reader.fieldnames or not {"segment_id", "weight"} <= set(reader.fieldnames):
         raise ValidationError(
             "needs columns segment_id and weight", source=p.name, fix="add a header row"
@@ -185,79 +147,66 @@ def _print_route(G, route, lang: str, header: str, *, bound: bool = True) -> Non
     print(f"       {arrival_text(route, lang)}")
 
 
-def _forecast_weights(geo: object, settings: Settings) -> dict[str, float]:
-    """Next week's near-repeat risk per segment from the cases in the store."""
-    from gis.forecast import segment_risk_weights
-    from gis.store import open_store
-
-    store = open_store(settings)
-    try:
-        cases = store.cases_frame()
-    finally:
-        store.close()
-    return segment_risk_weights(cases, geo.segments, keep_top=0.10)  # type: ignore[attr-defined]
-
-
 def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     """Plan and print a route; write GPX/GeoJSON/sheet files when asked."""
     from tqdm import tqdm
 
-    from gis.geography import load_bundled_geography
-    from gis.routing import (
-        plan_budget_route,
-        plan_k_routes,
-        plan_postman_route,
-        required_segments,
-    )
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.services import PatrolRequest, plan_patrol
 
     lang = args.lang or settings.language
-    with tqdm(total=3, desc="route", disable=None) as bar:
-        geo = load_bundled_geography(settings)
+    request = PatrolRequest(
+        zone_id=args.zone,
+        front_id=args.front,
+        segment_ids=tuple(s.strip() for s in args.segments.split(",")) if args.segments else None,
+        start=args.start,
+        end=args.end,
+        people=args.people,
+        budget_min=args.budget_min,
+        dwell_min=args.dwell_min,
+        weights=_read_weights(args.weights) if args.weights else None,
+    )
+    with tqdm(total=2, desc="route", disable=None) as bar:
+        geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
         G = geo.graph()
         bar.update()
-        start = _resolve_place(args.start, geo, G) if args.start else _default_start(geo, G)
-        end = _resolve_place(args.end, geo, G) if args.end else None
-        segs = [s.strip() for s in args.segments.split(",")] if args.segments else None
-        req = required_segments(G, zone_id=args.zone, front_id=args.front, segment_ids=segs)
-        if segs is not None and not req:
-            raise NotFoundError(f"none of the segments {args.segments!r} is in the zone/front")
+        cases = _case_history(settings) if request.budget_min and not request.weights else None
+        plan = plan_patrol(geo, request, walk_speed_kmh=settings.walk_speed_kmh, cases=cases)
         bar.update()
-        if args.budget_min is not None:
-            raw = _read_weights(args.weights) if args.weights else _forecast_weights(geo, settings)
-            if not any(w > 0 for w in raw.values()):
-                raise ValidationError(
-                    "no hotspot weights: the store has no cases to forecast from",
-                    field="--weights",
-                    fix="record cases (or run patrol demo-history), or pass --weights CSV",
-                )
-            weights = {s: w for s, w in raw.items() if s in set(req)}
-            plan = plan_budget_route(
-                G, start, weights, args.budget_min, settings.walk_speed_kmh, args.dwell_min
-            )
-            bar.update()
-            print(
-                f"budget {plan.budget_minutes:g} min: weight {plan.weight:g} in "
-                f"{plan.minutes:.0f} min ({len(plan.stops)} hotspots); greedy baseline "
-                f"{plan.baseline_weight:g} in {plan.baseline_minutes:.0f} min"
-            )
-            _print_route(G, plan.route, lang, "route", bound=False)
-            _outputs(args, G, plan.route, "", lang)
-            return 0
-        if args.people != 1:
-            if end is not None:
-                raise ValidationError("--to cannot be combined with --people", field="--to")
-            kr = plan_k_routes(G, req, start, args.people, walk_speed_kmh=settings.walk_speed_kmh)
-            bar.update()
-            print(
-                f"{args.people} people: longest {kr.max_m:.0f} m, lower bound "
-                f"{kr.lower_bound_m:.0f} m, gap {kr.gap:.1%}"
-            )
-            for n, r in enumerate(kr.routes, start=1):
-                _print_route(G, r, lang, f"person {n}", bound=False)
-                _outputs(args, G, r, f"-{n}", lang)
-            return 0
-        route = plan_postman_route(G, req, start, end, walk_speed_kmh=settings.walk_speed_kmh)
-        bar.update()
+    if plan.start_note:
+        print(f"note: {plan.start_note}", file=sys.stderr)
+    if plan.budget is not None:
+        b = plan.budget
+        print(
+            f"budget {b.budget_minutes:g} min: weight {b.weight:g} in "
+            f"{b.minutes:.0f} min ({len(b.stops)} hotspots); greedy baseline "
+            f"{b.baseline_weight:g} in {b.baseline_minutes:.0f} min"
+        )
+        _print_route(G, b.route, lang, "route", bound=False)
+        _outputs(args, G, b.route, "", lang)
+        return 0
+    if plan.team is not None:
+        kr = plan.team
+        print(
+            f"{args.people} people: longest {kr.max_m:.0f} m, lower bound "
+            f"{kr.lower_bound_m:.0f} m, gap {kr.gap:.1%}"
+        )
+        for n, r in enumerate(kr.routes, start=1):
+            _print_route(G, r, lang, f"person {n}", bound=False)
+            _outputs(args, G, r, f"-{n}", lang)
+        return 0
+    (route,) = plan.routes
     _print_route(G, route, lang, "route")
     _outputs(args, G, route, "", lang)
     return 0
+
+
+def _case_history(settings: Settings) -> gpd.GeoDataFrame:
+    """Every case in the store (the forecast for time-budgeted routes reads it)."""
+    from gis.store import open_store
+
+    store = open_store(settings)
+    try:
+        return store.cases_frame()
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,9 @@ from gis.crs import METRIC, WGS84
 from gis.errors import ConflictError, ValidationError
 from gis.store.crowd import CrowdStore
 from gis.violations import References, Report, case_from_report, load_references
+
+if TYPE_CHECKING:
+    from gis.store.people import PeopleStore
 
 #: Columns every backend keeps per case (geometry is stored natively as well).
 CASE_COLUMNS: tuple[str, ...] = (
@@ -376,6 +379,11 @@ class Store(CrowdStore, abc.ABC):
     @abc.abstractmethod
     def count_cases(self) -> int:
         """Number of stored cases."""
+
+    @property
+    def people(self) -> PeopleStore:
+        """Staff, dated assignments, roster, sign-ins and tracks (:mod:`gis.store.people`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no people tables")
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -10,6 +10,7 @@ was before the write began.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import sqlite3
@@ -47,6 +48,7 @@ from gis.store.crowd import (
     gpkg_crowd_contents,
     gpkg_crowd_schema,
 )
+from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -209,10 +211,16 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 "AND CAST(value AS INTEGER) < ?",
                 (str(GPKG_CROWD_VERSION), GPKG_CROWD_VERSION),
             )
+            create_gpkg_people_tables(con)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
         return _Txn(self._con, self._lock)
+
+    @functools.cached_property
+    def people(self) -> PeopleStore:
+        """Staff, assignments, roster, sign-ins and tracks in this file."""
+        return PeopleStore.for_sqlite(self._con, self._lock, self._write)
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:

@@ -8,6 +8,7 @@ every write is one transaction, geometry goes in and out as WKB.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import json
@@ -40,6 +41,7 @@ from gis.store.base import (
     parse_time,
 )
 from gis.store.crowd import PostGISCrowd
+from gis.store.people import PeopleStore
 from gis.violations import References
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,11 @@ class PostGISStore(PostGISCrowd, Store):
             raise
         finally:
             self._pool.putconn(con)
+
+    @functools.cached_property
+    def people(self) -> PeopleStore:
+        """Staff, assignments, roster, sign-ins and tracks in this database."""
+        return PeopleStore.for_postgis(self._tx)
 
     def migrate(self) -> int:
         """Apply pending schema files; returns the schema version now in force."""

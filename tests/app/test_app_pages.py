@@ -26,6 +26,9 @@ PAGE_TITLES = {
     "hotspots": "hotspots.title",
     "crowd": "crowd.title",
     "users": "users.title",
+    "myday": "myday.title",
+    "team": "team.title",
+    "staff": "staff.title",
 }
 
 

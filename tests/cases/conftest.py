@@ -108,7 +108,7 @@ def pg_url(pg_cluster):
     return pg_cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
-@pytest.fixture(params=["geopackage", "postgis"])
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store_factory(request, tmp_path, refs):
     """Opens stores on one shared location: call it twice for two concurrent users."""
     opened = []

@@ -22,14 +22,9 @@ def test_opens_in_gdal_as_a_geopackage(tmp_path, ten_reports, refs):
             "T01", "register", who="alice", expected_version=1, at=ten_reports[0].reported_at
         )
     layers = {name: kind for name, kind in pyogrio.list_layers(path)}
-    assert layers == {
-        "cases": "Point",
-        "case_audit": None,
-        "patrol_meta": None,
-        "crowd_places": "MultiPolygon",
-        "crowd_counts": None,
-        "crowd_alerts": None,
-    }
+    cases_layers = {"cases": "Point", "case_audit": None, "patrol_meta": None}
+    assert {k: layers[k] for k in cases_layers} == cases_layers
+    assert layers["tracks"] == "LineString" and layers["staff"] is None
     info = pyogrio.read_info(path, layer="cases")
     assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326" and info["features"] == 10
     gdf = pyogrio.read_dataframe(path, layer="cases")
@@ -52,7 +47,8 @@ def test_reopen_keeps_data_and_schema_version(tmp_path, ten_reports, refs):
     with open_store(Settings(database_url=str(path)), refs=refs) as store:
         assert isinstance(store, GeoPackageStore)
         assert store.count_cases() == 10
-        assert store.get_meta("schema_version") == "4"  # 4: crowd tables
+        # 3 adds the people tables; later versions only add more
+        assert int(store.get_meta("schema_version") or 0) >= 3
 
 
 def test_refuses_a_foreign_sqlite_file(tmp_path):
@@ -67,12 +63,13 @@ def test_refuses_a_foreign_sqlite_file(tmp_path):
 
 
 def test_open_store_picks_postgis_by_url(pg_url, refs):
-    from gis.store.postgis import PostGISStore
+    from gis.store.postgis import PostGISStore, migrations
 
+    latest = migrations()[-1][0]
     with open_store(Settings(database_url=pg_url), refs=refs) as store:
         assert isinstance(store, PostGISStore)
-        assert store.schema_version() == 4
-        assert store.migrate() == 4  # idempotent
+        assert store.schema_version() == latest >= 3
+        assert store.migrate() == latest  # idempotent
 
 
 def test_unreachable_postgis_is_a_store_error(refs):

@@ -95,7 +95,7 @@ def test_empty_frame_gives_valid_empty_surface():
 def test_bad_inputs_raise_clear_errors(clustered_cases):
     with pytest.raises(ValidationError, match="bandwidth 0 m must be positive"):
         density_surface(clustered_cases, bandwidth_m=0)
-    with pytest.raises(CRSError, match="cases must be in EPSG:32650"):
+    with pytest.raises(CRSError, match="cases must be in a metric"):
         density_surface(clustered_cases.to_crs("EPSG:4326"))
     with pytest.raises(ValidationError, match="ends .* before it starts"):
         CaseFilter(start="2026-02-01", end="2026-01-01")

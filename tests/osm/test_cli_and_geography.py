@@ -29,12 +29,17 @@ def test_cli_imports_a_file(tiny_osm: Path, tmp_path: Path, capsys: pytest.Captu
             "1000",
             "--street-code",
             "007",
+            "--min-component-m",
+            "300",
         ]
     )
     assert code == 0
     printed = capsys.readouterr()
-    assert "streets.geojson        6 features" in printed.out
+    # the bridge (140 m, cut off from the rest) is dropped as a stray piece, and said so
+    assert "streets.geojson        5 features" in printed.out
+    assert "dropped 1 stray street piece(s) of 140 m in all (shorter than 300 m" in printed.out
     assert "main_street 1" in printed.out
+    assert "measured in EPSG:32650" in printed.out
     assert "import-osm" in printed.err  # the tqdm bar
     zones = gpd.read_file(out / "zones.geojson")
     assert all(z.startswith("110102007000") for z in zones["zone_id"])
@@ -60,7 +65,7 @@ def test_tiny_import_loads_as_geography(tiny_osm: Path, tmp_path: Path) -> None:
     out = tmp_path / "geo"
     from gis.osm_import import import_osm
 
-    import_osm(tiny_osm, out_dir=out, main_street_classes=["secondary"])
+    import_osm(tiny_osm, out_dir=out, main_street_classes=["secondary"], min_component_m=0)
     geo = load_geography(out)
     figures = check_network(geo.graph())
     # the square of four ways is one loop; the bridge and the lakeside path stand alone

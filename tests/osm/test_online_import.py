@@ -127,7 +127,9 @@ def test_place_online_builds_the_same_streets_as_the_file(
 def test_polygon_online(osm_server: tuple[str, list[str]]) -> None:
     url, calls = osm_server
     online = OnlineOptions(nominatim_url=url + "/", overpass_url=url + "/api")
-    got = import_osm(SQUARE, out_dir=None, online=online, main_street_classes=["secondary"])
+    got = import_osm(
+        SQUARE, out_dir=None, online=online, main_street_classes=["secondary"], min_component_m=0
+    )
     assert calls == ["/api/interpreter"]
     assert len(got.streets) == 6
     assert got.streets.set_index("street_id").loc["W103", "front"] == "main_streets"

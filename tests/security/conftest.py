@@ -1,4 +1,4 @@
-"""Fixtures for the hostile corpus: both stores (from the cases suite) and store snapshots."""
+"""Fixtures for the hostile corpus: both stores, store snapshots and the app's browser."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import pytest
 
 from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
     app_env,
+    chromium,
     demo_repo,
+    offline_page,
     repo,
     tiny_geo,
     tiny_geo_dir,

@@ -165,3 +165,15 @@ def test_old_user_files_gain_the_client_column(tmp_path) -> None:
     assert len(repo.failures_since("x", T0 - timedelta(days=3650))) == 1
     repo.record_failure("x", T0, client="ip:1")
     assert len(repo.client_failures_since("ip:1", T0)) == 1
+
+
+@pytest.mark.parametrize("name", [P.HUGE_TEXT, "a\x00b", "{{7*7}}", "' OR 1=1 --"])
+def test_hostile_login_names_are_just_wrong(repo, name) -> None:
+    import sqlite3
+
+    with pytest.raises(BadCredentialsError):
+        login(repo, name, "whatever-1", SETTINGS, now=T0, client="ip:1")
+    con = sqlite3.connect(repo.path)
+    (longest,) = con.execute("SELECT max(length(username)) FROM patrol_login_failures").fetchone()
+    assert longest <= 64
+    assert login(repo, "leader", "leader-demo-1", SETTINGS, now=T0, client="ip:1")

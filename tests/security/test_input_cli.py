@@ -345,3 +345,15 @@ def test_unexpected_errors_become_a_message(cli_store, capsys, monkeypatch) -> N
     monkeypatch.setattr(gis.cli.cases, "open_store", boom)
     code, err = run(["cases", "list"], capsys)
     assert code == 3 and "unexpected RecursionError" in err
+
+
+def test_report_assignment_file_is_opened_like_an_upload(cli_store, capsys, secret, tmp_path):
+    link = tmp_path / "assignment.csv"
+    link.symlink_to(secret)
+    base = ["report", "daily", "--date", "2026-05-01", "--assignment"]
+    code, err = run([*base, str(link)], capsys)
+    assert code == 2 and "symbolic link" in err and "SECRET" not in err
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x00\xff\xfe garbage")
+    code, err = run([*base, str(binary)], capsys)
+    assert code == 2 and "UTF-8" in err

@@ -98,3 +98,59 @@ def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
     assert store.count_cases() == 0
     done = run(store, path, gdf_segments=segments, datum="gcj02")
     assert done.added == 20
+
+
+_KILL_SCRIPT = """
+import sys, time, pathlib, datetime as dt
+import gis.violations as v
+from gis.cases import TZ
+from gis.store import geopackage, postgis
+backend, target, flag, path = sys.argv[1:5]
+store = (geopackage.GeoPackageStore if backend == "geopackage" else postgis.PostGISStore)(target)
+real, calls = v.case_from_report, [0]
+def slow(*a, **k):
+    calls[0] += 1
+    if calls[0] == 160:  # three chunks of 50 are written: stop in the fourth
+        pathlib.Path(flag).write_text("inside")
+        time.sleep(120)
+    return real(*a, **k)
+v.case_from_report = slow
+v.import_batch(pathlib.Path(path), store, refs=store.refs, received_by="killed",
+               now=dt.datetime(2026, 6, 1, 12, tzinfo=TZ), chunk_rows=50)
+"""
+
+
+@pytest.mark.slow
+def test_killed_streaming_import_stores_nothing(store_factory, tmp_path) -> None:
+    """kill -9 in the middle of a streamed import: the chunks already written vanish too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    store = store_factory()
+    run(store, write(tmp_path / "seed.csv", 3))
+    path = write(tmp_path / "k.csv", 260)
+    flag = tmp_path / "flag"
+    args = [sys.executable, "-c", _KILL_SCRIPT, store_factory.backend, store_factory.target,
+            str(flag), str(path)]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        deadline = time.monotonic() + 90
+        while not flag.exists():
+            assert proc.poll() is None, "the importer died before the fourth chunk"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.2)
+    fresh = store_factory()
+    assert fresh.count_cases() == 3
+    done = run(fresh, path)
+    assert (done.added, done.skipped) == (257, 3)

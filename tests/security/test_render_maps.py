@@ -282,7 +282,7 @@ def test_script_json_is_inert_for_every_payload() -> None:
     for _fam, p in all_payloads():
         s = script_json({"t": p, "rows": [[p, p]]})
         assert Template(s).render() == s  # nothing for Jinja to do
-        assert json.loads(s) == {"t": shown(p), "rows": [[shown(p), shown(p)]]}
+        assert json.loads(s) == {"t": p, "rows": [[p, p]]}  # the same text, as data
         for literal in re.findall(r'"(?:[^"\\\\]|\\\\.)*"', s):
             assert not re.search(r"[<>`{}$'&]", literal), literal[:60]
 
@@ -315,3 +315,28 @@ def test_fit_to_frames_bounds_and_nothing() -> None:
 def test_assets_still_offline() -> None:
     page = _render(new_map(assets=AssetMode(inline=True)))
     assert "window.PatrolMap" in page and "cdn." not in page
+
+
+@pytest.mark.parametrize("family", ["jinja_expr", "jinja_rce", "jinja_broken", "js", "html"])
+def test_gistar_and_density_layers_with_hostile_ids(family: str, in_tmp: Path) -> None:
+    import numpy as np
+
+    from gis.hotspots import density_surface, gistar_segments
+    from layers.hotspots import density_layer, gistar_layer
+
+    payload = _family(family)[0]
+    rng = np.random.default_rng(1)
+    xy = rng.normal(0, 30, size=(150, 2)) + (448300.0, 4421300.0)
+    segs = grid_segments(6, 6, 100.0)
+    segs = segs.assign(segment_id=payload + "-" + segs["segment_id"])
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=METRIC)
+    near = gpd.sjoin_nearest(pts, segs[["segment_id", "geometry"]])
+    cases = make_case_frame(
+        [tuple(p) for p in xy], ["2026-05-01 17:00"] * 150, segment_id=list(near["segment_id"])
+    )
+    result = gistar_segments(cases, segs, permutations=99, fdr=False)
+    assert (result.gdf["gi_class"] != "ns").any()
+    m = new_map()
+    gistar_layer(m, result)
+    density_layer(m, density_surface(cases, cell_m=50), mode="cells")
+    check_page(_render(m), [payload], in_tmp)

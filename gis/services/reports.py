@@ -1,0 +1,194 @@
+"""Produce a periodic report (日碰头/周点评/月通报): KPIs, and the printable HTML."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from gis.services.districts import saved_districts
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from gis.geography import Geography
+    from gis.reports import Kpis, Period
+
+log = logging.getLogger(__name__)
+
+#: The store metadata key the demo history sets (its reports are marked synthetic).
+DEMO_META = "demo_history"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """Which report, and what the HTML holds; the same fields in the CLI and the app.
+
+    ``assignment`` (segment → person) overrides the districts saved with the data for the
+    per-person figures. ``with_map`` adds the period's density map, ``with_scorecard`` the
+    forecast's backtested hit rate (weekly and monthly reports only). ``synthetic`` marks
+    the report as made from demo data; None asks the store.
+    """
+
+    kind: str
+    day: date | str
+    lang: str = "zh"
+    assignment: Mapping[str, str] | None = None
+    with_map: bool = True
+    with_scorecard: bool = True
+    synthetic: bool | None = None
+
+
+@dataclass(frozen=True)
+class ProducedReport:
+    """The period, its KPIs and (when asked for) the printable HTML."""
+
+    period: Period
+    kpis: Kpis
+    html: str | None
+
+
+def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]:
+    """Category, department and zone names for the report tables."""
+    from gis.violations import load_references
+
+    names: dict[str, dict[str, str]] = {}
+    refs = load_references()
+    names["category"] = {
+        code: f"{code} {c.name_zh if lang == 'zh' else c.name_en}"
+        for code, c in refs.categories.items()
+    }
+    names["lead_dept"] = {
+        code: (d.name_zh if lang == "zh" else d.name_en) for code, d in refs.departments.items()
+    }
+    if geo is not None and len(geo.zones):
+        zones = geo.zones
+        col = "name" if lang == "zh" or "name_en" not in zones else "name_en"
+        names["zone_id"] = {
+            str(z): str(n) for z, n in zip(zones["zone_id"], zones[col], strict=True)
+        }
+    return names
+
+
+def _events(store: Any, cases: gpd.GeoDataFrame, period: Period) -> pd.DataFrame | None:
+    """Joint actions and consultations from the audit trail of the cases alive in the period."""
+    from gis.reports import events_from_audit
+
+    if store is None or cases.empty:
+        return None
+    alive = (cases["reported_at"] < period.end) & (
+        cases["closed_at"].isna() | (cases["closed_at"] >= period.start)
+    )
+    entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
+    return events_from_audit(entries)
+
+
+def produce_report(
+    geo: Geography | None,
+    cases: gpd.GeoDataFrame,
+    request: ReportRequest,
+    *,
+    store: Any = None,
+    html: bool = True,
+) -> ProducedReport:
+    """The report ``request`` asks for, from ``cases`` (the store's case frame, or a file's).
+
+    With a ``store``, the joint actions come from its audit trail, the per-person figures
+    from the districts saved with it (unless the request names an assignment), and the
+    synthetic mark from its metadata.
+    """
+    from gis.crs import to_metric
+    from gis.reports import compute_kpis, period_for, period_surface, render_html
+
+    segments = None if geo is None else geo.segments
+    if geo is not None:  # measure the cases in the geography's own metric CRS
+        cases = to_metric(cases, crs=geo.crs, source="cases")
+    period = period_for(request.kind, request.day)
+    assignment = request.assignment
+    if assignment is None and store is not None:
+        assignment = saved_districts(store) or None
+    kpis = compute_kpis(
+        cases,
+        period,
+        gdf_segments=segments,
+        events=_events(store, cases, period),
+        assignment=assignment,
+    )
+    if not html:
+        return ProducedReport(period, kpis, None)
+    surface = None
+    if request.with_map:
+        bounds = None
+        if geo is not None and not geo.boundary.empty:
+            minx, miny, maxx, maxy = geo.boundary.total_bounds
+            bounds = (minx - 200.0, miny - 200.0, maxx + 200.0, maxy + 200.0)
+        surface = period_surface(cases, period, bounds=bounds)
+    scorecard = None
+    if request.with_scorecard and request.kind != "daily":
+        scorecard = _scorecard(cases, segments, period, request.lang)
+    synthetic = request.synthetic
+    if synthetic is None:
+        synthetic = bool(store.get_meta(DEMO_META)) if store is not None else False
+    text = render_html(
+        kpis,
+        lang=request.lang,
+        surface=surface,
+        gdf_segments=segments,
+        synthetic=synthetic,
+        scorecard=scorecard,
+        names=display_names(geo, request.lang),
+        **_people_sections(store, geo, period),
+        **_crowd_sections(store, period, request.lang),
+    )
+    return ProducedReport(period, kpis, text)
+
+
+def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
+    """The period's crowd alert log when the store keeps crowd alerts."""
+    if store is None or not hasattr(store, "query_alerts"):
+        return {}
+    from gis.reports import crowd_alert_log
+
+    alerts = store.query_alerts(
+        since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
+    )
+    places = store.load_places()
+    col = "name" if lang == "zh" else "name_en"
+    names = dict(zip(places["place_id"], places[col], strict=True)) if len(places) else {}
+    return {"crowd_alerts": crowd_alert_log(alerts, period, names, lang)}
+
+
+def _people_sections(store: Any, geo: Geography | None, period: Period) -> dict[str, Any]:
+    """Attendance and patrol coverage of the period when the store keeps staff."""
+    if store is None or geo is None or not hasattr(store, "people"):
+        return {}
+    if not store.people.list_people():
+        return {}
+    import pandas as pd
+
+    from gis.people.service import people_report
+
+    start = period.start.date()
+    end = (period.end - pd.Timedelta(seconds=1)).date()
+    return people_report(store, geo, start, end, now=pd.Timestamp.now(tz=period.start.tz))
+
+
+def _scorecard(
+    cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame | None, period: Period, lang: str
+) -> pd.DataFrame | None:
+    from gis import forecast as fc
+    from gis.reports import forecast_scorecard
+
+    past = cases[cases["reported_at"] < period.end]
+    if not len(past):
+        return None
+    units = (
+        fc.segment_units(segments)
+        if segments is not None and len(segments)
+        else fc.cell_units(tuple(past.total_bounds), 100.0)
+    )
+    bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
+    return forecast_scorecard(bt.summary, lang)

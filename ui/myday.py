@@ -1,0 +1,165 @@
+"""我的一天 My day (patrol member): today's duty, sign-in, the day plan and a GPX upload."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import streamlit as st
+
+from gis.crs import DATUMS
+from gis.errors import PatrolError
+from gis.i18n import format_number
+from gis.people.daysheet import day_sheet_html
+from gis.people.roster import SHIFTS
+from gis.people.service import import_track, plan_person_day, sign_in
+from gis.people.signin import Recorder
+from ui.common import Context, geography, guard
+from ui.people import now, people_store, person_or_none, plans_map, signin_text
+
+log = logging.getLogger(__name__)
+PAGE = "myday"
+
+
+def _position(c: Context) -> tuple[float | None, float | None]:
+    """The browser's position when the person allows it (a maintained component), else None."""
+    if not st.checkbox(c.t("myday.signin_help"), key="myday_use_position"):
+        return None, None
+    try:
+        from streamlit_js_eval import get_geolocation
+    except ImportError:  # the component is optional: sign in without a position
+        return None, None
+    got = get_geolocation(component_key="myday_geolocation")
+    coords = got.get("coords") if isinstance(got, dict) else None
+    if not isinstance(coords, dict):
+        st.caption(c.t("myday.no_position"))
+        return None, None
+    lat, lon = float(coords["latitude"]), float(coords["longitude"])
+    st.caption(c.t("myday.position", lat=lat, lon=lon))
+    return lon, lat
+
+
+def _signin(c: Context, s: Any, pid: str) -> None:
+    st.markdown(f"**{c.t('myday.signin')}**")
+    today = now().date()
+    for done in s.people.signins(today, today, person_id=pid):
+        st.success(signin_text(c, done))
+    lon, lat = _position(c)
+    if st.button(c.t("myday.signin"), key="myday_signin_button"):
+        by = Recorder(c.user.username, c.user.role, c.user.person_id)
+        try:
+            done = sign_in(s, geography(c.settings), pid, by=by, now=now(), lon=lon, lat=lat)
+        except PatrolError as exc:
+            st.error(str(exc))
+            return
+        log.info("%s signed in (%s)", pid, done.slot)
+        st.success(signin_text(c, done))
+
+
+def _upload(c: Context, s: Any, pid: str) -> None:
+    st.markdown(f"**{c.t('myday.upload')}**")
+    up = st.file_uploader(c.t("myday.upload"), type=["gpx"], key="myday_gpx")
+    datum = st.selectbox(c.t("myday.datum"), DATUMS, key="myday_datum")
+    if up is None or not st.button(c.t("myday.upload_button"), key="myday_upload_button"):
+        return
+    try:
+        track, new = import_track(
+            s,
+            geography(c.settings),
+            up.getvalue(),
+            person_id=pid,
+            day=now().date(),
+            by=c.user.username,
+            now=now(),
+            source="upload.gpx",
+            datum=datum,
+        )
+    except PatrolError as exc:
+        st.error(str(exc))
+        return
+    if new:
+        st.success(
+            c.t(
+                "myday.uploaded",
+                points=format_number(len(track.times), c.lang),
+                start=f"{track.started_at:%H:%M}",
+                end=f"{track.ended_at:%H:%M}",
+            )
+        )
+    else:
+        st.info(c.t("myday.duplicate"))
+    for note in track.notes:
+        st.caption(c.t("myday.cleaned", note=note))
+
+
+def myday_page() -> None:
+    """Today's duty, sign-in, plan and track upload of the logged-in patrol member."""
+    c = guard(PAGE)
+    st.subheader(c.t("myday.title"))
+    s = people_store(c)
+    pid = c.user.person_id
+    if s is None or not pid:
+        st.info(c.t("myday.no_person"))
+        return
+    person = person_or_none(s, pid)
+    if person is None:
+        st.info(c.t("myday.not_on_staff", person=pid))
+        return
+    today = now().date()
+    cells = s.people.roster(today, today, person_id=pid)
+    duty = cells[0].duty if cells else None
+    if duty is None:
+        st.info(c.t("myday.no_roster"))
+    else:
+        st.write(
+            c.t("myday.duty", day=today.isoformat(), name=person.name, duty=c.t(f"duty.{duty}"))
+        )
+    _signin(c, s, pid)
+    if duty in SHIFTS:
+        st.markdown(f"**{c.t('myday.plan')}**")
+        try:
+            plan = plan_person_day(
+                s, geography(c.settings), today, pid, walk_speed_kmh=c.settings.walk_speed_kmh
+            )
+        except PatrolError as exc:
+            st.error(str(exc))
+            plan = None
+        if plan is not None:
+            st.write(
+                c.t(
+                    "myday.route",
+                    task=c.t(f"duty.{plan.shift}"),
+                    km=format_number(plan.route_m / 1000, c.lang, digits=1),
+                    minutes=format_number(round(plan.minutes), c.lang),
+                )
+            )
+            if plan.stops:
+                st.dataframe(
+                    [
+                        {
+                            "#": i,
+                            "case": st_.case_id,
+                            "category": st_.category,
+                            "street": st_.street,
+                        }
+                        for i, st_ in enumerate(plan.stops, start=1)
+                    ],
+                    hide_index=True,
+                )
+            if plan.streets:
+                st.caption(" → ".join(plan.streets[:40]))
+            for note in plan.notes:
+                st.caption(note)
+            plans_map(c, [plan], key="myday_map")
+            st.download_button(
+                c.t("myday.print"),
+                day_sheet_html(today, [plan]).encode("utf-8"),
+                file_name=f"day-{pid}-{today.isoformat()}.html",
+                mime="text/html",
+                key="myday_print",
+            )
+        elif duty in SHIFTS:
+            st.info(c.t("myday.off", duty=c.t(f"duty.{duty}")))
+    elif duty is not None:
+        st.info(c.t("myday.off", duty=c.t(f"duty.{duty}")))
+    _upload(c, s, pid)

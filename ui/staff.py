@@ -1,0 +1,75 @@
+"""人员管理 Staff (leadership, admin): the staff table, the demo import, add/edit, end service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import streamlit as st
+
+from gis.errors import PatrolError
+from gis.i18n import format_number
+from gis.people.service import demo_people, import_staff
+from gis.people.staff import PRESENCE, people_frame, person_from_record, retire
+from gis.staff import ROLES
+from ui.common import guard
+from ui.people import people_store
+
+log = logging.getLogger(__name__)
+PAGE = "staff"
+
+
+def staff_page() -> None:
+    """The staff table and its forms."""
+    c = guard(PAGE)
+    st.subheader(c.t("staff.title"))
+    s = people_store(c)
+    if s is None:
+        st.info(c.t("myday.not_on_staff", person="*"))
+        return
+    if st.button(c.t("staff.import_demo"), key="staff_import_demo"):
+        try:
+            added, updated = import_staff(s, demo_people(c.settings), by=c.user.username)
+        except PatrolError as exc:
+            st.error(str(exc))
+        else:
+            st.success(c.t("staff.imported", added=added, updated=updated))
+    people = s.people.list_people()
+    st.caption(c.t("staff.count", count=format_number(len(people), c.lang)))
+    frame = people_frame(people).drop(columns=["fictitious"])
+    frame.columns = [c.t(f"col.{col}") for col in frame.columns]
+    st.dataframe(frame, hide_index=True, use_container_width=True, key="staff_table")
+    left, right = st.columns(2)
+    with left, st.form("staff_add", clear_on_submit=True):
+        st.markdown(f"**{c.t('staff.save')}**")
+        rec = {
+            "person_id": st.text_input(c.t("col.person_id"), key="staff_new_id"),
+            "name": st.text_input(c.t("col.name"), key="staff_new_name"),
+            "team": st.text_input(c.t("col.team"), key="staff_new_team"),
+            "role": st.selectbox(c.t("col.role"), ROLES, key="staff_new_role"),
+            "department": st.text_input(c.t("col.department"), key="staff_new_dept"),
+            "presence": st.selectbox(c.t("col.presence"), PRESENCE, key="staff_new_presence"),
+            "phone": st.text_input(c.t("col.phone"), key="staff_new_phone"),
+        }
+        if st.form_submit_button(c.t("staff.save")):
+            try:
+                person = person_from_record(rec, source=c.t("staff.title"))
+                import_staff(s, [person], by=c.user.username)
+            except PatrolError as exc:
+                st.error(str(exc))
+            else:
+                st.success(c.t("staff.imported", added=1, updated=0))
+                st.rerun()
+    with right, st.form("staff_retire"):
+        st.markdown(f"**{c.t('staff.retire')}**")
+        ids = [p.person_id for p in people if p.active_to is None]
+        pid = st.selectbox(c.t("col.person_id"), ids, key="staff_retire_id")
+        last = st.date_input(c.t("staff.last_day"), value=dt.date.today(), key="staff_last_day")
+        if st.form_submit_button(c.t("staff.retire")) and pid:
+            person = next(p for p in people if p.person_id == pid)
+            try:
+                import_staff(s, [retire(person, last)], by=c.user.username)
+            except PatrolError as exc:
+                st.error(str(exc))
+            else:
+                st.success(c.t("staff.retired", person=pid, day=last.isoformat()))
