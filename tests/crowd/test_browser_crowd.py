@@ -4,6 +4,7 @@ time and nearest staff, a leader raises it to a case, and the daily report lists
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -32,6 +33,17 @@ def crowd_app(tmp_path_factory):
         yield {"url": url, "store": store}
 
 
+def _one(page, selector: str, timeout_s: float = 120.0):
+    """The element once the rerun is over (a running page keeps a stale copy until then)."""
+    loc = page.locator(selector)
+    deadline = time.monotonic() + timeout_s
+    while loc.count() != 1:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector}: {loc.count()} elements")
+        page.wait_for_timeout(250)
+    return loc
+
+
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -47,15 +59,15 @@ def test_holiday_replay_alert_to_case_to_daily_report(crowd_app, offline_page, t
     page.get_by_role("button", name=t("crowd.seed")).click()
     page.get_by_text("已载入合成客流数据").wait_for(timeout=120_000)
     _no_exception(page)
-    step = page.get_by_role("button", name=t("crowd.advance", minutes=60))
-    step.click()
+    shot(page, "crowd-seeded")
+    _one(page, ".st-key-crowd_step_60 button").click()
     page.get_by_text(re.compile(r"回放到 2026年10月7日 11:00")).wait_for(timeout=120_000)
     yellow = page.get_by_text(
         re.compile(r"银锭桥 · 黄色预警 · 预计 \d\d:\d\d 达到（提前 \d+ 分钟）")
     )
     yellow.wait_for(timeout=30_000)
     assert page.get_by_text(re.compile(r"银锭桥 · 橙色预警")).count() == 0
-    step.click()
+    _one(page, ".st-key-crowd_step_60 button").click()
     page.get_by_text(re.compile(r"回放到 2026年10月7日 12:00")).wait_for(timeout=120_000)
     orange = page.get_by_text(
         re.compile(r"银锭桥 · 橙色预警 · 预计 \d\d:\d\d 达到（提前 \d+ 分钟）")
@@ -63,7 +75,7 @@ def test_holiday_replay_alert_to_case_to_daily_report(crowd_app, offline_page, t
     orange.wait_for(timeout=30_000)
     lead = int(re.search(r"提前 (\d+) 分钟", orange.inner_text()).group(1))
     assert lead >= 30
-    card = page.locator(".st-key-alert_CW-YDQ-202610071150-orange")
+    card = _one(page, ".st-key-alert_CW-YDQ-202610071150-orange")
     assert card.get_by_text(t("crowd.nearest")).count() == 1
     # the places are drawn on the map, coloured by level
     stats = map_stats(map_frame(page))
@@ -85,7 +97,7 @@ def test_holiday_replay_alert_to_case_to_daily_report(crowd_app, offline_page, t
     row.wait_for(timeout=30_000)
     assert "银锭桥" in row.inner_text() and "已立案" in row.inner_text()
     with page.expect_download() as dl:
-        page.get_by_role("button", name=t("crowd.download")).click()
+        _one(page, ".st-key-crowd_download button").click()
     path = tmp_path / "daily.html"
     dl.value.save_as(path)
     html = path.read_text(encoding="utf-8")
