@@ -284,6 +284,7 @@ def crowd_page() -> None:
         st.warning(c.t("crowd.no_places", message=exc))
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
+        add_layer_control(m)
         show_map(m, key="crowd_map")
         return
     staff = _staff(c, store)
