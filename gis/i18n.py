@@ -78,6 +78,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "page.cases": ("案件", "Cases"),
     "page.hotspots": ("热点", "Hotspots"),
     "page.users": ("用户", "Users"),
+    "page.crowd": ("客流预警", "Crowd warning"),
     "page.coordination": ("协同", "Coordination"),
     "auth.forbidden_page": (
         "您的角色（{role}）无权打开“{page}”。",
@@ -318,6 +319,63 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "users.passwd_done": ("已重设 {username} 的密码。", "Password of {username} reset."),
     "users.active": ("启用", "Active"),
     "users.count": ("共 {count} 个用户", "{count} users"),
+    # crowd
+    "crowd.title": ("客流预警", "Crowd-flow early warning"),
+    "crowd.no_places": (
+        "没有客流监测点位：{message}",
+        "No crowd watch places: {message}",
+    ),
+    "crowd.clock": ("当前时间：{time}", "Time now: {time}"),
+    "crowd.replay_clock": (
+        "节假日回放（{day}，合成演示数据）：{time}",
+        "Holiday replay ({day}, synthetic demo data): {time}",
+    ),
+    "crowd.seed": ("载入演示：回放最近的节假日", "Load the demo: replay the last holiday"),
+    "crowd.seeded": (
+        "已载入合成客流数据，回放从 {time} 开始。",
+        "Synthetic counts loaded; the replay starts at {time}.",
+    ),
+    "crowd.advance": ("前进 {minutes} 分钟", "Forward {minutes} min"),
+    "crowd.advanced": ("回放到 {time}，新预警 {n} 条。", "Replayed to {time}: {n} new alerts."),
+    "crowd.alerts": ("预警", "Alerts"),
+    "crowd.no_alerts": ("暂无待处置预警。", "No alerts to handle."),
+    "crowd.alert_head": (
+        "{place} · {level}预警 · 预计 {expected} 达到（提前 {lead} 分钟）· 现有 {now}/{capacity} 人 · "
+        "预测峰值 {peak} 人",
+        "{place} · {level} alert · expected at {expected} ({lead} min ahead) · now {now}/"
+        "{capacity} people · forecast peak {peak}",
+    ),
+    "crowd.alert_state": ("状态：{state}", "State: {state}"),
+    "crowd.nearest": ("最近在岗人员（步行）", "Nearest on-duty staff (walking)"),
+    "crowd.minutes": ("步行分钟", "Walk (min)"),
+    "crowd.ack": ("确认", "Acknowledge"),
+    "crowd.raise_major": ("立案（重大）", "Raise case (major)"),
+    "crowd.raise_emergency": ("立案（突发）", "Raise case (emergency)"),
+    "crowd.acked": ("已确认预警 {id}。", "Alert {id} acknowledged."),
+    "crowd.raised": (
+        "已立案：{case}（人群聚集风险，{tier}）。",
+        "Case {case} opened (crowd risk, {tier}).",
+    ),
+    "crowd.timeline": ("点位客流与预测", "Occupancy and forecast per place"),
+    "crowd.place": ("点位", "Place"),
+    "crowd.observed": ("实测", "Observed"),
+    "crowd.forecast": ("预测", "Forecast"),
+    "crowd.holiday": ("下一个节假日客流（{day}）", "The next holiday ({day})"),
+    "crowd.holiday_show": (
+        "显示下一个节假日的客流预测",
+        "Show the next holiday's expected profile",
+    ),
+    "crowd.no_holiday": (
+        "节假日历中没有下一个节假日。",
+        "The holiday calendar has no next holiday.",
+    ),
+    "crowd.log": ("日报：客流预警记录（{day}）", "Daily report: crowd alert log ({day})"),
+    "crowd.download": ("下载日报（含预警记录）", "Download the daily report (with the alert log)"),
+    "crowd.state.open": ("待处置", "open"),
+    "crowd.state.acknowledged": ("已确认", "acknowledged"),
+    "crowd.state.escalated": ("已立案", "raised to case"),
+    "crowd.tier.major": ("重大", "major"),
+    "crowd.tier.emergency": ("突发", "emergency"),
     # people: my day, team board, staff
     "page.myday": ("我的一天", "My day"),
     "page.team": ("排班与签到", "Roster and sign-in"),

@@ -46,12 +46,18 @@ from gis.store.base import (
 from gis.store.coordination import Exec, ensure_gpkg_schema
 from gis.store.gpkg_index import register_functions
 from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
+from gis.store.crowd import (
+    GPKG_CROWD_VERSION,
+    GeoPackageCrowd,
+    gpkg_crowd_contents,
+    gpkg_crowd_schema,
+)
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = GPKG_CROWD_VERSION  # 4: crowd tables
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3
 _SRS_4326 = (
@@ -137,7 +143,7 @@ def _schema_sql() -> list[str]:
     ]
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(GeoPackageCrowd, Store):
     """Cases in a single GeoPackage file; safe for several processes (WAL, immediate locks)."""
 
     def __init__(self, path: str | Path, *, refs: References | None = None) -> None:
@@ -175,7 +181,7 @@ class GeoPackageStore(Store):
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
         check_gpkg_version(con, str(self.path))
         with self._write():
-            for stmt in _schema_sql():
+            for stmt in _schema_sql() + gpkg_crowd_schema():
                 con.execute(stmt)
             con.executemany(
                 "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)",
@@ -195,15 +201,21 @@ class GeoPackageStore(Store):
                     + (None,) * 4,
                     ("patrol_meta", "attributes", "patrol_meta", "named values", None)
                     + (None,) * 4,
+                    *gpkg_crowd_contents(),
                 ],
             )
             con.execute(
                 "INSERT OR IGNORE INTO gpkg_geometry_columns VALUES "
-                "('cases','geom','POINT',4326,0,0)"
+                "('cases','geom','POINT',4326,0,0), ('crowd_places','geom','MULTIPOLYGON',4326,0,0)"
             )
             con.execute(
                 "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
+            )
+            con.execute(  # an older file gains the tables above: record the version it has now
+                "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
+                "AND CAST(value AS INTEGER) < ?",
+                (str(GPKG_CROWD_VERSION), GPKG_CROWD_VERSION),
             )
             create_gpkg_people_tables(con)
             ensure_gpkg_schema(con)

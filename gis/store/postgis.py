@@ -42,6 +42,7 @@ from gis.store.base import (
 )
 from gis.store.coordination import Exec
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
+from gis.store.crowd import PostGISCrowd
 from gis.store.people import PeopleStore
 from gis.violations import References
 
@@ -77,7 +78,7 @@ def _copy_text(value: Any) -> str:
     return s
 
 
-class PostGISStore(Store):
+class PostGISStore(PostGISCrowd, Store):
     """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
 
     def __init__(

@@ -24,6 +24,7 @@ PAGE_TITLES = {
     "patrol": "patrol.title",
     "cases": "cases.title",
     "hotspots": "hotspots.title",
+    "crowd": "crowd.title",
     "users": "users.title",
     "myday": "myday.title",
     "team": "team.title",
