@@ -102,6 +102,12 @@ def _hover(page, frame, point: dict, frame_box: dict | None = None) -> str:
     dy = frame_box["y"] if frame_box else 0.0
     page.mouse.move(dx + point["x"] + 40, dy + point["y"] + 40)
     page.mouse.move(dx + point["x"], dy + point["y"], steps=5)
+    # Leaflet's canvas drops a mousemove that comes within 32 ms of the last one it handled;
+    # on a busy machine that can be the last step, leaving the zone below hovered. Come to
+    # rest on the marker with moves far enough apart that the last one is handled.
+    for nudge in (1, 0):
+        page.wait_for_timeout(100)
+        page.mouse.move(dx + point["x"] + nudge, dy + point["y"])
     tip = frame.locator(".leaflet-tooltip", has_text=shown(point["text"])).first
     tip.wait_for(state="visible", timeout=10_000)
     return tip.inner_text()
