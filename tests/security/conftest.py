@@ -6,15 +6,12 @@ import pytest
 
 from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
     app_env,
-    chromium,
     demo_repo,
-    offline_page,
     repo,
     tiny_geo,
     tiny_geo_dir,
 )
 from tests.cases.conftest import (  # noqa: F401  (fixtures re-used by name)
-    pg_cluster,
     pg_url,
     refs,
     segments,
