@@ -11,6 +11,7 @@ from gis.auth import PAGES, SessionExpiredError, allowed_pages, check_session
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
 from ui.common import BASEMAP_KEY, LANG_KEY, SESSION_KEY, current_lang, settings
+from ui.coordination import alert_banner
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
@@ -104,4 +105,5 @@ with nav_box:
         st.page_link(pages[name])
     st.divider()
 st.title(t("app.title", lang))
+alert_banner()  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
 st.navigation(list(pages.values()), position="hidden").run()

@@ -460,6 +460,33 @@ _T = {
     "covered_share": {"zh": "覆盖率", "en": "Covered"},
     "on_post_share": {"zh": "在岗率", "en": "On post"},
     "gaps": {"zh": "超15分钟空档", "en": "Gaps > 15 min"},
+    # coordination sections (gis.coordination.monthly)
+    "punctuality": {
+        "zh": "吹哨报到：各部门到场及时率",
+        "en": "Whistle calls: arrivals per department",
+    },
+    "targets": {
+        "zh": "会商与联合执法（对照月度目标）",
+        "en": "Consultations and joint actions vs target",
+    },
+    "inspections": {"zh": "明察暗访发现", "en": "Inspection findings"},
+    "sources": {"zh": "按来源的上报", "en": "Reports by source"},
+    "dept": {"zh": "部门", "en": "Department"},
+    "calls": {"zh": "呼叫次数", "en": "Calls"},
+    "arrivals": {"zh": "到场次数", "en": "Arrivals"},
+    "on_time_30": {"zh": "30分钟内到场", "en": "Within 30 min"},
+    "on_time_rate": {"zh": "及时率", "en": "On-time rate"},
+    "median_minutes": {"zh": "到场用时中位数(分钟)", "en": "Median minutes"},
+    "item": {"zh": "项目", "en": "Item"},
+    "recorded": {"zh": "已记录", "en": "Recorded"},
+    "target": {"zh": "目标", "en": "Target"},
+    "met": {"zh": "达标", "en": "Met"},
+    "joint_actions": {"zh": "联合执法", "en": "Joint actions"},
+    "consultations": {"zh": "会商", "en": "Consultations"},
+    "target_kind": {"zh": "对象类型", "en": "Checked"},
+    "result": {"zh": "结果", "en": "Result"},
+    "findings": {"zh": "次数", "en": "Findings"},
+    "source": {"zh": "来源", "en": "Source"},
 }
 
 
@@ -902,12 +929,17 @@ def render_html(
     scorecard: pd.DataFrame | None = None,
     attendance: Mapping[str, pd.DataFrame] | None = None,
     coverage: pd.DataFrame | None = None,
+    coordination: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
 
     ``attendance`` (``{"team": …, "person": …}`` from
     :func:`gis.people.signin.attendance_summary`) and ``coverage`` (one row per person and
     shift) add the people sections: who signed in, and what was really patrolled.
+
+    ``coordination`` (from :func:`gis.coordination.monthly.coordination_tables`) adds the
+    departments' punctuality, consultations and joint actions against their targets,
+    inspection findings and reports by source.
 
     ``scorecard`` (from :func:`forecast_scorecard`) adds how far the hotspot forecast can be
     trusted: its backtested hit rate and PAI next to the best possible in hindsight.
@@ -1005,6 +1037,16 @@ def render_html(
     if coverage is not None:
         out.append(f"<h2>{t('patrol_coverage', lang)}</h2>")
         out.append(_table_html(coverage, lang))
+    for sec, table in (coordination or {}).items():
+        if sec in _T:
+            out.append(f"<h2>{t(sec, lang)}</h2>")
+            tab = table.copy()
+            if "item" in tab.columns:
+                tab["item"] = [t(v, lang) if v in _T else v for v in tab["item"]]
+            if "met" in tab.columns:
+                tab["met"] = ["✓" if m else "✗" for m in tab["met"]]
+            tab = tab.rename(columns={"on_time": "on_time_30"})
+            out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)
 

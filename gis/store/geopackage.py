@@ -9,6 +9,7 @@ was before the write began.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -16,7 +17,7 @@ import logging
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from gis.store.base import (
     frame_from_columns,
     make_query,
 )
+from gis.store.coordination import Exec, ensure_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
@@ -200,6 +202,7 @@ class GeoPackageStore(Store):
                 (str(SCHEMA_VERSION),),
             )
             create_gpkg_people_tables(con)
+            ensure_gpkg_schema(con)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
@@ -209,6 +212,16 @@ class GeoPackageStore(Store):
     def people(self) -> PeopleStore:
         """Staff, assignments, roster, sign-ins and tracks in this file."""
         return PeopleStore.for_sqlite(self._con, self._lock, self._write)
+
+    @contextlib.contextmanager
+    def _coord_tx(self) -> Iterator[Exec]:
+        with self._write():
+            yield Exec(self._con, "sqlite")
+
+    @contextlib.contextmanager
+    def _coord_read(self) -> Iterator[Exec]:
+        with self._lock:
+            yield Exec(self._con, "sqlite")
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
@@ -324,7 +337,9 @@ class GeoPackageStore(Store):
             ],
         )
 
-    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+    def _transition(
+        self, case_id: str, expected_version: int, step: Any, after: Any = None
+    ) -> Case:
         with self._write():
             case = self._get(case_id)
             seq = self._con.execute(
@@ -343,6 +358,8 @@ class GeoPackageStore(Store):
             if cur.rowcount != 1:  # pragma: no cover - the immediate lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
             self._insert_audit([entry])
+            if after is not None:
+                after(Exec(self._con, "sqlite"), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:

@@ -40,6 +40,7 @@ from gis.store.base import (
     make_query,
     parse_time,
 )
+from gis.store.coordination import Exec
 from gis.store.people import PeopleStore
 from gis.violations import References
 
@@ -135,6 +136,11 @@ class PostGISStore(Store):
         """Staff, assignments, roster, sign-ins and tracks in this database."""
         return PeopleStore.for_postgis(self._tx)
 
+    @contextlib.contextmanager
+    def _coord_tx(self) -> Iterator[Exec]:
+        with self._tx() as cur:
+            yield Exec(cur, "pg")
+
     def migrate(self) -> int:
         """Apply pending schema files; returns the schema version now in force."""
         with self._tx() as cur:
@@ -144,10 +150,13 @@ class PostGISStore(Store):
                 "version integer PRIMARY KEY, name text NOT NULL, "
                 "applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            current = int(cur.fetchone()[0])
+            cur.execute("SELECT version FROM schema_version")
+            applied = {int(r[0]) for r in cur.fetchall()}
+            current = max(applied, default=0)
             for version, path in migrations(self.sql_dir):
-                if version <= current:
+                # every file not applied yet, also one numbered below the highest applied:
+                # features developed side by side land in any order
+                if version in applied:
                     continue
                 log.info("applying schema %s", path.name)
                 cur.execute(path.read_text(encoding="utf-8"))
@@ -155,7 +164,7 @@ class PostGISStore(Store):
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                     (version, path.name),
                 )
-                current = version
+                current = max(current, version)
         return current
 
     def schema_version(self) -> int:
@@ -274,7 +283,9 @@ class PostGISStore(Store):
             _LineReader(itertools.chain(lines, _audit_lines(entries))),
         )
 
-    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+    def _transition(
+        self, case_id: str, expected_version: int, step: Any, after: Any = None
+    ) -> Case:
         with self._tx() as cur:
             case = self._get(cur, case_id, lock=True)
             cur.execute(
@@ -293,6 +304,8 @@ class PostGISStore(Store):
             if cur.rowcount != 1:  # pragma: no cover - the row lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
             self._copy_audit(cur, (), [entry])
+            if after is not None:
+                after(Exec(cur, "pg"), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:

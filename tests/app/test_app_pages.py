@@ -37,6 +37,7 @@ PAGE_TITLES = {
     "myday": "myday.title",
     "team": "team.title",
     "staff": "staff.title",
+    "coordination": "coordination.title",
 }
 
 
