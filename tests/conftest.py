@@ -1,12 +1,17 @@
-"""Fixtures shared by every test folder: the one Chromium of the browser tests.
+"""Fixtures every test area shares: one browser and one PostGIS cluster per test session.
 
-Playwright's sync API runs one instance per thread, so the browser is a single session
-fixture here rather than one per test folder.
+They are defined here, once, and not imported into the areas' conftest files: an imported
+session fixture is a second fixture with its own instance, which would start a second
+cluster, and a second Playwright while the first is open (Playwright's sync API refuses).
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+from gis.store.testing import PgCluster, missing_reason
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +38,16 @@ def offline_page(chromium):
     page.network = net  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostGIS cluster for the session (skips, or fails under CI, when absent)."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("PATROL_REQUIRE_POSTGIS") == "1":
+            pytest.fail(f"PATROL_REQUIRE_POSTGIS=1 but {reason}")
+        pytest.skip(f"PostGIS not available: {reason}")
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.stop()

@@ -44,14 +44,14 @@ from gis.store.base import (
     make_query,
 )
 from gis.store.coordination import Exec, ensure_gpkg_schema
-from gis.store.gpkg_index import register_functions
-from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.crowd import (
     GPKG_CROWD_VERSION,
     GeoPackageCrowd,
     gpkg_crowd_contents,
     gpkg_crowd_schema,
 )
+from gis.store.gpkg_index import register_functions
+from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 

@@ -41,8 +41,8 @@ from gis.store.base import (
     parse_time,
 )
 from gis.store.coordination import Exec
-from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.crowd import PostGISCrowd
+from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
 from gis.violations import References
 

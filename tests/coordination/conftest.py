@@ -9,8 +9,7 @@ from tests.cases import conftest as _cases
 
 NOW = _cases.NOW
 lonlat = _cases.lonlat
-# fixtures shared with the cases area
-pg_cluster = _cases.pg_cluster
+# fixtures shared with the cases area (the browser and the PostGIS cluster: tests/conftest.py)
 pg_url = _cases.pg_url
 refs = _cases.refs
 segments = _cases.segments
@@ -56,4 +55,3 @@ _app = _app_fixtures()
 tiny_geo_dir = _app.tiny_geo_dir
 tiny_geo = _app.tiny_geo
 live_app = _app.live_app
-# chromium and offline_page come from tests/conftest.py (one Playwright per run)

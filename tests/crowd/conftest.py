@@ -11,8 +11,7 @@ from gis.cases import TZ
 from gis.crowd.places import bundled_places_path, load_places
 from gis.crowd.synthetic import generate_counts
 from gis.store.geopackage import GeoPackageStore
-from tests.app.conftest import chromium, offline_page  # noqa: F401 - shared fixtures
-from tests.cases.conftest import pg_cluster, pg_url, refs  # noqa: F401 - shared fixtures
+from tests.cases.conftest import pg_url, refs  # noqa: F401 - shared fixtures (browser, cluster: tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"

@@ -12,7 +12,6 @@ from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
     tiny_geo_dir,
 )
 from tests.cases.conftest import (  # noqa: F401  (fixtures re-used by name)
-    pg_cluster,
     pg_url,
     refs,
     segments,
