@@ -30,6 +30,7 @@ from ui.common import (
     settings,
     user_repository,
 )
+from ui.coordination import alert_banner
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
@@ -183,6 +184,7 @@ with nav_box:
         st.page_link(pages[name])
     st.divider()
 st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
+alert_banner()  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
 current = st.navigation(list(pages.values()), position="hidden")
 # a page link was followed: on a phone, close the sidebar that covers the new page. The
 # element is always there (empty otherwise) so that the page's own elements keep their places.

@@ -27,7 +27,7 @@ from gis.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Roles in the order they are shown to an administrator.
-ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin")
+ROLES: tuple[str, ...] = ("leadership", "area_chief", "patrol", "liaison", "admin", "reporter")
 
 #: The app's pages (url paths) in navigation order.
 PAGES: tuple[str, ...] = (
@@ -36,20 +36,26 @@ PAGES: tuple[str, ...] = (
     "patrol",
     "cases",
     "hotspots",
+    "crowd",
     "users",
     "myday",
     "team",
     "staff",
+    "coordination",
+    "report",
 )
 
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
     "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
-    | {"team", "staff"},
-    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"}) | {"team"},
-    "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday"},
-    "liaison": frozenset({"overview", "cases"}),
+    | {"team", "staff", "coordination", "crowd"},
+    "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
+    | {"team", "coordination", "crowd"},
+    "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday", "coordination"},
+    "liaison": frozenset({"overview", "cases"}) | {"coordination"},
     "admin": frozenset({"overview", "users"}) | {"staff"},
+    # volunteers and residents (西城大妈, 网格员, 文明劝导队): their own reports only
+    "reporter": frozenset({"report"}),
 }
 
 #: Failed logins that cost nothing: below this many (per user name from one client, and

@@ -78,7 +78,18 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 TIERS: tuple[str, ...] = ("general", "major", "emergency")
-SOURCES: tuple[str, ...] = ("patrol", "video", "complaint", "hotline_12345", "inspection")
+SOURCES: tuple[str, ...] = (
+    "patrol",
+    "video",
+    "complaint",
+    "hotline_12345",
+    "inspection",
+    # community reporters (schema 5): 西城大妈, 网格员, 文明劝导队, residents
+    "xicheng_dama",
+    "grid_worker",
+    "civility_team",
+    "resident",
+)
 #: Departments must be on site within this time after the whistle (街道吹哨、部门报到).
 ARRIVAL_LIMIT = dt.timedelta(minutes=30)
 #: Fallback notice deadline when neither the caller nor the category gives one.

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -444,6 +445,13 @@ _T = {
     "load_vs_mean": {"zh": "相对平均负荷", "en": "Load vs mean"},
     "notes": {"zh": "说明", "en": "Notes"},
     "none": {"zh": "无", "en": "none"},
+    "crowd_alerts": {"zh": "客流预警记录", "en": "Crowd alert log"},
+    "raised_at": {"zh": "预警时间", "en": "Raised"},
+    "place": {"zh": "点位", "en": "Place"},
+    "level": {"zh": "等级", "en": "Level"},
+    "lead_min": {"zh": "提前量(分钟)", "en": "Lead (min)"},
+    "state": {"zh": "处置状态", "en": "State"},
+    "acted_by": {"zh": "处置人", "en": "By"},
     "hours": {"zh": "{x} 小时", "en": "{x} h"},
     "forecast": {
         "zh": "热点预测可信度（滚动回测）",
@@ -480,6 +488,33 @@ _T = {
     "covered_share": {"zh": "覆盖率", "en": "Covered"},
     "on_post_share": {"zh": "在岗率", "en": "On post"},
     "gaps": {"zh": "超15分钟空档", "en": "Gaps > 15 min"},
+    # coordination sections (gis.coordination.monthly)
+    "punctuality": {
+        "zh": "吹哨报到：各部门到场及时率",
+        "en": "Whistle calls: arrivals per department",
+    },
+    "targets": {
+        "zh": "会商与联合执法（对照月度目标）",
+        "en": "Consultations and joint actions vs target",
+    },
+    "inspections": {"zh": "明察暗访发现", "en": "Inspection findings"},
+    "sources": {"zh": "按来源的上报", "en": "Reports by source"},
+    "dept": {"zh": "部门", "en": "Department"},
+    "calls": {"zh": "呼叫次数", "en": "Calls"},
+    "arrivals": {"zh": "到场次数", "en": "Arrivals"},
+    "on_time_30": {"zh": "30分钟内到场", "en": "Within 30 min"},
+    "on_time_rate": {"zh": "及时率", "en": "On-time rate"},
+    "median_minutes": {"zh": "到场用时中位数(分钟)", "en": "Median minutes"},
+    "item": {"zh": "项目", "en": "Item"},
+    "recorded": {"zh": "已记录", "en": "Recorded"},
+    "target": {"zh": "目标", "en": "Target"},
+    "met": {"zh": "达标", "en": "Met"},
+    "joint_actions": {"zh": "联合执法", "en": "Joint actions"},
+    "consultations": {"zh": "会商", "en": "Consultations"},
+    "target_kind": {"zh": "对象类型", "en": "Checked"},
+    "result": {"zh": "结果", "en": "Result"},
+    "findings": {"zh": "次数", "en": "Findings"},
+    "source": {"zh": "来源", "en": "Source"},
 }
 
 
@@ -920,14 +955,21 @@ def render_html(
     names: Mapping[str, Mapping[str, str]] | None = None,
     synthetic: bool = False,
     scorecard: pd.DataFrame | None = None,
+    crowd_alerts: pd.DataFrame | None = None,
     attendance: Mapping[str, pd.DataFrame] | None = None,
     coverage: pd.DataFrame | None = None,
+    coordination: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
 
+    ``crowd_alerts`` (from :func:`crowd_alert_log`) adds the crowd alert log of the period.
     ``attendance`` (``{"team": …, "person": …}`` from
     :func:`gis.people.signin.attendance_summary`) and ``coverage`` (one row per person and
     shift) add the people sections: who signed in, and what was really patrolled.
+
+    ``coordination`` (from :func:`gis.coordination.monthly.coordination_tables`) adds the
+    departments' punctuality, consultations and joint actions against their targets,
+    inspection findings and reports by source.
 
     ``scorecard`` (from :func:`forecast_scorecard`) adds how far the hotspot forecast can be
     trusted: its backtested hit rate and PAI next to the best possible in hindsight.
@@ -992,6 +1034,9 @@ def render_html(
         if key in names and key in late.columns and len(late):
             late[key] = late[key].map(lambda v, m=names[key]: m.get(v, v))
     out.append(_table_html(late, lang))
+    if crowd_alerts is not None:
+        out.append(f"<h2>{t('crowd_alerts', lang)}</h2>")
+        out.append(_table_html(crowd_alerts, lang))
     if scorecard is not None:
         out.append(f"<h2>{t('forecast', lang)}</h2>")
         out.append(f"<p>{t('forecast_help', lang)}</p>")
@@ -1026,8 +1071,50 @@ def render_html(
     if coverage is not None:
         out.append(f"<h2>{t('patrol_coverage', lang)}</h2>")
         out.append(_table_html(coverage, lang))
+    for sec, table in (coordination or {}).items():
+        if sec in _T:
+            out.append(f"<h2>{t(sec, lang)}</h2>")
+            tab = table.copy()
+            if "item" in tab.columns:
+                tab["item"] = [t(v, lang) if v in _T else v for v in tab["item"]]
+            if "met" in tab.columns:
+                tab["met"] = ["✓" if m else "✗" for m in tab["met"]]
+            tab = tab.rename(columns={"on_time": "on_time_30"})
+            out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+_LEVEL_NAMES = {
+    "zh": {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"},
+    "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"},
+}
+_ALERT_STATES = {
+    "zh": {"open": "待处置", "acknowledged": "已确认", "escalated": "已立案"},
+    "en": {"open": "open", "acknowledged": "acknowledged", "escalated": "raised to case"},
+}
+
+
+def crowd_alert_log(
+    alerts: Sequence[Any], period: Period, place_names: Mapping[str, str], lang: str = "zh"
+) -> pd.DataFrame:
+    """The period's crowd alerts (raised, place, level, lead time, state, by whom, case)."""
+    lg = "zh" if lang == "zh" else "en"
+    rows = [
+        {
+            "raised_at": pd.Timestamp(a.raised_at).tz_convert(TIMEZONE).strftime("%m-%d %H:%M"),
+            "place": place_names.get(a.place_id, a.place_id),
+            "level": _LEVEL_NAMES[lg].get(a.level, a.level),
+            "lead_min": int(round(float(a.lead_min))),
+            "state": _ALERT_STATES[lg].get(a.state, a.state),
+            "acted_by": a.acted_by or "",
+            "case_id": a.case_id or "",
+        }
+        for a in sorted(alerts, key=lambda x: x.raised_at)
+        if period.start <= pd.Timestamp(a.raised_at) < period.end
+    ]
+    cols = ["raised_at", "place", "level", "lead_min", "state", "acted_by", "case_id"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 _METHOD_NAMES = {

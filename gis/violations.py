@@ -105,6 +105,15 @@ _SOURCE_ALIASES = {
     "检查": "inspection",
     "督查": "inspection",
     "明察暗访": "inspection",
+    "xicheng_dama": "xicheng_dama",
+    "西城大妈": "xicheng_dama",
+    "grid_worker": "grid_worker",
+    "网格员": "grid_worker",
+    "civility_team": "civility_team",
+    "文明劝导队": "civility_team",
+    "resident": "resident",
+    "居民": "resident",
+    "市民": "resident",
 }
 _COLUMN_ALIASES = {
     "id": "report_id",
@@ -475,7 +484,7 @@ def validate_record(
             source=source,
             row=row,
             field="source",
-            fix=f"use one of {', '.join(SOURCES)} (or 巡查/视频/投诉/12345/检查)",
+            fix=f"use one of {', '.join(SOURCES)} (or 巡查/视频/投诉/12345/检查/西城大妈/网格员/文明劝导队/居民)",
         )
     tier = rec.get("tier")
     tier = str(tier).strip() if tier not in (None, "") else None

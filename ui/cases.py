@@ -142,6 +142,13 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
     _flash(c.t("cases.reported", case_id=case_id), pick=case_id)
 
 
+def _rule_hours(store: Any, case: Any) -> int:
+    """The notice deadline the category and tier give (12345: the hotline's limit)."""
+    from gis.coordination.policy import deadline_hours
+
+    return max(1, round(deadline_hours(case, store.refs)))
+
+
 def _advance_form(c: Context, store: Any, case: Any) -> None:
     """The workflow form of one case *version*.
 
@@ -164,15 +171,20 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
             key=f"cases_action_{token}",
         )
         note = st.text_input(c.t("cases.note"), key=f"cases_note_{token}")
-        hours = st.number_input(c.t("cases.hours"), 1, 24 * 30, 72, key=f"cases_hours_{token}")
+        hours = st.number_input(
+            c.t("cases.hours"), 1, 24 * 183, _rule_hours(store, case), key=f"cases_hours_{token}"
+        )
         if not st.form_submit_button(c.t("cases.apply"), type="primary"):
             return
     params: dict[str, Any] = {}
-    if action == "serve_notice":
-        params["hours"] = float(hours)
     if action == "record_arrival":
         params["dept"] = c.user.department or case.lead_dept
     try:
+        if action == "serve_notice":  # the rule's deadline; another one needs the note as reason
+            from gis.coordination.policy import notice_params
+
+            params, extra = notice_params(case, store.refs, hours=float(hours), reason=note)
+            note = extra or note
         new = store.apply_transition(
             case.case_id,
             action,

@@ -51,6 +51,13 @@ COMMANDS: dict[str, Command] = {
     "signin": Command("signin", "sign-in at 09:00 and 19:00 (签到)"),
     "plan": Command("plan", "the morning day plan per person on duty"),
     "tracks": Command("tracks", "patrol tracks: import GPX, coverage report"),
+    "dispatch": Command("coordination", "tiers, 吹哨报到 calls, inboxes, arrivals, escalation"),
+    "joint": Command("coordination", "joint enforcement actions (联合执法)"),
+    "consult": Command("coordination", "consultations (会商)"),
+    "inspect": Command("coordination", "明察暗访 inspections and the weekly review (周点评)"),
+    "photo": Command("coordination", "before/after photos of a case (整改前后对比)"),
+    "db": Command("db", "store schema: init, migrate, status, backup, restore, load-geography"),
+    "crowd": Command("crowd", "crowd-flow early warning (客流预警)"),
 }
 
 #: Modules whose commands are not (yet) listed in :data:`COMMANDS`: imported for every run.

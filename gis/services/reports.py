@@ -83,7 +83,13 @@ def _events(store: Any, cases: gpd.GeoDataFrame, period: Period) -> pd.DataFrame
         cases["closed_at"].isna() | (cases["closed_at"] >= period.start)
     )
     entries = [e for cid in cases.loc[alive, "case_id"] for e in store.audit_trail(cid)]
-    return events_from_audit(entries)
+    if not hasattr(store, "coord_rows"):
+        return events_from_audit(entries)
+    from gis.coordination.monthly import coordination_events, merge_events
+
+    # whistles from the audit trail, joint actions and consultations from their records
+    recorded = coordination_events(store, period.start.to_pydatetime(), period.end.to_pydatetime())
+    return merge_events(events_from_audit(entries), recorded)
 
 
 def produce_report(
@@ -140,9 +146,37 @@ def produce_report(
         synthetic=synthetic,
         scorecard=scorecard,
         names=display_names(geo, request.lang),
+        coordination=_coordination_sections(store, period),
         **_people_sections(store, geo, period),
+        **_crowd_sections(store, period, request.lang),
     )
     return ProducedReport(period, kpis, text)
+
+
+def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
+    """The period's crowd alert log when the store keeps crowd alerts."""
+    if store is None or not hasattr(store, "query_alerts"):
+        return {}
+    from gis.reports import crowd_alert_log
+
+    alerts = store.query_alerts(
+        since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
+    )
+    places = store.load_places()
+    col = "name" if lang == "zh" else "name_en"
+    names = dict(zip(places["place_id"], places[col], strict=True)) if len(places) else {}
+    return {"crowd_alerts": crowd_alert_log(alerts, period, names, lang)}
+
+
+def _coordination_sections(store: Any, period: Period) -> dict[str, Any] | None:
+    """Punctuality, targets, inspection findings and sources of the period (with a store)."""
+    if store is None or not hasattr(store, "coord_rows"):
+        return None
+    from gis.coordination.monthly import coordination_tables
+
+    return coordination_tables(
+        store, period.start.to_pydatetime(), period.end.to_pydatetime(), months=period.months
+    )
 
 
 def _people_sections(store: Any, geo: Geography | None, period: Period) -> dict[str, Any]:

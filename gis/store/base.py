@@ -27,7 +27,9 @@ from gis.cases import (
     creation_entry,
 )
 from gis.crs import METRIC, WGS84
-from gis.errors import ConflictError, ValidationError
+from gis.errors import ConflictError, TransitionError, ValidationError
+from gis.store.coordination import CoordinationTables
+from gis.store.crowd import CrowdStore
 from gis.violations import References, Report, case_from_report, load_references
 
 if TYPE_CHECKING:
@@ -246,7 +248,7 @@ def conflict_message(case_id: str, by: str, at: dt.datetime | None) -> str:
     return f"case {case_id} was changed by {by or 'someone'} at {when}; reload it and try again"
 
 
-class Store(abc.ABC):
+class Store(CrowdStore, CoordinationTables, abc.ABC):
     """Persistent cases, their audit trail and small named values.
 
     Every write is one transaction; imports are all-or-nothing and idempotent (by case id
@@ -291,8 +293,10 @@ class Store(abc.ABC):
         case_id: str,
         expected_version: int,
         step: Any,
+        after: Any = None,
     ) -> Case:
-        """Backend part of :meth:`apply_transition`: lock, compare version, write, audit."""
+        """Backend part of :meth:`apply_transition`: lock, compare version, write, audit,
+        then ``after(exec, new_case, entry)`` in the same transaction."""
 
     def apply_transition(
         self,
@@ -305,8 +309,12 @@ class Store(abc.ABC):
         note: str = "",
         params: Mapping[str, Any] | None = None,
         now: dt.datetime | None = None,
+        after: Any = None,
     ) -> Case:
         """Apply a workflow action if the case is still at ``expected_version``.
+
+        ``after(exec, new_case, entry)``, when given, writes coordination rows (alerts,
+        outcomes) in the same transaction: if it raises, the step is not stored either.
 
         ``mark_duplicate`` must name another stored, open case; ``call_joint`` departments
         must be in the reference table (names and aliases become codes); ``at`` may not lie
@@ -335,7 +343,7 @@ class Store(abc.ABC):
         def step(case: Case, seq: int) -> tuple[Case, AuditEntry]:
             if case.version != expected_version:
                 raise ConflictError(conflict_message(case_id, case.updated_by, case.updated_at))
-            return apply_action(
+            moved = apply_action(
                 case,
                 action,
                 who=who,
@@ -347,8 +355,22 @@ class Store(abc.ABC):
                 resolve_case=resolve_case,
                 resolve_dept=resolve_dept,
             )
+            if action == "close_rectified" and not str(note or "").strip():
+                self._require_after_photo(case_id)
+            return moved
 
-        return self._transition(case_id, expected_version, step)
+        return self._transition(case_id, expected_version, step, after)
+
+    def _require_after_photo(self, case_id: str) -> None:
+        """已整改 needs proof: an after photo, or a person's note saying why there is none."""
+        rows = self.coord_rows(
+            "coord_photos", {"case_id": case_id, "kind": "after"}, columns=["photo_id"]
+        )
+        if not rows:
+            raise TransitionError(
+                f"case {case_id}: closing as rectified (已整改) needs an after photo "
+                "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
+            )
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:

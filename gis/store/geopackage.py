@@ -9,6 +9,7 @@ was before the write began.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -16,7 +17,7 @@ import logging
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,21 @@ from gis.store.base import (
     frame_from_columns,
     make_query,
 )
+from gis.store.coordination import Exec, ensure_gpkg_schema
+from gis.store.crowd import (
+    GPKG_CROWD_VERSION,
+    GeoPackageCrowd,
+    gpkg_crowd_contents,
+    gpkg_crowd_schema,
+)
+from gis.store.gpkg_index import register_functions
+from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = GPKG_CROWD_VERSION  # 4: crowd tables
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3
 _SRS_4326 = (
@@ -133,7 +143,7 @@ def _schema_sql() -> list[str]:
     ]
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(GeoPackageCrowd, Store):
     """Cases in a single GeoPackage file; safe for several processes (WAL, immediate locks)."""
 
     def __init__(self, path: str | Path, *, refs: References | None = None) -> None:
@@ -147,6 +157,7 @@ class GeoPackageStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open GeoPackage {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
+        register_functions(self._con)  # the RTree index triggers call ST_MinX …
         # one connection shared by threads (an app process): serialise its use
         self._lock = threading.RLock()
         # The GeoPackage header must be in the main file (readers check it before the WAL).
@@ -168,8 +179,9 @@ class GeoPackageStore(Store):
         ).fetchone()[0]
         if has_tables and app_id != _APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+        check_gpkg_version(con, str(self.path))
         with self._write():
-            for stmt in _schema_sql():
+            for stmt in _schema_sql() + gpkg_crowd_schema():
                 con.execute(stmt)
             con.executemany(
                 "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)",
@@ -189,17 +201,25 @@ class GeoPackageStore(Store):
                     + (None,) * 4,
                     ("patrol_meta", "attributes", "patrol_meta", "named values", None)
                     + (None,) * 4,
+                    *gpkg_crowd_contents(),
                 ],
             )
             con.execute(
                 "INSERT OR IGNORE INTO gpkg_geometry_columns VALUES "
-                "('cases','geom','POINT',4326,0,0)"
+                "('cases','geom','POINT',4326,0,0), ('crowd_places','geom','MULTIPOLYGON',4326,0,0)"
             )
             con.execute(
                 "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            con.execute(  # an older file gains the tables above: record the version it has now
+                "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
+                "AND CAST(value AS INTEGER) < ?",
+                (str(GPKG_CROWD_VERSION), GPKG_CROWD_VERSION),
+            )
             create_gpkg_people_tables(con)
+            ensure_gpkg_schema(con)
+            finish_gpkg_schema(con)  # keep last: the spatial index and the version reached
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
@@ -209,6 +229,16 @@ class GeoPackageStore(Store):
     def people(self) -> PeopleStore:
         """Staff, assignments, roster, sign-ins and tracks in this file."""
         return PeopleStore.for_sqlite(self._con, self._lock, self._write)
+
+    @contextlib.contextmanager
+    def _coord_tx(self) -> Iterator[Exec]:
+        with self._write():
+            yield Exec(self._con, "sqlite")
+
+    @contextlib.contextmanager
+    def _coord_read(self) -> Iterator[Exec]:
+        with self._lock:
+            yield Exec(self._con, "sqlite")
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
@@ -324,7 +354,9 @@ class GeoPackageStore(Store):
             ],
         )
 
-    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+    def _transition(
+        self, case_id: str, expected_version: int, step: Any, after: Any = None
+    ) -> Case:
         with self._write():
             case = self._get(case_id)
             seq = self._con.execute(
@@ -343,6 +375,8 @@ class GeoPackageStore(Store):
             if cur.rowcount != 1:  # pragma: no cover - the immediate lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
             self._insert_audit([entry])
+            if after is not None:
+                after(Exec(self._con, "sqlite"), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:

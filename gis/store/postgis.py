@@ -40,12 +40,14 @@ from gis.store.base import (
     make_query,
     parse_time,
 )
+from gis.store.coordination import Exec
+from gis.store.crowd import PostGISCrowd
+from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
 from gis.violations import References
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 #: Stored columns (``lon``/``lat`` are derived from ``geom``).
 _DB_COLUMNS = tuple(c for c in CASE_COLUMNS if c not in ("lon", "lat")) + ("geom",)
 _SELECT = [c for c in CASE_COLUMNS if c not in ("lon", "lat", "footprint", "depts")]
@@ -63,16 +65,6 @@ def _psycopg2():
     return psycopg2, sql
 
 
-def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
-    """Schema files as (version, path), in order."""
-    out = []
-    for p in sorted(sql_dir.glob("*.sql")):
-        m = re.match(r"(\d+)_", p.name)
-        if m:
-            out.append((int(m.group(1)), p))
-    return out
-
-
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -86,7 +78,7 @@ def _copy_text(value: Any) -> str:
     return s
 
 
-class PostGISStore(Store):
+class PostGISStore(PostGISCrowd, Store):
     """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
 
     def __init__(
@@ -135,28 +127,17 @@ class PostGISStore(Store):
         """Staff, assignments, roster, sign-ins and tracks in this database."""
         return PeopleStore.for_postgis(self._tx)
 
-    def migrate(self) -> int:
-        """Apply pending schema files; returns the schema version now in force."""
+    @contextlib.contextmanager
+    def _coord_tx(self) -> Iterator[Exec]:
         with self._tx() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(4242001)")
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                "version integer PRIMARY KEY, name text NOT NULL, "
-                "applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            current = int(cur.fetchone()[0])
-            for version, path in migrations(self.sql_dir):
-                if version <= current:
-                    continue
-                log.info("applying schema %s", path.name)
-                cur.execute(path.read_text(encoding="utf-8"))
-                cur.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                    (version, path.name),
-                )
-                current = version
-        return current
+            yield Exec(cur, "pg")
+
+    def migrate(self) -> int:
+        """Apply pending schema files in one transaction; returns the version now in force.
+
+        Raises StoreError when the database was upgraded by a newer release.
+        """
+        return migrate_postgis(self._tx, self.url, self.sql_dir)
 
     def schema_version(self) -> int:
         """The highest applied schema version."""
@@ -274,7 +255,9 @@ class PostGISStore(Store):
             _LineReader(itertools.chain(lines, _audit_lines(entries))),
         )
 
-    def _transition(self, case_id: str, expected_version: int, step: Any) -> Case:
+    def _transition(
+        self, case_id: str, expected_version: int, step: Any, after: Any = None
+    ) -> Case:
         with self._tx() as cur:
             case = self._get(cur, case_id, lock=True)
             cur.execute(
@@ -293,6 +276,8 @@ class PostGISStore(Store):
             if cur.rowcount != 1:  # pragma: no cover - the row lock prevents this
                 raise StoreError(f"case {case_id} changed during the transition")
             self._copy_audit(cur, (), [entry])
+            if after is not None:
+                after(Exec(cur, "pg"), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:

@@ -74,29 +74,3 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, tiny_geo_dir: Path, tiny_
     }
     with streamlit_server(env, log_path=ARTIFACTS / "streamlit.log") as url:
         yield {"url": url, "store": store, "env": env}
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
-
-    sync_api = playwright_or_skip()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def offline_page(chromium):
-    """A fresh browser page whose non-localhost requests are all aborted (and recorded)."""
-    from tests.app.browser import Network
-
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    net = Network()
-    page.route("**/*", net.handler)
-    page.network = net  # type: ignore[attr-defined]
-    yield page
-    context.close()

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, MAX_FAILURES, Session, User, allowed_pages, utcnow
-from gis.i18n import t
+from gis import auth
+from gis.auth import (
+    BASE_DELAY,
+    DEMO_PASSWORDS,
+    MAX_FAILURES,
+    Session,
+    User,
+    allowed_pages,
+    utcnow,
+)
+from gis.i18n import format_datetime, t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 
 Z1, Z2 = "110102012001001", "110102012001002"
@@ -24,10 +33,12 @@ PAGE_TITLES = {
     "patrol": "patrol.title",
     "cases": "cases.title",
     "hotspots": "hotspots.title",
+    "crowd": "crowd.title",
     "users": "users.title",
     "myday": "myday.title",
     "team": "team.title",
     "staff": "staff.title",
+    "coordination": "coordination.title",
 }
 
 
@@ -73,18 +84,37 @@ def test_forbidden_page_by_url_is_refused_in_chinese(app_env, username, page) ->
     assert not at.get("iframe")
 
 
-def test_wrong_password_counts_down_and_locks_in_chinese(app_env) -> None:
+def test_wrong_password_counts_down_then_waits_doubling_in_chinese(app_env, monkeypatch) -> None:
+    """docs/app.md "Login protection": 5 free failures, then 30 s doubling; never a lock."""
+    clock = [datetime(2026, 11, 30, 1, 0, tzinfo=UTC)]
+    monkeypatch.setattr(auth, "utcnow", lambda: clock[0])
     at = new_app()
     for i in range(MAX_FAILURES - 1):
         log_in(at, "chief", "wrong-password")
         assert at.error[0].value == t(
             "login.bad_credentials", remaining=MAX_FAILURES - 1 - i, minutes=15
         )
-    log_in(at, "chief", "wrong-password")
-    assert "请于" in at.error[0].value and "之后再试" in at.error[0].value
+
+    def must_wait_until(until: datetime) -> None:
+        assert [e.value for e in at.error] == [t("login.locked", time=format_datetime(until))]
+        assert "patrol_session" not in at.session_state
+
+    start = clock[0]
+    log_in(at, "chief", "wrong-password")  # the 5th failure: the next attempt waits 30 s
+    must_wait_until(start + BASE_DELAY)
+    clock[0] = start + BASE_DELAY - timedelta(seconds=1)
+    log_in(at, "chief", DEMO_PASSWORDS["chief"])  # not checked, not counted
+    must_wait_until(start + BASE_DELAY)
+    clock[0] = second = start + BASE_DELAY + timedelta(seconds=1)
+    log_in(at, "chief", "wrong-password")  # the 6th failure: the wait doubles
+    must_wait_until(second + 2 * BASE_DELAY)
+    clock[0] = second + 2 * BASE_DELAY - timedelta(seconds=1)
     log_in(at, "chief", DEMO_PASSWORDS["chief"])
-    assert "之后再试" in at.error[0].value
-    assert "patrol_session" not in at.session_state
+    must_wait_until(second + 2 * BASE_DELAY)
+    clock[0] = second + 2 * BASE_DELAY + timedelta(seconds=1)
+    log_in(at, "chief", DEMO_PASSWORDS["chief"])  # a wait, not a lock: the owner gets in
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["patrol_session"].user.username == "chief"
 
 
 def test_empty_login_says_what_is_missing(app_env) -> None:

@@ -157,12 +157,20 @@ def test_pages_per_role() -> None:
         "patrol",
         "cases",
         "hotspots",
+        "crowd",
         "team",
         "staff",
+        "coordination",
     )
-    assert allowed_pages(users["area_chief"])[-1] == "team"
-    assert allowed_pages(users["patrol"]) == ("overview", "patrol", "cases", "myday")
-    assert allowed_pages(users["liaison"]) == ("overview", "cases")
+    assert allowed_pages(users["area_chief"])[-1] == "coordination"
+    assert allowed_pages(users["patrol"]) == (
+        "overview",
+        "patrol",
+        "cases",
+        "myday",
+        "coordination",
+    )
+    assert allowed_pages(users["liaison"]) == ("overview", "cases", "coordination")
     assert allowed_pages(users["admin"]) == ("overview", "users", "staff")
     with pytest.raises(ForbiddenError, match=r"patrol2' \(patrol\) may not open page 'users'"):
         authorize(users["patrol"], "users")

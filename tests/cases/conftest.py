@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import pytest
@@ -12,7 +11,6 @@ from pyproj import Transformer
 from gis.cases import TZ
 from gis.network import grid_segments
 from gis.store.geopackage import GeoPackageStore
-from gis.store.testing import PgCluster, missing_reason
 from gis.violations import load_references, validate_record
 
 #: The grid origin used by the corpus files (tests/cases/corpus/make_corpus.py).
@@ -83,23 +81,6 @@ def ten_reports(refs):
             )
         )
     return out
-
-
-def _require_postgis() -> bool:
-    return os.environ.get("PATROL_REQUIRE_POSTGIS") == "1"
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A throwaway PostGIS cluster for the session (skips, or fails under CI, when absent)."""
-    reason = missing_reason()
-    if reason:
-        if _require_postgis():
-            pytest.fail(f"PATROL_REQUIRE_POSTGIS=1 but {reason}")
-        pytest.skip(f"PostGIS not available: {reason}")
-    cluster = PgCluster().start()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture

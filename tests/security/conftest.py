@@ -1,4 +1,4 @@
-"""Fixtures for the hostile corpus: both stores, store snapshots and the app's browser."""
+"""Fixtures for the hostile corpus: both stores and store snapshots (the browser: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import pytest
 
 from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
     app_env,
-    chromium,
     demo_repo,
-    offline_page,
     repo,
     tiny_geo,
     tiny_geo_dir,
 )
 from tests.cases.conftest import (  # noqa: F401  (fixtures re-used by name)
-    pg_cluster,
     pg_url,
     refs,
     segments,

@@ -1,0 +1,53 @@
+"""Fixtures every test area shares: one browser and one PostGIS cluster per test session.
+
+They are defined here, once, and not imported into the areas' conftest files: an imported
+session fixture is a second fixture with its own instance, which would start a second
+cluster, and a second Playwright while the first is open (Playwright's sync API refuses).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from gis.store.testing import PgCluster, missing_reason
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
+
+    sync_api = playwright_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(chromium):
+    """A fresh browser page whose non-localhost requests are all aborted (and recorded)."""
+    from tests.app.browser import Network
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    net = Network()
+    page.route("**/*", net.handler)
+    page.network = net  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostGIS cluster for the session (skips, or fails under CI, when absent)."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("PATROL_REQUIRE_POSTGIS") == "1":
+            pytest.fail(f"PATROL_REQUIRE_POSTGIS=1 but {reason}")
+        pytest.skip(f"PostGIS not available: {reason}")
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.stop()

@@ -1,0 +1,77 @@
+"""吹哨报到 in Chromium: the leader calls departments, the liaison sees the inbox and arrives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pytest
+
+from gis.auth import DEMO_PASSWORDS
+from gis.cases import TZ, Case
+from gis.i18n import t
+from gis.store.geopackage import GeoPackageStore
+from tests.app.browser import open_page, shot
+from tests.app.test_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _seed_case(store_path, tiny_geo) -> None:
+    zone = tiny_geo.zones.iloc[0]
+    pt = gpd.GeoSeries([zone.geometry.representative_point()], crs=tiny_geo.zones.crs)
+    lonlat = pt.to_crs(4326).iloc[0]
+    now = dt.datetime.now(TZ)
+    case = Case(
+        case_id="W1", category="C04", tier="general", state="reported", source="patrol",
+        reported_at=now - dt.timedelta(hours=1), lon=lonlat.x, lat=lonlat.y,
+        lead_dept="chengguan", owner="desk", depts=("aic", "fda"), zone_id=zone.zone_id,
+        updated_at=now - dt.timedelta(hours=1), updated_by="desk",
+    )  # fmt: skip
+    with GeoPackageStore(store_path) as store:
+        store.add_cases([case])
+        store.apply_transition("W1", "register", who="desk", expected_version=1,
+                               at=now - dt.timedelta(minutes=50))  # fmt: skip
+
+
+def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
+    _seed_case(live_app["store"], tiny_geo)
+    page = offline_page
+    log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    page.get_by_role("button", name=t("coordination.call"), exact=True).click()
+    page.get_by_text(t("coordination.called", count=3, case="W1")).wait_for(timeout=30_000)
+    shot(page, "coordination-whistle")
+    # an after photo for the case (整改后), through the page's uploader
+    from tests.coordination.photos import jpeg
+
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
+    page.get_by_text(t("coordination.photo.after"), exact=True).first.click()
+    page.get_by_role("button", name=t("coordination.add_photo")).click()
+    page.get_by_text("已保存照片（案件 W1").wait_for(timeout=30_000)
+    page.locator('[data-testid="stImage"]').first.wait_for(timeout=30_000)
+    shot(page, "coordination-photo")
+    page.get_by_role("button", name=t("app.logout")).click()
+
+    log_in(page, None, "liaison", DEMO_PASSWORDS["liaison"], heading=t("app.title"))
+    page.get_by_text(t("coordination.banner", count=1)).wait_for(timeout=30_000)
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    page.get_by_text(t("coordination.inbox", count=1)).wait_for(timeout=30_000)
+    assert page.get_by_text(t("coordination.kind.dispatch"), exact=False).count() == 1
+    page.get_by_role("button", name=t("coordination.arrive")).click()
+    page.get_by_text("已确认到场（案件 W1").wait_for(timeout=30_000)
+    page.get_by_text(t("coordination.inbox_empty")).wait_for(timeout=30_000)
+    assert page.get_by_text(t("coordination.banner", count=1)).count() == 0
+    shot(page, "coordination-arrival")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    with GeoPackageStore(live_app["store"]) as store:
+        case = store.get_case("W1")
+        assert case.state == "joint_enforcement"
+        assert case.joint["chengguan"]["arrived_at"] is not None
+        assert case.joint["aic"]["arrived_at"] is None
+        assert store.coord_get("coord_alerts", "W1:dispatch:chengguan")["ack_by"] == "liaison"
+        photos = store.coord_rows("coord_photos", {"case_id": "W1"})
+        assert [(p["kind"], p["uploaded_by"]) for p in photos] == [("after", "leader")]
+    assert page.network.blocked == []

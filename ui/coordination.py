@@ -1,0 +1,398 @@
+"""协同 Coordination: alerts until acknowledged, 街道吹哨, the liaison's inbox and arrivals."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gis.errors import PatrolError
+from gis.i18n import format_datetime
+from ui import capabilities
+from ui.common import Context, guard
+
+log = logging.getLogger(__name__)
+PAGE = "coordination"
+#: Roles that may blow the whistle.
+WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(value: object) -> str:
+    """Data text (case ids, flags) for a message rendered as Markdown: shown literally."""
+    return _MARKDOWN.sub(r"\\\1", str(value))[:200]
+
+
+def _now() -> datetime:
+    from gis.cases import TZ
+
+    return datetime.now(TZ)
+
+
+FLASH_KEY = "coordination_flash"
+
+
+def _flash(message: str) -> None:
+    """Show ``message`` after a rerun that redraws alerts, inbox and figures with the change."""
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def _alerts(c: Context, store: Any) -> None:
+    from gis.coordination import alerts
+
+    rows = alerts.open_alerts(store, c.user)
+    st.markdown("**" + c.t("coordination.alerts", count=len(rows)) + "**")
+    if not rows:
+        st.caption(c.t("coordination.no_alerts"))
+    for r in rows[:20]:
+        kind = c.t(f"coordination.kind.{r['kind']}")
+        # case ids are data: shown as plain text, never as markdown
+        cols = st.columns([5, 1])
+        with cols[0]:
+            box = st.error if r["kind"] in ("major", "emergency", "emergency_call") else st.warning
+            box(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")), icon="🔔")
+        with cols[1]:
+            if r["kind"] != "dispatch" and st.button(
+                c.t("coordination.ack"), key=f"ack_{r['alert_id']}"
+            ):
+                try:
+                    alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
+                except PatrolError as exc:
+                    st.error(c.t("app.error", message=exc))
+                    return
+                st.rerun()
+
+
+def _case_resource(case: Any) -> Any:
+    from gis.auth import Resource
+
+    return Resource(
+        zone_id=case.zone_id,
+        front_id=case.front_id,
+        person_id=case.person_id,
+        lead_dept=case.lead_dept,
+        departments=tuple(case.depts),
+        reported_by=case.reporter or None,
+    )
+
+
+def _whistle(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    st.markdown("**" + c.t("coordination.whistle") + "**")
+    from gis.auth import in_scope
+
+    cases = [
+        k
+        for k in store.query_cases(state=["registered", "rechecking"], limit=500)
+        if in_scope(c.user, _case_resource(k))
+    ]
+    if not cases:
+        st.caption(c.t("coordination.no_cases"))
+        return
+    by_id = {k.case_id: k for k in cases}
+    case_id = st.selectbox(c.t("coordination.case"), list(by_id), key="coord_case")
+    case = by_id[case_id]
+    names = {code: d.name_zh if c.lang == "zh" else d.name_en
+             for code, d in store.refs.departments.items()}  # fmt: skip
+    with st.form("coord_whistle"):
+        depts = st.multiselect(
+            c.t("coordination.depts"),
+            list(names),
+            default=list(dispatch.default_departments(case)),
+            format_func=lambda code: names.get(code, code),
+            key=f"coord_depts_{case_id}",
+        )
+        if not st.form_submit_button(c.t("coordination.call")):
+            return
+    try:
+        new = dispatch.whistle(store, case_id, c.user, depts=depts, at=_now())
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    log.info("user %r called %s to case %s", c.user.username, list(new.joint), case_id)
+    _flash(c.t("coordination.called", count=len(new.joint), case=plain(case_id)))
+
+
+def _inbox(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    if not c.user.department:
+        return
+    box = dispatch.inbox(store, c.user.department)
+    st.markdown("**" + c.t("coordination.inbox", count=len(box)) + "**")
+    if box.empty:
+        st.caption(c.t("coordination.inbox_empty"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                c.t("coordination.case"): box["case_id"],
+                c.t("coordination.called_at"): [
+                    format_datetime(t, c.lang) for t in box["called_at"]
+                ],
+                c.t("coordination.due_at"): [format_datetime(t, c.lang) for t in box["due_at"]],
+            }
+        ),
+        hide_index=True,
+    )
+    with st.form("coord_arrive"):
+        case_id = st.selectbox(c.t("coordination.case"), list(box["case_id"]), key="coord_arr")
+        if not st.form_submit_button(c.t("coordination.arrive")):
+            return
+    try:
+        dispatch.confirm_arrival(store, case_id, c.user.department, c.user, arrived_at=_now())
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    done = dispatch.inbox(store, c.user.department, open_only=False)
+    minutes = done.loc[done["case_id"] == case_id, "minutes"].iloc[-1]
+    _flash(c.t("coordination.arrived", case=plain(case_id), minutes=f"{minutes:.0f}"))
+
+
+def _photos(c: Context, store: Any) -> None:
+    """Before/after photos of a case in the user's scope (整改前后对比)."""
+    from gis.auth import in_scope
+    from gis.coordination import evidence
+
+    st.markdown("**" + c.t("coordination.photos") + "**")
+    cases = [k for k in store.query_cases(open_only=True, limit=500)
+             if in_scope(c.user, _case_resource(k))]  # fmt: skip
+    if not cases:
+        st.caption(c.t("common.none"))
+        return
+    case_id = st.selectbox(c.t("coordination.case"), [k.case_id for k in cases], key="coord_pcase")
+    table = evidence.photos(store, case_id, thumbs=True)
+    if len(table):
+        cols = st.columns(min(len(table), 4))
+        for i, row in enumerate(table.head(8).itertuples()):
+            with cols[i % len(cols)]:
+                st.image(bytes(row.thumb_data), caption=c.t(f"coordination.photo.{row.kind}"))
+    with st.form("coord_photo"):
+        kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
+                        format_func=lambda k: c.t(f"coordination.photo.{k}"), key="coord_pkind")  # fmt: skip
+        upload = st.file_uploader(c.t("report.photo"), type=["jpg", "jpeg", "png", "webp"],
+                                  key="coord_pfile")  # fmt: skip
+        far = st.checkbox(c.t("coordination.confirm_far"), key="coord_pfar")
+        if not st.form_submit_button(c.t("coordination.add_photo")) or upload is None:
+            return
+    if upload.size > evidence.MAX_BYTES:
+        st.error(c.t("report.too_big", mb=evidence.MAX_BYTES // 1_000_000))
+        return
+    try:
+        row = evidence.add_photo(store, case_id, upload.getvalue(), c.user, kind=kind,
+                                 name="photo", confirm_far=far, at=_now())  # fmt: skip
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
+        return
+    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(row["flags"] or "—")))
+
+
+def _month_start() -> datetime:
+    now = _now()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _joint_and_consult(c: Context, store: Any) -> None:
+    """This month's joint actions and consultations against their targets; plan, close, log."""
+    from gis.coordination import consultations as cons
+    from gis.coordination import joint
+
+    start = _month_start()
+    actions = joint.joint_actions(store, since=start)
+    meetings = cons.consultations(store, since=start)
+    st.markdown("**" + c.t("coordination.month", joint=len(actions),
+                                 joint_target=joint.JOINT_ACTIONS_PER_MONTH,
+                                 consult=len(meetings),
+                                 consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
+    names = {code: d.name_zh if c.lang == "zh" else d.name_en
+             for code, d in store.refs.departments.items()}  # fmt: skip
+    open_ids = [k.case_id for k in store.query_cases(open_only=True, limit=500)]
+    with st.expander(c.t("coordination.plan_joint")), st.form("coord_joint"):
+        title = st.text_input(c.t("coordination.joint_title"), max_chars=200, key="coord_jtitle")
+        day = st.date_input(c.t("coordination.joint_day"), key="coord_jday")
+        clock = st.time_input(c.t("coordination.joint_time"), key="coord_jtime")
+        depts = st.multiselect(c.t("coordination.depts"), list(names),
+                               format_func=lambda d: names.get(d, d), key="coord_jdepts")  # fmt: skip
+        targets = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_jcases")
+        if st.form_submit_button(c.t("coordination.plan")):
+            from gis.cases import TZ
+
+            try:
+                row = joint.plan_joint_action(
+                    store, c.user, title=title, planned_at=datetime.combine(day, clock, TZ),
+                    depts=depts, target_cases=targets, at=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.planned", id=row["action_id"]))
+    planned = actions[actions["state"] == "planned"]
+    if len(planned):
+        action_id = st.selectbox(c.t("coordination.joint_action"), list(planned["action_id"]),
+                                 key="coord_jpick")  # fmt: skip
+        st.download_button(
+            c.t("coordination.briefing"),
+            joint.briefing_sheet(store, action_id, c.lang).encode("utf-8"),
+            file_name=f"briefing-{action_id}.html",
+            mime="text/html",
+            key="coord_jbrief",
+        )
+        row = joint.get_joint_action(store, action_id)
+        with st.form("coord_jclose"):
+            outcomes = {
+                cid: st.selectbox(
+                    cid,
+                    joint.OUTCOMES,
+                    key=f"coord_out_{action_id}_{cid}",
+                    format_func=lambda o: c.t(f"coordination.outcome.{o}"),
+                )  # fmt: skip
+                for cid in (row["target_cases"] or "").split(";")
+                if cid
+            }
+            note = st.text_input(c.t("cases.note"), key="coord_jnote")
+            if st.form_submit_button(c.t("coordination.close_joint")):
+                try:
+                    joint.close_joint_action(store, action_id, c.user, outcomes, note=note,
+                                             at=_now())  # fmt: skip
+                except PatrolError as exc:
+                    st.error(c.t("app.error", message=exc))
+                else:
+                    _flash(c.t("coordination.closed", id=action_id))
+    with st.expander(c.t("coordination.log_consult")), st.form("coord_consult"):
+        level = st.selectbox(c.t("coordination.level"), cons.LEVELS,
+                             format_func=lambda v: c.t(f"coordination.level.{v}"),
+                             key="coord_klevel")  # fmt: skip
+        topic = st.text_input(c.t("coordination.topic"), max_chars=200, key="coord_ktopic")
+        attendees = st.text_input(c.t("coordination.attendees"), key="coord_kpeople")
+        decisions = st.text_area(c.t("coordination.decisions"), max_chars=2000, key="coord_kdec")
+        linked = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_kcases")
+        plan = st.text_area(c.t("coordination.contingency"), max_chars=2000, key="coord_kplan")
+        if st.form_submit_button(c.t("coordination.log")):
+            try:
+                row = cons.log_consultation(
+                    store, c.user, held_at=_now(), level=level, topic=topic,
+                    attendees=attendees, decisions=decisions, cases=linked, contingency=plan,
+                    at=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.logged", id=row["consult_id"]))
+
+
+def _inspections(c: Context, store: Any) -> None:
+    """Record a 明察暗访 inspection; this week's review (周点评) scores."""
+    import datetime as dt
+    import json
+
+    from gis.coordination import inspections as ins
+    from gis.coordination.handling import ASSIGNMENT_META
+
+    st.markdown("**" + c.t("coordination.inspections") + "**")
+    with st.expander(c.t("coordination.record_inspection")), st.form("coord_insp"):
+        mode = st.radio(c.t("coordination.mode"), ins.MODES, horizontal=True,
+                        format_func=lambda m: c.t(f"coordination.mode.{m}"), key="coord_imode")  # fmt: skip
+        kind = st.selectbox(c.t("coordination.target_kind"), ins.TARGET_KINDS,
+                            format_func=lambda k: c.t(f"coordination.target_kind.{k}"),
+                            key="coord_ikind")  # fmt: skip
+        target = st.text_input(c.t("coordination.target"), max_chars=128, key="coord_itarget")
+        result = st.radio(c.t("coordination.result"), ins.RESULTS, horizontal=True,
+                          format_func=lambda r: c.t(f"coordination.result.{r}"),
+                          key="coord_iresult")  # fmt: skip
+        finding = st.text_area(c.t("coordination.finding"), max_chars=2000, key="coord_ifind")
+        comment = st.checkbox(c.t("coordination.as_comment"), key="coord_icomment")
+        if st.form_submit_button(c.t("coordination.record")):
+            try:
+                ins.record_inspection(
+                    store, c.user, inspected_at=_now(), mode=mode, target_kind=kind,
+                    target=target, result=result, finding=finding,
+                    outcome="comment" if comment else "none", now=_now(),
+                )  # fmt: skip
+            except PatrolError as exc:
+                st.error(c.t("app.error", message=exc))
+            else:
+                _flash(c.t("coordination.recorded"))
+    now = _now()
+    monday = (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
+                                                               microsecond=0)  # fmt: skip
+    raw = store.get_meta(ASSIGNMENT_META)
+    review = ins.weekly_review(store, monday, assignment=dict(json.loads(raw)) if raw else None)
+    for part in ("people", "departments"):
+        table = review[part]
+        if len(table):
+            st.caption(c.t(f"coordination.review.{part}"))
+            st.dataframe(table, hide_index=True)
+
+
+def _punctuality(c: Context, store: Any) -> None:
+    from gis.coordination import dispatch
+
+    st.markdown("**" + c.t("coordination.punctuality") + "**")
+    table = dispatch.punctuality(store)
+    if table.empty:
+        st.caption(c.t("common.none"))
+        return
+    names = {c2: c.t(f"coordination.{c2}") for c2 in table.columns if c2 != "dept"}
+    names["dept"] = c.t("users.department")
+    st.dataframe(table.rename(columns=names), hide_index=True)
+
+
+#: Alert kinds that put a banner on every page until someone acknowledges them.
+BANNER_KINDS = ("major", "emergency", "emergency_call", "approval", "escalation", "dispatch")
+
+
+def alert_banner() -> None:
+    """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
+    from gis.auth import allowed_pages
+    from ui.common import context
+
+    c = context()
+    if PAGE not in allowed_pages(c.user):
+        return
+    store = capabilities.store(c)
+    if store is None:
+        return
+    from gis.coordination import alerts
+
+    try:
+        rows = alerts.open_alerts(store, c.user, kinds=BANNER_KINDS)
+    except PatrolError:
+        log.exception("alerts of %r", c.user.username)
+        return
+    if rows:
+        st.warning(c.t("coordination.banner", count=len(rows)), icon="🔔")
+
+
+def coordination_page() -> None:
+    """Alerts, whistle, inbox and punctuality for the signed-in user."""
+    c = guard(PAGE)
+    st.subheader(c.t("coordination.title"))
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash)
+    store = capabilities.store(c)
+    if store is None:
+        st.info(c.t("common.none"))
+        return
+    try:
+        _alerts(c, store)
+        if c.user.role == "liaison":
+            _inbox(c, store)
+        if c.user.role in WHISTLE_ROLES:
+            _whistle(c, store)
+        if c.user.role in WHISTLE_ROLES:
+            _photos(c, store)
+        if c.user.role in ("leadership", "area_chief"):
+            _joint_and_consult(c, store)
+            _inspections(c, store)
+        _punctuality(c, store)
+    except PatrolError as exc:
+        st.error(c.t("app.error", message=exc))
