@@ -531,6 +531,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The photo was taken far from the case, and it is the right one",
     ),
     "coordination.add_photo": ("上传照片", "Add photo"),
+    "coordination.flag.far": ("拍摄位置离案件较远", "taken far from the case"),
+    "coordination.flag.no_position": ("照片无位置信息", "no position in the photo"),
+    "coordination.flag.early": ("拍摄时间早于上报很久", "taken long before the report"),
+    "coordination.flag.after_predates_report": (
+        "整改后照片早于上报时间",
+        "after photo taken before the report",
+    ),
+    "coordination.flag.unknown": ("其他标记", "other flag"),
     "coordination.photo_added": (
         "已保存照片（案件 {case}，标记：{flags}）。",
         "Photo stored (case {case}, flags: {flags}).",
@@ -788,3 +796,19 @@ def format_datetime(value: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
     d = _local(value)
     assert isinstance(d, datetime)
     return f"{format_date(d, lang)} {d.hour:02d}:{d.minute:02d}"
+
+
+def photo_flags(flags: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Names of a photo's ``;``-separated flags (``far;early``) in ``lang``; ``—`` for none.
+
+    A flag not in the catalogue is named "other flag", never shown as its stored code.
+    """
+    names = []
+    for code in (flags or "").split(";"):
+        if not code:
+            continue
+        key = f"coordination.flag.{code}"
+        names.append(t(key if key in MESSAGES else "coordination.flag.unknown", lang))
+    if not names:
+        return "—"
+    return ("、" if lang == "zh" else ", ").join(names)

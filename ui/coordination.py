@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from gis.errors import PatrolError
-from gis.i18n import format_datetime
+from gis.i18n import format_datetime, photo_flags
 from ui import capabilities
 from ui.common import Context, guard
 
@@ -174,7 +174,10 @@ def _photos(c: Context, store: Any) -> None:
         cols = st.columns(min(len(table), 4))
         for i, row in enumerate(table.head(8).itertuples()):
             with cols[i % len(cols)]:
-                st.image(bytes(row.thumb_data), caption=c.t(f"coordination.photo.{row.kind}"))
+                caption = c.t(f"coordination.photo.{row.kind}")
+                if row.flags:
+                    caption += f"（{photo_flags(row.flags, c.lang)}）"
+                st.image(bytes(row.thumb_data), caption=caption)
     with st.form("coord_photo"):
         kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
                         format_func=lambda k: c.t(f"coordination.photo.{k}"), key="coord_pkind")  # fmt: skip
@@ -192,7 +195,8 @@ def _photos(c: Context, store: Any) -> None:
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
-    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(row["flags"] or "—")))
+    flags = photo_flags(row["flags"], c.lang)
+    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(flags)))
 
 
 def _month_start() -> datetime:

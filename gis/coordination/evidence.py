@@ -26,6 +26,8 @@ from gis.errors import ValidationError
 
 TABLE = "coord_photos"
 KINDS: tuple[str, ...] = ("before", "after")
+#: Every flag a photo may carry (stored ';'-separated in ``flags``).
+FLAGS: tuple[str, ...] = ("far", "no_position", "early", "after_predates_report")
 #: Largest photo accepted (bytes): a phone's full-size JPEG is 2–8 MB.
 MAX_BYTES = 15_000_000
 #: Largest image accepted (pixels): 50 megapixels; larger ones are decompression bombs.
