@@ -312,17 +312,39 @@ def _inspections(c: Context, store: Any) -> None:
                           format_func=lambda r: c.t(f"coordination.result.{r}"),
                           key="coord_iresult")  # fmt: skip
         finding = st.text_area(c.t("coordination.finding"), max_chars=2000, key="coord_ifind")
-        comment = st.checkbox(c.t("coordination.as_comment"), key="coord_icomment")
+        outcome = st.radio(c.t("coordination.insp_outcome"), ins.OUTCOMES, horizontal=True,
+                           format_func=lambda o: c.t(f"coordination.insp_outcome.{o}"),
+                           key="coord_ioutcome")  # fmt: skip
+        st.caption(c.t("coordination.insp_case_hint"))
+        refs = store.refs
+        category = st.selectbox(
+            c.t("cases.category"), list(refs.categories),
+            format_func=lambda k: f"{k} " + (refs.categories[k].name_zh if c.lang == "zh"
+                                             else refs.categories[k].name_en),
+            key="coord_icategory",
+        )  # fmt: skip
+        lon = st.number_input(c.t("report.lon"), value=None, format="%.6f", key="coord_ilon")
+        lat = st.number_input(c.t("report.lat"), value=None, format="%.6f", key="coord_ilat")
         if st.form_submit_button(c.t("coordination.record")):
+            from ui.common import geography
+
+            case = None
+            if outcome == "case":
+                if lon is None or lat is None:
+                    st.error(c.t("cases.no_point"))
+                    return
+                case = {"category": category, "lon": float(lon), "lat": float(lat)}
             try:
-                ins.record_inspection(
+                row = ins.record_inspection(
                     store, c.user, inspected_at=_now(), mode=mode, target_kind=kind,
-                    target=target, result=result, finding=finding,
-                    outcome="comment" if comment else "none", now=_now(),
+                    target=target, result=result, finding=finding, outcome=outcome, case=case,
+                    geography=geography(c.settings) if case else None, now=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
                 st.error(c.t("app.error", message=exc))
             else:
+                if row["case_id"]:
+                    _flash(c.t("coordination.recorded_case", case=plain(row["case_id"])))
                 _flash(c.t("coordination.recorded"))
     now = _now()
     monday = (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,

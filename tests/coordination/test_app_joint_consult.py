@@ -88,3 +88,24 @@ def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
     with _store(app_env) as s:
         rows = s.coord_rows("coord_alerts", {"kind": "major"})
         assert rows[0]["ack_by"] == "leader"
+
+
+def test_inspection_from_the_page_opens_a_case(app_env) -> None:
+    at = goto(log_in(new_app(), "leader", DEMO_PASSWORDS["leader"]), "coordination")
+    at.text_input(key="coord_itarget").input("公安")
+    at.radio(key="coord_iresult").set_value("serious")
+    at.text_area(key="coord_ifind").input("门前堆物未清")
+    at.radio(key="coord_ioutcome").set_value("case")
+    at.selectbox(key="coord_icategory").set_value("C04")
+    at = click_button(at, t("coordination.record"))
+    assert at.error[0].value == t("cases.no_point")
+    at.number_input(key="coord_ilon").set_value(WEST[0])
+    at.number_input(key="coord_ilat").set_value(WEST[1])
+    at = click_button(at, t("coordination.record"))
+    assert not at.exception, at.exception
+    with _store(app_env) as s:
+        (row,) = s.coord_rows("coord_inspections")
+        (case,) = s.query_cases()
+    assert row["outcome"] == "case" and row["case_id"] == case.case_id
+    assert case.category == "C04" and case.source == "inspection"
+    assert at.success[0].value == t("coordination.recorded_case", case=case.case_id)
