@@ -483,6 +483,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.kind.dispatch": ("吹哨：请30分钟内到场", "Whistle: be on site within 30 minutes"),
     "coordination.kind.report": ("群众上报", "Community report"),
     "coordination.ack": ("确认", "Acknowledge"),
+    "coordination.approve": ("批准", "Approve"),
     "coordination.acked": ("已确认。", "Acknowledged."),
     "coordination.whistle": ("街道吹哨", "Blow the whistle"),
     "coordination.case": ("案件", "Case"),

@@ -59,11 +59,16 @@ def _alerts(c: Context, store: Any) -> None:
             box = st.error if r["kind"] in ("major", "emergency", "emergency_call") else st.warning
             box(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")), icon="🔔")
         with cols[1]:
-            if r["kind"] != "dispatch" and st.button(
-                c.t("coordination.ack"), key=f"ack_{r['alert_id']}"
-            ):
+            approval = r["kind"] == "approval"
+            label = c.t("coordination.approve" if approval else "coordination.ack")
+            if r["kind"] != "dispatch" and st.button(label, key=f"ack_{r['alert_id']}"):
+                from gis.coordination import handling
+
                 try:
-                    alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
+                    if approval:  # 重大: the chief approves the handling (recorded as approved)
+                        handling.approve(store, r["case_id"], c.user, at=_now())
+                    else:
+                        alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
                 except PatrolError as exc:
                     st.error(c.t("app.error", message=exc))
                     return

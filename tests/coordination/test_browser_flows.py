@@ -1,0 +1,239 @@
+"""The other 协同 flows in Chromium: 重大 approval and banner, joint action and consultation,
+an inspection that opens a case, and a reporter who sees only their own reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import geopandas as gpd
+import pytest
+
+from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
+from gis.cases import TZ, Case
+from gis.i18n import t
+from gis.store.geopackage import GeoPackageStore
+from tests.app.browser import open_page, shot
+from tests.app.test_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def _point(tiny_geo) -> tuple[float, float, str]:
+    zone = tiny_geo.zones.iloc[0]
+    pt = gpd.GeoSeries([zone.geometry.representative_point()], crs=tiny_geo.zones.crs)
+    lonlat = pt.to_crs(4326).iloc[0]
+    return float(lonlat.x), float(lonlat.y), str(zone.zone_id)
+
+
+def _seed(store_path, tiny_geo, case_id: str, *, tier: str | None = None) -> None:
+    """A reported case in the first zone; registered (with ``tier``) when a tier is given."""
+    from gis.coordination import handling
+
+    lon, lat, zone_id = _point(tiny_geo)
+    now = dt.datetime.now(TZ)
+    case = Case(
+        case_id=case_id, category="C04", tier="general", state="reported", source="patrol",
+        reported_at=now - dt.timedelta(hours=1), lon=lon, lat=lat, lead_dept="chengguan",
+        owner="desk", depts=("aic",), zone_id=zone_id, updated_at=now - dt.timedelta(hours=1),
+        updated_by="desk",
+    )  # fmt: skip
+    with GeoPackageStore(store_path) as store:
+        store.add_cases([case])
+        if tier:
+            desk = User("desk", "leadership")
+            handling.register_case(
+                store, case_id, desk, tier=tier, at=now - dt.timedelta(minutes=50)
+            )
+
+
+def _settled(page, timeout_s: float = 60.0) -> None:
+    """Wait for the rerun to finish, then check no exception or error is shown."""
+    app = page.locator('[data-testid="stApp"]')
+    deadline = time.monotonic() + timeout_s
+    page.wait_for_timeout(300)
+    while app.get_attribute("data-test-script-state") == "running":
+        assert time.monotonic() < deadline, "the page kept running"
+        page.wait_for_timeout(200)
+    assert page.locator(ERRORS).count() == 0, page.locator(ERRORS).all_inner_texts()
+
+
+def _row(page, alert: str):
+    """The row of the alert ``alert`` (its text and its button)."""
+    return page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=alert)
+
+
+def _leader_banner(store_path) -> str:
+    """The banner text for what the store holds for leadership."""
+    from gis.coordination import alerts
+    from ui.coordination import BANNER_KINDS
+
+    with GeoPackageStore(store_path) as store:
+        n = len(alerts.open_alerts(store, User("leader", "leadership"), kinds=BANNER_KINDS))
+    return t("coordination.banner", count=n)
+
+
+def test_major_case_needs_chief_approval_and_banners_leadership(live_app, offline_page, tiny_geo):
+    _seed(live_app["store"], tiny_geo, "M1", tier="major")
+    page = offline_page
+    log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
+    banner = _leader_banner(live_app["store"])
+    page.get_by_text(banner).wait_for(timeout=30_000)  # on the overview, not only on 协同
+    _settled(page)
+    page.get_by_role("button", name=t("app.logout")).click()
+
+    log_in(page, None, "chief", DEMO_PASSWORDS["chief"], heading=t("app.title"))
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    alert = t("coordination.alert", kind=t("coordination.kind.approval"), case="M1")
+    page.get_by_text(alert).wait_for(timeout=30_000)
+    _row(page, alert).get_by_role("button", name=t("coordination.approve")).click()
+    page.get_by_text(alert).wait_for(state="detached", timeout=30_000)
+    _settled(page)
+    with GeoPackageStore(live_app["store"]) as store:
+        row = store.coord_get("coord_alerts", "M1:approval")
+        assert (row["ack_by"], row["note"]) == ("chief", "approved")
+        assert store.coord_get("coord_alerts", "M1:major:leadership")["ack_at"] is None
+    page.get_by_role("button", name=t("app.logout")).click()
+
+    log_in(page, None, "leader", DEMO_PASSWORDS["leader"], heading=t("app.title"))
+    page.get_by_text(banner).wait_for(timeout=30_000)  # still there until leadership confirms
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    alert = t("coordination.alert", kind=t("coordination.kind.major"), case="M1")
+    _row(page, alert).get_by_role("button", name=t("coordination.ack")).click()
+    page.get_by_text(alert).wait_for(state="detached", timeout=30_000)
+    _settled(page)
+    after = _leader_banner(live_app["store"])
+    assert after != banner and page.get_by_text(banner).count() == 0
+    shot(page, "coordination-major-acknowledged")
+    with GeoPackageStore(live_app["store"]) as store:
+        assert store.coord_get("coord_alerts", "M1:major:leadership")["ack_by"] == "leader"
+    assert page.network.blocked == []
+
+
+def _choose(page, form, index: int, option: str) -> None:
+    """Pick ``option`` in the index-th multiselect of ``form``."""
+    box = form.locator('[data-testid="stMultiSelect"]').nth(index)
+    options = page.locator('[role="option"]').filter(has_text=option)
+    for _ in range(5):  # the list opens once the element has settled after the last rerun
+        box.locator("input").click()
+        page.keyboard.type(option)
+        try:
+            options.first.wait_for(timeout=3_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+            box.locator("input").fill("")
+            box.locator("input").evaluate("e => e.blur()")
+            page.wait_for_timeout(500)
+    options.first.click()
+    box.get_by_text(option, exact=True).wait_for(timeout=10_000)  # shown as a chosen tag
+    page.keyboard.press("Escape")
+
+
+def test_joint_action_and_consultation(live_app, offline_page, tiny_geo):
+    _seed(live_app["store"], tiny_geo, "J1")
+    page = offline_page
+    log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    with GeoPackageStore(live_app["store"]) as store:
+        before = len(store.coord_rows("coord_consultations"))
+    page.get_by_text(t("coordination.log_consult"), exact=True).click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text=t("coordination.topic"))
+    form.get_by_label(t("coordination.topic")).fill("外摆整治会商")
+    form.get_by_label(t("coordination.attendees")).fill("城管,工商")
+    form.get_by_label(t("coordination.decisions")).fill("本周联合清理")
+    form.get_by_role("button", name=t("coordination.log")).click()
+    page.get_by_text("已记录会商 ").wait_for(timeout=30_000)
+    _settled(page)
+    with GeoPackageStore(live_app["store"]) as store:
+        rows = store.coord_rows("coord_consultations")
+    assert len(rows) == before + 1 and rows[-1]["topic"] == "外摆整治会商"
+    page.get_by_text(t("coordination.logged", id=rows[-1]["consult_id"])).wait_for()
+
+    page.get_by_text(t("coordination.plan_joint"), exact=True).click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text=t("coordination.joint_title"))
+    form.get_by_label(t("coordination.joint_title")).fill("烟袋斜街联合执法")
+    names = {}
+    with GeoPackageStore(live_app["store"]) as store:
+        names = {k: d.name_zh for k, d in store.refs.departments.items()}
+    _choose(page, form, 0, names["chengguan"])
+    _choose(page, form, 0, names["police"])
+    _choose(page, form, 1, "J1")
+    form.get_by_role("button", name=t("coordination.plan")).click()
+    page.get_by_text("已计划联合执法 ").wait_for(timeout=30_000)
+    _settled(page)
+    with GeoPackageStore(live_app["store"]) as store:
+        (action,) = [
+            r for r in store.coord_rows("coord_joint_actions") if r["title"] == "烟袋斜街联合执法"
+        ]
+    assert action["state"] == "planned" and action["target_cases"] == "J1"
+    assert set(action["depts"].split(";")) == {"chengguan", "police"}
+    page.get_by_text(t("coordination.planned", id=action["action_id"])).wait_for()
+
+    page.get_by_role("button", name=t("coordination.close_joint")).click()
+    page.get_by_text(t("coordination.closed", id=action["action_id"])).wait_for(timeout=30_000)
+    _settled(page)
+    shot(page, "coordination-joint-closed")
+    with GeoPackageStore(live_app["store"]) as store:
+        assert store.coord_get("coord_joint_actions", action["action_id"])["state"] == "closed"
+    assert page.network.blocked == []
+
+
+def test_inspection_opens_a_case(live_app, offline_page, tiny_geo):
+    lon, lat, _ = _point(tiny_geo)
+    page = offline_page
+    log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
+    open_page(page, t("page.coordination"), t("coordination.title"))
+    page.get_by_text(t("coordination.record_inspection"), exact=True).click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text=t("coordination.finding"))
+    form.get_by_label(t("coordination.target"), exact=True).fill("烟袋斜街")
+    form.get_by_text(t("coordination.result.serious"), exact=True).click()
+    form.get_by_label(t("coordination.finding")).fill("门前堆物未清（暗访）")
+    form.get_by_text(t("coordination.insp_outcome.case"), exact=True).click()
+    form.get_by_label(t("report.lon")).fill(f"{lon:.6f}")
+    form.get_by_label(t("report.lat")).fill(f"{lat:.6f}")
+    form.get_by_label(t("report.lat")).press("Tab")
+    form.get_by_role("button", name=t("coordination.record")).click()
+    page.get_by_text("已记录明察暗访，并立案 ").wait_for(timeout=30_000)
+    _settled(page)
+    with GeoPackageStore(live_app["store"]) as store:
+        (row,) = [r for r in store.coord_rows("coord_inspections") if r["outcome"] == "case"]
+        case = store.get_case(row["case_id"])
+    assert case.source == "inspection" and row["target"] == "烟袋斜街"
+    assert (row["result"], row["target_kind"]) == ("serious", "street")
+    assert abs(case.lon - lon) < 1e-5 and abs(case.lat - lat) < 1e-5
+    page.get_by_text(t("coordination.recorded_case", case=case.case_id)).wait_for()
+    shot(page, "coordination-inspection-case")
+    assert page.network.blocked == []
+
+
+def test_reporter_sends_and_sees_only_own(live_app, offline_page, tiny_geo):
+    lon, lat, _ = _point(tiny_geo)
+    repo = SqliteUserRepository(live_app["store"])
+    for name in ("dama_a", "dama_b"):
+        repo.add(User(name, "reporter", "西城大妈"), hash_password("reporter-pw-1", rounds=4))
+    page = offline_page
+    log_in(page, live_app["url"], "dama_a", "reporter-pw-1", heading=t("app.title"))
+    page.get_by_role("heading", name=t("report.title")).wait_for(timeout=30_000)
+    page.get_by_label(t("report.lon")).fill(f"{lon:.6f}")
+    page.get_by_label(t("report.lat")).fill(f"{lat:.6f}")
+    page.get_by_label(t("report.sentence")).fill("门口六张桌子")
+    page.get_by_label(t("report.sentence")).press("Tab")
+    page.get_by_role("button", name=t("report.submit")).click()
+    page.get_by_text("已上报，编号 ").wait_for(timeout=30_000)
+    _settled(page)
+    with GeoPackageStore(live_app["store"]) as store:
+        (case,) = [k for k in store.query_cases(limit=10_000) if k.reporter == "dama_a"]
+    page.get_by_text(t("report.sent", case_id=case.case_id)).wait_for()
+    page.get_by_text(t("report.mine", count=1)).wait_for(timeout=30_000)
+    assert page.get_by_text(case.case_id).count() >= 1
+    shot(page, "report-sent")
+    page.get_by_role("button", name=t("app.logout")).click()
+
+    log_in(page, None, "dama_b", "reporter-pw-1", heading=t("app.title"))
+    page.get_by_text(t("report.mine", count=0)).wait_for(timeout=30_000)
+    _settled(page)
+    assert page.get_by_text(case.case_id).count() == 0
+    assert page.network.blocked == []
