@@ -531,6 +531,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The photo was taken far from the case, and it is the right one",
     ),
     "coordination.add_photo": ("上传照片", "Add photo"),
+    "coordination.flag.far": ("拍摄位置离案件较远", "taken far from the case"),
+    "coordination.flag.no_position": ("照片无位置信息", "no position in the photo"),
+    "coordination.flag.early": ("拍摄时间早于上报", "taken long before the report"),
+    "coordination.flag.after_predates_report": (
+        "整改后照片早于上报",
+        "after-photo older than the report",
+    ),
     "coordination.photo_added": (
         "已保存照片（案件 {case}，标记：{flags}）。",
         "Photo stored (case {case}, flags: {flags}).",

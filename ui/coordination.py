@@ -29,6 +29,17 @@ def plain(value: object) -> str:
     return _MARKDOWN.sub(r"\\\1", str(value))[:200]
 
 
+def flag_names(flags: str, lang: str) -> str:
+    """The photo flags (``far;no_position``) as names in ``lang``; an unknown code stays literal."""
+    from gis.i18n import MESSAGES, t
+
+    names = []
+    for code in filter(None, (f.strip() for f in flags.split(";"))):
+        key = f"coordination.flag.{code}"
+        names.append(t(key, lang) if key in MESSAGES else plain(code))
+    return ("、" if lang == "zh" else ", ").join(names) or "—"
+
+
 def _now() -> datetime:
     from gis.cases import TZ
 
@@ -192,7 +203,13 @@ def _photos(c: Context, store: Any) -> None:
     except PatrolError as exc:
         st.error(c.t("app.error", message=exc))
         return
-    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(row["flags"] or "—")))
+    _flash(
+        c.t(
+            "coordination.photo_added",
+            case=plain(case_id),
+            flags=flag_names(row["flags"] or "", c.lang),
+        )
+    )
 
 
 def _month_start() -> datetime:
