@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -13,20 +12,12 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from ui import capabilities
-from ui.common import Context, guard
+from ui.common import Context, guard, plain
 
 log = logging.getLogger(__name__)
 PAGE = "coordination"
 #: Roles that may blow the whistle.
 WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(value: object) -> str:
-    """Data text (case ids, flags) for a message rendered as Markdown: shown literally."""
-    return _MARKDOWN.sub(r"\\\1", str(value))[:200]
 
 
 def flag_names(flags: str, lang: str) -> str:

@@ -14,7 +14,7 @@ from gis.people.daysheet import day_sheet_html
 from gis.people.roster import SHIFTS
 from gis.people.service import import_track, plan_person_day, sign_in
 from gis.people.signin import Recorder
-from ui.common import Context, geography, guard
+from ui.common import ERROR_CHARS, Context, geography, guard, plain
 from ui.people import now, people_store, person_or_none, plans_map, signin_text
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _signin(c: Context, s: Any, pid: str) -> None:
         try:
             done = sign_in(s, geography(c.settings), pid, by=by, now=now(), lon=lon, lat=lat)
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
             return
         log.info("%s signed in (%s)", pid, done.slot)
         st.success(signin_text(c, done))
@@ -75,7 +75,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
             datum=datum,
         )
     except PatrolError as exc:
-        st.error(str(exc))
+        st.error(plain(exc, ERROR_CHARS))
         return
     if new:
         st.success(
@@ -112,7 +112,12 @@ def myday_page() -> None:
         st.info(c.t("myday.no_roster"))
     else:
         st.write(
-            c.t("myday.duty", day=today.isoformat(), name=person.name, duty=c.t(f"duty.{duty}"))
+            c.t(
+                "myday.duty",
+                day=today.isoformat(),
+                name=plain(person.name),
+                duty=c.t(f"duty.{duty}"),
+            )
         )
     _signin(c, s, pid)
     if duty in SHIFTS:
@@ -122,7 +127,7 @@ def myday_page() -> None:
                 s, geography(c.settings), today, pid, walk_speed_kmh=c.settings.walk_speed_kmh
             )
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
             plan = None
         if plan is not None:
             st.write(
@@ -147,9 +152,9 @@ def myday_page() -> None:
                     hide_index=True,
                 )
             if plan.streets:
-                st.caption(" → ".join(plan.streets[:40]))
+                st.caption(" → ".join(plain(s) for s in plan.streets[:40]))
             for note in plan.notes:
-                st.caption(note)
+                st.caption(plain(note, ERROR_CHARS))
             plans_map(c, [plan], key="myday_map")
             st.download_button(
                 c.t("myday.print"),

@@ -24,6 +24,7 @@ from ui.common import (
     missing,
     optional_module,
     people,
+    plain,
     show_map,
     switch_to,
 )
@@ -260,11 +261,9 @@ def _route_panel(
     todo = [s for s in steps if s.number not in ticks]
     if todo:
         now = todo[0]
-        st.markdown(
-            f"{c.t('patrol.now', n=now.number)}\n\n### {now.text(c.lang)}",
-        )
         nxt = todo[1] if len(todo) > 1 else None
-        st.markdown(c.t("patrol.next", text=nxt.text(c.lang)) if nxt else c.t("patrol.next_last"))
+        for text in step_lines(c, now, nxt):
+            st.markdown(text)
     else:
         st.success(c.t("patrol.all_done"))
         now = steps[-1] if steps else None
@@ -298,11 +297,20 @@ def _route_panel(
         if key not in st.session_state:
             st.session_state[key] = s.number in ticks
         st.checkbox(
-            f"{s.number}. {s.text(c.lang)}",
+            f"{s.number}. {plain(s.text(c.lang))}",
             key=key,
             on_change=_toggle_done,
             args=(c, route_no, s.number, key),
         )
+
+
+def step_lines(c: Context, now: Any, nxt: Any | None) -> tuple[str, str]:
+    """The current step (large) and the next one as Markdown; street names (from OSM or a
+    file) are escaped so that no link, image or heading in a name takes effect."""
+    current = f"{c.t('patrol.now', n=now.number)}\n\n### {plain(now.text(c.lang))}"
+    if nxt is None:
+        return current, c.t("patrol.next_last")
+    return current, c.t("patrol.next", text=plain(nxt.text(c.lang)))
 
 
 def patrol_page() -> None:

@@ -72,7 +72,7 @@ def _form(c: Context, store: Any) -> None:
         st.error(c.t("app.error", message=exc))
         return
     log.info("reporter %r sent case %s", c.user.username, case_id)
-    from ui.coordination import plain
+    from ui.common import plain
 
     st.success(c.t("report.sent", case_id=plain(case_id)))
 
