@@ -12,7 +12,7 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from ui import capabilities
-from ui.common import Context, guard, plain
+from ui.common import ERROR_CHARS, Context, guard, plain
 
 log = logging.getLogger(__name__)
 PAGE = "coordination"
@@ -67,7 +67,7 @@ def _alerts(c: Context, store: Any) -> None:
                 try:
                     alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
                 except PatrolError as exc:
-                    st.error(c.t("app.error", message=exc))
+                    st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
                     return
                 st.rerun()
 
@@ -117,7 +117,7 @@ def _whistle(c: Context, store: Any) -> None:
     try:
         new = dispatch.whistle(store, case_id, c.user, depts=depts, at=_now())
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     log.info("user %r called %s to case %s", c.user.username, list(new.joint), case_id)
     _flash(c.t("coordination.called", count=len(new.joint), case=plain(case_id)))
@@ -152,7 +152,7 @@ def _inbox(c: Context, store: Any) -> None:
     try:
         dispatch.confirm_arrival(store, case_id, c.user.department, c.user, arrived_at=_now())
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     done = dispatch.inbox(store, c.user.department, open_only=False)
     minutes = done.loc[done["case_id"] == case_id, "minutes"].iloc[-1]
@@ -192,7 +192,7 @@ def _photos(c: Context, store: Any) -> None:
         row = evidence.add_photo(store, case_id, upload.getvalue(), c.user, kind=kind,
                                  name="photo", confirm_far=far, at=_now())  # fmt: skip
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     _flash(
         c.t(
@@ -239,7 +239,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     depts=depts, target_cases=targets, at=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.planned", id=row["action_id"]))
     planned = actions[actions["state"] == "planned"]
@@ -271,7 +271,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     joint.close_joint_action(store, action_id, c.user, outcomes, note=note,
                                              at=_now())  # fmt: skip
                 except PatrolError as exc:
-                    st.error(c.t("app.error", message=exc))
+                    st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
                 else:
                     _flash(c.t("coordination.closed", id=action_id))
     with st.expander(c.t("coordination.log_consult")), st.form("coord_consult"):
@@ -291,7 +291,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     at=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.logged", id=row["consult_id"]))
 
@@ -325,7 +325,7 @@ def _inspections(c: Context, store: Any) -> None:
                     outcome="comment" if comment else "none", now=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.recorded"))
     now = _now()
@@ -403,4 +403,4 @@ def coordination_page() -> None:
             _inspections(c, store)
         _punctuality(c, store)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))

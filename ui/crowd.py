@@ -15,7 +15,7 @@ from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, show_map
+from ui.common import ERROR_CHARS, Context, base_map, geography, guard, plain, show_map
 
 log = logging.getLogger(__name__)
 PAGE = "crowd"
@@ -162,7 +162,7 @@ def _alert_card(c: Context, store: Any, places: Any, geo: Any, a: Any) -> None:
                     )
                     st.rerun()
         except PatrolError as exc:
-            st.error(c.t("app.error", message=exc))
+            st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
 
 
 def _timeline(c: Context, result: Any, places: Any) -> None:
@@ -253,7 +253,7 @@ def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
             crowd_alerts=log_table,
         )
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     st.download_button(
         c.t("crowd.download"),
@@ -281,7 +281,7 @@ def crowd_page() -> None:
     try:
         places = watch.ensure_places(store, c.settings.data_dir)
     except PatrolError as exc:
-        st.warning(c.t("crowd.no_places", message=exc))
+        st.warning(c.t("crowd.no_places", message=plain(exc, ERROR_CHARS)))
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
         add_layer_control(m)
@@ -300,7 +300,7 @@ def crowd_page() -> None:
     try:
         result = watch.check(store, places, now, store_alerts=False)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     levels = Levels()
     status = {}

@@ -38,3 +38,11 @@ def test_step_lines_escape_street_names() -> None:
     assert plain(nxt.text()) in following
     for text in (current.split("### ")[1], following):
         assert not _ACTIVE.findall(text), text
+
+
+def test_english_error_details_are_escaped() -> None:
+    from gis.errors import ValidationError
+    from ui.errors import user_message
+
+    text = user_message("en", ValidationError(f"bad name {HOSTILE}"))
+    assert not _ACTIVE.findall(text.split("bad name ")[1]), text
