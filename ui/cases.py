@@ -39,6 +39,8 @@ FLASH_KEY = "cases_flash"
 #: cannot change once the widget is drawn in a run).
 PICK_NEXT_KEY = "cases_pick_next"
 CLICK_OUTSIDE_KEY = "cases_click_outside"
+#: File types the batch upload reads (by the uploaded name's suffix).
+UPLOAD_TYPES = (".csv", ".geojson", ".json")
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Cases listed at most (newest first); the map aggregates beyond this.
 LIST_LIMIT = 500
@@ -340,7 +342,10 @@ def _import_panel(c: Context, geo: Any, store: Any) -> None:
         if upload is None:
             return
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
+            # the browser's file name is data: only its type picks the reader ("..", "" or
+            # "a/b" would otherwise name the folder itself or another place)
+            suffix = Path(upload.name).suffix.lower()
+            path = Path(tmp) / ("upload" + (suffix if suffix in UPLOAD_TYPES else ".csv"))
             path.write_bytes(upload.getvalue())
             try:
                 result = read_batch(

@@ -92,6 +92,14 @@ def test_hostile_uploads_get_a_message_and_store_nothing(app_env, name, content)
     assert stored(app_env) == []
 
 
+@pytest.mark.parametrize("name", ["../../x.csv", "x" * 300 + ".csv", "p.GeoJSON"])
+def test_upload_names_never_name_a_path(app_env, name) -> None:
+    """A browser's file name too long for the disk got a traceback (Streamlit refuses NULs)."""
+    at = upload(chief_on_cases(), name, b"report_id,category,lon,lat,reported_at\n")
+    assert not at.exception, at.exception
+    assert stored(app_env) == []
+
+
 def test_uploaded_photo_paths_are_never_read(app_env, tmp_path) -> None:
     """Why 3: a batch uploaded in the app with photo=/etc/shadow read that server file."""
     secret = tmp_path / "shadow"
