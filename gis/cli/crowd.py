@@ -238,8 +238,8 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
                     from gis.geography import load_bundled_geography
 
                     geo = load_bundled_geography(settings)
-                except PatrolError:
-                    pass
+                except PatrolError as exc:  # the case is still raised, without a zone
+                    log.warning("the case gets no zone: %s", exc)
                 a, case = escalate_alert(
                     store, places, alert_id, who=args.who, tier=args.tier, version=version, geo=geo
                 )
