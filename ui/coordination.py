@@ -12,7 +12,8 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from ui import capabilities
-from ui.common import ERROR_CHARS, Context, guard, plain
+from ui.common import ERROR_CHARS, Context, guard, people, plain
+from ui.names import department_names
 
 log = logging.getLogger(__name__)
 PAGE = "coordination"
@@ -29,6 +30,19 @@ def flag_names(flags: str, lang: str) -> str:
         key = f"coordination.flag.{code}"
         names.append(t(key, lang) if key in MESSAGES else plain(code))
     return ("、" if lang == "zh" else ", ").join(names) or "—"
+
+
+def review_frame(table: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.DataFrame:
+    """A 周点评 table for the page: people and departments by name, columns in ``lang``."""
+    from gis.i18n import MESSAGES, t
+
+    out = table.copy()
+    out["who"] = [names.get(str(w), str(w)) for w in out["who"]]
+    cols = {}
+    for col in out.columns:
+        key = f"coordination.review.col.{col}"
+        cols[col] = t(key, lang) if key in MESSAGES else col
+    return out.rename(columns=cols)
 
 
 def _now() -> datetime:
@@ -333,11 +347,12 @@ def _inspections(c: Context, store: Any) -> None:
                                                                microsecond=0)  # fmt: skip
     raw = store.get_meta(ASSIGNMENT_META)
     review = ins.weekly_review(store, monday, assignment=dict(json.loads(raw)) if raw else None)
+    who = {"people": people(c), "departments": department_names(store.refs, c.lang)}
     for part in ("people", "departments"):
         table = review[part]
         if len(table):
             st.caption(c.t(f"coordination.review.{part}"))
-            st.dataframe(table, hide_index=True)
+            st.dataframe(review_frame(table, c.lang, who[part]), hide_index=True)
 
 
 def _punctuality(c: Context, store: Any) -> None:
@@ -350,6 +365,8 @@ def _punctuality(c: Context, store: Any) -> None:
         return
     names = {c2: c.t(f"coordination.{c2}") for c2 in table.columns if c2 != "dept"}
     names["dept"] = c.t("users.department")
+    depts = department_names(store.refs, c.lang)
+    table = table.assign(dept=[depts.get(d, d) for d in table["dept"]])
     st.dataframe(table.rename(columns=names), hide_index=True)
 
 

@@ -64,7 +64,8 @@ def test_inspection_from_the_page_scores_the_department(app_env) -> None:
     at = click_button(at, t("coordination.record"))
     assert at.success[0].value == t("coordination.recorded")
     table = at.dataframe[0].value
-    assert list(table["who"]) == ["police"] and list(table["score"]) == [85.0]
+    who, score = t("coordination.review.col.who"), t("coordination.review.col.score")
+    assert list(table[who]) == ["公安"] and list(table[score]) == [85.0]  # names, not codes
 
 
 def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
