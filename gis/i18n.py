@@ -463,6 +463,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "col.kind": ("任务", "Task"),
     "col.km": ("公里", "km"),
     "col.minutes": ("分钟", "Minutes"),
+    "col.street": ("街巷", "Street"),
     "col.sites": ("点位", "Sites"),
     "status.signed": ("按时", "On time"),
     "status.late": ("迟到", "Late"),

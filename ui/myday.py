@@ -15,6 +15,7 @@ from gis.people.roster import SHIFTS
 from gis.people.service import import_track, plan_person_day, sign_in
 from gis.people.signin import Recorder
 from ui.common import ERROR_CHARS, Context, geography, guard, plain
+from ui.names import category_names
 from ui.people import now, people_store, person_or_none, plans_map, signin_text
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,25 @@ def _upload(c: Context, s: Any, pid: str) -> None:
         st.caption(c.t("myday.cleaned", note=note))
 
 
+def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
+    """The day's case stops with headers in the user's language and categories by name."""
+    try:
+        from gis.violations import load_references
+
+        cats = category_names(load_references(c.settings.data_dir), c.lang)
+    except (ImportError, OSError, PatrolError):  # no tables: the codes identify the category
+        cats = {}
+    return [
+        {
+            "#": i,
+            c.t("cases.id"): stop.case_id,
+            c.t("cases.category"): cats.get(stop.category, stop.category),
+            c.t("col.street"): stop.street,
+        }
+        for i, stop in enumerate(stops, start=1)
+    ]
+
+
 def myday_page() -> None:
     """Today's duty, sign-in, plan and track upload of the logged-in patrol member."""
     c = guard(PAGE)
@@ -139,18 +159,7 @@ def myday_page() -> None:
                 )
             )
             if plan.stops:
-                st.dataframe(
-                    [
-                        {
-                            "#": i,
-                            "case": st_.case_id,
-                            "category": st_.category,
-                            "street": st_.street,
-                        }
-                        for i, st_ in enumerate(plan.stops, start=1)
-                    ],
-                    hide_index=True,
-                )
+                st.dataframe(stops_table(c, plan.stops), hide_index=True)
             if plan.streets:
                 st.caption(" → ".join(plain(s) for s in plan.streets[:40]))
             for note in plan.notes:
