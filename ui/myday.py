@@ -90,7 +90,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
     else:
         st.info(c.t("myday.duplicate"))
     for note in track.notes:
-        st.caption(c.t("myday.cleaned", note=note))
+        st.caption(c.t("myday.cleaned", note=plain(note, ERROR_CHARS)))
 
 
 def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
