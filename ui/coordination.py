@@ -236,7 +236,13 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                  consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
     names = {code: d.name_zh if c.lang == "zh" else d.name_en
              for code, d in store.refs.departments.items()}  # fmt: skip
-    open_ids = [k.case_id for k in store.query_cases(open_only=True, limit=500)]
+    from gis.auth import in_scope
+
+    open_ids = [  # an area chief targets only the cases of their own zones
+        k.case_id
+        for k in store.query_cases(open_only=True, limit=500)
+        if in_scope(c.user, _case_resource(k))
+    ]
     with st.expander(c.t("coordination.plan_joint")), st.form("coord_joint"):
         title = st.text_input(c.t("coordination.joint_title"), max_chars=200, key="coord_jtitle")
         day = st.date_input(c.t("coordination.joint_day"), key="coord_jday")
