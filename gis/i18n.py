@@ -675,6 +675,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "该用户名已存在：请换一个用户名。",
         "That user name exists already: choose another.",
     ),
+    "errors.notice.transition": (
+        "期限与规定不同时须在备注中写明理由；期限须大于 0 小时且不超过上限。",
+        "A deadline other than the rule's needs a reason in the note, and it must be within "
+        "the limit.",
+    ),
     "errors.transition": (
         "案件当前状态不允许此操作：请刷新页面查看最新状态。",
         "The case's current state does not allow this: reload to see its state.",

@@ -194,7 +194,11 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
         if action == "serve_notice":  # the rule's deadline; another one needs the note as reason
             from gis.coordination.policy import notice_params
 
-            params, extra = notice_params(case, store.refs, hours=float(hours), reason=note)
+            try:
+                params, extra = notice_params(case, store.refs, hours=float(hours), reason=note)
+            except PatrolError as exc:  # the deadline, not the case's state, is refused
+                st.error(user_message(c.lang, exc, where="notice"))
+                return
             note = extra or note
         new = store.apply_transition(
             case.case_id,
