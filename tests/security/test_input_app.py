@@ -14,12 +14,10 @@ import pytest
 from gis.auth import DEMO_PASSWORDS
 from gis.i18n import t
 from gis.settings import Settings
+from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
+from tests.app.test_app_cases import WEST, report
 from tests.security import input_payloads as P
-
-pytest.importorskip("gis.violations", reason="the case intake is not part of this build")
-from gis.store import open_store  # noqa: E402
-from tests.app.test_app_cases import WEST, report  # noqa: E402
 
 
 def stored(env) -> list:
