@@ -51,3 +51,22 @@ def pg_cluster():
     cluster = PgCluster().start()
     yield cluster
     cluster.stop()
+
+
+_REQUIRED = {"postgis": "PATROL_REQUIRE_POSTGIS", "browser": "PATROL_REQUIRE_BROWSER"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under PATROL_REQUIRE_POSTGIS=1 / PATROL_REQUIRE_BROWSER=1 (CI), a skipped test marked
+    ``postgis`` / ``browser`` is a failure, whatever skipped it."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    for marker, env in _REQUIRED.items():
+        if item.get_closest_marker(marker) and os.environ.get(env) == "1":
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            report.outcome = "failed"
+            report.longrepr = f"{env}=1 but this {marker} test was skipped: {reason}"
+            return
