@@ -49,7 +49,7 @@ def test_report_form_refuses_nul_and_huge_text_with_a_message(app_env, text) -> 
     at.text_area(key="cases_description").input(text)
     at = report(at, *WEST)
     assert not at.exception
-    assert at.error and "description" in at.error[0].value
+    assert at.error and "描述" in at.error[0].value  # the field, in the user's language
     assert stored(app_env) == []
 
 
