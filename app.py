@@ -7,19 +7,63 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.auth import PAGES, SessionExpiredError, allowed_pages, check_session
+from gis.auth import (
+    PAGES,
+    Session,
+    SessionExpiredError,
+    allowed_pages,
+    check_session,
+    utcnow,
+)
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
-from ui.common import BASEMAP_KEY, LANG_KEY, SESSION_KEY, current_lang, settings
+from gis.session_token import InvalidTokenError
+from ui.common import (
+    BASEMAP_KEY,
+    LANG_KEY,
+    PAGES_KEY,
+    SESSION_KEY,
+    TOKEN_KEY,
+    TOKEN_PARAM,
+    current_lang,
+    session_tokens,
+    settings,
+    user_repository,
+)
 from ui.coordination import alert_banner
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
 
 log = logging.getLogger(__name__)
+LAST_PAGE_KEY = "patrol_last_page"
+#: Static script (no data in it): after navigation on a narrow screen, collapse the sidebar.
+CLOSE_SIDEBAR_ON_PHONE = """<script>
+(function () {
+  if (window.innerWidth > 640) { return; }
+  const bar = document.querySelector('[data-testid="stSidebar"]');
+  const btn = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (bar && btn && bar.getBoundingClientRect().right > 1) { btn.click(); }
+})();
+</script>"""
 
-st.set_page_config(page_title="什刹海巡查 Shichahai patrol", page_icon="🗺️", layout="wide")
+st.set_page_config(
+    page_title="什刹海巡查 Shichahai patrol",
+    page_icon="🗺️",
+    layout="wide",
+    initial_sidebar_state="auto",  # closed on narrow screens, open on a desk
+)
 ensure_leaflet_static(Path(__file__).resolve().parent / "static")
+# less empty space above the page (the map comes first on a phone); static CSS, no data in it
+st.markdown(
+    """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; padding-bottom: 2rem; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-left: .5rem; padding-right: .5rem; }
+}
+</style>""",
+    unsafe_allow_html=True,
+)
 
 try:
     cfg = settings()
@@ -39,11 +83,38 @@ with st.sidebar:
     )
     lang = current_lang(cfg)
 
+
+def restore_session() -> None:
+    """A reload starts a new Streamlit session: take the login back from the URL's signed
+    token when it is genuine, unexpired, not logged out and its account still active."""
+    token = st.query_params.get(TOKEN_PARAM)
+    if SESSION_KEY in st.session_state or not token:
+        return
+    now = utcnow()
+    try:
+        claims = session_tokens(cfg).verify(token, now=now)
+        account, _hash = user_repository(cfg).get(claims.username)
+        if not account.active:
+            raise InvalidTokenError(f"account {claims.username!r} is disabled")
+    except PatrolError as exc:
+        log.info("session token refused: %s", exc)
+        del st.query_params[TOKEN_PARAM]
+        st.session_state["patrol_login_notice"] = "login.expired"
+        return
+    st.session_state[SESSION_KEY] = Session(
+        user=account, started_at=claims.issued_at, expires_at=claims.expires_at
+    )
+    st.session_state[TOKEN_KEY] = token
+
+
+restore_session()
 user = None
 try:
     user = check_session(st.session_state.get(SESSION_KEY))
 except SessionExpiredError:
     del st.session_state[SESSION_KEY]
+    st.session_state.pop(TOKEN_KEY, None)
+    st.query_params.pop(TOKEN_PARAM, None)
     st.session_state["patrol_login_notice"] = "login.expired"
 except AuthError:
     pass
@@ -60,6 +131,7 @@ if user is None:
     st.stop()
 
 with st.sidebar:
+    st.markdown(f"**{t('app.title', lang)}**")
     st.caption(
         t(
             "app.signed_in_as",
@@ -84,6 +156,10 @@ with st.sidebar:
         key=BASEMAP_KEY,
     )
     if st.button(t("app.logout", lang)):
+        token = st.session_state.pop(TOKEN_KEY, None)
+        if token:
+            session_tokens(cfg).revoke(token, now=utcnow())
+        st.query_params.pop(TOKEN_PARAM, None)
         del st.session_state[SESSION_KEY]
         st.rerun()
 
@@ -100,10 +176,21 @@ pages = {
     )
     for name in PAGES
 }
+token = st.session_state.get(TOKEN_KEY)
+if token and st.query_params.get(TOKEN_PARAM) != token:  # page links drop query parameters
+    st.query_params[TOKEN_PARAM] = token
 with nav_box:
     for name in allowed:
         st.page_link(pages[name])
     st.divider()
-st.title(t("app.title", lang))
+st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
 alert_banner()  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
-st.navigation(list(pages.values()), position="hidden").run()
+current = st.navigation(list(pages.values()), position="hidden")
+# a page link was followed: on a phone, close the sidebar that covers the new page. The
+# element is always there (empty otherwise) so that the page's own elements keep their places.
+followed = st.session_state.get(LAST_PAGE_KEY) not in (None, current.url_path)
+st.sidebar.html(
+    CLOSE_SIDEBAR_ON_PHONE if followed else "<span></span>", unsafe_allow_javascript=True
+)
+st.session_state[LAST_PAGE_KEY] = current.url_path
+current.run()

@@ -36,6 +36,7 @@ PAGES: tuple[str, ...] = (
     "patrol",
     "cases",
     "hotspots",
+    "crowd",
     "users",
     "myday",
     "team",
@@ -47,9 +48,9 @@ PAGES: tuple[str, ...] = (
 #: Which pages each role may open. Data on a page is further limited by the user's scope.
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
     "leadership": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
-    | {"team", "staff", "coordination"},
+    | {"team", "staff", "coordination", "crowd"},
     "area_chief": frozenset({"overview", "districts", "patrol", "cases", "hotspots"})
-    | {"team", "coordination"},
+    | {"team", "coordination", "crowd"},
     "patrol": frozenset({"overview", "patrol", "cases"}) | {"myday", "coordination"},
     "liaison": frozenset({"overview", "cases"}) | {"coordination"},
     "admin": frozenset({"overview", "users"}) | {"staff"},

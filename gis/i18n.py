@@ -78,6 +78,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "page.cases": ("案件", "Cases"),
     "page.hotspots": ("热点", "Hotspots"),
     "page.users": ("用户", "Users"),
+    "page.crowd": ("客流预警", "Crowd warning"),
     "page.coordination": ("协同", "Coordination"),
     "auth.forbidden_page": (
         "您的角色（{role}）无权打开“{page}”。",
@@ -308,9 +309,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "users.username": ("用户名", "User name"),
     "users.display_name": ("姓名", "Name"),
     "users.role": ("角色", "Role"),
-    "users.zones": ("片区（逗号分隔）", "Zones (comma-separated)"),
+    "users.zones": ("片区", "Zones"),
     "users.fronts": ("战线", "Fronts"),
-    "users.person_id": ("人员编号", "Person id"),
+    "users.person_id": ("人员", "Person"),
     "users.department": ("部门", "Department"),
     "users.password": ("初始密码", "Initial password"),
     "users.added": ("已添加用户 {username}。", "User {username} added."),
@@ -318,6 +319,63 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "users.passwd_done": ("已重设 {username} 的密码。", "Password of {username} reset."),
     "users.active": ("启用", "Active"),
     "users.count": ("共 {count} 个用户", "{count} users"),
+    # crowd
+    "crowd.title": ("客流预警", "Crowd-flow early warning"),
+    "crowd.no_places": (
+        "没有客流监测点位：{message}",
+        "No crowd watch places: {message}",
+    ),
+    "crowd.clock": ("当前时间：{time}", "Time now: {time}"),
+    "crowd.replay_clock": (
+        "节假日回放（{day}，合成演示数据）：{time}",
+        "Holiday replay ({day}, synthetic demo data): {time}",
+    ),
+    "crowd.seed": ("载入演示：回放最近的节假日", "Load the demo: replay the last holiday"),
+    "crowd.seeded": (
+        "已载入合成客流数据，回放从 {time} 开始。",
+        "Synthetic counts loaded; the replay starts at {time}.",
+    ),
+    "crowd.advance": ("前进 {minutes} 分钟", "Forward {minutes} min"),
+    "crowd.advanced": ("回放到 {time}，新预警 {n} 条。", "Replayed to {time}: {n} new alerts."),
+    "crowd.alerts": ("预警", "Alerts"),
+    "crowd.no_alerts": ("暂无待处置预警。", "No alerts to handle."),
+    "crowd.alert_head": (
+        "{place} · {level}预警 · 预计 {expected} 达到（提前 {lead} 分钟）· 现有 {now}/{capacity} 人 · "
+        "预测峰值 {peak} 人",
+        "{place} · {level} alert · expected at {expected} ({lead} min ahead) · now {now}/"
+        "{capacity} people · forecast peak {peak}",
+    ),
+    "crowd.alert_state": ("状态：{state}", "State: {state}"),
+    "crowd.nearest": ("最近在岗人员（步行）", "Nearest on-duty staff (walking)"),
+    "crowd.minutes": ("步行分钟", "Walk (min)"),
+    "crowd.ack": ("确认", "Acknowledge"),
+    "crowd.raise_major": ("立案（重大）", "Raise case (major)"),
+    "crowd.raise_emergency": ("立案（突发）", "Raise case (emergency)"),
+    "crowd.acked": ("已确认预警 {id}。", "Alert {id} acknowledged."),
+    "crowd.raised": (
+        "已立案：{case}（人群聚集风险，{tier}）。",
+        "Case {case} opened (crowd risk, {tier}).",
+    ),
+    "crowd.timeline": ("点位客流与预测", "Occupancy and forecast per place"),
+    "crowd.place": ("点位", "Place"),
+    "crowd.observed": ("实测", "Observed"),
+    "crowd.forecast": ("预测", "Forecast"),
+    "crowd.holiday": ("下一个节假日客流（{day}）", "The next holiday ({day})"),
+    "crowd.holiday_show": (
+        "显示下一个节假日的客流预测",
+        "Show the next holiday's expected profile",
+    ),
+    "crowd.no_holiday": (
+        "节假日历中没有下一个节假日。",
+        "The holiday calendar has no next holiday.",
+    ),
+    "crowd.log": ("日报：客流预警记录（{day}）", "Daily report: crowd alert log ({day})"),
+    "crowd.download": ("下载日报（含预警记录）", "Download the daily report (with the alert log)"),
+    "crowd.state.open": ("待处置", "open"),
+    "crowd.state.acknowledged": ("已确认", "acknowledged"),
+    "crowd.state.escalated": ("已立案", "raised to case"),
+    "crowd.tier.major": ("重大", "major"),
+    "crowd.tier.emergency": ("突发", "emergency"),
     # people: my day, team board, staff
     "page.myday": ("我的一天", "My day"),
     "page.team": ("排班与签到", "Roster and sign-in"),
@@ -543,6 +601,133 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "common.none": ("无", "None"),
     "common.yes": ("是", "Yes"),
     "common.no": ("否", "No"),
+    # errors a user can trigger: the kind (and field) with the fix
+    "errors.generic": (
+        "操作未完成：请检查输入后重试；如仍失败，请联系系统管理员。",
+        "The action did not complete: check the input and try again.",
+    ),
+    "errors.validation": (
+        "输入有误：请检查各项填写后重试。",
+        "The input is not valid: check the fields and try again.",
+    ),
+    "errors.validation.username": (
+        "用户名不可用：请用 2–32 个英文字母、数字或“_”“.”“-”。",
+        "The user name is not allowed: use 2–32 letters, digits, '_', '.' or '-'.",
+    ),
+    "errors.validation.password": (
+        "密码不符合要求：至少 8 个字符，且不超过 72 字节。",
+        "The password does not qualify: use at least 8 characters and at most 72 bytes.",
+    ),
+    "errors.validation.role": ("请选择一个角色。", "Choose a role."),
+    "errors.validation.zones": (
+        "片区长需要至少一个片区或一条战线：请在“片区”或“战线”中选择。",
+        "An area chief needs at least one zone or front: choose them.",
+    ),
+    "errors.validation.person_id": (
+        "巡查队员需要人员编号（责任区和路线按它分配）：请选择人员。",
+        "A patrol member needs a person id (districts and routes use it): choose the person.",
+    ),
+    "errors.validation.department": (
+        "请选择成员单位（例如 城管）。",
+        "Choose the member department (e.g. urban management).",
+    ),
+    "errors.validation.category": (
+        "问题类别无法识别：请从列表中选择。",
+        "The category is not known: choose one from the list.",
+    ),
+    "errors.validation.description": (
+        "描述不符合要求：请写简短的文字说明。",
+        "The description is not accepted: write a short plain text.",
+    ),
+    "errors.validation.reported_at": (
+        "上报时间无效：时间不能晚于现在。",
+        "The report time is not valid: it cannot be in the future.",
+    ),
+    "errors.datum": (
+        "坐标系不符：请选择坐标来源（WGS-84、高德/腾讯 GCJ-02 或百度 BD-09）后重试。",
+        "The datum does not match: choose where the coordinates come from and try again.",
+    ),
+    "errors.crs": (
+        "坐标参考系不一致：请使用同一坐标系的数据。",
+        "The coordinate reference systems differ: use data in one CRS.",
+    ),
+    "errors.conflict": (
+        "记录已被他人修改：请刷新页面，查看最新状态后再操作。",
+        "Someone else changed the record first: reload and try again on the current state.",
+    ),
+    "errors.users.conflict": (
+        "该用户名已存在：请换一个用户名。",
+        "That user name exists already: choose another.",
+    ),
+    "errors.transition": (
+        "案件当前状态不允许此操作：请刷新页面查看最新状态。",
+        "The case's current state does not allow this: reload to see its state.",
+    ),
+    "errors.infeasible": (
+        "无法满足此要求：请减少人数或放宽限制后重试。",
+        "No solution meets this request: use fewer people or fewer constraints.",
+    ),
+    "errors.network": (
+        "路网中无法连通这些街道：请换一个片区或检查路网数据。",
+        "The street network cannot connect these streets: choose another area.",
+    ),
+    "errors.offline": (
+        "无法联网：请改用离线数据文件。",
+        "No network: use an offline data file instead.",
+    ),
+    "errors.not_found": (
+        "找不到该记录：它可能已被删除，请刷新页面。",
+        "The record does not exist (any more): reload the page.",
+    ),
+    "errors.store": (
+        "数据存储出错：请稍后重试，或联系系统管理员。",
+        "The data store failed: try again later or ask the administrator.",
+    ),
+    "errors.geography": (
+        "地理数据不一致：请联系系统管理员检查数据。",
+        "The geography data is inconsistent: ask the administrator to check it.",
+    ),
+    "errors.auth": (
+        "没有权限或登录已过期：请重新登录。",
+        "Not allowed or logged out: log in again.",
+    ),
+    # app journeys
+    "cases.click_outside": (
+        "所点位置（{lat}，{lon}）不在什刹海街道范围内：请在街道范围内点选。",
+        "The clicked place ({lat}, {lon}) is outside the subdistrict: click inside it.",
+    ),
+    "cases.where": ("{zone} · 主责单位：{dept}", "{zone} · lead: {dept}"),
+    "cases.codes": ("编号 {case_id} · 类别代码 {code}", "Case {case_id} · category code {code}"),
+    "hotspots.reported": ("上报数", "Reported"),
+    "cases.zone": ("片区", "Zone"),
+    "cases.arrived": ("{dept}：已于 {time} 到场", "{dept}: arrived {time}"),
+    "cases.awaited": ("{dept}：尚未到场", "{dept}: not yet arrived"),
+    "overview.clicked_zone_name": ("片区：{name}", "Zone: {name}"),
+    "overview.clicked_street_name": (
+        "最近街巷：{name}（{distance} 米）",
+        "Nearest street: {name} ({distance} m)",
+    ),
+    "overview.codes": (
+        "片区编号 {zone_id} · 路段 {segment_id}",
+        "Zone {zone_id} · segment {segment_id}",
+    ),
+    "patrol.by_area": ("不指定人员（按片区）", "No person (by area)"),
+    "patrol.now": ("当前第 {n} 步", "Now: step {n}"),
+    "patrol.next": ("下一步：{text}", "Next: {text}"),
+    "patrol.next_last": ("这是最后一步。", "This is the last step."),
+    "patrol.all_done": ("全部步骤已完成。", "Every step is done."),
+    "patrol.report_here": ("在此上报问题", "Report a problem here"),
+    "patrol.which": ("查看哪一组", "Show route"),
+    "patrol.settings": ("路线设置", "Route settings"),
+    "districts.segment_option": (
+        "{street}（{segment}）· 现由 {person} 负责",
+        "{street} ({segment}) · now {person}",
+    ),
+    "hotspots.no_cases_period": ("{period} 无案件。", "No cases in {period}."),
+    "app.basemap.offline": (
+        "无法连接在线底图（无网络）：已改用离线地图。",
+        "The online basemap cannot be reached (no network): showing the offline map.",
+    ),
 }
 
 

@@ -34,8 +34,9 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -111,6 +112,22 @@ def zh_date(d: date) -> str:
 def en_date(d: date) -> str:
     """English date: 29 Nov 2026."""
     return f"{d.day} {d:%b %Y}"
+
+
+def default_report_day(kind: str, today: date) -> date:
+    """A day in the last *complete* period of ``kind`` before ``today``.
+
+    A report is read about a period that is over: yesterday for the daily report, last
+    Monday–Sunday for the weekly one, last calendar month for the monthly one (a default of
+    today would report one day of a period that has barely begun).
+    """
+    if kind not in KINDS:
+        raise _bad(f"unknown report kind {kind!r}", "kind", "use daily, weekly or monthly")
+    if kind == "daily":
+        return today - timedelta(days=1)
+    if kind == "weekly":
+        return today - timedelta(days=7)  # always inside the previous ISO week
+    return today.replace(day=1) - timedelta(days=1)
 
 
 def period_for(kind: str, day: date | str | pd.Timestamp) -> Period:
@@ -415,6 +432,10 @@ _T = {
     "trend": {"zh": "每日新报与结案", "en": "Reported and closed per day"},
     "map": {"zh": "本期热点（核密度）", "en": "Hot spots of the period (kernel density)"},
     "no_map": {"zh": "本期无案件，无热点图", "en": "No cases in the period: no hot-spot map"},
+    "no_map_drawn": {
+        "zh": "本期有案件，但未生成热点图",
+        "en": "The period has cases, but no hot-spot map was drawn",
+    },
     "zone_id": {"zh": "责任区", "en": "Zone"},
     "lead_dept": {"zh": "主责单位", "en": "Lead department"},
     "category": {"zh": "类别", "en": "Category"},
@@ -424,6 +445,13 @@ _T = {
     "load_vs_mean": {"zh": "相对平均负荷", "en": "Load vs mean"},
     "notes": {"zh": "说明", "en": "Notes"},
     "none": {"zh": "无", "en": "none"},
+    "crowd_alerts": {"zh": "客流预警记录", "en": "Crowd alert log"},
+    "raised_at": {"zh": "预警时间", "en": "Raised"},
+    "place": {"zh": "点位", "en": "Place"},
+    "level": {"zh": "等级", "en": "Level"},
+    "lead_min": {"zh": "提前量(分钟)", "en": "Lead (min)"},
+    "state": {"zh": "处置状态", "en": "State"},
+    "acted_by": {"zh": "处置人", "en": "By"},
     "hours": {"zh": "{x} 小时", "en": "{x} h"},
     "forecast": {
         "zh": "热点预测可信度（滚动回测）",
@@ -927,12 +955,14 @@ def render_html(
     names: Mapping[str, Mapping[str, str]] | None = None,
     synthetic: bool = False,
     scorecard: pd.DataFrame | None = None,
+    crowd_alerts: pd.DataFrame | None = None,
     attendance: Mapping[str, pd.DataFrame] | None = None,
     coverage: pd.DataFrame | None = None,
     coordination: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained printable HTML report (inline SVG charts, inline PNG map).
 
+    ``crowd_alerts`` (from :func:`crowd_alert_log`) adds the crowd alert log of the period.
     ``attendance`` (``{"team": …, "person": …}`` from
     :func:`gis.people.signin.attendance_summary`) and ``coverage`` (one row per person and
     shift) add the people sections: who signed in, and what was really patrolled.
@@ -976,7 +1006,7 @@ def render_html(
     for label, value in kpi_rows(k, lang):
         out.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>")
     out.append("</table>")
-    if len(k.daily) > 1:
+    if len(k.daily) > 1 and (k.daily["reported"].sum() + k.daily["closed"].sum()) > 0:
         out.append(f"<h2>{t('trend', lang)}</h2>")
         out.append(
             svg_columns(
@@ -996,14 +1026,17 @@ def render_html(
             if surface
             else ""
         )
-    else:
-        out.append(f"<p>{t('no_map', lang)}</p>")
+    else:  # say "no cases" only when there were none
+        out.append(f"<p>{t('no_map' if k.reported == 0 else 'no_map_drawn', lang)}</p>")
     out.append(f"<h2>{t('overdue_list', lang)}</h2>")
     late = k.overdue_list.copy()
     for key in ("category", "zone_id", "lead_dept"):
         if key in names and key in late.columns and len(late):
             late[key] = late[key].map(lambda v, m=names[key]: m.get(v, v))
     out.append(_table_html(late, lang))
+    if crowd_alerts is not None:
+        out.append(f"<h2>{t('crowd_alerts', lang)}</h2>")
+        out.append(_table_html(crowd_alerts, lang))
     if scorecard is not None:
         out.append(f"<h2>{t('forecast', lang)}</h2>")
         out.append(f"<p>{t('forecast_help', lang)}</p>")
@@ -1018,7 +1051,8 @@ def render_html(
         tab = table.copy()
         if key in names and len(tab):
             tab[key] = tab[key].map(lambda v, m=names[key]: m.get(v, v))
-        if len(tab) and key != "person_id":
+        bars = [c for c in ("reported", "closed", "overdue") if c in tab.columns]
+        if len(tab) and key != "person_id" and bars and float(tab[bars].to_numpy().sum()) > 0:
             top = tab.head(15)
             out.append(
                 svg_bars(
@@ -1049,6 +1083,38 @@ def render_html(
             out.append(_table_html(tab, lang))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+_LEVEL_NAMES = {
+    "zh": {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"},
+    "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"},
+}
+_ALERT_STATES = {
+    "zh": {"open": "待处置", "acknowledged": "已确认", "escalated": "已立案"},
+    "en": {"open": "open", "acknowledged": "acknowledged", "escalated": "raised to case"},
+}
+
+
+def crowd_alert_log(
+    alerts: Sequence[Any], period: Period, place_names: Mapping[str, str], lang: str = "zh"
+) -> pd.DataFrame:
+    """The period's crowd alerts (raised, place, level, lead time, state, by whom, case)."""
+    lg = "zh" if lang == "zh" else "en"
+    rows = [
+        {
+            "raised_at": pd.Timestamp(a.raised_at).tz_convert(TIMEZONE).strftime("%m-%d %H:%M"),
+            "place": place_names.get(a.place_id, a.place_id),
+            "level": _LEVEL_NAMES[lg].get(a.level, a.level),
+            "lead_min": int(round(float(a.lead_min))),
+            "state": _ALERT_STATES[lg].get(a.state, a.state),
+            "acted_by": a.acted_by or "",
+            "case_id": a.case_id or "",
+        }
+        for a in sorted(alerts, key=lambda x: x.raised_at)
+        if period.start <= pd.Timestamp(a.raised_at) < period.end
+    ]
+    cols = ["raised_at", "place", "level", "lead_min", "state", "acted_by", "case_id"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 _METHOD_NAMES = {

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -65,6 +65,11 @@ class Step:
     deadhead: bool  # True when the whole step only passes through (no patrol duty)
     start_xy: tuple[float, float]
     segment_ids: tuple[str, ...]
+    #: For an unnamed lane: the next named street the walk reaches (its landmark).
+    toward: str = ""
+    toward_en: str = ""
+    #: True when other unnamed lanes come first (then it reads "towards", not "to").
+    toward_far: bool = False
 
     @property
     def text_zh(self) -> str:
@@ -72,6 +77,8 @@ class Step:
         name = self.name or UNNAMED_ZH
         d = f"向{_COMPASS_ZH[self.compass]} {_round_m(self.distance_m)} 米"
         tag = "（途经）" if self.deadhead else ""
+        if not self.name and self.toward:
+            d = f"{d}，往{self.toward}方向" if self.toward_far else f"{d}，至{self.toward}"
         if self.turn == "start":
             return f"沿{name}{d}{tag}"
         if self.turn == "uturn":
@@ -84,6 +91,9 @@ class Step:
         name = self.name_en or self.name or UNNAMED_EN
         d = f"head {_COMPASS_EN[self.compass]} {_round_m(self.distance_m)} m"
         tag = " (passing through)" if self.deadhead else ""
+        toward = self.toward_en or self.toward
+        if not (self.name_en or self.name) and toward:
+            d = f"{d}, towards {toward}" if self.toward_far else f"{d}, to {toward}"
         if self.turn == "start":
             return f"On {name}, {d}{tag}"
         if self.turn == "uturn":
@@ -156,8 +166,11 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
     """Turn-by-turn steps for a route, one per stretch of the same street.
 
     Consecutive segments with the same name (or, for unnamed lanes, the same street id) merge
-    into one step unless the walk turns back on itself. Compass words use true bearings
-    (geodesic azimuths) in whatever metric CRS the graph is in.
+    into one step unless the walk turns back on itself. Unnamed lanes walked straight on merge
+    too (whatever their street id: a walker sees one lane), and an unnamed step names the next
+    named street it leads to, so the sheet never reads "无名胡同" step after step with nothing
+    to recognise. Compass words use true bearings (geodesic azimuths) in whatever metric CRS
+    the graph is in.
     """
     to_ll = Transformer.from_crs(G.graph.get("crs", METRIC), WGS84, always_xy=True)
     groups: list[dict] = []
@@ -176,7 +189,10 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
         head_in = _end_heading(coords, at_start=True)
         head_out = _end_heading(coords, at_start=False)
         g = groups[-1] if groups else None
-        if g is not None and g["street"] == street and _turn(g["head_out"], head_in) != "uturn":
+        turn = _turn(g["head_out"], head_in) if g is not None else "start"
+        same = g is not None and g["street"] == street and turn != "uturn"
+        both_unnamed = g is not None and not name and not g["name"] and turn == "straight"
+        if g is not None and (same or both_unnamed):
             g["coords"].extend(coords[1:])
             g["length"] += e.length
             g["head_out"] = head_out
@@ -219,6 +235,15 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
                 segment_ids=tuple(g["ids"]),
             )
         )
+    for i, step in enumerate(steps):
+        if step.name:
+            continue
+        j = next((j for j in range(i + 1, len(steps)) if steps[j].name), None)
+        if j is not None:
+            ahead = steps[j]
+            steps[i] = replace(
+                step, toward=ahead.name, toward_en=ahead.name_en, toward_far=j > i + 1
+            )
     return steps
 
 

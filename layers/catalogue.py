@@ -386,6 +386,7 @@ def render_geography(
     highlight_zones: Iterable[str] | None = None,
     labels: bool = True,
     fit: bool = True,
+    fold_legend: bool | None = None,
 ) -> folium.Map:
     """Add every catalogue layer (or those named), labels, a legend and fit the view.
 
@@ -398,7 +399,12 @@ def render_geography(
         Add the permanent place-name labels (:func:`labels_layer`).
     fit
         Fit the view to the highlighted zones, else to the boundary.
+    fold_legend
+        Show only the legend's title until clicked; by default folded when the map has
+        labels (the names are on the map, and the case legend needs the room).
     """
+    if fold_legend is None:
+        fold_legend = labels
     highlight = list(highlight_zones or ())
     for spec in CATALOGUE:
         if names is None or spec.name in names:
@@ -421,7 +427,7 @@ def render_geography(
         sections=[("重点点位" if lang == "zh" else "Points of interest", pois, "diamond")]
         if pois
         else [],
-        position="bottomleft",
+        folded=fold_legend,
     )
     if fit:
         lit = _zone_ids(geo, highlight)

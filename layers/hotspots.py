@@ -38,6 +38,7 @@ from layers.safe import (
     collection,
     feature,
     feature_group,
+    inert,
     safe_colour,
 )
 
@@ -108,7 +109,7 @@ def density_layer(
         if mode == "image":
             img, bounds = density_image(surface, legend)
             folium.raster_layers.ImageOverlay(
-                img, bounds=bounds, origin="upper", pixelated=True, name=title
+                img, bounds=bounds, origin="upper", pixelated=True, name=inert(title)
             ).add_to(group)
         elif mode == "cells":
             gdf = surface.to_gdf()

@@ -24,7 +24,8 @@ class Legend(PageCall):
     """A Leaflet control with titled sections of swatches and labels (bottom-right).
 
     ``items`` are ``(colour, label)`` pairs, optionally ``(colour, label, shape, small)``;
-    ``sections`` adds further titled groups ``(title, items, shape)``.
+    ``sections`` adds further titled groups ``(title, items, shape)``. A ``folded`` legend
+    (and any legend on a map narrower than 520 px) shows its title until clicked.
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class Legend(PageCall):
         *,
         shape: str = "square",
         sections: Sequence[tuple[str, Sequence[Sequence[str]], str]] = (),
+        folded: bool = False,
     ) -> None:
         groups = [("", items, shape), *sections] if items else list(sections)
         spec = {
@@ -42,6 +44,7 @@ class Legend(PageCall):
             "position": position
             if position in ("topleft", "topright", "bottomleft", "bottomright")
             else "bottomright",
+            "folded": bool(folded),
             "sections": [
                 {
                     "title": clean_text(t, limit=80),
@@ -64,8 +67,9 @@ def add_legend(
     shape: str = "square",
     sections: Sequence[tuple[str, Sequence[Sequence[str]], str]] = (),
     position: str = "bottomright",
+    folded: bool = False,
 ) -> Legend:
-    """Attach a legend to a map and return it."""
-    legend = Legend(title, items, position, shape=shape, sections=sections)
+    """Attach a legend to a map and return it (``folded``: only its title until clicked)."""
+    legend = Legend(title, items, position, shape=shape, sections=sections, folded=folded)
     legend.add_to(m)
     return legend

@@ -272,21 +272,41 @@ PAGE_JS = r"""
   }
   P.legend = function (target, spec) {
     var c = L.control({position: spec.position || 'bottomright'});
-    c.onAdd = function () {
+    c.onAdd = function (map) {
       var div = el('div', 'pm-legend');
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
-      if (has(spec.title)) { div.appendChild(el('div', 'pm-legend-title', spec.title)); }
+      var body = el('div', 'pm-legend-body');
+      if (has(spec.title)) {
+        var head = el('div', 'pm-legend-title', spec.title);
+        head.setAttribute('role', 'button');
+        head.setAttribute('tabindex', '0');
+        var toggle = function () {
+          var open = body.style.display === 'none';
+          body.style.display = open ? '' : 'none';
+          head.setAttribute('aria-expanded', open ? 'true' : 'false');
+        };
+        L.DomEvent.on(head, 'click', toggle);
+        L.DomEvent.on(head, 'keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { toggle(); } });
+        div.appendChild(head);
+      }
       (spec.sections || []).forEach(function (sec) {
-        if (has(sec.title)) { div.appendChild(el('div', 'pm-legend-sub', sec.title)); }
+        if (has(sec.title)) { body.appendChild(el('div', 'pm-legend-sub', sec.title)); }
         (sec.items || []).forEach(function (it) {
           var row = el('div', 'pm-legend-row');
           row.appendChild(swatch(it[0], it[2] || sec.shape));
           row.appendChild(el('span', null, it[1]));
           if (has(it[3])) { row.appendChild(el('span', 'pm-small', ' ' + it[3])); }
-          div.appendChild(row);
+          body.appendChild(row);
         });
       });
+      div.appendChild(body);
+      // folded when asked, or on a phone-sized map: its title opens it
+      var narrow = spec.folded || (map && map.getSize().x < 520);
+      if (narrow && has(spec.title)) { body.style.display = 'none'; }
+      if (div.firstChild && div.firstChild.setAttribute) {
+        div.firstChild.setAttribute('aria-expanded', narrow ? 'false' : 'true');
+      }
       return div;
     };
     if (target instanceof L.Map) { c.addTo(target); return c; }
@@ -358,7 +378,8 @@ PAGE_CSS = """
 .pm-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px;
   font: 12px/1.5 "Noto Sans CJK SC", "Noto Sans SC", sans-serif; max-height: 45vh;
   overflow-y: auto; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 18em; }
-.pm-legend-title { font-weight: bold; font-size: 13px; }
+.pm-legend-title { font-weight: bold; font-size: 13px; cursor: pointer; }
+.pm-legend-title::after { content: ' ▾'; color: #888; }
 .pm-legend-sub { font-weight: bold; color: #555; margin-top: 4px; }
 .pm-sw { display: inline-block; width: 11px; height: 11px; margin-right: 5px;
   vertical-align: -1px; background: var(--pm-c, #777); border: 1px solid #444; }

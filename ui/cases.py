@@ -15,14 +15,21 @@ from gis.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
 from gis.errors import DatumError, PatrolError
 from gis.i18n import format_datetime, format_number
 from gis.place import datum_suspect, place_at
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, show_map
+from ui.common import Context, base_map, fit_map, geography, guard, show_map, user_repository
+from ui.errors import located_message, user_message
+from ui.names import category_names, department_names, zone_names
+from ui.scope import draw_geography, scope_area
 
 log = logging.getLogger(__name__)
 PAGE = "cases"
 CLICK_KEY = "cases_click"
 FLASH_KEY = "cases_flash"
+#: The case to select after a rerun: set before the select box exists (a widget's own key
+#: cannot change once the widget is drawn in a run).
+PICK_NEXT_KEY = "cases_pick_next"
+CLICK_OUTSIDE_KEY = "cases_click_outside"
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Cases listed at most (newest first); the map aggregates beyond this.
 LIST_LIMIT = 500
@@ -39,7 +46,7 @@ def _now() -> datetime:
 def _flash(message: str, *, pick: str) -> None:
     """Show ``message`` after a rerun that redraws the list and map with the change."""
     st.session_state[FLASH_KEY] = message
-    st.session_state["cases_pick"] = pick
+    st.session_state[PICK_NEXT_KEY] = pick
     st.rerun()
 
 
@@ -62,10 +69,18 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
     st.caption(c.t("cases.report_hint"))
     click = st.session_state.get(CLICK_KEY)
     if click:
-        st.session_state["cases_lon"] = round(float(click["lng"]), 6)
-        st.session_state["cases_lat"] = round(float(click["lat"]), 6)
-        st.session_state["cases_datum"] = "wgs84"  # the map is WGS 84
+        lon, lat = round(float(click["lng"]), 6), round(float(click["lat"]), 6)
         st.session_state[CLICK_KEY] = None
+        if place_at(geo, lon, lat, "wgs84").inside:
+            st.session_state["cases_lon"] = lon
+            st.session_state["cases_lat"] = lat
+            st.session_state["cases_datum"] = "wgs84"  # the map is WGS 84
+            st.session_state.pop(CLICK_OUTSIDE_KEY, None)
+        else:  # say so at once: the form keeps its previous point
+            st.session_state[CLICK_OUTSIDE_KEY] = (lon, lat)
+    outside = st.session_state.get(CLICK_OUTSIDE_KEY)
+    if outside:
+        st.warning(c.t("cases.click_outside", lon=f"{outside[0]:.6f}", lat=f"{outside[1]:.6f}"))
     refs = store.refs
     with st.form("report_case"):
         lon = st.number_input(c.t("cases.lon"), format="%.6f", value=None, key="cases_lon")
@@ -77,12 +92,11 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
             key="cases_datum",
         )
         codes = sorted(refs.categories)
+        cat_names = category_names(refs, c.lang)
         category = st.selectbox(
             c.t("cases.category"),
             codes,
-            format_func=lambda k: (
-                f"{k} {refs.categories[k].name_zh if c.lang == 'zh' else refs.categories[k].name_en}"
-            ),
+            format_func=lambda k: cat_names.get(k, k),
             key="cases_category",
         )
         description = st.text_area(c.t("cases.description"), key="cases_description")
@@ -121,7 +135,7 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
             source=c.t("cases.report"),
         )
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(user_message(c.lang, exc))
         return
     case_id = intake.case_id
     log.info("user %r reported case %s", c.user.username, case_id)
@@ -136,22 +150,31 @@ def _rule_hours(store: Any, case: Any) -> int:
 
 
 def _advance_form(c: Context, store: Any, case: Any) -> None:
+    """The workflow form of one case *version*.
+
+    The form and its widgets are keyed by the case's version: a press on a form drawn for an
+    earlier state (a double press, or a second user) is dropped instead of applying an action
+    the user never saw to the new state. After a transition the page reruns, so the header, the
+    list and the next actions all show the new state.
+    """
     from gis.cases import allowed_actions
 
     actions = allowed_actions(case.state)
     if not actions or c.user.role not in ADVANCE_ROLES:
         return
-    with st.form("advance_case"):
+    token = f"{case.case_id}_{case.version}"
+    with st.form(f"advance_case_{token}"):
         action = st.selectbox(
             c.t("cases.to_state"),
             actions,
             format_func=lambda a: c.t(f"cases.action.{a}"),
-            key="cases_action",
+            key=f"cases_action_{token}",
         )
-        note = st.text_input(c.t("cases.note"), key="cases_note")
-        hours = st.number_input(c.t("cases.hours"), 1, 24 * 183, _rule_hours(store, case),
-                                key=f"cases_hours_{case.case_id}")  # fmt: skip
-        if not st.form_submit_button(c.t("cases.apply")):
+        note = st.text_input(c.t("cases.note"), key=f"cases_note_{token}")
+        hours = st.number_input(
+            c.t("cases.hours"), 1, 24 * 183, _rule_hours(store, case), key=f"cases_hours_{token}"
+        )
+        if not st.form_submit_button(c.t("cases.apply"), type="primary"):
             return
     params: dict[str, Any] = {}
     if action == "record_arrival":
@@ -172,37 +195,66 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
             params=params,
         )
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(user_message(c.lang, exc))
         return
-    st.success(c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")))
+    log.info("user %r: case %s %s -> %s", c.user.username, new.case_id, action, new.state)
+    _flash(
+        c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")),
+        pick=new.case_id,
+    )
 
 
-def _case_detail(c: Context, store: Any, case_id: str) -> None:
+def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
     case = store.get_case(case_id)
     if not in_scope(c.user, _case_resource(case)):
         st.error(c.t("auth.forbidden_scope", what=c.t("cases.case", id=case_id)))
         return
-    st.markdown(f"**{case.case_id}** · {c.t(f'cases.state.{case.state}')}")
+    refs = store.refs
+    cat = category_names(refs, c.lang).get(case.category, case.category)
+    dept = department_names(refs, c.lang).get(case.lead_dept, case.lead_dept)
+    zone = zone_names(geo, c.lang).get(case.zone_id or "", "") or c.t("common.none")
+    st.markdown(f"**{cat} · {c.t(f'cases.state.{case.state}')}**")
+    st.write(c.t("cases.where", zone=zone, dept=dept))
     if case.deadline_at is not None:
-        st.caption(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
+        st.write(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
+    if case.joint:  # 吹哨报到: who has arrived on site, who is still awaited
+        dept_names = department_names(refs, c.lang)
+        for code, times in case.joint.items():
+            arrived = times.get("arrived_at")
+            st.write(
+                c.t(
+                    "cases.arrived",
+                    dept=dept_names.get(code, code),
+                    time=format_datetime(datetime.fromisoformat(arrived), c.lang),
+                )
+                if arrived
+                else c.t("cases.awaited", dept=dept_names.get(code, code))
+            )
+    st.caption(c.t("cases.codes", case_id=case.case_id, code=case.category))
     _advance_form(c, store, case)
     trail = store.audit_trail(case_id)
+    who = user_names(c)
     st.markdown(f"**{c.t('cases.audit')}**")
-    st.dataframe(
+    st.table(  # a few rows: plain page content, readable on a phone
         pd.DataFrame(
             {
                 c.t("cases.when"): [format_datetime(a.at, c.lang) for a in trail],
-                c.t("cases.who"): [a.who for a in trail],
+                c.t("cases.who"): [who.get(a.who, a.who) for a in trail],
                 c.t("cases.state"): [c.t(f"cases.state.{a.to_state}") for a in trail],
                 c.t("cases.note"): [a.note for a in trail],
             }
-        ),
-        hide_index=True,
-        width="stretch",
+        ).set_index(c.t("cases.when"))
     )
 
 
-def _case_list(c: Context, store: Any, frame: Any) -> None:
+def user_names(c: Context) -> dict[str, str]:
+    """user name → display name (the audit trail names people, not logins)."""
+    return {
+        u.username: (u.display_name or u.username) for u in user_repository(c.settings).list_users()
+    }
+
+
+def _case_list(c: Context, store: Any, frame: Any, geo: Any) -> None:
     from gis.cases import overdue_mask
 
     st.markdown(f"**{c.t('cases.list')}**")
@@ -212,6 +264,9 @@ def _case_list(c: Context, store: Any, frame: Any) -> None:
         + " · "
         + c.t("cases.overdue", count=format_number(int(overdue.sum()), c.lang))
     )
+    pending = st.session_state.pop(PICK_NEXT_KEY, None)
+    if pending:  # before the select box exists in this run
+        st.session_state["cases_pick"] = pending
     wanted = st.query_params.get("case")
     if wanted and "cases_pick" not in st.session_state:
         st.session_state["cases_pick"] = wanted
@@ -221,29 +276,41 @@ def _case_list(c: Context, store: Any, frame: Any) -> None:
         if not picked:
             return
     recent = frame.sort_values("reported_at", ascending=False).head(LIST_LIMIT)
+    cats = category_names(store.refs, c.lang)
+    labels: dict[str, str] = {}
     if len(recent):
+        zones = zone_names(geo, c.lang)
+        cat_col = [cats.get(k, k) for k in recent["category"]]
         table = pd.DataFrame(
             {
-                c.t("cases.id"): recent["case_id"],
-                c.t("cases.category"): recent["category"],
+                c.t("cases.category"): cat_col,
                 c.t("cases.state"): [c.t(f"cases.state.{s}") for s in recent["state"]],
+                c.t("cases.zone"): [zones.get(str(z), "") for z in recent["zone_id"]],
                 c.t("cases.reported_at"): [
                     format_datetime(t, c.lang) for t in recent["reported_at"]
                 ],
                 c.t("cases.overdue_flag"): [
                     c.t("common.yes") if o else "" for o in overdue.reindex(recent.index)
                 ],
+                c.t("cases.id"): recent["case_id"],
             }
         )
         st.dataframe(table, hide_index=True, width="stretch", height=260)
+        # labels that do not change with the state: the choice survives a transition
+        labels = {
+            str(i): f"{cat} · {format_datetime(t, c.lang)} · {i}"
+            for i, cat, t in zip(recent["case_id"], cat_col, recent["reported_at"], strict=True)
+        }
     ids = list(recent["case_id"])
     if picked and picked not in ids:  # a case id from the URL or a new report: authorised below
         ids.insert(0, picked)
-    chosen = st.selectbox(c.t("cases.case_select"), ids, key="cases_pick")
+    chosen = st.selectbox(
+        c.t("cases.case_select"), ids, format_func=lambda i: labels.get(i, i), key="cases_pick"
+    )
     try:
-        _case_detail(c, store, chosen)
+        _case_detail(c, store, chosen, geo)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(user_message(c.lang, exc))
 
 
 def _import_panel(c: Context, geo: Any, store: Any) -> None:
@@ -271,16 +338,18 @@ def _import_panel(c: Context, geo: Any, store: Any) -> None:
                     path, refs=store.refs, now=_now(), datum=datum, gdf_segments=geo.segments
                 )
             except DatumError as exc:
-                st.error(c.t("cases.import_datum", message=exc))
+                st.error(c.t("cases.import_datum", message=located_message(c.lang, exc)))
                 return
             except PatrolError as exc:
-                st.error(c.t("cases.bad_file", message=exc))
+                st.error(c.t("cases.bad_file", message=located_message(c.lang, exc)))
                 return
         st.write(c.t("cases.preview", ok=len(result.reports), bad=len(result.rejects)))
         if result.rejects:
             st.markdown(f"**{c.t('cases.rejects')}**")
             st.dataframe(
-                pd.DataFrame({c.t("cases.reason"): [str(e) for e, _ in result.rejects]}),
+                pd.DataFrame(
+                    {c.t("cases.reason"): [located_message(c.lang, e) for e, _ in result.rejects]}
+                ),
                 hide_index=True,
                 width="stretch",
             )
@@ -294,7 +363,7 @@ def _import_panel(c: Context, geo: Any, store: Any) -> None:
             try:
                 added = store.add_reports(reports, received_by=c.user.username, at=_now())
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(user_message(c.lang, exc))
                 return
             st.success(c.t("cases.imported", count=len(added.added)))
 
@@ -308,8 +377,8 @@ def cases_page() -> None:
     if store is None or not capabilities.cases_available():
         st.warning(c.t("cases.store_missing"))
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
-        add_layer_control(m)
+        draw_geography(c, m, geo)
+        add_layer_control(m, collapsed=True)
         show_map(m, key="cases_map")
         return
     flash = st.session_state.pop(FLASH_KEY, None)
@@ -326,15 +395,16 @@ def cases_page() -> None:
             frame = store.cases_frame(open_only=open_only, since=since)
             frame = frame.loc[scope_mask(c.user, frame)]
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         capabilities.add_cases_to_map(c, m, frame)
-        add_layer_control(m)
-        click = show_map(m, key="cases_map", height=560)
+        add_layer_control(m, collapsed=True)
+        view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
+        click = show_map(m, key="cases_map", height=560, fit=view)
         # the form (drawn after the map in this same run) takes the clicked point
         if click is not None and click != st.session_state.get("cases_last_click"):
             st.session_state["cases_last_click"] = click
             st.session_state[CLICK_KEY] = click
-        _case_list(c, store, frame)
+        _case_list(c, store, frame, geo)
     with side:
         _report_form(c, geo, store)
         _import_panel(c, geo, store)

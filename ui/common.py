@@ -23,6 +23,7 @@ from gis.auth import (
 )
 from gis.geography import Geography, load_bundled_geography
 from gis.i18n import t
+from gis.session_token import SessionTokens, token_store_path
 from gis.settings import Settings
 from layers.assets import AssetMode
 from layers.basemap import OfflineMap, new_map
@@ -34,6 +35,13 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "patrol_session"
 LANG_KEY = "patrol_lang"
 BASEMAP_KEY = "patrol_basemap"
+
+#: The signed session token: in the URL (query parameter) and in the session state.
+TOKEN_PARAM = "s"
+TOKEN_KEY = "patrol_token"
+
+#: Session-state key of the page objects of this run (for a button that opens another page).
+PAGES_KEY = "patrol_pages"
 
 #: st_folium returns only the last click: panning and zooming never rerun the page.
 RETURNED_OBJECTS = ["last_clicked"]
@@ -114,6 +122,16 @@ def user_repository(s: Settings) -> SqliteUserRepository:
     return _user_repo(str(user_store_path(s)))
 
 
+@st.cache_resource(show_spinner=False)
+def _tokens(path: str) -> SessionTokens:
+    return SessionTokens(path)
+
+
+def session_tokens(s: Settings) -> SessionTokens:
+    """The session-token secret and revocations beside the user table (one per process)."""
+    return _tokens(str(token_store_path(user_store_path(s))))
+
+
 def optional_module(name: str) -> ModuleType | None:
     """A capability module if it is installed, else None (the page then says so plainly)."""
     try:
@@ -129,34 +147,132 @@ def missing(c: Context, feature_key: str, module: str) -> None:
     st.warning(c.t("app.not_available", feature=c.t(feature_key), module=module))
 
 
-def base_map(c: Context, **kwargs: Any) -> OfflineMap:
-    """An empty map with the chosen basemap and Leaflet served by this app."""
-    choice = st.session_state.get(BASEMAP_KEY, c.settings.basemap)
+#: Tile hosts of the online basemaps (probed before a map asks the browser for tiles).
+TILE_HOSTS = {"osm": "tile.openstreetmap.org", "tianditu": "t0.tianditu.gov.cn"}
+#: How long a reachability answer holds (seconds), and how long a probe may take.
+TILE_PROBE_TTL_S = 300
+TILE_PROBE_TIMEOUT_S = 1.5
+
+
+@st.cache_data(ttl=TILE_PROBE_TTL_S, show_spinner=False)
+def tiles_reachable(host: str) -> bool:
+    """True when the tile host answers on 443 within TILE_PROBE_TIMEOUT_S (name lookup
+    included: it runs in a worker so an offline resolver cannot stall the page)."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    def connect() -> bool:
+        with socket.create_connection((host, 443), timeout=TILE_PROBE_TIMEOUT_S):
+            return True
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return bool(pool.submit(connect).result(timeout=TILE_PROBE_TIMEOUT_S))
+    except (OSError, FutureTimeout):
+        return False
+    finally:
+        pool.shutdown(wait=False)
+
+
+def basemap_choice(c: Context) -> str:
+    """The basemap to draw: the chosen one when it can load, else "none" with a message."""
+    choice = str(st.session_state.get(BASEMAP_KEY, c.settings.basemap))
     if choice == "tianditu" and not c.settings.tianditu_key:
         st.info(c.t("app.basemap.no_key"))
-        choice = "none"
+        return "none"
+    if choice in TILE_HOSTS and not tiles_reachable(TILE_HOSTS[choice]):
+        st.warning(c.t("app.basemap.offline"))
+        return "none"
+    return choice
+
+
+def base_map(c: Context, **kwargs: Any) -> OfflineMap:
+    """An empty map with the chosen basemap and Leaflet served by this app."""
+    choice = basemap_choice(c)
     m = new_map(
         basemap=choice,
         tianditu_key=c.settings.tianditu_key,
         assets=AssetMode.served_at(LEAFLET_URL_PREFIX),
+        lang=c.lang,
         **kwargs,
     )
     return m
 
 
-def show_map(m: OfflineMap, key: str, *, height: int = 560) -> dict[str, Any] | None:
+def show_map(
+    m: OfflineMap,
+    key: str,
+    *,
+    height: int = 560,
+    fit: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any] | None:
     """Render a map; returns the last click ({'lat', 'lng'}) or None.
 
-    Only clicks are returned, so pan and zoom stay in the browser without a rerun.
+    Only clicks are returned, so pan and zoom stay in the browser without a rerun. ``fit``
+    (from :func:`fit_map`) opens the map on those bounds (the widget's own view setting wins
+    over any fitBounds in the map script).
     """
+    center, zoom = (None, None)
+    if fit is not None:
+        center, zoom = view_for(fit, width_px=FIT_MIN_WIDTH_PX, height_px=height - 40)
     out = st_folium(
         m,
         key=key,
         height=height,
         use_container_width=True,
         returned_objects=RETURNED_OBJECTS,
+        center=center,
+        zoom=zoom,
     )
     if not out:
         return None
     click = out.get("last_clicked")
     return click if isinstance(click, dict) and "lat" in click else None
+
+
+def people(c: Context) -> dict[str, str]:
+    """person_id → name for this deployment (staff table, accounts, demo staff)."""
+    from ui.names import person_names
+
+    return person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+
+
+#: The narrowest map a view is fitted for (a phone in portrait).
+FIT_MIN_WIDTH_PX = 360
+
+
+def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None:
+    """Fit the map to a GeoDataFrame's extent (any CRS); returns (west, south, east, north)
+    in WGS 84 for :func:`show_map` (None when the frame is empty)."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    from gis.crs import to_display
+
+    west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
+    m.fit_bounds([[south, west], [north, east]])
+    return west, south, east, north
+
+
+def view_for(
+    bounds: tuple[float, float, float, float], *, width_px: int, height_px: int
+) -> tuple[list[float], int]:
+    """Centre and the largest Web Mercator zoom that shows ``bounds`` in that many pixels."""
+    import math
+
+    west, south, east, north = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_frac = max(east - west, 1e-6) / 360.0
+    lat_frac = max(merc(north) - merc(south), 1e-9) / (2 * math.pi)
+    zoom = min(math.log2(width_px / 256 / lon_frac), math.log2(height_px / 256 / lat_frac))
+    return [(south + north) / 2, (west + east) / 2], max(10, min(18, math.floor(zoom)))
+
+
+def switch_to(page: str) -> None:
+    """Open another page of the app (registered by app.py in this session)."""
+    pages = st.session_state.get(PAGES_KEY) or {}
+    if page in pages:
+        st.switch_page(pages[page])

@@ -9,10 +9,22 @@ import streamlit as st
 
 from gis.errors import PatrolError
 from gis.i18n import format_number
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
-from ui.scope import requested_zone, zones_in_scope
+from ui.common import (
+    Context,
+    base_map,
+    fit_map,
+    geography,
+    guard,
+    missing,
+    optional_module,
+    people,
+    show_map,
+)
+from ui.errors import user_message
+from ui.names import front_names, zone_names
+from ui.scope import draw_geography, requested_zone, zones_in_scope
 
 log = logging.getLogger(__name__)
 PAGE = "districts"
@@ -26,7 +38,7 @@ def _area(c: Context, geo: Any) -> tuple[str | None, list[str] | None]:
         return None, [zone]
     if c.user.sees_everything:
         fronts = ["", *geo.fronts["front_id"]]
-        names = dict(zip(geo.fronts["front_id"], geo.fronts["name"], strict=True))
+        names = front_names(geo, c.lang)
         front = st.selectbox(
             c.t("districts.area"),
             fronts,
@@ -35,9 +47,51 @@ def _area(c: Context, geo: Any) -> tuple[str | None, list[str] | None]:
         )
         return (front or None), None
     if c.user.fronts and not c.user.zones:
-        front = st.selectbox(c.t("districts.area"), list(c.user.fronts), key="districts_front")
+        names = front_names(geo, c.lang)
+        front = st.selectbox(
+            c.t("districts.area"),
+            list(c.user.fronts),
+            format_func=lambda f: names.get(f, f),
+            key="districts_front",
+        )
         return front, None
     return None, zones_in_scope(c, geo)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _districts(data_dir: str, k: int, front: str | None, zones: tuple[str, ...]) -> Any:
+    """Balanced districts for one request, computed once per process (the geography is
+    immutable, so the inputs in the key decide the answer)."""
+    import importlib
+
+    from ui.common import _geography
+
+    dmod = importlib.import_module("gis.districts")
+    geo = _geography(data_dir)
+    return dmod.districts_for_people(geo.segments, k, front=front, zones=list(zones) or None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _polygons(
+    data_dir: str,
+    assignment: tuple[tuple[str, str], ...],
+    front: str | None,
+    zones: tuple[str, ...],
+) -> Any:
+    """The district polygons of an assignment, clipped to the chosen area (once per process)."""
+    import importlib
+
+    from ui.common import _geography
+
+    outputs = importlib.import_module("gis.district_outputs")
+    geo = _geography(data_dir)
+    if zones:
+        area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
+    elif front:
+        area = geo.fronts.loc[geo.fronts["front_id"] == front]
+    else:
+        area = geo.boundary
+    return outputs.district_polygons(geo.segments, dict(assignment), boundary=area, lakes=geo.lakes)
 
 
 def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> None:
@@ -51,7 +105,9 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
             ratio=format_number(d.ratio, c.lang, digits=2),
         )
     )
+    who = people(c)
     summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+    summary = summary.assign(person_id=[who.get(p, p) for p in summary["person_id"]])
     table = summary[["person_id", "n_segments", "length_m", "workload"]].rename(
         columns={
             "person_id": c.t("districts.person"),
@@ -67,20 +123,34 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
         seg = st.selectbox(
             c.t("districts.segment"),
             ids,
-            format_func=lambda s: (
-                f"{segs.at[s, 'name'] or c.t('overview.unnamed')} · {s} · {plan.assignment[s]}"
+            format_func=lambda s: c.t(
+                "districts.segment_option",
+                street=segs.at[s, "name"] or c.t("overview.unnamed"),
+                segment=s,
+                person=who.get(plan.assignment[s], plan.assignment[s]),
             ),
             key="districts_move_segment",
         )
-        to = st.selectbox(c.t("districts.move"), list(plan.people), key="districts_move_to")
+        to = st.selectbox(
+            c.t("districts.move"),
+            list(plan.people),
+            format_func=lambda p: who.get(p, p),
+            key="districts_move_to",
+        )
         if st.form_submit_button(c.t("districts.apply_move")):
             try:
                 check = dmod.move_segments(plan, [seg], to, geo.segments)
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(user_message(c.lang, exc))
             else:
                 for b in check.breaks:
-                    st.warning(c.t("districts.break", person=b.person_id, pieces=len(b.pieces)))
+                    st.warning(
+                        c.t(
+                            "districts.break",
+                            person=who.get(b.person_id, b.person_id),
+                            pieces=len(b.pieces),
+                        )
+                    )
                 st.info(
                     c.t(
                         "districts.ratio_change",
@@ -118,8 +188,11 @@ def districts_page() -> None:
     controls, view = st.columns([1, 3])
     with controls:
         front, zones = _area(c, geo)
-        front_names = dict(zip(geo.fronts["front_id"], geo.fronts["name"], strict=True))
-        area = zones or [front_names.get(front or "", c.t("common.all"))]
+        zn = zone_names(geo, c.lang)
+        fronts = front_names(geo, c.lang)
+        area = (
+            [zn.get(z, z) for z in zones] if zones else [fronts.get(front or "", c.t("common.all"))]
+        )
         st.caption(c.t("overview.scope", zones="、".join(area)))
         if dmod is None or outputs is None or dlayer is None:
             missing(c, "page.districts", "gis.districts")
@@ -129,11 +202,11 @@ def districts_page() -> None:
             if st.button(c.t("districts.compute"), key="districts_compute"):
                 with st.spinner(c.t("app.loading")):
                     try:
-                        new = dmod.districts_for_people(
-                            geo.segments, int(k), front=front, zones=zones
+                        new = _districts(
+                            str(c.settings.data_dir), int(k), front, tuple(zones or ())
                         )
                     except PatrolError as exc:
-                        st.error(c.t("app.error", message=exc))
+                        st.error(user_message(c.lang, exc))
                     else:
                         st.session_state[PLAN_KEY] = ((front, tuple(zones or ())), new)
             stored = st.session_state.get(PLAN_KEY)
@@ -142,20 +215,30 @@ def districts_page() -> None:
                 _plan_panel(c, geo, plan, dmod, outputs)
     with view:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         if plan is not None:
-            # clip the districts to the chosen area, not the whole subdistrict
-            if zones:
-                area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
-            elif front:
-                area = geo.fronts.loc[geo.fronts["front_id"] == front]
-            else:
-                area = geo.boundary
-            polygons = outputs.district_polygons(
-                geo.segments, plan.assignment, boundary=area, lakes=geo.lakes
+            # clipped to the chosen area, not the whole subdistrict
+            polygons = _polygons(
+                str(c.settings.data_dir),
+                tuple(sorted(plan.assignment.items())),
+                front,
+                tuple(zones or ()),
             )
+            who = people(c)
+            summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+            summary = summary.assign(name=[who.get(p, "") for p in summary["person_id"]])
             dlayer.add_districts(
-                m, polygons, segments=geo.segments, assignment=plan.assignment, lang=c.lang
+                m,
+                polygons,
+                segments=geo.segments,
+                assignment=plan.assignment,
+                summary=summary,  # the legend and labels name people
+                lang=c.lang,
             )
-        add_layer_control(m)
-        show_map(m, key="districts_map", height=620)
+        add_layer_control(m, collapsed=True)
+        view = None
+        if zones:
+            view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
+        elif front:
+            view = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
+        show_map(m, key="districts_map", height=620, fit=view)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -11,9 +10,11 @@ import streamlit as st
 
 from gis.auth import scope_mask
 from gis.errors import PatrolError
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
+from ui.errors import user_message
+from ui.scope import draw_geography
 
 log = logging.getLogger(__name__)
 PAGE = "hotspots"
@@ -33,6 +34,51 @@ def _modules() -> dict[str, Any] | None:
     return None if any(v is None for v in mods.values()) else mods
 
 
+def _scope_key(c: Context) -> tuple[Any, ...]:
+    """What a cached analysis of this user depends on besides the store: scope, districts."""
+    saved = capabilities.saved_assignment(c)
+    return (
+        c.user.username,
+        c.user.role,
+        c.user.zones,
+        c.user.fronts,
+        c.user.department,
+        hash(tuple(sorted(saved.items()))),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=300)
+def _layer_data(
+    database_url: str,
+    count: int,
+    scope: tuple[Any, ...],
+    kind: str,
+    days: int,
+    end: str,
+    *,
+    _frame: Any,
+    _geo: Any,
+    _mods: dict[str, Any],
+) -> Any:
+    """The analysis behind a hotspot layer (Gi* permutations, density, forecast), computed
+    once per store size, scope and window instead of on every rerun."""
+    hs = _mods["hotspots"]
+    stop_at = pd.Timestamp(end)
+    start, stop = hs.time_window(stop_at, days)
+    flt = hs.CaseFilter(start=start, end=stop)
+    geo = _geo
+    if kind == "density":
+        return hs.density_surface(_frame, flt, bounds=tuple(geo.boundary.total_bounds))
+    if kind == "gistar":
+        return hs.gistar_cells(
+            _frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
+        )
+    fc = _mods["forecast"]
+    units = fc.segment_units(geo.segments)
+    week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
+    return fc.forecast(hs.select_cases(_frame, hs.CaseFilter(end=week)), units, at=week)
+
+
 def _add_layer(
     c: Context,
     m: Any,
@@ -42,24 +88,26 @@ def _add_layer(
     kind: str,
     days: int,
     end: pd.Timestamp,
+    count: int,
 ) -> None:
-    hs, layer = mods["hotspots"], mods["layer"]
-    start, stop = hs.time_window(end, days)
-    flt = hs.CaseFilter(start=start, end=stop)
+    data = _layer_data(
+        c.settings.database_url,
+        count,
+        _scope_key(c),
+        kind,
+        days,
+        end.isoformat(),
+        _frame=frame,
+        _geo=geo,
+        _mods=mods,
+    )
+    layer = mods["layer"]
     if kind == "density":
-        surface = hs.density_surface(frame, flt, bounds=tuple(geo.boundary.total_bounds))
-        layer.density_layer(m, surface, lang=c.lang)
+        layer.density_layer(m, data, lang=c.lang)
     elif kind == "gistar":
-        result = hs.gistar_cells(
-            frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
-        )
-        layer.gistar_layer(m, result, lang=c.lang)
+        layer.gistar_layer(m, data, lang=c.lang)
     else:
-        fc = mods["forecast"]
-        units = fc.segment_units(geo.segments)
-        week = (end.normalize() - pd.Timedelta(days=end.day_of_week)) + pd.Timedelta(days=7)
-        gdf = fc.forecast(hs.select_cases(frame, hs.CaseFilter(end=week)), units, at=week)
-        layer.forecast_layer(m, gdf, lang=c.lang)  # each layer adds its own legend
+        layer.forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
 
 
 def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
@@ -71,37 +119,113 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         horizontal=True,
         key="hotspots_kind",
     )
-    day = st.date_input(c.t("hotspots.day"), value=date.today(), key="hotspots_day")
+    today = pd.Timestamp.now(tz="Asia/Shanghai").date()
+    # one date widget per kind: each starts on its own last complete period
+    day = st.date_input(
+        c.t("hotspots.day"),
+        value=rp.default_report_day(kind, today),
+        key=f"hotspots_day_{kind}",
+    )
     from gis.services import ReportRequest, produce_report
 
-    # the printable HTML leaves out the map and the forecast scorecard: it renders on every run
+    # the figures on every run; the printable HTML (with its map) once, cached below
     request = ReportRequest(kind, day, lang=c.lang, with_map=False, with_scorecard=False)
     try:
-        produced = produce_report(geo, frame, request, store=store)
+        produced = produce_report(geo, frame, request, store=store, html=False)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(user_message(c.lang, exc))
         return
-    kpis = produced.kpis
-    st.markdown(f"**{c.t('hotspots.kpis')}**")
+    kpis, period = produced.kpis, produced.period
+    st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
     rows = rp.kpi_rows(kpis, lang=c.lang)
+    # the headline figures as readable text, the same values as the table and the report
+    for col, (label, value) in zip(st.columns(4), rows[:4], strict=True):
+        col.metric(label, value)
     st.dataframe(
         pd.DataFrame(rows, columns=[c.t("hotspots.figure"), c.t("hotspots.value")]),
         hide_index=True,
         width="stretch",
     )
-    if len(kpis.by_category):
+    names = report_names(c, geo, store)
+    chart = category_chart_data(kpis.by_category, names.get("category", {}))
+    if chart is not None:
         st.markdown(f"**{c.t('hotspots.by_category')}**")
-        by_cat = kpis.by_category.set_index(kpis.by_category.columns[0])
-        numeric = by_cat.select_dtypes("number")
-        if len(numeric.columns):
-            st.bar_chart(numeric.iloc[:, :1])
+        st.bar_chart(chart, horizontal=True, x_label=c.t("hotspots.reported"))
+    elif kpis.reported == 0:
+        st.info(c.t("hotspots.no_cases_period", period=period.label(c.lang)))
+    html_text = _report_html(
+        c.settings.database_url,
+        int(store.count_cases()),
+        _scope_key(c),
+        kind,
+        str(day),
+        c.lang,
+        _frame=frame,
+        _geo=geo,
+        _store=store,
+    )
     st.download_button(
         c.t("hotspots.download"),
-        (produced.html or "").encode("utf-8"),
-        file_name=f"report-{kind}-{day.isoformat()}.html",
+        html_text.encode("utf-8"),
+        file_name=f"report-{kind}-{period.start.date().isoformat()}.html",
         mime="text/html",
         key="hotspots_download",
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=300)
+def _report_html(
+    database_url: str,
+    count: int,
+    scope: tuple[Any, ...],
+    kind: str,
+    day: str,
+    lang: str,
+    *,
+    _frame: Any,
+    _geo: Any,
+    _store: Any,
+) -> str:
+    """The printable report with its hot-spot map (matplotlib: the slow part), made once per
+    store size, user scope, period and language instead of on every rerun of the page."""
+    from gis.services import ReportRequest, produce_report
+
+    request = ReportRequest(kind, day, lang=lang, with_map=True, with_scorecard=False)
+    return str(produce_report(_geo, _frame, request, store=_store).html or "")
+
+
+def report_names(c: Context, geo: Any, store: Any) -> dict[str, dict[str, str]]:
+    """Display names for the report tables: categories, departments and zones."""
+    names: dict[str, dict[str, str]] = {}
+    if store is not None:
+        refs = store.refs
+        names["category"] = {
+            code: (v.name_zh if c.lang == "zh" else v.name_en)
+            for code, v in refs.categories.items()
+        }
+        names["lead_dept"] = {
+            code: (v.name_zh if c.lang == "zh" else v.name_en)
+            for code, v in refs.departments.items()
+        }
+    col = "name_en" if c.lang == "en" and "name_en" in geo.zones else "name"
+    names["zone_id"] = {
+        str(z): str(n) for z, n in zip(geo.zones["zone_id"], geo.zones[col], strict=True)
+    }
+    return names
+
+
+def category_chart_data(by_category: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame | None:
+    """Reported cases per category (by name) for a bar chart; None when there is nothing."""
+    if by_category is None or by_category.empty or "reported" not in by_category.columns:
+        return None
+    key = "category" if "category" in by_category.columns else by_category.columns[0]
+    data = by_category[[key, "reported"]].copy()
+    data["reported"] = pd.to_numeric(data["reported"], errors="coerce").fillna(0)
+    data = data.loc[data["reported"] > 0]
+    if data.empty:
+        return None
+    data[key] = [names.get(str(v), str(v)) for v in data[key]]
+    return data.sort_values("reported", ascending=False).head(15).set_index(key)[["reported"]]
 
 
 def hotspots_page() -> None:
@@ -137,15 +261,17 @@ def hotspots_page() -> None:
             _report(c, geo, mods, frame, store)
     with view:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_geography(c, m, geo)
         if mods is not None and frame is not None:
             end = pd.Timestamp.now(tz="Asia/Shanghai")
             if len(frame):
                 end = min(end, frame["reported_at"].max())
+            end = end.ceil("h")  # a stable window (and cache key) within the hour
             try:
                 with st.spinner(c.t("app.loading")):
-                    _add_layer(c, m, geo, mods, frame, kind, int(days), end)
+                    count = int(store.count_cases()) if store is not None else 0
+                    _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
             except PatrolError as exc:
                 st.error(c.t("app.error", message=exc))
-        add_layer_control(m)
+        add_layer_control(m, collapsed=True)
         show_map(m, key="hotspots_map", height=620)

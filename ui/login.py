@@ -15,7 +15,15 @@ from gis.auth import (
     seed_demo_users,
 )
 from gis.i18n import format_datetime, t
-from ui.common import SESSION_KEY, current_lang, geography, settings, user_repository
+from ui.common import (
+    SESSION_KEY,
+    TOKEN_KEY,
+    current_lang,
+    geography,
+    session_tokens,
+    settings,
+    user_repository,
+)
 
 log = logging.getLogger(__name__)
 NOTICE_KEY = "patrol_login_notice"
@@ -77,4 +85,8 @@ def login_page() -> None:
         )
         return
     st.session_state[SESSION_KEY] = session
+    # a signed token in the URL lets a reload pick the session up again (see docs/app.md)
+    st.session_state[TOKEN_KEY] = session_tokens(cfg).issue(
+        session.user.username, issued_at=session.started_at, expires_at=session.expires_at
+    )
     st.rerun()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ui.cases import cases_page
 from ui.coordination import coordination_page
+from ui.crowd import crowd_page
 from ui.districts import districts_page
 from ui.hotspots import hotspots_page
 from ui.myday import myday_page
@@ -22,6 +23,7 @@ PAGE_FUNCTIONS: dict[str, Callable[[], None]] = {
     "patrol": patrol_page,
     "cases": cases_page,
     "hotspots": hotspots_page,
+    "crowd": crowd_page,
     "users": users_page,
     "myday": myday_page,
     "team": team_page,
@@ -35,6 +37,7 @@ PAGE_ICONS: dict[str, str] = {
     "patrol": ":material/directions_walk:",
     "cases": ":material/report:",
     "hotspots": ":material/local_fire_department:",
+    "crowd": ":material/groups:",
     "users": ":material/group:",
     "myday": ":material/today:",
     "team": ":material/event_available:",

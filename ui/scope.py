@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from gis.auth import Resource, scope_zones
 from gis.geography import Geography
-from ui.common import Context, resource_allowed
+from ui.common import Context, people, resource_allowed
+from ui.names import zone_names
 
 
 def zones_in_scope(c: Context, geo: Geography) -> list[str]:
@@ -21,8 +24,9 @@ def requested_zone(c: Context, page: str, geo: Geography) -> str | None:
     if not zone:
         return None
     fronts = dict(zip(geo.zones["zone_id"], geo.zones["front_id"], strict=True))
+    name = zone_names(geo, c.lang).get(zone, zone)
     if resource_allowed(
-        c, page, Resource(zone_id=zone, front_id=fronts.get(zone)), c.t("auth.zone", id=zone)
+        c, page, Resource(zone_id=zone, front_id=fronts.get(zone)), c.t("auth.zone", id=name)
     ):
         return zone
     del st.query_params["zone"]
@@ -36,7 +40,28 @@ def requested_person(c: Context, page: str) -> str | None:
     """
     person = st.query_params.get("person")
     if person:
-        if resource_allowed(c, page, Resource(person_id=person), c.t("auth.person", id=person)):
+        name = people(c).get(person, person)
+        if resource_allowed(c, page, Resource(person_id=person), c.t("auth.person", id=name)):
             return person
         del st.query_params["person"]
     return c.user.person_id
+
+
+def scope_area(c: Context, geo: Geography) -> Any:
+    """The part of the map the user works in: their zones, else the whole subdistrict."""
+    if c.user.sees_everything or c.user.role == "liaison":
+        return geo.boundary
+    zones = set(zones_in_scope(c, geo))
+    area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
+    return area if len(area) else geo.boundary
+
+
+def draw_geography(c: Context, m: Any, geo: Geography) -> None:
+    """Every catalogue layer with labels; the user's own zones highlighted (and the view
+    fitted to them) unless the user sees everything."""
+    from layers.catalogue import render_geography
+
+    mine = None
+    if not (c.user.sees_everything or c.user.role == "liaison"):
+        mine = zones_in_scope(c, geo) or None
+    render_geography(m, geo, lang=c.lang, highlight_zones=mine)

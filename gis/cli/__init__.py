@@ -56,6 +56,8 @@ COMMANDS: dict[str, Command] = {
     "consult": Command("coordination", "consultations (会商)"),
     "inspect": Command("coordination", "明察暗访 inspections and the weekly review (周点评)"),
     "photo": Command("coordination", "before/after photos of a case (整改前后对比)"),
+    "db": Command("db", "store schema: init, migrate, status, backup, restore, load-geography"),
+    "crowd": Command("crowd", "crowd-flow early warning (客流预警)"),
 }
 
 #: Modules whose commands are not (yet) listed in :data:`COMMANDS`: imported for every run.

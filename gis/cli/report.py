@@ -183,14 +183,14 @@ def _land(geo):  # type: ignore[no-untyped-def]
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.reports import write_csv, write_html
+    from gis.reports import default_report_day, write_csv, write_html
     from gis.services.reports import ReportRequest, display_names, produce_report
 
     lang = args.lang or settings.language
     day = (
         parse_day(args.date, "--date").isoformat()
         if args.date
-        else pd.Timestamp.now(tz=TIMEZONE).strftime("%Y-%m-%d")
+        else default_report_day(args.kind, pd.Timestamp.now(tz=TIMEZONE).date()).isoformat()
     )
     request = ReportRequest(
         kind=args.kind,
@@ -348,7 +348,11 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cases", help="case frame file (GeoPackage/GeoJSON) instead of the store")
     p.add_argument("--data", help="geography folder (default: the bundled Shichahai data)")
-    p.add_argument("--date", help="a day in the period, YYYY-MM-DD (default: today)")
+    p.add_argument(
+        "--date",
+        help="a day in the period, YYYY-MM-DD (default: the last complete period: yesterday, "
+        "last week, last month)",
+    )
     p.add_argument("--lang", choices=("zh", "en"), help="language (default PATROL_LANG)")
 
 

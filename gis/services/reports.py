@@ -148,8 +148,24 @@ def produce_report(
         names=display_names(geo, request.lang),
         coordination=_coordination_sections(store, period),
         **_people_sections(store, geo, period),
+        **_crowd_sections(store, period, request.lang),
     )
     return ProducedReport(period, kpis, text)
+
+
+def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
+    """The period's crowd alert log when the store keeps crowd alerts."""
+    if store is None or not hasattr(store, "query_alerts"):
+        return {}
+    from gis.reports import crowd_alert_log
+
+    alerts = store.query_alerts(
+        since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
+    )
+    places = store.load_places()
+    col = "name" if lang == "zh" else "name_en"
+    names = dict(zip(places["place_id"], places[col], strict=True)) if len(places) else {}
+    return {"crowd_alerts": crowd_alert_log(alerts, period, names, lang)}
 
 
 def _coordination_sections(store: Any, period: Period) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from gis.cases import (
 from gis.crs import METRIC, WGS84
 from gis.errors import ConflictError, TransitionError, ValidationError
 from gis.store.coordination import CoordinationTables
+from gis.store.crowd import CrowdStore
 from gis.violations import References, Report, case_from_report, load_references
 
 if TYPE_CHECKING:
@@ -247,7 +248,7 @@ def conflict_message(case_id: str, by: str, at: dt.datetime | None) -> str:
     return f"case {case_id} was changed by {by or 'someone'} at {when}; reload it and try again"
 
 
-class Store(CoordinationTables, abc.ABC):
+class Store(CrowdStore, CoordinationTables, abc.ABC):
     """Persistent cases, their audit trail and small named values.
 
     Every write is one transaction; imports are all-or-nothing and idempotent (by case id

@@ -44,12 +44,20 @@ from gis.store.base import (
     make_query,
 )
 from gis.store.coordination import Exec, ensure_gpkg_schema
+from gis.store.crowd import (
+    GPKG_CROWD_VERSION,
+    GeoPackageCrowd,
+    gpkg_crowd_contents,
+    gpkg_crowd_schema,
+)
+from gis.store.gpkg_index import register_functions
+from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.violations import References
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = GPKG_CROWD_VERSION  # 4: crowd tables
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3
 _SRS_4326 = (
@@ -135,7 +143,7 @@ def _schema_sql() -> list[str]:
     ]
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(GeoPackageCrowd, Store):
     """Cases in a single GeoPackage file; safe for several processes (WAL, immediate locks)."""
 
     def __init__(self, path: str | Path, *, refs: References | None = None) -> None:
@@ -149,6 +157,7 @@ class GeoPackageStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open GeoPackage {self.path}: {exc}") from exc
         self._con.row_factory = sqlite3.Row
+        register_functions(self._con)  # the RTree index triggers call ST_MinX …
         # one connection shared by threads (an app process): serialise its use
         self._lock = threading.RLock()
         # The GeoPackage header must be in the main file (readers check it before the WAL).
@@ -170,8 +179,9 @@ class GeoPackageStore(Store):
         ).fetchone()[0]
         if has_tables and app_id != _APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+        check_gpkg_version(con, str(self.path))
         with self._write():
-            for stmt in _schema_sql():
+            for stmt in _schema_sql() + gpkg_crowd_schema():
                 con.execute(stmt)
             con.executemany(
                 "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)",
@@ -191,18 +201,25 @@ class GeoPackageStore(Store):
                     + (None,) * 4,
                     ("patrol_meta", "attributes", "patrol_meta", "named values", None)
                     + (None,) * 4,
+                    *gpkg_crowd_contents(),
                 ],
             )
             con.execute(
                 "INSERT OR IGNORE INTO gpkg_geometry_columns VALUES "
-                "('cases','geom','POINT',4326,0,0)"
+                "('cases','geom','POINT',4326,0,0), ('crowd_places','geom','MULTIPOLYGON',4326,0,0)"
             )
             con.execute(
                 "INSERT OR IGNORE INTO patrol_meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            con.execute(  # an older file gains the tables above: record the version it has now
+                "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
+                "AND CAST(value AS INTEGER) < ?",
+                (str(GPKG_CROWD_VERSION), GPKG_CROWD_VERSION),
+            )
             create_gpkg_people_tables(con)
             ensure_gpkg_schema(con)
+            finish_gpkg_schema(con)  # keep last: the spatial index and the version reached
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:

@@ -41,12 +41,13 @@ from gis.store.base import (
     parse_time,
 )
 from gis.store.coordination import Exec
+from gis.store.crowd import PostGISCrowd
+from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
 from gis.violations import References
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 #: Stored columns (``lon``/``lat`` are derived from ``geom``).
 _DB_COLUMNS = tuple(c for c in CASE_COLUMNS if c not in ("lon", "lat")) + ("geom",)
 _SELECT = [c for c in CASE_COLUMNS if c not in ("lon", "lat", "footprint", "depts")]
@@ -64,16 +65,6 @@ def _psycopg2():
     return psycopg2, sql
 
 
-def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
-    """Schema files as (version, path), in order."""
-    out = []
-    for p in sorted(sql_dir.glob("*.sql")):
-        m = re.match(r"(\d+)_", p.name)
-        if m:
-            out.append((int(m.group(1)), p))
-    return out
-
-
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -87,7 +78,7 @@ def _copy_text(value: Any) -> str:
     return s
 
 
-class PostGISStore(Store):
+class PostGISStore(PostGISCrowd, Store):
     """Cases in PostGIS; safe for many threads (pool) and processes (row locks, versions)."""
 
     def __init__(
@@ -142,30 +133,11 @@ class PostGISStore(Store):
             yield Exec(cur, "pg")
 
     def migrate(self) -> int:
-        """Apply pending schema files; returns the schema version now in force."""
-        with self._tx() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(4242001)")
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                "version integer PRIMARY KEY, name text NOT NULL, "
-                "applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            cur.execute("SELECT version FROM schema_version")
-            applied = {int(r[0]) for r in cur.fetchall()}
-            current = max(applied, default=0)
-            for version, path in migrations(self.sql_dir):
-                # every file not applied yet, also one numbered below the highest applied:
-                # features developed side by side land in any order
-                if version in applied:
-                    continue
-                log.info("applying schema %s", path.name)
-                cur.execute(path.read_text(encoding="utf-8"))
-                cur.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                    (version, path.name),
-                )
-                current = max(current, version)
-        return current
+        """Apply pending schema files in one transaction; returns the version now in force.
+
+        Raises StoreError when the database was upgraded by a newer release.
+        """
+        return migrate_postgis(self._tx, self.url, self.sql_dir)
 
     def schema_version(self) -> int:
         """The highest applied schema version."""

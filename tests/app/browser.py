@@ -57,15 +57,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: Mapping[str, str], *, log_path: Path) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port; yield its base URL; stop it afterwards."""
+def streamlit_server(
+    env: Mapping[str, str], *, log_path: Path, root: Path | None = None
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port; yield its base URL; stop it afterwards.
+
+    ``root`` is the checkout to run (default: this one; benchmarks pass an older export).
+    """
+    root = Path(root) if root is not None else REPO_ROOT
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(REPO_ROOT / "app.py"),
+        str(root / "app.py"),
         "--server.port",
         str(port),
         "--server.address",
@@ -77,10 +83,10 @@ def streamlit_server(env: Mapping[str, str], *, log_path: Path) -> Iterator[str]
         "--browser.gatherUsageStats",
         "false",
     ]
-    full_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
+    full_env = {**os.environ, **env, "PYTHONPATH": str(root)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, cwd=root, env=full_env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -179,3 +185,24 @@ def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page: Any, *, timeout_s: float = 60.0, maps: bool = True) -> None:
+    """Wait until the rerun a click started has finished (Streamlit marks the app with
+    ``data-test-script-state``) and every map on the page has drawn."""
+    t0 = time.monotonic()
+    app = page.locator('[data-testid="stApp"]')
+    while time.monotonic() < t0 + 1.0:  # the click reaches the server, or it reruns nothing
+        if app.get_attribute("data-test-script-state") == "running":
+            break
+        page.wait_for_timeout(15)
+    while app.get_attribute("data-test-script-state") == "running":
+        if time.monotonic() > t0 + timeout_s:
+            raise AssertionError("the page never finished its rerun")
+        page.wait_for_timeout(15)
+    if not maps:
+        return
+    for i in range(page.locator(MAP_FRAME).count()):
+        page.frame_locator(MAP_FRAME).nth(i).locator(
+            ".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg"
+        ).first.wait_for(timeout=timeout_s * 1000)

@@ -41,6 +41,12 @@ def report(at, lon: float, lat: float, datum: str = "wgs84", category: str = "C0
     return click_button(at, t("cases.submit"))
 
 
+def action_box(at):
+    """The workflow select box (keyed by the case version it was drawn for)."""
+    boxes = [b for b in at.selectbox if str(b.key).startswith("cases_action_")]
+    return boxes[0] if boxes else None
+
+
 def chief_on_cases():
     at = log_in(new_app(), "chief", DEMO_PASSWORDS["chief"])
     return goto(at, "cases")
@@ -82,16 +88,81 @@ def test_no_point_is_refused(app_env) -> None:
 
 def test_advance_a_case_and_read_its_audit_trail(app_env) -> None:
     at = report(chief_on_cases(), *WEST)
-    at.selectbox(key="cases_action").set_value("register")
+    action_box(at).set_value("register")
     click_button(at, t("cases.apply"))
     (case,) = stored(app_env)
     assert case.state == "registered"
     assert at.success[0].value == t(
         "cases.advanced", case_id=case.case_id, state=t("cases.state.registered")
     )
-    trail = at.dataframe[-1].value
+    trail = at.table[-1].value
     assert list(trail[t("cases.state")]) == [t("cases.state.reported"), t("cases.state.registered")]
-    assert list(trail[t("cases.who")]) == ["chief", "chief"]
+    assert list(trail[t("cases.who")]) == ["景区片区长", "景区片区长"]  # names, not logins
+
+
+def test_a_second_report_with_cases_listed_raises_no_exception(app_env) -> None:
+    """Regression: the success message set the list's widget key after the widget existed."""
+    at = report(chief_on_cases(), *WEST)
+    at = report(at, *WEST, category="C07")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value.startswith("已上报案件 ")
+    cases = stored(app_env)
+    assert len(cases) == 2
+    newest = max(cases, key=lambda k: k.reported_at)
+    assert at.selectbox(key="cases_pick").value == newest.case_id
+
+
+def test_after_a_transition_the_page_shows_the_new_state(app_env) -> None:
+    """Regression: header and list lagged one step behind the store."""
+    at = report(chief_on_cases(), *WEST)
+    action_box(at).set_value("register")
+    at = click_button(at, t("cases.apply"))
+    assert not at.exception
+    (case,) = stored(app_env)
+    state = t("cases.state.registered")
+    header = f"店外经营/外摆 · {state}"
+    assert case.state == "registered"
+    assert any(m.value == f"**{header}**" for m in at.markdown), [m.value for m in at.markdown]
+    assert list(at.dataframe[0].value[t("cases.state")]) == [state]
+    from gis.cases import allowed_actions
+
+    assert action_box(at).options == [t(f"cases.action.{a}") for a in allowed_actions("registered")]
+
+
+def test_a_stale_double_press_moves_the_case_one_step_only(app_env) -> None:
+    """Regression: a second press on the form drawn for the old state moved the case again."""
+    at = report(chief_on_cases(), *WEST)
+    action_box(at).set_value("register")
+    next(b for b in at.button if b.label == t("cases.apply")).click()
+    pressed = at._tree.get_widget_states()  # what the browser sends for this form
+    at._run(pressed)  # the first press
+    (case,) = stored(app_env)
+    assert case.state == "registered"
+    version = case.version
+    after = at._run(pressed)  # the same press again, from the form drawn for "reported"
+    assert not after.exception
+    (case,) = stored(app_env)
+    assert case.state == "registered" and case.version == version
+    assert len(at_store_trail(app_env, case.case_id)) == 2
+
+
+def at_store_trail(app_env, case_id: str) -> list:
+    with open_store(Settings(database_url=app_env["PATROL_DATABASE_URL"])) as s:
+        return s.audit_trail(case_id)
+
+
+def test_a_map_click_outside_the_subdistrict_is_answered(app_env) -> None:
+    """Regression: a click outside the area did nothing, with no word."""
+    at = chief_on_cases()
+    at.session_state["cases_click"] = {"lng": OUTSIDE[0], "lat": OUTSIDE[1]}
+    at.run()
+    want = t("cases.click_outside", lat=f"{OUTSIDE[1]:.6f}", lon=f"{OUTSIDE[0]:.6f}")
+    assert want in [w.value for w in at.warning]
+    assert at.number_input(key="cases_lon").value is None  # the form keeps no outside point
+    at.session_state["cases_click"] = {"lng": WEST[0], "lat": WEST[1]}
+    at.run()
+    assert not at.warning
+    assert at.number_input(key="cases_lon").value == WEST[0]
 
 
 def test_patrol_member_reports_but_has_no_workflow_actions(app_env) -> None:
@@ -99,7 +170,7 @@ def test_patrol_member_reports_but_has_no_workflow_actions(app_env) -> None:
     goto(at, "cases")
     report(at, *WEST)
     assert at.success[0].value.startswith("已上报案件 ")
-    assert not [s for s in at.selectbox if s.key == "cases_action"]
+    assert action_box(at) is None
 
 
 def test_liaison_cannot_open_another_departments_case_by_query(app_env) -> None:
@@ -121,7 +192,7 @@ def test_liaison_sees_the_cases_their_department_leads(app_env) -> None:
     goto(other, "cases")
     assert not other.error
     assert list(other.dataframe[0].value[t("cases.id")]) == [case.case_id]
-    assert other.selectbox(key="cases_action").options  # liaisons move their cases on
+    assert action_box(other).options  # liaisons move their cases on
 
 
 def _upload(at, name: str, content: bytes):
@@ -164,3 +235,16 @@ def test_batch_in_gcj02_declared_as_wgs84_is_refused(app_env) -> None:
     assert at.error, [m.value for m in at.markdown]
     assert at.error[0].value.startswith("坐标系不符："), at.error[0].value
     assert stored(app_env) == []
+
+
+def test_online_basemap_without_network_says_so_and_draws_offline(app_env, monkeypatch) -> None:
+    """Regression: choosing OSM with no network fired tile requests onto a grey map."""
+    import ui.common
+
+    monkeypatch.setattr(ui.common, "tiles_reachable", lambda host: False)
+    at = chief_on_cases()
+    at.selectbox(key="patrol_basemap").set_value("osm").run()
+    assert not at.exception
+    assert t("app.basemap.offline") in [w.value for w in at.warning]
+    maps = at.get("component_instance")
+    assert maps and all("tile.openstreetmap.org" not in str(m.proto) for m in maps)

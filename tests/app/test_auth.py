@@ -157,6 +157,7 @@ def test_pages_per_role() -> None:
         "patrol",
         "cases",
         "hotspots",
+        "crowd",
         "team",
         "staff",
         "coordination",

@@ -71,9 +71,9 @@ def _app_routes(mode: str, **inputs: int) -> tuple[str, list]:
     zone = at.selectbox(key="patrol_zone").value
     at = click_button(at, at.button(key="patrol_plan").label)
     assert not at.exception and not at.error, [e.value for e in at.error]
-    label, got_mode, routes = at.session_state["patrol_route"]
-    assert got_mode == mode
-    return zone, routes
+    spec, planned = at.session_state["patrol_route"]  # the request and (route, steps) pairs
+    assert spec["mode"] == mode
+    return zone, [route for route, _steps in planned]
 
 
 def _cli_routes(tmp: Path, capsys: pytest.CaptureFixture, *args: str) -> list[list[str]]:
@@ -123,7 +123,7 @@ def test_the_same_report_figures_in_both(app_env, capsys, kind: str) -> None:
     at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
     at = goto(at, "hotspots")
     at.radio(key="hotspots_kind").set_value(kind).run()
-    at.date_input(key="hotspots_day").set_value(day).run()
+    at.date_input(key=f"hotspots_day_{kind}").set_value(day).run()  # one date per kind
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     app = [int(str(v).replace(",", "")) for v in table.iloc[:4, 1]]  # reported … closed

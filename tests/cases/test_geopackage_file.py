@@ -139,3 +139,24 @@ def test_postgis_migrations_apply_in_order_once(pg_url, refs, tmp_path):
         assert "cases_open_zone_time" in [r[0] for r in cur.fetchall()]
     assert new.migrate() == 3
     new.close()
+
+
+def test_postgis_applies_a_lower_migration_merged_after_a_higher_one(pg_url, refs, tmp_path):
+    import shutil
+
+    from gis.store.postgis import SQL_DIR, PostGISStore
+
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    for name in ("001_init.sql", "002_open_cases_index.sql", "004_crowd.sql"):
+        shutil.copy(SQL_DIR / name, sql_dir)
+    PostGISStore(pg_url, refs=refs, sql_dir=sql_dir).close()
+    (sql_dir / "003_staff.sql").write_text("CREATE TABLE staff (staff_id text PRIMARY KEY);")
+    store = PostGISStore(pg_url, refs=refs, sql_dir=sql_dir)
+    assert store.schema_version() == 4
+    with store._tx() as cur:
+        cur.execute("SELECT version FROM schema_version ORDER BY version")
+        assert [r[0] for r in cur.fetchall()] == [1, 2, 3, 4]
+        cur.execute("SELECT to_regclass('staff') IS NOT NULL")
+        assert cur.fetchone()[0] is True
+    store.close()

@@ -123,7 +123,7 @@ def test_postgis_applies_a_lower_numbered_migration_that_arrives_later(pg_url, t
         if not p.name.startswith("004"):
             shutil.copy(p, sql / p.name)
     s = PostGISStore(pg_url, refs=refs, sql_dir=sql)
-    assert s.schema_version() == 5
+    assert s.schema_version() == max(int(p.name[:3]) for p in sql.glob("*.sql")) >= 5
     s.close()
     (sql / "004_late.sql").write_text("CREATE TABLE late_feature (x integer);", encoding="utf-8")
     s = PostGISStore(pg_url, refs=refs, sql_dir=sql)
@@ -131,5 +131,6 @@ def test_postgis_applies_a_lower_numbered_migration_that_arrives_later(pg_url, t
         cur.execute("SELECT count(*) FROM late_feature")
         assert cur.fetchone()[0] == 0
         cur.execute("SELECT array_agg(version ORDER BY version) FROM schema_version")
-        assert cur.fetchone()[0][-2:] == [4, 5]
+        versions = cur.fetchone()[0]
+        assert versions == sorted(versions) and {4, 5} <= set(versions)
     s.close()

@@ -75,12 +75,54 @@ def test_steps_collapse_same_street_and_turn(l_street):
     steps = route_steps(l_street, r)
     assert [s.text_zh for s in steps] == [
         "沿烟袋斜街向东 120 米",
-        "左转进入无名胡同，向北 50 米",
+        "左转进入无名胡同，向北 50 米，至银锭桥",
         "右转进入银锭桥，向东 30 米",
     ]
     assert steps[0].segment_ids == ("YD-01", "YD-02", "YD-03")
-    assert steps[1].text_en == "Turn left onto unnamed lane, head north 50 m"
+    assert steps[1].text_en == "Turn left onto unnamed lane, head north 50 m, to Yinding Bridge"
     assert steps[2].text_en == "Turn right onto Yinding Bridge, head east 30 m"
+
+
+def test_unnamed_lanes_walked_straight_on_are_one_step(l_street):
+    """Regression: every unnamed segment was its own "直行进入无名胡同" step."""
+    # split the unnamed lane into three lanes with different street ids, all heading north
+    from gis.network import assign_node_ids
+
+    rows = []
+    for _u, _v, d in l_street.edges(data=True):
+        geom = d["geometry"]
+        if d["segment_id"] != "L1-01":
+            rows.append(
+                {
+                    **{c: d[c] for c in ("street_id", "segment_id", "name", "name_en")},
+                    "geometry": geom,
+                }
+            )
+            continue
+        (x0, y0), (_x1, y1) = geom.coords[0], geom.coords[-1]
+        for n in range(3):
+            a = (x0, y0 + (y1 - y0) * n / 3)
+            b = (x0, y0 + (y1 - y0) * (n + 1) / 3)
+            rows.append(
+                {
+                    "street_id": f"L{n}",
+                    "segment_id": f"L{n}-01",
+                    "name": "",
+                    "name_en": "",
+                    "geometry": LineString([a, b]),
+                }
+            )
+    gdf = assign_node_ids(gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC))
+    gdf["length_m"] = gdf.geometry.length
+    G = graph_from_segments(gdf)
+    steps = route_steps(G, _open_route(G))
+    texts = [s.text_zh for s in steps]
+    assert texts == [
+        "沿烟袋斜街向东 120 米",
+        "左转进入无名胡同，向北 50 米，至银锭桥",
+        "右转进入银锭桥，向东 30 米",
+    ]
+    assert steps[1].segment_ids == ("L0-01", "L1-01", "L2-01")
 
 
 def test_steps_mark_u_turns_and_passing_through(l_street):

@@ -1,4 +1,4 @@
-"""Fixtures for the hostile corpus: both stores, store snapshots and the app's browser."""
+"""Fixtures for the hostile corpus: both stores and store snapshots (the browser: tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -72,22 +72,32 @@ FIRST_CASE_POINT_JS = """
         if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) { cluster = l; }
         if (!target && l.feature && l.feature.properties.d !== undefined && l._map) { target = l; }
     });
-    const done = (l) => {
-        const p = map.latLngToContainerPoint(l.getLatLng());
-        const r = map.getContainer().getBoundingClientRect();
-        resolve({x: r.left + p.x, y: r.top + p.y, text: l.feature.properties.d});
-    };
-    if (target) { done(target); return; }
-    const all = cluster ? cluster.getLayers() : [];
-    if (!all.length) { resolve(null); return; }
-    map.setView(all[0].getLatLng(), map.getMaxZoom(), {animate: false});
+    if (!target && cluster && cluster.getLayers().length) { target = cluster.getLayers()[0]; }
+    if (!target) { resolve(null); return; }
+    // centre it, away from the controls in the corners
+    map.setView(target.getLatLng(), cluster ? map.getMaxZoom() : map.getZoom(), {animate: false});
     setTimeout(() => {
-        const parent = cluster.getVisibleParent(all[0]);
-        if (parent && parent !== all[0] && parent.spiderfy) { parent.spiderfy(); }
-        setTimeout(() => done(all[0]), 600);
+        const parent = cluster ? cluster.getVisibleParent(target) : null;
+        if (parent && parent !== target && parent.spiderfy) { parent.spiderfy(); }
+        setTimeout(() => {
+            const p = map.latLngToContainerPoint(target.getLatLng());
+            const r = map.getContainer().getBoundingClientRect();
+            resolve({x: r.left + p.x, y: r.top + p.y, text: target.feature.properties.d});
+        }, 600);
     }, 600);
 })
 """
+
+
+def _poll_tooltips(page, frame, map_var: str | None, timeout_ms: int = 30_000) -> list:
+    """The case tooltips once every case marker is on the map (it may still be drawing)."""
+    waited = 0
+    while True:
+        tips = frame.evaluate(CASE_TOOLTIPS_JS, map_var)
+        if len(tips) >= len(PAYLOADS) or waited >= timeout_ms:
+            return tips
+        page.wait_for_timeout(250)
+        waited += 250
 
 
 def _check_tooltips(tips: list, expected: list[str]) -> None:
@@ -98,19 +108,22 @@ def _check_tooltips(tips: list, expected: list[str]) -> None:
 
 
 def _hover(page, frame, point: dict, frame_box: dict | None = None) -> str:
+    """Move the real mouse onto the marker until its tooltip shows; return the tooltip text."""
     dx = frame_box["x"] if frame_box else 0.0
     dy = frame_box["y"] if frame_box else 0.0
-    page.mouse.move(dx + point["x"] + 40, dy + point["y"] + 40)
-    page.mouse.move(dx + point["x"], dy + point["y"], steps=5)
-    # Leaflet's canvas drops a mousemove that comes within 32 ms of the last one it handled;
-    # on a busy machine that can be the last step, leaving the zone below hovered. Come to
-    # rest on the marker with moves far enough apart that the last one is handled.
-    for nudge in (1, 0):
-        page.wait_for_timeout(100)
-        page.mouse.move(dx + point["x"] + nudge, dy + point["y"])
-    tip = frame.locator(".leaflet-tooltip", has_text=shown(point["text"])).first
-    tip.wait_for(state="visible", timeout=10_000)
-    return tip.inner_text()
+    x, y = dx + point["x"], dy + point["y"]
+    page.mouse.move(x + 40, y + 40)
+    for i in range(40):
+        page.mouse.move(x + (i % 2), y, steps=3)
+        page.wait_for_timeout(250)
+        texts = frame.evaluate(
+            "() => Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+            ".map(t => t.textContent)"
+        )
+        hit = [t for t in texts if shown(point["text"]) in t]
+        if hit:
+            return hit[0]
+    raise AssertionError(f"no tooltip with the payload after hovering: {texts}")
 
 
 def _dialogs(page) -> list[str]:
@@ -160,7 +173,7 @@ def test_standalone_map_shows_hostile_text_and_runs_none(offline_page, tmp_path:
     page.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     assert dialogs == [], "a payload ran in the browser on page load"
-    _check_tooltips(page.evaluate(CASE_TOOLTIPS_JS, None), PAYLOADS)
+    _check_tooltips(_poll_tooltips(page, page.main_frame, None), PAYLOADS)
     point = page.evaluate(FIRST_CASE_POINT_JS, None)
     assert point is not None
     assert shown(point["text"]) in _hover(page, page.main_frame, point)
@@ -234,10 +247,11 @@ def test_app_overview_map_shows_hostile_cases_and_runs_none(hostile_app, offline
     page.wait_for_timeout(800)
     assert dialogs == [], "a payload ran in the browser on page load"
     assert page.locator('[data-testid="stException"]').count() == 0
-    _check_tooltips(frame.evaluate(CASE_TOOLTIPS_JS, "map_div"), PAYLOADS)
+    _check_tooltips(_poll_tooltips(page, frame, "map_div"), PAYLOADS)
     point = frame.evaluate(FIRST_CASE_POINT_JS, "map_div")
     assert point is not None
     box = page.locator(MAP_FRAME).first.bounding_box()
+    shot(page, "security-hostile-before-hover")
     assert shown(point["text"]) in _hover(page, frame, point, box)
     shot(page, "security-hostile-overview")
     assert (

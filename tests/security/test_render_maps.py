@@ -340,3 +340,21 @@ def test_gistar_and_density_layers_with_hostile_ids(family: str, in_tmp: Path) -
     gistar_layer(m, result)
     density_layer(m, density_surface(cases, cell_m=50), mode="cells")
     check_page(_render(m), [payload], in_tmp)
+
+
+def test_no_text_is_handed_to_folium_widgets_outside_the_safe_path() -> None:
+    """The structural fix stays structural: no module builds folium text widgets itself."""
+    root = Path(__file__).resolve().parents[2]
+    banned = re.compile(
+        r"folium\.(Tooltip|Popup|DivIcon|GeoJson|GeoJsonTooltip|GeoJsonPopup|Marker|"
+        r"CircleMarker|PolyLine|Polygon|Circle)\(|\bElement\(f?[\"']"
+    )
+    offenders = []
+    for folder in ("layers", "ui", "gis"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path.name == "safe.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if banned.search(line):
+                    offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert offenders == []

@@ -1,0 +1,217 @@
+"""Store administration: ``patrol db init|migrate|status|backup|restore``.
+
+The store is ``PATROL_DATABASE_URL`` (a GeoPackage path or ``postgresql://…``) unless
+``--url`` names another. Library code: :mod:`gis.store.migrate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gis.errors import StoreError
+from gis.settings import Settings
+
+HELP = "store schema: init, migrate, status, backup, restore, load-geography"
+
+
+def _target(args: argparse.Namespace, settings: Settings) -> tuple[bool, str]:
+    """(is PostGIS, URL or path) of the store to work on, with the URL's scheme checked."""
+    url = (args.url or settings.database_url).strip()
+    if url.startswith(("postgresql://", "postgres://")):
+        return True, url
+    if "://" in url:
+        from gis.store.migrate import redact
+
+        raise StoreError(
+            f"unsupported database URL {redact(url)!r}: use postgresql://user:pw@host:5432/db "
+            "for PostGIS or a file path ending in .gpkg for a GeoPackage"
+        )
+    if not url:
+        raise StoreError("no store given: set PATROL_DATABASE_URL or pass --url")
+    return False, url
+
+
+def _status(pg: bool, where: str):
+    from gis.store import migrate
+
+    return migrate.postgis_status(where) if pg else migrate.gpkg_status(Path(where))
+
+
+def _open(pg: bool, where: str) -> None:
+    """Open the store once (which creates or upgrades its schema) and close it."""
+    if pg:
+        from gis.store.postgis import PostGISStore
+
+        PostGISStore(where, minconn=1, maxconn=1).close()
+    else:
+        from gis.store.geopackage import GeoPackageStore
+
+        GeoPackageStore(where).close()
+
+
+def _print(status) -> None:
+    for line in status.lines():
+        print(line)
+
+
+def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    pg, where = _target(args, settings)
+    status = _status(pg, where)
+    _print(status)
+    up_to_date = status.initialised and not (status.newer_than_code or status.pending)
+    return 0 if up_to_date else 1
+
+
+def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    pg, where = _target(args, settings)
+    before = _status(pg, where)
+    if before.newer_than_code:
+        _print(before)
+        raise StoreError(f"{before.location} was made by a newer release; nothing was changed")
+    if before.initialised:
+        raise StoreError(
+            f"{before.location} already holds a store (schema version {before.version}); "
+            "run patrol db migrate to upgrade it, or patrol db status to see it"
+        )
+    _open(pg, where)
+    after = _status(pg, where)
+    print(f"created the store at schema version {after.version}")
+    _print(after)
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    pg, where = _target(args, settings)
+    before = _status(pg, where)
+    if before.newer_than_code:
+        _print(before)
+        raise StoreError(f"{before.location} was made by a newer release; nothing was changed")
+    if not before.initialised:
+        raise StoreError(f"{before.location} holds no store yet: run patrol db init first")
+    if not before.pending:
+        print(f"already at schema version {before.version}; nothing to do")
+        return 0
+    _open(pg, where)
+    after = _status(pg, where)
+    print(f"upgraded from schema version {before.version} to {after.version}:")
+    for step in before.pending:
+        print(f"  applied {step}")
+    _print(after)
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store import migrate
+
+    pg, where = _target(args, settings)
+    dest = Path(args.file)
+    if dest.exists() and not args.replace:
+        raise StoreError(f"{dest} exists: choose a new file name or pass --replace")
+    if dest.parent and not dest.parent.is_dir():
+        raise StoreError(f"the folder {dest.parent} does not exist")
+    if pg:
+        migrate.backup_postgis(where, dest)
+    else:
+        migrate.backup_gpkg(Path(where), dest)
+    print(f"backed up {_status(pg, where).location} to {dest} ({dest.stat().st_size} bytes)")
+    users = _users_file(pg, where)
+    if users is not None and users.exists():
+        copy = migrate.copy_sqlite(users, _users_backup(dest))
+        print(f"backed up the users in {users} to {copy}")
+    return 0
+
+
+def _users_file(pg: bool, where: str) -> Path | None:
+    """The file of the user table when it is not inside the store (PostGIS for now)."""
+    if not pg:
+        return None  # inside the GeoPackage: copied with it
+    from gis.auth import user_store_path
+
+    return user_store_path(Settings(database_url=where))
+
+
+def _users_backup(backup: Path) -> Path:
+    return backup.with_name(backup.name + ".users.sqlite")
+
+
+def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store import migrate
+
+    pg, where = _target(args, settings)
+    src = Path(args.file)
+    if not src.is_file():
+        raise StoreError(f"no backup file at {src}")
+    if pg:
+        users, users_copy = _users_file(pg, where), _users_backup(src)
+        restore_users = users is not None and users_copy.is_file()
+        if restore_users and users is not None and not args.replace:
+            filled = migrate.sqlite_has_rows(users)
+            if filled:
+                raise StoreError(
+                    f"the user file {users} is not empty: pass --replace to overwrite it with "
+                    f"{users_copy}; nothing was restored"
+                )
+        migrate.restore_postgis(where, src, replace=args.replace)
+        if restore_users and users is not None:
+            migrate.restore_sqlite(users, users_copy, replace=True)
+            print(f"restored the users from {users_copy} into {users}")
+    else:
+        migrate.restore_gpkg(Path(where), src, replace=args.replace)
+    after = _status(pg, where)
+    print(f"restored {src} into {after.location}")
+    _print(after)
+    return 0
+
+
+def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
+    pg, where = _target(args, settings)
+    if not pg:
+        raise StoreError(
+            "load-geography writes the layers into PostGIS; the GeoPackage store reads them "
+            "from the geography files. Pass --url postgresql://… or set PATROL_DATABASE_URL"
+        )
+    from gis.geography import load_bundled_geography, load_geography
+    from gis.store.pg_spatial import PostGISSpatial
+    from gis.store.postgis import PostGISStore
+
+    geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
+    store = PostGISStore(where, minconn=1, maxconn=1)
+    try:
+        counts = PostGISSpatial(store).load_geography(geo, by="patrol db load-geography")
+    finally:
+        store.close()
+    print(f"loaded the geography ({geo.crs}) into {_status(pg, where).location}:")
+    for layer, n in counts.items():
+        print(f"  {layer}: {n}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``patrol db ...``."""
+    p = sub.add_parser("db", help=HELP)
+    dsub = p.add_subparsers(dest="db_command", required=True)
+
+    def add(name: str, text: str, func) -> argparse.ArgumentParser:
+        q = dsub.add_parser(name, help=text)
+        q.add_argument("--url", help="store URL or GeoPackage path (default PATROL_DATABASE_URL)")
+        q.set_defaults(func=func)
+        return q
+
+    add("init", "create the store's schema in an empty database or a new file", _cmd_init)
+    add("migrate", "upgrade the store's schema to this release (no row is lost)", _cmd_migrate)
+    add("status", "schema version, pending upgrades and row counts (exit 1 if behind)", _cmd_status)
+    b = add("backup", "a consistent copy (pg_dump custom format, or a GeoPackage)", _cmd_backup)
+    b.add_argument("file", help="the backup file to write")
+    b.add_argument("--replace", action="store_true", help="overwrite an existing backup file")
+    r = add("restore", "restore a backup into an empty store", _cmd_restore)
+    r.add_argument("file", help="the backup file to read")
+    r.add_argument(
+        "--replace", action="store_true", help="overwrite a store that already holds data"
+    )
+    g = add(
+        "load-geography",
+        "store the geography layers in PostGIS (replacing those stored)",
+        _cmd_load_geography,
+    )
+    g.add_argument("--data-dir", help="geography folder (default: the configured one)")

@@ -1,0 +1,272 @@
+"""Spatial SQL on PostGIS: the geography layers as tables, and the lookups done in the database.
+
+:meth:`PostGISSpatial.load_geography` writes a :class:`~gis.geography.Geography` into
+``geo_layers`` / ``geo_features`` (migration 006) in its metric CRS. Then:
+
+- :meth:`~PostGISSpatial.place_at` — "what is here": inside the boundary, front, zone
+  (``ST_Contains``) and nearest street segment within reach (``ST_DWithin`` + KNN), the
+  same answer as :func:`gis.place.place_at`;
+- :meth:`~PostGISSpatial.zones_at` — the zone of many points in one statement;
+- :meth:`~PostGISSpatial.segment_counts` — cases per street segment (stored segment, else
+  the nearest within reach), as :func:`gis.hotspots.case_segments` counts them;
+- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.hotspots.GridSpec`,
+  as ``np.bincount(spec.index_of(x, y))`` counts them.
+
+Every lookup uses the partial GiST index of its layer; values are always bound.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS
+
+from gis.errors import StoreError
+from gis.store.base import CaseQuery, make_query
+
+if TYPE_CHECKING:
+    from gis.geography import Geography
+    from gis.hotspots import GridSpec
+    from gis.store.postgis import PostGISStore
+
+#: Each stored layer and its id column, in load order.
+LAYERS: dict[str, str] = {
+    "boundary": "adcode",
+    "lakes": "lake_id",
+    "fronts": "front_id",
+    "zones": "zone_id",
+    "streets": "street_id",
+    "segments": "segment_id",
+    "pois": "poi_id",
+}
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """The database's answer for one point (ids None where nothing applies)."""
+
+    inside: bool
+    front_id: str | None
+    zone_id: str | None
+    segment_id: str | None
+    distance_m: float | None
+
+
+def _props(row: pd.Series, skip: set[str]) -> str:
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if k in skip or k == "geometry":
+            continue
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not np.isfinite(v):
+            v = None
+        out[str(k)] = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    return str(v)
+
+
+class PostGISSpatial:
+    """Spatial queries of one :class:`~gis.store.postgis.PostGISStore`."""
+
+    def __init__(self, store: PostGISStore) -> None:
+        self._store = store
+
+    def _tx(self) -> Any:
+        return self._store._tx()
+
+    # -- the layers ----------------------------------------------------------------------
+    def load_geography(self, geo: Geography, *, by: str = "") -> dict[str, int]:
+        """Replace the stored layers with ``geo``'s, in one transaction; counts per layer."""
+        epsg = CRS.from_user_input(geo.crs).to_epsg()
+        if epsg is None:
+            raise StoreError(f"the geography's CRS {geo.crs} has no EPSG code to store")
+        counts: dict[str, int] = {}
+        with self._tx() as cur:
+            cur.execute("DELETE FROM geo_layers")  # cascades to geo_features
+            for layer, id_col in LAYERS.items():
+                gdf = getattr(geo, layer)
+                cur.execute(
+                    "INSERT INTO geo_layers (layer, srid, n_features, source, loaded_by) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (layer, epsg, len(gdf), geo.source or "", by),
+                )
+                if not len(gdf):
+                    counts[layer] = 0
+                    continue
+                wkb = shapely.to_wkb(
+                    shapely.set_srid(np.asarray(gdf.geometry.values), epsg),
+                    hex=True,
+                    include_srid=True,
+                )
+                skip = {id_col, "name", "zone_id", "front_id"}
+                rows = [
+                    (
+                        layer,
+                        i,
+                        _text(row.get(id_col)) or str(i),
+                        _text(row.get("name")) or "",
+                        _text(row.get("zone_id")),
+                        _text(row.get("front_id")),
+                        _props(row, skip),
+                        g,
+                    )
+                    for i, ((_, row), g) in enumerate(zip(gdf.iterrows(), wkb, strict=True))
+                ]
+                from psycopg2.extras import execute_values
+
+                execute_values(
+                    cur,
+                    "INSERT INTO geo_features (layer, ord, feature_id, name, zone_id, front_id, "
+                    "props, geom) VALUES %s",
+                    rows,
+                    template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::geometry)",
+                    page_size=1000,
+                )
+                counts[layer] = len(rows)
+            cur.execute("ANALYZE geo_features")
+        return counts
+
+    def srid(self) -> int:
+        """The metric SRID of the stored layers; StoreError when none are loaded."""
+        with self._tx() as cur:
+            cur.execute("SELECT min(srid), max(srid) FROM geo_layers")
+            lo, hi = cur.fetchone()
+        if lo is None:
+            raise StoreError(
+                "no geography layers in the database: run patrol db load-geography first"
+            )
+        if lo != hi:  # pragma: no cover - load_geography writes one SRID
+            raise StoreError(f"the stored layers mix SRIDs {lo} and {hi}; load them again")
+        return int(lo)
+
+    # -- lookups -------------------------------------------------------------------------
+    def place_at(self, x: float, y: float, *, reach_m: float = 60.0) -> PlaceRow:
+        """Boundary, front, zone and nearest segment of the metric point (x, y)."""
+        srid = self.srid()
+        with self._tx() as cur:
+            cur.execute(
+                """
+                WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS g)
+                SELECT
+                  EXISTS (SELECT 1 FROM geo_features f, p WHERE f.layer = 'boundary'
+                          AND ST_Contains(f.geom, p.g)),
+                  (SELECT f.feature_id FROM geo_features f, p WHERE f.layer = 'fronts'
+                   AND ST_Contains(f.geom, p.g) ORDER BY f.ord LIMIT 1),
+                  (SELECT f.feature_id FROM geo_features f, p WHERE f.layer = 'zones'
+                   AND ST_Contains(f.geom, p.g) ORDER BY f.ord LIMIT 1),
+                  s.feature_id, s.d
+                FROM p LEFT JOIN LATERAL (
+                  SELECT f.feature_id, ST_Distance(f.geom, p.g) AS d FROM geo_features f
+                  WHERE f.layer = 'segments' AND ST_DWithin(f.geom, p.g, %(reach)s)
+                  ORDER BY ST_Distance(f.geom, p.g), f.feature_id LIMIT 1
+                ) s ON true
+                """,
+                {"x": float(x), "y": float(y), "srid": srid, "reach": float(reach_m)},
+            )
+            inside, front, zone, seg, dist = cur.fetchone()
+        if not inside:
+            return PlaceRow(False, None, None, None, None)
+        return PlaceRow(True, front, zone, seg, None if dist is None else float(dist))
+
+    def zones_at(self, x: Sequence[float], y: Sequence[float]) -> list[str | None]:
+        """The zone id containing each metric point (first zone in layer order), or None."""
+        srid = self.srid()
+        with self._tx() as cur:
+            cur.execute(
+                """
+                SELECT z.feature_id FROM unnest(%s::float8[], %s::float8[])
+                  WITH ORDINALITY AS p(x, y, i)
+                LEFT JOIN LATERAL (
+                  SELECT f.feature_id FROM geo_features f WHERE f.layer = 'zones'
+                  AND ST_Contains(f.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), %s))
+                  ORDER BY f.ord LIMIT 1) z ON true
+                ORDER BY p.i
+                """,
+                (list(map(float, x)), list(map(float, y)), srid),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def _case_points(self, q: CaseQuery, srid: int) -> tuple[str, list[Any]]:
+        """A SELECT of (case_id, segment_id, metric point) of the cases matching ``q``."""
+        where, params = self._store._where(q)
+        with self._tx() as cur:
+            where_sql = where.as_string(cur)
+        sql = "SELECT case_id, segment_id, ST_Transform(geom, %s) AS g FROM cases" + where_sql
+        return sql, [srid, *params]
+
+    def segment_counts(
+        self, query: CaseQuery | None = None, *, max_distance_m: float = 200.0, **filters: Any
+    ) -> dict[str, int]:
+        """Cases per segment id: the stored segment where it is a known one, else the
+        nearest segment within ``max_distance_m`` (cases farther away are not counted).
+
+        A point equally near several segments (beside a junction) goes to the lowest
+        segment id, as :meth:`gis.network.SegmentIndex.snap` decides.
+        """
+        srid = self.srid()
+        pts, params = self._case_points(make_query(query, filters), srid)
+        with self._tx() as cur:
+            cur.execute(
+                f"""
+                WITH c AS ({pts}),
+                known AS (SELECT feature_id FROM geo_features WHERE layer = 'segments')
+                SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
+                FROM c
+                LEFT JOIN known k ON k.feature_id = c.segment_id
+                LEFT JOIN LATERAL (
+                  SELECT f.feature_id FROM geo_features f
+                  WHERE k.feature_id IS NULL AND f.layer = 'segments'
+                    AND ST_DWithin(f.geom, c.g, %s)
+                  ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
+                WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
+                GROUP BY 1
+                """,  # noqa: S608 - pts is built from constants and psycopg2.sql identifiers
+                [*params, float(max_distance_m)],
+            )
+            return {str(r[0]): int(r[1]) for r in cur.fetchall()}
+
+    def grid_counts(
+        self, spec: GridSpec, query: CaseQuery | None = None, **filters: Any
+    ) -> NDArray[np.int64]:
+        """Cases per cell of ``spec`` (row-major from the south-west), counted in SQL."""
+        srid = CRS.from_user_input(spec.crs).to_epsg()
+        if srid is None:
+            raise StoreError(f"the grid's CRS {spec.crs} has no EPSG code")
+        pts, params = self._case_points(make_query(query, filters), srid)
+        with self._tx() as cur:
+            cur.execute(
+                f"""
+                WITH c AS ({pts}),
+                rc AS (SELECT floor((ST_X(g) - %s) / %s)::bigint AS col,
+                              floor((ST_Y(g) - %s) / %s)::bigint AS row FROM c)
+                SELECT row * %s + col, count(*) FROM rc
+                WHERE col >= 0 AND col < %s AND row >= 0 AND row < %s GROUP BY 1
+                """,  # noqa: S608 - pts is built from constants and psycopg2.sql identifiers
+                [
+                    *params,
+                    spec.x0,
+                    spec.cell_m,
+                    spec.y0,
+                    spec.cell_m,
+                    spec.nx,
+                    spec.nx,
+                    spec.ny,
+                ],
+            )
+            out = np.zeros(spec.nx * spec.ny, dtype=np.int64)
+            for idx, n in cur.fetchall():
+                out[int(idx)] = int(n)
+        return out
