@@ -240,6 +240,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The file cannot be read: {message}. Upload a UTF-8 CSV or GeoJSON.",
     ),
     "cases.hours": ("整改期限（小时）", "Deadline (hours)"),
+    "cases.deadline_reason": (
+        "规定的整改期限是 {rule} 小时；要改为 {hours} 小时，请在“备注”中写明理由。",
+        "The rules give {rule} h; to set {hours} h say why in the note field.",
+    ),
     "cases.case": ("案件 {id}", "case {id}"),
     "cases.deadline": ("期限：{time}", "Deadline: {time}"),
     "cases.when": ("时间", "When"),
@@ -674,11 +678,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "errors.users.conflict": (
         "该用户名已存在：请换一个用户名。",
         "That user name exists already: choose another.",
-    ),
-    "errors.notice.transition": (
-        "期限与规定不同时须在备注中写明理由；期限须大于 0 小时且不超过上限。",
-        "A deadline other than the rule's needs a reason in the note, and it must be within "
-        "the limit.",
     ),
     "errors.transition": (
         "案件当前状态不允许此操作：请刷新页面查看最新状态。",
