@@ -75,12 +75,14 @@ def _level(code: str, c: Context) -> str:
 def _controls(c: Context, store: Any, places: Any, staff: Any) -> Any:
     """The replay clock and its buttons; returns the current replay (or None)."""
     from gis.crowd import watch
+    from ui.people import now
 
     replay = watch.current_replay(store)
     if replay is None:
         if st.button(c.t("crowd.seed"), key="crowd_seed", type="primary"):
+            day = watch.demo_holiday(now().date())  # the last holiday before (PATROL_CLOCK) today
             with st.spinner(c.t("app.loading")):
-                replay = watch.seed_demo(store, places, weeks=DEMO_WEEKS)
+                replay = watch.seed_demo(store, places, day=day, weeks=DEMO_WEEKS)
             st.session_state["crowd_flash"] = c.t(
                 "crowd.seeded", time=format_datetime(replay.clock, c.lang)
             )
