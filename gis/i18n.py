@@ -240,6 +240,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The file cannot be read: {message}. Upload a UTF-8 CSV or GeoJSON.",
     ),
     "cases.hours": ("整改期限（小时）", "Deadline (hours)"),
+    "cases.deadline_reason": (
+        "规定的整改期限是 {rule} 小时；要改为 {hours} 小时，请在“备注”中写明理由。",
+        "The rules give {rule} h; to set {hours} h say why in the note field.",
+    ),
     "cases.case": ("案件 {id}", "case {id}"),
     "cases.deadline": ("期限：{time}", "Deadline: {time}"),
     "cases.when": ("时间", "When"),

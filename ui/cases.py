@@ -181,8 +181,12 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
         params["dept"] = c.user.department or case.lead_dept
     try:
         if action == "serve_notice":  # the rule's deadline; another one needs the note as reason
-            from gis.coordination.policy import notice_params
+            from gis.coordination.policy import deadline_hours, notice_params
 
+            rule = deadline_hours(case, store.refs)
+            if abs(float(hours) - rule) >= 1e-9 and not note.strip():
+                st.error(c.t("cases.deadline_reason", rule=f"{rule:g}", hours=f"{float(hours):g}"))
+                return
             params, extra = notice_params(case, store.refs, hours=float(hours), reason=note)
             note = extra or note
         new = store.apply_transition(
