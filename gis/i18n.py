@@ -352,6 +352,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "crowd.alert_state": ("状态：{state}", "State: {state}"),
     "crowd.nearest": ("最近在岗人员（步行）", "Nearest on-duty staff (walking)"),
     "crowd.minutes": ("步行分钟", "Walk (min)"),
+    "crowd.source.roster": ("在岗人员取自今日排班", "On duty per today's roster"),
+    "crowd.source.districts": (
+        "今日无排班：在岗人员按责任片区与人员班次",
+        "No roster today: on duty per the districts' staff and their shifts",
+    ),
     "crowd.ack": ("确认", "Acknowledge"),
     "crowd.raise_major": ("立案（重大）", "Raise case (major)"),
     "crowd.raise_emergency": ("立案（突发）", "Raise case (emergency)"),

@@ -44,7 +44,7 @@ def _staff(c: Context, store: Any) -> Any:
             str(c.settings.data_dir),
             store.get_meta(ASSIGNMENT_META) or "",
             c.settings.walk_speed_kmh,
-        )
+        ).with_people(store)
     except PatrolError as exc:
         log.warning("no staff for the crowd page: %s", exc)
         return None
@@ -135,6 +135,9 @@ def _alert_card(c: Context, store: Any, places: Any, geo: Any, a: Any) -> None:
         staff = a.detail.get("staff") or []
         if staff:
             st.caption(c.t("crowd.nearest"))
+            source = str(staff[0].get("source", ""))
+            if source in ("roster", "districts"):
+                st.caption(c.t(f"crowd.source.{source}"))
             st.dataframe(
                 pd.DataFrame(
                     {
