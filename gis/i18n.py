@@ -240,6 +240,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The file cannot be read: {message}. Upload a UTF-8 CSV or GeoJSON.",
     ),
     "cases.hours": ("整改期限（小时）", "Deadline (hours)"),
+    "cases.deadline_reason": (
+        "规定的整改期限是 {rule} 小时；要改为 {hours} 小时，请在“备注”中写明理由。",
+        "The rules give {rule} h; to set {hours} h say why in the note field.",
+    ),
     "cases.case": ("案件 {id}", "case {id}"),
     "cases.deadline": ("期限：{time}", "Deadline: {time}"),
     "cases.when": ("时间", "When"),
@@ -348,6 +352,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "crowd.alert_state": ("状态：{state}", "State: {state}"),
     "crowd.nearest": ("最近在岗人员（步行）", "Nearest on-duty staff (walking)"),
     "crowd.minutes": ("步行分钟", "Walk (min)"),
+    "crowd.source.roster": ("在岗人员取自今日排班", "On duty per today's roster"),
+    "crowd.source.districts": (
+        "今日无排班：在岗人员按责任片区与人员班次",
+        "No roster today: on duty per the districts' staff and their shifts",
+    ),
     "crowd.ack": ("确认", "Acknowledge"),
     "crowd.raise_major": ("立案（重大）", "Raise case (major)"),
     "crowd.raise_emergency": ("立案（突发）", "Raise case (emergency)"),
@@ -463,6 +472,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "col.kind": ("任务", "Task"),
     "col.km": ("公里", "km"),
     "col.minutes": ("分钟", "Minutes"),
+    "col.street": ("街巷", "Street"),
     "col.sites": ("点位", "Sites"),
     "status.signed": ("按时", "On time"),
     "status.late": ("迟到", "Late"),
@@ -534,12 +544,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.add_photo": ("上传照片", "Add photo"),
     "coordination.flag.far": ("拍摄位置离案件较远", "taken far from the case"),
     "coordination.flag.no_position": ("照片无位置信息", "no position in the photo"),
-    "coordination.flag.early": ("拍摄时间早于上报很久", "taken long before the report"),
+    "coordination.flag.early": ("拍摄时间早于上报", "taken long before the report"),
     "coordination.flag.after_predates_report": (
-        "整改后照片早于上报时间",
-        "after photo taken before the report",
+        "整改后照片早于上报",
+        "after-photo older than the report",
     ),
-    "coordination.flag.unknown": ("其他标记", "other flag"),
     "coordination.photo_added": (
         "已保存照片（案件 {case}，标记：{flags}）。",
         "Photo stored (case {case}, flags: {flags}).",
@@ -607,6 +616,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.recorded": ("已记录明察暗访。", "Inspection recorded."),
     "coordination.review.people": ("本周点评：人员得分", "This week's review: people"),
     "coordination.review.departments": ("本周点评：部门得分", "This week's review: departments"),
+    "coordination.review.col.who": ("对象", "Who"),
+    "coordination.review.col.good": ("良好", "Good"),
+    "coordination.review.col.minor": ("一般问题", "Minor problems"),
+    "coordination.review.col.serious": ("严重问题", "Serious problems"),
+    "coordination.review.col.late_arrival": ("迟到", "Late arrivals"),
+    "coordination.review.col.no_show": ("未到场", "No-shows"),
+    "coordination.review.col.overdue": ("超期案件", "Overdue cases"),
+    "coordination.review.col.score": ("得分", "Score"),
     "coordination.banner": (
         "有 {count} 条重大/突发/超期/吹哨提醒待确认，请打开「协同」页面。",
         "{count} major, emergency, overdue or whistle alerts to acknowledge: open Coordination.",
@@ -808,19 +825,3 @@ def format_datetime(value: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
     d = _local(value)
     assert isinstance(d, datetime)
     return f"{format_date(d, lang)} {d.hour:02d}:{d.minute:02d}"
-
-
-def photo_flags(flags: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
-    """Names of a photo's ``;``-separated flags (``far;early``) in ``lang``; ``—`` for none.
-
-    A flag not in the catalogue is named "other flag", never shown as its stored code.
-    """
-    names = []
-    for code in (flags or "").split(";"):
-        if not code:
-            continue
-        key = f"coordination.flag.{code}"
-        names.append(t(key if key in MESSAGES else "coordination.flag.unknown", lang))
-    if not names:
-        return "—"
-    return ("、" if lang == "zh" else ", ").join(names)

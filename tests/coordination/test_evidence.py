@@ -91,17 +91,3 @@ def test_closing_as_rectified_needs_an_after_photo_or_a_reason(loaded):
                                      expected_version=case.version, at=t + dt.timedelta(minutes=9))  # fmt: skip
     assert closed.state == "closed"
     assert list(evidence.photos(loaded, "T05").kind) == ["after"]
-
-
-def test_photo_flags_are_named_in_both_languages_never_as_codes() -> None:
-    from gis.coordination.evidence import FLAGS
-    from gis.i18n import photo_flags
-
-    for lang in ("zh", "en"):
-        for flag in FLAGS:
-            name = photo_flags(flag, lang)
-            assert name not in ("", flag, "other flag", "其他标记") and "_" not in name, name
-        assert photo_flags("", lang) == "—" and photo_flags(None, lang) == "—"
-    assert photo_flags("no_position;far", "zh") == "照片无位置信息、拍摄位置离案件较远"
-    assert photo_flags("far;early", "en") == "taken far from the case, taken long before the report"
-    assert photo_flags("<b>x</b>", "en") == "other flag"
