@@ -118,7 +118,8 @@ def _choose(page, form, index: int, option: str) -> None:
     options = page.locator('[role="option"]').filter(has_text=option)
     for _ in range(5):  # the list opens once the element has settled after the last rerun
         box.locator("input").click()
-        page.keyboard.type(option)
+        box.locator("input").press("ArrowDown")
+        box.locator("input").press_sequentially(option, delay=50)
         try:
             options.first.wait_for(timeout=3_000)
             break
@@ -186,8 +187,15 @@ def test_inspection_opens_a_case(live_app, offline_page, tiny_geo):
     page = offline_page
     log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
     open_page(page, t("page.coordination"), t("coordination.title"))
-    page.get_by_text(t("coordination.record_inspection"), exact=True).click()
+    _settled(page)
     form = page.locator('[data-testid="stForm"]').filter(has_text=t("coordination.finding"))
+    for _ in range(5):  # the expander opens once the page has settled
+        page.get_by_text(t("coordination.record_inspection"), exact=True).click()
+        try:
+            form.get_by_label(t("coordination.target"), exact=True).wait_for(timeout=3_000)
+            break
+        except Exception:
+            page.wait_for_timeout(500)
     form.get_by_label(t("coordination.target"), exact=True).fill("烟袋斜街")
     form.get_by_text(t("coordination.result.serious"), exact=True).click()
     form.get_by_label(t("coordination.finding")).fill("门前堆物未清（暗访）")
@@ -232,7 +240,8 @@ def test_reporter_sends_and_sees_only_own(live_app, offline_page, tiny_geo):
     shot(page, "report-sent")
     page.get_by_role("button", name=t("app.logout")).click()
 
-    log_in(page, None, "dama_b", "reporter-pw-1", heading=t("app.title"))
+    page.get_by_label(t("login.username")).wait_for(timeout=30_000)
+    log_in(page, live_app["url"], "dama_b", "reporter-pw-1", heading=t("app.title"))
     page.get_by_text(t("report.mine", count=0)).wait_for(timeout=30_000)
     _settled(page)
     assert page.get_by_text(case.case_id).count() == 0
