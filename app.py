@@ -20,12 +20,14 @@ from gis.i18n import LANGUAGES, format_datetime, t
 from gis.session_token import InvalidTokenError
 from ui.common import (
     BASEMAP_KEY,
+    ERROR_CHARS,
     LANG_KEY,
     PAGES_KEY,
     SESSION_KEY,
     TOKEN_KEY,
     TOKEN_PARAM,
     current_lang,
+    plain,
     session_tokens,
     settings,
     user_repository,
@@ -68,7 +70,8 @@ st.markdown(
 try:
     cfg = settings()
 except PatrolError as exc:  # a bad PATROL_* variable: say which and stop
-    st.error(t("app.error", "zh", message=exc) + "\n\n" + t("app.error", "en", message=exc))
+    detail = plain(exc, ERROR_CHARS)
+    st.error(t("app.error", "zh", message=detail) + "\n\n" + t("app.error", "en", message=detail))
     st.stop()
 
 lang = current_lang(cfg)

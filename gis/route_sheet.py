@@ -398,9 +398,11 @@ def route_sheet_html(
     title: str = "巡查路线单",
     lang: str = "zh",
     steps: Sequence[Step] | None = None,
+    person: str = "",
 ) -> str:
     """A printable, self-contained HTML route sheet: map (inline SVG), steps, length, duration.
 
+    ``person`` names whose route it is (e.g. ``姓名（P01）``), shown as text under the title.
     It loads nothing from the network, so it prints the same offline.
     """
     steps = list(steps) if steps is not None else route_steps(G, route)
@@ -426,7 +428,12 @@ def route_sheet_html(
         for s in steps
     )
     rows += f"\n<tr><td></td><td>{html.escape(arrival_text(route, lang))}</td><td></td></tr>"
-    summary = (
+    who = (
+        f'<p class="person"><b>{"责任人" if zh else "Patrolled by"}</b> {html.escape(person)}</p>'
+        if person
+        else ""
+    )
+    summary = who + (
         f"<p><b>{labels[0]}</b> {route.total_m / 1000:.2f} km · "
         f"<b>{labels[1]}</b> {route.required_m / 1000:.2f} km · "
         f"<b>{labels[2]}</b> {route.deadhead_m / 1000:.2f} km · "

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import ValidationError
+from gis.people.staff import Person, with_people
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,19 @@ def write_signboards(
     summary: pd.DataFrame,
     staff: pd.DataFrame,
     out_dir: str | Path,
+    *,
+    people: Sequence[Person] = (),
 ) -> list[Path]:
     """Write ``<person_id>.html`` per person in ``summary`` into ``out_dir``.
+
+    ``people`` (the store's staff) give the name, phone and department of everyone they
+    know; the others keep what ``staff`` says (the bare id when it has no name).
 
     Every page is rendered before anything is written, so a bad record leaves no half set.
     File names come from :func:`signboard_filename`, so an id never names a path outside
     ``out_dir``.
     """
+    staff = with_people(staff, people)
     by_id = {str(r["person_id"]): r for r in staff.to_dict("records")}
     pages: list[tuple[str, str]] = []
     for rec in summary.to_dict("records"):

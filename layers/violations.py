@@ -21,6 +21,7 @@ from branca.element import Figure
 from folium.plugins import MarkerCluster
 
 from gis.crs import require_metric, to_display
+from gis.errors import PatrolError
 from gis.i18n import MESSAGES
 from layers.assets import AssetMode
 from layers.legend import Legend
@@ -187,7 +188,7 @@ def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
         from gis.violations import load_references
 
         refs = load_references()
-    except Exception:  # noqa: BLE001 - names are a nicety: codes still show
+    except (ImportError, OSError, PatrolError):  # names are a nicety: codes still show
         return {}, {}
     zh = lang == "zh"
     cats = {k: (v.name_zh if zh else v.name_en) for k, v in refs.categories.items()}

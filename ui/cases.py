@@ -17,7 +17,16 @@ from gis.i18n import format_datetime, format_number
 from gis.place import datum_suspect, place_at
 from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import Context, base_map, fit_map, geography, guard, show_map, user_repository
+from ui.common import (
+    Context,
+    base_map,
+    fit_map,
+    geography,
+    guard,
+    plain,
+    show_map,
+    user_repository,
+)
 from ui.errors import located_message, user_message
 from ui.names import category_names, department_names, zone_names
 from ui.scope import draw_geography, scope_area
@@ -30,6 +39,8 @@ FLASH_KEY = "cases_flash"
 #: cannot change once the widget is drawn in a run).
 PICK_NEXT_KEY = "cases_pick_next"
 CLICK_OUTSIDE_KEY = "cases_click_outside"
+#: File types the batch upload reads (by the uploaded name's suffix).
+UPLOAD_TYPES = (".csv", ".geojson", ".json")
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Cases listed at most (newest first); the map aggregates beyond this.
 LIST_LIMIT = 500
@@ -217,8 +228,8 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
     cat = category_names(refs, c.lang).get(case.category, case.category)
     dept = department_names(refs, c.lang).get(case.lead_dept, case.lead_dept)
     zone = zone_names(geo, c.lang).get(case.zone_id or "", "") or c.t("common.none")
-    st.markdown(f"**{cat} · {c.t(f'cases.state.{case.state}')}**")
-    st.write(c.t("cases.where", zone=zone, dept=dept))
+    st.markdown(f"**{plain(cat)} · {c.t(f'cases.state.{case.state}')}**")
+    st.write(c.t("cases.where", zone=plain(zone), dept=plain(dept)))
     if case.deadline_at is not None:
         st.write(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
     if case.joint:  # 吹哨报到: who has arrived on site, who is still awaited
@@ -234,7 +245,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
                 if arrived
                 else c.t("cases.awaited", dept=dept_names.get(code, code))
             )
-    st.caption(c.t("cases.codes", case_id=case.case_id, code=case.category))
+    st.caption(c.t("cases.codes", case_id=plain(case.case_id), code=plain(case.category)))
     _advance_form(c, store, case)
     trail = store.audit_trail(case_id)
     who = user_names(c)
@@ -335,7 +346,10 @@ def _import_panel(c: Context, geo: Any, store: Any) -> None:
         if upload is None:
             return
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
+            # the browser's file name is data: only its type picks the reader ("..", "" or
+            # "a/b" would otherwise name the folder itself or another place)
+            suffix = Path(upload.name).suffix.lower()
+            path = Path(tmp) / ("upload" + (suffix if suffix in UPLOAD_TYPES else ".csv"))
             path.write_bytes(upload.getvalue())
             try:
                 result = read_batch(

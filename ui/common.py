@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +46,20 @@ PAGES_KEY = "patrol_pages"
 
 #: st_folium returns only the last click: panning and zooming never rerun the page.
 RETURNED_OBJECTS = ["last_clicked"]
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+#: How much of an error's detail a page shows (the whole message, with its fix).
+ERROR_CHARS = 2000
+
+
+def plain(value: object, limit: int = 200) -> str:
+    """Data text (names from a file or OSM, case ids, error details) for a message rendered as
+    Markdown (st.markdown, st.write, st.caption, st.info ...): shown literally, at most
+    ``limit`` characters, so that no link, image or emphasis in it takes effect."""
+    return _MARKDOWN.sub(r"\\\1", str(value)[:limit])
 
 
 @dataclass(frozen=True)

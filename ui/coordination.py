@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,8 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from ui import capabilities
-from ui.common import Context, guard
+from ui.common import ERROR_CHARS, Context, guard, people, plain
+from ui.names import department_names
 
 log = logging.getLogger(__name__)
 PAGE = "coordination"
@@ -21,12 +21,28 @@ PAGE = "coordination"
 WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+def flag_names(flags: str, lang: str) -> str:
+    """The photo flags (``far;no_position``) as names in ``lang``; an unknown code stays literal."""
+    from gis.i18n import MESSAGES, t
+
+    names = []
+    for code in filter(None, (f.strip() for f in flags.split(";"))):
+        key = f"coordination.flag.{code}"
+        names.append(t(key, lang) if key in MESSAGES else plain(code))
+    return ("、" if lang == "zh" else ", ").join(names) or "—"
 
 
-def plain(value: object) -> str:
-    """Data text (case ids, flags) for a message rendered as Markdown: shown literally."""
-    return _MARKDOWN.sub(r"\\\1", str(value))[:200]
+def review_frame(table: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.DataFrame:
+    """A 周点评 table for the page: people and departments by name, columns in ``lang``."""
+    from gis.i18n import MESSAGES, t
+
+    out = table.copy()
+    out["who"] = [names.get(str(w), str(w)) for w in out["who"]]
+    cols = {}
+    for col in out.columns:
+        key = f"coordination.review.col.{col}"
+        cols[col] = t(key, lang) if key in MESSAGES else col
+    return out.rename(columns=cols)
 
 
 def _now() -> datetime:
@@ -65,7 +81,7 @@ def _alerts(c: Context, store: Any) -> None:
                 try:
                     alerts.acknowledge(store, r["alert_id"], c.user, at=_now())
                 except PatrolError as exc:
-                    st.error(c.t("app.error", message=exc))
+                    st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
                     return
                 st.rerun()
 
@@ -115,7 +131,7 @@ def _whistle(c: Context, store: Any) -> None:
     try:
         new = dispatch.whistle(store, case_id, c.user, depts=depts, at=_now())
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     log.info("user %r called %s to case %s", c.user.username, list(new.joint), case_id)
     _flash(c.t("coordination.called", count=len(new.joint), case=plain(case_id)))
@@ -150,7 +166,7 @@ def _inbox(c: Context, store: Any) -> None:
     try:
         dispatch.confirm_arrival(store, case_id, c.user.department, c.user, arrived_at=_now())
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     done = dispatch.inbox(store, c.user.department, open_only=False)
     minutes = done.loc[done["case_id"] == case_id, "minutes"].iloc[-1]
@@ -190,9 +206,15 @@ def _photos(c: Context, store: Any) -> None:
         row = evidence.add_photo(store, case_id, upload.getvalue(), c.user, kind=kind,
                                  name="photo", confirm_far=far, at=_now())  # fmt: skip
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
-    _flash(c.t("coordination.photo_added", case=plain(case_id), flags=plain(row["flags"] or "—")))
+    _flash(
+        c.t(
+            "coordination.photo_added",
+            case=plain(case_id),
+            flags=flag_names(row["flags"] or "", c.lang),
+        )
+    )
 
 
 def _month_start() -> datetime:
@@ -214,7 +236,13 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                  consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
     names = {code: d.name_zh if c.lang == "zh" else d.name_en
              for code, d in store.refs.departments.items()}  # fmt: skip
-    open_ids = [k.case_id for k in store.query_cases(open_only=True, limit=500)]
+    from gis.auth import in_scope
+
+    open_ids = [  # an area chief targets only the cases of their own zones
+        k.case_id
+        for k in store.query_cases(open_only=True, limit=500)
+        if in_scope(c.user, _case_resource(k))
+    ]
     with st.expander(c.t("coordination.plan_joint")), st.form("coord_joint"):
         title = st.text_input(c.t("coordination.joint_title"), max_chars=200, key="coord_jtitle")
         day = st.date_input(c.t("coordination.joint_day"), key="coord_jday")
@@ -231,7 +259,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     depts=depts, target_cases=targets, at=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.planned", id=row["action_id"]))
     planned = actions[actions["state"] == "planned"]
@@ -263,7 +291,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     joint.close_joint_action(store, action_id, c.user, outcomes, note=note,
                                              at=_now())  # fmt: skip
                 except PatrolError as exc:
-                    st.error(c.t("app.error", message=exc))
+                    st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
                 else:
                     _flash(c.t("coordination.closed", id=action_id))
     with st.expander(c.t("coordination.log_consult")), st.form("coord_consult"):
@@ -283,7 +311,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                     at=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.logged", id=row["consult_id"]))
 
@@ -317,7 +345,7 @@ def _inspections(c: Context, store: Any) -> None:
                     outcome="comment" if comment else "none", now=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
             else:
                 _flash(c.t("coordination.recorded"))
     now = _now()
@@ -325,11 +353,12 @@ def _inspections(c: Context, store: Any) -> None:
                                                                microsecond=0)  # fmt: skip
     raw = store.get_meta(ASSIGNMENT_META)
     review = ins.weekly_review(store, monday, assignment=dict(json.loads(raw)) if raw else None)
+    who = {"people": people(c), "departments": department_names(store.refs, c.lang)}
     for part in ("people", "departments"):
         table = review[part]
         if len(table):
             st.caption(c.t(f"coordination.review.{part}"))
-            st.dataframe(table, hide_index=True)
+            st.dataframe(review_frame(table, c.lang, who[part]), hide_index=True)
 
 
 def _punctuality(c: Context, store: Any) -> None:
@@ -342,6 +371,8 @@ def _punctuality(c: Context, store: Any) -> None:
         return
     names = {c2: c.t(f"coordination.{c2}") for c2 in table.columns if c2 != "dept"}
     names["dept"] = c.t("users.department")
+    depts = department_names(store.refs, c.lang)
+    table = table.assign(dept=[depts.get(d, d) for d in table["dept"]])
     st.dataframe(table.rename(columns=names), hide_index=True)
 
 
@@ -395,4 +426,4 @@ def coordination_page() -> None:
             _inspections(c, store)
         _punctuality(c, store)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))

@@ -15,7 +15,7 @@ from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, show_map
+from ui.common import ERROR_CHARS, Context, base_map, geography, guard, plain, show_map
 
 log = logging.getLogger(__name__)
 PAGE = "crowd"
@@ -44,7 +44,7 @@ def _staff(c: Context, store: Any) -> Any:
             str(c.settings.data_dir),
             store.get_meta(ASSIGNMENT_META) or "",
             c.settings.walk_speed_kmh,
-        )
+        ).with_people(store)
     except PatrolError as exc:
         log.warning("no staff for the crowd page: %s", exc)
         return None
@@ -75,12 +75,14 @@ def _level(code: str, c: Context) -> str:
 def _controls(c: Context, store: Any, places: Any, staff: Any) -> Any:
     """The replay clock and its buttons; returns the current replay (or None)."""
     from gis.crowd import watch
+    from ui.people import now
 
     replay = watch.current_replay(store)
     if replay is None:
         if st.button(c.t("crowd.seed"), key="crowd_seed", type="primary"):
+            day = watch.demo_holiday(now().date())  # the last holiday before (PATROL_CLOCK) today
             with st.spinner(c.t("app.loading")):
-                replay = watch.seed_demo(store, places, weeks=DEMO_WEEKS)
+                replay = watch.seed_demo(store, places, day=day, weeks=DEMO_WEEKS)
             st.session_state["crowd_flash"] = c.t(
                 "crowd.seeded", time=format_datetime(replay.clock, c.lang)
             )
@@ -133,6 +135,9 @@ def _alert_card(c: Context, store: Any, places: Any, geo: Any, a: Any) -> None:
         staff = a.detail.get("staff") or []
         if staff:
             st.caption(c.t("crowd.nearest"))
+            source = str(staff[0].get("source", ""))
+            if source in ("roster", "districts"):
+                st.caption(c.t(f"crowd.source.{source}"))
             st.dataframe(
                 pd.DataFrame(
                     {
@@ -162,7 +167,7 @@ def _alert_card(c: Context, store: Any, places: Any, geo: Any, a: Any) -> None:
                     )
                     st.rerun()
         except PatrolError as exc:
-            st.error(c.t("app.error", message=exc))
+            st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
 
 
 def _timeline(c: Context, result: Any, places: Any) -> None:
@@ -253,7 +258,7 @@ def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
             crowd_alerts=log_table,
         )
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     st.download_button(
         c.t("crowd.download"),
@@ -281,7 +286,7 @@ def crowd_page() -> None:
     try:
         places = watch.ensure_places(store, c.settings.data_dir)
     except PatrolError as exc:
-        st.warning(c.t("crowd.no_places", message=exc))
+        st.warning(c.t("crowd.no_places", message=plain(exc, ERROR_CHARS)))
         m = base_map(c)
         render_geography(m, geo, lang=c.lang)
         add_layer_control(m)
@@ -300,7 +305,7 @@ def crowd_page() -> None:
     try:
         result = watch.check(store, places, now, store_alerts=False)
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     levels = Levels()
     status = {}

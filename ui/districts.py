@@ -20,6 +20,7 @@ from ui.common import (
     missing,
     optional_module,
     people,
+    plain,
     show_map,
 )
 from ui.errors import user_message
@@ -147,7 +148,7 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
                     st.warning(
                         c.t(
                             "districts.break",
-                            person=who.get(b.person_id, b.person_id),
+                            person=plain(who.get(b.person_id, b.person_id)),
                             pieces=len(b.pieces),
                         )
                     )

@@ -25,6 +25,7 @@ from gis.errors import (
     ValidationError,
 )
 from gis.i18n import MESSAGES, t
+from ui.common import ERROR_CHARS, plain
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def user_message(lang: str, exc: BaseException, *, where: str = "") -> str:
     a catalogue text with the fix in Chinese."""
     log.info("shown to the user (%s): %s", type(exc).__name__, exc)
     if lang == "en" and isinstance(exc, PatrolError):
-        return t("app.error", "en", message=exc)
+        return t("app.error", "en", message=plain(exc, ERROR_CHARS))
     return t(error_key(exc, where=where), lang)
 
 

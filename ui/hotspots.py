@@ -12,7 +12,17 @@ from gis.auth import scope_mask
 from gis.errors import PatrolError
 from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import Context, base_map, geography, guard, missing, optional_module, show_map
+from ui.common import (
+    ERROR_CHARS,
+    Context,
+    base_map,
+    geography,
+    guard,
+    missing,
+    optional_module,
+    plain,
+    show_map,
+)
 from ui.errors import user_message
 from ui.scope import draw_geography
 
@@ -272,6 +282,6 @@ def hotspots_page() -> None:
                     count = int(store.count_cases()) if store is not None else 0
                     _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
             except PatrolError as exc:
-                st.error(c.t("app.error", message=exc))
+                st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         add_layer_control(m, collapsed=True)
         show_map(m, key="hotspots_map", height=620)

@@ -14,7 +14,8 @@ from gis.people.daysheet import day_sheet_html
 from gis.people.roster import SHIFTS
 from gis.people.service import import_track, plan_person_day, sign_in
 from gis.people.signin import Recorder
-from ui.common import Context, geography, guard
+from ui.common import ERROR_CHARS, Context, geography, guard, plain
+from ui.names import category_names
 from ui.people import now, people_store, person_or_none, plans_map, signin_text
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def _signin(c: Context, s: Any, pid: str) -> None:
         try:
             done = sign_in(s, geography(c.settings), pid, by=by, now=now(), lon=lon, lat=lat)
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
             return
         log.info("%s signed in (%s)", pid, done.slot)
         st.success(signin_text(c, done))
@@ -75,7 +76,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
             datum=datum,
         )
     except PatrolError as exc:
-        st.error(str(exc))
+        st.error(plain(exc, ERROR_CHARS))
         return
     if new:
         st.success(
@@ -89,7 +90,26 @@ def _upload(c: Context, s: Any, pid: str) -> None:
     else:
         st.info(c.t("myday.duplicate"))
     for note in track.notes:
-        st.caption(c.t("myday.cleaned", note=note))
+        st.caption(c.t("myday.cleaned", note=plain(note, ERROR_CHARS)))
+
+
+def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
+    """The day's case stops with headers in the user's language and categories by name."""
+    try:
+        from gis.violations import load_references
+
+        cats = category_names(load_references(c.settings.data_dir), c.lang)
+    except (ImportError, OSError, PatrolError):  # no tables: the codes identify the category
+        cats = {}
+    return [
+        {
+            "#": i,
+            c.t("cases.id"): stop.case_id,
+            c.t("cases.category"): cats.get(stop.category, stop.category),
+            c.t("col.street"): stop.street,
+        }
+        for i, stop in enumerate(stops, start=1)
+    ]
 
 
 def myday_page() -> None:
@@ -112,7 +132,12 @@ def myday_page() -> None:
         st.info(c.t("myday.no_roster"))
     else:
         st.write(
-            c.t("myday.duty", day=today.isoformat(), name=person.name, duty=c.t(f"duty.{duty}"))
+            c.t(
+                "myday.duty",
+                day=today.isoformat(),
+                name=plain(person.name),
+                duty=c.t(f"duty.{duty}"),
+            )
         )
     _signin(c, s, pid)
     if duty in SHIFTS:
@@ -122,7 +147,7 @@ def myday_page() -> None:
                 s, geography(c.settings), today, pid, walk_speed_kmh=c.settings.walk_speed_kmh
             )
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
             plan = None
         if plan is not None:
             st.write(
@@ -134,22 +159,11 @@ def myday_page() -> None:
                 )
             )
             if plan.stops:
-                st.dataframe(
-                    [
-                        {
-                            "#": i,
-                            "case": st_.case_id,
-                            "category": st_.category,
-                            "street": st_.street,
-                        }
-                        for i, st_ in enumerate(plan.stops, start=1)
-                    ],
-                    hide_index=True,
-                )
+                st.dataframe(stops_table(c, plan.stops), hide_index=True)
             if plan.streets:
-                st.caption(" → ".join(plan.streets[:40]))
+                st.caption(" → ".join(plain(s) for s in plan.streets[:40]))
             for note in plan.notes:
-                st.caption(note)
+                st.caption(plain(note, ERROR_CHARS))
             plans_map(c, [plan], key="myday_map")
             st.download_button(
                 c.t("myday.print"),

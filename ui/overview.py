@@ -18,6 +18,7 @@ from ui.common import (
     geography,
     guard,
     people,
+    plain,
     resource_allowed,
     show_map,
 )
@@ -49,14 +50,14 @@ def place_panel(c: Context, place: Place) -> None:
         st.warning(c.t("overview.clicked_outside", lat=f"{place.lat:.5f}", lon=f"{place.lon:.5f}"))
         return
     if place.front_name:
-        st.write(c.t("overview.clicked_front", name=place.front_name))
+        st.write(c.t("overview.clicked_front", name=plain(place.front_name)))
     if place.zone_id:
-        st.write(c.t("overview.clicked_zone_name", name=place.zone_name))
+        st.write(c.t("overview.clicked_zone_name", name=plain(place.zone_name)))
     if place.segment_id:
         st.write(
             c.t(
                 "overview.clicked_street_name",
-                name=place.segment_name or c.t("overview.unnamed"),
+                name=plain(place.segment_name) if place.segment_name else c.t("overview.unnamed"),
                 distance=format_number(place.distance_m or 0.0, c.lang),
             )
         )
@@ -69,7 +70,9 @@ def place_panel(c: Context, place: Place) -> None:
     if person:
         person = people(c).get(person, person)
     st.write(
-        c.t("overview.responsible", person=person) if person else c.t("overview.no_responsible")
+        c.t("overview.responsible", person=plain(person))
+        if person
+        else c.t("overview.no_responsible")
     )
     count = capabilities.open_case_count(c, place)
     if count is not None:

@@ -24,6 +24,7 @@ from ui.common import (
     missing,
     optional_module,
     people,
+    plain,
     show_map,
     switch_to,
 )
@@ -113,6 +114,7 @@ def _request(c: Context, geo: Any) -> dict[str, Any] | None:
     if person and saved:
         required = sorted(s for s, p in saved.items() if p == person)
         label = who.get(person, person)
+    walker = person if required else ""  # the route is this person's district
     if not required:
         if c.user.role == "patrol" and not c.user.zones:
             return None
@@ -152,7 +154,14 @@ def _request(c: Context, geo: Any) -> dict[str, Any] | None:
         k = int(st.number_input(c.t("districts.k"), 2, 12, 3, key="patrol_k"))
     if mode == "budget":
         minutes = int(st.number_input(c.t("patrol.minutes"), 10, 480, 60, key="patrol_min"))
-    return {"label": label, "mode": mode, "k": k, "minutes": minutes, "required": required}
+    return {
+        "label": label,
+        "mode": mode,
+        "k": k,
+        "minutes": minutes,
+        "required": required,
+        "person": walker if mode != "k" else "",
+    }
 
 
 def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
@@ -179,7 +188,9 @@ def _routes_for(c: Context, spec: dict[str, Any]) -> tuple[tuple[Any, tuple[Any,
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _documents(args: tuple[Any, ...], route_no: int, lang: str, title: str) -> tuple[bytes, bytes]:
+def _documents(
+    args: tuple[Any, ...], route_no: int, lang: str, title: str, person: str = ""
+) -> tuple[bytes, bytes]:
     """GPX and route sheet of one planned route (made once, not on every rerun)."""
     import importlib
 
@@ -189,8 +200,24 @@ def _documents(args: tuple[Any, ...], route_no: int, lang: str, title: str) -> t
     route, steps = _planned(*args)[route_no]
     G = _geography(args[0]).graph()
     gpx = sheet.route_to_gpx(route, name=title).encode("utf-8")
-    html = sheet.route_sheet_html(G, route, title=title, lang=lang, steps=list(steps))
+    html = sheet.route_sheet_html(
+        G, route, title=title, lang=lang, steps=list(steps), person=person
+    )
     return gpx, html.encode("utf-8")
+
+
+def _sheet_person(c: Context, person_id: str) -> str:
+    """Whose route the sheet is: ``姓名（P01）`` from the store's staff, else the staff table's
+    name, else the id."""
+    if not person_id:
+        return ""
+    from gis.people.staff import person_label, stored_people
+
+    s = capabilities.store(c)
+    label = person_label(person_id, stored_people(s)) if s is not None else person_id
+    if label == person_id and people(c).get(person_id):
+        label = f"{people(c)[person_id]}（{person_id}）"
+    return label
 
 
 def _meta(c: Context, prefix: str) -> dict[str, Any]:
@@ -260,11 +287,9 @@ def _route_panel(
     todo = [s for s in steps if s.number not in ticks]
     if todo:
         now = todo[0]
-        st.markdown(
-            f"{c.t('patrol.now', n=now.number)}\n\n### {now.text(c.lang)}",
-        )
         nxt = todo[1] if len(todo) > 1 else None
-        st.markdown(c.t("patrol.next", text=nxt.text(c.lang)) if nxt else c.t("patrol.next_last"))
+        for text in step_lines(c, now, nxt):
+            st.markdown(text)
     else:
         st.success(c.t("patrol.all_done"))
         now = steps[-1] if steps else None
@@ -298,11 +323,20 @@ def _route_panel(
         if key not in st.session_state:
             st.session_state[key] = s.number in ticks
         st.checkbox(
-            f"{s.number}. {s.text(c.lang)}",
+            f"{s.number}. {plain(s.text(c.lang))}",
             key=key,
             on_change=_toggle_done,
             args=(c, route_no, s.number, key),
         )
+
+
+def step_lines(c: Context, now: Any, nxt: Any | None) -> tuple[str, str]:
+    """The current step (large) and the next one as Markdown; street names (from OSM or a
+    file) are escaped so that no link, image or heading in a name takes effect."""
+    current = f"{c.t('patrol.now', n=now.number)}\n\n### {plain(now.text(c.lang))}"
+    if nxt is None:
+        return current, c.t("patrol.next_last")
+    return current, c.t("patrol.next", text=plain(nxt.text(c.lang)))
 
 
 def patrol_page() -> None:
@@ -393,5 +427,11 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
         route, steps = routes[chosen]
         if stored[0].get("label"):
             st.caption(stored[0]["label"])
-        docs = _documents(_plan_args(c, stored[0]), chosen, c.lang, c.t("patrol.title"))
+        docs = _documents(
+            _plan_args(c, stored[0]),
+            chosen,
+            c.lang,
+            c.t("patrol.title"),
+            _sheet_person(c, str(stored[0].get("person") or "")),
+        )
         _route_panel(c, geo, docs, route, steps, chosen)

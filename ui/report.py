@@ -12,7 +12,8 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from ui import capabilities
-from ui.common import Context, geography, guard
+from ui.common import ERROR_CHARS, Context, geography, guard, plain
+from ui.names import category_names
 
 log = logging.getLogger(__name__)
 PAGE = "report"
@@ -69,10 +70,9 @@ def _form(c: Context, store: Any) -> None:
             source=source, photo=data, geography=geography(c.settings), now=_now(),
         )  # fmt: skip
     except PatrolError as exc:
-        st.error(c.t("app.error", message=exc))
+        st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         return
     log.info("reporter %r sent case %s", c.user.username, case_id)
-    from ui.coordination import plain
 
     st.success(c.t("report.sent", case_id=plain(case_id)))
 
@@ -84,11 +84,12 @@ def _mine(c: Context, store: Any) -> None:
     st.markdown("**" + c.t("report.mine", count=len(mine)) + "**")
     if mine.empty:
         return
+    names = category_names(store.refs, c.lang)
     st.dataframe(
         pd.DataFrame(
             {
                 c.t("cases.id"): mine["case_id"],
-                c.t("cases.category"): mine["category"],
+                c.t("cases.category"): [names.get(k, k) for k in mine["category"]],
                 c.t("cases.state"): [c.t(f"cases.state.{s}") for s in mine["state"]],
                 c.t("cases.reported_at"): [format_datetime(t, c.lang) for t in mine["reported_at"]],
             }

@@ -12,7 +12,7 @@ from gis.i18n import format_number
 from gis.people.service import demo_people, import_staff
 from gis.people.staff import PRESENCE, people_frame, person_from_record, retire
 from gis.staff import ROLES
-from ui.common import guard
+from ui.common import ERROR_CHARS, guard, plain
 from ui.people import people_store
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def staff_page() -> None:
         try:
             added, updated = import_staff(s, demo_people(c.settings), by=c.user.username)
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
         else:
             st.success(c.t("staff.imported", added=added, updated=updated))
     people = s.people.list_people()
@@ -56,7 +56,7 @@ def staff_page() -> None:
                 person = person_from_record(rec, source=c.t("staff.title"))
                 import_staff(s, [person], by=c.user.username)
             except PatrolError as exc:
-                st.error(str(exc))
+                st.error(plain(exc, ERROR_CHARS))
             else:
                 st.success(c.t("staff.imported", added=1, updated=0))
                 st.rerun()
@@ -70,6 +70,6 @@ def staff_page() -> None:
             try:
                 import_staff(s, [retire(person, last)], by=c.user.username)
             except PatrolError as exc:
-                st.error(str(exc))
+                st.error(plain(exc, ERROR_CHARS))
             else:
                 st.success(c.t("staff.retired", person=pid, day=last.isoformat()))

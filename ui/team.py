@@ -22,7 +22,7 @@ from gis.people.service import (
     sign_in,
 )
 from gis.people.signin import Recorder, attendance_summary
-from ui.common import Context, geography, guard
+from ui.common import ERROR_CHARS, Context, geography, guard, plain
 from ui.people import now, people_store, plans_map, plans_table
 from ui.scope import zones_in_scope
 
@@ -93,7 +93,7 @@ def _today(c: Context, s: Any, scope: set[str] | None) -> None:
             try:
                 sign_in(s, geography(c.settings), who, by=by, now=now(), allowed=scope)
             except PatrolError as exc:
-                st.error(str(exc))
+                st.error(plain(exc, ERROR_CHARS))
             else:
                 log.info("%s recorded a sign-in for %s", c.user.username, who)
                 st.success(c.t("team.recorded", person=who))
@@ -109,7 +109,7 @@ def _plans(c: Context, s: Any, scope: set[str] | None) -> None:
                 plan_day(s, geography(c.settings), today, walk_speed_kmh=c.settings.walk_speed_kmh),
             )
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
     got = st.session_state.get(PLANS_KEY)
     if not got or got[0] != today:
         return
@@ -134,14 +134,14 @@ def _roster(c: Context, s: Any, scope: set[str] | None) -> None:
         try:
             made = make_month_roster(s, today.year, today.month, by=c.user.username)
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
         else:
             st.success(c.t("team.made", cells=len(made)))
     if right.button(c.t("team.draw_districts"), key="team_draw"):
         try:
             n = assign_demo_districts(s, geography(c.settings), today, by=c.user.username)
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
         else:
             st.success(c.t("team.drawn", n=n))
     entries = s.people.roster(days[0], days[-1])
@@ -155,7 +155,7 @@ def _roster(c: Context, s: Any, scope: set[str] | None) -> None:
         pd.DataFrame(table[1:], columns=table[0]), hide_index=True, use_container_width=True
     )
     for problem in roster_problems(entries):
-        st.warning(c.t("team.problems", text=problem))
+        st.warning(c.t("team.problems", text=plain(problem, ERROR_CHARS)))
     st.download_button(
         c.t("team.export"),
         roster_csv(entries, people, days),
@@ -180,7 +180,7 @@ def _week(c: Context, s: Any, scope: set[str] | None) -> None:
         try:
             report = people_report(s, geography(c.settings), monday, today, now=now())
         except PatrolError as exc:
-            st.error(str(exc))
+            st.error(plain(exc, ERROR_CHARS))
             return
         coverage = report["coverage"]
         if scope is not None and not coverage.empty:

@@ -199,14 +199,18 @@ def _cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
 # -- alerts ------------------------------------------------------------------------------------
 def _alert_line(a: Any, places: Any) -> str:
     names = dict(zip(places["place_id"], places["name"], strict=True))
-    staff = ", ".join(f"{s['name']} {s['minutes']:.0f}分钟" for s in a.detail.get("staff", []))
+    rows = a.detail.get("staff", [])
+    staff = ", ".join(f"{s['name']} {s['minutes']:.0f}分钟" for s in rows)
+    source = {"roster": "按排班", "districts": "按责任片区"}.get(
+        str(rows[0].get("source", "")) if rows else "", ""
+    )
     return (
         f"{a.alert_id}  {names.get(a.place_id, a.place_id)}  {LEVEL_ZH[a.level]}色  "
         f"{a.raised_at:%m-%d %H:%M} 预计 {a.expected_at.astimezone(TZ):%H:%M} "
         f"(提前 {a.lead_min:.0f} 分钟)  现有 {a.occupancy:.0f}/{a.capacity}  {a.state}"
         + (f" by {a.acted_by}" if a.acted_by else "")
         + (f" → {a.case_id}" if a.case_id else "")
-        + (f"  最近: {staff}" if staff else "")
+        + (f"  最近: {staff}" + (f"（{source}）" if source else "") if staff else "")
     )
 
 
@@ -238,8 +242,8 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
                     from gis.geography import load_bundled_geography
 
                     geo = load_bundled_geography(settings)
-                except PatrolError:
-                    pass
+                except PatrolError as exc:  # the case is still raised, without a zone
+                    log.warning("the case gets no zone: %s", exc)
                 a, case = escalate_alert(
                     store, places, alert_id, who=args.who, tier=args.tier, version=version, geo=geo
                 )

@@ -44,6 +44,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from gis.district_outputs import cut_length, district_polygons, person_summary
     from gis.districts import districts_for_people
     from gis.geography import load_bundled_geography, load_geography
+    from gis.people.service import staff_of_store
     from gis.signboards import write_signboards
     from gis.workload import WorkloadParams, describe_formula
 
@@ -114,7 +115,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
             staged.append((out, Path(args.geojson)))
         if args.signboards:
             boards = tmp / "boards"
-            write_signboards(summary, staff, boards)
+            write_signboards(summary, staff, boards, people=staff_of_store(settings))
             staged.append((boards, Path(args.signboards)))
         for src, dst in staged:
             dst.parent.mkdir(parents=True, exist_ok=True)

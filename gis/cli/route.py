@@ -55,6 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--geojson", help="write the route as GeoJSON")
     p.add_argument("--sheet", help="write a printable HTML route sheet")
     p.add_argument("--pdf", help="also print the sheet to PDF (needs a local Chromium)")
+    p.add_argument(
+        "--person",
+        help="who walks the route, named on the sheet (comma-separated ids, one per route)",
+    )
     p.add_argument("--lang", choices=("zh", "en"), help="language of the steps")
     p.set_defaults(func=handle_route)
 
@@ -102,7 +106,20 @@ def _read_weights(path: str) -> dict[str, float]:
     return out
 
 
-def _outputs(args, G, route, suffix: str, lang: str) -> None:
+def _person_labels(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """Who walks each route (``--person``, one id per route): ``姓名（P01）`` when the store's
+    staff know the id, the id otherwise."""
+    ids = [p.strip() for p in (args.person or "").split(",") if p.strip()]
+    if not ids or not (args.sheet or args.pdf):
+        return ids
+    from gis.people.service import staff_of_store
+    from gis.people.staff import person_label
+
+    people = staff_of_store(settings)
+    return [person_label(pid, people) for pid in ids]
+
+
+def _outputs(args, G, route, suffix: str, lang: str, person: str = "") -> None:
     from gis.route_sheet import (
         route_sheet_html,
         route_to_geojson,
@@ -121,7 +138,7 @@ def _outputs(args, G, route, suffix: str, lang: str) -> None:
         name(args.geojson).write_text(route_to_geojson(G, route), encoding="utf-8")
         print(f"GeoJSON: {name(args.geojson)}")
     if args.sheet or args.pdf:
-        page = route_sheet_html(G, route, lang=lang, title=f"巡查路线单{suffix}")
+        page = route_sheet_html(G, route, lang=lang, title=f"巡查路线单{suffix}", person=person)
         if args.sheet:
             name(args.sheet).write_text(page, encoding="utf-8")
             print(f"route sheet: {name(args.sheet)}")
@@ -155,6 +172,7 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     from gis.services import PatrolRequest, plan_patrol
 
     lang = args.lang or settings.language
+    who = _person_labels(args, settings)
     request = PatrolRequest(
         zone_id=args.zone,
         front_id=args.front,
@@ -183,7 +201,7 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
             f"{b.baseline_weight:g} in {b.baseline_minutes:.0f} min"
         )
         _print_route(G, b.route, lang, "route", bound=False)
-        _outputs(args, G, b.route, "", lang)
+        _outputs(args, G, b.route, "", lang, who[0] if who else "")
         return 0
     if plan.team is not None:
         kr = plan.team
@@ -193,11 +211,11 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
         )
         for n, r in enumerate(kr.routes, start=1):
             _print_route(G, r, lang, f"person {n}", bound=False)
-            _outputs(args, G, r, f"-{n}", lang)
+            _outputs(args, G, r, f"-{n}", lang, who[n - 1] if len(who) >= n else "")
         return 0
     (route,) = plan.routes
     _print_route(G, route, lang, "route")
-    _outputs(args, G, route, "", lang)
+    _outputs(args, G, route, "", lang, who[0] if who else "")
     return 0
 
 

@@ -18,6 +18,8 @@ from gis.cases import TZ, Case
 from gis.crowd.alerts import ESCALATION_TIERS, Alert, escalated
 from gis.crs import WGS84
 from gis.errors import ConflictError, NetworkError, ValidationError
+from gis.people.roster import SHIFTS, RosterEntry, ShiftHours
+from gis.people.staff import Person
 from gis.routing import node_for_point
 from gis.violations import Report
 
@@ -43,13 +45,51 @@ def on_duty(staff: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     return staff[np.asarray(keep, dtype=bool)].reset_index(drop=True)
 
 
+def rostered_on_duty(
+    entries: Sequence[RosterEntry],
+    people: Sequence[Person],
+    at: dt.datetime,
+    hours: ShiftHours | None = None,
+) -> pd.DataFrame:
+    """The people the duty roster puts on a shift (早/午/晚) covering ``at``.
+
+    ``entries`` are the roster cells of ``at``'s day; ``people`` (the stored staff) give
+    names, roles and departments (a rostered id the staff do not know keeps its id as name).
+    On-call, rest and leave are not on duty.
+    """
+    hours = hours or ShiftHours()
+    local = at.astimezone(TZ)
+    h = local.hour + local.minute / 60.0
+    by_id = {p.person_id: p for p in people}
+    rows = []
+    for e in entries:
+        if e.day != local.date() or e.duty not in SHIFTS:
+            continue
+        a, b = hours.span(e.duty)
+        if not a <= h < b:
+            continue
+        p = by_id.get(e.person_id)
+        rows.append(
+            {
+                "person_id": e.person_id,
+                "name": p.name if p is not None else e.person_id,
+                "role": p.role if p is not None else "",
+                "department": p.department if p is not None else "",
+                "shift": e.duty,
+            }
+        )
+    cols = ["person_id", "name", "role", "department", "shift"]
+    return pd.DataFrame(rows, columns=cols).sort_values("person_id").reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class StaffPositions:
     """Where each person is assumed to be: the centre of their district (a street node), or
-    the enforcement center for people without a district."""
+    the enforcement center (``base``) for people without a district."""
 
     nodes: Mapping[str, int]
     where: Mapping[str, str]
+    base: int | None = None
 
 
 def staff_positions(
@@ -66,6 +106,7 @@ def staff_positions(
     """
     nodes: dict[str, int] = {}
     where: dict[str, str] = {}
+    base_node = node_for_point(G, base)[0] if base is not None else None
     segs = gdf_segments.set_index("segment_id")
     by_person: dict[str, list[str]] = {}
     for sid, pid in assignment.items():
@@ -81,9 +122,9 @@ def staff_positions(
                 cand, key=lambda n: (G.nodes[n]["x"] - c.x) ** 2 + (G.nodes[n]["y"] - c.y) ** 2
             )
             nodes[pid], where[pid] = int(best), "district"
-        elif base is not None:
-            nodes[pid], where[pid] = node_for_point(G, base)[0], "center"
-    return StaffPositions(nodes, where)
+        elif base_node is not None:
+            nodes[pid], where[pid] = base_node, "center"
+    return StaffPositions(nodes, where, base_node)
 
 
 def nearest_staff(
@@ -98,7 +139,8 @@ def nearest_staff(
     """The ``k`` people with the shortest walk to ``target`` (EPSG:32650) on the street graph.
 
     Returns dicts with ``person_id``, ``name``, ``role``, ``department``, ``minutes`` and
-    ``from`` (district or center), nearest first.
+    ``from`` (district or center), nearest first. People without a position of their own
+    start from the enforcement center (``positions.base``) when there is one.
     """
     try:
         node, off = node_for_point(G, target)
@@ -109,7 +151,7 @@ def nearest_staff(
     rows = []
     for _, p in staff.iterrows():
         pid = str(p["person_id"])
-        n = positions.nodes.get(pid)
+        n = positions.nodes.get(pid, positions.base)
         if n is None or n not in dist:
             continue
         rows.append(
@@ -119,7 +161,7 @@ def nearest_staff(
                 "role": str(p.get("role", "")),
                 "department": str(p.get("department", "")),
                 "minutes": round((dist[n] + off) / speed, 1),
-                "from": positions.where.get(pid, ""),
+                "from": positions.where.get(pid, "center"),
             }
         )
     rows.sort(key=lambda r: (r["minutes"], r["person_id"]))

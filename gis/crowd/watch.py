@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,12 @@ from gis.crowd.response import (
     nearest_staff,
     on_duty,
     raise_alert_to_case,
+    rostered_on_duty,
     staff_positions,
 )
 from gis.crowd.synthetic import generate_counts
 from gis.errors import ConflictError, NotFoundError, PatrolError
+from gis.people.roster import ShiftHours
 
 log = logging.getLogger(__name__)
 
@@ -92,33 +94,67 @@ def load_series(
     return place_series(counts, ids, step="5min").loc[:t]
 
 
+#: Where the on-duty people came from: today's duty roster, or the saved districts' staff.
+STAFF_SOURCES: tuple[str, ...] = ("roster", "districts")
+
+
 @dataclass(frozen=True)
 class StaffContext:
-    """What finding the nearest staff needs: street graph, staff table and positions."""
+    """What finding the nearest staff needs: street graph, staff table and positions.
+
+    ``people`` is the store's people tables (:mod:`gis.store.people`); when it holds a duty
+    roster for the alert's day, the on-duty people are the rostered ones, otherwise the staff
+    table's shifts decide.
+    """
 
     G: Any
     staff: pd.DataFrame
     positions: StaffPositions
     walk_speed_kmh: float = 4.5
+    people: Any = None
+    hours: ShiftHours = field(default_factory=ShiftHours)
+
+    def with_people(self, store: Any) -> StaffContext:
+        """The same context reading the roster and staff of ``store`` (when it keeps them)."""
+        try:
+            tables = store.people
+        except NotImplementedError:
+            return self
+        return replace(self, people=tables)
+
+    def on_duty_at(self, at: dt.datetime) -> tuple[pd.DataFrame, str]:
+        """Who is on duty at ``at`` and where that came from (one of :data:`STAFF_SOURCES`)."""
+        if self.people is not None:
+            day = at.astimezone(TZ).date()
+            entries = self.people.roster(day, day)
+            if entries:
+                people = self.people.list_people()
+                return rostered_on_duty(entries, people, at, self.hours), "roster"
+        return on_duty(self.staff, at), "districts"
 
     def nearest(
         self, gdf_places: gpd.GeoDataFrame, place_id: str, at: dt.datetime, k: int = 3
     ) -> list[dict[str, Any]]:
-        """The ``k`` on-duty people nearest (walking) to a place."""
+        """The ``k`` on-duty people nearest (walking) to a place; each row's ``source`` says
+        whether the roster or the districts' staff table named them."""
         place = gdf_places[gdf_places["place_id"] == place_id].iloc[0]
-        return nearest_staff(
+        staff, source = self.on_duty_at(at)
+        rows = nearest_staff(
             self.G,
             place.geometry.representative_point(),
-            on_duty(self.staff, at),
+            staff,
             self.positions,
             walk_speed_kmh=self.walk_speed_kmh,
             k=k,
         )
+        return [{**r, "source": source} for r in rows]
 
 
 def staff_context(store: Any, geo: Any, staff: pd.DataFrame, walk_speed_kmh: float) -> StaffContext:
-    """Positions from the saved districts; people without one wait at the enforcement center."""
-    return staff_context_for(geo, staff, store.get_meta(ASSIGNMENT_META) or "", walk_speed_kmh)
+    """Positions from the saved districts; people without one wait at the enforcement center.
+    The store's duty roster, where it has one for the day, says who is on duty."""
+    ctx = staff_context_for(geo, staff, store.get_meta(ASSIGNMENT_META) or "", walk_speed_kmh)
+    return ctx.with_people(store)
 
 
 def staff_context_for(

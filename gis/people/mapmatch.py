@@ -283,9 +283,7 @@ class MapMatcher:
             else:
                 cur = (0, s, o)
             if prev is None or (t > 0 and starts[t]):
-                if prev is None and path:
-                    pass
-                elif path:
+                if prev is not None and path:  # a new part; a gap (s < 0) counted its own
                     breaks += 1
                 if cur[0] == 0:
                     path.append(s)

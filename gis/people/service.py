@@ -412,3 +412,23 @@ def plan_person_day(
         walk_speed_kmh=walk_speed_kmh,
     )
     return DayPlanner(geo.G, center_node(geo)).plan_person(person, entries[0].duty, inputs)
+
+
+def staff_of_store(settings: Settings) -> list[Person]:
+    """The named staff of the configured store, for documents that name people.
+
+    Empty when there is no store yet (a GeoPackage is not created just to look) or it cannot
+    be read (the documents then show ids); the reason is logged.
+    """
+    from gis.errors import PatrolError
+    from gis.people.staff import stored_people
+    from gis.store import open_store
+
+    if not settings.uses_postgis and not Path(settings.database_url).exists():
+        return []
+    try:
+        with open_store(settings) as store:
+            return stored_people(store)
+    except PatrolError as exc:
+        log.warning("documents show ids, not names: the store's staff are unavailable (%s)", exc)
+        return []

@@ -210,3 +210,37 @@ def rostered_people(people: Sequence[Person], day: dt.date) -> list[Person]:
 def retire(person: Person, last_day: dt.date) -> Person:
     """The same person with service ending on ``last_day``."""
     return replace(person, active_to=last_day)
+
+
+def stored_people(store: Any) -> list[Person]:
+    """The staff kept in ``store`` (empty when the store keeps no people tables)."""
+    try:
+        return list(store.people.list_people())
+    except NotImplementedError:
+        return []
+
+
+def with_people(staff: pd.DataFrame, people: Sequence[Person]) -> pd.DataFrame:
+    """``staff`` with name, phone and department taken from the stored ``people`` where the
+    store knows the person (non-empty values only); other rows are left as they are."""
+    if not people or staff.empty or "person_id" not in staff:
+        return staff
+    by_id = {p.person_id: p for p in people}
+    out = staff.copy()
+    ids = out["person_id"].astype(str)
+    for col in ("name", "phone", "department"):
+        values = ids.map(lambda pid, col=col: getattr(by_id[pid], col) if pid in by_id else "")
+        keep = values.fillna("").astype(str) != ""
+        if col not in out:
+            out[col] = ""
+        out[col] = out[col].astype(object)
+        out.loc[keep, col] = values[keep]
+    return out
+
+
+def person_label(person_id: str, people: Sequence[Person]) -> str:
+    """``姓名（P01）`` when ``people`` names the person, the bare id otherwise."""
+    for p in people:
+        if p.person_id == person_id and p.name:
+            return f"{p.name}（{person_id}）"
+    return person_id

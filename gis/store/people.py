@@ -24,25 +24,15 @@ from gis.errors import ConflictError, NotFoundError, ValidationError
 from gis.people.assignments import Assignment
 from gis.people.roster import DUTIES, RosterEntry
 from gis.people.signin import SLOTS, SignIn
-from gis.people.staff import PRESENCE, Person, parse_day
+from gis.people.staff import PERSON_COLUMNS, PRESENCE, Person, parse_day
 from gis.people.tracks import Track
 from gis.store.base import parse_time
 
 #: GeoPackage schema version that adds the people tables.
 GPKG_PEOPLE_VERSION = 3
 
-_STAFF_COLS = (
-    "person_id",
-    "name",
-    "team",
-    "role",
-    "department",
-    "presence",
-    "phone",
-    "active_from",
-    "active_to",
-    "fictitious",
-)
+#: The staff table's columns, in the order the staff CSV uses.
+_STAFF_COLS = PERSON_COLUMNS
 _SIGNIN_COLS = (
     "person_id",
     "day",

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import pytest
 from shapely.geometry import Point
 
 from gis.auth import DEMO_PASSWORDS
 from gis.crs import METRIC, WGS84, wgs84_to_gcj02
 from gis.i18n import t
 from gis.settings import Settings
+from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 from tests.foundation.conftest import STEP, X0, Y0
-
-pytest.importorskip("gis.violations", reason="the case intake is not part of this build")
-pytest.importorskip("layers.violations", reason="the case map layer is not part of this build")
-from gis.store import open_store  # noqa: E402  (after the skip: the store comes with cases)
 
 
 def wgs(x: float, y: float) -> tuple[float, float]:

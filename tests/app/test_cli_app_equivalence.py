@@ -16,11 +16,9 @@ import pytest
 from gis.auth import DEMO_PASSWORDS
 from gis.cli import main
 from gis.settings import Settings
+from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 from tests.app.test_app_cases import OUTSIDE, WEST, report
-
-pytest.importorskip("gis.violations", reason="the case intake is not part of this build")
-from gis.store import open_store  # noqa: E402
 
 
 def _cases(env: dict[str, str]) -> dict[str, object]:

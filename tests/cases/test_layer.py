@@ -89,3 +89,21 @@ def test_many_cases_become_graded_cells():
     assert "markerClusterGroup" not in page and "fillColor" in page
     labels = [label for _, label in legend_items(f, {"C04": "店外经营"})]
     assert "C04 店外经营" in labels and labels == sorted(labels)
+
+
+def test_reference_names_fall_back_on_a_missing_table_but_not_on_a_bug(monkeypatch) -> None:
+    import gis.violations
+    from gis.errors import NotFoundError
+    from layers.violations import _reference_names
+
+    def missing(*_a: object) -> None:
+        raise NotFoundError("reference table categories.csv not found")
+
+    def broken(*_a: object) -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(gis.violations, "load_references", missing)
+    assert _reference_names("zh") == ({}, {})
+    monkeypatch.setattr(gis.violations, "load_references", broken)
+    with pytest.raises(TypeError):
+        _reference_names("zh")

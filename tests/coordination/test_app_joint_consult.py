@@ -64,7 +64,8 @@ def test_inspection_from_the_page_scores_the_department(app_env) -> None:
     at = click_button(at, t("coordination.record"))
     assert at.success[0].value == t("coordination.recorded")
     table = at.dataframe[0].value
-    assert list(table["who"]) == ["police"] and list(table["score"]) == [85.0]
+    who, score = t("coordination.review.col.who"), t("coordination.review.col.score")
+    assert list(table[who]) == ["公安"] and list(table[score]) == [85.0]  # names, not codes
 
 
 def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
@@ -88,3 +89,17 @@ def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
     with _store(app_env) as s:
         rows = s.coord_rows("coord_alerts", {"kind": "major"})
         assert rows[0]["ack_by"] == "leader"
+
+
+def test_joint_action_and_consultation_offer_only_cases_in_scope(app_env, demo_repo) -> None:
+    from gis.auth import User, hash_password
+
+    report(chief_on_cases(), *WEST)  # a case in the demo chief's zone
+    demo_repo.add(User("chief2", "area_chief", "二片长", zones=("elsewhere",)),
+                  hash_password("chief2-pw-1", rounds=4))  # fmt: skip
+    at = goto(log_in(new_app(), "chief2", "chief2-pw-1"), "coordination")
+    assert not at.exception, at.exception
+    assert at.multiselect(key="coord_jcases").options == []
+    assert at.multiselect(key="coord_kcases").options == []
+    at = goto(log_in(new_app(), "chief", DEMO_PASSWORDS["chief"]), "coordination")
+    assert len(at.multiselect(key="coord_kcases").options) == 1

@@ -8,6 +8,7 @@ from gis.settings import Settings
 from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 from tests.app.test_app_cases import WEST
+from ui.names import category_names
 
 from .conftest import _app
 
@@ -43,6 +44,9 @@ def test_reporter_sends_and_sees_only_own_reports(app_env, demo_repo) -> None:
         assert case.source == "xicheng_dama" and case.reporter == "dama1"
     at.run()
     assert t("report.mine", count=1) in texts(at)
+    (mine,) = [d.value for d in at.dataframe]
+    names = category_names(s.refs, "zh")
+    assert list(mine[t("cases.category")]) == [names["C04"]] != ["C04"]  # a name, not the code
     other = log_in(new_app(), "dama2", PW)
     assert t("report.mine", count=0) in texts(other)
     assert case.case_id not in texts(other)

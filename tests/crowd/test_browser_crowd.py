@@ -28,7 +28,14 @@ def crowd_app(tmp_path_factory):
     store = tmp_path_factory.mktemp("crowd") / "patrol.gpkg"
     zones = list(load_geography(DATA / "shichahai").zones["zone_id"])
     seed_demo_users(SqliteUserRepository(store), zones, rounds=TEST_ROUNDS)
-    env = {"PATROL_DATABASE_URL": str(store), "PATROL_LANG": "zh", "PATROL_BASEMAP": "none"}
+    env = {
+        "PATROL_DATABASE_URL": str(store),
+        "PATROL_LANG": "zh",
+        "PATROL_BASEMAP": "none",
+        # a fixed today: the demo replays the last holiday before it (2026-10-07 for any day
+        # from 2026-10-08 to the next holiday; the real date would move it)
+        "PATROL_CLOCK": "2026-12-01T09:00",
+    }
     with streamlit_server(env, log_path=ARTIFACTS / "streamlit-crowd.log") as url:
         yield {"url": url, "store": store}
 

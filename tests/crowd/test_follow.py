@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -55,7 +56,7 @@ def test_follow_a_file_appended_by_another_writer(places, tmp_path):
     assert result.rows == len(got)
 
 
-def test_follow_stops_when_idle_and_survives_a_rotated_file(places, tmp_path):
+def test_follow_stops_when_idle_and_survives_a_rotated_file(places, tmp_path, monkeypatch):
     path = tmp_path / "export.csv"
     path.write_text("counter_id,at,occupancy\n" + _line("GWF-CAM1", 0, 10), encoding="utf-8")
     stored: list[int] = []
@@ -65,9 +66,18 @@ def test_follow_stops_when_idle_and_survives_a_rotated_file(places, tmp_path):
     path.write_text("counter_id,at,occupancy\n" + _line("GWF-CAM1", 5, 12), encoding="utf-8")
     assert follower.poll() == 1
     assert any("replaced" in n for n in follower.result.notes)
-    start = time.monotonic()
-    follower.run(poll_seconds=0.02, idle_seconds=0.2)
-    assert time.monotonic() - start < 2.0
+    # a fake clock: each sleep advances it, so "idle for 0.2 s" is 10 polls of 0.02 s
+    fake = {"t": 0.0, "sleeps": 0}
+
+    def sleep(seconds: float) -> None:
+        fake["t"] += seconds
+        fake["sleeps"] += 1
+
+    monkeypatch.setattr(
+        "gis.crowd.follow.time", SimpleNamespace(monotonic=lambda: fake["t"], sleep=sleep)
+    )
+    follower.run(poll_seconds=0.02, idle_seconds=0.2, should_stop=lambda: fake["sleeps"] > 100)
+    assert 9 <= fake["sleeps"] <= 11  # stopped by the idle limit, not by the guard
     assert stored == [1, 1]
 
 

@@ -181,7 +181,7 @@ def test_cli_bad_inputs(case_file, tmp_path, capsys, monkeypatch):
             "--cases",
             str(case_file),
             "--date",
-            "2031-01-01",
+            "2099-01-01",  # after now on any day this code will run
             "--lang",
             "en",
             "--out",

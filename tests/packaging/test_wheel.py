@@ -107,7 +107,7 @@ def test_built_wheel_carries_every_file_and_works(tmp_path: Path) -> None:
     data_prefix = next(n.split("/share/")[0] for n in names if "/share/" in n)
     share = f"{data_prefix}/share/shichahai-patrol/"
     data = _repo_files("data/*.csv") | _repo_files("data/shichahai/*.geojson")
-    data |= _repo_files("data/shichahai/*.json")
+    data |= _repo_files("data/shichahai/*.json") | _repo_files("data/crowd/*.geojson")
     assert {share + d for d in data} - names == set()
     py = _venv(tmp_path / "venv")
     subprocess.run(

@@ -14,12 +14,10 @@ import pytest
 from gis.auth import DEMO_PASSWORDS
 from gis.i18n import t
 from gis.settings import Settings
+from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
+from tests.app.test_app_cases import WEST, report
 from tests.security import input_payloads as P
-
-pytest.importorskip("gis.violations", reason="the case intake is not part of this build")
-from gis.store import open_store  # noqa: E402
-from tests.app.test_app_cases import WEST, report  # noqa: E402
 
 
 def stored(env) -> list:
@@ -51,7 +49,7 @@ def test_report_form_refuses_nul_and_huge_text_with_a_message(app_env, text) -> 
     at.text_area(key="cases_description").input(text)
     at = report(at, *WEST)
     assert not at.exception
-    assert at.error and "description" in at.error[0].value
+    assert at.error and "描述" in at.error[0].value  # the field, in the user's language
     assert stored(app_env) == []
 
 
@@ -89,6 +87,14 @@ def test_hostile_uploads_get_a_message_and_store_nothing(app_env, name, content)
     previews = [m.value for m in at.markdown]
     assert at.error or t("cases.preview", ok=0, bad=1) in previews, previews
     assert t("cases.import_do") not in [b.label for b in at.button]  # nothing to import
+    assert stored(app_env) == []
+
+
+@pytest.mark.parametrize("name", ["../../x.csv", "x" * 300 + ".csv", "p.GeoJSON"])
+def test_upload_names_never_name_a_path(app_env, name) -> None:
+    """A browser's file name too long for the disk got a traceback (Streamlit refuses NULs)."""
+    at = upload(chief_on_cases(), name, b"report_id,category,lon,lat,reported_at\n")
+    assert not at.exception, at.exception
     assert stored(app_env) == []
 
 

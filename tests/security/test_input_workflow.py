@@ -167,7 +167,7 @@ def test_single_gcj02_point_declared_wgs84_is_refused(refs) -> None:
     from pyproj import Transformer
 
     to_wgs = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True)
-    caught = 0
+    caught = datum = 0
     for geom in seg.geometry.iloc[::25]:
         mid = geom.interpolate(0.5, normalized=True)
         lon, lat = to_wgs.transform(mid.x, mid.y)
@@ -184,12 +184,14 @@ def test_single_gcj02_point_declared_wgs84_is_refused(refs) -> None:
         except DatumError as exc:
             assert "GCJ-02" in str(exc)
             caught += 1
+            datum += 1
             continue
         except ValidationError:
             caught += 1  # outside the subdistrict: refused too
             continue
         assert rep.source_datum == "wgs84"
     assert caught >= 5
+    assert datum >= 5, "the datum check refused too few: the others were only outside the area"
 
 
 def test_single_gcj02_point_through_the_cli(refs, monkeypatch, tmp_path, capsys) -> None:

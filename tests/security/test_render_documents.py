@@ -170,3 +170,25 @@ def test_signboard_files_stay_in_their_folder(person_id: str, in_tmp: Path) -> N
         p.name for p in paths
     )
     assert (out / "P01.html").is_file()  # a plain id keeps its plain name
+
+
+@pytest.mark.parametrize("family", FAMILY_IDS)
+def test_stored_hostile_staff_names_on_signboards_and_route_sheets(
+    family: str, in_tmp: Path, route_and_graph
+) -> None:
+    """Names and phones of the store's staff reach signboards and route sheets only as text."""
+    from gis.people.staff import Person, person_label
+
+    payloads = [wrap(p) for p in FAMILIES[family]]
+    name, phone = payloads[-1], payloads[0]
+    people = [Person("P01", name, "一组", "duty_officer", "公安", "resident", phone)]
+    summary = pd.DataFrame({"person_id": ["P01"], "streets": ["烟袋斜街"]})
+    staff = pd.DataFrame({"person_id": ["P01"], "name": ["P01"]})
+    (board,) = write_signboards(summary, staff, in_tmp / "boards", people=people)
+    assert board.parent == in_tmp / "boards"
+    check_document(board.read_text(encoding="utf-8"), [name, phone], in_tmp)
+    G, route = route_and_graph
+    label = person_label("P01", people)
+    assert label == f"{name}（P01）"
+    for lang in ("zh", "en"):
+        check_document(route_sheet_html(G, route, lang=lang, person=label), [label], in_tmp)
