@@ -80,8 +80,11 @@ def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
     page.locator('[data-testid="stImage"]').first.wait_for(timeout=30_000)
     shot(page, "coordination-photo")
     page.get_by_role("button", name=t("app.logout")).click()
-
+    # the login form must be back (not the leader's page still rerunning) before it is filled,
+    # and the liaison logged in (the title is on the login page too) before the banner is due
+    page.get_by_role("heading", name=t("login.title")).wait_for(timeout=30_000)
     log_in(page, None, "liaison", DEMO_PASSWORDS["liaison"], heading=t("app.title"))
+    page.get_by_role("button", name=t("app.logout")).wait_for(timeout=60_000)
     page.get_by_text(t("coordination.banner", count=1)).wait_for(timeout=30_000)
     open_page(page, t("page.coordination"), t("coordination.title"))
     page.get_by_text(t("coordination.inbox", count=1)).wait_for(timeout=30_000)
