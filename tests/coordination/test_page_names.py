@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gis.coordination.evidence import FLAGS
 from gis.coordination.inspections import SCORE_POINTS
 from ui.coordination import flag_names, review_frame
 
@@ -16,7 +17,8 @@ EVIDENCE = Path(__file__).parents[2] / "gis" / "coordination" / "evidence.py"
 def test_every_flag_the_evidence_module_sets_has_a_chinese_name() -> None:
     codes = set(re.findall(r'flags\.append\("([a-z_]+)"\)', EVIDENCE.read_text(encoding="utf-8")))
     assert {"far", "no_position"} <= codes
-    for code in codes:
+    assert codes <= set(FLAGS), "a flag the module sets is missing from evidence.FLAGS"
+    for code in FLAGS:
         text = flag_names(code, "zh")
         assert code not in text and "_" not in text, (code, text)
 
