@@ -34,24 +34,27 @@ def _seed_case(store_path, tiny_geo) -> None:
                                at=now - dt.timedelta(minutes=50))  # fmt: skip
 
 
-def pick_case(page, index: int, case_id: str) -> None:
-    """Choose ``case_id`` in the index-th case selectbox of the 协同 page."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=t("coordination.case"))
+def pick_case(page, key: str, case_id: str) -> None:
+    """Choose ``case_id`` in the case selectbox with widget key ``key`` on the 协同 page.
+
+    By key, not by position: the whistle's box disappears once no case can be called.
+    """
+    box = page.locator(f".st-key-{key}").locator('[data-testid="stSelectbox"]')
     options = page.locator('[role="option"]').filter(has_text=case_id)
     for _ in range(5):  # the list opens once the element has settled after the last rerun
-        box.nth(index).locator("input").click()
+        box.first.locator("input").click()
         page.keyboard.type(case_id)
         try:
             options.first.wait_for(timeout=3_000)
             break
         except Exception:
             page.keyboard.press("Escape")
-            box.nth(index).locator("input").evaluate("e => e.blur()")
+            box.first.locator("input").evaluate("e => e.blur()")
             page.wait_for_timeout(500)
     options.first.click()
     from playwright.sync_api import expect
 
-    expect(box.nth(index).locator("input")).to_have_value(case_id, timeout=30_000)
+    expect(box.first.locator("input")).to_have_value(case_id, timeout=30_000)
     page.wait_for_timeout(500)
     app = page.locator('[data-testid="stApp"]')
     while app.get_attribute("data-test-script-state") == "running":
@@ -63,14 +66,14 @@ def test_whistle_inbox_arrival(live_app, offline_page, tiny_geo) -> None:
     page = offline_page
     log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
     open_page(page, t("page.coordination"), t("coordination.title"))
-    pick_case(page, 0, "W1")  # other tests of the session may have registered cases too
+    pick_case(page, "coord_case", "W1")  # other tests of the session may have registered cases too
     page.get_by_role("button", name=t("coordination.call"), exact=True).click()
     page.get_by_text(t("coordination.called", count=3, case="W1")).wait_for(timeout=30_000)
     shot(page, "coordination-whistle")
     # an after photo for the case (整改后), through the page's uploader
     from tests.coordination.photos import jpeg
 
-    pick_case(page, 1, "W1")
+    pick_case(page, "coord_pcase", "W1")
     page.locator('input[type="file"]').set_input_files(
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
     )
