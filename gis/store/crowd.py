@@ -366,24 +366,26 @@ class GeoPackageCrowd(CrowdStore):
         state: str | None = None,
     ) -> list[Alert]:
         """Alerts raised in ``[since, until)``, newest first."""
-        where: list[str] = []
-        params: list[Any] = []
-        for col, op, v in (
-            ("raised_at", ">=", _utc_one(since)),
-            ("raised_at", "<", _utc_one(until)),
-            ("place_id", "=", place_id),
-            ("state", "=", state),
-        ):
-            if v is not None:
-                where.append(f"{col} {op} ?")
-                params.append(v)
-        sql = f"SELECT {','.join(ALERT_COLUMNS)} FROM crowd_alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY raised_at DESC, alert_id"
+        sql, params = alerts_query((_utc_one(since), _utc_one(until), place_id, state), mark="?")
         with self._lock:
             rows = self._con.execute(sql, params).fetchall()
         return [Alert.from_record(dict(r)) for r in rows]
+
+
+def alerts_query(values: tuple[Any, Any, Any, Any], *, mark: str) -> tuple[str, list[Any]]:
+    """The alert query of both backends: ``values`` are (since, until, place_id, state) as the
+    backend binds them, ``mark`` its parameter placeholder (``?`` or ``%s``)."""
+    where: list[str] = []
+    params: list[Any] = []
+    conds = (("raised_at", ">="), ("raised_at", "<"), ("place_id", "="), ("state", "="))
+    for (col, op), v in zip(conds, values, strict=True):
+        if v is not None:
+            where.append(f"{col} {op} {mark}")
+            params.append(v)
+    sql = f"SELECT {', '.join(ALERT_COLUMNS)} FROM crowd_alerts"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY raised_at DESC, alert_id", params
 
 
 # -- PostGIS ----------------------------------------------------------------------------------
@@ -642,21 +644,7 @@ class PostGISCrowd(CrowdStore):
         state: str | None = None,
     ) -> list[Alert]:
         """Alerts raised in ``[since, until)``, newest first."""
-        where: list[str] = []
-        params: list[Any] = []
-        for col, op, v in (
-            ("raised_at", ">=", since),
-            ("raised_at", "<", until),
-            ("place_id", "=", place_id),
-            ("state", "=", state),
-        ):
-            if v is not None:
-                where.append(f"{col} {op} %s")
-                params.append(v)
-        sql = f"SELECT {', '.join(ALERT_COLUMNS)} FROM crowd_alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY raised_at DESC, alert_id"
+        sql, params = alerts_query((since, until, place_id, state), mark="%s")
         with self._tx() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
