@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.auth import (
+from gis.access.auth import (
     PAGES,
     Session,
     SessionExpiredError,
@@ -15,9 +15,9 @@ from gis.auth import (
     check_session,
     utcnow,
 )
+from gis.access.session_token import InvalidTokenError
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
-from gis.session_token import InvalidTokenError
 from ui.common import (
     BASEMAP_KEY,
     ERROR_CHARS,

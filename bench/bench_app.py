@@ -26,8 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
-from gis.geography import load_bundled_geography  # noqa: E402
+from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
+from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.settings import Settings  # noqa: E402
 from tests.app.browser import (  # noqa: E402
     CHROMIUM,
@@ -46,7 +46,7 @@ CACHE_DIR = REPO_ROOT / "var" / "bench-app"
 def populate_cases(store: Path, n: int, geo: Any) -> int:
     """Write about ``n`` synthetic demo cases (a scaled demo year) into the store file."""
     # imported by name: the case store and its demo history arrive with the cases work
-    generate_demo_history = importlib.import_module("gis.demo_history").generate_demo_history
+    generate_demo_history = importlib.import_module("gis.cases.demo_history").generate_demo_history
     open_store = importlib.import_module("gis.store").open_store
     history = generate_demo_history(geo.segments, geo.pois, scale=max(n / 5000.0, 0.05) * 1.2)
     # the newest n cases: a store's recent history, with its open cases

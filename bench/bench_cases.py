@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.cases import OPEN_STATES, TZ, cases_to_frame  # noqa: E402
+from gis.cases.intake import Report, case_from_report, load_references  # noqa: E402
+from gis.cases.workflow import OPEN_STATES, TZ, cases_to_frame  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
-from gis.violations import Report, case_from_report, load_references  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=TZ)
 ZONES = [f"1101020120{i:05d}" for i in range(60)]

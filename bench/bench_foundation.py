@@ -11,8 +11,8 @@ import time
 
 import geopandas as gpd
 
-from gis.geography import bundled_data_dir, load_bundled_geography
-from gis.network import check_network
+from gis.geography.layers import bundled_data_dir, load_bundled_geography
+from gis.geography.network import check_network
 from gis.settings import Settings
 
 

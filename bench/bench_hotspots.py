@@ -5,9 +5,9 @@ Run: python -m bench.bench_hotspots [--runs N] [--seeds 0,1,2]
 Each timing is a median over ``--runs`` and is printed next to a baseline run in the same
 process:
 
-* Gi* — ``gis.hotspots.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
+* Gi* — ``gis.analytics.hotspots.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
   FDR) against a bare ``esda.G_Local`` call on the same counts and weights;
-* KDE — ``gis.hotspots.density_surface`` (linear binning + FFT convolution) against the
+* KDE — ``gis.analytics.hotspots.density_surface`` (linear binning + FFT convolution) against the
   exact direct sum of the quartic kernel over all point–cell pairs (cKDTree), with the
   largest difference between the two in cases/km²/month;
 * forecast — the rolling weekly backtest of a year of a synthetic near-repeat history (its
@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from gis import forecast as fc  # noqa: E402
-from gis.hotspots import CaseFilter, GridSpec, density_surface, gistar_cells  # noqa: E402
+from gis.analytics import forecast as fc  # noqa: E402
+from gis.analytics.hotspots import CaseFilter, GridSpec, density_surface, gistar_cells  # noqa: E402
 from tests.hotspots.synthetic import (  # noqa: E402
     START,
     make_case_frame,
@@ -218,11 +218,13 @@ def bench_demo_history(runs: int) -> None:
     try:
         import importlib
 
-        from gis.geography import load_bundled_geography
+        from gis.geography.layers import load_bundled_geography
         from gis.settings import Settings
 
-        cases_to_frame = importlib.import_module("gis.cases").cases_to_frame
-        generate_demo_history = importlib.import_module("gis.demo_history").generate_demo_history
+        cases_to_frame = importlib.import_module("gis.cases.workflow").cases_to_frame
+        generate_demo_history = importlib.import_module(
+            "gis.cases.demo_history"
+        ).generate_demo_history
         geo = load_bundled_geography(Settings.from_env())
     except Exception as exc:  # not merged yet, or no bundled data
         print(f"demo history: skipped ({exc})")

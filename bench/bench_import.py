@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gis.geography import load_bundled_geography  # noqa: E402
+from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.settings import Settings  # noqa: E402
 
 

@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 
 import numpy as np
 
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
 from gis.people.mapmatch import MapMatcher, segment_f1
 from gis.people.simulate import SimulatedWalk, walk
 

@@ -21,8 +21,8 @@ if str(ROOT) not in sys.path:
 import geopandas as gpd  # noqa: E402
 import pyrosm  # noqa: E402
 
-from gis.geography import load_geography  # noqa: E402
-from gis.osm_import import LAYER_NAMES, import_osm, read_osm_xml  # noqa: E402
+from gis.geography.layers import load_geography  # noqa: E402
+from gis.geography.osm_import import LAYER_NAMES, import_osm, read_osm_xml  # noqa: E402
 
 RUNS = 5
 

@@ -26,9 +26,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.cases import TZ
-from gis.demo_history import generate_demo_history, write_demo_history
-from gis.geography import load_bundled_geography
+from gis.cases.demo_history import generate_demo_history, write_demo_history
+from gis.cases.workflow import TZ
+from gis.geography.layers import load_bundled_geography
 from gis.people.calendar import month_days
 from gis.people.roster import SHIFTS, RosterEntry, generate_roster, roster_problems
 from gis.people.service import (
@@ -38,7 +38,7 @@ from gis.people.service import (
     make_month_roster,
     plan_day,
 )
-from gis.postman import plan_postman_route
+from gis.planning.postman import plan_postman_route
 from gis.settings import Settings
 from gis.store.geopackage import GeoPackageStore
 

@@ -37,10 +37,10 @@ import networkx as nx
 import numpy as np
 from shapely.geometry import LineString
 
-from gis.crs import METRIC
-from gis.network import assign_node_ids, graph_from_segments, grid_segments
-from gis.postman import Net, plan_postman_route, t_join
-from gis.routing import plan_budget_route, plan_k_routes, required_segments
+from gis.geography.crs import METRIC
+from gis.geography.network import assign_node_ids, graph_from_segments, grid_segments
+from gis.planning.postman import Net, plan_postman_route, t_join
+from gis.planning.routing import plan_budget_route, plan_k_routes, required_segments
 
 #: Stop running a baseline on larger instances once one run took longer than this (s).
 BASELINE_LIMIT_S = 60.0
@@ -90,7 +90,7 @@ def helsinki_graph() -> nx.MultiGraph | None:
 
 def bundled_graph() -> nx.MultiGraph | None:
     """The bundled Shichahai network (largest connected part), when this checkout has it."""
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
     from gis.settings import Settings
 
     settings = Settings.from_env({})
@@ -103,8 +103,8 @@ def bundled_graph() -> nx.MultiGraph | None:
 
 def bundled_centre(G: nx.MultiGraph) -> int:
     """The junction nearest the enforcement center POI of the bundled geography."""
-    from gis.geography import load_bundled_geography
-    from gis.routing import node_for_point
+    from gis.geography.layers import load_bundled_geography
+    from gis.planning.routing import node_for_point
 
     pois = load_bundled_geography().pois
     centre = pois.loc[pois["kind"] == "enforcement_center"].geometry.iloc[0]

@@ -9,8 +9,8 @@ import folium
 import geopandas as gpd
 from branca.element import Figure
 
-from gis.crs import WGS84
 from gis.errors import ValidationError
+from gis.geography.crs import WGS84
 from layers.assets import AssetMode, leaflet_css, leaflet_js
 from layers.safe import PageScript, RawHtml, TileFallback
 

@@ -20,8 +20,8 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Polygon
 from shapely.ops import linemerge
 
-from gis.crs import to_display
-from gis.geography import Geography
+from gis.geography.crs import to_display
+from gis.geography.layers import Geography
 from layers import styles
 from layers.basemap import fit_to
 from layers.legend import add_legend

@@ -14,7 +14,7 @@ import folium
 import geopandas as gpd
 
 from gis.crowd.places import LEVEL_CODES, LEVEL_COLOURS
-from gis.crs import to_display
+from gis.geography.crs import to_display
 from layers.legend import add_legend
 from layers.safe import DataLayer, clean_text, collection, feature, feature_group
 

@@ -8,7 +8,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from gis.crs import to_display
+from gis.geography.crs import to_display
 from layers import styles
 from layers.legend import add_legend
 from layers.safe import DataLayer, clean_text, collection, feature, feature_group
@@ -45,7 +45,7 @@ def districts_layer(
     Parameters
     ----------
     polygons
-        From :func:`gis.district_outputs.district_polygons` (EPSG:32650 or WGS 84).
+        From :func:`gis.planning.district_outputs.district_polygons` (EPSG:32650 or WGS 84).
     segments, assignment
         Optional: draw each segment in its owner's colour over the polygons.
     summary

@@ -1,6 +1,6 @@
 """Hotspot map layers: density, Gi* classes and forecast risk, each with its legend.
 
-The surfaces are computed in metres by :mod:`gis.hotspots` / :mod:`gis.forecast`; these
+The surfaces are computed in metres by :mod:`gis.analytics.hotspots` / :mod:`gis.analytics.forecast`; these
 functions only paint them, so they look the same at every zoom. Empty inputs give an empty
 layer and a legend that says "no cases", never a full-red map.
 """
@@ -18,9 +18,8 @@ from branca.element import Figure
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from gis.crs import METRIC, WGS84, to_display
-from gis.forecast import select_top
-from gis.hotspots import (
+from gis.analytics.forecast import select_top
+from gis.analytics.hotspots import (
     GI_CLASSES,
     GI_COLORS,
     DensitySurface,
@@ -28,6 +27,7 @@ from gis.hotspots import (
     Legend,
     gi_legend,
 )
+from gis.geography.crs import METRIC, WGS84, to_display
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.legend import add_legend
@@ -240,7 +240,7 @@ def forecast_layer(
     score_note: str = "",
     show: bool = True,
 ) -> Legend:
-    """Add next week's riskiest units (from :func:`gis.forecast.forecast`) in three bands.
+    """Add next week's riskiest units (from :func:`gis.analytics.forecast.forecast`) in three bands.
 
     The bands are the top 1 %, 5 % and 10 % of the area (cells) or street length (segments)
     by forecast risk density — the coverages the backtest scores. ``score_note`` (e.g.

@@ -9,9 +9,9 @@ import folium
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.crs import to_display
-from gis.postman import Route
-from gis.route_sheet import Step
+from gis.geography.crs import to_display
+from gis.planning.postman import Route
+from gis.planning.route_sheet import Step
 from layers.safe import DataLayer, clean_text, collection, feature, feature_group, safe_colour
 
 #: Default spacing of direction arrows along the route (metres).
@@ -49,7 +49,7 @@ def route_layer(
 ) -> folium.FeatureGroup:
     """A folium FeatureGroup for one route.
 
-    The route (in ``route.crs``) is reprojected to WGS 84 with :func:`gis.crs.to_display`. Arrows are
+    The route (in ``route.crs``) is reprojected to WGS 84 with :func:`gis.geography.crs.to_display`. Arrows are
     rotated marks (plain Leaflet, no plugin or CDN), numbered circles mark where each step
     starts, with the step's instruction as tooltip; all of it one GeoJSON layer drawn by
     the page script (:mod:`layers.safe`), so street names stay data.

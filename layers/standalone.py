@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gis.geography import Geography
+from gis.geography.layers import Geography
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.catalogue import add_layer_control, render_geography

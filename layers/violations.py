@@ -20,8 +20,8 @@ import pandas as pd
 from branca.element import Figure
 from folium.plugins import MarkerCluster
 
-from gis.crs import require_metric, to_display
 from gis.errors import PatrolError
+from gis.geography.crs import require_metric, to_display
 from gis.i18n import MESSAGES
 from layers.assets import AssetMode
 from layers.legend import Legend
@@ -185,7 +185,7 @@ def tier_name(tier: str, lang: str = "zh") -> str:
 def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     """Category and department names from the bundled reference tables ({} if missing)."""
     try:
-        from gis.violations import load_references
+        from gis.cases.intake import load_references
 
         refs = load_references()
     except (ImportError, OSError, PatrolError):  # names are a nicety: codes still show

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from gis.place import Place
+from gis.geography.place import Place
 from gis.services import districts as services_districts
 from layers.basemap import OfflineMap
 from ui.common import Context, optional_module
@@ -120,7 +120,7 @@ def cases_available() -> bool:
     """True when case intake, workflow and the case map layer are installed."""
     return all(
         optional_module(name) is not None
-        for name in ("gis.cases", "gis.violations", "layers.violations")
+        for name in ("gis.cases.workflow", "gis.cases.intake", "layers.violations")
     )
 
 
@@ -152,7 +152,7 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
     s = store(c)
     if s is None or not cases_available():
         return
-    from gis.auth import scope_mask
+    from gis.access.auth import scope_mask
 
     if c.user.role == "liaison":  # lead, participating or called
         frame = s.cases_frame(dept=c.user.department, open_only=True)

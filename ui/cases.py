@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
+from gis.access.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
 from gis.errors import DatumError, PatrolError
+from gis.geography.place import datum_suspect, place_at
 from gis.i18n import format_datetime, format_number
-from gis.place import datum_suspect, place_at
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
@@ -49,7 +49,7 @@ RECENT_DAYS = 30
 
 
 def _now() -> datetime:
-    from gis.cases import TZ
+    from gis.cases.workflow import TZ
 
     return datetime.now(TZ)
 
@@ -168,7 +168,7 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
     the user never saw to the new state. After a transition the page reruns, so the header, the
     list and the next actions all show the new state.
     """
-    from gis.cases import allowed_actions
+    from gis.cases.workflow import allowed_actions
 
     actions = allowed_actions(case.state)
     if not actions or c.user.role not in ADVANCE_ROLES:
@@ -270,7 +270,7 @@ def user_names(c: Context) -> dict[str, str]:
 
 
 def _case_list(c: Context, store: Any, frame: Any, geo: Any) -> None:
-    from gis.cases import overdue_mask
+    from gis.cases.workflow import overdue_mask
 
     st.markdown(f"**{c.t('cases.list')}**")
     overdue = overdue_mask(frame, _now()) if len(frame) else pd.Series(dtype=bool)
@@ -329,7 +329,7 @@ def _case_list(c: Context, store: Any, frame: Any, geo: Any) -> None:
 
 
 def _import_panel(c: Context, geo: Any, store: Any) -> None:
-    from gis.violations import locate_reports, read_batch
+    from gis.cases.intake import locate_reports, read_batch
 
     if c.user.role not in IMPORT_ROLES:
         return

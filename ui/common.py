@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gis.auth import (
+from gis.access.auth import (
     ForbiddenError,
     Resource,
     Session,
@@ -22,9 +22,9 @@ from gis.auth import (
     authorize,
     user_store_path,
 )
-from gis.geography import Geography, load_bundled_geography
+from gis.access.session_token import SessionTokens, token_store_path
+from gis.geography.layers import Geography, load_bundled_geography
 from gis.i18n import t
-from gis.session_token import SessionTokens, token_store_path
 from gis.settings import Settings
 from layers.assets import AssetMode
 from layers.basemap import OfflineMap, new_map
@@ -262,7 +262,7 @@ def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None
     in WGS 84 for :func:`show_map` (None when the frame is empty)."""
     if gdf is None or len(gdf) == 0:
         return None
-    from gis.crs import to_display
+    from gis.geography.crs import to_display
 
     west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
     m.fit_bounds([[south, west], [north, east]])

@@ -46,7 +46,7 @@ def review_frame(table: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.Da
 
 
 def _now() -> datetime:
-    from gis.cases import TZ
+    from gis.cases.workflow import TZ
 
     return datetime.now(TZ)
 
@@ -92,7 +92,7 @@ def _alerts(c: Context, store: Any) -> None:
 
 
 def _case_resource(case: Any) -> Any:
-    from gis.auth import Resource
+    from gis.access.auth import Resource
 
     return Resource(
         zone_id=case.zone_id,
@@ -108,7 +108,7 @@ def _whistle(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
     st.markdown("**" + c.t("coordination.whistle") + "**")
-    from gis.auth import in_scope
+    from gis.access.auth import in_scope
 
     cases = [
         k
@@ -180,7 +180,7 @@ def _inbox(c: Context, store: Any) -> None:
 
 def _photos(c: Context, store: Any) -> None:
     """Before/after photos of a case in the user's scope (整改前后对比)."""
-    from gis.auth import in_scope
+    from gis.access.auth import in_scope
     from gis.coordination import evidence
 
     st.markdown("**" + c.t("coordination.photos") + "**")
@@ -244,7 +244,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                  consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
     names = {code: d.name_zh if c.lang == "zh" else d.name_en
              for code, d in store.refs.departments.items()}  # fmt: skip
-    from gis.auth import in_scope
+    from gis.access.auth import in_scope
 
     open_ids = [  # an area chief targets only the cases of their own zones
         k.case_id
@@ -259,7 +259,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                format_func=lambda d: names.get(d, d), key="coord_jdepts")  # fmt: skip
         targets = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_jcases")
         if st.form_submit_button(c.t("coordination.plan")):
-            from gis.cases import TZ
+            from gis.cases.workflow import TZ
 
             try:
                 row = joint.plan_joint_action(
@@ -412,7 +412,7 @@ BANNER_KINDS = ("major", "emergency", "emergency_call", "approval", "escalation"
 
 def alert_banner() -> None:
     """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
-    from gis.auth import allowed_pages
+    from gis.access.auth import allowed_pages
     from ui.common import context
 
     c = context()

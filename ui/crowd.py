@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from layers.catalogue import add_layer_control, render_geography
@@ -26,9 +26,9 @@ STEPS = (15, 60)
 @st.cache_resource(show_spinner=False)
 def _staff_context(data_dir: str, assignment_json: str, walk_speed_kmh: float) -> Any:
     from gis.crowd.watch import staff_context_for
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
+    from gis.people.staff_table import demo_staff_path, load_staff
     from gis.settings import Settings
-    from gis.staff import demo_staff_path, load_staff
 
     settings = Settings(data_dir=Path(data_dir))
     geo = load_bundled_geography(settings)
@@ -53,7 +53,7 @@ def _staff(c: Context, store: Any) -> Any:
 def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     """The places whose alerts this user handles: all for leadership, the ones in an area
     chief's zones or fronts for a chief."""
-    from gis.auth import scope_mask
+    from gis.access.auth import scope_mask
 
     pts = places.geometry.representative_point()
     zone = [geo.zone_for_point(p) for p in pts]
@@ -237,7 +237,7 @@ def _shares() -> list[tuple[str, float]]:
 
 
 def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
-    from gis import reports as rp
+    from gis.analytics import reports as rp
 
     st.markdown(f"**{c.t('crowd.log', day=day.isoformat())}**")
     period = rp.period_for("daily", day)

@@ -67,7 +67,7 @@ def _districts(data_dir: str, k: int, front: str | None, zones: tuple[str, ...])
 
     from ui.common import _geography
 
-    dmod = importlib.import_module("gis.districts")
+    dmod = importlib.import_module("gis.planning.districts")
     geo = _geography(data_dir)
     return dmod.districts_for_people(geo.segments, k, front=front, zones=list(zones) or None)
 
@@ -84,7 +84,7 @@ def _polygons(
 
     from ui.common import _geography
 
-    outputs = importlib.import_module("gis.district_outputs")
+    outputs = importlib.import_module("gis.planning.district_outputs")
     geo = _geography(data_dir)
     if zones:
         area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
@@ -183,8 +183,8 @@ def districts_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("districts.title"))
-    dmod = optional_module("gis.districts")
-    outputs = optional_module("gis.district_outputs")
+    dmod = optional_module("gis.planning.districts")
+    outputs = optional_module("gis.planning.district_outputs")
     dlayer = optional_module("layers.districts")
     controls, view = st.columns([1, 3])
     with controls:
@@ -196,7 +196,7 @@ def districts_page() -> None:
         )
         st.caption(c.t("overview.scope", zones="、".join(area)))
         if dmod is None or outputs is None or dlayer is None:
-            missing(c, "page.districts", "gis.districts")
+            missing(c, "page.districts", "gis.planning.districts")
             plan = None
         else:
             k = st.number_input(c.t("districts.k"), 1, 60, 6, key="districts_k")

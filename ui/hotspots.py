@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.auth import scope_mask
+from gis.access.auth import scope_mask
 from gis.errors import PatrolError
 from layers.catalogue import add_layer_control
 from ui import capabilities
@@ -35,9 +35,9 @@ REPORT_KINDS = ("daily", "weekly", "monthly")
 
 def _modules() -> dict[str, Any] | None:
     names = {
-        "hotspots": "gis.hotspots",
-        "forecast": "gis.forecast",
-        "reports": "gis.reports",
+        "hotspots": "gis.analytics.hotspots",
+        "forecast": "gis.analytics.forecast",
+        "reports": "gis.analytics.reports",
         "layer": "layers.hotspots",
     }
     mods = {k: optional_module(v) for k, v in names.items()}
@@ -249,7 +249,7 @@ def hotspots_page() -> None:
     frame = None
     with controls:
         if mods is None:
-            missing(c, "page.hotspots", "gis.hotspots")
+            missing(c, "page.hotspots", "gis.analytics.hotspots")
         elif store is None or not capabilities.cases_available():
             st.warning(c.t("cases.store_missing"))
         else:

@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from gis.auth import (
+from gis.access.auth import (
     LOCK_DURATION,
     BadCredentialsError,
     LockedError,
@@ -33,7 +33,7 @@ CLIENT_KEY = "patrol_login_client"
 def _client_id() -> str:
     """Where the attempt comes from: the IP address Streamlit saw, else this browser session.
 
-    Failed logins are throttled per user name and per client (gis.auth.throttled_until).
+    Failed logins are throttled per user name and per client (gis.access.auth.throttled_until).
     """
     try:
         ip = st.context.ip_address

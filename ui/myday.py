@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from gis.crs import DATUMS
 from gis.errors import PatrolError
+from gis.geography.crs import DATUMS
 from gis.i18n import format_number
 from gis.people.daysheet import day_sheet_html
 from gis.people.roster import SHIFTS
@@ -96,7 +96,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
 def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
     """The day's case stops with headers in the user's language and categories by name."""
     try:
-        from gis.violations import load_references
+        from gis.cases.intake import load_references
 
         cats = category_names(load_references(c.settings.data_dir), c.lang)
     except (ImportError, OSError, PatrolError):  # no tables: the codes identify the category

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.geography import Geography
+from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def department_names(refs: Any, lang: str) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False)
 def _staff_names(path: str, mtime: float) -> dict[str, str]:
-    from gis.staff import load_staff
+    from gis.people.staff_table import load_staff
 
     staff = load_staff(path)
     return {str(p): str(n) for p, n in zip(staff["person_id"], staff["name"], strict=True)}
@@ -66,8 +66,8 @@ def _staff_names(path: str, mtime: float) -> dict[str, str]:
 def person_names(data_dir: Path, users: list[Any] | None = None) -> dict[str, str]:
     """person_id → name: the staff table next to the data first, then the display names of
     the user accounts that carry a person id, then the bundled demo staff table."""
+    from gis.people.staff_table import demo_staff_path
     from gis.settings import BUNDLED_DATA_DIR
-    from gis.staff import demo_staff_path
 
     names: dict[str, str] = {}
     sources = [Path(BUNDLED_DATA_DIR)]

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from gis.auth import Resource, in_scope
+from gis.access.auth import Resource, in_scope
+from gis.geography.place import Place, place_at
 from gis.i18n import format_number
-from gis.place import Place, place_at
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (

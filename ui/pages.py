@@ -1,4 +1,4 @@
-"""The page functions by url path (navigation order lives in gis.auth.PAGES)."""
+"""The page functions by url path (navigation order lives in gis.access.auth.PAGES)."""
 
 from __future__ import annotations
 

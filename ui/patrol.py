@@ -68,7 +68,7 @@ def _planned(
     from gis.services import PatrolRequest, plan_patrol
     from ui.common import _geography
 
-    sheet = importlib.import_module("gis.route_sheet")
+    sheet = importlib.import_module("gis.planning.route_sheet")
     geo = _geography(data_dir)
     request = PatrolRequest(
         segment_ids=required,
@@ -196,7 +196,7 @@ def _documents(
 
     from ui.common import _geography
 
-    sheet = importlib.import_module("gis.route_sheet")
+    sheet = importlib.import_module("gis.planning.route_sheet")
     route, steps = _planned(*args)[route_no]
     G = _geography(args[0]).graph()
     gpx = sheet.route_to_gpx(route, name=title).encode("utf-8")
@@ -345,11 +345,11 @@ def patrol_page() -> None:
     geo = geography(c.settings)
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.subheader(c.t("patrol.title"))
-    routing = optional_module("gis.routing")
-    sheet = optional_module("gis.route_sheet")
+    routing = optional_module("gis.planning.routing")
+    sheet = optional_module("gis.planning.route_sheet")
     rlayer = optional_module("layers.route")
     if routing is None or sheet is None or rlayer is None:
-        missing(c, "page.patrol", "gis.routing")
+        missing(c, "page.patrol", "gis.planning.routing")
         m = base_map(c)
         draw_geography(c, m, geo)
         show_map(m, key="patrol_map")

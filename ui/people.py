@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import NotFoundError, ValidationError
 from gis.people.dayplan import PersonPlan
 from gis.people.signin import SignIn

@@ -22,7 +22,7 @@ MAX_PHOTO_MB = 15
 
 
 def _now() -> datetime:
-    from gis.cases import TZ
+    from gis.cases.workflow import TZ
 
     return datetime.now(TZ)
 

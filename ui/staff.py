@@ -11,7 +11,7 @@ from gis.errors import PatrolError
 from gis.i18n import format_number
 from gis.people.service import demo_people, import_staff
 from gis.people.staff import PRESENCE, people_frame, person_from_record, retire
-from gis.staff import ROLES
+from gis.people.staff_table import ROLES
 from ui.common import ERROR_CHARS, guard, plain
 from ui.people import people_store
 

@@ -1200,7 +1200,7 @@ def main() -> None:
             for pid, nm, en, kind, assumed, xy in POIS
         ],
     )
-    # the metric CRS the drawing is measured in (read by gis.geography.load_geography)
+    # the metric CRS the drawing is measured in (read by gis.geography.layers.load_geography)
     (HERE / "geography.json").write_text('{"crs": "EPSG:32650"}\n', encoding="utf-8")
 
 

@@ -23,10 +23,10 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from gis.crs import METRIC  # noqa: E402
-from gis.geography import load_geography  # noqa: E402
-from gis.network import check_network  # noqa: E402
-from gis.reference import boundary_iou, landmark_distances  # noqa: E402
+from gis.geography.crs import METRIC  # noqa: E402
+from gis.geography.layers import load_geography  # noqa: E402
+from gis.geography.network import check_network  # noqa: E402
+from gis.geography.reference import boundary_iou, landmark_distances  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = ROOT / ".." / "shared" / "data"

@@ -13,20 +13,20 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases import STATES, TRANSITIONS, TZ, arrivals_frame
-from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
-from gis.crs import DATUMS, WGS84
-from gis.csvsafe import safe_frame
-from gis.errors import PatrolError, ValidationError
-from gis.settings import Settings
-from gis.store import CaseQuery, open_store
-from gis.violations import (
+from gis.cases.intake import (
     check_batch_file,
     import_batch,
     load_references,
     parse_time,
     read_photo,
 )
+from gis.cases.workflow import STATES, TRANSITIONS, TZ, arrivals_frame
+from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
+from gis.errors import PatrolError, ValidationError
+from gis.geography.crs import DATUMS, WGS84
+from gis.io.csvsafe import safe_frame
+from gis.settings import Settings
+from gis.store import CaseQuery, open_store
 
 #: Report fields that ``--attr`` may not override (they have their own options).
 _CORE_FIELDS = frozenset(
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 def _geography(settings: Settings):
     """The configured geography for snapping, or None (reports are then stored unsnapped)."""
     try:
-        from gis.geography import load_bundled_geography
+        from gis.geography.layers import load_bundled_geography
 
         return load_bundled_geography(settings)
     except PatrolError as exc:
@@ -142,7 +142,7 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print("no cases")
         return 0
     now = dt.datetime.now(TZ)
-    from gis.cases import overdue_mask
+    from gis.cases.workflow import overdue_mask
 
     frame = frame.assign(overdue=overdue_mask(frame, now))
     cols = ["case_id", "category", "tier", "state", "reported_at", "deadline_at", "zone_id"]
@@ -320,15 +320,15 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.demo_history import generate_demo_history, write_demo_history
+    from gis.cases.demo_history import generate_demo_history, write_demo_history
 
     if args.synthetic_grid:
-        from gis.network import grid_segments
+        from gis.geography.network import grid_segments
 
         segments = grid_segments(20, 20, 100.0, origin=(446000.0, 4419600.0))
         pois = None
     else:
-        from gis.geography import load_bundled_geography
+        from gis.geography.layers import load_bundled_geography
 
         geo = load_bundled_geography(settings)
         segments, pois = geo.segments, geo.pois

@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import ROLES, User
-from gis.cases import TIERS, TZ
+from gis.access.auth import ROLES, User
+from gis.cases.intake import parse_time
+from gis.cases.workflow import TIERS, TZ
 from gis.cli.argtypes import float_range
 from gis.settings import Settings
 from gis.store import open_store
-from gis.violations import parse_time
 
 
 def _time(value: str | None, name: str) -> dt.datetime | None:
@@ -57,7 +57,7 @@ def _responders(settings: Settings, store: Any):
     from gis.errors import PatrolError
 
     try:
-        from gis.geography import load_bundled_geography
+        from gis.geography.layers import load_bundled_geography
 
         geo = load_bundled_geography(settings)
     except PatrolError:
@@ -272,8 +272,8 @@ def _register_dispatch(sub: Any) -> None:
 
 # ------------------------------------------------------------------ photos
 def _cmd_photo_add(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.cases.intake import read_photo
     from gis.coordination import evidence
-    from gis.violations import read_photo
 
     data = read_photo(Path(args.file), max_bytes=evidence.MAX_BYTES)
     with open_store(settings) as store:
@@ -357,8 +357,8 @@ def _cmd_joint_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_joint_brief(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.analytics.reports import write_html
     from gis.coordination import joint
-    from gis.reports import write_html
 
     with open_store(settings) as store:
         html = joint.briefing_sheet(store, args.action_id, lang=args.lang)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import PatrolError, ValidationError
 from gis.settings import Settings
 
@@ -68,8 +68,8 @@ def _open(settings: Settings) -> tuple[Any, Any]:
 
 def _staff(settings: Settings, store: Any) -> Any:
     from gis.crowd.watch import staff_context
-    from gis.geography import load_bundled_geography
-    from gis.staff import demo_staff_path, load_staff
+    from gis.geography.layers import load_bundled_geography
+    from gis.people.staff_table import demo_staff_path, load_staff
 
     try:
         geo = load_bundled_geography(settings)
@@ -239,7 +239,7 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 geo = None
                 try:
-                    from gis.geography import load_bundled_geography
+                    from gis.geography.layers import load_bundled_geography
 
                     geo = load_bundled_geography(settings)
                 except PatrolError as exc:  # the case is still raised, without a zone

@@ -126,7 +126,7 @@ def _users_file(pg: bool, where: str) -> Path | None:
     """The file of the user table when it is not inside the store (PostGIS for now)."""
     if not pg:
         return None  # inside the GeoPackage: copied with it
-    from gis.auth import user_store_path
+    from gis.access.auth import user_store_path
 
     return user_store_path(Settings(database_url=where))
 
@@ -171,7 +171,7 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
             "load-geography writes the layers into PostGIS; the GeoPackage store reads them "
             "from the geography files. Pass --url postgresql://… or set PATROL_DATABASE_URL"
         )
-    from gis.geography import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
     from gis.store.pg_spatial import PostGISSpatial
     from gis.store.postgis import PostGISStore
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # library modules load in the handler: `patrol districts --he
 def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
     import pandas as pd
 
-    from gis.staff import demo_staff_path, load_staff, resident_officers
+    from gis.people.staff_table import demo_staff_path, load_staff, resident_officers
 
     path = Path(args.staff) if args.staff else demo_staff_path(settings.data_dir)
     if path.exists():
@@ -41,12 +41,12 @@ def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
 def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from gis.district_outputs import cut_length, district_polygons, person_summary
-    from gis.districts import districts_for_people
-    from gis.geography import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
     from gis.people.service import staff_of_store
-    from gis.signboards import write_signboards
-    from gis.workload import WorkloadParams, describe_formula
+    from gis.planning.district_outputs import cut_length, district_polygons, person_summary
+    from gis.planning.districts import districts_for_people
+    from gis.planning.signboards import write_signboards
+    from gis.planning.workload import WorkloadParams, describe_formula
 
     if args.people <= 0:
         raise ValidationError(
@@ -61,7 +61,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     params = WorkloadParams(walk_speed_kmh=settings.walk_speed_kmh)
     cases = None
     if args.cases:
-        from gis.crs import to_metric
+        from gis.geography.crs import to_metric
         from gis.store import open_store
 
         with open_store(settings) as store:

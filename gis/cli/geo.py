@@ -11,7 +11,7 @@ from gis.settings import Settings
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
     from layers.standalone import write_geography_map  # the CLI is an application layer
 
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
@@ -27,8 +27,8 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography import load_bundled_geography, load_geography
-    from gis.network import check_network
+    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.network import check_network
 
     geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
     for name in ("boundary", "lakes", "fronts", "zones", "streets", "segments", "pois"):
@@ -124,7 +124,7 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from gis.errors import ValidationError
-    from gis.osm_import import (
+    from gis.geography.osm_import import (
         MAX_INPUT_MB,
         MIN_COMPONENT_M,
         STEPS,

@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
 from gis.people.daysheet import day_sheet_html
 from gis.people.service import assign_demo_districts, plan_day
 from gis.people.staff import parse_day

@@ -13,10 +13,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gis.analytics.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
 from gis.cli.argtypes import float_range, int_range
-from gis.crs import to_display, to_metric
 from gis.errors import StoreError, ValidationError
-from gis.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
+from gis.geography.crs import to_display, to_metric
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def read_assignment(path: str | Path) -> dict[str, str]:
     p = Path(path)
     if not p.exists():
         raise ValidationError("file not found", source=str(p), fix="give the assignment CSV")
-    from gis.uploads import read_upload
+    from gis.io.uploads import read_upload
 
     data = read_upload(p, 50 * 1024 * 1024)  # a regular file, not a link; size first
     try:
@@ -155,7 +155,7 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
     try:
-        from gis.geography import load_bundled_geography, load_geography
+        from gis.geography.layers import load_bundled_geography, load_geography
 
         data = getattr(args, "data", None)
         return load_geography(data) if data else load_bundled_geography(settings)
@@ -183,7 +183,7 @@ def _land(geo):  # type: ignore[no-untyped-def]
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.reports import default_report_day, write_csv, write_html
+    from gis.analytics.reports import default_report_day, write_csv, write_html
     from gis.services.reports import ReportRequest, display_names, produce_report
 
     lang = args.lang or settings.language
@@ -244,8 +244,8 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
 
 
 def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
-    from gis import forecast as fc
-    from gis import hotspots as hs
+    from gis.analytics import forecast as fc
+    from gis.analytics import hotspots as hs
 
     lang = args.lang or settings.language
     flt = _filter(args)  # bad --date/--holiday fail before any loading

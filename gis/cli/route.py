@@ -72,8 +72,8 @@ def _read_weights(path: str) -> dict[str, float]:
     import io
     import math
 
-    from gis.osm_import import check_input_file
-    from gis.violations import decode_text
+    from gis.cases.intake import decode_text
+    from gis.geography.osm_import import check_input_file
 
     p = Path(path)
     # a regular file, not a link, of at most 16 MiB: checked before anything is read
@@ -120,7 +120,7 @@ def _person_labels(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 
 def _outputs(args, G, route, suffix: str, lang: str, person: str = "") -> None:
-    from gis.route_sheet import (
+    from gis.planning.route_sheet import (
         route_sheet_html,
         route_to_geojson,
         route_to_gpx,
@@ -148,7 +148,7 @@ def _outputs(args, G, route, suffix: str, lang: str, person: str = "") -> None:
 
 
 def _print_route(G, route, lang: str, header: str, *, bound: bool = True) -> None:
-    from gis.route_sheet import arrival_text, route_steps
+    from gis.planning.route_sheet import arrival_text, route_steps
 
     quality = (
         f", lower bound {route.lower_bound_m:.0f} m, gap {route.gap:.1%} [{route.method}]"
@@ -168,7 +168,7 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     """Plan and print a route; write GPX/GeoJSON/sheet files when asked."""
     from tqdm import tqdm
 
-    from gis.geography import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
     from gis.services import PatrolRequest, plan_patrol
 
     lang = args.lang or settings.language

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import ValidationError
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
 from gis.people.service import attendance_between, sign_in
 from gis.people.signin import Recorder, attendance_summary
 from gis.people.staff import parse_day

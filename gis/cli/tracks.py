@@ -6,9 +6,9 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import ValidationError
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
 from gis.people.service import coverage_report, import_track
 from gis.people.staff import parse_day
 from gis.settings import Settings

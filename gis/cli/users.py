@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from gis.auth import (
+from gis.access.auth import (
     ROLES,
     User,
     department_code,
@@ -69,7 +69,7 @@ def _cmd_passwd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
 
     geo = load_bundled_geography(settings)
     added = seed_demo_users(open_user_repository(settings), list(geo.zones["zone_id"]))

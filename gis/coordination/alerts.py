@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gis.auth import User
-from gis.cases import TZ
+from gis.access.auth import User
+from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
 
 TABLE = "coord_alerts"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import TZ
+from gis.access.auth import User
+from gis.cases.workflow import TZ
 from gis.coordination.joint import _ids, _text
 from gis.errors import NotFoundError, ValidationError
 

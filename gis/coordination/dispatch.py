@@ -2,7 +2,7 @@
 
 The subdistrict blows the whistle (``call_joint``); each called department gets an inbox
 item due 30 minutes later; the liaison confirms the arrival with its time (and position
-where allowed). Punctuality is measured against :data:`gis.cases.ARRIVAL_LIMIT`.
+where allowed). Punctuality is measured against :data:`gis.cases.workflow.ARRIVAL_LIMIT`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import ARRIVAL_LIMIT, TZ, Case
+from gis.access.auth import User
+from gis.cases.workflow import ARRIVAL_LIMIT, TZ, Case
 from gis.coordination import alerts
 from gis.errors import AuthError, NotFoundError, ValidationError
 
@@ -175,7 +175,7 @@ def punctuality(
     Counted from the cases' joint-enforcement records (every call, whichever front end
     made it), by the time of the call.
     """
-    from gis.cases import arrivals_frame
+    from gis.cases.workflow import arrivals_frame
 
     frames = []
     lookback = since - dt.timedelta(days=90) if since is not None else None

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import TZ, Case
+from gis.access.auth import User
+from gis.cases.workflow import TZ, Case
 from gis.errors import ValidationError
 
 TABLE = "coord_photos"

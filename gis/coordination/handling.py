@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import TZ, Case
+from gis.access.auth import User
+from gis.cases.workflow import TZ, Case
 from gis.coordination import alerts
 from gis.coordination.policy import (
     escalation_level,
@@ -128,7 +128,7 @@ def assignment_responders(
     from shapely.geometry import Point
 
     from gis.coordination.policy import EMERGENCY_WALK_M, people_within_walk, roster_from_assignment
-    from gis.crs import WGS84
+    from gis.geography.crs import WGS84
 
     if roster is None:
         roster = duty_roster(store, dt.datetime.now(TZ).date())
@@ -255,6 +255,6 @@ def escalate_overdue(
 
 
 def _allowed(state: str) -> tuple[str, ...]:
-    from gis.cases import allowed_actions
+    from gis.cases.workflow import allowed_actions
 
     return allowed_actions(state)

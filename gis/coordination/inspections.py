@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import ARRIVAL_LIMIT, TZ
+from gis.access.auth import User
+from gis.cases.workflow import ARRIVAL_LIMIT, TZ
 from gis.coordination.dispatch import resolve_departments
 from gis.coordination.joint import _text
 from gis.errors import AuthError, ValidationError
@@ -80,7 +80,7 @@ def record_inspection(
     if outcome == "case":
         if not case:
             raise ValidationError("outcome 'case' needs category, lon and lat", field="case")
-        from gis.violations import validate_record
+        from gis.cases.intake import validate_record
 
         report = validate_record(
             {
@@ -155,7 +155,7 @@ def weekly_review(
             events.append(("person", r["target"], r["result"]))
         elif assignment and r["target"] in assignment:
             events.append(("person", str(assignment[r["target"]]), r["result"]))
-    from gis.cases import arrivals_frame
+    from gis.cases.workflow import arrivals_frame
 
     overdue: dict[tuple[str, str], int] = {}
     for case in store.query_cases(until=end):

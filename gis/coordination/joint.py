@@ -19,8 +19,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from gis.auth import User
-from gis.cases import TZ, apply_action
+from gis.access.auth import User
+from gis.cases.workflow import TZ, apply_action
 from gis.coordination.dispatch import resolve_departments
 from gis.errors import NotFoundError, TransitionError, ValidationError
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 
 
 def coordination_events(store: Any, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """Recorded joint actions and consultations of ``[start, end)`` as report events.
 
     Columns ``case_id``, ``at``, ``kind`` (``joint_enforcement`` or ``consultation``), the
-    shape :func:`gis.reports.compute_kpis` takes.
+    shape :func:`gis.analytics.reports.compute_kpis` takes.
     """
     from gis.coordination.consultations import consultations
     from gis.coordination.joint import joint_actions

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.cases import MAX_DEADLINE_HOURS, TIERS, Case
+from gis.cases.intake import References
+from gis.cases.workflow import MAX_DEADLINE_HOURS, TIERS, Case
 from gis.errors import TransitionError, ValidationError
-from gis.violations import References
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def people_within_walk(
     DataFrame
         ``person_id`` and ``walk_m``, nearest first.
     """
-    from gis.network import SegmentIndex, assign_node_ids
+    from gis.geography.network import SegmentIndex, assign_node_ids
 
     if "person_id" not in roster.columns:
         raise ValidationError("the roster has no person_id column", field="person_id")

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.auth import User
-from gis.cases import TZ
+from gis.access.auth import User
+from gis.cases.workflow import TZ
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError
 
@@ -85,7 +85,7 @@ def submit_report(
     _check_rate(store, user, clock)
     if photo is not None:
         evidence.read_image(photo, name="photo")
-    from gis.violations import locate_reports, validate_record
+    from gis.cases.intake import locate_reports, validate_record
 
     raw = {
         "report_id": "R" + hashlib.sha256(
@@ -157,7 +157,7 @@ def reports_by_source(
     """Cases reported in the period per source (every source, community ones included)."""
     frame = store.cases_frame(since=since, until=until)
     counts = frame["source"].value_counts() if len(frame) else pd.Series(dtype=int)
-    from gis.cases import SOURCES
+    from gis.cases.workflow import SOURCES
 
     return pd.DataFrame(
         {"source": list(SOURCES), "reported": [int(counts.get(s, 0)) for s in SOURCES]}

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.places import LEVEL_CODES, Levels, level_rank
 from gis.errors import TransitionError, ValidationError
 

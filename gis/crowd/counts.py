@@ -20,10 +20,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.intake import decode_text
+from gis.cases.workflow import TZ
 from gis.crowd.places import counter_map
 from gis.errors import ValidationError
-from gis.violations import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ def read_counts_csv(
     The file is opened like an upload: a symbolic link, a device or a file above
     ``max_bytes`` is refused before a byte is read.
     """
-    from gis.uploads import open_upload
+    from gis.io.uploads import open_upload
 
     p = Path(path)
     with open_upload(p, max_bytes) as fh:  # a regular file, no link, size checked first

@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type, last_holiday, next_holiday
 from gis.errors import ValidationError
 

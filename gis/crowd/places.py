@@ -14,8 +14,8 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import shape
 
-from gis.crs import METRIC, WGS84
 from gis.errors import ValidationError
+from gis.geography.crs import METRIC, WGS84
 
 #: Alert levels, lowest first: (code, Chinese name, share of capacity). LB/T 034-2014 leaves
 #: the shares to the site; these defaults are the issue's 蓝 60 %, 黄 80 %, 橙 100 %, 红 120 %.
@@ -225,7 +225,7 @@ def load_places(
     path: str | Path, *, per_person_override: Mapping[str, float] | None = None
 ) -> gpd.GeoDataFrame:
     """Read and validate a places GeoJSON file (WGS 84) into EPSG:32650."""
-    from gis.uploads import open_upload
+    from gis.io.uploads import open_upload
 
     p = Path(path)
     try:

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.cases import TZ, Case
+from gis.cases.intake import Report
+from gis.cases.workflow import TZ, Case
 from gis.crowd.alerts import ESCALATION_TIERS, Alert, escalated
-from gis.crs import WGS84
 from gis.errors import ConflictError, NetworkError, ValidationError
+from gis.geography.crs import WGS84
 from gis.people.roster import SHIFTS, RosterEntry, ShiftHours
 from gis.people.staff import Person
-from gis.routing import node_for_point
-from gis.violations import Report
+from gis.planning.routing import node_for_point
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type
 
 #: Day-type level of the daytime wave, as a share of the holiday level.

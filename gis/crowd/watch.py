@@ -13,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.alerts import EPISODE, Alert, acknowledge, evaluate_alerts
 from gis.crowd.calendar import last_holiday
 from gis.crowd.counts import CountBatch, place_series
@@ -174,8 +174,8 @@ def staff_context_for(
 
 def _default_districts(geo: Any, staff: pd.DataFrame) -> Mapping[str, str]:
     """Districts of the resident duty officers when none are saved (a quick plan)."""
-    from gis.districts import districts_for_people
-    from gis.staff import resident_officers
+    from gis.people.staff_table import resident_officers
+    from gis.planning.districts import districts_for_people
 
     officers = resident_officers(staff)
     if officers.empty:

@@ -22,13 +22,13 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gis.cases import OPEN_STATES, TZ
-from gis.crs import METRIC, WGS84
+from gis.cases.workflow import OPEN_STATES, TZ
 from gis.errors import InfeasibleError, NetworkError
+from gis.geography.crs import METRIC, WGS84
 from gis.people.roster import SHIFTS, ShiftHours
 from gis.people.staff import Person
-from gis.postman import Route, plan_postman_route
-from gis.routing import plan_budget_route
+from gis.planning.postman import Route, plan_postman_route
+from gis.planning.routing import plan_budget_route
 
 log = logging.getLogger(__name__)
 

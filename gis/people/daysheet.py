@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.people.dayplan import PersonPlan
 
 _SHIFT_ZH = {"morning": "早班", "midday": "午班", "evening": "晚班"}

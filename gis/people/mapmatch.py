@@ -26,8 +26,8 @@ from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from gis.crs import METRIC
 from gis.errors import CRSError, ValidationError
+from gis.geography.crs import METRIC
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class MapMatcher:
             raise CRSError(
                 f"segments must be in {METRIC}, got {gdf_segments.crs}",
                 source="segments",
-                fix="reproject with gis.crs.to_metric",
+                fix="reproject with gis.geography.crs.to_metric",
             )
         if len(gdf_segments) == 0:
             raise ValidationError("no street segments to match onto", field="segments")

@@ -17,8 +17,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gis.csvsafe import SafeWriter
 from gis.errors import ValidationError
+from gis.io.csvsafe import SafeWriter
 from gis.people.calendar import day_kind, is_rest_day
 from gis.people.staff import Person
 

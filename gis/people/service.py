@@ -13,9 +13,9 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
-from gis.geography import Geography
+from gis.geography.layers import Geography
 from gis.people.assignments import assignments_from_districts
 from gis.people.calendar import month_days
 from gis.people.coverage import ShiftCoverage, not_walked, shift_coverage, walked_segments
@@ -116,7 +116,7 @@ def make_month_roster(
 # -- the day plan ------------------------------------------------------------------------
 def center_node(geo: Geography) -> int:
     """The junction nearest the enforcement center (where every shift starts and ends)."""
-    from gis.routing import node_for_point
+    from gis.planning.routing import node_for_point
 
     pois = geo.pois
     hits = pois.loc[pois["kind"] == "enforcement_center"] if "kind" in pois.columns else pois
@@ -180,7 +180,7 @@ def assign_demo_districts(
     store: Store, geo: Geography, day: dt.date, *, by: str, seed: int = 0
 ) -> int:
     """Draw one district per resident duty officer on the staff and record them from ``day``."""
-    from gis.districts import districts_for_people
+    from gis.planning.districts import districts_for_people
 
     officers = [
         p.person_id
@@ -348,7 +348,7 @@ def people_report(
 ) -> dict[str, Any]:
     """The people sections of a report for ``start``…``end`` inclusive.
 
-    Returns keyword arguments for :func:`gis.reports.render_html`: ``attendance`` (per team
+    Returns keyword arguments for :func:`gis.analytics.reports.render_html`: ``attendance`` (per team
     and per person) and ``coverage`` (per person and shift, on the days with tracks).
     """
     table = attendance_between(store, start, end, now=now)

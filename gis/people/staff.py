@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from gis.errors import ValidationError
-from gis.staff import ROLES
+from gis.people.staff_table import ROLES
 
 #: How a person is present: stationed every day, called in, or auxiliary patrol staff.
 PRESENCE: tuple[str, ...] = ("resident", "on_call", "auxiliary")

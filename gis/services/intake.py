@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gis.services.districts import saved_districts
 
 if TYPE_CHECKING:
-    from gis.geography import Geography
-    from gis.violations import References, Report
+    from gis.cases.intake import References, Report
+    from gis.geography.layers import Geography
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ def take_in_report(
     report is stored unsnapped. With ``datum_check`` a single point declared WGS 84 that
     lies far from every street but on one when read as GCJ-02 is refused.
     """
-    from gis.crs import METRIC, to_metric
-    from gis.violations import locate_reports, validate_record
+    from gis.cases.intake import locate_reports, validate_record
+    from gis.geography.crs import METRIC, to_metric
 
     if geo is None:
         report = validate_record(raw, refs=refs, now=now, datum=datum, source=source)

@@ -12,9 +12,9 @@ from gis.errors import NotFoundError, ValidationError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from gis.geography import Geography
-    from gis.postman import Route
-    from gis.routing import BudgetPlan, KRoutes
+    from gis.geography.layers import Geography
+    from gis.planning.postman import Route
+    from gis.planning.routing import BudgetPlan, KRoutes
 
 #: POI kind of the default start and end (the comprehensive enforcement center).
 CENTER_KIND = "enforcement_center"
@@ -63,7 +63,7 @@ class PatrolPlan:
 
 def resolve_place(text: str, geo: Geography) -> int:
     """A node id, a POI name/id, or ``'lon,lat'`` (WGS 84) → the nearest graph junction."""
-    from gis.routing import node_for_point
+    from gis.planning.routing import node_for_point
 
     G = geo.graph()
     t = text.strip()
@@ -86,7 +86,7 @@ def resolve_place(text: str, geo: Geography) -> int:
                 field="--from/--to",
                 fix="longitude within ±180, latitude within ±90, e.g. 116.38,39.94",
             )
-        from gis.place import metric_point
+        from gis.geography.place import metric_point
 
         _lon, _lat, pt = metric_point(lon, lat, crs=geo.crs)
         return node_for_point(G, pt)[0]
@@ -99,7 +99,7 @@ def default_start(geo: Geography) -> tuple[int, str]:
 
     The note is empty for the enforcement center and says what was chosen otherwise.
     """
-    from gis.routing import node_for_point
+    from gis.planning.routing import node_for_point
 
     pois = geo.pois
     hits = pois.loc[pois["kind"] == CENTER_KIND] if "kind" in pois.columns else pois.iloc[0:0]
@@ -115,8 +115,8 @@ def default_start(geo: Geography) -> tuple[int, str]:
 
 def forecast_weights(geo: Geography, cases: gpd.GeoDataFrame) -> dict[str, float]:
     """Next week's near-repeat risk per segment (riskiest 10 % of street length kept)."""
-    from gis.crs import to_metric
-    from gis.forecast import segment_risk_weights
+    from gis.analytics.forecast import segment_risk_weights
+    from gis.geography.crs import to_metric
 
     frame = to_metric(cases, crs=geo.crs, source="case history")
     return segment_risk_weights(frame, geo.segments, keep_top=FORECAST_KEEP_TOP)
@@ -125,7 +125,7 @@ def forecast_weights(geo: Geography, cases: gpd.GeoDataFrame) -> dict[str, float
 def _required(
     geo: Geography, request: PatrolRequest, assignment: Mapping[str, str] | None
 ) -> list[str]:
-    from gis.routing import required_segments
+    from gis.planning.routing import required_segments
 
     if request.person_id:
         mine = sorted(s for s, p in (assignment or {}).items() if p == request.person_id)
@@ -168,7 +168,7 @@ def plan_patrol(
     assignment
         The saved districts (segment → person) for ``request.person_id``.
     """
-    from gis.routing import plan_budget_route, plan_k_routes, plan_postman_route
+    from gis.planning.routing import plan_budget_route, plan_k_routes, plan_postman_route
 
     G = geo.graph()
     required = _required(geo, request, assignment)

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from gis.geography import Geography
-    from gis.reports import Kpis, Period
+    from gis.analytics.reports import Kpis, Period
+    from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ProducedReport:
 
 def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]:
     """Category, department and zone names for the report tables."""
-    from gis.violations import load_references
+    from gis.cases.intake import load_references
 
     names: dict[str, dict[str, str]] = {}
     refs = load_references()
@@ -75,7 +75,7 @@ def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]
 
 def _events(store: Any, cases: gpd.GeoDataFrame, period: Period) -> pd.DataFrame | None:
     """Joint actions and consultations from the audit trail of the cases alive in the period."""
-    from gis.reports import events_from_audit
+    from gis.analytics.reports import events_from_audit
 
     if store is None or cases.empty:
         return None
@@ -106,8 +106,8 @@ def produce_report(
     from the districts saved with it (unless the request names an assignment), and the
     synthetic mark from its metadata.
     """
-    from gis.crs import to_metric
-    from gis.reports import compute_kpis, period_for, period_surface, render_html
+    from gis.analytics.reports import compute_kpis, period_for, period_surface, render_html
+    from gis.geography.crs import to_metric
 
     segments = None if geo is None else geo.segments
     if geo is not None:  # measure the cases in the geography's own metric CRS
@@ -157,7 +157,7 @@ def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
     """The period's crowd alert log when the store keeps crowd alerts."""
     if store is None or not hasattr(store, "query_alerts"):
         return {}
-    from gis.reports import crowd_alert_log
+    from gis.analytics.reports import crowd_alert_log
 
     alerts = store.query_alerts(
         since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
@@ -197,8 +197,8 @@ def _people_sections(store: Any, geo: Geography | None, period: Period) -> dict[
 def _scorecard(
     cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame | None, period: Period, lang: str
 ) -> pd.DataFrame | None:
-    from gis import forecast as fc
-    from gis.reports import forecast_scorecard
+    from gis.analytics import forecast as fc
+    from gis.analytics.reports import forecast_scorecard
 
     past = cases[cases["reported_at"] < period.end]
     if not len(past):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gis.cases.intake import References
 from gis.settings import Settings
 from gis.store.base import AddResult, CaseQuery, Store
-from gis.violations import References
 
 __all__ = ["AddResult", "CaseQuery", "Store", "open_store"]
 

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from gis.cases import (
+from gis.cases.intake import References, Report, case_from_report, load_references
+from gis.cases.workflow import (
     CASE_FRAME_COLUMNS,
     OPEN_STATES,
     STATES,
@@ -26,11 +27,10 @@ from gis.cases import (
     apply_action,
     creation_entry,
 )
-from gis.crs import METRIC, WGS84
 from gis.errors import ConflictError, TransitionError, ValidationError
+from gis.geography.crs import METRIC, WGS84
 from gis.store.coordination import CoordinationTables
 from gis.store.crowd import CrowdStore
-from gis.violations import References, Report, case_from_report, load_references
 
 if TYPE_CHECKING:
     from gis.store.people import PeopleStore
@@ -318,7 +318,7 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
 
         ``mark_duplicate`` must name another stored, open case; ``call_joint`` departments
         must be in the reference table (names and aliases become codes); ``at`` may not lie
-        in the future beyond :data:`gis.cases.CLOCK_SKEW` of ``now`` (default: the clock).
+        in the future beyond :data:`gis.cases.workflow.CLOCK_SKEW` of ``now`` (default: the clock).
 
         Raises
         ------

@@ -118,7 +118,7 @@ def _widen_sources(con: Any) -> None:
     SQLite cannot alter a CHECK constraint: the table is rebuilt under the new definition
     (same columns, rows and indexes) inside the caller's transaction.
     """
-    from gis.cases import SOURCES
+    from gis.cases.workflow import SOURCES
 
     row = con.execute(
         "SELECT sql FROM sqlite_master WHERE type='table' AND name='cases'"

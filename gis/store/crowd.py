@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.alerts import ALERT_COLUMNS, Alert
 from gis.crowd.counts import COUNT_COLUMNS, empty_counts
 from gis.crowd.places import places_from_geojson, places_geojson

@@ -25,7 +25,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases import SOURCES, STATES, TIERS, AuditEntry, Case
+from gis.cases.intake import References
+from gis.cases.workflow import SOURCES, STATES, TIERS, AuditEntry, Case
 from gis.errors import NotFoundError, StoreError
 from gis.store.base import (
     CASE_COLUMNS,
@@ -53,7 +54,6 @@ from gis.store.crowd import (
 from gis.store.gpkg_index import register_functions
 from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
-from gis.violations import References
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
     def cases_frame(self, query: CaseQuery | None = None, **filters: Any) -> gpd.GeoDataFrame:
         """The case frame (EPSG:32650), read column-wise without building Case objects."""
-        from gis.cases import CASE_FRAME_COLUMNS
+        from gis.cases.workflow import CASE_FRAME_COLUMNS
 
         q = make_query(query, filters)
         where, params = self._where(q)

@@ -19,7 +19,7 @@ from typing import Any
 
 import shapely
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import ConflictError, NotFoundError, ValidationError
 from gis.people.assignments import Assignment
 from gis.people.roster import DUTIES, RosterEntry

@@ -1,15 +1,15 @@
 """Spatial SQL on PostGIS: the geography layers as tables, and the lookups done in the database.
 
-:meth:`PostGISSpatial.load_geography` writes a :class:`~gis.geography.Geography` into
+:meth:`PostGISSpatial.load_geography` writes a :class:`~gis.geography.layers.Geography` into
 ``geo_layers`` / ``geo_features`` (migration 006) in its metric CRS. Then:
 
 - :meth:`~PostGISSpatial.place_at` — "what is here": inside the boundary, front, zone
   (``ST_Contains``) and nearest street segment within reach (``ST_DWithin`` + KNN), the
-  same answer as :func:`gis.place.place_at`;
+  same answer as :func:`gis.geography.place.place_at`;
 - :meth:`~PostGISSpatial.zones_at` — the zone of many points in one statement;
 - :meth:`~PostGISSpatial.segment_counts` — cases per street segment (stored segment, else
-  the nearest within reach), as :func:`gis.hotspots.case_segments` counts them;
-- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.hotspots.GridSpec`,
+  the nearest within reach), as :func:`gis.analytics.hotspots.case_segments` counts them;
+- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.analytics.hotspots.GridSpec`,
   as ``np.bincount(spec.index_of(x, y))`` counts them.
 
 Every lookup uses the partial GiST index of its layer; values are always bound.
@@ -32,8 +32,8 @@ from gis.errors import StoreError
 from gis.store.base import CaseQuery, make_query
 
 if TYPE_CHECKING:
-    from gis.geography import Geography
-    from gis.hotspots import GridSpec
+    from gis.analytics.hotspots import GridSpec
+    from gis.geography.layers import Geography
     from gis.store.postgis import PostGISStore
 
 #: Each stored layer and its id column, in load order.
@@ -214,7 +214,7 @@ class PostGISSpatial:
         nearest segment within ``max_distance_m`` (cases farther away are not counted).
 
         A point equally near several segments (beside a junction) goes to the lowest
-        segment id, as :meth:`gis.network.SegmentIndex.snap` decides.
+        segment id, as :meth:`gis.geography.network.SegmentIndex.snap` decides.
         """
         srid = self.srid()
         pts, params = self._case_points(make_query(query, filters), srid)

@@ -22,7 +22,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases import CASE_FRAME_COLUMNS, AuditEntry, Case
+from gis.cases.intake import References
+from gis.cases.workflow import CASE_FRAME_COLUMNS, AuditEntry, Case
 from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
 from gis.store.base import (
     CASE_COLUMNS,
@@ -44,7 +45,6 @@ from gis.store.coordination import Exec
 from gis.store.crowd import PostGISCrowd
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
-from gis.violations import References
 
 log = logging.getLogger(__name__)
 
@@ -467,7 +467,7 @@ def _audit_lines(entries: Sequence[AuditEntry]) -> Iterator[str]:
 
 
 def _creation_lines(cases: Sequence[Case]) -> Iterator[str]:
-    """COPY lines of the creation entries (the content of ``gis.cases.creation_entry``)."""
+    """COPY lines of the creation entries (the content of ``gis.cases.workflow.creation_entry``)."""
     for c in cases:
         at = c.updated_at if c.version == 1 and c.updated_at else c.reported_at
         params = json_text({"source": c.source, "reporter": c.reporter})

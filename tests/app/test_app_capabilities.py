@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS
+from gis.access.auth import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 
@@ -21,7 +21,7 @@ def needs(*modules: str) -> None:
 
 
 def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
-    needs("gis.districts", "gis.district_outputs", "layers.districts")
+    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
     goto(at, "districts")
     at.number_input(key="districts_k").set_value(2)
@@ -40,7 +40,7 @@ def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
 
 
 def test_area_chief_partitions_only_own_zones(app_env) -> None:
-    needs("gis.districts", "gis.district_outputs", "layers.districts")
+    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "chief", DEMO_PASSWORDS["chief"])
     goto(at, "districts")
     assert "西片" in texts(at)  # the zone by its name
@@ -52,7 +52,7 @@ def test_area_chief_partitions_only_own_zones(app_env) -> None:
 
 
 def test_patrol_member_plans_todays_route(app_env) -> None:
-    needs("gis.routing", "gis.route_sheet", "layers.route")
+    needs("gis.planning.routing", "gis.planning.route_sheet", "layers.route")
     at = log_in(new_app(), "patrol1", DEMO_PASSWORDS["patrol1"])
     goto(at, "patrol")
     click_button(at, t("patrol.plan"))
@@ -68,10 +68,16 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
 
 
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
-    needs("gis.hotspots", "gis.forecast", "gis.reports", "layers.hotspots", "gis.violations")
+    needs(
+        "gis.analytics.hotspots",
+        "gis.analytics.forecast",
+        "gis.analytics.reports",
+        "layers.hotspots",
+        "gis.cases.intake",
+    )
+    from gis.cases.intake import validate_record
     from gis.settings import Settings
     from gis.store import open_store
-    from gis.violations import validate_record
     from tests.app.test_app_cases import WEST
 
     with open_store(Settings(database_url=app_env["PATROL_DATABASE_URL"])) as s:

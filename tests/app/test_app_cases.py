@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.auth import DEMO_PASSWORDS
-from gis.crs import METRIC, WGS84, wgs84_to_gcj02
+from gis.access.auth import DEMO_PASSWORDS
+from gis.geography.crs import METRIC, WGS84, wgs84_to_gcj02
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
@@ -120,7 +120,7 @@ def test_after_a_transition_the_page_shows_the_new_state(app_env) -> None:
     assert case.state == "registered"
     assert any(m.value == f"**{header}**" for m in at.markdown), [m.value for m in at.markdown]
     assert list(at.dataframe[0].value[t("cases.state")]) == [state]
-    from gis.cases import allowed_actions
+    from gis.cases.workflow import allowed_actions
 
     assert action_box(at).options == [t(f"cases.action.{a}") for a in allowed_actions("registered")]
 

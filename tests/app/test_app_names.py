@@ -8,16 +8,22 @@ import re
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, ROLES
+from gis.access.auth import DEMO_PASSWORDS, ROLES
 from gis.i18n import t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 
-for _name in ("gis.violations", "gis.cases", "layers.violations", "gis.districts", "gis.routing"):
+for _name in (
+    "gis.cases.intake",
+    "gis.cases.workflow",
+    "layers.violations",
+    "gis.planning.districts",
+    "gis.planning.routing",
+):
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis.cases import STATES, TIERS  # noqa: E402
-from gis.violations import load_references  # noqa: E402
+from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.workflow import STATES, TIERS  # noqa: E402
 
 
 def code_words(tiny_geo) -> set[str]:

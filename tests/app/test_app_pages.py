@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis import auth
-from gis.auth import (
+from gis.access import auth
+from gis.access.auth import (
     BASE_DELAY,
     DEMO_PASSWORDS,
     MAX_FAILURES,
@@ -195,7 +195,7 @@ def test_admin_form_reports_bad_input_in_chinese(app_env) -> None:
 def test_first_run_offers_demo_accounts(monkeypatch, tiny_geo_dir, tmp_path) -> None:
     monkeypatch.setenv("PATROL_DATA_DIR", str(tiny_geo_dir))
     monkeypatch.setenv("PATROL_DATABASE_URL", str(tmp_path / "fresh.gpkg"))
-    monkeypatch.setattr("gis.auth.BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr("gis.access.auth.BCRYPT_ROUNDS", 4)
     at = new_app().run()
     assert at.info[0].value == t("login.no_users")
     click_button(at, t("login.seed_demo"))

@@ -8,14 +8,19 @@ import importlib.util
 import pandas as pd
 import pytest
 
-from gis.auth import DEMO_PASSWORDS
+from gis.access.auth import DEMO_PASSWORDS
 from tests.app.apptest_helpers import goto, log_in, new_app
 
-for _name in ("gis.reports", "gis.hotspots", "gis.violations", "layers.hotspots"):
+for _name in (
+    "gis.analytics.reports",
+    "gis.analytics.hotspots",
+    "gis.cases.intake",
+    "layers.hotspots",
+):
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis import reports as rp  # noqa: E402
+from gis.analytics import reports as rp  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -35,9 +40,9 @@ def test_default_period_is_the_last_complete_one(kind, today, start, end) -> Non
 
 def _seed(app_env, days: int = 60) -> int:
     """One case a day for ``days`` days; returns how many fall in last calendar month."""
+    from gis.cases.intake import validate_record
     from gis.settings import Settings
     from gis.store import open_store
-    from gis.violations import validate_record
     from tests.app.test_app_cases import WEST
 
     now = dt.datetime.now(dt.UTC)
@@ -105,7 +110,7 @@ def test_category_chart_has_names_and_no_empty_axis() -> None:
 
 
 def test_report_without_a_map_does_not_claim_there_were_no_cases() -> None:
-    from gis.cases import cases_to_frame
+    from gis.cases.workflow import cases_to_frame
 
     frame = cases_to_frame([])
     period = rp.period_for("daily", dt.date(2026, 11, 30))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.auth import (
+from gis.access.auth import (
     BASE_DELAY,
     FAILURE_WINDOW,
     MAX_FAILURES,

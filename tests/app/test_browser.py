@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, allowed_pages
+from gis.access.auth import DEMO_PASSWORDS, allowed_pages
 from gis.i18n import t
 from tests.app.browser import map_frame, map_stats, open_page, shot, wait_for_map
 
@@ -75,7 +75,7 @@ def test_each_role_loads_each_page_with_an_offline_map(live_app, offline_page, u
 
 
 def _user(username: str):
-    from gis.auth import demo_users
+    from gis.access.auth import demo_users
 
     return {u.username: u for u, _ in demo_users(["110102012001001", "110102012001002"])}[username]
 
@@ -158,7 +158,7 @@ def _click_map_at(page, frame, frac_x: float, frac_y: float) -> None:
 
 
 def test_report_a_case_by_clicking_the_map_then_advance_it(live_app, offline_page) -> None:
-    _needs("gis.violations", "gis.cases", "layers.violations")
+    _needs("gis.cases.intake", "gis.cases.workflow", "layers.violations")
     page = offline_page
     log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
     open_page(page, t("page.cases"), t("cases.title"))
@@ -180,7 +180,7 @@ def test_report_a_case_by_clicking_the_map_then_advance_it(live_app, offline_pag
 
 
 def test_click_outside_the_subdistrict_is_refused(live_app, offline_page) -> None:
-    _needs("gis.violations", "gis.cases", "layers.violations")
+    _needs("gis.cases.intake", "gis.cases.workflow", "layers.violations")
     page = offline_page
     log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
     open_page(page, t("page.cases"), t("cases.title"))
@@ -195,7 +195,7 @@ def test_click_outside_the_subdistrict_is_refused(live_app, offline_page) -> Non
 
 
 def test_patrol_member_downloads_a_gpx_of_todays_route(live_app, offline_page) -> None:
-    _needs("gis.routing", "gis.route_sheet", "layers.route")
+    _needs("gis.planning.routing", "gis.planning.route_sheet", "layers.route")
     page = offline_page
     log_in(page, live_app["url"], "patrol1", DEMO_PASSWORDS["patrol1"])
     open_page(page, t("page.patrol"), t("patrol.title"))

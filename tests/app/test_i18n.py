@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from gis.auth import PAGES, ROLES
+from gis.access.auth import PAGES, ROLES
 from gis.errors import ValidationError
 from gis.i18n import (
     MESSAGES,

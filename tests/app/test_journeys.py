@@ -17,14 +17,20 @@ from typing import Any
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import format_datetime, format_number, t
 from gis.settings import Settings
 from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, settle
 
 pytestmark = pytest.mark.browser
 
-for _name in ("gis.violations", "gis.cases", "gis.store", "gis.routing", "gis.districts"):
+for _name in (
+    "gis.cases.intake",
+    "gis.cases.workflow",
+    "gis.store",
+    "gis.planning.routing",
+    "gis.planning.districts",
+):
     pytest.importorskip(_name, reason=f"{_name} is not part of this build")
 
 SIZES = {"desk": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -41,7 +47,7 @@ def _open_store(path: Path) -> Any:
 def _seed(store_path: Path, tiny_geo: Any) -> None:
     """Twenty cases over the last 50 days in the chief's west zone; one 城管 case called to
     joint enforcement (the liaison records arrival on it)."""
-    from gis.violations import locate_reports, validate_record
+    from gis.cases.intake import locate_reports, validate_record
     from tests.app.test_app_cases import WEST
 
     now = dt.datetime.now(dt.UTC)
@@ -242,7 +248,7 @@ def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> Non
         frame = s.cases_frame()
     import pandas as pd
 
-    from gis.reports import default_report_day, period_for
+    from gis.analytics.reports import default_report_day, period_for
 
     today = pd.Timestamp.now(tz="Asia/Shanghai").date()
     period = period_for("monthly", default_report_day("monthly", today))

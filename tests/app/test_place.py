@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.crs import METRIC, WGS84, wgs84_to_gcj02
-from gis.place import datum_suspect, place_at
+from gis.geography.crs import METRIC, WGS84, wgs84_to_gcj02
+from gis.geography.place import datum_suspect, place_at
 from tests.foundation.conftest import STEP, X0, Y0
 
 

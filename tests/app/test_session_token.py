@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS
+from gis.access.auth import DEMO_PASSWORDS
+from gis.access.session_token import InvalidTokenError, SessionTokens, issue_token, read_token
 from gis.i18n import t
-from gis.session_token import InvalidTokenError, SessionTokens, issue_token, read_token
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ import uuid
 import pytest
 from pyproj import Transformer
 
-from gis.cases import TZ
-from gis.network import grid_segments
+from gis.cases.intake import load_references, validate_record
+from gis.cases.workflow import TZ
+from gis.geography.network import grid_segments
 from gis.store.geopackage import GeoPackageStore
-from gis.violations import load_references, validate_record
 
 #: The grid origin used by the corpus files (tests/cases/corpus/make_corpus.py).
 ORIGIN = (446500.0, 4420300.0)

@@ -263,7 +263,7 @@ def test_postgis_backup_and_restore(pg_cluster, pg_url, tmp_path, refs, ten_repo
 
 @pytest.mark.postgis
 def test_postgis_backup_carries_the_user_file(pg_cluster, pg_url, tmp_path, monkeypatch, capsys):
-    from gis.auth import User, hash_password, open_user_repository
+    from gis.access.auth import User, hash_password, open_user_repository
     from gis.settings import Settings
     from gis.store.postgis import PostGISStore
 

@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from gis.cases import STATES, TZ
-from gis.demo_history import DEMO_LABEL, HOLIDAYS, generate_demo_history, write_demo_history
-from gis.network import grid_segments
+from gis.cases.demo_history import DEMO_LABEL, HOLIDAYS, generate_demo_history, write_demo_history
+from gis.cases.workflow import STATES, TZ
+from gis.geography.network import grid_segments
 
 END = dt.datetime(2026, 6, 1, tzinfo=TZ)
 

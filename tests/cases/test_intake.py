@@ -13,15 +13,15 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from gis.crs import from_wgs84, wgs84_to_gcj02
-from gis.errors import DatumError, NotFoundError, ValidationError
-from gis.violations import (
+from gis.cases.intake import (
     check_datum,
     enforce_batch_policy,
     locate_reports,
     read_batch,
     validate_record,
 )
+from gis.errors import DatumError, NotFoundError, ValidationError
+from gis.geography.crs import from_wgs84, wgs84_to_gcj02
 
 from .conftest import NOW, ZONE_E, ZONE_W, lonlat
 
@@ -252,7 +252,7 @@ def _gcj_batch(tmp_path, n=12):
 
 def test_gcj02_declared_as_wgs84_is_detected(refs, segments, tmp_path):
     # a wide street grid: GCJ-02 shifts points ~530 m east and ~150 m north, off the streets
-    from gis.network import grid_segments
+    from gis.geography.network import grid_segments
 
     from .conftest import ORIGIN
 
@@ -266,7 +266,7 @@ def test_gcj02_declared_as_wgs84_is_detected(refs, segments, tmp_path):
 
 
 def _big_area():
-    from gis.violations import default_area
+    from gis.cases.intake import default_area
 
     return default_area().buffer(2000)
 

@@ -10,13 +10,13 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gis.cases import TZ
-from gis.crs import wgs84_to_gcj02
-from gis.demo_history import generate_demo_history, write_demo_history
+from gis.cases.demo_history import generate_demo_history, write_demo_history
+from gis.cases.intake import locate_reports, read_batch
+from gis.cases.workflow import TZ
 from gis.errors import DatumError
-from gis.geography import load_geography
+from gis.geography.crs import wgs84_to_gcj02
+from gis.geography.layers import load_geography
 from gis.store.geopackage import GeoPackageStore
-from gis.violations import locate_reports, read_batch
 from layers.violations import violations_layer
 from tests.foundation.conftest import build_tiny_geography
 
@@ -66,7 +66,7 @@ def test_tiny_geography_snaps_main_street_reports_to_zone_polygons(tiny, tmp_pat
 
 def test_tiny_geography_detects_gcj02(tiny, tmp_path, refs):
     path, _ = _street_points_csv(tiny, tmp_path / "amap.csv", gcj=True)
-    from gis.violations import default_area
+    from gis.cases.intake import default_area
 
     with pytest.raises(DatumError, match="--datum gcj02"):
         read_batch(

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from gis.cases import TZ
-from gis.demo_history import generate_demo_history
-from gis.network import grid_segments
+from gis.cases.demo_history import generate_demo_history
+from gis.cases.intake import read_batch
+from gis.cases.workflow import TZ
+from gis.geography.network import grid_segments
 from gis.store.geopackage import GeoPackageStore
-from gis.violations import read_batch
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.violations import (
@@ -79,7 +79,7 @@ def test_served_assets_use_the_local_prefix(frame):
 def test_many_cases_become_graded_cells():
     segs = grid_segments(10, 10, 100.0, origin=(446000.0, 4420000.0))
     hist = generate_demo_history(segs, seed=5, days=20)
-    from gis.cases import cases_to_frame
+    from gis.cases.workflow import cases_to_frame
 
     f = cases_to_frame(hist.cases)
     cells = graded_cells(f, 100.0)
@@ -92,7 +92,7 @@ def test_many_cases_become_graded_cells():
 
 
 def test_reference_names_fall_back_on_a_missing_table_but_not_on_a_bug(monkeypatch) -> None:
-    import gis.violations
+    import gis.cases.intake
     from gis.errors import NotFoundError
     from layers.violations import _reference_names
 
@@ -102,8 +102,8 @@ def test_reference_names_fall_back_on_a_missing_table_but_not_on_a_bug(monkeypat
     def broken(*_a: object) -> None:
         raise TypeError("a bug")
 
-    monkeypatch.setattr(gis.violations, "load_references", missing)
+    monkeypatch.setattr(gis.cases.intake, "load_references", missing)
     assert _reference_names("zh") == ({}, {})
-    monkeypatch.setattr(gis.violations, "load_references", broken)
+    monkeypatch.setattr(gis.cases.intake, "load_references", broken)
     with pytest.raises(TypeError):
         _reference_names("zh")

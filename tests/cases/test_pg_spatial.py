@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
+from gis.analytics.hotspots import GridSpec, case_segments
+from gis.cases.intake import validate_record
 from gis.cli import main
-from gis.geography import load_bundled_geography
-from gis.hotspots import GridSpec, case_segments
-from gis.place import metric_point, place_at
+from gis.geography.layers import load_bundled_geography
+from gis.geography.place import metric_point, place_at
 from gis.store.pg_spatial import PostGISSpatial
 from gis.store.postgis import PostGISStore
-from gis.violations import validate_record
 
 from .conftest import NOW
 

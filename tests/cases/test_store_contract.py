@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.cases import CASE_FRAME_COLUMNS, STATES, TZ
+from gis.cases.intake import case_from_report, locate_reports
+from gis.cases.workflow import CASE_FRAME_COLUMNS, STATES, TZ
 from gis.errors import ConflictError, NotFoundError, StoreError, TransitionError
-from gis.violations import case_from_report, locate_reports
 
 from .conftest import NOW, ZONE_E, ZONE_W
 
@@ -256,7 +256,7 @@ def test_cases_frame_contract(store, ten_reports, segments):
 
 
 def test_text_is_stored_verbatim(store, refs, now):
-    from gis.violations import read_batch
+    from gis.cases.intake import read_batch
 
     result = read_batch(Path(__file__).parent / "corpus" / "injection.csv", refs=refs, now=now)
     assert not result.rejects
@@ -280,7 +280,7 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time, pathlib
     from gis.store import geopackage, postgis
-    from gis.violations import load_references, case_from_report
+    from gis.cases.intake import load_references, case_from_report
     import pickle
     backend, target, flag, payload = sys.argv[1:5]
     reports = pickle.loads(pathlib.Path(payload).read_bytes())
@@ -340,7 +340,7 @@ def test_killed_import_leaves_store_consistent(store_factory, ten_reports, tmp_p
 
 
 def test_creation_entry_matches_the_library(store, ten_reports, refs):
-    from gis.cases import creation_entry
+    from gis.cases.workflow import creation_entry
 
     at = NOW - dt.timedelta(days=1)
     store.add_reports(ten_reports[:2], received_by="desk9", at=at)

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from gis.cases import (
+from gis.cases.intake import case_from_report
+from gis.cases.workflow import (
     OPEN_STATES,
     STATES,
     TERMINAL_STATES,
@@ -21,7 +22,6 @@ from gis.cases import (
     tier_flags,
 )
 from gis.errors import TransitionError, ValidationError
-from gis.violations import case_from_report
 
 from .conftest import NOW
 

@@ -7,8 +7,8 @@ import datetime as dt
 import geopandas as gpd
 import pytest
 
-from gis.auth import DEMO_PASSWORDS
-from gis.cases import TZ, Case
+from gis.access.auth import DEMO_PASSWORDS
+from gis.cases.workflow import TZ, Case
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import open_page, shot

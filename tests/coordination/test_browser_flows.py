@@ -9,8 +9,8 @@ import time
 import geopandas as gpd
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
-from gis.cases import TZ, Case
+from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
+from gis.cases.workflow import TZ, Case
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import open_page, shot

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from gis.auth import User
+from gis.access.auth import User
 from gis.coordination import alerts, dispatch, inspections, reporters
 from gis.errors import AuthError, ValidationError
 
@@ -51,7 +51,7 @@ def test_report_reaches_the_responsible_person_and_only_its_reporter(store):
 def test_responsible_person_from_saved_districts(store, segments):
     import json
 
-    from gis.geography import Geography  # noqa: F401 - only the attributes are used
+    from gis.geography.layers import Geography  # noqa: F401 - only the attributes are used
 
     seg = segments.copy()
     seg["length_m"] = seg.geometry.length

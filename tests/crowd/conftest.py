@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.places import bundled_places_path, load_places
 from gis.crowd.synthetic import generate_counts
 from gis.store.geopackage import GeoPackageStore

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.alerts import Alert, acknowledge, escalated, evaluate_alerts
 from gis.crowd.response import SHIFT_HOURS, case_report_for, on_duty
 from gis.errors import TransitionError, ValidationError

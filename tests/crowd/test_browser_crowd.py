@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
-from gis.geography import load_geography
+from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.geography.layers import load_geography
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import ARTIFACTS, map_frame, map_stats, open_page, shot, streamlit_server

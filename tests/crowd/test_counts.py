@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.counts import (
     CounterState,
     counts_csv_text,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.follow import CountsFollower
 
 CLOCK = dt.datetime(2026, 10, 5, 20, 0, tzinfo=TZ)

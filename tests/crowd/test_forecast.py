@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type, last_holiday, next_holiday
 from gis.crowd.counts import place_series
 from gis.crowd.forecast import (

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from gis.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.crowd.watch import advance_replay, ensure_places, seed_demo
-from gis.geography import load_geography
+from gis.geography.layers import load_geography
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
 from tests.app.apptest_helpers import goto, log_in, new_app, texts

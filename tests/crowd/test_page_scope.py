@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gis.auth import User
-from gis.geography import load_geography
+from gis.access.auth import User
+from gis.geography.layers import load_geography
 from gis.settings import Settings
 from ui.common import Context
 from ui.crowd import _places_in_scope

@@ -22,7 +22,7 @@ from gis.crowd.places import (
     places_geojson,
 )
 from gis.errors import ValidationError
-from gis.geography import load_geography
+from gis.geography.layers import load_geography
 from tests.osm.conftest import shared_data_dir
 
 from .conftest import DATA

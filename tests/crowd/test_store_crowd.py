@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.crowd.alerts import acknowledge, evaluate_alerts
 from gis.errors import ConflictError, NotFoundError, ValidationError
 

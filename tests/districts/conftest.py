@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
-from gis.crs import METRIC
-from gis.network import SEGMENT_COLUMNS, assign_node_ids, grid_segments
+from gis.geography.crs import METRIC
+from gis.geography.network import SEGMENT_COLUMNS, assign_node_ids, grid_segments
 from tests.foundation.conftest import build_tiny_geography
 
 ZONE = "110102012001001"

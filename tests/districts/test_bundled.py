@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gis.district_outputs import district_polygons
-from gis.districts import districts_for_people, rebalance
 from gis.errors import PatrolError
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
+from gis.planning.district_outputs import district_polygons
+from gis.planning.districts import districts_for_people, rebalance
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +48,9 @@ def test_one_of_eight_leaves_on_bundled_data(geo) -> None:
 
 
 def test_case_history_drives_workload_and_open_cases(geo) -> None:
-    from gis.cases import TERMINAL_STATES, cases_to_frame
-    from gis.demo_history import generate_demo_history
-    from gis.district_outputs import person_summary
+    from gis.cases.demo_history import generate_demo_history
+    from gis.cases.workflow import TERMINAL_STATES, cases_to_frame
+    from gis.planning.district_outputs import person_summary
 
     history = generate_demo_history(geo.segments, geo.pois, days=60)
     cases = cases_to_frame(history.cases)

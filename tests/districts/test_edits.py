@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gis.districts import Break, districts_for_people, move_segments, smallest_repair
 from gis.errors import InfeasibleError, ValidationError
+from gis.planning.districts import Break, districts_for_people, move_segments, smallest_repair
 from tests.districts.conftest import path_segments
 
 A = {"s1": "A", "s2": "A", "s3": "A", "s4": "B", "s5": "B", "s6": "B"}

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from gis.cli import main
-from gis.network import graph_from_segments, grid_segments
+from gis.geography.network import graph_from_segments, grid_segments
 from gis.people.staff import Person, person_label, with_people
-from gis.postman import plan_postman_route
-from gis.route_sheet import route_sheet_html
-from gis.routing import required_segments
-from gis.signboards import write_signboards
+from gis.planning.postman import plan_postman_route
+from gis.planning.route_sheet import route_sheet_html
+from gis.planning.routing import required_segments
+from gis.planning.signboards import write_signboards
 from gis.store.geopackage import GeoPackageStore
 from tests.foundation.conftest import build_tiny_geography
 

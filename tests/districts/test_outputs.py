@@ -12,11 +12,16 @@ import pytest
 import shapely
 
 from gis.cli import main
-from gis.district_outputs import cut_length, district_polygons, person_summary, polsby_popper
-from gis.districts import districts_for_people
 from gis.errors import ValidationError
-from gis.geography import load_geography
-from gis.signboards import signboard_html, write_signboards
+from gis.geography.layers import load_geography
+from gis.planning.district_outputs import (
+    cut_length,
+    district_polygons,
+    person_summary,
+    polsby_popper,
+)
+from gis.planning.districts import districts_for_people
+from gis.planning.signboards import signboard_html, write_signboards
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.districts import add_districts, person_colours

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gis.districts import districts_for_people
 from gis.errors import InfeasibleError, ValidationError
+from gis.planning.districts import districts_for_people
 from tests.districts.conftest import path_segments, random_weights, zoned_grid
 
 
@@ -132,7 +132,7 @@ def test_lakes_are_barriers_on_the_walking_graph() -> None:
     south["segment_id"] = ["t1", "t2", "t3"]
     north.attrs, south.attrs = {}, {}
     both = pd.concat([north, south], ignore_index=True).drop(columns=["u", "v"])
-    from gis.network import assign_node_ids
+    from gis.geography.network import assign_node_ids
 
     both = assign_node_ids(both)
     with pytest.raises(InfeasibleError, match="2 front pieces not connected on the walking"):

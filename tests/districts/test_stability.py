@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.districts import (
+from gis.planning.districts import (
     changed_share,
     districts_for_people,
     matched_changed_share,

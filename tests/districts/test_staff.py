@@ -8,8 +8,14 @@ import pandas as pd
 import pytest
 
 from gis.errors import ValidationError
+from gis.people.staff_table import (
+    demo_staff_path,
+    load_staff,
+    resident_officers,
+    save_staff,
+    validate_staff,
+)
 from gis.settings import BUNDLED_DATA_DIR
-from gis.staff import demo_staff_path, load_staff, resident_officers, save_staff, validate_staff
 
 
 def _frame(**over) -> pd.DataFrame:

@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from gis.errors import ValidationError
-from gis.workload import WorkloadParams, describe_formula, segment_workload, workload_series
+from gis.planning.workload import (
+    WorkloadParams,
+    describe_formula,
+    segment_workload,
+    workload_series,
+)
 from tests.districts.conftest import path_segments
 
 

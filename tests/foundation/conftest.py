@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from gis.crs import METRIC, WGS84
+from gis.geography.crs import METRIC, WGS84
 
 #: South-west corner of the fixture in EPSG:32650 (inside Shichahai).
 X0, Y0 = 446_600.0, 4_420_600.0

@@ -7,9 +7,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from gis.geography import load_bundled_geography
-from gis.network import check_network
-from gis.reference import boundary_iou, landmark_distances
+from gis.geography.layers import load_bundled_geography
+from gis.geography.network import check_network
+from gis.geography.reference import boundary_iou, landmark_distances
 from gis.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"

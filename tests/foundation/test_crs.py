@@ -8,7 +8,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point
 
-from gis.crs import (
+from gis.errors import CRSError, ValidationError
+from gis.geography.crs import (
     METRIC,
     WGS84,
     from_wgs84,
@@ -18,7 +19,6 @@ from gis.crs import (
     to_wgs84,
     wgs84_to_gcj02,
 )
-from gis.errors import CRSError, ValidationError
 
 GEOD = Geod(ellps="WGS84")
 # a small cloud of points over Shichahai (WGS 84)

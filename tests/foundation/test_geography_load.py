@@ -9,10 +9,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from gis.crs import METRIC, wgs84_to_gcj02
 from gis.errors import CRSError, DatumError, GeographyError, ValidationError
-from gis.geography import load_geography
-from gis.network import check_network
+from gis.geography.crs import METRIC, wgs84_to_gcj02
+from gis.geography.layers import load_geography
+from gis.geography.network import check_network
 
 from .conftest import STEP, X0, Y0
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from gis.cli import main
-from gis.geography import load_geography
+from gis.geography.layers import load_geography
 from layers.catalogue import CATALOGUE
 from layers.safe import script_json
 from layers.standalone import geography_map_html

@@ -18,11 +18,11 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
-from gis.crs import METRIC, WGS84, metric_crs_for, require_same_crs, scale_error
 from gis.errors import CRSError
-from gis.geography import METADATA_FILE, geography_from_layers, load_geography
-from gis.route_sheet import route_steps
-from gis.routing import node_for_point, plan_postman_route, required_segments
+from gis.geography.crs import METRIC, WGS84, metric_crs_for, require_same_crs, scale_error
+from gis.geography.layers import METADATA_FILE, geography_from_layers, load_geography
+from gis.planning.route_sheet import route_steps
+from gis.planning.routing import node_for_point, plan_postman_route, required_segments
 
 GEOD = Geod(ellps="WGS84")
 
@@ -234,8 +234,8 @@ def test_layers_in_different_crss_are_refused(tmp_path: Path) -> None:
 def test_cases_in_the_store_crs_meet_segments_elsewhere_only_when_reprojected(
     tmp_path: Path,
 ) -> None:
-    from gis.crs import to_metric
-    from gis.hotspots import gistar_segments
+    from gis.analytics.hotspots import gistar_segments
+    from gis.geography.crs import to_metric
 
     geo = load_geography(_write_geography(tmp_path / "sf", -122.42, 37.77))
     pts = geo.segments.geometry.interpolate(0.5, normalized=True).to_crs(METRIC)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from shapely.affinity import translate
 
-from gis.crs import WGS84
-from gis.geography import load_geography
-from gis.reference import boundary_iou, landmark_distances
+from gis.geography.crs import WGS84
+from gis.geography.layers import load_geography
+from gis.geography.reference import boundary_iou, landmark_distances
 
 
 def test_iou_of_shifted_square(tiny_dir: Path, tmp_path: Path) -> None:

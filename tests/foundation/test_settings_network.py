@@ -7,9 +7,9 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString, Point
 
-from gis.crs import METRIC
 from gis.errors import CRSError, NetworkError, ValidationError
-from gis.network import (
+from gis.geography.crs import METRIC
+from gis.geography.network import (
     SegmentIndex,
     check_network,
     edge_geometry_from,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.network import grid_segments
+from gis.geography.network import grid_segments
 from tests.hotspots.synthetic import START, make_case_frame, near_repeat_history
 
 ORIGIN = (448000.0, 4421000.0)

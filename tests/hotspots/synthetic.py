@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import METRIC
-from gis.network import grid_segments
+from gis.geography.crs import METRIC
+from gis.geography.network import grid_segments
 
 TZ = "Asia/Shanghai"
 START = pd.Timestamp("2025-12-01 00:00", tz=TZ)  # a Monday

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.errors import CRSError, ValidationError
-from gis.hotspots import (
+from gis.analytics.hotspots import (
     DAYS_PER_MONTH,
     CaseFilter,
     GridSpec,
     class_breaks,
     density_surface,
 )
+from gis.errors import CRSError, ValidationError
 from tests.hotspots.synthetic import START, make_case_frame
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.errors import ValidationError
-from gis.forecast import (
+from gis.analytics.forecast import (
     HINDSIGHT,
     backtest,
     cell_units,
@@ -17,6 +16,7 @@ from gis.forecast import (
     segment_units,
     select_top,
 )
+from gis.errors import ValidationError
 from tests.hotspots.synthetic import START, make_case_frame
 
 
@@ -128,7 +128,7 @@ def test_backtest_with_no_cases_is_empty_with_note(segments_4x4):
 
 
 def test_near_repeat_weight_follows_the_process():
-    from gis.forecast import near_repeat_weight
+    from gis.analytics.forecast import near_repeat_weight
     from tests.hotspots.synthetic import near_repeat_history
 
     days = (100, 150, 200, 250, 300)

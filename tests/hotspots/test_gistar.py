@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.errors import ValidationError
-from gis.hotspots import (
+from gis.analytics.hotspots import (
     CaseFilter,
     benjamini_hochberg,
     gi_classes,
@@ -16,7 +15,8 @@ from gis.hotspots import (
     gistar_segments,
     segment_neighbours,
 )
-from gis.network import grid_segments
+from gis.errors import ValidationError
+from gis.geography.network import grid_segments
 from tests.hotspots.synthetic import START, make_case_frame
 
 BOUNDS = (448000.0, 4421000.0, 450000.0, 4423000.0)  # 2 km × 2 km: 400 cells of 100 m

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.forecast import backtest, segment_risk_weights, segment_units
-from gis.hotspots import CaseFilter, density_surface, gistar_segments
-from gis.reports import compute_kpis, period_for, period_surface, render_html
+from gis.analytics.forecast import backtest, segment_risk_weights, segment_units
+from gis.analytics.hotspots import CaseFilter, density_surface, gistar_segments
+from gis.analytics.reports import compute_kpis, period_for, period_surface, render_html
 from tests.hotspots.synthetic import START, near_repeat_history
 
 SHICHAHAI = Path(__file__).resolve().parents[2] / "data" / "shichahai"
@@ -17,7 +17,7 @@ SHICHAHAI = Path(__file__).resolve().parents[2] / "data" / "shichahai"
 
 @pytest.fixture(scope="module")
 def geo():
-    from gis.geography import load_geography
+    from gis.geography.layers import load_geography
 
     if not SHICHAHAI.is_dir():
         pytest.skip("bundled Shichahai geography (data/shichahai) is not in this checkout")

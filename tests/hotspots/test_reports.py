@@ -7,9 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from gis.errors import ValidationError
-from gis.network import grid_segments
-from gis.reports import (
+from gis.analytics.reports import (
     compute_kpis,
     period_for,
     period_surface,
@@ -17,6 +15,8 @@ from gis.reports import (
     report_csv,
     write_csv,
 )
+from gis.errors import ValidationError
+from gis.geography.network import grid_segments
 from tests.hotspots.synthetic import make_case_frame
 
 NaT = pd.NaT
@@ -261,7 +261,7 @@ def test_empty_and_future_periods_render(toy):
 def test_events_from_audit_entries(toy):
     from types import SimpleNamespace as E
 
-    from gis.reports import events_from_audit
+    from gis.analytics.reports import events_from_audit
 
     at = pd.Timestamp("2026-11-26 10:00", tz="Asia/Shanghai")
     entries = [
@@ -278,7 +278,7 @@ def test_events_from_audit_entries(toy):
 
 
 def test_forecast_scorecard_in_report(toy):
-    from gis.reports import forecast_scorecard
+    from gis.analytics.reports import forecast_scorecard
 
     summary = pd.DataFrame(
         {
@@ -304,7 +304,7 @@ def test_forecast_scorecard_in_report(toy):
 
 
 def test_svg_columns_scale():
-    from gis.reports import svg_columns
+    from gis.analytics.reports import svg_columns
 
     svg = svg_columns(["a", "b"], {"x": [0, 4], "y": [2, 1]}, height=180)
     # plot height 180 - 34 - 12 = 134; the 4 is full height, the 2 half of it

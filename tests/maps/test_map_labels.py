@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from gis.geography import load_bundled_geography
+from gis.geography.layers import load_bundled_geography
 from layers.basemap import TILE_FALLBACK_TEXT, new_map
 from layers.catalogue import CATALOGUE, labels_layer, render_geography, render_layer
 from layers.safe import DataLayer, script_json

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.osm_import import OsmLayers, import_osm
+from gis.geography.osm_import import OsmLayers, import_osm
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from gis.errors import ValidationError
-from gis.osm_import import import_osm
+from gis.geography.osm_import import import_osm
 
 from .conftest import write_osm
 

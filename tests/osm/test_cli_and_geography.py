@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from gis.cli import main
-from gis.geography import load_geography
-from gis.network import check_network
-from gis.osm_import import OsmLayers
+from gis.geography.layers import load_geography
+from gis.geography.network import check_network
+from gis.geography.osm_import import OsmLayers
 
 
 def test_cli_imports_a_file(tiny_osm: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -63,7 +63,7 @@ def test_cli_needs_something_to_import(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_tiny_import_loads_as_geography(tiny_osm: Path, tmp_path: Path) -> None:
     out = tmp_path / "geo"
-    from gis.osm_import import import_osm
+    from gis.geography.osm_import import import_osm
 
     import_osm(tiny_osm, out_dir=out, main_street_classes=["secondary"], min_component_m=0)
     geo = load_geography(out)

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from gis.osm_import import (
+from gis.geography.osm_import import (
     MIN_COMPONENT_M,
     MOTOR_HIGHWAYS,
     WALKABLE_HIGHWAYS,

@@ -7,9 +7,9 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from gis.crs import METRIC
-from gis.geography import load_geography
-from gis.osm_import import import_osm
+from gis.geography.crs import METRIC
+from gis.geography.layers import load_geography
+from gis.geography.osm_import import import_osm
 
 
 def test_zones_tile_the_real_boundary(

@@ -10,8 +10,8 @@ import networkx as nx
 import pytest
 
 from gis.cli import main
-from gis.geography import load_geography
-from gis.osm_import import MIN_COMPONENT_M, import_osm
+from gis.geography.layers import load_geography
+from gis.geography.osm_import import MIN_COMPONENT_M, import_osm
 
 EXTRACT = Path(__file__).resolve().parent / "fixtures" / "helsinki_small.osm.bz2"
 START = "24.944,60.169"

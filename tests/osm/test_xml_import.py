@@ -9,9 +9,9 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from gis.crs import METRIC
 from gis.errors import ValidationError
-from gis.osm_import import GridCodes, import_osm, read_osm_xml
+from gis.geography.crs import METRIC
+from gis.geography.osm_import import GridCodes, import_osm, read_osm_xml
 
 STREETS = {
     # street_id: (name, name_en, highway, kind)

@@ -6,9 +6,9 @@ import datetime as dt
 
 from shapely.geometry import Point
 
-from gis.auth import User
+from gis.access.auth import User
+from gis.geography.place import Place
 from gis.people.assignments import Assignment
-from gis.place import Place
 from gis.settings import Settings
 from gis.store.geopackage import GeoPackageStore
 from ui import capabilities

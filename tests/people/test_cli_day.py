@@ -10,7 +10,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.cli import main
 from gis.people.tracks import Track, gpx_text
 
@@ -37,7 +37,7 @@ def _walk_gpx(line_lonlat, start: dt.datetime) -> str:
 
 
 def test_plan_sign_in_track_and_coverage(db, capsys):
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
     from gis.people.service import plan_day
     from gis.settings import Settings
     from gis.store import open_store

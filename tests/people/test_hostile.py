@@ -8,7 +8,7 @@ import datetime as dt
 import folium
 import pytest
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import ValidationError
 from gis.people.dayplan import PersonPlan
 from gis.people.roster import RosterEntry, roster_csv

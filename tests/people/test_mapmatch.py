@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gis.errors import CRSError
-from gis.network import grid_segments
+from gis.geography.network import grid_segments
 from gis.people.mapmatch import MapMatcher, segment_f1
 from gis.people.simulate import walk
 
@@ -56,7 +56,7 @@ def test_refuses_unprojected_segments(grid):
 
 
 def test_noisy_walks_on_the_bundled_graph_score_well():
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
 
     segs = load_bundled_geography().segments
     matcher = MapMatcher(segs)

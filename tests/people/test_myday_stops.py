@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from gis.cases.intake import load_references
 from gis.i18n import t
 from gis.people.dayplan import Stop
 from gis.settings import Settings
-from gis.violations import load_references
 from ui.common import Context
 from ui.myday import stops_table
 

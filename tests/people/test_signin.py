@@ -8,7 +8,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gis.cases import TZ
+from gis.cases.workflow import TZ
 from gis.errors import AuthError, ConflictError, ValidationError
 from gis.people.signin import (
     Recorder,
@@ -128,7 +128,7 @@ def test_attendance_statuses_and_summary():
 
 
 def test_service_stores_once(tmp_path, refs, four_people):
-    from gis.geography import load_bundled_geography
+    from gis.geography.layers import load_bundled_geography
     from gis.people.service import sign_in
     from gis.store.geopackage import GeoPackageStore
 

@@ -8,8 +8,8 @@ import random
 import networkx as nx
 import pytest
 
-from gis.network import graph_from_segments, grid_segments
-from gis.postman import Route
+from gis.geography.network import graph_from_segments, grid_segments
+from gis.planning.postman import Route
 
 #: Königsberg's seven bridges with lengths: A–B 3 and 5, A–C 2 and 10, A–D 1, B–D 9, C–D 3.
 SEVEN_BRIDGES = [

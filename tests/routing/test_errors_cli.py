@@ -12,9 +12,9 @@ from shapely.geometry import Point
 
 from gis.cli import main
 from gis.errors import InfeasibleError, NetworkError, NotFoundError, ValidationError
-from gis.network import graph_from_segments, grid_segments
-from gis.postman import plan_postman_route
-from gis.routing import node_for_point, required_segments
+from gis.geography.network import graph_from_segments, grid_segments
+from gis.planning.postman import plan_postman_route
+from gis.planning.routing import node_for_point, required_segments
 from tests.foundation.conftest import build_tiny_geography
 from tests.routing.conftest import graph_from_edges
 
@@ -144,8 +144,8 @@ def test_cli_route_errors(tiny_env, capsys):
 
 
 def test_bundled_geography_routes():
-    from gis.geography import load_bundled_geography
-    from gis.routing import plan_k_routes
+    from gis.geography.layers import load_bundled_geography
+    from gis.planning.routing import plan_k_routes
     from gis.settings import Settings
 
     settings = Settings.from_env({})

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from gis.errors import InfeasibleError, ValidationError
-from gis.postman import Net
-from gis.routing import plan_budget_route, plan_k_routes, required_segments
+from gis.planning.postman import Net
+from gis.planning.routing import plan_budget_route, plan_k_routes, required_segments
 from tests.routing.conftest import assert_valid_walk
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from gis.postman import Net, plan_postman_route, t_join
-from gis.routing import required_segments
+from gis.planning.postman import Net, plan_postman_route, t_join
+from gis.planning.routing import required_segments
 from tests.routing.conftest import (
     assert_valid_walk,
     brute_force_matching,

@@ -12,10 +12,10 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString
 
-from gis.crs import METRIC
-from gis.network import graph_from_segments
-from gis.postman import plan_postman_route
-from gis.route_sheet import (
+from gis.geography.crs import METRIC
+from gis.geography.network import graph_from_segments
+from gis.planning.postman import plan_postman_route
+from gis.planning.route_sheet import (
     pdf_engine,
     route_sheet_html,
     route_steps,
@@ -23,7 +23,7 @@ from gis.route_sheet import (
     route_to_gpx,
     write_route_sheet_pdf,
 )
-from gis.routing import required_segments
+from gis.planning.routing import required_segments
 
 GPX_NS = "{http://www.topografix.com/GPX/1/1}"
 X0, Y0 = 447_000.0, 4_420_000.0
@@ -55,7 +55,7 @@ def l_street() -> nx.MultiGraph:
         geometry="geometry",
         crs=METRIC,
     )
-    from gis.network import assign_node_ids
+    from gis.geography.network import assign_node_ids
 
     gdf = assign_node_ids(gdf)
     gdf["length_m"] = gdf.geometry.length
@@ -86,7 +86,7 @@ def test_steps_collapse_same_street_and_turn(l_street):
 def test_unnamed_lanes_walked_straight_on_are_one_step(l_street):
     """Regression: every unnamed segment was its own "直行进入无名胡同" step."""
     # split the unnamed lane into three lanes with different street ids, all heading north
-    from gis.network import assign_node_ids
+    from gis.geography.network import assign_node_ids
 
     rows = []
     for _u, _v, d in l_street.edges(data=True):

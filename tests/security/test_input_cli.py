@@ -177,7 +177,7 @@ def test_size_is_capped_before_reading(cli_store, capsys, tmp_path, monkeypatch)
     big = tmp_path / "huge.csv"
     with open(big, "wb") as fh:
         fh.truncate(2 * 1024**3)  # 2 GB, sparse: costs no disk
-    import gis.uploads
+    import gis.io.uploads
 
     real_open = os.open
 
@@ -185,7 +185,7 @@ def test_size_is_capped_before_reading(cli_store, capsys, tmp_path, monkeypatch)
         assert Path(path) != big, "the oversized file was opened"
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(gis.uploads.os, "open", guarded)
+    monkeypatch.setattr(gis.io.uploads.os, "open", guarded)
     code, err = run(["import", str(big), "--max-mb", "1"], capsys)
     assert code == 2 and "more than the 1.0 MB limit" in err
     code, err = run(["import", str(big)], capsys)  # the default limit (20 MB)

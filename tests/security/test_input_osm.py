@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gis import osm_import
 from gis.cli import main
 from gis.errors import ValidationError
-from gis.osm_import import import_osm
+from gis.geography import osm_import
+from gis.geography.osm_import import import_osm
 
 SECRET = "root:x:0:0:secret-line"
 

@@ -1,4 +1,4 @@
-"""Hostile staff tables (gis/staff.py): names are text, files are opened like uploads."""
+"""Hostile staff tables (gis/people/staff_table.py): names are text, files are opened like uploads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gis.errors import ValidationError
-from gis.staff import STAFF_COLUMNS, load_staff, validate_staff
+from gis.people.staff_table import STAFF_COLUMNS, load_staff, validate_staff
 from tests.security import input_payloads as P
 
 

@@ -10,9 +10,9 @@ import datetime as dt
 
 import pytest
 
-from gis.cases import TZ
+from gis.cases.intake import import_batch
+from gis.cases.workflow import TZ
 from gis.errors import DatumError, ValidationError
-from gis.violations import import_batch
 from tests.security.conftest import snapshot
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=TZ)
@@ -61,7 +61,7 @@ def test_a_bad_row_in_the_last_chunk_stores_nothing(store_factory, tmp_path, whe
 
 def test_an_error_inside_the_store_rolls_back(store_factory, tmp_path, monkeypatch) -> None:
     store = store_factory()
-    import gis.violations as v
+    import gis.cases.intake as v
 
     calls = {"n": 0}
     real = v.case_from_report
@@ -79,11 +79,11 @@ def test_an_error_inside_the_store_rolls_back(store_factory, tmp_path, monkeypat
 
 
 def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
-    from gis.crs import wgs84_to_gcj02
+    from gis.geography.crs import wgs84_to_gcj02
     from tests.cases.conftest import lonlat
 
     store = store_factory()
-    from gis.network import grid_segments
+    from gis.geography.network import grid_segments
 
     segments = grid_segments(5, 5, 100.0, origin=(446500.0, 4420300.0))
     lines = ["report_id,category,lon,lat,reported_at"]
@@ -102,8 +102,8 @@ def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
 
 _KILL_SCRIPT = """
 import sys, time, pathlib, datetime as dt
-import gis.violations as v
-from gis.cases import TZ
+import gis.cases.intake as v
+from gis.cases.workflow import TZ
 from gis.store import geopackage, postgis
 backend, target, flag, path = sys.argv[1:5]
 store = (geopackage.GeoPackageStore if backend == "geopackage" else postgis.PostGISStore)(target)

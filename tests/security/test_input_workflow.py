@@ -10,9 +10,9 @@ import datetime as dt
 
 import pytest
 
-from gis.cases import CLOCK_SKEW, MAX_DEADLINE_HOURS, TZ
+from gis.cases.intake import validate_record
+from gis.cases.workflow import CLOCK_SKEW, MAX_DEADLINE_HOURS, TZ
 from gis.errors import DatumError, NotFoundError, TransitionError, ValidationError
-from gis.violations import validate_record
 from tests.security import input_payloads as P
 from tests.security.conftest import snapshot
 
@@ -158,8 +158,8 @@ def test_template_text_in_steps_is_stored_verbatim(store) -> None:
 def test_single_gcj02_point_declared_wgs84_is_refused(refs) -> None:
     """Why 5: one GCJ-02 point declared WGS 84 was stored ~550 m off (the batch check
     needs five points)."""
-    from gis.crs import wgs84_to_gcj02
-    from gis.geography import load_bundled_geography
+    from gis.geography.crs import wgs84_to_gcj02
+    from gis.geography.layers import load_bundled_geography
     from gis.settings import Settings
 
     geo = load_bundled_geography(Settings())
@@ -198,8 +198,8 @@ def test_single_gcj02_point_through_the_cli(refs, monkeypatch, tmp_path, capsys)
     from pyproj import Transformer
 
     from gis.cli import main
-    from gis.crs import wgs84_to_gcj02
-    from gis.geography import load_bundled_geography
+    from gis.geography.crs import wgs84_to_gcj02
+    from gis.geography.layers import load_bundled_geography
     from gis.settings import Settings
 
     geo = load_bundled_geography(Settings())

@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.network import graph_from_segments, grid_segments
-from gis.postman import plan_postman_route
-from gis.reports import compute_kpis, period_for, render_html, report_csv
-from gis.route_sheet import route_sheet_html, route_steps, route_to_geojson, route_to_gpx
-from gis.routing import required_segments
-from gis.signboards import signboard_html, write_signboards
+from gis.analytics.reports import compute_kpis, period_for, render_html, report_csv
+from gis.geography.network import graph_from_segments, grid_segments
+from gis.planning.postman import plan_postman_route
+from gis.planning.route_sheet import route_sheet_html, route_steps, route_to_geojson, route_to_gpx
+from gis.planning.routing import required_segments
+from gis.planning.signboards import signboard_html, write_signboards
 from tests.hotspots.synthetic import make_case_frame
 from tests.security.payloads import (
     FAMILIES,

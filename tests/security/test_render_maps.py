@@ -19,12 +19,12 @@ import shapely
 from shapely.geometry import box
 
 from gis.cli import main
-from gis.crs import METRIC
-from gis.geography import load_geography
-from gis.network import graph_from_segments, grid_segments
-from gis.postman import plan_postman_route
-from gis.route_sheet import route_steps
-from gis.routing import required_segments
+from gis.geography.crs import METRIC
+from gis.geography.layers import load_geography
+from gis.geography.network import graph_from_segments, grid_segments
+from gis.planning.postman import plan_postman_route
+from gis.planning.route_sheet import route_steps
+from gis.planning.routing import required_segments
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.catalogue import add_layer_control, render_geography
@@ -321,7 +321,7 @@ def test_assets_still_offline() -> None:
 def test_gistar_and_density_layers_with_hostile_ids(family: str, in_tmp: Path) -> None:
     import numpy as np
 
-    from gis.hotspots import density_surface, gistar_segments
+    from gis.analytics.hotspots import density_surface, gistar_segments
     from layers.hotspots import density_layer, gistar_layer
 
     payload = _family(family)[0]

@@ -12,9 +12,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
-from gis.cases import TERMINAL_STATES
-from gis.crs import require_metric, require_same_crs
+from gis.cases.workflow import TERMINAL_STATES
 from gis.errors import ValidationError
+from gis.geography.crs import require_metric, require_same_crs
 
 log = logging.getLogger(__name__)
 

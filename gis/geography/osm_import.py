@@ -4,7 +4,7 @@ as the geography layer set.
 The output is the same folder of WGS 84 GeoJSON files as the bundled Shichahai geography
 (``boundary``, ``lakes``, ``streets``, ``zones``, ``pois``) plus ``geography.json`` naming the
 metric CRS chosen for the area (the UTM zone of its centre), so everything downstream
-(``gis.geography.load_geography``, the street graph, the map) works on an imported area
+(``gis.geography.layers.load_geography``, the street graph, the map) works on an imported area
 exactly as on the bundled one. All three sources are first normalised to one frame of raw
 OSM features (``osm_id``, ``tags``, ``geometry``) and then classified by the same rules.
 
@@ -46,9 +46,9 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.ops import polygonize, unary_union
 
-from gis.crs import WGS84, metric_crs_for
 from gis.errors import OfflineError, ValidationError
-from gis.geography import write_metadata
+from gis.geography.crs import WGS84, metric_crs_for
+from gis.geography.layers import write_metadata
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,7 @@ def import_osm(
         Admin/street/community parts of the zone codes.
     allow_outside_china
         Accept an area outside China. Everywhere, the area is measured in the UTM zone of
-        its centre (:func:`gis.crs.metric_crs_for`), stored in ``geography.json``.
+        its centre (:func:`gis.geography.crs.metric_crs_for`), stored in ``geography.json``.
     online
         Service URLs and timeouts for online imports.
     progress
@@ -454,7 +454,7 @@ def _require_in_china(geom: Any, source: str, allow: bool) -> None:
 
 
 def _work_crs(area: Any) -> str:
-    """The metric CRS of the area: the UTM zone of its centre (see gis.crs.metric_crs_for)."""
+    """The metric CRS of the area: the UTM zone of its centre (see gis.geography.crs.metric_crs_for)."""
     centre = area.centroid
     crs = metric_crs_for(float(centre.x), float(centre.y))
     log.info("area measured in %s", crs)
@@ -1167,7 +1167,7 @@ def drop_stray_components(
 
     Two ways belong to one piece when they cross or touch, or when an end of one lies within
     ``snap_m`` of the other — the junctions the street graph makes of them
-    (:func:`gis.network.segments_from_lines` snaps ends the same way). The longest piece is
+    (:func:`gis.geography.network.segments_from_lines` snaps ends the same way). The longest piece is
     always kept, however short. Returns the kept streets (WGS 84) and, per dropped piece,
     its street ids and length (m).
     """

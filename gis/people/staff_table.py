@@ -132,7 +132,7 @@ def load_staff(path: str | Path) -> pd.DataFrame:
     """Read and validate a staff CSV (UTF-8; phone numbers stay text)."""
     import io
 
-    from gis.uploads import read_upload
+    from gis.io.uploads import read_upload
 
     p = Path(path)
     if not p.exists() and not p.is_symlink():

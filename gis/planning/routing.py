@@ -1,6 +1,6 @@
 """Patrol routes: single postman tours, min-max k-person routes and time-budgeted hotspot walks.
 
-The postman machinery lives in :mod:`gis.postman`; this module picks the required streets,
+The postman machinery lives in :mod:`gis.planning.postman`; this module picks the required streets,
 places start points on the network and builds the multi-person and time-budgeted plans.
 
 * :func:`plan_k_routes` — min-max k-postman from the center: the optimal single tour is cut
@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry import Point
 
 from gis.errors import InfeasibleError, NetworkError, NotFoundError, ValidationError
-from gis.postman import (
+from gis.planning.postman import (
     MatchingMethod,
     Net,
     Route,

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.crs import METRIC, WGS84
 from gis.errors import TransitionError, ValidationError
+from gis.geography.crs import METRIC, WGS84
 
 #: Local time of every timestamp shown to users (stores keep UTC).
 TZ = ZoneInfo("Asia/Shanghai")
@@ -128,7 +128,7 @@ def require_aware(value: dt.datetime, *, field_name: str = "at") -> dt.datetime:
         raise ValidationError(
             f"{value!r} has no time zone",
             field=field_name,
-            fix="pass a tz-aware datetime, e.g. datetime.now(gis.cases.TZ)",
+            fix="pass a tz-aware datetime, e.g. datetime.now(gis.cases.workflow.TZ)",
         )
     return value
 

@@ -8,8 +8,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.crs import WGS84
-from gis.geography import Geography
+from gis.geography.crs import WGS84
+from gis.geography.layers import Geography
 
 
 def boundary_iou(geo: Geography, reference: Path | str, *, feature: int = 0) -> float:

@@ -42,8 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.csvsafe import SafeWriter
-from gis.hotspots import (
+from gis.analytics.hotspots import (
     DAYS_PER_MONTH,
     TIMEZONE,
     CaseFilter,
@@ -53,6 +52,7 @@ from gis.hotspots import (
     require_case_frame,
     to_local_time,
 )
+from gis.io.csvsafe import SafeWriter
 
 log = logging.getLogger(__name__)
 
@@ -1128,7 +1128,7 @@ _METHOD_NAMES = {
 def forecast_scorecard(summary: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The backtest summary as a small display table (method, coverage, weeks, hit rate, PAI).
 
-    ``summary`` is :attr:`gis.forecast.Backtest.summary`; hit rate and coverage become
+    ``summary`` is :attr:`gis.analytics.forecast.Backtest.summary`; hit rate and coverage become
     percentages (strings) so the table prints as is.
     """
     cols = ["method", "coverage", "weeks", "hit_rate", "pai"]

@@ -25,10 +25,10 @@ import numpy as np
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString
 
-from gis.crs import METRIC, WGS84
 from gis.errors import NotFoundError, ValidationError
-from gis.network import edge_geometry_from
-from gis.postman import Route
+from gis.geography.crs import METRIC, WGS84
+from gis.geography.network import edge_geometry_from
+from gis.planning.postman import Route
 
 log = logging.getLogger(__name__)
 

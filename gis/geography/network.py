@@ -26,8 +26,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
-from gis.crs import METRIC, require_metric
 from gis.errors import CRSError, NetworkError, ValidationError
+from gis.geography.crs import METRIC, require_metric
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class SegmentIndex:
             raise CRSError(
                 f"points are in {points.crs}, the segments in {self._gdf.crs}",
                 source="points",
-                fix="reproject the points to the geography's CRS (gis.crs.to_metric)",
+                fix="reproject the points to the geography's CRS (gis.geography.crs.to_metric)",
             )
         idx, dist = self._tree.query_nearest(points.values, return_distance=True)
         # idx is (2, m): input index, tree index; keep the first match per input

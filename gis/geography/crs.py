@@ -213,7 +213,7 @@ def require_metric(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
         raise CRSError(
             f"{what} must be in a metric (projected, metres) CRS, got {gdf.crs}",
             source=what,
-            fix="reproject with gis.crs.to_metric(frame, crs=geography.crs) at the boundary",
+            fix="reproject with gis.geography.crs.to_metric(frame, crs=geography.crs) at the boundary",
         )
     return str(gdf.crs.to_string())
 
@@ -260,5 +260,5 @@ def require_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries, what: str = "lay
         raise CRSError(
             f"{what} are in different CRSs: {sorted(crss)}",
             fix="reproject everything to the geography's CRS first "
-            "(gis.crs.to_metric(frame, crs=geography.crs))",
+            "(gis.geography.crs.to_metric(frame, crs=geography.crs))",
         )

@@ -38,8 +38,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from gis.crs import METRIC
 from gis.errors import InfeasibleError, NotFoundError, ValidationError
+from gis.geography.crs import METRIC
 
 log = logging.getLogger(__name__)
 
@@ -478,7 +478,7 @@ def plan_postman_route(
     Parameters
     ----------
     G
-        The street graph (``gis.network.graph_from_segments``); not modified.
+        The street graph (``gis.geography.network.graph_from_segments``); not modified.
     required_segment_ids
         Segments to patrol (a zone, a front, a district…).
     start_node, end_node

@@ -48,9 +48,9 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from gis.crs import require_metric
 from gis.errors import InfeasibleError, ValidationError
-from gis.workload import WorkloadParams, workload_series
+from gis.geography.crs import require_metric
+from gis.planning.workload import WorkloadParams, workload_series
 
 log = logging.getLogger(__name__)
 
@@ -1068,7 +1068,7 @@ def districts_for_people(
     k
         Use only the first ``k`` people; all of them when omitted.
     workload
-        :class:`~gis.workload.WorkloadParams` (default) or a ready workload per segment.
+        :class:`~gis.planning.workload.WorkloadParams` (default) or a ready workload per segment.
     cases
         Case history for the workload formula (ignored when ``workload`` is a series).
     pins

@@ -9,9 +9,9 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import Point
 
-from gis.crs import METRIC, WGS84, to_wgs84
 from gis.errors import NetworkError
-from gis.geography import Geography
+from gis.geography.crs import METRIC, WGS84, to_wgs84
+from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
 

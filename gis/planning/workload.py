@@ -121,7 +121,7 @@ DEFAULT_PRIOR_MIX: Mapping[str, float] = _frozen(
     }
 )
 
-#: Case states that never cost handling time (see gis.cases.STATES for the full list).
+#: Case states that never cost handling time (see gis.cases.workflow.STATES for the full list).
 IGNORED_STATES: frozenset[str] = frozenset({"rejected", "duplicate"})
 
 

@@ -31,9 +31,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from gis.cases import TZ, AuditEntry, Case, apply_action, content_hash
-from gis.crs import WGS84, require_metric
-from gis.violations import References, Report, case_from_report, load_references
+from gis.cases.intake import References, Report, case_from_report, load_references
+from gis.cases.workflow import TZ, AuditEntry, Case, apply_action, content_hash
+from gis.geography.crs import WGS84, require_metric
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def generate_demo_history(
     Parameters
     ----------
     segments
-        Street segments (EPSG:32650), the contract of :mod:`gis.network`.
+        Street segments (EPSG:32650), the contract of :mod:`gis.geography.network`.
     pois
         Points of interest (EPSG:32650) with ``name``; 银锭桥 and 烟袋斜街 anchor pedicabs.
     seed

@@ -33,7 +33,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon, box, shape
 
-from gis.cases import (
+from gis.cases.workflow import (
     SOURCES,
     TIERS,
     TZ,
@@ -41,12 +41,12 @@ from gis.cases import (
     content_hash,
     tier_flags,
 )
-from gis.crs import METRIC, WGS84, normalize_datum, to_wgs84
-from gis.csvsafe import safe_cell
 from gis.errors import DatumError, NotFoundError, ValidationError
-from gis.network import SegmentIndex
+from gis.geography.crs import METRIC, WGS84, normalize_datum, to_wgs84
+from gis.geography.network import SegmentIndex
+from gis.io.csvsafe import safe_cell
+from gis.io.uploads import check_size, open_upload, read_upload
 from gis.settings import BUNDLED_DATA_DIR
-from gis.uploads import check_size, open_upload, read_upload
 
 log = logging.getLogger(__name__)
 
@@ -1392,7 +1392,7 @@ def enforce_batch_policy(
 def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], path: Path) -> Path:
     """Write rejected rows with row, field, problem and fix (UTF-8 with BOM for Excel).
 
-    Text cells that a spreadsheet would run as a formula are escaped (:mod:`gis.csvsafe`).
+    Text cells that a spreadsheet would run as a formula are escaped (:mod:`gis.io.csvsafe`).
     """
     extra: list[str] = []
     for _, raw in rejects:

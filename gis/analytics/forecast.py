@@ -38,9 +38,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from gis.crs import require_metric, require_same_crs
-from gis.errors import ValidationError
-from gis.hotspots import (
+from gis.analytics.hotspots import (
     GridSpec,
     _xy,
     as_local_timestamp,
@@ -48,6 +46,8 @@ from gis.hotspots import (
     require_case_frame,
     to_local_time,
 )
+from gis.errors import ValidationError
+from gis.geography.crs import require_metric, require_same_crs
 
 log = logging.getLogger(__name__)
 

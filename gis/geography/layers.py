@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import (
+from gis.errors import CRSError, DatumError, GeographyError, NotFoundError, ValidationError
+from gis.geography.crs import (
     MAX_SCALE_ERROR,
     WGS84,
     gcj02_to_wgs84,
@@ -31,8 +32,12 @@ from gis.crs import (
     metric_crs_for,
     scale_error,
 )
-from gis.errors import CRSError, DatumError, GeographyError, NotFoundError, ValidationError
-from gis.network import SEGMENT_COLUMNS, SegmentIndex, graph_from_segments, segments_from_lines
+from gis.geography.network import (
+    SEGMENT_COLUMNS,
+    SegmentIndex,
+    graph_from_segments,
+    segments_from_lines,
+)
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -257,7 +262,7 @@ def _check_datum(layer: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, source: st
             "if the coordinates were GCJ-02 (about 500 m east of the real places)",
             source=source,
             field="geometry",
-            fix="convert from GCJ-02 to WGS 84 before loading (gis.crs.gcj02_to_wgs84)",
+            fix="convert from GCJ-02 to WGS 84 before loading (gis.geography.crs.gcj02_to_wgs84)",
         )
     raise GeographyError(
         f"{source}: only {inside:.0%} of features lie inside the boundary; "
@@ -362,7 +367,7 @@ class Geography:
         return graph_from_segments(self.segments)
 
     def graph(self) -> nx.MultiGraph:
-        """The walkable street graph; see :func:`gis.network.graph_from_segments`."""
+        """The walkable street graph; see :func:`gis.geography.network.graph_from_segments`."""
         return self.G
 
     @cached_property
@@ -425,7 +430,7 @@ def geography_from_layers(
         raise CRSError(
             f"layer 'boundary' must be in a metric (projected, metres) CRS, got {boundary.crs}",
             source=source,
-            fix="reproject with gis.crs.to_metric(frame, crs=gis.crs.metric_crs_for(lon, lat))",
+            fix="reproject with gis.geography.crs.to_metric(frame, crs=gis.geography.crs.metric_crs_for(lon, lat))",
         )
     crs = str(boundary.crs.to_string())
     for name, gdf in (

@@ -34,9 +34,9 @@ import shapely
 from numpy.typing import NDArray
 from scipy.signal import fftconvolve
 
-from gis.cases import CASE_FRAME_COLUMNS
-from gis.crs import METRIC, require_metric, require_same_crs
+from gis.cases.workflow import CASE_FRAME_COLUMNS
 from gis.errors import ValidationError
+from gis.geography.crs import METRIC, require_metric, require_same_crs
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def require_case_frame(gdf_cases: gpd.GeoDataFrame, *, need: Iterable[str] = ())
         raise ValidationError(
             f"expected a GeoDataFrame of cases, got {type(gdf_cases).__name__}",
             source="cases",
-            fix="pass the case frame from the store (gis.store) or gis.cases",
+            fix="pass the case frame from the store (gis.store) or gis.cases.workflow",
         )
     require_metric(gdf_cases, "cases")
     missing = [c for c in need if c not in gdf_cases.columns]

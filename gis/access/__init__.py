@@ -1,0 +1,1 @@
+"""Access: users, roles, login and signed session tokens."""

@@ -1,0 +1,1 @@
+"""Analytics: hotspots, forecasts, KPIs and the daily, weekly and monthly reports."""

@@ -1,0 +1,1 @@
+"""Cases: the workflow state machine, violation categories and the intake of reports."""

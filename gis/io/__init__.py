@@ -1,0 +1,1 @@
+"""Reading and writing files a user names: uploads, spreadsheet-safe CSV."""

@@ -1,0 +1,1 @@
+"""Planning: workload, districts per person, postman tours and routes, route sheets and signboards."""
