@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
 
 from gis.analytics import forecast as fc  # noqa: E402
 from gis.analytics.hotspots import CaseFilter, GridSpec, density_surface, gistar_cells  # noqa: E402
+from gis.geography.crs import METRIC  # noqa: E402
 from tests.hotspots.synthetic import (  # noqa: E402
     START,
     make_case_frame,
@@ -62,7 +63,7 @@ def bench_gistar(runs: int) -> None:
     xy = rng.uniform(0, n_side * cell, size=(30_000, 2)) + (448000.0, 4420000.0)
     cases = make_case_frame([tuple(p) for p in xy], [START] * len(xy))
     bounds = (448000.0, 4420000.0, 448000.0 + n_side * cell, 4420000.0 + n_side * cell)
-    grid = GridSpec.covering(bounds, cell)
+    grid = GridSpec.covering(bounds, cell, crs=METRIC)
     counts = np.bincount(grid.index_of(xy[:, 0], xy[:, 1]), minlength=grid.nx * grid.ny)
     w = lat2W(n_side, n_side, rook=False)
 
@@ -175,7 +176,7 @@ def bench_forecast(seeds: list[int], runs: int) -> None:
         h = near_repeat_history(seed=seed)
         units = {
             "segments": fc.segment_units(h.segments),
-            "cells 100 m": fc.cell_units(tuple(h.segments.total_bounds), 100.0),
+            "cells 100 m": fc.cell_units(tuple(h.segments.total_bounds), 100.0, crs=METRIC),
         }
         for name, u in units.items():
             bt = fc.backtest(h.cases, u)

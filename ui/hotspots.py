@@ -68,25 +68,12 @@ def _layer_data(
     *,
     _frame: Any,
     _geo: Any,
-    _mods: dict[str, Any],
 ) -> Any:
     """The analysis behind a hotspot layer (Gi* permutations, density, forecast), computed
     once per store size, scope and window instead of on every rerun."""
-    hs = _mods["hotspots"]
-    stop_at = pd.Timestamp(end)
-    start, stop = hs.time_window(stop_at, days)
-    flt = hs.CaseFilter(start=start, end=stop)
-    geo = _geo
-    if kind == "density":
-        return hs.density_surface(_frame, flt, bounds=tuple(geo.boundary.total_bounds))
-    if kind == "gistar":
-        return hs.gistar_cells(
-            _frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
-        )
-    fc = _mods["forecast"]
-    units = fc.segment_units(geo.segments)
-    week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
-    return fc.forecast(hs.select_cases(_frame, hs.CaseFilter(end=week)), units, at=week)
+    from gis.services import HotspotRequest, hotspot_layer
+
+    return hotspot_layer(_geo, _frame, HotspotRequest(kind, days, pd.Timestamp(end)))
 
 
 def _add_layer(
@@ -109,7 +96,6 @@ def _add_layer(
         end.isoformat(),
         _frame=frame,
         _geo=geo,
-        _mods=mods,
     )
     layer = mods["layer"]
     if kind == "density":

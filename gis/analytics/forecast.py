@@ -99,9 +99,12 @@ class Units:
         return gpd.GeoDataFrame(data, geometry=self.geometry.values, crs=self.geometry.crs)
 
 
-def cell_units(bounds: tuple[float, float, float, float], cell_m: float = 100.0) -> Units:
-    """Square cells covering ``bounds`` (aligned to multiples of ``cell_m``)."""
-    grid = GridSpec.covering(bounds, cell_m)
+def cell_units(
+    bounds: tuple[float, float, float, float], cell_m: float = 100.0, *, crs: str
+) -> Units:
+    """Square cells covering ``bounds`` (aligned to multiples of ``cell_m``) in metric ``crs``."""
+    require_metric(gpd.GeoSeries([], crs=crs), "forecast cells")
+    grid = GridSpec.covering(bounds, cell_m, crs=crs)
     gdf = grid.to_gdf()
     return Units(
         gdf["cell_id"].to_numpy(str),

@@ -1,6 +1,7 @@
 """Hotspots of violations: kernel density surfaces and Getis-Ord Gi* significance.
 
-Both work on the case frame (see :data:`CASE_COLUMNS`) in EPSG:32650 metres, on grids whose
+Both work on the case frame (see :data:`CASE_COLUMNS`) in the geography's own metric CRS
+(reproject the store's frame once, with ``to_metric(cases, crs=geo.crs)``), on grids whose
 origin is snapped to a multiple of the cell size, so the same cases always produce the same
 cells whatever the map's zoom or extent: the surface is computed here, on the server, and the
 map only paints it.
@@ -36,7 +37,7 @@ from scipy.signal import fftconvolve
 
 from gis.cases.workflow import CASE_FRAME_COLUMNS
 from gis.errors import ValidationError
-from gis.geography.crs import METRIC, require_metric, require_same_crs
+from gis.geography.crs import require_metric, require_same_crs
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +220,8 @@ class GridSpec:
     cell_m: float
     nx: int
     ny: int
-    #: The metric CRS the grid is laid out in (the cases').
-    crs: str = METRIC
+    #: The metric CRS the grid is laid out in (the geography's, which the cases are in).
+    crs: str
 
     @classmethod
     def covering(
@@ -228,8 +229,8 @@ class GridSpec:
         bounds: tuple[float, float, float, float],
         cell_m: float,
         *,
+        crs: str,
         pad_m: float = 0.0,
-        crs: str = METRIC,
     ) -> GridSpec:
         """The grid aligned to multiples of ``cell_m`` that covers ``bounds`` plus ``pad_m``."""
         if not cell_m > 0:
@@ -251,7 +252,7 @@ class GridSpec:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """(minx, miny, maxx, maxy) in EPSG:32650."""
+        """(minx, miny, maxx, maxy) in :attr:`crs`."""
         return (
             self.x0,
             self.y0,
@@ -399,7 +400,7 @@ class DensitySurface:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """Extent (minx, miny, maxx, maxy) in EPSG:32650."""
+        """Extent (minx, miny, maxx, maxy) in the grid's metric CRS."""
         return self.grid.bounds
 
     @property
@@ -482,7 +483,7 @@ def density_surface(
     Parameters
     ----------
     gdf_cases
-        The case frame (EPSG:32650).
+        The case frame, in the geography's metric CRS.
     flt
         Which cases; its window also sets ``months``. Open windows use the data's span.
     bandwidth_m, cell_m

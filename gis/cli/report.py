@@ -307,7 +307,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
                 raise ValidationError(
                     "no past cases to forecast from", fix="check --cases, --date and --category"
                 )
-            units = fc.cell_units(tuple(past.total_bounds), args.cell)
+            units = fc.cell_units(tuple(past.total_bounds), args.cell, crs=str(past.crs))
         out = fc.forecast(past, units, at=at)
         bt = fc.backtest(past, units)
         note = ""

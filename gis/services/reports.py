@@ -206,7 +206,7 @@ def _scorecard(
     units = (
         fc.segment_units(segments)
         if segments is not None and len(segments)
-        else fc.cell_units(tuple(past.total_bounds), 100.0)
+        else fc.cell_units(tuple(past.total_bounds), 100.0, crs=str(past.crs))
     )
     bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
     return forecast_scorecard(bt.summary, lang)

@@ -155,7 +155,7 @@ def test_grid_counts_equal_binning(loaded, refs, geo):
     store, spatial = loaded
     _add_cases(store, refs, geo)
     frame = store.cases_frame()
-    spec = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0)
+    spec = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0, crs=geo.crs)
     idx = spec.index_of(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
     want = np.bincount(idx[idx >= 0], minlength=spec.nx * spec.ny)
     got = spatial.grid_counts(spec)

@@ -12,6 +12,7 @@ import pytest
 from gis.analytics.forecast import backtest, cell_units, forecast, segment_units
 from gis.analytics.hotspots import CaseFilter, density_surface, gistar_cells, gistar_segments
 from gis.cli import main
+from gis.geography.crs import METRIC
 from layers.basemap import new_map
 from layers.hotspots import (
     backtest_note,
@@ -86,7 +87,7 @@ def test_gistar_and_forecast_layers(nr_history):
 
 
 def test_empty_forecast_layer_and_heat_offline(clustered_cases):
-    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0, crs=METRIC)
     f = forecast(make_case_frame([], []), units, at=START)
     m = new_map()
     leg = forecast_layer(m, f, lang="zh")
@@ -275,7 +276,7 @@ def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path)
     assert "cases/km²/month" in page or json.dumps("cases/km²/month")[1:-1] in page
     assert EXTERNAL.search(page) is None
     assert not (tmp_path / "d.html.tmp").exists()
-    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0, crs=METRIC)
     empty = forecast(clustered_cases.iloc[:0], units, at=START)
     empty_page = write_hotspot_map(tmp_path / "f.html", "forecast", empty.iloc[:0]).read_text(
         "utf-8"

@@ -1,0 +1,73 @@
+"""Hotspot layers of a time window (density, Gi* cells, next week's forecast) for a geography."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from gis.geography.layers import Geography
+
+log = logging.getLogger(__name__)
+
+#: The layers the app offers.
+LAYERS: tuple[str, ...] = ("density", "gistar", "forecast")
+#: The density layer's kernel radius and cell size (metres).
+DENSITY_BANDWIDTH_M = 100.0
+DENSITY_CELL_M = 20.0
+
+
+@dataclass(frozen=True)
+class HotspotRequest:
+    """Which layer, over the ``days`` days ending (exclusively) after ``end``'s local date."""
+
+    kind: str
+    days: int
+    end: pd.Timestamp
+
+
+def measured_cases(geo: Geography, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The case frame in the geography's own metric CRS (the store keeps its own)."""
+    from gis.geography.crs import to_metric
+
+    return to_metric(cases, crs=geo.crs, source="cases")
+
+
+def hotspot_layer(geo: Geography, cases: gpd.GeoDataFrame, request: HotspotRequest) -> Any:
+    """The analysis behind one hotspot layer, measured in the geography's metric CRS.
+
+    ``density`` gives a :class:`~gis.analytics.hotspots.DensitySurface`, ``gistar`` a
+    :class:`~gis.analytics.hotspots.HotspotResult` on 100 m cells inside the boundary,
+    ``forecast`` the street segments with next week's risk.
+    """
+    import pandas as pd
+
+    from gis.analytics import forecast as fc
+    from gis.analytics import hotspots as hs
+    from gis.errors import ValidationError
+
+    if request.kind not in LAYERS:
+        raise ValidationError(
+            f"unknown hotspot layer {request.kind!r}", field="kind", fix=f"use one of {LAYERS}"
+        )
+    cases = measured_cases(geo, cases)
+    start, stop = hs.time_window(request.end, request.days)
+    flt = hs.CaseFilter(start=start, end=stop)
+    bounds = tuple(geo.boundary.total_bounds)
+    if request.kind == "density":  # padded so that no case's kernel is cut off at the edge
+        pad = DENSITY_BANDWIDTH_M + DENSITY_CELL_M
+        minx, miny, maxx, maxy = bounds
+        padded = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+        return hs.density_surface(
+            cases, flt, bounds=padded, bandwidth_m=DENSITY_BANDWIDTH_M, cell_m=DENSITY_CELL_M
+        )
+    if request.kind == "gistar":
+        return hs.gistar_cells(cases, flt, bounds=bounds, mask=geo.boundary.union_all())
+    stop_at = pd.Timestamp(request.end)
+    week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
+    units = fc.segment_units(geo.segments)
+    return fc.forecast(hs.select_cases(cases, hs.CaseFilter(end=week)), units, at=week)
