@@ -5,9 +5,9 @@ Run: python -m bench.bench_hotspots [--runs N] [--seeds 0,1,2]
 Each timing is a median over ``--runs`` and is printed next to a baseline run in the same
 process:
 
-* Gi* — ``gis.analytics.hotspots.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
+* Gi* — ``gis.analytics.gistar.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
   FDR) against a bare ``esda.G_Local`` call on the same counts and weights;
-* KDE — ``gis.analytics.hotspots.density_surface`` (linear binning + FFT convolution) against the
+* KDE — ``gis.analytics.density.density_surface`` (linear binning + FFT convolution) against the
   exact direct sum of the quartic kernel over all point–cell pairs (cKDTree), with the
   largest difference between the two in cases/km²/month;
 * forecast — the rolling weekly backtest of a year of a synthetic near-repeat history (its
@@ -34,7 +34,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from gis.analytics import forecast as fc  # noqa: E402
-from gis.analytics.hotspots import CaseFilter, GridSpec, density_surface, gistar_cells  # noqa: E402
+from gis.analytics.density import density_surface  # noqa: E402
+from gis.analytics.gistar import gistar_cells  # noqa: E402
+from gis.analytics.grid import GridSpec  # noqa: E402
+from gis.analytics.selection import CaseFilter  # noqa: E402
 from gis.geography.crs import METRIC  # noqa: E402
 from tests.hotspots.synthetic import (  # noqa: E402
     START,

@@ -1,8 +1,9 @@
 """Hotspot map layers: density, Gi* classes and forecast risk, each with its legend.
 
-The surfaces are computed in metres by :mod:`gis.analytics.hotspots` / :mod:`gis.analytics.forecast`; these
-functions only paint them, so they look the same at every zoom. Empty inputs give an empty
-layer and a legend that says "no cases", never a full-red map.
+The surfaces are computed in metres by :mod:`gis.analytics.density`, :mod:`gis.analytics.gistar`
+and :mod:`gis.analytics.forecast`; these functions only paint them, so they look the same at
+every zoom. Empty inputs give an empty layer and a legend that says "no cases", never a
+full-red map.
 """
 
 from __future__ import annotations
@@ -18,15 +19,10 @@ from branca.element import Figure
 from numpy.typing import NDArray
 from pyproj import Transformer
 
+from gis.analytics.density import DensitySurface
 from gis.analytics.forecast import select_top
-from gis.analytics.hotspots import (
-    GI_CLASSES,
-    GI_COLORS,
-    DensitySurface,
-    HotspotResult,
-    Legend,
-    gi_legend,
-)
+from gis.analytics.gistar import GI_CLASSES, GI_COLORS, HotspotResult, gi_legend
+from gis.analytics.legend import Legend
 from gis.geography.crs import WGS84, to_display
 from layers.assets import AssetMode
 from layers.basemap import new_map

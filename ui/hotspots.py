@@ -9,8 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from gis.access.auth import scope_mask
+from gis.analytics.periods import default_report_day
+from gis.analytics.report_text import kpi_rows
 from gis.errors import PatrolError
 from layers.catalogue import add_layer_control
+from layers.hotspots import density_layer, forecast_layer, gistar_layer
 from ui import capabilities
 from ui.common import (
     ERROR_CHARS,
@@ -18,8 +21,6 @@ from ui.common import (
     base_map,
     geography,
     guard,
-    missing,
-    optional_module,
     plain,
     show_map,
 )
@@ -31,17 +32,6 @@ PAGE = "hotspots"
 PERIOD_DAYS = (30, 90, 365)
 LAYERS = ("density", "gistar", "forecast")
 REPORT_KINDS = ("daily", "weekly", "monthly")
-
-
-def _modules() -> dict[str, Any] | None:
-    names = {
-        "hotspots": "gis.analytics.hotspots",
-        "forecast": "gis.analytics.forecast",
-        "reports": "gis.analytics.reports",
-        "layer": "layers.hotspots",
-    }
-    mods = {k: optional_module(v) for k, v in names.items()}
-    return None if any(v is None for v in mods.values()) else mods
 
 
 def _scope_key(c: Context) -> tuple[Any, ...]:
@@ -80,7 +70,6 @@ def _add_layer(
     c: Context,
     m: Any,
     geo: Any,
-    mods: dict[str, Any],
     frame: Any,
     kind: str,
     days: int,
@@ -97,17 +86,15 @@ def _add_layer(
         _frame=frame,
         _geo=geo,
     )
-    layer = mods["layer"]
     if kind == "density":
-        layer.density_layer(m, data, lang=c.lang)
+        density_layer(m, data, lang=c.lang)
     elif kind == "gistar":
-        layer.gistar_layer(m, data, lang=c.lang)
+        gistar_layer(m, data, lang=c.lang)
     else:
-        layer.forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
+        forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
 
 
-def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
-    rp = mods["reports"]
+def _report(c: Context, geo: Any, frame: Any, store: Any) -> None:
     kind = st.radio(
         c.t("hotspots.report"),
         REPORT_KINDS,
@@ -119,7 +106,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
     # one date widget per kind: each starts on its own last complete period
     day = st.date_input(
         c.t("hotspots.day"),
-        value=rp.default_report_day(kind, today),
+        value=default_report_day(kind, today),
         key=f"hotspots_day_{kind}",
     )
     from gis.services import ReportRequest, produce_report
@@ -133,7 +120,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         return
     kpis, period = produced.kpis, produced.period
     st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
-    rows = rp.kpi_rows(kpis, lang=c.lang)
+    rows = kpi_rows(kpis, lang=c.lang)
     # the headline figures as readable text, the same values as the table and the report
     for col, (label, value) in zip(st.columns(4), rows[:4], strict=True):
         col.metric(label, value)
@@ -229,14 +216,11 @@ def hotspots_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("hotspots.title"))
-    mods = _modules()
     store = capabilities.store(c)
     controls, view = st.columns([1, 2])
     frame = None
     with controls:
-        if mods is None:
-            missing(c, "page.hotspots", "gis.analytics.hotspots")
-        elif store is None or not capabilities.cases_available():
+        if store is None or not capabilities.cases_available():
             st.warning(c.t("cases.store_missing"))
         else:
             frame = capabilities.analysis_frame(c)
@@ -254,11 +238,11 @@ def hotspots_page() -> None:
                 format_func=lambda k: c.t(f"hotspots.{k}"),
                 key="hotspots_layer",
             )
-            _report(c, geo, mods, frame, store)
+            _report(c, geo, frame, store)
     with view:
         m = base_map(c)
         draw_geography(c, m, geo)
-        if mods is not None and frame is not None:
+        if frame is not None:
             end = pd.Timestamp.now(tz="Asia/Shanghai")
             if len(frame):
                 end = min(end, frame["reported_at"].max())
@@ -266,7 +250,7 @@ def hotspots_page() -> None:
             try:
                 with st.spinner(c.t("app.loading")):
                     count = int(store.count_cases()) if store is not None else 0
-                    _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
+                    _add_layer(c, m, geo, frame, kind, int(days), end, count)
             except PatrolError as exc:
                 st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         add_layer_control(m, collapsed=True)

@@ -40,14 +40,16 @@ def measured_cases(geo: Geography, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def hotspot_layer(geo: Geography, cases: gpd.GeoDataFrame, request: HotspotRequest) -> Any:
     """The analysis behind one hotspot layer, measured in the geography's metric CRS.
 
-    ``density`` gives a :class:`~gis.analytics.hotspots.DensitySurface`, ``gistar`` a
-    :class:`~gis.analytics.hotspots.HotspotResult` on 100 m cells inside the boundary,
+    ``density`` gives a :class:`~gis.analytics.density.DensitySurface`, ``gistar`` a
+    :class:`~gis.analytics.gistar.HotspotResult` on 100 m cells inside the boundary,
     ``forecast`` the street segments with next week's risk.
     """
     import pandas as pd
 
     from gis.analytics import forecast as fc
-    from gis.analytics import hotspots as hs
+    from gis.analytics.density import density_surface
+    from gis.analytics.gistar import gistar_cells
+    from gis.analytics.selection import CaseFilter, select_cases, time_window
     from gis.errors import ValidationError
 
     if request.kind not in LAYERS:
@@ -55,19 +57,19 @@ def hotspot_layer(geo: Geography, cases: gpd.GeoDataFrame, request: HotspotReque
             f"unknown hotspot layer {request.kind!r}", field="kind", fix=f"use one of {LAYERS}"
         )
     cases = measured_cases(geo, cases)
-    start, stop = hs.time_window(request.end, request.days)
-    flt = hs.CaseFilter(start=start, end=stop)
+    start, stop = time_window(request.end, request.days)
+    flt = CaseFilter(start=start, end=stop)
     bounds = tuple(geo.boundary.total_bounds)
     if request.kind == "density":  # padded so that no case's kernel is cut off at the edge
         pad = DENSITY_BANDWIDTH_M + DENSITY_CELL_M
         minx, miny, maxx, maxy = bounds
         padded = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        return hs.density_surface(
+        return density_surface(
             cases, flt, bounds=padded, bandwidth_m=DENSITY_BANDWIDTH_M, cell_m=DENSITY_CELL_M
         )
     if request.kind == "gistar":
-        return hs.gistar_cells(cases, flt, bounds=bounds, mask=geo.boundary.union_all())
+        return gistar_cells(cases, flt, bounds=bounds, mask=geo.boundary.union_all())
     stop_at = pd.Timestamp(request.end)
     week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
     units = fc.segment_units(geo.segments)
-    return fc.forecast(hs.select_cases(cases, hs.CaseFilter(end=week)), units, at=week)
+    return fc.forecast(select_cases(cases, CaseFilter(end=week)), units, at=week)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from gis.analytics.reports import Kpis, Period
+    from gis.analytics.kpis import Kpis
+    from gis.analytics.periods import Period
     from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]
 
 def _events(store: Any, cases: gpd.GeoDataFrame, period: Period) -> pd.DataFrame | None:
     """Joint actions and consultations from the audit trail of the cases alive in the period."""
-    from gis.analytics.reports import events_from_audit
+    from gis.analytics.kpis import events_from_audit
 
     if store is None or cases.empty:
         return None
@@ -106,7 +107,10 @@ def produce_report(
     from the districts saved with it (unless the request names an assignment), and the
     synthetic mark from its metadata.
     """
-    from gis.analytics.reports import compute_kpis, period_for, period_surface, render_html
+    from gis.analytics.kpis import compute_kpis
+    from gis.analytics.periods import period_for
+    from gis.analytics.report_html import render_html
+    from gis.analytics.report_map import period_surface
     from gis.geography.crs import to_metric
 
     segments = None if geo is None else geo.segments
@@ -157,7 +161,7 @@ def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
     """The period's crowd alert log when the store keeps crowd alerts."""
     if store is None or not hasattr(store, "query_alerts"):
         return {}
-    from gis.analytics.reports import crowd_alert_log
+    from gis.analytics.report_html import crowd_alert_log
 
     alerts = store.query_alerts(
         since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
@@ -198,7 +202,7 @@ def _scorecard(
     cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame | None, period: Period, lang: str
 ) -> pd.DataFrame | None:
     from gis.analytics import forecast as fc
-    from gis.analytics.reports import forecast_scorecard
+    from gis.analytics.report_html import forecast_scorecard
 
     past = cases[cases["reported_at"] < period.end]
     if not len(past):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from gis.analytics.hotspots import GridSpec, case_segments
+from gis.analytics.counts import case_segments
+from gis.analytics.grid import GridSpec
 from gis.cases.intake import validate_record
 from gis.cli import main
 from gis.geography.layers import load_bundled_geography

@@ -90,7 +90,7 @@ def test_hotspots_page_on_a_far_geography(tmp_path, monkeypatch, label, lon, lat
     assert kinds["gistar"].gdf.crs == geo.crs and kinds["gistar"].gdf["count"].sum() == 40
     assert kinds["forecast"].crs == geo.crs and float(kinds["forecast"]["risk"].sum()) > 0
     # the report's figures on the page are the store's (the daily report: yesterday)
-    from gis.analytics import reports as rp
+    from gis.analytics import periods as rp
     from gis.settings import Settings
     from gis.store import open_store
 

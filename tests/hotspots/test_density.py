@@ -6,13 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.analytics.hotspots import (
-    DAYS_PER_MONTH,
-    CaseFilter,
-    GridSpec,
-    class_breaks,
-    density_surface,
-)
+from gis.analytics.density import density_surface
+from gis.analytics.grid import GridSpec
+from gis.analytics.legend import class_breaks
+from gis.analytics.selection import DAYS_PER_MONTH, CaseFilter
 from gis.errors import CRSError, ValidationError
 from gis.geography.crs import METRIC
 from tests.hotspots.synthetic import START, make_case_frame

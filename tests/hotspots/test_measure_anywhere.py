@@ -15,7 +15,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from gis.analytics import reports as rp
+from gis.analytics import report_html as rp
 from gis.geography.crs import WGS84, metric_crs_for
 from gis.geography.layers import load_geography
 from gis.services import HotspotRequest, ReportRequest, hotspot_layer, produce_report
