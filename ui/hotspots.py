@@ -55,15 +55,19 @@ def _layer_data(
     kind: str,
     days: int,
     end: str,
+    whole: bool,
     *,
     _frame: Any,
     _geo: Any,
+    _store: Any,
 ) -> Any:
     """The analysis behind a hotspot layer (Gi* permutations, density, forecast), computed
-    once per store size, scope and window instead of on every rerun."""
+    once per store size, scope and window instead of on every rerun. ``whole``: the frame is
+    all of the store's cases, which a PostGIS store may then count in SQL."""
     from gis.services import HotspotRequest, hotspot_layer
 
-    return hotspot_layer(_geo, _frame, HotspotRequest(kind, days, pd.Timestamp(end)))
+    request = HotspotRequest(kind, days, pd.Timestamp(end))
+    return hotspot_layer(_geo, _frame, request, store=_store if whole else None)
 
 
 def _add_layer(
@@ -83,8 +87,10 @@ def _add_layer(
         kind,
         days,
         end.isoformat(),
+        bool(c.user.sees_everything),
         _frame=frame,
         _geo=geo,
+        _store=capabilities.store(c),
     )
     if kind == "density":
         density_layer(m, data, lang=c.lang)
@@ -143,6 +149,7 @@ def _report(c: Context, geo: Any, frame: Any, store: Any) -> None:
         kind,
         str(day),
         c.lang,
+        bool(c.user.sees_everything),
         _frame=frame,
         _geo=geo,
         _store=store,
@@ -164,6 +171,7 @@ def _report_html(
     kind: str,
     day: str,
     lang: str,
+    whole: bool,
     *,
     _frame: Any,
     _geo: Any,
@@ -174,7 +182,8 @@ def _report_html(
     from gis.services import ReportRequest, produce_report
 
     request = ReportRequest(kind, day, lang=lang, with_map=True, with_scorecard=False)
-    return str(produce_report(_geo, _frame, request, store=_store).html or "")
+    produced = produce_report(_geo, _frame, request, store=_store, cases_are_the_store=whole)
+    return str(produced.html or "")
 
 
 def report_names(c: Context, geo: Any, store: Any) -> dict[str, dict[str, str]]:

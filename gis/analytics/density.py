@@ -12,8 +12,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.signal import fftconvolve
 
-from gis.analytics.counts import linear_bins
-from gis.analytics.grid import GridSpec, case_xy
+from gis.analytics.counts import CaseCounts, FrameCounts
+from gis.analytics.grid import GridSpec
 from gis.analytics.legend import DENSITY_UNIT, DENSITY_UNIT_ZH, Legend, class_breaks
 from gis.analytics.selection import CaseFilter, select_cases, window_note
 from gis.errors import ValidationError
@@ -87,13 +87,14 @@ def _quartic_kernel(bandwidth_m: float, cell_m: float) -> NDArray[np.float64]:
 
 
 def density_surface(
-    gdf_cases: gpd.GeoDataFrame,
+    gdf_cases: gpd.GeoDataFrame | None,
     flt: CaseFilter | None = None,
     *,
     bandwidth_m: float = 100.0,
     cell_m: float = 20.0,
     bounds: tuple[float, float, float, float] | None = None,
     now: pd.Timestamp | None = None,
+    counts: CaseCounts | None = None,
 ) -> DensitySurface:
     """Quartic-kernel density of the selected cases in cases per km² per month.
 
@@ -105,7 +106,7 @@ def density_surface(
     Parameters
     ----------
     gdf_cases
-        The case frame, in the geography's metric CRS.
+        The case frame, in the geography's metric CRS (None when ``counts`` is given).
     flt
         Which cases; its window also sets ``months``. Open windows use the data's span.
     bandwidth_m, cell_m
@@ -115,41 +116,42 @@ def density_surface(
         bandwidth. Cases outside a fixed extent are dropped with a warning.
     now
         The present, to say when a window lies in the future (default: the clock).
+    counts
+        The cases ``flt`` selects, counted elsewhere (in the database: the same bins as the
+        frame's, see :class:`~gis.analytics.counts.CaseCounts`).
     """
     if not bandwidth_m > 0:
         raise ValidationError(
             f"bandwidth {bandwidth_m} m must be positive", field="bandwidth_m", fix="e.g. 100"
         )
     flt = flt or CaseFilter()
-    sel = select_cases(gdf_cases, flt)
+    if counts is None:
+        if gdf_cases is None:
+            raise ValidationError("no cases given", field="gdf_cases", fix="pass a case frame")
+        counts = FrameCounts(select_cases(gdf_cases, flt))
     note = window_note(flt, now=now)
-    months = flt.months(sel)
+    months = flt.months(span=counts.span())
+    total = counts.total()
     if bounds is None:
-        if sel.empty:
-            bounds = (
+        extent = counts.extent()
+        if extent is None:
+            extent = (
                 tuple(gdf_cases.total_bounds)
-                if len(gdf_cases) and gdf_cases.geometry.notna().any()
+                if gdf_cases is not None and len(gdf_cases) and gdf_cases.geometry.notna().any()
                 else (0.0, 0.0, cell_m, cell_m)
             )
-        else:
-            bounds = tuple(sel.total_bounds)
-        grid = GridSpec.covering(bounds, cell_m, pad_m=bandwidth_m + cell_m, crs=str(gdf_cases.crs))
+        grid = GridSpec.covering(extent, cell_m, pad_m=bandwidth_m + cell_m, crs=counts.crs)
     else:
-        grid = GridSpec.covering(bounds, cell_m, crs=str(gdf_cases.crs))
+        grid = GridSpec.covering(bounds, cell_m, crs=counts.crs)
     values = np.zeros((grid.ny, grid.nx))
     n = 0
-    if not sel.empty:
-        x, y = case_xy(sel)
-        minx, miny, maxx, maxy = grid.bounds
-        inside = (x >= minx) & (x < maxx) & (y >= miny) & (y < maxy)
-        if not inside.all():
-            log.warning("%d cases lie outside the extent and are left out", int((~inside).sum()))
-        x, y = x[inside], y[inside]
-        n = int(inside.sum())
+    if total:
+        binned, n = counts.binned(grid)
+        if n < total:
+            log.warning("%d cases lie outside the extent and are left out", total - n)
         if n:
-            counts = linear_bins(x, y, np.ones(n), grid)
             kernel = _quartic_kernel(bandwidth_m, cell_m)
-            dens = fftconvolve(counts, kernel, mode="same")
+            dens = fftconvolve(binned, kernel, mode="same")
             dens[dens < 1e-12 * max(1.0, float(dens.max()))] = 0.0
             values = dens / grid.cell_area_km2 / months
     if n == 0 and not note:

@@ -13,8 +13,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from gis.analytics.counts import case_segments
-from gis.analytics.grid import GridSpec, case_xy
+from gis.analytics.counts import CaseCounts, FrameCounts
+from gis.analytics.grid import GridSpec
 from gis.analytics.legend import Legend
 from gis.analytics.selection import CaseFilter, require_case_frame, select_cases
 from gis.errors import ValidationError
@@ -223,13 +223,25 @@ def _total_randomization(
     return ge, le
 
 
+def _counts_of(
+    gdf_cases: gpd.GeoDataFrame | None, flt: CaseFilter, counts: CaseCounts | None
+) -> CaseCounts:
+    """``counts`` when given, else the frame's cases that ``flt`` selects."""
+    if counts is not None:
+        return counts
+    if gdf_cases is None:
+        raise ValidationError("no cases given", field="gdf_cases", fix="pass a case frame")
+    require_case_frame(gdf_cases, need=("reported_at", "geometry"))
+    return FrameCounts(select_cases(gdf_cases, flt))
+
+
 def _class_counts(classes: Iterable[str]) -> dict[str, int]:
     s = pd.Series(list(classes), dtype=object).value_counts()
     return {c: int(s.get(c, 0)) for c in GI_CLASSES}
 
 
 def gistar_cells(
-    gdf_cases: gpd.GeoDataFrame,
+    gdf_cases: gpd.GeoDataFrame | None,
     flt: CaseFilter | None = None,
     *,
     cell_m: float = 100.0,
@@ -239,6 +251,7 @@ def gistar_cells(
     seed: int = 0,
     fdr: bool = True,
     randomization: str = "total",
+    counts: CaseCounts | None = None,
 ) -> HotspotResult:
     """Getis-Ord Gi* of case counts on square cells (queen neighbours, self included).
 
@@ -266,16 +279,20 @@ def gistar_cells(
     mask
         Keep only cells intersecting this geometry (e.g. the subdistrict or its streets), so
         lakes and empty land do not dilute the test.
+    counts
+        The cases ``flt`` selects, counted elsewhere (in the database); ``gdf_cases`` may
+        then be None.
     """
     if not 10 <= cell_m <= 1000:
         raise ValidationError(f"cell size {cell_m} m is out of range", field="cell_m", fix="50–100")
     flt = flt or CaseFilter()
-    sel = select_cases(gdf_cases, flt)
+    counts = _counts_of(gdf_cases, flt, counts)
+    total = counts.total()
     if bounds is None:
         if mask is not None and not mask.is_empty:
             bounds = tuple(mask.bounds)
-        elif not sel.empty:
-            bounds = tuple(sel.total_bounds)
+        elif total and (extent := counts.extent()) is not None:
+            bounds = extent
         else:
             empty = gpd.GeoDataFrame(
                 {
@@ -287,7 +304,7 @@ def gistar_cells(
                     "gi_class": [],
                 },
                 geometry=[],
-                crs=gdf_cases.crs,
+                crs=counts.crs,
             )
             return HotspotResult(
                 empty,
@@ -297,20 +314,18 @@ def gistar_cells(
                 fdr,
                 f"no cases match ({flt.describe()}) and no extent was given",
             )
-        grid = GridSpec.covering(bounds, cell_m, pad_m=cell_m, crs=str(gdf_cases.crs))
+        grid = GridSpec.covering(bounds, cell_m, pad_m=cell_m, crs=counts.crs)
     else:
-        grid = GridSpec.covering(bounds, cell_m, crs=str(gdf_cases.crs))
+        grid = GridSpec.covering(bounds, cell_m, crs=counts.crs)
     cells = grid.to_gdf()
-    counts = np.zeros(grid.nx * grid.ny)
-    if not sel.empty:
-        x, y = case_xy(sel)
-        idx = grid.index_of(x, y)
-        counts = np.bincount(idx[idx >= 0], minlength=len(counts)).astype(float)
-    cells["count"] = counts
+    per_cell = np.zeros(grid.nx * grid.ny)
+    if total:
+        per_cell = counts.per_cell(grid).astype(float)
+    cells["count"] = per_cell
     if mask is not None:
         keep = shapely.intersects(cells.geometry.values, mask)
-        if (counts[~keep] > 0).any():
-            log.info("%d cases fall in cells outside the mask", int(counts[~keep].sum()))
+        if (per_cell[~keep] > 0).any():
+            log.info("%d cases fall in cells outside the mask", int(per_cell[~keep].sum()))
         cells = cells.loc[keep].reset_index(drop=True)
     rc_to_i = {(r, c): i for i, (r, c) in enumerate(zip(cells["row"], cells["col"], strict=True))}
     neighbours = []
@@ -330,10 +345,10 @@ def gistar_cells(
         fdr=fdr,
         randomization=randomization,
     )
-    if sel.empty:
+    if not total:
         note = f"no cases match ({flt.describe()})"
     out = pd.concat([cells.drop(columns=["row", "col"]), df], axis=1)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=gdf_cases.crs)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=counts.crs)
     return HotspotResult(out, _class_counts(out["gi_class"]), "cell", permutations, fdr, note)
 
 
@@ -366,7 +381,7 @@ def segment_neighbours(
 
 
 def gistar_segments(
-    gdf_cases: gpd.GeoDataFrame,
+    gdf_cases: gpd.GeoDataFrame | None,
     gdf_segments: gpd.GeoDataFrame,
     flt: CaseFilter | None = None,
     *,
@@ -377,19 +392,21 @@ def gistar_segments(
     seed: int = 0,
     fdr: bool = True,
     randomization: str = "total",
+    counts: CaseCounts | None = None,
 ) -> HotspotResult:
     """Gi* on street segments: cases counted per segment, neighbours along the network.
 
     ``value="per_100m"`` tests cases per 100 m of frontage instead of raw counts, so long
     streets are not hot merely for being long. Neighbours are segments sharing a junction
-    (``network``) or with midpoints within ``distance_m`` (``distance``).
+    (``network``) or with midpoints within ``distance_m`` (``distance``). ``counts`` gives the
+    cases ``flt`` selects counted elsewhere (in the database); ``gdf_cases`` may then be None.
     """
-    require_case_frame(gdf_cases, need=("reported_at", "geometry"))
     require_metric(gdf_segments, "segments")
-    require_same_crs(gdf_cases, gdf_segments, what="cases and segments")
+    flt = flt or CaseFilter()
+    counts = _counts_of(gdf_cases, flt, counts)
+    require_same_crs(gpd.GeoSeries([], crs=counts.crs), gdf_segments, what="cases and segments")
     if value not in ("count", "per_100m"):
         raise ValidationError(f"unknown value {value!r}", field="value", fix="count or per_100m")
-    flt = flt or CaseFilter()
     segs = gdf_segments.reset_index(drop=True)
     if segs.empty:
         empty = segs.assign(count=[], gi_z=[], p_value=[], q_value=[], gi_class=[])
@@ -401,31 +418,29 @@ def gistar_segments(
             fdr,
             "the area has no streets: nothing to test",
         )
-    sel = select_cases(gdf_cases, flt)
-    counts = np.zeros(len(segs))
+    total = counts.total()
+    per_seg = np.zeros(len(segs))
     off_street = ""
-    if not sel.empty:
-        sid = case_segments(sel, segs)
-        pos = pd.Series(np.arange(len(segs)), index=segs["segment_id"])
-        hit = sid[sid.isin(pos.index)]
-        counts = np.bincount(pos.loc[hit].to_numpy(), minlength=len(segs)).astype(float)
-        lost = len(sel) - len(hit)
+    if total:
+        per_seg = counts.per_segment(segs).astype(float)
+        lost = total - int(per_seg.sum())
         if lost:
             off_street = (
-                f"{lost} of {len(sel)} cases are more than 200 m from every street "
+                f"{lost} of {total} cases are more than 200 m from every street "
                 "and were left out (check the geography and the cases' datum)"
             )
-    yv = counts if value == "count" else counts / np.maximum(segs["length_m"].to_numpy(), 1.0) * 100
+    length = np.maximum(segs["length_m"].to_numpy(), 1.0)
+    yv = per_seg if value == "count" else per_seg / length * 100
     nbs = segment_neighbours(segs, how=neighbours, distance_m=distance_m)
     df, note = _gistar(
         yv, nbs, permutations=permutations, seed=seed, fdr=fdr, randomization=randomization
     )
-    if sel.empty:
+    if not total:
         note = f"no cases match ({flt.describe()})"
     elif off_street:
         note = f"{off_street}; {note}" if note else off_street
     cols = [c for c in ("segment_id", "name", "name_en", "zone_id", "length_m") if c in segs]
-    out = pd.concat([segs[cols], pd.DataFrame({"count": counts}), df], axis=1)
+    out = pd.concat([segs[cols], pd.DataFrame({"count": per_seg}), df], axis=1)
     out = gpd.GeoDataFrame(out, geometry=segs.geometry.values, crs=gdf_segments.crs)
     return HotspotResult(out, _class_counts(out["gi_class"]), "segment", permutations, fdr, note)
 

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.analytics.counts import CaseCounts
 from gis.analytics.density import DensitySurface, density_surface
 from gis.analytics.kpis import DISCARDED_STATES
 from gis.analytics.periods import Period
@@ -104,12 +105,13 @@ def period_surface(
     *,
     now: pd.Timestamp | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    counts: CaseCounts | None = None,
 ) -> DensitySurface:
     """The density surface of the cases reported in ``period`` (for the report's map).
 
     ``bounds`` (e.g. the subdistrict's, padded) fixes the map's extent so every report shows
-    the same area.
+    the same area. ``counts`` gives the period's live cases counted elsewhere (the database).
     """
     live = gdf_cases[~gdf_cases["state"].isin(DISCARDED_STATES)] if len(gdf_cases) else gdf_cases
     flt = CaseFilter(start=period.start, end=period.end)
-    return density_surface(live, flt, now=now, bounds=bounds)
+    return density_surface(live, flt, now=now, bounds=bounds, counts=counts)

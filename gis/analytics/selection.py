@@ -96,13 +96,25 @@ class CaseFilter:
                 fix="give an end after the start",
             )
 
-    def months(self, gdf_cases: gpd.GeoDataFrame | None = None) -> float:
-        """Length of the window in mean months (from the data's span when open-ended)."""
+    def months(
+        self,
+        gdf_cases: gpd.GeoDataFrame | None = None,
+        *,
+        span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    ) -> float:
+        """Length of the window in mean months (from the data's span when open-ended).
+
+        The span is the first and last report time of the selected cases, taken from
+        ``gdf_cases`` or given as ``span`` (as a database computes it).
+        """
         start, end = self.start, self.end
-        if (start is None or end is None) and gdf_cases is not None and len(gdf_cases):
+        if span is None and gdf_cases is not None and len(gdf_cases):
             t = to_local_time(gdf_cases["reported_at"])
-            start = start if start is not None else t.min().normalize()
-            end = end if end is not None else t.max().normalize() + pd.Timedelta(days=1)
+            span = (t.min(), t.max())
+        if (start is None or end is None) and span is not None:
+            first, last = as_local_timestamp(span[0]), as_local_timestamp(span[1])
+            start = start if start is not None else first.normalize()
+            end = end if end is not None else last.normalize() + pd.Timedelta(days=1)
         if start is None or end is None:
             return 1.0
         return max((end - start) / pd.Timedelta(days=1), 1.0) / DAYS_PER_MONTH

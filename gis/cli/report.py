@@ -207,7 +207,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         store = _open_store(settings)
         try:
             cases = store.cases_frame()
-            produced = produce_report(geo, cases, request, store=store, html=bool(args.out))
+            produced = produce_report(
+                geo, cases, request, store=store, html=bool(args.out), cases_are_the_store=True
+            )
         finally:
             store.close()
     kpis = produced.kpis

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import geopandas as gpd
     import pandas as pd
 
+    from gis.analytics.counts import CaseCounts
+    from gis.analytics.selection import CaseFilter
     from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
@@ -37,12 +41,32 @@ def measured_cases(geo: Geography, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return to_metric(cases, crs=geo.crs, source="cases")
 
 
-def hotspot_layer(geo: Geography, cases: gpd.GeoDataFrame, request: HotspotRequest) -> Any:
+def database_counts(
+    store: Any, geo: Geography, flt: CaseFilter, *, exclude_states: Iterable[str] = ()
+) -> CaseCounts | None:
+    """The store's own counts of the cases ``flt`` selects when it is PostGIS (grids and
+    segments counted in SQL), else None: the caller counts its case frame in Python."""
+    if store is None:
+        return None
+    from gis.store.postgis import PostGISStore
+
+    if not isinstance(store, PostGISStore):
+        return None
+    from gis.store.pg_counts import PostGISCaseCounts
+
+    return PostGISCaseCounts(store, flt, crs=geo.crs, exclude_states=exclude_states)
+
+
+def hotspot_layer(
+    geo: Geography, cases: gpd.GeoDataFrame, request: HotspotRequest, *, store: Any = None
+) -> Any:
     """The analysis behind one hotspot layer, measured in the geography's metric CRS.
 
     ``density`` gives a :class:`~gis.analytics.density.DensitySurface`, ``gistar`` a
     :class:`~gis.analytics.gistar.HotspotResult` on 100 m cells inside the boundary,
-    ``forecast`` the street segments with next week's risk.
+    ``forecast`` the street segments with next week's risk. ``cases`` is the store's frame
+    (or the part of it the user may see). Give ``store`` only when ``cases`` is all of its
+    cases: a PostGIS store then counts the density grid and the Gi* cells in SQL.
     """
     import pandas as pd
 
@@ -60,15 +84,21 @@ def hotspot_layer(geo: Geography, cases: gpd.GeoDataFrame, request: HotspotReque
     start, stop = time_window(request.end, request.days)
     flt = CaseFilter(start=start, end=stop)
     bounds = tuple(geo.boundary.total_bounds)
+    counts = database_counts(store, geo, flt) if request.kind != "forecast" else None
     if request.kind == "density":  # padded so that no case's kernel is cut off at the edge
         pad = DENSITY_BANDWIDTH_M + DENSITY_CELL_M
         minx, miny, maxx, maxy = bounds
         padded = (minx - pad, miny - pad, maxx + pad, maxy + pad)
         return density_surface(
-            cases, flt, bounds=padded, bandwidth_m=DENSITY_BANDWIDTH_M, cell_m=DENSITY_CELL_M
+            cases,
+            flt,
+            bounds=padded,
+            bandwidth_m=DENSITY_BANDWIDTH_M,
+            cell_m=DENSITY_CELL_M,
+            counts=counts,
         )
     if request.kind == "gistar":
-        return gistar_cells(cases, flt, bounds=bounds, mask=geo.boundary.union_all())
+        return gistar_cells(cases, flt, bounds=bounds, mask=geo.boundary.union_all(), counts=counts)
     stop_at = pd.Timestamp(request.end)
     week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
     units = fc.segment_units(geo.segments)

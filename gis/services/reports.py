@@ -100,12 +100,15 @@ def produce_report(
     *,
     store: Any = None,
     html: bool = True,
+    cases_are_the_store: bool = False,
 ) -> ProducedReport:
     """The report ``request`` asks for, from ``cases`` (the store's case frame, or a file's).
 
     With a ``store``, the joint actions come from its audit trail, the per-person figures
     from the districts saved with it (unless the request names an assignment), and the
-    synthetic mark from its metadata.
+    synthetic mark from its metadata. ``cases_are_the_store`` says that ``cases`` is all of
+    the store's cases (not a file's, nor one user's part): a PostGIS store then counts the
+    map's density grid in SQL.
     """
     from gis.analytics.kpis import compute_kpis
     from gis.analytics.periods import period_for
@@ -135,7 +138,15 @@ def produce_report(
         if geo is not None and not geo.boundary.empty:
             minx, miny, maxx, maxy = geo.boundary.total_bounds
             bounds = (minx - 200.0, miny - 200.0, maxx + 200.0, maxy + 200.0)
-        surface = period_surface(cases, period, bounds=bounds)
+        counts = None
+        if cases_are_the_store and geo is not None:
+            from gis.analytics.kpis import DISCARDED_STATES
+            from gis.analytics.selection import CaseFilter
+            from gis.services.hotspots import database_counts
+
+            flt = CaseFilter(start=period.start, end=period.end)
+            counts = database_counts(store, geo, flt, exclude_states=DISCARDED_STATES)
+        surface = period_surface(cases, period, bounds=bounds, counts=counts)
     scorecard = None
     if request.with_scorecard and request.kind != "daily":
         scorecard = _scorecard(cases, segments, period, request.lang)

@@ -67,11 +67,13 @@ def test_hotspots_page_on_a_far_geography(tmp_path, monkeypatch, label, lon, lat
     import gis.services
 
     seen: list[object] = []
+    stores: list[object] = []
     real = gis.services.hotspot_layer
 
-    def spy(g, cases, request):
-        out = real(g, cases, request)
+    def spy(g, cases, request, **kw):
+        out = real(g, cases, request, **kw)
         seen.append((request.kind, out))
+        stores.append(kw.get("store"))
         return out
 
     monkeypatch.setattr(gis.services, "hotspot_layer", spy)
@@ -84,6 +86,8 @@ def test_hotspots_page_on_a_far_geography(tmp_path, monkeypatch, label, lon, lat
         assert not at.error, shown
         assert "CRS" not in shown and "坐标" not in shown
     kinds = {k: out for k, out in seen}
+    # the leader sees every case: the store is offered to count in (GeoPackage: in Python)
+    assert stores and all(s is not None for s in stores)
     assert set(kinds) == {"density", "gistar", "forecast"}
     surface = kinds["density"]
     assert surface.grid.crs == geo.crs and surface.n_cases == 40
