@@ -62,6 +62,22 @@ def _col(c: str, lang: str) -> str:
     return t(c, lang) if c in TEXTS else c
 
 
+def map_caption(k: Kpis, surface: DensitySurface, lang: str) -> str:
+    """What the map shows: its cases (the period's reported ones) and its kernel radius, and
+    how many of the period's cases it leaves out (no location, or outside the map)."""
+    shown, left_out = surface.n_cases, max(k.reported - surface.n_cases, 0)
+    if lang == "zh":
+        text = f"{k.period.label('zh')}新报案件 {fmt_int(shown)} 件；核密度带宽 {surface.bandwidth_m:.0f} 米"
+        return text + (f"；另有 {fmt_int(left_out)} 件无位置或在图幅外，未绘入" if left_out else "")
+    text = (
+        f"{k.period.label('en')}: {fmt_int(shown)} reported cases; "
+        f"kernel bandwidth {surface.bandwidth_m:.0f} m"
+    )
+    return text + (
+        f"; {fmt_int(left_out)} more have no location or lie outside the map" if left_out else ""
+    )
+
+
 def render_html(
     k: Kpis,
     *,
@@ -135,13 +151,7 @@ def render_html(
     if png:
         b64 = base64.b64encode(png).decode("ascii")
         out.append(f'<img alt="{t("map", lang)}" src="data:image/png;base64,{b64}" width="560">')
-        out.append(
-            f"<p>{html.escape(surface.description)}; bandwidth {surface.bandwidth_m:.0f} m</p>"
-            if lang == "en" and surface
-            else f"<p>带宽 {surface.bandwidth_m:.0f} 米</p>"
-            if surface
-            else ""
-        )
+        out.append(f"<p>{html.escape(map_caption(k, surface, lang))}</p>")
     else:  # say "no cases" only when there were none
         out.append(f"<p>{t('no_map' if k.reported == 0 else 'no_map_drawn', lang)}</p>")
     out.append(f"<h2>{t('overdue_list', lang)}</h2>")
@@ -155,7 +165,8 @@ def render_html(
         out.append(_table_html(crowd_alerts, lang))
     if scorecard is not None:
         out.append(f"<h2>{t('forecast', lang)}</h2>")
-        out.append(f"<p>{t('forecast_help', lang)}</p>")
+        if len(scorecard):  # the help explains the figures; without figures it says none
+            out.append(f"<p>{t('forecast_help', lang)}</p>")
         out.append(_table_html(scorecard, lang))
     for key, table, sec in (
         ("category", k.by_category, "by_category"),

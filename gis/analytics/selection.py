@@ -127,14 +127,21 @@ class CaseFilter:
         if self.tiers:
             parts.append("tiers " + ",".join(self.tiers))
         if self.start is not None or self.end is not None:
-            a = self.start.strftime("%Y-%m-%d") if self.start is not None else "…"
-            b = self.end.strftime("%Y-%m-%d") if self.end is not None else "…"
-            parts.append(f"{a} to {b}")
+            parts.append(f"{_moment(self.start, first=True)} to {_moment(self.end, first=False)}")
         if self.hours:
             parts.append("hours " + ",".join(str(h) for h in sorted(self.hours)))
         if self.day_type != "all":
             parts.append(self.day_type.replace("_", "/"))
         return "; ".join(parts) or "all cases"
+
+
+def _moment(ts: pd.Timestamp | None, *, first: bool) -> str:
+    """A window bound as people read it: whole days as dates, the end as the last day in it."""
+    if ts is None:
+        return "…"
+    if ts != ts.normalize():
+        return f"{ts:%Y-%m-%d %H:%M}"
+    return f"{(ts if first else ts - pd.Timedelta(days=1)):%Y-%m-%d}"
 
 
 def select_cases(gdf_cases: gpd.GeoDataFrame, flt: CaseFilter | None = None) -> gpd.GeoDataFrame:

@@ -40,6 +40,12 @@ def _srid(crs: str) -> int:
     return int(epsg)
 
 
+def _no_jit(cur: Any) -> None:
+    """Turn off JIT compilation for this transaction: ST_Transform's high cost estimate makes
+    PostgreSQL compile every counting query, which costs ~0.5 s, more than the count."""
+    cur.execute("SET LOCAL jit = off")
+
+
 def _grid_params(grid: GridSpec) -> dict[str, Any]:
     minx, miny, maxx, maxy = grid.bounds
     return {
@@ -140,6 +146,7 @@ class PostGISCaseCounts:
     def _summary(self) -> tuple[int, Any, Any, tuple[float, float, float, float] | None]:
         pts, params = self._points()
         with self._store._tx() as cur:
+            _no_jit(cur)
             cur.execute(
                 "WITH c AS (" + pts + ") SELECT count(*), min(reported_at), max(reported_at), "
                 "min(ST_X(g)), min(ST_Y(g)), max(ST_X(g)), max(ST_Y(g)) FROM c",
@@ -173,6 +180,7 @@ class PostGISCaseCounts:
         self._check_grid(grid)
         pts, params = self._points(grid)
         with self._store._tx() as cur:
+            _no_jit(cur)
             cur.execute(
                 f"""
                 WITH c AS ({pts}),
@@ -196,6 +204,7 @@ class PostGISCaseCounts:
         self._check_grid(grid)
         pts, params = self._points(grid)
         with self._store._tx() as cur:
+            _no_jit(cur)
             cur.execute(
                 f"""
                 WITH c AS ({pts}),
@@ -239,6 +248,7 @@ class PostGISCaseCounts:
         self._check_segments(ids)
         pts, params = self._points()
         with self._store._tx() as cur:
+            _no_jit(cur)
             cur.execute(
                 f"""
                 WITH c AS ({pts}),
@@ -266,6 +276,7 @@ class PostGISCaseCounts:
 
     def _check_segments(self, ids: list[str]) -> None:
         with self._store._tx() as cur:
+            _no_jit(cur)
             cur.execute("SELECT srid FROM geo_layers WHERE layer = 'segments'")
             row = cur.fetchone()
             cur.execute("SELECT feature_id FROM geo_features WHERE layer = 'segments'")
