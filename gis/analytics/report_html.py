@@ -148,7 +148,7 @@ def render_html(
         )
     out.append(f"<h2>{t('map', lang)}</h2>")
     png = hotspot_map_png(surface, gdf_segments=gdf_segments, lang=lang) if surface else None
-    if png:
+    if png and surface is not None:
         b64 = base64.b64encode(png).decode("ascii")
         out.append(f'<img alt="{t("map", lang)}" src="data:image/png;base64,{b64}" width="560">')
         out.append(f"<p>{html.escape(map_caption(k, surface, lang))}</p>")
