@@ -136,25 +136,26 @@ class PostGISCaseCounts:
             params |= {"bx0": minx, "by0": miny, "bx1": maxx, "by1": maxy}
             params["bstep"] = grid.cell_m
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        # x and y once per case: a CTE over this is MATERIALIZED, else PostgreSQL inlines it
+        # and transforms the point again at every use
         sql = (
-            "SELECT reported_at, case_id, segment_id, ST_Transform(geom, %(srid)s) AS g "
-            "FROM cases" + where
+            "SELECT reported_at, case_id, segment_id, g, ST_X(g) AS x, ST_Y(g) AS y FROM "
+            "(SELECT reported_at, case_id, segment_id, ST_Transform(geom, %(srid)s) AS g "
+            "FROM cases" + where + ") AS s"
         )
         return sql, params
 
     @functools.cached_property
-    def _summary(self) -> tuple[int, Any, Any, tuple[float, float, float, float] | None]:
-        pts, params = self._points()
+    def _summary(self) -> tuple[int, Any, Any]:
+        clauses, params = self._where()
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._store._tx() as cur:
             _no_jit(cur)
             cur.execute(
-                "WITH c AS (" + pts + ") SELECT count(*), min(reported_at), max(reported_at), "
-                "min(ST_X(g)), min(ST_Y(g)), max(ST_X(g)), max(ST_Y(g)) FROM c",
-                params,
+                "SELECT count(*), min(reported_at), max(reported_at) FROM cases" + where, params
             )
-            n, first, last, *box = cur.fetchone()
-        extent = None if not n else tuple(float(v) for v in box)
-        return int(n), first, last, extent  # type: ignore[return-value]
+            n, first, last = cur.fetchone()
+        return int(n), first, last
 
     def total(self) -> int:
         """How many cases the filter selects."""
@@ -162,7 +163,7 @@ class PostGISCaseCounts:
 
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """First and last report time (local)."""
-        n, first, last, _ = self._summary
+        n, first, last = self._summary
         if not n:
             return None
         return (
@@ -170,9 +171,22 @@ class PostGISCaseCounts:
             pd.Timestamp(last).tz_convert(TIMEZONE),
         )
 
+    @functools.cached_property
+    def _extent(self) -> tuple[float, float, float, float] | None:
+        pts, params = self._points()
+        with self._store._tx() as cur:
+            _no_jit(cur)
+            cur.execute(
+                "WITH c AS MATERIALIZED (" + pts + ") "  # noqa: S608 - constant text; values bound
+                "SELECT min(x), min(y), max(x), max(y) FROM c",
+                params,
+            )
+            box = cur.fetchone()
+        return None if box[0] is None else tuple(float(v) for v in box)  # type: ignore[return-value]
+
     def extent(self) -> tuple[float, float, float, float] | None:
         """(minx, miny, maxx, maxy) of the cases in :attr:`crs`."""
-        return self._summary[3]
+        return self._extent
 
     # -- counts --------------------------------------------------------------------------
     def per_cell(self, grid: GridSpec) -> NDArray[np.int64]:
@@ -183,9 +197,9 @@ class PostGISCaseCounts:
             _no_jit(cur)
             cur.execute(
                 f"""
-                WITH c AS ({pts}),
-                rc AS (SELECT floor((ST_X(g) - %(x0)s) / %(cell)s)::bigint AS col,
-                              floor((ST_Y(g) - %(y0)s) / %(cell)s)::bigint AS row FROM c)
+                WITH c AS MATERIALIZED ({pts}),
+                rc AS (SELECT floor((x - %(x0)s) / %(cell)s)::bigint AS col,
+                              floor((y - %(y0)s) / %(cell)s)::bigint AS row FROM c)
                 SELECT row * %(nx)s + col, count(*) FROM rc
                 WHERE col >= 0 AND col < %(nx)s AND row >= 0 AND row < %(ny)s GROUP BY 1
                 """,  # noqa: S608 - pts is constant text; every value is bound
@@ -207,33 +221,28 @@ class PostGISCaseCounts:
             _no_jit(cur)
             cur.execute(
                 f"""
-                WITH c AS ({pts}),
-                inside AS (SELECT (ST_X(g) - %(x0)s) / %(cell)s - 0.5 AS gx,
-                                  (ST_Y(g) - %(y0)s) / %(cell)s - 0.5 AS gy
-                           FROM c WHERE ST_X(g) >= %(minx)s AND ST_X(g) < %(maxx)s
-                             AND ST_Y(g) >= %(miny)s AND ST_Y(g) < %(maxy)s),
+                WITH c AS MATERIALIZED ({pts}),
+                inside AS (SELECT (x - %(x0)s) / %(cell)s - 0.5 AS gx,
+                                  (y - %(y0)s) / %(cell)s - 0.5 AS gy
+                           FROM c WHERE x >= %(minx)s AND x < %(maxx)s
+                             AND y >= %(miny)s AND y < %(maxy)s),
                 f AS (SELECT floor(gx)::bigint AS c0, floor(gy)::bigint AS r0,
-                             gx - floor(gx) AS fx, gy - floor(gy) AS fy FROM inside),
-                w AS (SELECT least(greatest(r0 + v.dr, 0), %(ny)s - 1) AS r,
-                             least(greatest(c0 + v.dc, 0), %(nx)s - 1) AS col,
-                             v.w AS w
-                      FROM f CROSS JOIN LATERAL (VALUES
-                        (0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
-                        (1, 0, (1 - fx) * fy), (1, 1, fx * fy)) AS v(dr, dc, w))
-                SELECT r, col, sum(w), NULL FROM w GROUP BY 1, 2
-                UNION ALL SELECT NULL, NULL, NULL, count(*) FROM inside
+                             gx - floor(gx) AS fx, gy - floor(gy) AS fy FROM inside)
+                SELECT r0, c0, sum((1 - fx) * (1 - fy)), sum(fx * (1 - fy)),
+                       sum((1 - fx) * fy), sum(fx * fy), count(*)
+                FROM f GROUP BY 1, 2
                 """,  # noqa: S608 - pts is constant text; every value is bound
                 params | _grid_params(grid),
             )
-            rows = cur.fetchall()
+            rows = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 7)
         out = np.zeros((grid.ny, grid.nx))
-        n = 0
-        for r, col, w, count in rows:
-            if count is not None:
-                n = int(count)
-            else:
-                out[int(r), int(col)] = float(w)
-        return out, n
+        r0, c0 = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)
+        # each base cell's four weight sums go to its four neighbours, clipped at the edge
+        for k, (dr, dc) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            rr = np.clip(r0 + dr, 0, grid.ny - 1)
+            cc = np.clip(c0 + dc, 0, grid.nx - 1)
+            np.add.at(out, (rr, cc), rows[:, 2 + k])
+        return out, int(rows[:, 6].sum())
 
     def per_segment(
         self, gdf_segments: gpd.GeoDataFrame, *, max_distance_m: float = 200.0
@@ -251,7 +260,7 @@ class PostGISCaseCounts:
             _no_jit(cur)
             cur.execute(
                 f"""
-                WITH c AS ({pts}),
+                WITH c AS MATERIALIZED ({pts}),
                 known AS (SELECT feature_id FROM geo_features WHERE layer = 'segments')
                 SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
                 FROM c
