@@ -516,16 +516,21 @@ class PostGISCrowd(CrowdStore):
         with self._tx() as cur:
             cur.execute("SAVEPOINT direct_copy")
             try:
-                cur.copy_expert(
-                    f"COPY crowd_counts ({cols}) FROM STDIN WITH (FORMAT binary)",
+                self._copy_into(  # type: ignore[attr-defined]  # PostGISStore: RLS-aware COPY
+                    cur,
+                    "crowd_counts",
+                    cols,
                     _Chunks(_count_copy_binary(counts)),
+                    "WITH (FORMAT binary)",
                     size=1 << 20,
                 )
                 cur.execute("RELEASE SAVEPOINT direct_copy")
                 return len(counts)
             except psycopg2.errors.UniqueViolation:
                 cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
-            cur.execute("CREATE TEMP TABLE crowd_stage (LIKE crowd_counts) ON COMMIT DROP")
+            cur.execute(
+                "CREATE TEMP TABLE crowd_stage (LIKE crowd_counts INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
             cur.copy_expert(
                 f"COPY crowd_stage ({cols}) FROM STDIN WITH (FORMAT binary)",
                 _Chunks(_count_copy_binary(counts)),

@@ -36,6 +36,7 @@ GPKG_STEPS: dict[int, str] = {
     3: "staff, staff_assignments, roster, signins and tracks",
     5: "coordination tables; cases.source takes the community sources",
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
+    8: "a subdistrict key on every row (existing rows: shichahai)",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
 COUNTED_TABLES: tuple[str, ...] = ("cases", "case_audit", "staff", "tracks", "geo_features")
@@ -320,8 +321,10 @@ def finish_gpkg_schema(con: sqlite3.Connection) -> None:
     """Last GeoPackage step, inside the opening write transaction: the spatial index, then
     the version this code writes."""
     from gis.store.gpkg_index import ensure_rtree
+    from gis.store.tenancy import key_gpkg_tables
 
     ensure_rtree(con, "cases", "geom")
+    key_gpkg_tables(con)
     known = str(gpkg_code_version())
     con.execute(
         "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "

@@ -95,7 +95,11 @@ class PostGISSpatial:
             raise StoreError(f"the geography's CRS {geo.crs} has no EPSG code to store")
         counts: dict[str, int] = {}
         with self._tx() as cur:
-            cur.execute("DELETE FROM geo_layers")  # cascades to geo_features
+            # this subdistrict's layers only (also where row-level security is not in force);
+            # cascades to geo_features
+            cur.execute(
+                "DELETE FROM geo_layers WHERE subdistrict = current_setting('app.subdistrict')"
+            )
             for layer, id_col in LAYERS.items():
                 gdf = getattr(geo, layer)
                 cur.execute(
