@@ -95,6 +95,19 @@ def migrate_postgis(
     files = migrations(sql_dir)
     known = {v for v, _ in files}
     with tx() as cur:
+        # up to date: nothing to create (an app login may not create tables in the schema)
+        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT version FROM schema_version ORDER BY version")
+            applied = [int(r[0]) for r in cur.fetchall()]
+            unknown = [v for v in applied if v not in known]
+            if unknown:
+                raise _newer_than_code(
+                    f"the database {redact(url)}", unknown, max(known, default=0)
+                )
+            if known <= set(applied):
+                return max(applied, default=0)
+    with tx() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("

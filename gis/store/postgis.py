@@ -114,7 +114,8 @@ class PostGISStore(PostGISCrowd, Store):
         even for an owner or superuser login (they would bypass it)."""
         with self._tx(admin=True) as cur:
             cur.execute(
-                "SELECT r.oid IS NOT NULL AND pg_has_role(current_user, r.oid, 'MEMBER'), "
+                "SELECT r.oid IS NOT NULL AND pg_has_role(current_user, r.oid, 'MEMBER') "
+                "AND has_table_privilege(r.oid, 'cases', 'SELECT'), "
                 "(SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) "
                 "OR pg_has_role(current_user, (SELECT relowner FROM pg_class "
                 "WHERE oid = 'cases'::regclass), 'USAGE') "

@@ -132,5 +132,5 @@ def stamp_gpkg_rows(con: sqlite3.Connection, code: str) -> None:
         con.execute(
             f'CREATE TEMP TRIGGER IF NOT EXISTS "subdistrict_{table}" AFTER INSERT ON '
             f"main.\"{table}\" WHEN NEW.subdistrict = '{DEFAULT_SUBDISTRICT}' BEGIN "
-            f"UPDATE main.\"{table}\" SET subdistrict = '{code}' WHERE rowid = NEW.rowid; END"
+            f"UPDATE \"{table}\" SET subdistrict = '{code}' WHERE rowid = NEW.rowid; END"
         )
