@@ -175,7 +175,6 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
     from gis.geography.layers import load_bundled_geography, load_geography
     from gis.store.pg_spatial import PostGISSpatial
     from gis.store.postgis import PostGISStore
-
     from gis.store.tenancy import writable_subdistrict
 
     code = writable_subdistrict(args.subdistrict)

@@ -127,7 +127,7 @@ def test_old_geopackage_rows_get_the_default_key(tmp_path, refs):
     before = _gpkg_table_rows(path)
     GeoPackageStore(path, refs=refs).close()
     after = _gpkg_table_rows(path)
-    for table, (cols, rows) in before.items():
+    for table, (_cols, rows) in before.items():
         new_cols, new_rows = after[table]
         assert "subdistrict" in new_cols, table
         kept = _strip_key(new_cols, new_rows, table)
