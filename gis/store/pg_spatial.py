@@ -156,6 +156,47 @@ class PostGISSpatial:
             raise StoreError(f"the stored layers mix SRIDs {lo} and {hi}; load them again")
         return int(lo)
 
+    def read_geography(self) -> Geography:
+        """The stored layers of this store's subdistrict as a :class:`Geography` (its own
+        street network, zones and boundary, in its own metric CRS): plan routes and
+        districts on what the database holds. StoreError when none are loaded."""
+        import geopandas as gpd
+
+        from gis.geography.layers import geography_from_layers
+
+        srid = self.srid()
+        frames: dict[str, gpd.GeoDataFrame] = {}
+        with self._tx() as cur:
+            cur.execute("SELECT max(source) FROM geo_layers")
+            source = cur.fetchone()[0] or ""
+            for layer in ("boundary", "lakes", "zones", "streets", "pois"):
+                cur.execute(
+                    "SELECT feature_id, name, zone_id, front_id, props, ST_AsBinary(geom) "
+                    "FROM geo_features WHERE layer = %s ORDER BY ord",
+                    (layer,),
+                )
+                records, geoms = [], []
+                for fid, name, zone_id, front_id, props, wkb in cur.fetchall():
+                    rec = dict(props if isinstance(props, dict) else json.loads(props or "{}"))
+                    rec[LAYERS[layer]] = fid
+                    rec["name"] = name
+                    for col, v in (("zone_id", zone_id), ("front_id", front_id)):
+                        if v is not None:
+                            rec[col] = v
+                    records.append(rec)
+                    geoms.append(shapely.from_wkb(bytes(wkb)))
+                frames[layer] = gpd.GeoDataFrame(
+                    pd.DataFrame.from_records(records), geometry=geoms, crs=f"EPSG:{srid}"
+                )
+        return geography_from_layers(
+            frames["boundary"],
+            frames["lakes"],
+            frames["zones"],
+            frames["streets"],
+            frames["pois"] if len(frames["pois"]) else None,
+            source=f"PostGIS ({source})" if source else "PostGIS",
+        )
+
     # -- lookups -------------------------------------------------------------------------
     def place_at(self, x: float, y: float, *, reach_m: float = 60.0) -> PlaceRow:
         """Boundary, front, zone and nearest segment of the metric point (x, y)."""
