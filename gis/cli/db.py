@@ -177,7 +177,7 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
     from gis.store.postgis import PostGISStore
     from gis.store.tenancy import writable_subdistrict
 
-    code = writable_subdistrict(args.subdistrict)
+    code = writable_subdistrict(args.subdistrict or settings.subdistrict)
     geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
     store = PostGISStore(where, minconn=1, maxconn=1, subdistrict=code)
     try:
@@ -223,7 +223,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--data-dir", help="geography folder (default: the configured one)")
     g.add_argument(
         "--subdistrict",
-        default=DEFAULT_SUBDISTRICT,
-        help=f"subdistrict code the layers belong to (default {DEFAULT_SUBDISTRICT}); the "
-        "layers of other subdistricts are kept",
+        help="subdistrict code the layers belong to (default PATROL_SUBDISTRICT, else "
+        f"{DEFAULT_SUBDISTRICT}); the layers of other subdistricts are kept",
     )

@@ -371,3 +371,26 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
             assert {r[-1] for r in got} == {A}, table
             assert sorted(repr(r[:-1]) for r in got) == before[table][1], table
     con.close()
+
+
+def test_cli_subdistrict_option_scopes_the_store(tmp_path, refs, ten_reports, monkeypatch, capsys):
+    from gis.cli import main
+
+    path = tmp_path / "p.gpkg"
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(path))
+    monkeypatch.delenv("PATROL_SUBDISTRICT", raising=False)
+    with GeoPackageStore(path, refs=refs) as a, a.scoped(B) as b:
+        a.add_reports(ten_reports[:2], received_by="desk_a")
+        b.add_reports(_b_reports(ten_reports[2:3]), received_by="desk_b")
+    assert main(["--subdistrict", B, "cases", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "BT03" in out and "T01" not in out
+    assert main(["cases", "list"]) == 0  # the default subdistrict
+    out = capsys.readouterr().out
+    assert "T01" in out and "T02" in out and "BT03" not in out
+    monkeypatch.setenv("PATROL_SUBDISTRICT", "*")
+    assert main(["cases", "list"]) == 0
+    out = capsys.readouterr().out
+    assert all(i in out for i in ("T01", "T02", "BT03"))
+    assert main(["--subdistrict", "Bad Code", "cases", "list"]) == 2
+    assert "'Bad Code' is not a subdistrict code" in capsys.readouterr().err
