@@ -252,7 +252,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
     @functools.cached_property
     def people(self) -> PeopleStore:
         """Staff, assignments, roster, sign-ins and tracks in this file."""
-        return PeopleStore.for_sqlite(self._con, self._lock, self._write)
+        return PeopleStore.for_sqlite(self._con, self._lock, self._write, scope=self._scope())
 
     @contextlib.contextmanager
     def _coord_tx(self) -> Iterator[Exec]:

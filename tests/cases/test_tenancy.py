@@ -144,7 +144,8 @@ def test_geopackage_written_by_todays_code_is_keyed(tmp_path, refs, ten_reports,
     with monkeypatch.context() as m:
         m.setattr(migrate, "gpkg_code_version", lambda sql_dir=None: 6)
         m.setattr(tenancy, "key_gpkg_tables", lambda con: None)
-        with GeoPackageStore(path, refs=refs) as s:  # (reads would ask for the key)
+        # (at the district level the store asks for no key column: as the code before 8)
+        with GeoPackageStore(path, refs=refs, subdistrict="*") as s:
             s.add_reports(ten_reports, received_by="desk1")
             s.coord_insert("coord_reports", [{"case_id": "T01", "reporter": "r1"}])
             s.people.save_people([Person("P1", "张三", "一队", "duty", "城管", "resident")])
@@ -394,3 +395,39 @@ def test_cli_subdistrict_option_scopes_the_store(tmp_path, refs, ten_reports, mo
     assert all(i in out for i in ("T01", "T02", "BT03"))
     assert main(["--subdistrict", "Bad Code", "cases", "list"]) == 2
     assert "'Bad Code' is not a subdistrict code" in capsys.readouterr().err
+
+
+def test_people_and_crowd_rows_stay_in_their_subdistrict(store_factory):
+    import datetime as dt
+
+    from gis.crowd.places import bundled_places_path, load_places
+    from gis.people.assignments import Assignment
+
+    a = store_factory()
+    b = a.scoped(B)
+    try:
+        a.people.save_people([Person("PA1", "张三", "一队", "duty", "城管", "resident")])
+        b.people.save_people([Person("PB1", "李四", "一队", "duty", "城管", "resident")])
+        assert [p.person_id for p in a.people.list_people()] == ["PA1"]
+        assert [p.person_id for p in b.people.list_people()] == ["PB1"]
+        with pytest.raises(NotFoundError):
+            a.people.get_person("PB1")
+        # the same segment id in two geographies, assigned on the same day in each
+        day = dt.date(2026, 6, 1)
+        a.people.assign([Assignment("S001-01", "PA1", day)])
+        b.people.assign([Assignment("S001-01", "PB1", day)])
+        assert [x.person_id for x in a.people.assignments_on(day)] == ["PA1"]
+        assert [x.person_id for x in b.people.assignment_history("S001-01")] == ["PB1"]
+        assert b.people.responsible_for("S001-01", day).person_id == "PB1"
+        # a later assignment in A closes A's only
+        a.people.assign([Assignment("S001-01", "PA1", day + dt.timedelta(days=3))])
+        assert [x.valid_to for x in b.people.assignment_history("S001-01")] == [None]
+        # crowd places: replacing A's leaves B's
+        places = load_places(bundled_places_path(Path(__file__).resolve().parents[2] / "data"))
+        assert a.save_places(places) == len(places)
+        assert b.save_places(places.iloc[:1].assign(place_id="B-1")) == 1
+        assert a.save_places(places.iloc[:2]) == 2
+        assert list(b.load_places()["place_id"]) == ["B-1"]
+        assert len(a.load_places()) == 2
+    finally:
+        b.close()

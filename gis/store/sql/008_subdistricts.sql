@@ -45,6 +45,10 @@ $$;
 ALTER TABLE patrol_meta DROP CONSTRAINT patrol_meta_pkey;
 ALTER TABLE patrol_meta ADD PRIMARY KEY (subdistrict, key);
 
+-- Segment ids of different geographies may coincide: assignments are unique per subdistrict.
+ALTER TABLE staff_assignments DROP CONSTRAINT staff_assignments_segment_id_valid_from_key;
+ALTER TABLE staff_assignments ADD UNIQUE (subdistrict, segment_id, valid_from);
+
 -- Each subdistrict has its own geography layers.
 ALTER TABLE geo_features DROP CONSTRAINT geo_features_layer_fkey;
 ALTER TABLE geo_features DROP CONSTRAINT geo_features_pkey;
