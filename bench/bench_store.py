@@ -148,9 +148,11 @@ def main() -> None:
 
             def pg_query(zone_wkb=zone_wkb):
                 with pg._tx() as cur:
+                    # (under row-level security only the owner's function reaches the GiST
+                    # index: PostGIS operators are not LEAKPROOF; see docs/store.md)
                     cur.execute(
-                        "SELECT count(*) FROM cases WHERE ST_Contains("
-                        "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326), geom)",
+                        "SELECT count(*) FROM patrol_cases_within("
+                        "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326))",
                         (zone_wkb,),
                     )
                     return int(cur.fetchone()[0])

@@ -204,7 +204,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         if has_tables and app_id != _APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
         check_gpkg_version(con, str(self.path))
-        with self._write():
+        with _Txn(con, self._lock):  # (also at the district level, which writes no rows)
             for stmt in _schema_sql() + gpkg_crowd_schema():
                 con.execute(stmt)
             con.executemany(
@@ -247,6 +247,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
+        writable_subdistrict(self.subdistrict)  # the district level (*) writes no rows
         return _Txn(self._con, self._lock)
 
     @functools.cached_property

@@ -46,7 +46,7 @@ from gis.store.coordination import Exec
 from gis.store.crowd import PostGISCrowd
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
-from gis.store.tenancy import DEFAULT_SUBDISTRICT, check_subdistrict
+from gis.store.tenancy import DEFAULT_SUBDISTRICT, check_subdistrict, writable_subdistrict
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ class PostGISStore(PostGISCrowd, Store):
         self.subdistrict = check_subdistrict(subdistrict)
         self._scope_sql = "SELECT set_config('app.subdistrict', %s, true)"
         self._copy_mode = "direct"
+        self._owns_pool = True
         try:
             self._pool = psycopg2.pool.ThreadedConnectionPool(minconn, maxconn, dsn=url)
         except psycopg2.Error as exc:
@@ -137,9 +138,10 @@ class PostGISStore(PostGISCrowd, Store):
 
     def scoped(self, subdistrict: str) -> PostGISStore:
         """The same store (sharing its connection pool) seen from another subdistrict, or
-        the district level ``'*'``; close only the store that opened the pool."""
+        the district level ``'*'``; closing the view leaves the pool to its owner."""
         view = copy.copy(self)
         view.subdistrict = check_subdistrict(subdistrict)
+        view._owns_pool = False
         view.__dict__.pop("people", None)  # rebuilt on the view's transactions
         return view
 
@@ -157,6 +159,8 @@ class PostGISStore(PostGISCrowd, Store):
                         cur.execute(self._scope_sql, (self.subdistrict,))
                     yield cur
         except psycopg2.Error as exc:
+            if self.subdistrict == "*" and "_subdistrict_code" in str(exc):
+                writable_subdistrict(self.subdistrict)  # raises: the district level writes none
             raise StoreError(f"PostGIS error: {exc}") from exc
         except ValueError as exc:
             # psycopg2 refuses NUL bytes in parameters with a bare ValueError
@@ -503,8 +507,8 @@ class PostGISStore(PostGISCrowd, Store):
             return int(cur.fetchone()[0])
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        if not self._pool.closed:
+        """Close every pooled connection (a :meth:`scoped` view leaves its owner's pool)."""
+        if self._owns_pool and not self._pool.closed:
             self._pool.closeall()
 
 

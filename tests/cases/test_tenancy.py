@@ -85,8 +85,10 @@ def test_each_subdistrict_sees_only_its_own_rows(store_factory, ten_reports):
             a.coord_update("coord_reports", "BT01", {"reporter": "stolen"})
         assert b.coord_get("coord_reports", "BT01")["reporter"] == "rb"
         # the district level reads everything and writes nothing
-        with pytest.raises((StoreError, ValidationError)):
+        with pytest.raises(ValidationError, match=r"district level \(\*\) .* writes none"):
             district.add_reports(_b_reports(ten_reports[6:7]), received_by="x")
+        with pytest.raises((StoreError, ValidationError), match="district level"):
+            district.set_meta("districts.assignment", "*'s")
         assert district.count_cases() == 10
     finally:
         for s in (b, district):
@@ -144,6 +146,7 @@ def test_geopackage_written_by_todays_code_is_keyed(tmp_path, refs, ten_reports,
     with monkeypatch.context() as m:
         m.setattr(migrate, "gpkg_code_version", lambda sql_dir=None: 6)
         m.setattr(tenancy, "key_gpkg_tables", lambda con: None)
+        m.setattr("gis.store.geopackage.writable_subdistrict", lambda code: code)
         # (at the district level the store asks for no key column: as the code before 8)
         with GeoPackageStore(path, refs=refs, subdistrict="*") as s:
             s.add_reports(ten_reports, received_by="desk1")
@@ -431,3 +434,27 @@ def test_people_and_crowd_rows_stay_in_their_subdistrict(store_factory):
         assert len(a.load_places()) == 2
     finally:
         b.close()
+
+
+@pytest.mark.postgis
+def test_pooled_connections_keep_no_subdistrict_between_transactions(pg_url, refs, ten_reports):
+    from gis.store.postgis import PostGISStore
+
+    with PostGISStore(pg_url, refs=refs, maxconn=1) as a:  # one connection for both views
+        b = a.scoped(B)
+        a.add_reports(ten_reports[:2], received_by="desk_a")
+        assert b.count_cases() == 0 and a.count_cases() == 2
+        assert b.add_reports(_b_reports(ten_reports[2:3]), received_by="b").added == ("BT03",)
+        assert a.count_cases() == 2 and b.count_cases() == 1
+        con = a._pool.getconn()
+        try:
+            with con.cursor() as cur:  # outside the store's transactions: no key, no role
+                cur.execute("SELECT current_setting('app.subdistrict', true), current_user")
+                assert cur.fetchone() == ("", "postgres")
+                cur.execute("SELECT count(*) FROM cases")  # (the superuser login sees all)
+                assert cur.fetchone()[0] == 3
+            con.rollback()
+        finally:
+            a._pool.putconn(con)
+        b.close()  # a view does not close the shared pool
+        assert a.count_cases() == 2

@@ -38,6 +38,12 @@ BEGIN
         EXECUTE format('CREATE POLICY subdistrict_scope ON %I USING %s WITH CHECK %s',
                        t, scope, scope);
     END LOOP;
+    -- The geography layers are public map data: every subdistrict may read them (a
+    -- policy of constant true leaves the planner free to use the GiST indexes, which
+    -- PostGIS's operators, not being LEAKPROOF, could not serve under a key filter); they
+    -- are written under the key, and the store's queries name their subdistrict.
+    CREATE POLICY subdistrict_read ON geo_layers FOR SELECT USING (true);
+    CREATE POLICY subdistrict_read ON geo_features FOR SELECT USING (true);
 END
 $$;
 
@@ -60,6 +66,19 @@ ALTER TABLE geo_features ADD FOREIGN KEY (subdistrict, layer)
 DROP INDEX geo_features_id;
 CREATE INDEX geo_features_id ON geo_features (subdistrict, layer, feature_id);
 
+-- Cases inside an area on the GiST index. Under row-level security PostgreSQL does not let
+-- PostGIS's (not LEAKPROOF) operators use an index ahead of the policy, so a spatial
+-- query would scan every row; this function runs as the tables' owner (no RLS) and applies
+-- the session's key itself, so an app role gets its own subdistrict's rows, fast.
+CREATE FUNCTION patrol_cases_within(area geometry) RETURNS SETOF cases
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT * FROM cases c
+    WHERE ST_Contains(area, c.geom)
+      AND (c.subdistrict = current_setting('app.subdistrict', true)
+           OR current_setting('app.subdistrict', true) = '*')
+$$;
+REVOKE ALL ON FUNCTION patrol_cases_within(geometry) FROM PUBLIC;
+
 -- The policies add `subdistrict = …` to every case query.
 CREATE INDEX cases_subdistrict_time ON cases (subdistrict, reported_at);
 CREATE INDEX case_audit_subdistrict ON case_audit (subdistrict, case_id);
@@ -79,6 +98,7 @@ BEGIN
         GRANT USAGE ON SCHEMA public TO patrol_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO patrol_app;
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO patrol_app;
+        GRANT EXECUTE ON FUNCTION patrol_cases_within(geometry) TO patrol_app;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public
             GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO patrol_app;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO patrol_app;
