@@ -203,6 +203,10 @@ def two_subdistricts(pg_url, refs, ten_reports):
         b = a.scoped(B)
         b.add_reports(_b_reports(ten_reports[5:8]), received_by="desk_b")
         b.set_meta("k", "b")
+        with b._tx() as cur:  # a geography layer of B's
+            cur.execute(
+                "INSERT INTO geo_layers (layer, srid, n_features) VALUES ('zones', 32650, 0)"
+            )
     return pg_url
 
 
@@ -236,10 +240,28 @@ def test_app_role_cannot_read_or_write_another_subdistrict(pg_cluster, two_subdi
             assert cur.rowcount == 0
             cur.execute("DELETE FROM patrol_meta WHERE subdistrict = %s", (B,))
             assert cur.rowcount == 0
+            # the owner's spatial function applies the key too
+            cur.execute(
+                "SELECT case_id FROM patrol_cases_within("
+                "ST_MakeEnvelope(-180, -90, 180, 90, 4326)) ORDER BY case_id"
+            )
+            assert [r[0] for r in cur.fetchall()] == ["T01", "T02", "T03", "T04", "T05"]
+            # geography layers are readable map data, written only under one's own key
+            cur.execute("SELECT subdistrict FROM geo_layers")
+            assert cur.fetchall() == [(B,)]
+            cur.execute("UPDATE geo_layers SET n_features = 9 WHERE true")
+            assert cur.rowcount == 0
+            cur.execute("DELETE FROM geo_layers WHERE true")
+            assert cur.rowcount == 0
         con.commit()
         for stmt, params in (
             ("INSERT INTO patrol_meta (key, value, subdistrict) VALUES ('x', 'y', %s)", (B,)),
             ("UPDATE cases SET subdistrict = %s WHERE case_id = 'T01'", (B,)),  # move a row
+            (
+                "INSERT INTO geo_layers (layer, srid, n_features, subdistrict) "
+                "VALUES ('pois', 32650, 0, %s)",
+                (B,),
+            ),
             (
                 "INSERT INTO cases (case_id, category, tier, state, source, reported_at, "
                 "lead_dept, owner, geom, subdistrict) VALUES ('EVIL', 'C01', 'general', "
@@ -268,6 +290,8 @@ def test_app_role_cannot_read_or_write_another_subdistrict(pg_cluster, two_subdi
         assert cur.fetchone()[0] == 3
         cur.execute("SELECT count(*) FROM cases WHERE case_id = 'EVIL'")
         assert cur.fetchone()[0] == 0
+        cur.execute("SELECT layer, n_features FROM geo_layers")
+        assert cur.fetchall() == [("zones", 0)]
         # every keyed table has the policy in force
         cur.execute(
             "SELECT c.relname, c.relrowsecurity, EXISTS (SELECT 1 FROM pg_policy p "
