@@ -80,6 +80,9 @@ class Settings:
     tianditu_key: str = ""
     language: str = "zh"
     session_minutes: float = 480.0
+    #: The subdistrict whose rows the store shows and writes (``*``: the district level,
+    #: reads all); see docs/store.md. ``PATROL_SUBDISTRICT`` or ``patrol --subdistrict``.
+    subdistrict: str = "shichahai"
     #: Largest uploaded or imported batch file (MB), checked before reading it.
     max_upload_mb: float = 20.0
     #: Duty-roster shift hours (``morning=07:00-12:00,...``; empty: the defaults), validated
@@ -118,6 +121,7 @@ class Settings:
             tianditu_key=env.get("PATROL_TIANDITU_KEY", ""),
             language=language,
             session_minutes=_float(env, "PATROL_SESSION_MINUTES", cls.session_minutes),
+            subdistrict=(env.get("PATROL_SUBDISTRICT") or cls.subdistrict).strip(),
             max_upload_mb=_float(env, "PATROL_MAX_UPLOAD_MB", cls.max_upload_mb),
             shift_hours=shift_hours,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gis.errors import StoreError
 from gis.settings import Settings
+from gis.store.tenancy import DEFAULT_SUBDISTRICT
 
 HELP = "store schema: init, migrate, status, backup, restore, load-geography"
 
@@ -174,14 +175,19 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
     from gis.geography.layers import load_bundled_geography, load_geography
     from gis.store.pg_spatial import PostGISSpatial
     from gis.store.postgis import PostGISStore
+    from gis.store.tenancy import writable_subdistrict
 
+    code = writable_subdistrict(args.subdistrict or settings.subdistrict)
     geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
-    store = PostGISStore(where, minconn=1, maxconn=1)
+    store = PostGISStore(where, minconn=1, maxconn=1, subdistrict=code)
     try:
         counts = PostGISSpatial(store).load_geography(geo, by="patrol db load-geography")
     finally:
         store.close()
-    print(f"loaded the geography ({geo.crs}) into {_status(pg, where).location}:")
+    print(
+        f"loaded the geography ({geo.crs}) of subdistrict {code} into "
+        f"{_status(pg, where).location}:"
+    )
     for layer, n in counts.items():
         print(f"  {layer}: {n}")
     return 0
@@ -215,3 +221,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         _cmd_load_geography,
     )
     g.add_argument("--data-dir", help="geography folder (default: the configured one)")
+    g.add_argument(
+        "--subdistrict",
+        help="subdistrict code the layers belong to (default PATROL_SUBDISTRICT, else "
+        f"{DEFAULT_SUBDISTRICT}); the layers of other subdistricts are kept",
+    )

@@ -36,6 +36,7 @@ GPKG_STEPS: dict[int, str] = {
     3: "staff, staff_assignments, roster, signins and tracks",
     5: "coordination tables; cases.source takes the community sources",
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
+    8: "a subdistrict key on every row (existing rows: shichahai)",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
 COUNTED_TABLES: tuple[str, ...] = ("cases", "case_audit", "staff", "tracks", "geo_features")
@@ -93,6 +94,19 @@ def migrate_postgis(
     """
     files = migrations(sql_dir)
     known = {v for v, _ in files}
+    with tx() as cur:
+        # up to date: nothing to create (an app login may not create tables in the schema)
+        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT version FROM schema_version ORDER BY version")
+            applied = [int(r[0]) for r in cur.fetchall()]
+            unknown = [v for v in applied if v not in known]
+            if unknown:
+                raise _newer_than_code(
+                    f"the database {redact(url)}", unknown, max(known, default=0)
+                )
+            if known <= set(applied):
+                return max(applied, default=0)
     with tx() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         cur.execute(
@@ -320,8 +334,10 @@ def finish_gpkg_schema(con: sqlite3.Connection) -> None:
     """Last GeoPackage step, inside the opening write transaction: the spatial index, then
     the version this code writes."""
     from gis.store.gpkg_index import ensure_rtree
+    from gis.store.tenancy import key_gpkg_tables
 
     ensure_rtree(con, "cases", "geom")
+    key_gpkg_tables(con)
     known = str(gpkg_code_version())
     con.execute(
         "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
