@@ -20,7 +20,7 @@ import pytest
 from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import format_datetime, format_number, t
 from gis.settings import Settings
-from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, settle
+from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, nav_link_name, settle
 
 pytestmark = pytest.mark.browser
 
@@ -155,7 +155,7 @@ class Journey:
         if self.phone:
             p.locator('[data-testid="stExpandSidebarButton"]').click()
         side = p.locator('[data-testid="stSidebar"]')
-        side.get_by_role("link", name=t(f"page.{page_name}"), exact=True).click()
+        side.get_by_role("link", name=nav_link_name(t(f"page.{page_name}"))).click()
         p.get_by_role("heading", name=t(heading_key)).wait_for(timeout=60_000)
         self.check(f"open-{page_name}")
         self.sidebar_closed_on_phone(page_name)

@@ -134,3 +134,35 @@ def test_emergency_checklist_from_the_case_page(app_env) -> None:
     table = next(tb.value for tb in at.table if t("tier.step") in tb.value.columns)
     done = table.set_index(t("tier.step")).loc["到场控制现场、疏散人员"]
     assert done[t("tier.done_at")] != "—" and done[t("tier.by")] == "景区片区长"
+
+
+def test_liaison_inbox_count_until_the_arrival(app_env) -> None:
+    """A whistle puts a count on the liaison's 协同 link; confirming the arrival removes it."""
+    import datetime as dt
+
+    from gis.access.auth import User
+    from gis.cases.workflow import TZ, Case
+    from gis.coordination import dispatch
+
+    now = dt.datetime.now(TZ)
+    with _store(app_env) as s:
+        s.add_cases([Case(
+            case_id="W1", category="C04", tier="general", state="reported", source="patrol",
+            reported_at=now - dt.timedelta(hours=1), lon=WEST[0], lat=WEST[1],
+            lead_dept="chengguan", owner="desk", zone_id="110102012001001",
+            updated_at=now - dt.timedelta(hours=1), updated_by="desk",
+        )])  # fmt: skip
+        s.apply_transition("W1", "register", who="desk", expected_version=1,
+                           at=now - dt.timedelta(minutes=50))  # fmt: skip
+        dispatch.whistle(s, "W1", User("leader", "leadership"), depts=["chengguan", "police"],
+                         at=now - dt.timedelta(minutes=10))  # fmt: skip
+    at = log_in(new_app(), "liaison", DEMO_PASSWORDS["liaison"])
+    assert _nav_title(at) == t("page.coordination_count", count=1)  # 城管's call only
+    at = goto(at, "coordination")
+    assert not at.exception and not at.error
+    at = click_button(at, t("coordination.arrive"))
+    assert not at.exception and not at.error
+    assert _nav_title(at) == t("page.coordination")
+    with _store(app_env) as s:
+        assert s.coord_get("coord_alerts", "W1:dispatch:chengguan")["ack_by"] == "liaison"
+        assert s.coord_get("coord_alerts", "W1:dispatch:police")["ack_at"] is None
