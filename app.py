@@ -60,8 +60,10 @@ ensure_leaflet_static(Path(__file__).resolve().parent / "static")
 st.markdown(
     """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; padding-bottom: 2rem; }
+.st-key-coord_banner [data-testid="stAlertContainer"] { padding: .35rem .75rem; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-left: .5rem; padding-right: .5rem; }
+  .st-key-coord_banner p { font-size: .8rem; line-height: 1.3; }
 }
 </style>""",
     unsafe_allow_html=True,

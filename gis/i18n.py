@@ -625,8 +625,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.review.col.overdue": ("超期案件", "Overdue cases"),
     "coordination.review.col.score": ("得分", "Score"),
     "coordination.banner": (
-        "有 {count} 条重大/突发/超期/吹哨提醒待确认，请打开「协同」页面。",
-        "{count} major, emergency, overdue or whistle alerts to acknowledge: open Coordination.",
+        "{count} 条重大/突发/超期/吹哨提醒待确认（见「协同」）",
+        "{count} major/emergency/overdue/whistle alerts to acknowledge (see Coordination)",
     ),
     # tiers in the case form and on the case page (一般/重大/突发)
     "tier.general": ("一般", "General"),

@@ -73,7 +73,8 @@ def _alerts(c: Context, store: Any) -> None:
         cols = st.columns([5, 1])
         with cols[0]:
             # an alert is not an error of the page: error boxes mean only real errors
-            icon = "🚨" if r["kind"] in ("major", "emergency", "emergency_call") else "🔔"
+            urgent = r["kind"] in ("major", "emergency", "emergency_call")
+            icon = ":material/warning:" if urgent else ":material/notifications:"
             st.warning(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")),
                        icon=icon)  # fmt: skip
         with cols[1]:
@@ -437,14 +438,21 @@ def alert_count() -> int | None:
         return None
 
 
+#: Widget key of the banner's container (``.st-key-coord_banner`` in the page's CSS).
+BANNER_KEY = "coord_banner"
+
+
 def alert_banner(count: int | None = None) -> None:
     """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
     from ui.common import context
 
     if count is None:
         count = alert_count()
-    if count:
-        st.warning(context().t("coordination.banner", count=count), icon="🔔")
+    if count:  # a compact warning (app.py styles BANNER_KEY): the map stays on top on a phone
+        with st.container(key=BANNER_KEY):
+            st.warning(
+                context().t("coordination.banner", count=count), icon=":material/notifications:"
+            )
 
 
 #: The app checks for overdue cases at most this often per process (seconds).

@@ -46,7 +46,8 @@ def _open_store(path: Path) -> Any:
 
 def _seed(store_path: Path, tiny_geo: Any) -> None:
     """Twenty cases over the last 50 days in the chief's west zone; one 城管 case called to
-    joint enforcement (the liaison records arrival on it)."""
+    joint enforcement (the liaison records arrival on it); one registered as 重大, so that
+    leadership and the chief walk every page with its banner (a warning, not an error)."""
     from gis.cases.intake import locate_reports, validate_record
     from tests.app.test_app_cases import WEST
 
@@ -79,6 +80,10 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
                 at=now,
                 params=params,
             )
+        from gis.access.auth import User
+        from gis.coordination import handling
+
+        handling.register_case(s, "J05", User("seed", "leadership"), tier="major", at=now)
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +245,12 @@ def _state_line(j: Journey, case: Any) -> str:
 def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> None:
     j = journey("leader")
     j.log_in("leader")
+    # the open 重大 alert: a banner and a count on 协同, and no error box (check() says so)
+    j.page.get_by_text(t("coordination.banner", count=1)).wait_for(timeout=30_000)
+    if not j.phone:
+        side = j.page.locator('[data-testid="stSidebar"]')
+        link = t("page.coordination_count", count=1)
+        assert side.get_by_role("link", name=link, exact=True).count() == 1
     j.map_on_top()
     j.open("hotspots", "hotspots.title")
     j.page.get_by_text(t("hotspots.report.monthly"), exact=True).click()
