@@ -166,3 +166,41 @@ def test_liaison_inbox_count_until_the_arrival(app_env) -> None:
     with _store(app_env) as s:
         assert s.coord_get("coord_alerts", "W1:dispatch:chengguan")["ack_by"] == "liaison"
         assert s.coord_get("coord_alerts", "W1:dispatch:police")["ack_at"] is None
+
+
+def test_emergency_calls_the_on_duty_person_nearby_and_times_the_response(
+    app_env, tiny_geo
+) -> None:
+    """With saved districts, the person whose streets are near is called; their 确认 on 协同
+    is the response time the case page shows."""
+    import json
+
+    from gis.coordination.handling import ASSIGNMENT_META
+
+    with _store(app_env) as s:  # P01 answers for every street of the west half, P02 for none
+        west = tiny_geo.segments[
+            tiny_geo.segments.geometry.centroid.x < tiny_geo.segments.total_bounds[0] + 300
+        ]
+        s.set_meta(ASSIGNMENT_META, json.dumps({str(k): "P01" for k in west.segment_id}))
+    at = _register(report(chief_on_cases(), *WEST), app_env, "emergency")
+    case, rows = _only_case(app_env)
+    calls = [r for r in rows if r["kind"] == "emergency_call"]
+    assert [r["audience"] for r in calls] == ["person:P01"]
+    assert at.success[0].value == t("tier.registered_emergency", case_id=case.case_id, count=1)
+    table = next(tb.value for tb in at.table if t("tier.responded_at") in tb.value.columns)
+    assert list(table[t("tier.responded_at")]) == ["—"]
+    # patrol1 is P01: the call counts on their 协同 link until they acknowledge it
+    me = log_in(new_app(), "patrol1", DEMO_PASSWORDS["patrol1"])
+    assert _nav_title(me) == t("page.coordination_count", count=1)
+    me = goto(me, "coordination")
+    me = click_button(me, t("coordination.ack"))
+    assert not me.exception and not me.error
+    assert _nav_title(me) == t("page.coordination")
+    with _store(app_env) as s:
+        row = s.coord_get("coord_alerts", f"{case.case_id}:call:P01")
+    assert row["ack_by"] == "patrol1" and row["ack_at"] >= row["created_at"]
+    at.run()
+    table = next(tb.value for tb in at.table if t("tier.responded_at") in tb.value.columns)
+    from gis.i18n import format_datetime
+
+    assert list(table[t("tier.responded_at")]) == [format_datetime(row["ack_at"], "zh")]
