@@ -37,11 +37,20 @@ def seed(store: GeoPackageStore, n: int, now: dt.datetime) -> int:
         served = now - dt.timedelta(hours=5 if i % 10 == 0 else 1)
         cases.append(
             Case(
-                case_id=f"E{i:06d}", category="C04", tier="general", state="notice_served",
-                source="patrol", reported_at=served - dt.timedelta(hours=1),
-                lon=116.385 + (i % 100) * 1e-4, lat=39.938 + (i // 100 % 100) * 1e-4,
-                lead_dept="chengguan", owner="bench", deadline_at=served + dt.timedelta(hours=2),
-                updated_at=served, updated_by="bench", version=3,
+                case_id=f"E{i:06d}",
+                category="C04",
+                tier="general",
+                state="notice_served",
+                source="patrol",
+                reported_at=served - dt.timedelta(hours=1),
+                lon=116.385 + (i % 100) * 1e-4,
+                lat=39.938 + (i // 100 % 100) * 1e-4,
+                lead_dept="chengguan",
+                owner="bench",
+                deadline_at=served + dt.timedelta(hours=2),
+                updated_at=served,
+                updated_by="bench",
+                version=3,
             )  # fmt: skip
         )
     store.add_cases(cases)
