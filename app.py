@@ -32,7 +32,7 @@ from ui.common import (
     settings,
     user_repository,
 )
-from ui.coordination import alert_banner
+from ui.coordination import alert_banner, alert_count, run_escalation_check
 from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.static import ensure_leaflet_static
@@ -60,8 +60,10 @@ ensure_leaflet_static(Path(__file__).resolve().parent / "static")
 st.markdown(
     """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; padding-bottom: 2rem; }
+.st-key-coord_banner [data-testid="stAlertContainer"] { padding: .35rem .75rem; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-left: .5rem; padding-right: .5rem; }
+  .st-key-coord_banner p { font-size: .8rem; line-height: 1.3; }
 }
 </style>""",
     unsafe_allow_html=True,
@@ -169,10 +171,21 @@ with st.sidebar:
 # Every page is registered, but the sidebar links only the allowed ones; a typed URL to any
 # other page runs that page's own guard, which refuses in the user's language.
 allowed = allowed_pages(user)
+run_escalation_check()  # overdue cases escalate even when nobody runs the command (once a minute)
+alerts_open = alert_count()  # the 协同 title carries the count of alerts to acknowledge
+
+
+def page_title(name: str) -> str:
+    """A page's navigation title; 协同 with the count of open alerts."""
+    if name == "coordination" and alerts_open:
+        return t("page.coordination_count", lang, count=alerts_open)
+    return t(f"page.{name}", lang)
+
+
 pages = {
     name: st.Page(
         PAGE_FUNCTIONS[name],
-        title=t(f"page.{name}", lang),
+        title=page_title(name),
         icon=PAGE_ICONS[name],
         url_path=name,
         default=(name == allowed[0]),
@@ -187,7 +200,9 @@ with nav_box:
         st.page_link(pages[name])
     st.divider()
 st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
-alert_banner()  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
+alert_banner(
+    alerts_open
+)  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
 current = st.navigation(list(pages.values()), position="hidden")
 # a page link was followed: on a phone, close the sidebar that covers the new page. The
 # element is always there (empty otherwise) so that the page's own elements keep their places.

@@ -139,9 +139,17 @@ def map_frame(page: Any, *, index: int = 0, timeout_s: float = 60.0) -> Any:
     return page.locator(MAP_FRAME).nth(index).element_handle().content_frame()
 
 
+def nav_link_name(link: str) -> Any:
+    """A sidebar link's name, with or without the count of open alerts (协同（2）)."""
+    import re
+
+    return re.compile(rf"^{re.escape(link)}(（\d+）| \(\d+\))?$")
+
+
 def open_page(page: Any, link: str, heading: str) -> None:
     """Go to a page through its sidebar link (a typed URL starts a new, logged-out session)."""
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=link, exact=True).click()
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("link", name=nav_link_name(link)).click()
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
 
 
