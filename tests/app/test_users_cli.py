@@ -19,7 +19,7 @@ def run(monkeypatch, args: list[str], stdin: str = "") -> int:
 def test_add_list_passwd(monkeypatch, tmp_path, capsys) -> None:
     store = tmp_path / "patrol.gpkg"
     monkeypatch.setenv("PATROL_DATABASE_URL", str(store))
-    monkeypatch.setattr("gis.access.auth.BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr("gis.access.users.BCRYPT_ROUNDS", 4)
     args = [
         "add",
         "zhang",
