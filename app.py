@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 LAST_PAGE_KEY = "patrol_last_page"
 #: Set when the browser's session cookie must be deleted (logout, or a refused cookie).
 CLEAR_COOKIE_KEY = "patrol_clear_cookie"
+#: The cookie this Streamlit session already refused or logged out. The browser's cookies are
+#: those of the request that opened the session, so without this every rerun after a logout
+#: would try (and refuse) the same cookie again and say that the session expired.
+DEAD_COOKIE_KEY = "patrol_dead_cookie"
 #: Releases before the HttpOnly cookie kept the token in this query parameter: drop it.
 LEGACY_TOKEN_PARAM = "s"
 #: Static script (no data in it): after navigation on a narrow screen, collapse the sidebar.
@@ -102,6 +106,8 @@ def restore_session() -> None:
     token = session_cookie()
     if SESSION_KEY in st.session_state or not token:
         return
+    if token == st.session_state.get(DEAD_COOKIE_KEY):
+        return
     now = utcnow()
     try:
         claims = session_tokens(cfg).verify(token, now=now)
@@ -110,6 +116,7 @@ def restore_session() -> None:
             raise InvalidTokenError(f"account {claims.username!r} is disabled")
     except PatrolError as exc:
         log.info("session cookie refused: %s", exc)
+        st.session_state[DEAD_COOKIE_KEY] = token
         st.session_state[CLEAR_COOKIE_KEY] = True
         st.session_state["patrol_login_notice"] = "login.expired"
         return
@@ -126,6 +133,7 @@ try:
 except SessionExpiredError:
     del st.session_state[SESSION_KEY]
     st.session_state.pop(TOKEN_KEY, None)
+    st.session_state[DEAD_COOKIE_KEY] = session_cookie()
     st.session_state[CLEAR_COOKIE_KEY] = True
     st.session_state["patrol_login_notice"] = "login.expired"
 except AuthError:
@@ -175,6 +183,7 @@ with st.sidebar:
         if token:  # revoked in the store: no instance accepts the cookie any more
             session_tokens(cfg).revoke(token, now=utcnow())
         st.session_state.pop(HANDOFF_KEY, None)
+        st.session_state[DEAD_COOKIE_KEY] = session_cookie()
         st.session_state[CLEAR_COOKIE_KEY] = True
         del st.session_state[SESSION_KEY]
         st.rerun()

@@ -4,8 +4,10 @@
 the HttpOnly session cookie (ui/server.py), which a plain ``streamlit run app.py`` lacks.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.server import routes
 
-app = st.App("app.py", routes=routes())
+app = st.App(Path(__file__).resolve().with_name("app.py"), routes=routes())

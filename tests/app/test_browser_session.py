@@ -70,6 +70,9 @@ def test_cookie_is_httponly_survives_reload_and_logout_revokes(live_app, offline
     # logout revokes the session in the store and the server deletes the cookie
     page.get_by_role("button", name=t("app.logout")).click()
     _logged_out(page)
+    # a deliberate logout is not an expired session (the reloaded page still has the cookie
+    # it opened with: the app must not try it again)
+    assert page.get_by_text(t("login.expired")).count() == 0
     with pytest.raises(InvalidTokenError, match="logged out"):
         tokens.verify(token, now=utcnow())
     _cookie(page, present=False)
