@@ -223,6 +223,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cases.note": ("备注", "Note"),
     "cases.apply": ("执行", "Apply"),
     "cases.advanced": ("案件 {case_id} 已转为“{state}”。", "Case {case_id} moved to “{state}”."),
+    "cases.stale": (
+        "案件 {case_id} 已被他人更新为“{state}”，您的操作未执行：请查看最新状态后再操作。",
+        "Case {case_id} was changed by someone else to “{state}”; your action was not applied: "
+        "check the current state and try again.",
+    ),
     "cases.audit": ("处理记录", "Audit trail"),
     "cases.overdue": ("超期 {count} 件", "{count} overdue"),
     "cases.none": ("没有可显示的案件。", "No cases to show."),

@@ -170,6 +170,18 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
     """
     from gis.cases.workflow import allowed_actions
 
+    # a press on a form drawn for an older version (another user, or another app instance,
+    # changed the case in between): say that it was refused rather than drop it silently
+    for older in range(case.version - 1, max(case.version - 4, 0), -1):
+        if st.session_state.get(f"cases_apply_{case.case_id}_{older}") is True:
+            st.warning(
+                c.t(
+                    "cases.stale",
+                    case_id=case.case_id,
+                    state=c.t(f"cases.state.{case.state}"),
+                )
+            )
+            break
     actions = allowed_actions(case.state)
     if not actions or c.user.role not in ADVANCE_ROLES:
         return
@@ -186,7 +198,9 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
         hours = st.number_input(
             c.t("cases.hours"), 1, 24 * 183, _rule_hours(store, case), key=f"cases_hours_{token}"
         )
-        if not st.form_submit_button(c.t("cases.apply"), type="primary"):
+        if not st.form_submit_button(
+            c.t("cases.apply"), type="primary", key=f"cases_apply_{token}"
+        ):
             return
     params: dict[str, Any] = {}
     if action == "record_arrival":

@@ -60,18 +60,20 @@ def free_port() -> int:
 def streamlit_server(
     env: Mapping[str, str], *, log_path: Path, root: Path | None = None
 ) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port; yield its base URL; stop it afterwards.
+    """Run ``streamlit run serve.py`` (the app with its session-cookie routes; ``app.py`` in
+    an older checkout) on a free port; yield its base URL; stop it afterwards.
 
     ``root`` is the checkout to run (default: this one; benchmarks pass an older export).
     """
     root = Path(root) if root is not None else REPO_ROOT
+    entry = root / "serve.py" if (root / "serve.py").is_file() else root / "app.py"
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(root / "app.py"),
+        str(entry),
         "--server.port",
         str(port),
         "--server.address",
