@@ -50,8 +50,8 @@ def database_counts(
         return None
     from gis.store.postgis import PostGISStore
 
-    if not isinstance(store, PostGISStore):
-        return None
+    if not isinstance(store, PostGISStore) or store.subdistrict == "*":
+        return None  # the district level has no one geography to count on
     from gis.store.pg_counts import PostGISCaseCounts
 
     return PostGISCaseCounts(store, flt, crs=geo.crs, exclude_states=exclude_states)

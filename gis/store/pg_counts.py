@@ -40,6 +40,13 @@ def _srid(crs: str) -> int:
     return int(epsg)
 
 
+#: A grid's extent in WGS 84, densified and widened by ~100 m (a superset of the grid).
+AREA_SQL = (
+    "ST_Expand(ST_Transform(ST_Segmentize(ST_MakeEnvelope("
+    "%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, %(srid)s), %(bstep)s), 4326), 0.001)"
+)
+
+
 def _no_jit(cur: Any) -> None:
     """Turn off JIT compilation for this transaction: ST_Transform's high cost estimate makes
     PostgreSQL compile every counting query, which costs ~0.5 s, more than the count."""
@@ -126,12 +133,12 @@ class PostGISCaseCounts:
         ``cases.geom``)."""
         clauses, params = self._where()
         params["srid"] = self._srid
+        source = "cases"
         if grid is not None:
-            # the extent in WGS 84, densified and widened by ~100 m: a superset of the grid
-            clauses.append(
-                "geom && ST_Expand(ST_Transform(ST_Segmentize(ST_MakeEnvelope("
-                "%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, %(srid)s), %(bstep)s), 4326), 0.001)"
-            )
+            # the extent in WGS 84, densified and widened by ~100 m: a superset of the grid;
+            # patrol_cases_within (migration 008) finds its cases on the GiST index, which
+            # row-level security would not let a plain `geom && …` use
+            source = f"patrol_cases_within({AREA_SQL})"
             minx, miny, maxx, maxy = grid.bounds
             params |= {"bx0": minx, "by0": miny, "bx1": maxx, "by1": maxy}
             params["bstep"] = grid.cell_m
@@ -141,7 +148,7 @@ class PostGISCaseCounts:
         sql = (
             "SELECT reported_at, case_id, segment_id, g, ST_X(g) AS x, ST_Y(g) AS y FROM "
             "(SELECT reported_at, case_id, segment_id, ST_Transform(geom, %(srid)s) AS g "
-            "FROM cases" + where + ") AS s"
+            "FROM " + source + where + ") AS s"
         )
         return sql, params
 
@@ -261,13 +268,15 @@ class PostGISCaseCounts:
             cur.execute(
                 f"""
                 WITH c AS MATERIALIZED ({pts}),
-                known AS (SELECT feature_id FROM geo_features WHERE layer = 'segments')
+                known AS (SELECT feature_id FROM geo_features
+                  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
                 SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
                 FROM c
                 LEFT JOIN known k ON k.feature_id = c.segment_id
                 LEFT JOIN LATERAL (
                   SELECT f.feature_id FROM geo_features f
                   WHERE k.feature_id IS NULL AND f.layer = 'segments'
+                    AND f.subdistrict = current_setting('app.subdistrict')
                     AND ST_DWithin(f.geom, c.g, %(reach)s)
                   ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
                 WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
@@ -286,9 +295,15 @@ class PostGISCaseCounts:
     def _check_segments(self, ids: list[str]) -> None:
         with self._store._tx() as cur:
             _no_jit(cur)
-            cur.execute("SELECT srid FROM geo_layers WHERE layer = 'segments'")
+            cur.execute(
+                "SELECT srid FROM geo_layers WHERE layer = 'segments' "
+                "AND subdistrict = current_setting('app.subdistrict')"
+            )
             row = cur.fetchone()
-            cur.execute("SELECT feature_id FROM geo_features WHERE layer = 'segments'")
+            cur.execute(
+                "SELECT feature_id FROM geo_features WHERE layer = 'segments' "
+                "AND subdistrict = current_setting('app.subdistrict')"
+            )
             stored = {str(r[0]) for r in cur.fetchall()}
         if row is None or int(row[0]) != self._srid or stored != set(ids):
             raise StoreError(

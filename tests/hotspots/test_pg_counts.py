@@ -189,13 +189,18 @@ def test_only_postgis_counts_in_the_database(loaded, tmp_path):
 
 
 def test_the_grid_query_uses_the_case_index(loaded):
+    """Grid counts read the cases of the grid's area through patrol_cases_within, whose
+    query (run as the tables' owner, past row-level security) uses the GiST index."""
+    from gis.store.pg_counts import AREA_SQL
+
     store, geo = loaded
     db = PostGISCaseCounts(store, CaseFilter(), crs=geo.crs)
     grid = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0, crs=geo.crs)
     pts, params = db._points(grid)
-    with store._tx() as cur:
+    assert "patrol_cases_within(" in pts
+    with store._tx(admin=True) as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute("EXPLAIN " + pts, params)
+        cur.execute(f"EXPLAIN SELECT 1 FROM cases c WHERE ST_Contains({AREA_SQL}, c.geom)", params)
         plan = " ".join(r[0] for r in cur.fetchall())
     assert "cases_geom_gist" in plan
 
@@ -208,3 +213,18 @@ def test_segments_of_another_geography_are_refused(loaded):
     other = geo.segments.iloc[:-1]
     with pytest.raises(StoreError, match="load-geography"):
         db.per_segment(other)
+
+
+def test_counts_see_only_their_own_subdistrict(loaded):
+    """Another subdistrict's session counts none of these cases, on no path."""
+    store, geo = loaded
+    other = store.scoped("other_sub")
+    db = PostGISCaseCounts(other, CaseFilter(), crs=geo.crs)
+    grid = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0, crs=geo.crs)
+    assert PostGISCaseCounts(store, CaseFilter(), crs=geo.crs).per_cell(grid).sum() > 0
+    assert db.total() == 0 and db.per_cell(grid).sum() == 0
+    assert db.binned(grid)[1] == 0
+    from gis.errors import StoreError
+
+    with pytest.raises(StoreError, match="load-geography"):  # its geography is not loaded
+        db.per_segment(geo.segments)
