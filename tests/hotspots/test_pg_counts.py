@@ -188,23 +188,6 @@ def test_only_postgis_counts_in_the_database(loaded, tmp_path):
     assert database_counts(gpkg, geo, CaseFilter()) is None
 
 
-def test_the_grid_query_uses_the_case_index(loaded):
-    """Grid counts read the cases of the grid's area through patrol_cases_within, whose
-    query (run as the tables' owner, past row-level security) uses the GiST index."""
-    from gis.store.pg_counts import AREA_SQL
-
-    store, geo = loaded
-    db = PostGISCaseCounts(store, CaseFilter(), crs=geo.crs)
-    grid = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0, crs=geo.crs)
-    pts, params = db._points(grid)
-    assert "patrol_cases_within(" in pts
-    with store._tx(admin=True) as cur:
-        cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute(f"EXPLAIN SELECT 1 FROM cases c WHERE ST_Contains({AREA_SQL}, c.geom)", params)
-        plan = " ".join(r[0] for r in cur.fetchall())
-    assert "cases_geom_gist" in plan
-
-
 def test_segments_of_another_geography_are_refused(loaded):
     from gis.errors import StoreError
 
