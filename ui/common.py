@@ -127,6 +127,23 @@ def geography(s: Settings) -> Geography:
     return _geography(str(s.data_dir))
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _prepared_geography(data_dir: str, lang: str, highlight: tuple[str, ...]) -> Any:
+    from layers.catalogue import prepare_geography
+
+    return prepare_geography(_geography(data_dir), lang=lang, highlight_zones=highlight or None)
+
+
+def draw_base_layers(c: Context, m: OfflineMap, highlight: tuple[str, ...] = ()) -> None:
+    """Every catalogue layer with labels and legend, fitted to ``highlight`` (zone ids) or
+    the subdistrict. The layers' GeoJSON is built and serialised once per process for a
+    geography, language and highlight (an immutable value, never a folium object); each run
+    only wraps it in a new map."""
+    from layers.catalogue import add_geography
+
+    add_geography(m, _prepared_geography(str(c.settings.data_dir), c.lang, tuple(highlight)))
+
+
 @st.cache_resource(show_spinner=False)
 def _user_repo(path: str) -> SqliteUserRepository:
     return SqliteUserRepository(path)
