@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+import shapely
 from branca.element import Element, MacroElement, Template
 
 #: What :func:`inert` replaces, and by what (HTML character references).
@@ -622,8 +623,15 @@ class TileFallback(MacroElement):
         return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
+#: Decimal places kept in display coordinates (WGS 84 degrees): 1e-7° is about 1 cm, far
+#: below what a map shows, and halves the page's map script against full doubles.
+COORD_DECIMALS = 7
+
+
 def feature(geometry: Any, properties: Mapping[str, Any]) -> dict[str, Any]:
     """One GeoJSON feature from a shapely geometry (WGS 84) and its properties."""
+    if geometry is not None:
+        geometry = shapely.transform(geometry, lambda xy: xy.round(COORD_DECIMALS))
     return {
         "type": "Feature",
         "geometry": geometry.__geo_interface__ if geometry is not None else None,

@@ -288,8 +288,9 @@ def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None
 
 def view_for(
     bounds: tuple[float, float, float, float], *, width_px: int, height_px: int
-) -> tuple[list[float], int]:
-    """Centre and the largest Web Mercator zoom that shows ``bounds`` in that many pixels."""
+) -> tuple[list[float], float]:
+    """Centre and the largest Web Mercator zoom, in the maps' quarter steps, that shows
+    ``bounds`` in that many pixels less a margin of 16 px on each side."""
     import math
 
     west, south, east, north = bounds
@@ -299,8 +300,10 @@ def view_for(
 
     lon_frac = max(east - west, 1e-6) / 360.0
     lat_frac = max(merc(north) - merc(south), 1e-9) / (2 * math.pi)
+    width_px, height_px = max(width_px - 32, 64), max(height_px - 32, 64)
     zoom = min(math.log2(width_px / 256 / lon_frac), math.log2(height_px / 256 / lat_frac))
-    return [(south + north) / 2, (west + east) / 2], max(10, min(18, math.floor(zoom)))
+    quarters = math.floor(zoom * 4) / 4  # the maps snap to quarter zooms
+    return [(south + north) / 2, (west + east) / 2], max(10.0, min(18.0, quarters))
 
 
 def switch_to(page: str) -> None:

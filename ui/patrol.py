@@ -43,6 +43,7 @@ DONE_META = "patrol.done."
 PAGE_CSS = """<style>
 div[data-testid="stDownloadButton"] button, div[data-testid="stButton"] button {
   min-height: 3rem; font-size: 1.05rem; }
+[data-testid="stMain"] [data-testid="stHeaderActionElements"] { display: none; }
 </style>"""
 
 
