@@ -20,6 +20,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "app.title": ("什刹海综合执法巡查系统", "Shichahai patrol and enforcement"),
     "app.language": ("语言", "Language"),
     "app.logout": ("退出登录", "Log out"),
+    "app.choose": ("请选择", "Choose"),
     "app.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "app.session_until": ("会话有效至 {time}", "Session valid until {time}"),
     "app.basemap": ("底图", "Basemap"),
