@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -238,12 +239,18 @@ def show_map(
     *,
     height: int = 560,
     fit: tuple[float, float, float, float] | None = None,
+    overlays: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
     """Render a map; returns the last click ({'lat', 'lng'}) or None.
 
     Only clicks are returned, so pan and zoom stay in the browser without a rerun. ``fit``
-    (from :func:`fit_map`) opens the map on those bounds (the widget's own view setting wins
-    over any fitBounds in the map script).
+    (from :func:`fit_map` or :func:`bounds_wgs84`) opens the map on those bounds (the
+    widget's own view setting wins over any fitBounds in the map script).
+
+    ``overlays`` are FeatureGroups that change from run to run (a route, districts) while
+    ``m`` stays the same: the browser keeps the map and swaps only these groups, instead of
+    building the whole map again (the widget is keyed by the script of ``m``). They are not
+    listed in the layer control.
     """
     center, zoom = (None, None)
     if fit is not None:
@@ -256,6 +263,7 @@ def show_map(
         returned_objects=RETURNED_OBJECTS,
         center=center,
         zoom=zoom,
+        feature_group_to_add=list(overlays) or None,
     )
     if not out:
         return None
@@ -283,6 +291,17 @@ def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None
 
     west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
     m.fit_bounds([[south, west], [north, east]])
+    return west, south, east, north
+
+
+def bounds_wgs84(gdf: Any) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) in WGS 84 of a GeoDataFrame (any CRS), for
+    :func:`show_map`'s ``fit`` without adding a fitBounds to the map script."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    from gis.geography.crs import to_display
+
+    west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
     return west, south, east, north
 
 
