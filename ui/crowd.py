@@ -33,16 +33,31 @@ STEPS = (15, 60)
 
 
 @st.cache_resource(show_spinner=False)
-def _staff_context(data_dir: str, assignment_json: str, walk_speed_kmh: float) -> Any:
+def _staff_context(
+    data_dir: str, staff_version: float, assignment_json: str, walk_speed_kmh: float, hours: str
+) -> Any:
+    """Cached per data folder, staff file version (mtime), saved districts and settings, so
+    an edited staff table or new shift hours take effect without a restart."""
     from gis.crowd.watch import staff_context_for
     from gis.geography.layers import load_bundled_geography
     from gis.people.staff_table import demo_staff_path, load_staff
     from gis.settings import Settings
 
-    settings = Settings(data_dir=Path(data_dir))
+    settings = Settings(data_dir=Path(data_dir), shift_hours=hours)
     geo = load_bundled_geography(settings)
     staff = load_staff(demo_staff_path(settings.data_dir))
-    return staff_context_for(geo, staff, assignment_json, walk_speed_kmh)
+    return staff_context_for(
+        geo, staff, assignment_json, walk_speed_kmh, settings.shift_hours_parsed()
+    )
+
+
+def _staff_version(data_dir: Path) -> float:
+    from gis.people.staff_table import demo_staff_path
+
+    try:
+        return demo_staff_path(data_dir).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _staff(c: Context, store: Any) -> Any:
@@ -51,8 +66,10 @@ def _staff(c: Context, store: Any) -> Any:
     try:
         return _staff_context(
             str(c.settings.data_dir),
+            _staff_version(c.settings.data_dir),
             store.get_meta(ASSIGNMENT_META) or "",
             c.settings.walk_speed_kmh,
+            c.settings.shift_hours,
         ).with_people(store)
     except PatrolError as exc:
         log.warning("no staff for the crowd page: %s", exc)
