@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
+from gis.access.authorization import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
 from gis.errors import DatumError, PatrolError
 from gis.geography.place import datum_suspect, place_at
 from gis.i18n import format_datetime, format_number

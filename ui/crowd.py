@@ -70,7 +70,7 @@ def _staff(c: Context, store: Any) -> Any:
 def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     """The places whose alerts this user handles: all for leadership, the ones in an area
     chief's zones or fronts for a chief."""
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     pts = places.geometry.representative_point()
     zone = [geo.zone_for_point(p) for p in pts]

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import scope_mask
+from gis.access.authorization import scope_mask
 from gis.errors import PatrolError
 from layers.catalogue import add_layer_control
 from ui import capabilities

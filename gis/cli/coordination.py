@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import ROLES, User
+from gis.access.users import ROLES, User
 from gis.cases.intake import parse_time
 from gis.cases.workflow import TIERS, TZ
 from gis.cli.argtypes import float_range

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import TZ
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import format_datetime, format_number, t
 from gis.settings import Settings
 from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, nav_link_name, settle
@@ -80,7 +80,7 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
                 at=now,
                 params=params,
             )
-        from gis.access.auth import User
+        from gis.access.users import User
         from gis.coordination import handling
 
         handling.register_case(s, "J05", User("seed", "leadership"), tier="major", at=now)

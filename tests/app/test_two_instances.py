@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
 from gis.access.db import PostgresAccessDB
 from gis.access.session_token import COOKIE_NAME
-from gis.access.users import StoreUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, StoreUserRepository, seed_demo_users
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
