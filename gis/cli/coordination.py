@@ -367,7 +367,7 @@ def _cmd_joint_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_joint_brief(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.analytics.reports import write_html
+    from gis.analytics.report_files import write_html
     from gis.coordination import joint
 
     with open_store(settings) as store:

@@ -69,9 +69,9 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
 
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
     needs(
-        "gis.analytics.hotspots",
+        "gis.analytics.density",
         "gis.analytics.forecast",
-        "gis.analytics.reports",
+        "gis.analytics.report_html",
         "layers.hotspots",
         "gis.cases.intake",
     )

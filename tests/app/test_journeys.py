@@ -259,7 +259,7 @@ def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> Non
         frame = s.cases_frame()
     import pandas as pd
 
-    from gis.analytics.reports import default_report_day, period_for
+    from gis.analytics.periods import default_report_day, period_for
 
     today = pd.Timestamp.now(tz="Asia/Shanghai").date()
     period = period_for("monthly", default_report_day("monthly", today))
