@@ -42,7 +42,7 @@ from gis.cases.workflow import (
     tier_flags,
 )
 from gis.errors import DatumError, NotFoundError, ValidationError
-from gis.geography.crs import METRIC, WGS84, normalize_datum, to_wgs84
+from gis.geography.crs import METRIC, WGS84, normalize_datum, require_same_crs, to_wgs84
 from gis.geography.network import SegmentIndex
 from gis.io.csvsafe import safe_cell
 from gis.io.uploads import check_size, open_upload, read_upload
@@ -85,7 +85,23 @@ POINT_DATUM_FAR_M = 40.0
 POINT_DATUM_NEAR_M = 15.0
 
 _TO_METRIC = Transformer.from_crs(WGS84, METRIC, always_xy=True)
-_TO_WGS84 = Transformer.from_crs(METRIC, WGS84, always_xy=True)
+
+
+@lru_cache(maxsize=16)
+def _to_crs(crs: str) -> Transformer:
+    """WGS 84 → ``crs`` (a geography's metric CRS), cached per CRS."""
+    return Transformer.from_crs(WGS84, crs, always_xy=True)
+
+
+def intake_crs(gdf_segments: gpd.GeoDataFrame | None = None, crs: str | None = None) -> str:
+    """The metric CRS intake measures in: ``crs``, else the street segments' own, else
+    :data:`METRIC` (the CRS of :func:`default_area`, the bundled Shichahai data's)."""
+    if crs:
+        return str(crs)
+    if gdf_segments is not None and gdf_segments.crs is not None:
+        return str(gdf_segments.crs.to_string())
+    return METRIC
+
 
 _SOURCE_ALIASES = {
     "patrol": "patrol",
@@ -408,7 +424,7 @@ def default_area() -> Polygon:
 
 
 def area_from_segments(gdf_segments: gpd.GeoDataFrame, margin_m: float = AREA_MARGIN_M):
-    """The acceptance area for a street set: its convex hull plus a margin (EPSG:32650)."""
+    """The acceptance area for a street set: its convex hull plus a margin (segments' CRS)."""
     return shapely.convex_hull(shapely.union_all(gdf_segments.geometry.values)).buffer(margin_m)
 
 
@@ -424,6 +440,8 @@ def validate_record(
     base_dir: Path | None = None,
     photos: Mapping[str, bytes] | None = None,
     gdf_segments: gpd.GeoDataFrame | None = None,
+    crs: str | None = None,
+    area_name: str | None = None,
 ) -> Report:
     """Validate one raw report (a form or a file row) and return a :class:`Report`.
 
@@ -435,6 +453,11 @@ def validate_record(
     path on the server is never read (``base_dir`` is kept for compatibility and unused).
     With ``gdf_segments`` a single point declared WGS 84 that sits far from every street
     but on one when read as GCJ-02 is refused (:func:`check_point_datum`).
+
+    ``area`` (a polygon) and ``gdf_segments`` are in the metric CRS ``crs`` — by default
+    the segments' own CRS, else :data:`METRIC` with the Shichahai :func:`default_area` —
+    so the distance outside the area is measured true wherever the geography lies.
+    ``area_name`` names the area in the message.
     """
     rec = {_COLUMN_ALIASES.get(str(k).strip().lower(), str(k).strip()): v for k, v in raw.items()}
     cat = refs.category(rec.get("category", ""), source=source, row=row)
@@ -462,12 +485,13 @@ def validate_record(
         )
     lon_arr, lat_arr = to_wgs84([src_lon], [src_lat], d)
     lon, lat = float(lon_arr[0]), float(lat_arr[0])
-    area = default_area() if area is None else area
-    x, y = _TO_METRIC.transform(lon, lat)
+    if area is None:
+        area, crs, area_name = default_area(), METRIC, area_name or "Shichahai"
+    x, y = _to_crs(intake_crs(gdf_segments, crs)).transform(lon, lat)
     if not area.contains(Point(x, y)):
         dist = area.distance(Point(x, y))
         raise ValidationError(
-            f"({src_lon}, {src_lat}) {d} lies {dist:.0f} m outside Shichahai",
+            f"({src_lon}, {src_lat}) {d} lies {dist:.0f} m outside {area_name or 'the area'}",
             source=source,
             row=row,
             field="lon/lat",
@@ -649,8 +673,12 @@ def validate_records(
     source: str | None = None,
     base_dir: Path | None = None,
     photos: Mapping[str, bytes] | None = None,
+    crs: str | None = None,
 ) -> IntakeResult:
-    """Validate ``(row, record)`` pairs; every problem becomes a reject, none is dropped."""
+    """Validate ``(row, record)`` pairs; every problem becomes a reject, none is dropped.
+
+    ``area`` is in the metric CRS ``crs`` (see :func:`validate_record`).
+    """
     good: list[Report] = []
     rejects: list[tuple[ValidationError, Mapping[str, Any]]] = []
     first_row: dict[str, object] = {}
@@ -668,6 +696,7 @@ def validate_records(
                 source=source,
                 row=row,
                 photos=photos,
+                crs=crs,
             )
             if rep.report_id in first_row:
                 raise ValidationError(
@@ -1124,6 +1153,7 @@ def read_batch(
         area=area,
         source=p.name,
         photos=photos,
+        crs=intake_crs(gdf_segments) if area is not None else None,
     )
     return result
 
@@ -1275,6 +1305,7 @@ def import_batch(
     source = p.name
     records = iter(_records(p, encoding=encoding, max_bytes=max_bytes))
     area = area_from_segments(gdf_segments) if gdf_segments is not None else None
+    crs = intake_crs(gdf_segments) if gdf_segments is not None else None
     sink = _RejectsSink(rejects_path)
     seen = np.empty(0, dtype=np.uint64)
     counts = {"rows": 0}
@@ -1308,6 +1339,7 @@ def import_batch(
                             source=source,
                             row=row,
                             photos=photos,
+                            crs=crs,
                         )
                     )
                     rows.append(row)
@@ -1416,10 +1448,10 @@ def write_rejects(rejects: Sequence[tuple[ValidationError, Mapping[str, Any]]], 
 # ---------------------------------------------------------------- datum check and snapping
 
 
-def _metric_points(reports: Sequence[Report]) -> np.ndarray:
+def _metric_points(reports: Sequence[Report], crs: str) -> np.ndarray:
     lon = np.array([r.lon for r in reports], dtype=float)
     lat = np.array([r.lat for r in reports], dtype=float)
-    x, y = _TO_METRIC.transform(lon, lat)
+    x, y = _to_crs(crs).transform(lon, lat)
     return shapely.points(np.column_stack([x, y]))
 
 
@@ -1467,11 +1499,12 @@ def check_datum_lonlat(
     lon, lat = lon[ok], lat[ok]
     if len(lon) < min_points:
         return {}
-    x, y = _TO_METRIC.transform(lon, lat)
+    to_m = _to_crs(intake_crs(gdf_segments))
+    x, y = to_m.transform(lon, lat)
     medians = {"wgs84": _median_snap(shapely.points(np.column_stack([x, y])), gdf_segments)}
     for d in ("gcj02", "bd09"):
         clon, clat = to_wgs84(lon, lat, d)
-        x, y = _TO_METRIC.transform(clon, clat)
+        x, y = to_m.transform(clon, clat)
         medians[d] = _median_snap(shapely.points(np.column_stack([x, y])), gdf_segments)
     best = min(medians, key=lambda k: medians[k])
     if (
@@ -1508,7 +1541,8 @@ def check_point_datum(
         return (math.nan, math.nan)
     tree = shapely.STRtree(gdf_segments.geometry.values)
     glon, glat = to_wgs84(np.array([lon]), np.array([lat]), "gcj02")
-    xs, ys = _TO_METRIC.transform(np.array([lon, glon[0]]), np.array([lat, glat[0]]))
+    to_m = _to_crs(intake_crs(gdf_segments))
+    xs, ys = to_m.transform(np.array([lon, glon[0]]), np.array([lat, glat[0]]))
     _, dist = tree.query_nearest(
         shapely.points(np.column_stack([xs, ys])), return_distance=True, all_matches=False
     )
@@ -1557,18 +1591,22 @@ def locate_reports(
     The zone and front come from the segment; a segment without a zone (main-street
     fronts) takes the zone polygon containing the point when ``gdf_zones`` is given.
     ``assignment`` maps segment_id -> person_id (a dict, or a frame with both columns,
-    as the districts work produces).
+    as the districts work produces). Distances are measured in the segments' own metric
+    CRS (the geography's); ``gdf_zones`` must be in the same CRS.
     """
     if not reports:
         return []
-    pts = gpd.GeoSeries(_metric_points(reports), crs=METRIC)
+    crs = intake_crs(gdf_segments)
+    if gdf_zones is not None:
+        require_same_crs(gdf_segments, gdf_zones, what="segments and zones")
+    pts = gpd.GeoSeries(_metric_points(reports, crs), crs=gdf_segments.crs)
     snaps = SegmentIndex(gdf_segments).snap_many(pts, max_distance_m=max_distance_m)
     if isinstance(assignment, pd.DataFrame):
         assignment = dict(zip(assignment["segment_id"], assignment["person_id"], strict=True))
     zone_of_point: list[str | None] = [None] * len(reports)
     if gdf_zones is not None and len(gdf_zones):
         joined = gpd.sjoin(
-            gpd.GeoDataFrame(geometry=pts, crs=METRIC),
+            gpd.GeoDataFrame(geometry=pts, crs=gdf_segments.crs),
             gdf_zones[["zone_id", "geometry"]],
             how="left",
             predicate="within",

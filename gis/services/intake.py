@@ -38,8 +38,9 @@ def take_in_report(
 ) -> Intake:
     """Validate ``raw`` (a form or command line), locate it and store it as a case.
 
-    The acceptance area is the geography's boundary polygon (plus the library's small
-    margin for boundary streets), the same in every front end. The report is snapped to its
+    The acceptance area is the geography's boundary polygon, the same in every front end;
+    distances (outside the boundary, to the street) are measured in the geography's own
+    metric CRS, so they are true wherever it lies. The report is snapped to its
     street, zone and front, and gets the responsible person of ``assignment`` — by default
     the districts saved with the data (:func:`gis.services.saved_districts`). Without a
     geography (a store-only installation) the library's default area applies and the
@@ -47,31 +48,33 @@ def take_in_report(
     lies far from every street but on one when read as GCJ-02 is refused.
     """
     from gis.cases.intake import locate_reports, validate_record
-    from gis.geography.crs import METRIC, to_metric
 
     if geo is None:
         report = validate_record(raw, refs=refs, now=now, datum=datum, source=source)
         result = store.add_reports([report], received_by=received_by, at=now)
         added = bool(result.added)
         return Intake(report, added, str(result.added[0]) if added else str(report.report_id))
-    # the intake library measures in the case store's CRS: hand it the geography in that CRS
-    boundary = to_metric(geo.boundary, crs=METRIC, source="boundary")
-    segments = to_metric(geo.segments, crs=METRIC, source="segments")
+    # measured in the geography's own metric CRS, so distances are true wherever it lies
+    segments = geo.segments
+    names = geo.boundary.get("name")
+    area_name = str(names.iloc[0]) if names is not None and len(names) and names.iloc[0] else None
     report = validate_record(
         raw,
         refs=refs,
         now=now,
         datum=datum,
-        area=boundary.union_all(),
+        area=geo.boundary.union_all(),
         source=source,
         gdf_segments=segments if datum_check else None,
+        crs=geo.crs,
+        area_name=area_name,
     )
     if assignment is None:
         assignment = saved_districts(store)
     report = locate_reports(
         [report],
         segments,
-        gdf_zones=to_metric(geo.zones, crs=METRIC, source="zones"),
+        gdf_zones=geo.zones,
         assignment=dict(assignment) or None,
     )[0]
     result = store.add_reports([report], received_by=received_by, at=now)
