@@ -131,7 +131,7 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     if intake.added:
         print(f"case {report.report_id} reported ({report.category}, zone {report.zone_id})")
     else:
-        print(f"case {report.report_id} already stored; nothing added")
+        print(f"case {intake.case_id} already stored; nothing added")
     return 0
 
 

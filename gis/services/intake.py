@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Intake:
-    """The stored (or already known) report and whether this call added it."""
+    """The report, whether this call added it, and the id of the stored case.
+
+    ``case_id`` is the case that holds the report: the new one, or the one already stored
+    with the same id or the same content (whose id may differ from ``report.report_id``).
+    """
 
     report: Report
     added: bool
@@ -51,9 +55,7 @@ def take_in_report(
 
     if geo is None:
         report = validate_record(raw, refs=refs, now=now, datum=datum, source=source)
-        result = store.add_reports([report], received_by=received_by, at=now)
-        added = bool(result.added)
-        return Intake(report, added, str(result.added[0]) if added else str(report.report_id))
+        return _store(store, report, received_by=received_by, now=now)
     # measured in the geography's own metric CRS, so distances are true wherever it lies
     segments = geo.segments
     names = geo.boundary.get("name")
@@ -77,7 +79,14 @@ def take_in_report(
         gdf_zones=geo.zones,
         assignment=dict(assignment) or None,
     )[0]
+    return _store(store, report, received_by=received_by, now=now)
+
+
+def _store(store: Any, report: Report, *, received_by: str, now: dt.datetime) -> Intake:
+    """Store the report; a report already stored (same id or same content under another
+    id) answers with the id of the stored case, which is the one that exists."""
     result = store.add_reports([report], received_by=received_by, at=now)
-    added = bool(result.added)
-    case_id = str(result.added[0]) if added else str(report.report_id)
-    return Intake(report=report, added=added, case_id=case_id)
+    if result.added:
+        return Intake(report=report, added=True, case_id=str(result.added[0]))
+    stored = result.stored_as.get(report.report_id, report.report_id)
+    return Intake(report=report, added=False, case_id=str(stored))

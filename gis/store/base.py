@@ -75,10 +75,15 @@ TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at", "updated_at")
 
 @dataclass(frozen=True)
 class AddResult:
-    """What an import did: ids stored now, and ids already present (idempotent re-import)."""
+    """What an import did: ids stored now, and ids already present (idempotent re-import).
+
+    ``stored_as`` maps each skipped id to the id of the stored case it matched: itself when
+    the id is known, the other case's id when the same content was stored under another id.
+    """
 
     added: tuple[str, ...]
     skipped: tuple[str, ...]
+    stored_as: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

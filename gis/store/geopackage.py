@@ -252,13 +252,17 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             )
             new: list[Case] = []
             skipped: list[str] = []
+            stored_as: dict[str, str] = {}
             for c in cases:
                 if c.case_id in known_ids or (c.content_hash and c.content_hash in known_hashes):
                     skipped.append(c.case_id)
+                    stored_as[c.case_id] = (
+                        c.case_id if c.case_id in known_ids else known_hashes[c.content_hash]
+                    )
                     continue
                 known_ids.add(c.case_id)
                 if c.content_hash:
-                    known_hashes.add(c.content_hash)
+                    known_hashes[c.content_hash] = c.case_id
                 new.append(c)
             if new:
                 self._insert_cases(new)
@@ -269,7 +273,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                     "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
                     "WHERE table_name IN ('cases','case_audit')"
                 )
-        return AddResult(tuple(c.case_id for c in new), tuple(skipped))
+        return AddResult(tuple(c.case_id for c in new), tuple(skipped), stored_as)
 
     def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
         """Store chunks of cases in one ``BEGIN IMMEDIATE`` transaction (one chunk in memory).
@@ -295,7 +299,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                         continue
                     known_ids.add(c.case_id)
                     if c.content_hash:
-                        known_hashes.add(c.content_hash)
+                        known_hashes[c.content_hash] = c.case_id
                     new.append(c)
                 if new:
                     self._insert_cases(new)
@@ -308,9 +312,10 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 )
         return added, skipped
 
-    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], set[str]]:
+    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], dict[str, str]]:
+        """The ids already stored, and the stored content hashes with their case ids."""
         found_ids: set[str] = set()
-        found_hashes: set[str] = set()
+        found_hashes: dict[str, str] = {}
         chunk = 900
         for i in range(0, len(ids), chunk):
             part = ids[i : i + chunk]
@@ -318,8 +323,11 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             found_ids.update(r[0] for r in self._con.execute(q, part))
         for i in range(0, len(hashes), chunk):
             part = hashes[i : i + chunk]
-            q = f"SELECT content_hash FROM cases WHERE content_hash IN ({','.join('?' * len(part))})"
-            found_hashes.update(r[0] for r in self._con.execute(q, part))
+            q = (
+                "SELECT content_hash, case_id FROM cases "
+                f"WHERE content_hash IN ({','.join('?' * len(part))})"
+            )
+            found_hashes.update((r[0], r[1]) for r in self._con.execute(q, part))
         return found_ids, found_hashes
 
     def _insert_cases(self, cases: Sequence[Case]) -> None:

@@ -190,10 +190,28 @@ class PostGISStore(PostGISCrowd, Store):
             new_cases = [c for c in cases if c.case_id in added]
             extra = [a for a in audit if a.case_id in added]
             self._copy_audit(cur, _creation_lines(new_cases), extra)
+            skipped = [c for c in cases if c.case_id not in added]
+            stored_as = self._stored_as(cur, skipped) if skipped else {}
         return AddResult(
             tuple(c.case_id for c in cases if c.case_id in added),
-            tuple(c.case_id for c in cases if c.case_id not in added),
+            tuple(c.case_id for c in skipped),
+            stored_as,
         )
+
+    def _stored_as(self, cur: Any, skipped: Sequence[Case]) -> dict[str, str]:
+        """The stored case id each skipped case matched: its own id, else its content's."""
+        cur.execute(
+            "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
+            "OR content_hash = ANY(%s)",
+            ([c.case_id for c in skipped], [c.content_hash for c in skipped if c.content_hash]),
+        )
+        rows = cur.fetchall()
+        ids = {r[0] for r in rows}
+        by_hash = {r[1]: r[0] for r in rows if r[1]}
+        return {
+            c.case_id: c.case_id if c.case_id in ids else by_hash.get(c.content_hash, c.case_id)
+            for c in skipped
+        }
 
     def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
         """COPY chunks of cases through a staging table in ONE transaction.
