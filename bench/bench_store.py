@@ -33,7 +33,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_cases import _close_most, synthetic_reports  # noqa: E402
-from gis.cases.intake import case_from_report, load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
+from gis.cases.intake import case_from_report  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
 from gis.store.postgis import PostGISStore, _case_lines  # noqa: E402

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gis.services.districts import saved_districts
 
 if TYPE_CHECKING:
-    from gis.cases.intake import References, Report
+    from gis.cases.categories import References
+    from gis.cases.intake import Report
     from gis.geography.layers import Geography
 
 
@@ -51,7 +52,8 @@ def take_in_report(
     report is stored unsnapped. With ``datum_check`` a single point declared WGS 84 that
     lies far from every street but on one when read as GCJ-02 is refused.
     """
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
 
     if geo is None:
         report = validate_record(raw, refs=refs, now=now, datum=datum, source=source)

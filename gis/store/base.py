@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from gis.cases.intake import References, Report, case_from_report, load_references
+from gis.cases.categories import References, load_references
+from gis.cases.intake import Report, case_from_report
 from gis.cases.workflow import (
     CASE_FRAME_COLUMNS,
     OPEN_STATES,

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import SOURCES, STATES, TIERS, AuditEntry, Case
 from gis.errors import NotFoundError, StoreError
 from gis.store.base import (

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import CASE_FRAME_COLUMNS, AuditEntry, Case
 from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
 from gis.store.base import (

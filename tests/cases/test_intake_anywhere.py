@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from gis.cases.intake import locate_reports, validate_record
+from gis.cases.intake import validate_record
+from gis.cases.snapping import locate_reports
 from gis.errors import ValidationError
 from gis.geography.crs import WGS84
 from gis.geography.layers import load_geography

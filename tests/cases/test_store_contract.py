@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.cases.intake import case_from_report, locate_reports
+from gis.cases.intake import case_from_report
+from gis.cases.snapping import locate_reports
 from gis.cases.workflow import CASE_FRAME_COLUMNS, STATES, TZ
 from gis.errors import ConflictError, NotFoundError, StoreError, TransitionError
 
@@ -288,7 +289,7 @@ def test_cases_frame_contract(store, ten_reports, segments):
 
 
 def test_text_is_stored_verbatim(store, refs, now):
-    from gis.cases.intake import read_batch
+    from gis.cases.batch import read_batch
 
     result = read_batch(Path(__file__).parent / "corpus" / "injection.csv", refs=refs, now=now)
     assert not result.rejects
@@ -312,7 +313,8 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time, pathlib
     from gis.store import geopackage, postgis
-    from gis.cases.intake import load_references, case_from_report
+    from gis.cases.categories import load_references
+    from gis.cases.intake import case_from_report
     import pickle
     backend, target, flag, payload = sys.argv[1:5]
     reports = pickle.loads(pathlib.Path(payload).read_bytes())

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from gis.cases.intake import import_batch
+from gis.cases.batch import import_batch
 from gis.cases.workflow import TZ
 from gis.errors import DatumError, ValidationError
 from tests.security.conftest import snapshot
@@ -61,7 +61,7 @@ def test_a_bad_row_in_the_last_chunk_stores_nothing(store_factory, tmp_path, whe
 
 def test_an_error_inside_the_store_rolls_back(store_factory, tmp_path, monkeypatch) -> None:
     store = store_factory()
-    import gis.cases.intake as v
+    import gis.cases.batch as v
 
     calls = {"n": 0}
     real = v.case_from_report
@@ -102,7 +102,7 @@ def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
 
 _KILL_SCRIPT = """
 import sys, time, pathlib, datetime as dt
-import gis.cases.intake as v
+import gis.cases.batch as v
 from gis.cases.workflow import TZ
 from gis.store import geopackage, postgis
 backend, target, flag, path = sys.argv[1:5]
