@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,19 +15,24 @@ import pandas as pd
 import shapely
 
 from gis.cases.categories import References
+from gis.cases.columns import (
+    CaseColumns,
+    ReportColumns,
+    case_columns,
+    locate_columns,
+    segment_tree,
+    validate_columns,
+)
 from gis.cases.intake import (
     IMPORT_CHUNK_ROWS,
     IntakeResult,
     Report,
     area_from_segments,
-    case_from_report,
-    validate_record,
     validate_records,
 )
-from gis.cases.snapping import check_datum_lonlat, intake_crs, locate_reports, raw_lonlat
-from gis.cases.workflow import Case
+from gis.cases.snapping import check_datum_lonlat, intake_crs, raw_lonlat
 from gis.errors import ValidationError
-from gis.geography.crs import normalize_datum, to_wgs84
+from gis.geography.crs import normalize_datum, require_same_crs, to_wgs84
 from gis.io.report_files import DEFAULT_MAX_BYTES, RejectsSink, read_records, write_rejects
 
 
@@ -112,12 +116,26 @@ class BatchImport:
     rows: int
 
 
-def _id_keys(ids: Sequence[str]) -> np.ndarray:
+def id_keys(ids: Sequence[str]) -> np.ndarray:
     """64-bit keys of report ids (for duplicate detection in bounded memory)."""
-    return np.array(
-        [int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest()) for i in ids],
-        dtype=np.uint64,
-    )
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
+
+
+def chunk_cases(
+    good: ReportColumns,
+    refs: References,
+    *,
+    received_by: str,
+    now: dt.datetime,
+    tree: Any = None,
+    crs: str | None = None,
+    zones: Sequence[tuple[str, Any]] = (),
+    assignment: Mapping[str, str] | None = None,
+) -> CaseColumns:
+    """Snap a validated chunk (when a street tree is given) and open its cases, as columns."""
+    if tree is not None and crs is not None:
+        good = locate_columns(good, tree, crs=crs, zones=zones, assignment=assignment)
+    return case_columns(good, refs, received_by=received_by, at=now)
 
 
 def import_batch(
@@ -166,7 +184,18 @@ def import_batch(
     seen = np.empty(0, dtype=np.uint64)
     counts = {"rows": 0}
 
-    def chunks() -> Iterator[list[Case]]:
+    tree = segment_tree(gdf_segments) if gdf_segments is not None else None
+    zones = (
+        [(str(z), g) for z, g in zip(gdf_zones["zone_id"], gdf_zones.geometry, strict=True)]
+        if gdf_zones is not None and gdf_segments is not None and len(gdf_zones)
+        else []
+    )
+    if zones:
+        require_same_crs(gdf_segments, gdf_zones, what="segments and zones")
+    if isinstance(assignment, pd.DataFrame):
+        assignment = dict(zip(assignment["segment_id"], assignment["person_id"], strict=True))
+
+    def chunks() -> Iterator[CaseColumns]:
         nonlocal seen
         first = True
         while True:
@@ -178,61 +207,50 @@ def import_batch(
                 check_datum_lonlat(lon, lat, gdf_segments, source=source)
             first = False
             counts["rows"] += len(part)
-            good: list[Report] = []
-            rows: list[object] = []
+            ok: list[tuple[object, Mapping[str, Any]]] = []
             for row, raw in _with_footprints(part, datum, source=source):
                 if isinstance(raw, ValidationError):
                     sink.add(raw, {})
-                    continue
-                try:
-                    good.append(
-                        validate_record(
-                            raw,
-                            refs=refs,
-                            now=now,
-                            datum=datum,
-                            area=area,
+                else:
+                    ok.append((row, raw))
+            good, rejects = validate_columns(
+                ok, refs=refs, now=now, datum=datum, area=area, source=source,
+                photos=photos, crs=crs,
+            )  # fmt: skip
+            for exc, raw in rejects:
+                sink.add(exc, raw)
+            if good is not None and len(good):
+                keys = id_keys(good.report_id)
+                _, first_idx = np.unique(keys, return_index=True)
+                fresh = np.zeros(len(keys), dtype=bool)
+                fresh[first_idx] = True
+                if len(seen):
+                    pos = np.clip(np.searchsorted(seen, keys), 0, len(seen) - 1)
+                    fresh &= seen[pos] != keys
+                for i in np.flatnonzero(~fresh):
+                    rid = good.report_id[i]
+                    sink.add(
+                        ValidationError(
+                            f"duplicate report id {rid!r} (repeats an earlier row)",
                             source=source,
-                            row=row,
-                            photos=photos,
-                            crs=crs,
-                        )
+                            row=good.rows[i],
+                            field="report_id",
+                            fix="give each report its own id, or remove the repeated row",
+                        ),
+                        {"report_id": rid},
                     )
-                    rows.append(row)
-                except ValidationError as exc:
-                    sink.add(exc, raw)
-            keys = _id_keys([r.report_id for r in good])
-            _, first_idx = np.unique(keys, return_index=True)
-            fresh = np.zeros(len(keys), dtype=bool)
-            fresh[first_idx] = True
-            if len(seen):
-                pos = np.clip(np.searchsorted(seen, keys), 0, len(seen) - 1)
-                fresh &= seen[pos] != keys
-            kept: list[Report] = []
-            for rep, ok, row in zip(good, fresh, rows, strict=True):
-                if ok:
-                    kept.append(rep)
-                    continue
-                sink.add(
-                    ValidationError(
-                        f"duplicate report id {rep.report_id!r} (repeats an earlier row)",
-                        source=source,
-                        row=row,
-                        field="report_id",
-                        fix="give each report its own id, or remove the repeated row",
-                    ),
-                    {"report_id": rep.report_id},
-                )
-            seen = np.union1d(seen, keys)
+                seen = np.union1d(seen, keys)
+                good = good.take(fresh)
             if progress is not None:
                 progress(counts["rows"])
             if sink.count and not keep_good:
                 continue  # keep validating for the full list of rejects; store nothing
-            if gdf_segments is not None and kept:
-                kept = locate_reports(
-                    kept, gdf_segments, gdf_zones=gdf_zones, assignment=assignment
-                )
-            yield [case_from_report(r, refs, received_by=received_by, at=now) for r in kept]
+            if good is None or not len(good):
+                continue
+            yield chunk_cases(
+                good, refs, received_by=received_by, now=now, tree=tree, crs=crs,
+                zones=zones, assignment=assignment,
+            )  # fmt: skip
         if sink.count and not keep_good:
             first_msgs = "; ".join(str(e) for e in sink.first)
             refused = ValidationError(
@@ -244,7 +262,7 @@ def import_batch(
             raise refused
 
     try:
-        added, skipped = store.add_cases_stream(chunks())
+        added, skipped = store.add_case_columns(chunks())
     finally:
         sink.close()
     return BatchImport(added=added, skipped=skipped, rejected=sink.count, rows=counts["rows"])

@@ -282,6 +282,19 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
         result = self.add_cases(cases)
         return len(result.added), len(result.skipped)
 
+    def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
+        """Store chunks of new cases given as columns (:class:`gis.cases.columns.CaseColumns`,
+        from the batch intake) in ONE transaction; returns (added, skipped) counts.
+
+        Backends write the columns directly (COPY, executemany); this fallback rebuilds
+        the cases and calls :meth:`add_cases_stream`.
+        """
+        from gis.store.case_columns import records
+
+        return self.add_cases_stream(
+            [case_from_record(r) for r in records(chunk)] for chunk in chunks
+        )
+
     def add_reports(
         self,
         reports: Sequence[Report],

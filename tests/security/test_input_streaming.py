@@ -64,15 +64,15 @@ def test_an_error_inside_the_store_rolls_back(store_factory, tmp_path, monkeypat
     import gis.cases.batch as v
 
     calls = {"n": 0}
-    real = v.case_from_report
+    real = v.chunk_cases
 
     def flaky(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 180:
+        if calls["n"] == 4:  # three chunks of 50 are written: fail in the fourth
             raise RuntimeError("disk full")
         return real(*a, **k)
 
-    monkeypatch.setattr(v, "case_from_report", flaky)
+    monkeypatch.setattr(v, "chunk_cases", flaky)
     with pytest.raises(RuntimeError):
         run(store, write(tmp_path / "c.csv", 260))
     assert store.count_cases() == 0
@@ -107,14 +107,14 @@ from gis.cases.workflow import TZ
 from gis.store import geopackage, postgis
 backend, target, flag, path = sys.argv[1:5]
 store = (geopackage.GeoPackageStore if backend == "geopackage" else postgis.PostGISStore)(target)
-real, calls = v.case_from_report, [0]
+real, calls = v.chunk_cases, [0]
 def slow(*a, **k):
     calls[0] += 1
-    if calls[0] == 160:  # three chunks of 50 are written: stop in the fourth
+    if calls[0] == 4:  # three chunks of 50 are written: stop in the fourth
         pathlib.Path(flag).write_text("inside")
         time.sleep(120)
     return real(*a, **k)
-v.case_from_report = slow
+v.chunk_cases = slow
 v.import_batch(pathlib.Path(path), store, refs=store.refs, received_by="killed",
                now=dt.datetime(2026, 6, 1, 12, tzinfo=TZ), chunk_rows=50)
 """
