@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import queue
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +140,46 @@ def chunk_cases(
     return case_columns(good, refs, received_by=received_by, at=now)
 
 
+def prefetched(chunks: Iterator[CaseColumns]) -> Iterator[CaseColumns]:
+    """Run ``chunks`` one chunk ahead in a thread, so the next chunk is validated and
+    snapped while the database takes in this one. Its errors are raised here, in order."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                if not put(("chunk", chunk)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(("error", exc))
+
+    worker = threading.Thread(target=work, name="intake-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "chunk":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 def import_batch(
     path: Path,
     store: Any,
@@ -262,7 +304,7 @@ def import_batch(
             raise refused
 
     try:
-        added, skipped = store.add_case_columns(chunks())
+        added, skipped = store.add_case_columns(prefetched(chunks()))
     finally:
         sink.close()
     return BatchImport(added=added, skipped=skipped, rejected=sink.count, rows=counts["rows"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -134,11 +133,9 @@ def _concat(parts: list[ReportColumns], order: np.ndarray) -> ReportColumns:
     return ReportColumns(**out)
 
 
-def _column(recs: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
-    return [r.get(name) for r in recs]
-
-
 def _blank(values: list[Any]) -> np.ndarray:
+    if values.count(None) == len(values):
+        return np.ones(len(values), dtype=bool)
     return np.array(
         [v is None or (isinstance(v, str) and not v.strip()) or isnan(v) for v in values],
         dtype=bool,
@@ -155,6 +152,21 @@ def _numbers(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 
 def _map_unique(values: list[Any], fn) -> tuple[list[Any], np.ndarray]:
     """``fn`` of each distinct value (None where it raises) and a mask of the failures."""
+    series = pd.Series(values, dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        res: list[Any] = []
+        ok: list[bool] = []
+        for u in [*uniques.tolist(), None]:  # the last one stands for the empty cells
+            try:
+                res.append(fn(u))
+                ok.append(True)
+            except (ValidationError, ValueError, TypeError, KeyError):
+                res.append(None)
+                ok.append(False)
+        res_arr = np.empty(len(res), dtype=object)
+        res_arr[:] = res
+        return res_arr[codes].tolist(), ~np.array(ok, dtype=bool)[codes]
     cache: dict[Any, Any] = {}
     out: list[Any] = []
     bad = np.zeros(len(values), dtype=bool)
@@ -169,6 +181,16 @@ def _map_unique(values: list[Any], fn) -> tuple[list[Any], np.ndarray]:
         out.append(res)
         bad[i] = not ok
     return out, bad
+
+
+_JSON_UNSAFE = re.compile(r'["\\\x00-\x1f]')
+
+
+def json_safe(values: list[str]) -> np.ndarray:
+    """Rows whose text JSON writes as it is (no quote, backslash or control character)."""
+    if not _JSON_UNSAFE.search("".join(values)):
+        return np.ones(len(values), dtype=bool)
+    return np.array([not _JSON_UNSAFE.search(v) for v in values], dtype=bool)
 
 
 def _text_bad(values: list[str], limit: int, *, control: bool) -> np.ndarray:
@@ -228,19 +250,27 @@ def validate_columns(
     read through :func:`gis.io.report_files.canonical_column`.
     """
     rows = [r for r, _ in records]
-    recs = [
-        rec
-        if all(k == canonical_column(k) for k in rec)
-        else {canonical_column(k): v for k, v in rec.items()}
-        for _, rec in records
-    ]
+    shapes: dict[tuple[Any, ...], bool] = {}
+    recs: list[Mapping[str, Any]] = []
+    for _, rec in records:
+        shape = tuple(rec)
+        plain = shapes.get(shape)
+        if plain is None:
+            plain = shapes[shape] = all(k == canonical_column(k) for k in shape)
+        recs.append(rec if plain else {canonical_column(k): v for k, v in rec.items()})
+    present = {canonical_column(k) for shape in shapes for k in shape}
     n = len(recs)
+
+    def _column(_recs: Any, name: str) -> list[Any]:
+        return [r.get(name) for r in recs] if name in present else [None] * n
+
     if area is None:
         area, crs = default_area(), METRIC
     crs = crs or METRIC
     slow = np.zeros(n, dtype=bool)
     for f in _ROW_FIELDS:
-        slow |= ~_blank(_column(recs, f))
+        if f in present:
+            slow |= ~_blank(_column(recs, f))
     cats, bad = _map_unique(_column(recs, "category"), lambda v: refs.category(v or ""))
     slow |= bad
     raw_datum = _column(recs, "datum")
@@ -281,7 +311,8 @@ def validate_columns(
         _text_bad(ids, MAX_ID, control=True) | ~np.array([bool(i) for i in ids], dtype=bool)
     )
     attrs: list[dict[str, Any]] = [{} for _ in range(n)]
-    names = {a for c in cats if c is not None for a in c.attributes}
+    used = {c.code: c for c in cats if c is not None}
+    names = {a for c in used.values() for a in c.attributes} & present
     for name in sorted(names):
         col = _column(recs, name)
         kind_of = [c.attributes.get(name) if c is not None else None for c in cats]
@@ -298,11 +329,17 @@ def validate_columns(
     fast = ~slow
     # content hash and default id, as validate_record writes them
     hashes: list[str] = []
-    for i in np.flatnonzero(fast):
-        parts = [cats[i].code, round(float(src_lon[i]), 6), round(float(src_lat[i]), 6),
-                 dnames[i], iso[i], sources[i], reporter[i], desc[i]]  # fmt: skip
-        text = json.dumps([str(p) for p in parts], ensure_ascii=False)
-        hashes.append(hashlib.sha256(text.encode("utf-8")).hexdigest())
+    safe = json_safe(reporter) & json_safe(desc)
+    slon, slat = src_lon.tolist(), src_lat.tolist()
+    sha = hashlib.sha256
+    for k in np.flatnonzero(fast).tolist():
+        parts = [cats[k].code, str(round(slon[k], 6)), str(round(slat[k], 6)),
+                 dnames[k], iso[k], sources[k], reporter[k], desc[k]]  # fmt: skip
+        if safe[k]:
+            text = '["' + '", "'.join(parts) + '"]'  # what json.dumps writes for these
+        else:
+            text = json.dumps(parts, ensure_ascii=False)
+        hashes.append(sha(text.encode("utf-8")).hexdigest())
     fidx = np.flatnonzero(fast)
     good = ReportColumns(
         rows=[rows[i] for i in fidx],
@@ -461,10 +498,22 @@ def case_columns(
 
 def iso_utc(values: np.ndarray, unit: str = "us", suffix: str = "+00:00") -> list[str | None]:
     """ISO text of UTC datetime64 values (None for NaT)."""
-    text = np.datetime_as_string(np.asarray(values, dtype="datetime64[us]"), unit=unit)  # type: ignore[call-overload]
-    return [None if t == "NaT" else t + suffix for t in text.tolist()]
+    arr = np.asarray(values, dtype="datetime64[us]")
+    text = np.datetime_as_string(arr, unit=unit)  # type: ignore[call-overload]
+    out = (text.astype(object) + suffix).tolist()
+    nat = np.isnat(arr)
+    if nat.any():
+        for i in np.flatnonzero(nat).tolist():
+            out[i] = None
+    return out
 
 
 def floats_text(values: np.ndarray) -> list[str | None]:
-    """Python's repr of each float (None for NaN), as the row path writes them."""
-    return [None if math.isnan(v) else repr(v) for v in values.tolist()]
+    """The shortest text that reads back as each float (None for NaN), as repr writes it."""
+    arr = np.asarray(values, dtype=float)
+    out = arr.astype(str).tolist()
+    nan = np.isnan(arr)
+    if nan.any():
+        for i in np.flatnonzero(nan).tolist():
+            out[i] = None
+    return out

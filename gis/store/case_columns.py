@@ -9,6 +9,7 @@ keeps up with the database.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -69,11 +70,17 @@ def select(cols: Mapping[str, Any], keep: np.ndarray) -> dict[str, Any]:
 
 def _escape(values: Sequence[Any]) -> list[str]:
     """COPY text of a column (``\\N`` for None), escaped only when a value needs it."""
-    text = [None if v is None else (v if isinstance(v, str) else str(v)) for v in values]
-    joined = "".join(t for t in text if t is not None)
-    if not any(c in joined for c in "\\\t\n\r"):
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        text = list(values)
+    else:
+        text = [None if v is None else str(v) for v in values]
+    joined = "".join(filter(None, text))
+    if any(c in joined for c in "\\\t\n\r"):
+        text = [None if t is None else t.translate(_COPY_ESCAPES) for t in text]
+    if type(None) in kinds:
         return ["\\N" if t is None else t for t in text]
-    return ["\\N" if t is None else t.translate(_COPY_ESCAPES) for t in text]
+    return text
 
 
 def _ewkb_hex(wkb: Sequence[bytes | None]) -> list[str | None]:
@@ -95,10 +102,7 @@ def copy_text(cols: Mapping[str, Any], db_columns: Sequence[str]) -> str:
     parts: list[list[str]] = []
     for name in db_columns:
         if name == "geom":
-            pts = shapely.set_srid(
-                shapely.points(np.column_stack([cols["lon"], cols["lat"]])), 4326
-            )
-            parts.append(list(shapely.to_wkb(pts, hex=True, include_srid=True)))
+            parts.append(ewkb_points_hex(cols["lon"], cols["lat"]))
         elif name == "footprint":
             parts.append(_escape(_ewkb_hex(cols[name])))
         elif name in _TIME:
@@ -112,15 +116,40 @@ def copy_text(cols: Mapping[str, Any], db_columns: Sequence[str]) -> str:
     return "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
 
 
+def ewkb_points_hex(lon: Any, lat: Any) -> list[str]:
+    """EWKB hex of POINT(lon lat) with SRID 4326, written straight from the coordinates."""
+    xy = np.column_stack([np.asarray(lon, "<f8"), np.asarray(lat, "<f8")])
+    hexed = xy.tobytes().hex()
+    head = "0101000020e6100000"  # little endian, point with SRID, 4326
+    return [head + hexed[i : i + 32] for i in range(0, len(hexed), 32)]
+
+
+def gpkg_point_blobs(lon: Any, lat: Any) -> list[bytes]:
+    """GeoPackage binary POINTs (EPSG:4326, no envelope), written straight from the coordinates."""
+    header = struct.pack("<2sBBi", b"GP", 0, 0b00000001, 4326) + b"\x01\x01\x00\x00\x00"
+    xy = np.column_stack([np.asarray(lon, "<f8"), np.asarray(lat, "<f8")]).tobytes()
+    return [header + xy[i : i + 16] for i in range(0, len(xy), 16)]
+
+
+def _params(source: Sequence[str], reporter: Sequence[str]) -> list[str]:
+    """The creation entry's params as JSON text (json.dumps, fast for plain text)."""
+    from gis.cases.columns import json_safe
+
+    safe = json_safe(list(reporter))
+    return [
+        f'{{"source": "{s}", "reporter": "{r}"}}'
+        if ok
+        else json.dumps({"source": s, "reporter": r}, ensure_ascii=False)
+        for s, r, ok in zip(source, reporter, safe, strict=True)
+    ]
+
+
 def audit_copy_text(cols: Mapping[str, Any]) -> str:
     """COPY text of the creation audit rows (``gis.cases.workflow.creation_entry``)."""
     n = len(cols["case_id"])
     if not n:
         return ""
-    params = [
-        json.dumps({"source": s, "reporter": r}, ensure_ascii=False)
-        for s, r in zip(cols["source"], cols["reporter"], strict=True)
-    ]
+    params = _params(cols["source"], cols["reporter"])
     parts = [
         _escape(cols["case_id"]),
         ["0"] * n,
@@ -154,21 +183,10 @@ def gpkg_rows(cols: Mapping[str, Any], blobs: Sequence[bytes]) -> list[tuple[Any
 def gpkg_audit_rows(cols: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Creation audit rows for the GeoPackage ``case_audit`` insert."""
     at = iso_utc(cols["updated_at"], unit="ms", suffix="Z")
+    params = _params(cols["source"], cols["reporter"])
     return [
-        (
-            cid,
-            0,
-            "report",
-            None,
-            "reported",
-            owner,
-            t,
-            "",
-            json.dumps({"source": s, "reporter": r}, ensure_ascii=False),
-        )  # fmt: skip
-        for cid, owner, t, s, r in zip(
-            cols["case_id"], cols["owner"], at, cols["source"], cols["reporter"], strict=True
-        )
+        (cid, 0, "report", None, "reported", owner, t, "", p)
+        for cid, owner, t, p in zip(cols["case_id"], cols["owner"], at, params, strict=True)
     ]
 
 

@@ -332,7 +332,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 new = cc.select(c, cc.new_rows(c, known_ids, known_hashes))
                 n = len(new["case_id"])
                 if n:
-                    blobs = gpkg_point_blobs(new["lon"], new["lat"])
+                    blobs = cc.gpkg_point_blobs(new["lon"], new["lat"])
                     self._con.executemany(insert, cc.gpkg_rows(new, blobs))
                     self._con.executemany(
                         "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
