@@ -22,7 +22,7 @@ for _name in (
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
 from gis.cases.workflow import STATES, TIERS  # noqa: E402
 
 
