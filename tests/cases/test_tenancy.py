@@ -482,3 +482,19 @@ def test_pooled_connections_keep_no_subdistrict_between_transactions(pg_url, ref
             a._pool.putconn(con)
         b.close()  # a view does not close the shared pool
         assert a.count_cases() == 2
+
+
+def test_db_status_lists_the_subdistricts(store_factory, ten_reports, capsys):
+    from gis.cli import main
+
+    a = store_factory()
+    with a.scoped(B) as b:
+        a.add_reports(ten_reports[:3], received_by="desk_a")
+        b.add_reports(_b_reports(ten_reports[3:4]), received_by="desk_b")
+    assert main(["db", "status", "--url", str(store_factory.target)]) == 0
+    out = capsys.readouterr().out
+    assert f"subdistricts: {A} 3 cases, {B} 1 cases" in out
+    if store_factory.backend == "postgis":
+        assert "row-level security: role patrol_app present" in out
+    else:
+        assert "row-level security" not in out
