@@ -16,6 +16,7 @@ from gis.access.auth import (
 )
 from gis.i18n import format_datetime, t
 from ui.common import (
+    HANDOFF_KEY,
     SESSION_KEY,
     TOKEN_KEY,
     current_lang,
@@ -85,8 +86,11 @@ def login_page() -> None:
         )
         return
     st.session_state[SESSION_KEY] = session
-    # a signed token in the URL lets a reload pick the session up again (see docs/app.md)
-    st.session_state[TOKEN_KEY] = session_tokens(cfg).issue(
+    # the session in the store, and a one-time code the page trades for the HttpOnly cookie
+    # that lets a reload (on any instance) pick the session up again (see docs/app.md)
+    token, code = session_tokens(cfg).start(
         session.user.username, issued_at=session.started_at, expires_at=session.expires_at
     )
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[HANDOFF_KEY] = code
     st.rerun()

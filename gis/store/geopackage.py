@@ -261,6 +261,12 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             yield Exec(self._con, "sqlite", self._scope())
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction that every write of this thread inside joins."""
+        with self._write():
+            yield
+
+    @contextlib.contextmanager
     def _coord_read(self) -> Iterator[Exec]:
         with self._lock:
             yield Exec(self._con, "sqlite", self._scope())
@@ -547,14 +553,25 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
 
 class _Txn:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception)."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception).
+
+    Inside a transaction this thread already holds (:meth:`GeoPackageStore.transaction`)
+    it is a ``SAVEPOINT`` instead: it joins the outer transaction, and an error undoes its
+    own part and reaches the outer one, which then rolls everything back.
+    """
 
     def __init__(self, con: sqlite3.Connection, lock: threading.RLock) -> None:
         self._con = con
         self._lock = lock
+        self._savepoint: str | None = None
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
+        # the lock is this thread's: an open transaction on the connection is its own
+        if self._con.in_transaction:
+            self._savepoint = f"patrol_sp_{id(self):x}"
+            self._con.execute(f"SAVEPOINT {self._savepoint}")
+            return self._con
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -564,10 +581,15 @@ class _Txn:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            if exc_type is None:
+            if self._savepoint is not None:
+                if exc_type is not None:
+                    self._con.execute(f"ROLLBACK TO {self._savepoint}")
+                self._con.execute(f"RELEASE {self._savepoint}")
+            elif exc_type is None:
                 self._con.execute("COMMIT")
                 return
-            self._con.execute("ROLLBACK")
+            else:
+                self._con.execute("ROLLBACK")
         finally:
             self._lock.release()
         if isinstance(exc, sqlite3.Error):

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,7 @@ class PostGISStore(PostGISCrowd, Store):
         self._scope_sql = "SELECT set_config('app.subdistrict', %s, true)"
         self._copy_mode = "direct"
         self._owns_pool = True
+        self._local = threading.local()  # this thread's open transaction (transaction())
         try:
             self._pool = psycopg2.pool.ThreadedConnectionPool(minconn, maxconn, dsn=url)
         except psycopg2.Error as exc:
@@ -149,8 +151,15 @@ class PostGISStore(PostGISCrowd, Store):
     def _tx(self, *, admin: bool = False) -> Iterator[Any]:
         """One transaction on a pooled connection: commit on success, rollback on error.
 
-        Scoped to the store's subdistrict unless ``admin`` (schema migrations)."""
+        Scoped to the store's subdistrict unless ``admin`` (schema migrations). Inside
+        :meth:`transaction` (same thread) it is a savepoint of that transaction.
+        """
         psycopg2, _ = _psycopg2()
+        outer = getattr(self._local, "cur", None)
+        if outer is not None:
+            with self._savepoint(outer, psycopg2):
+                yield outer
+            return
         con = self._pool.getconn()
         try:
             with con:  # commits or rolls back
@@ -172,6 +181,38 @@ class PostGISStore(PostGISCrowd, Store):
             raise
         finally:
             self._pool.putconn(con)
+
+    @contextlib.contextmanager
+    def _savepoint(self, cur: Any, psycopg2: Any) -> Iterator[None]:
+        """A savepoint of this thread's open transaction (undone alone on an error)."""
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        name = f"patrol_sp_{self._local.depth}"
+        cur.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException as exc:
+            cur.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            if isinstance(exc, psycopg2.Error):
+                raise StoreError(f"PostGIS error: {exc}") from exc
+            raise
+        else:
+            cur.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._local.depth -= 1
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction that every write of this thread inside joins (all or nothing)."""
+        if getattr(self._local, "cur", None) is not None:
+            with self._tx():
+                yield
+            return
+        with self._tx() as cur:
+            self._local.cur = cur
+            try:
+                yield
+            finally:
+                self._local.cur = None
 
     @functools.cached_property
     def people(self) -> PeopleStore:

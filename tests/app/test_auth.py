@@ -66,6 +66,8 @@ def test_repository_stores_users_in_a_valid_geopackage(repo: SqliteUserRepositor
         "patrol_users": "attributes",
         "patrol_login_failures": "attributes",
         "patrol_login_clients": "attributes",
+        "patrol_sessions": "attributes",
+        "patrol_session_secret": "attributes",
     }
     # the plain text password is nowhere in the file
     assert b"password-1" not in repo.path.read_bytes()
