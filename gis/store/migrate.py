@@ -38,6 +38,7 @@ GPKG_STEPS: dict[int, str] = {
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
     7: "users with row versions, failed logins, trusted clients and sessions in the store",
     8: "a subdistrict key on every row (existing rows: shichahai)",
+    9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
 COUNTED_TABLES: tuple[str, ...] = (

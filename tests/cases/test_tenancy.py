@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gis.access.db import ACCESS_TABLES
 from gis.errors import NotFoundError, StoreError, ValidationError
 from gis.people.staff import Person
 from gis.store import migrate, tenancy
@@ -303,9 +304,12 @@ def test_app_role_cannot_read_or_write_another_subdistrict(pg_cluster, two_subdi
         keyed = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
         cur.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT IN ('schema_version', 'spatial_ref_sys')"
+            "AND tablename NOT IN ('schema_version', 'spatial_ref_sys', 'patrol_session_secret')"
         )
         assert {r[0] for r in cur.fetchall()} == set(keyed)
+        # the login tables are keyed by their user but read before any subdistrict is known
+        login = {t for t in ACCESS_TABLES if t != "patrol_session_secret"}
+        assert {t: keyed.pop(t) for t in login} == dict.fromkeys(login, (False, False))
         assert all(v == (True, True) for v in keyed.values()), keyed
     owner.close()
 
