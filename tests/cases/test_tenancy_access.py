@@ -10,25 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gis.access import db as access_db
 from gis.access.db import PostgresAccessDB, SqliteAccessDB
 from gis.access.session_token import SessionTokens
-from gis.access.users import StoreUserRepository, User, hash_password
+from gis.access.users import StoreUserRepository
 from gis.store import migrate, tenancy
 from gis.store.geopackage import GeoPackageStore
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 TABLES = ("patrol_users", "patrol_sessions", "patrol_login_failures")
 A = "shichahai"
-
-
-def _people(access) -> None:
-    """Two users, a session and a failed login of each, written through the login code."""
-    repo = StoreUserRepository(access)
-    tokens = SessionTokens(access)
-    for name in ("leader", "desk"):
-        repo.add(User(name, "leadership"), hash_password("pw-123456", rounds=4))
-        tokens.start(name, issued_at=NOW, expires_at=NOW + timedelta(hours=1))
-        repo.record_failure(name, NOW, client="c1")
 
 
 def _rows(cur, table: str) -> tuple[list[str], list[str]]:
@@ -42,9 +33,26 @@ def test_geopackage_users_and_sessions_are_keyed(tmp_path, refs, monkeypatch):
     with monkeypatch.context() as m:  # a file as the code before version 9 wrote it
         m.setattr(migrate, "gpkg_code_version", lambda sql_dir=None: 8)
         m.setattr(tenancy, "_key_gpkg_access_tables", lambda con, present: None)
+        m.setattr(access_db, "_GPKG_ADDED_COLUMNS", access_db._GPKG_ADDED_COLUMNS[:3])
         GeoPackageStore(path, refs=refs).close()
-        _people(SqliteAccessDB(path))
     con = sqlite3.connect(path)
+    with con:  # the rows the login code of version 7/8 writes
+        for name in ("leader", "desk"):
+            con.execute(
+                "INSERT INTO patrol_users (username, role, password_hash, created_at) "
+                "VALUES (?, 'leadership', 'x', ?)",
+                (name, NOW.isoformat()),
+            )
+            con.execute(
+                "INSERT INTO patrol_sessions (sid, username, issued_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (f"s-{name}", name, NOW.isoformat(), (NOW + timedelta(hours=1)).isoformat()),
+            )
+            con.execute(
+                "INSERT INTO patrol_login_failures (username, failed_at, client) "
+                "VALUES (?, ?, 'c1')",
+                (name, NOW.isoformat()),
+            )
     before = {t: _rows(con.cursor(), t) for t in TABLES}
     con.close()
     assert all("subdistrict" not in cols for cols, _ in before.values())
