@@ -354,8 +354,8 @@ def _inspections(c: Context, store: Any) -> None:
         refs = store.refs
         category = st.selectbox(
             c.t("cases.category"), list(refs.categories),
-            format_func=lambda k: f"{k} " + (refs.categories[k].name_zh if c.lang == "zh"
-                                             else refs.categories[k].name_en),
+            format_func=lambda k: (refs.categories[k].name_zh if c.lang == "zh"
+                                   else refs.categories[k].name_en),
             key="coord_icategory",
         )  # fmt: skip
         lon = st.number_input(c.t("report.lon"), value=None, format="%.6f", key="coord_ilon")
