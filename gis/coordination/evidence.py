@@ -10,11 +10,14 @@ gets a JPEG thumbnail for popups and reports.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
+import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,12 @@ FAR_M = 1000.0
 #: A photo taken more than this before the report is flagged ``early``.
 EARLY = dt.timedelta(days=2)
 THUMB_PX = 256
+#: Longer side of the thumbnails shown in map popups and in the monthly report (pixels).
+POPUP_PX = 160
+#: The MIME types a thumbnail data: URI may carry (what :func:`thumbnail_uri` writes).
+URI_MIMES: tuple[str, ...] = ("image/jpeg", "image/png")
+
+log = logging.getLogger(__name__)
 
 
 def _exif_degrees(value: Any, ref: Any) -> float | None:
@@ -129,15 +138,65 @@ def read_image(data: bytes, *, name: str = "photo") -> dict[str, Any]:
 
 
 def thumbnail(data: bytes, px: int = THUMB_PX) -> bytes:
-    """A JPEG thumbnail at most ``px`` pixels on its longer side (EXIF dropped)."""
+    """A JPEG thumbnail at most ``px`` pixels on its longer side: pixels only.
+
+    A new image is built from the pixels, so nothing of the file's metadata (EXIF, ICC,
+    comments, which Pillow would otherwise carry into the output) survives.
+    """
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as src:
         img = ImageOps.exif_transpose(src)
         img.thumbnail((px, px))
+        rgb = img.convert("RGB")
+        clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
         out = io.BytesIO()
-        img.convert("RGB").save(out, format="JPEG", quality=80)
+        clean.save(out, format="JPEG", quality=80)
     return out.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def thumbnail_uri(data: bytes, px: int = POPUP_PX) -> str:
+    """A ``data:image/jpeg;base64,…`` URI of a small thumbnail of ``data``.
+
+    ``data`` is validated by :func:`read_image` (Pillow, JPEG/PNG/WebP, size and pixel
+    limits) and re-encoded at most ``px`` pixels on its longer side: the URI carries only
+    pixels Pillow wrote, never a byte of what was uploaded (a payload appended to a JPEG,
+    an SVG, HTML). Cached by content: the map redraws on every rerun.
+
+    Raises
+    ------
+    ValidationError
+        ``data`` is not an accepted image.
+    """
+    read_image(bytes(data), name="thumbnail")
+    return "data:image/jpeg;base64," + base64.b64encode(thumbnail(bytes(data), px)).decode("ascii")
+
+
+def case_thumbnails(
+    store: Any, case_ids: Iterable[str], *, px: int = POPUP_PX
+) -> dict[str, dict[str, str]]:
+    """Thumbnail data: URIs per case: ``{case_id: {"before": uri, "after": uri}}``.
+
+    The first before photo and the latest after photo of each case (cases without photos
+    are left out). A stored thumbnail Pillow refuses is skipped and logged.
+    """
+    ids = list(dict.fromkeys(str(c) for c in case_ids))
+    out: dict[str, dict[str, str]] = {}
+    for i in range(0, len(ids), 500):  # IN lists stay well below SQLite's parameter limit
+        rows = store.coord_rows(TABLE, {"case_id": ids[i : i + 500]},
+                                columns=["case_id", "kind", "thumb_data", "uploaded_at"],
+                                order="uploaded_at")  # fmt: skip
+        for r in rows:
+            slot = out.setdefault(str(r["case_id"]), {})
+            if r["kind"] == "before" and "before" in slot or not r["thumb_data"]:
+                continue  # the first before photo stays; the latest after photo wins
+            try:
+                slot[str(r["kind"])] = thumbnail_uri(bytes(r["thumb_data"]), px)
+            except ValidationError:
+                log.warning("case %s: a stored %s thumbnail is not an image", r["case_id"],
+                            r["kind"])  # fmt: skip
+    return {k: v for k, v in out.items() if v}
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
