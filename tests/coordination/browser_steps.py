@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 EXCEPTION = '[data-testid="stException"]'
+#: A chosen option of a multiselect (a tag in its tags container).
+TAGS = '[data-testid="stMultiSelectTagsContainer"]'
 ERROR = '[data-testid="stAlertContentError"]'
 
 
@@ -80,7 +82,7 @@ def add_options(page: Any, key: str, texts: list[str]) -> None:
         for attempt in range(6):
             idle(page)
             box = keyed(page, key)
-            if box.locator('[data-baseweb="tag"]').filter(has_text=text).count():
+            if box.locator(TAGS).filter(has_text=text).count():
                 break
             box.locator("input").first.click()
             page.keyboard.type(text)
@@ -88,16 +90,18 @@ def add_options(page: Any, key: str, texts: list[str]) -> None:
             try:
                 option.wait_for(timeout=3_000)
                 option.click()
-                keyed(page, key).locator('[data-baseweb="tag"]').filter(
-                    has_text=text
-                ).first.wait_for(timeout=5_000)
+                keyed(page, key).locator(TAGS).filter(has_text=text).first.wait_for(timeout=5_000)
                 break
             except Exception:
                 if attempt == 5:
+                    from tests.app.browser import shot
+
+                    shot(page, f"multiselect-{key}-failed")
                     raise
                 page.keyboard.press("Escape")
                 page.wait_for_timeout(500)
         page.keyboard.press("Escape")
+        keyed(page, key).locator("input").first.fill("")  # the typed filter, not a choice
 
 
 def fill(page: Any, key: str, text: str) -> None:
