@@ -529,6 +529,32 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "report.lat": ("纬度（WGS 84）", "Latitude (WGS 84)"),
     "report.sentence": ("一句话说明", "One sentence"),
     "report.photo": ("照片", "Photo"),
+    "report.gps": ("使用手机定位", "Use my phone's position"),
+    "report.gps_waiting": (
+        "正在获取手机定位……如浏览器询问，请允许定位。",
+        "Getting the phone's position… allow it if the browser asks.",
+    ),
+    "report.gps_failed": (
+        "无法获取手机定位（{reason}）：请在下方地图上点选位置，或直接输入经纬度。",
+        "No position from the phone ({reason}): tap the map below, or type the coordinates.",
+    ),
+    "report.gps.denied": ("未允许定位", "permission denied"),
+    "report.gps.unavailable": ("定位不可用", "position unavailable"),
+    "report.gps.timeout": ("定位超时", "timed out"),
+    "report.tap": ("在地图上点选问题所在位置：", "Tap the map where the problem is:"),
+    "report.point_gps": (
+        "已采用手机定位：{lat}，{lon}",
+        "Using the phone's position: {lat}, {lon}",
+    ),
+    "report.point_map": (
+        "已采用地图点选位置：{lat}，{lon}",
+        "Using the tapped place: {lat}, {lon}",
+    ),
+    "report.outside": (
+        "该位置（{lat}，{lon}）不在什刹海街道范围内，未采用：请在街道范围内点选或定位。",
+        "That place ({lat}, {lon}) is outside the subdistrict and was not taken: choose a place "
+        "inside it.",
+    ),
     "report.submit": ("上报", "Send"),
     "report.sent": ("已上报，编号 {case_id}。", "Sent as {case_id}."),
     "report.too_big": ("照片超过 {mb} MB。", "The photo is larger than {mb} MB."),
