@@ -10,7 +10,7 @@ from gis.access.auth import DEMO_PASSWORDS
 from gis.cases.workflow import TZ, Case
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
-from tests.app.browser import open_page, shot
+from tests.app.browser import map_frame, open_page, shot
 from tests.app.test_browser import log_in
 
 from .browser_steps import ERROR, check, choose, idle, keyed, press
@@ -80,6 +80,8 @@ def test_before_after_photos_and_closing_as_rectified(live_app, offline_page, ti
     store_path = live_app["store"]
     _seed(store_path, tiny_geo)
     page = offline_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
     open_page(page, t("page.cases"), t("cases.title"))
     check(page)
@@ -91,6 +93,7 @@ def test_before_after_photos_and_closing_as_rectified(live_app, offline_page, ti
     case, photos = _stored(store_path)
     assert photos == [("before", "chief")]
     assert page.locator('[data-testid="stImage"]').count() == 1
+    assert _popup_images(page) == [["整改前", 64, 48]]  # the case map's popup shows it
 
     _advance(page, store_path, "recheck")  # the recheck finds it rectified
     page.get_by_text(t("cases.advanced", case_id=CASE, state=t("cases.state.rechecking"))).wait_for(
@@ -112,6 +115,7 @@ def test_before_after_photos_and_closing_as_rectified(live_app, offline_page, ti
     case, photos = _stored(store_path)
     assert photos == [("before", "chief"), ("after", "chief")]
     assert page.locator('[data-testid="stImage"]').count() == 2
+    assert _popup_images(page) == [["整改前", 64, 48], ["整改后", 64, 48]]
 
     _advance(page, store_path, "close_rectified")
     page.get_by_text(t("cases.advanced", case_id=CASE, state=t("cases.state.closed"))).wait_for(
@@ -124,7 +128,48 @@ def test_before_after_photos_and_closing_as_rectified(live_app, offline_page, ti
     assert keyed(page, f"cases_photo_{CASE}_file").count() == 0  # no upload once closed
     assert page.locator('[data-testid="stImage"]').count() == 2
     shot(page, "case-closed-rectified")
+    assert dialogs == []
     assert page.network.blocked == []
+
+
+#: Open the popup of the case's marker (from its cluster) and give its images once loaded.
+POPUP_IMAGES_JS = """
+(caseId) => new Promise((resolve) => {
+    const map = window.map_div;
+    if (!map) { resolve(null); return; }
+    const pool = [];
+    const visit = (l) => {
+        if (l.feature) { pool.push(l); }
+        if (l.getLayers) { l.getLayers().forEach(visit); }
+    };
+    map.eachLayer(visit);
+    const target = pool.find(l => l.feature.properties.id === caseId && l.getPopup());
+    if (!target) { resolve(null); return; }
+    map.openPopup(target.getPopup(), target.getLatLng());  // also when clustered away
+    const t0 = Date.now();
+    const poll = () => {
+        const imgs = Array.from(document.querySelectorAll('.leaflet-popup .pm-photo img'));
+        const done = imgs.length && imgs.every(i => i.complete && i.naturalWidth > 0);
+        if (done || Date.now() - t0 > 10000) {
+            resolve(imgs.map(i => [i.alt, i.naturalWidth, i.naturalHeight]));
+        } else { setTimeout(poll, 100); }
+    };
+    poll();
+})
+"""
+
+
+def _popup_images(page) -> list:
+    """The images in the popup of the case's marker on the page's map (after its redraw)."""
+    for _ in range(20):
+        try:
+            got = map_frame(page).evaluate(POPUP_IMAGES_JS, CASE)
+        except Exception:  # the map frame is being replaced
+            got = None
+        if got:
+            return got
+        page.wait_for_timeout(500)
+    return []
 
 
 def _pick(page) -> None:
