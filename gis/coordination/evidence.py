@@ -15,7 +15,9 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -173,30 +175,82 @@ def thumbnail_uri(data: bytes, px: int = POPUP_PX) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(thumbnail(bytes(data), px)).decode("ascii")
 
 
+class _UriCache:
+    """Thumbnail URIs by photo content (SHA-256) and size: bounded, shared by sessions.
+
+    Keyed by content, so a session finds only the photos its own store query named.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple[str, int], uri: str) -> None:
+        with self._lock:
+            self._items[key] = uri
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_URIS = _UriCache(4096)
+#: Columns stored before the photo bytes: reading them never walks a photo's pages.
+_HEAD = ["photo_id", "case_id", "kind", "sha256"]
+
+
 def case_thumbnails(
     store: Any, case_ids: Iterable[str], *, px: int = POPUP_PX
 ) -> dict[str, dict[str, str]]:
     """Thumbnail data: URIs per case: ``{case_id: {"before": uri, "after": uri}}``.
 
     The first before photo and the latest after photo of each case (cases without photos
-    are left out). A stored thumbnail Pillow refuses is skipped and logged.
+    are left out). A stored thumbnail Pillow refuses is skipped and logged. Only the
+    columns stored before the photo bytes are read for every photo (the upload time only
+    where a case has several photos of a kind, the thumbnail only when its URI is not
+    cached yet): a row's later columns sit behind the full-size photo.
     """
     ids = list(dict.fromkeys(str(c) for c in case_ids))
-    out: dict[str, dict[str, str]] = {}
+    heads: list[dict[str, Any]] = []
     for i in range(0, len(ids), 500):  # IN lists stay well below SQLite's parameter limit
-        rows = store.coord_rows(TABLE, {"case_id": ids[i : i + 500]},
-                                columns=["case_id", "kind", "thumb_data", "uploaded_at"],
-                                order="uploaded_at")  # fmt: skip
+        heads += store.coord_rows(TABLE, {"case_id": ids[i : i + 500]}, columns=_HEAD)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in heads:
+        groups.setdefault((str(r["case_id"]), str(r["kind"])), []).append(r)
+    several = [r["photo_id"] for g in groups.values() if len(g) > 1 for r in g]
+    when: dict[str, Any] = {}
+    for i in range(0, len(several), 500):
+        rows = store.coord_rows(TABLE, {"photo_id": several[i : i + 500]},
+                                columns=["photo_id", "uploaded_at"])  # fmt: skip
+        when.update((r["photo_id"], r["uploaded_at"]) for r in rows)
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for (case_id, kind), group in groups.items():
+        group = sorted(group, key=lambda r: (when.get(r["photo_id"]) is None,
+                                             when.get(r["photo_id"]), r["photo_id"]))  # fmt: skip
+        chosen[(case_id, kind)] = group[0] if kind == "before" else group[-1]
+    missing = [r["photo_id"] for r in chosen.values() if _URIS.get((r["sha256"], px)) is None]
+    for i in range(0, len(missing), 500):
+        rows = store.coord_rows(TABLE, {"photo_id": missing[i : i + 500]},
+                                columns=["photo_id", "sha256", "thumb_data"])  # fmt: skip
         for r in rows:
-            slot = out.setdefault(str(r["case_id"]), {})
-            if r["kind"] == "before" and "before" in slot or not r["thumb_data"]:
-                continue  # the first before photo stays; the latest after photo wins
+            if not r["thumb_data"]:
+                continue
             try:
-                slot[str(r["kind"])] = thumbnail_uri(bytes(r["thumb_data"]), px)
+                _URIS.put((r["sha256"], px), thumbnail_uri(bytes(r["thumb_data"]), px))
             except ValidationError:
-                log.warning("case %s: a stored %s thumbnail is not an image", r["case_id"],
-                            r["kind"])  # fmt: skip
-    return {k: v for k, v in out.items() if v}
+                log.warning("photo %s: its stored thumbnail is not an image", r["photo_id"])
+    out: dict[str, dict[str, str]] = {}
+    for (case_id, kind), r in chosen.items():
+        uri = _URIS.get((r["sha256"], px))
+        if uri is not None:
+            out.setdefault(case_id, {})[kind] = uri
+    return out
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

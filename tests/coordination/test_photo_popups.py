@@ -105,10 +105,14 @@ def test_hostile_thumbnails_handed_to_the_layer_are_dropped():
 
 
 def test_before_first_after_latest(loaded):
-    evidence.add_photo(loaded, "T02", jpeg(color=(255, 0, 0)), USER, kind="before", at=NOW)
-    evidence.add_photo(loaded, "T02", jpeg(color=(0, 255, 0)), USER, kind="before", at=NOW)
-    evidence.add_photo(loaded, "T02", jpeg(color=(0, 0, 255)), USER, kind="after", at=NOW)
-    evidence.add_photo(loaded, "T02", jpeg(color=(255, 255, 0)), USER, kind="after", at=NOW)
+    import datetime as dt
+
+    for i, (colour, kind) in enumerate(
+        [((0, 0, 255), "after"), ((255, 0, 0), "before"), ((0, 255, 0), "before"),
+         ((255, 255, 0), "after")]
+    ):  # fmt: skip
+        evidence.add_photo(loaded, "T02", jpeg(color=colour), USER, kind=kind,
+                           at=NOW + dt.timedelta(minutes=i))  # fmt: skip
     thumbs = evidence.case_thumbnails(loaded, ["T02"])["T02"]
 
     def colour(uri: str) -> tuple[int, ...]:
