@@ -101,13 +101,16 @@ def main() -> None:
         from gis.store.postgis import _DB_COLUMNS
 
         cols = ", ".join(_DB_COLUMNS)
-        with pg._tx() as cur:
+        # (DDL as the owner: the store's own transactions run as the app role; the copy
+        # takes the same subdistrict key default and check as the store's rows)
+        with pg._tx(admin=True) as cur:
             cur.execute("CREATE TABLE plain_copy (LIKE cases INCLUDING ALL)")
         t0 = time.perf_counter()
-        with pg._tx() as cur, copy_file.open(encoding="utf-8") as fh:
+        with pg._tx(admin=True) as cur, copy_file.open(encoding="utf-8") as fh:
+            cur.execute("SELECT set_config('app.subdistrict', %s, true)", (pg.subdistrict,))
             cur.copy_expert(f"COPY plain_copy ({cols}) FROM STDIN", fh)
         t_copy = time.perf_counter() - t0
-        with pg._tx() as cur:
+        with pg._tx(admin=True) as cur:
             cur.execute("DROP TABLE plain_copy")
         print(f"plain COPY of {n:,} rows (same indexes): {t_copy:.1f} s")
 
@@ -133,7 +136,7 @@ def main() -> None:
             np.array(v, dtype=float)
             for v in zip(*gp._con.execute("SELECT lon, lat FROM cases").fetchall(), strict=True)
         )
-        with pg._tx() as cur:
+        with pg._tx(admin=True) as cur:
             cur.execute("ANALYZE cases")
         con = gp._con
         for zone_id, zone in picked:
@@ -145,9 +148,11 @@ def main() -> None:
 
             def pg_query(zone_wkb=zone_wkb):
                 with pg._tx() as cur:
+                    # (under row-level security only the owner's function reaches the GiST
+                    # index: PostGIS operators are not LEAKPROOF; see docs/store.md)
                     cur.execute(
-                        "SELECT count(*) FROM cases WHERE ST_Contains("
-                        "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326), geom)",
+                        "SELECT count(*) FROM patrol_cases_within("
+                        "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326))",
                         (zone_wkb,),
                     )
                     return int(cur.fetchone()[0])

@@ -162,7 +162,7 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
     s = store(c)
     if s is None or not cases_available():
         return
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     if c.user.role == "liaison":  # lead, participating or called
         frame = s.cases_frame(dept=c.user.department, open_only=True)

@@ -13,16 +13,11 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gis.access.auth import (
-    ForbiddenError,
-    Resource,
-    Session,
-    SqliteUserRepository,
-    User,
-    authorize,
-    user_store_path,
-)
-from gis.access.session_token import SessionTokens, token_store_path
+from gis.access.authorization import ForbiddenError, Resource, authorize
+from gis.access.db import AccessDB
+from gis.access.login import Session
+from gis.access.session_token import COOKIE_NAME, SessionTokens
+from gis.access.users import StoreUserRepository, User, access_db
 from gis.geography.layers import Geography, load_bundled_geography
 from gis.i18n import t
 from gis.settings import Settings
@@ -37,9 +32,10 @@ SESSION_KEY = "patrol_session"
 LANG_KEY = "patrol_lang"
 BASEMAP_KEY = "patrol_basemap"
 
-#: The signed session token: in the URL (query parameter) and in the session state.
-TOKEN_PARAM = "s"
+#: The signed session token in the session state (the browser holds it in an HttpOnly
+#: cookie, never in the URL), and the one-time code that turns a login into that cookie.
 TOKEN_KEY = "patrol_token"
+HANDOFF_KEY = "patrol_handoff"
 
 #: Session-state key of the page objects of this run (for a button that opens another page).
 PAGES_KEY = "patrol_pages"
@@ -128,23 +124,32 @@ def geography(s: Settings) -> Geography:
 
 
 @st.cache_resource(show_spinner=False)
-def _user_repo(path: str) -> SqliteUserRepository:
-    return SqliteUserRepository(path)
+def _access_db(database_url: str) -> AccessDB:
+    return access_db(Settings(database_url=database_url))
 
 
-def user_repository(s: Settings) -> SqliteUserRepository:
-    """The user repository of the configured store file (one per process)."""
-    return _user_repo(str(user_store_path(s)))
+def user_repository(s: Settings) -> StoreUserRepository:
+    """The users of the configured store (one connection set per process)."""
+    return StoreUserRepository(_access_db(s.database_url))
 
 
 @st.cache_resource(show_spinner=False)
-def _tokens(path: str) -> SessionTokens:
-    return SessionTokens(path)
+def _tokens(database_url: str) -> SessionTokens:
+    return SessionTokens(_access_db(database_url))
 
 
 def session_tokens(s: Settings) -> SessionTokens:
-    """The session-token secret and revocations beside the user table (one per process)."""
-    return _tokens(str(token_store_path(user_store_path(s))))
+    """The sessions and their signing secret in the configured store (one per process)."""
+    return _tokens(s.database_url)
+
+
+def session_cookie() -> str | None:
+    """The session token the browser sent in its HttpOnly cookie (None when absent)."""
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 def optional_module(name: str) -> ModuleType | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ROLES, User, department_code, hash_password, with_scope
+from gis.access.users import ROLES, User, department_code, hash_password, utcnow, with_scope
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from ui import capabilities
-from ui.common import geography, guard, people, user_repository
+from ui.common import geography, guard, people, session_tokens, user_repository
 from ui.errors import user_message
 from ui.names import department_names, front_names, zone_names
 
@@ -112,6 +112,8 @@ def users_page() -> None:
             try:
                 repo.set_password(who, hash_password(password))
                 repo.clear_failures(who)
+                # a new password ends the sessions opened with the old one (on every instance)
+                session_tokens(c.settings).revoke_user(who, now=utcnow())
             except PatrolError as exc:
                 st.error(user_message(c.lang, exc, where="users"))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -371,6 +372,12 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
                 f"case {case_id}: closing as rectified (已整改) needs an after photo "
                 "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
             )
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One transaction around several writes: every write of this thread inside it
+        joins it, so a failure anywhere leaves nothing stored (reporter intake, closing a
+        joint action). Backends implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no transaction()")
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:
