@@ -29,7 +29,7 @@ from gis.cases.workflow import (
     apply_action,
     creation_entry,
 )
-from gis.errors import ConflictError, TransitionError, ValidationError
+from gis.errors import ConflictError, MissingEvidenceError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.store.coordination import CoordinationTables
 from gis.store.crowd import CrowdStore
@@ -387,7 +387,7 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
             "coord_photos", {"case_id": case_id, "kind": "after"}, columns=["photo_id"]
         )
         if not rows:
-            raise TransitionError(
+            raise MissingEvidenceError(
                 f"case {case_id}: closing as rectified (已整改) needs an after photo "
                 "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
             )
