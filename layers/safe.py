@@ -18,6 +18,8 @@ JSON string and under Jinja at once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -146,6 +148,35 @@ def script_json(obj: Any) -> str:
     return out
 
 
+#: A thumbnail data: URI as :func:`gis.coordination.evidence.thumbnail_uri` writes it.
+_IMAGE_URI = re.compile(r"data:(image/(?:jpeg|png));base64,([A-Za-z0-9+/]+={0,2})")
+#: What the decoded bytes of each accepted MIME type start with.
+_IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+#: Longest image data: URI a popup takes (a 160 px JPEG thumbnail is 5–15 kB).
+MAX_IMAGE_URI = 96_000
+
+
+def image_src(value: object) -> str | None:
+    """``value`` when it is a small JPEG/PNG ``data:`` URI whose bytes are that image, else None.
+
+    The only image source that reaches a map page: no URL (nothing fetched, no
+    ``javascript:``), no SVG or HTML (``data:image/svg+xml``, ``data:text/html``), no
+    base64 whose bytes do not start as the named type. Build it with
+    :func:`gis.coordination.evidence.thumbnail_uri`, which re-encodes validated pixels;
+    the page script checks the form again before setting an ``<img>``'s ``src``.
+    """
+    if not isinstance(value, str) or len(value) > MAX_IMAGE_URI:
+        return None
+    m = _IMAGE_URI.fullmatch(value)
+    if m is None or len(m.group(2)) % 4:
+        return None
+    try:
+        head = base64.b64decode(m.group(2)[:64], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return value if head.startswith(_IMAGE_MAGIC[m.group(1)]) else None
+
+
 def safe_colour(value: object, default: str = "#777777") -> str:
     """A CSS hex colour, or ``default`` when the value is anything else."""
     s = str(value or "")
@@ -193,7 +224,26 @@ PAGE_JS = r"""
     });
     var small = (spec.small || []).map(function (k) { return p[k]; }).filter(has);
     if (small.length) { d.appendChild(el('div', 'pm-small', small.join(' · '))); }
+    var pics = (spec.images || []).filter(function (r) { return P.imageSrc(p[r[1]]); });
+    if (pics.length) {
+      var strip = el('div', 'pm-photos');
+      pics.forEach(function (r) {
+        var fig = el('figure', 'pm-photo');
+        var img = document.createElement('img');
+        img.alt = String(r[0]);
+        img.src = p[r[1]];
+        fig.appendChild(img);
+        fig.appendChild(el('figcaption', null, r[0]));
+        strip.appendChild(fig);
+      });
+      d.appendChild(strip);
+    }
     return d;
+  };
+  // a thumbnail is a small JPEG/PNG data: URI (layers.safe.image_src), nothing else
+  P.imageSrc = function (v) {
+    return typeof v === 'string' && v.length <= IMAGE_URI_MAX &&
+      /^data:image\/(jpeg|png);base64,[A-Za-z0-9+\/]+={0,2}$/.test(v);
   };
   function icon(s, label) {
     var inner = el('span', 'pm-in', label);
@@ -230,7 +280,7 @@ PAGE_JS = r"""
                         {sticky: !!spec.sticky, direction: 'top', className: 'pm-tooltip'});
         }
         if (spec.popup && shows(f.properties, spec.popup)) {
-          l.bindPopup(function () { return P.box(f.properties, spec.popup); });
+          l.bindPopup(function () { return P.box(f.properties, spec.popup); }, {maxWidth: 360});
         }
       }
     });
@@ -392,6 +442,9 @@ PAGE_CSS = """
 .pm-sw-diamond { transform: rotate(45deg) scale(0.8); border-color: #fff;
   box-shadow: 0 0 0 1px #333; }
 .pm-sw-line { height: 4px; vertical-align: 3px; border: none; width: 16px; }
+.pm-photos { display: flex; gap: 6px; margin-top: 4px; }
+.pm-photo { margin: 0; text-align: center; font-size: 11px; color: #666; }
+.pm-photo img { display: block; max-width: 160px; max-height: 160px; border: 1px solid #ccc; }
 .pm-notice { background: #fff8e1; border: 1px solid #e0a800; color: #5c4400; padding: 6px 10px;
   border-radius: 4px; font: 13px/1.4 "Noto Sans CJK SC", "Noto Sans SC", sans-serif;
   max-width: 24em; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
@@ -399,7 +452,9 @@ PAGE_CSS = """
 
 
 #: The page script with its stylesheet: it must be inert under Jinja (it is a script macro).
-PAGE_SCRIPT = PAGE_JS.replace("PAGE_CSS_JSON", script_json(PAGE_CSS))
+PAGE_SCRIPT = PAGE_JS.replace("PAGE_CSS_JSON", script_json(PAGE_CSS)).replace(
+    "IMAGE_URI_MAX", str(MAX_IMAGE_URI)
+)
 assert re.search(r"\{[{%#]", PAGE_SCRIPT) is None and "</" not in PAGE_SCRIPT
 
 
@@ -501,7 +556,9 @@ class DataLayer(MacroElement):
         ``arrow``); ``properties._label`` the text of a label/stop.
     tip, popup
         ``{"title": key, "rows": [[label, key], ...], "small": [key, ...]}``: which
-        properties a tooltip / popup shows, under which (already translated) labels.
+        properties a tooltip / popup shows, under which (already translated) labels;
+        ``"images": [[label, key], ...]`` adds thumbnails side by side, from properties
+        that hold an :func:`image_src` data: URI (anything else is not shown).
     labels
         The layer holds labels: hide those that collide or are below their zoom.
 

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from gis.access.auth import (  # noqa: E402
+from gis.access.users import (  # noqa: E402
     DEMO_PASSWORDS,
     SqliteUserRepository,
     User,

@@ -14,17 +14,11 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gis.access.auth import (
-    ForbiddenError,
-    Resource,
-    Session,
-    StoreUserRepository,
-    User,
-    access_db,
-    authorize,
-)
+from gis.access.authorization import ForbiddenError, Resource, authorize
 from gis.access.db import AccessDB
+from gis.access.login import Session
 from gis.access.session_token import COOKIE_NAME, SessionTokens
+from gis.access.users import StoreUserRepository, User, access_db
 from gis.geography.layers import Geography, load_bundled_geography
 from gis.i18n import t
 from gis.settings import Settings

@@ -79,7 +79,7 @@ def _staff(c: Context, store: Any) -> Any:
 def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     """The places whose alerts this user handles: all for leadership, the ones in an area
     chief's zones or fronts for a chief."""
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     pts = places.geometry.representative_point()
     zone = [geo.zone_for_point(p) for p in pts]
@@ -263,21 +263,24 @@ def _shares() -> list[tuple[str, float]]:
 
 
 def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
-    from gis.analytics import reports as rp
+    from gis.analytics.kpis import compute_kpis
+    from gis.analytics.periods import period_for
+    from gis.analytics.report_html import crowd_alert_log, render_html
+    from gis.analytics.report_text import TEXTS, t
 
     st.markdown(f"**{c.t('crowd.log', day=day.isoformat())}**")
-    period = rp.period_for("daily", day)
+    period = period_for("daily", day)
     alerts = store.query_alerts(
         since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
     )
     col = "name" if c.lang == "zh" else "name_en"
     names = dict(zip(places["place_id"], places[col], strict=True))
-    log_table = rp.crowd_alert_log(alerts, period, names, c.lang)
-    shown = log_table.rename(columns={k: rp.t(k, c.lang) for k in log_table.columns if k in rp._T})
+    log_table = crowd_alert_log(alerts, period, names, c.lang)
+    shown = log_table.rename(columns={k: t(k, c.lang) for k in log_table.columns if k in TEXTS})
     st.table(shown)
     try:
-        kpis = rp.compute_kpis(store.cases_frame(), period)
-        html_text = rp.render_html(
+        kpis = compute_kpis(store.cases_frame(), period)
+        html_text = render_html(
             kpis,
             lang=c.lang,
             synthetic=bool(store.get_meta("crowd.synthetic")),

@@ -96,7 +96,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
 def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
     """The day's case stops with headers in the user's language and categories by name."""
     try:
-        from gis.cases.intake import load_references
+        from gis.cases.categories import load_references
 
         cats = category_names(load_references(c.settings.data_dir), c.lang)
     except (ImportError, OSError, PatrolError):  # no tables: the codes identify the category

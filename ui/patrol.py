@@ -58,7 +58,7 @@ def _planned(
     required: tuple[str, ...],
     k: int,
     minutes: int,
-    cases_key: tuple[str, int] | None,
+    cases_key: tuple[str, int, str] | None,
     speed: float,
 ) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
     """Routes and their steps for one request, computed once per process (all inputs are in
@@ -172,7 +172,11 @@ def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
         store = capabilities.store(c)
         if store is None or not store.count_cases():
             raise capabilities.NoDataError(c.t("patrol.no_weights"))
-        cases_key = (c.settings.database_url, int(store.count_cases()))
+        cases_key = (
+            c.settings.database_url,
+            int(store.count_cases()),
+            capabilities.user_subdistrict(c),
+        )
     return (
         str(c.settings.data_dir),
         spec["mode"],

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from gis.access.auth import Resource, scope_zones
+from gis.access.authorization import Resource, scope_zones
 from gis.geography.layers import Geography
 from ui.common import Context, draw_base_layers, people, resource_allowed
 from ui.names import zone_names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ROLES, User, department_code, hash_password, utcnow, with_scope
+from gis.access.users import ROLES, User, department_code, hash_password, utcnow, with_scope
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from ui import capabilities

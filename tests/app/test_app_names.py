@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, ROLES, User, allowed_pages, hash_password
+from gis.access.authorization import allowed_pages
+from gis.access.users import DEMO_PASSWORDS, ROLES, User, hash_password
 from gis.i18n import MESSAGES, t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 
@@ -23,7 +24,7 @@ for _name in (
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
 from gis.cases.workflow import STATES, TIERS  # noqa: E402
 
 
@@ -238,7 +239,7 @@ def _seed_cases_and_districts() -> None:
 def test_every_page_of_every_role_names_things(app_env, demo_repo, tiny_geo, monkeypatch, lang):
     """Walk every page each role may open, in Chinese and in English: no identifier from the
     code tables as primary text, and in English no Chinese label where an English one exists."""
-    from gis.access.auth import ROLE_PAGES
+    from gis.access.authorization import ROLE_PAGES
 
     demo_repo.add(User("dama", "reporter", "西城大妈"), hash_password(REPORTER_PW, rounds=4))
     _seed_cases_and_districts()
