@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.browser import MAP_FRAME, open_page, settle, shot
 from tests.app.test_browser import log_in
