@@ -7,15 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.access.auth import (
-    PAGES,
-    Session,
-    SessionExpiredError,
-    allowed_pages,
-    check_session,
-    utcnow,
-)
+from gis.access.authorization import PAGES, allowed_pages
+from gis.access.login import Session, SessionExpiredError, check_session
 from gis.access.session_token import InvalidTokenError
+from gis.access.users import utcnow
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
 from ui.common import (
@@ -219,9 +214,8 @@ with nav_box:
         st.page_link(pages[name])
     st.divider()
 st.session_state[PAGES_KEY] = {name: pages[name] for name in allowed}
-alert_banner(
-    alerts_open
-)  # 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
+# 重大/突发/escalation/whistle alerts stay visible on every page until acknowledged
+alert_banner(alerts_open)
 current = st.navigation(list(pages.values()), position="hidden")
 # a page link was followed: on a phone, close the sidebar that covers the new page. The
 # element is always there (empty otherwise) so that the page's own elements keep their places.

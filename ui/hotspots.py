@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import scope_mask
+from gis.access.authorization import scope_mask
 from gis.analytics.periods import default_report_day
 from gis.analytics.report_text import kpi_rows
 from gis.errors import PatrolError

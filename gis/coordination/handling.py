@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import TZ, Case
 from gis.coordination import alerts
 from gis.coordination.policy import (
@@ -34,7 +34,7 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 def register_case(
     store: Any,
     case_id: str,
-    user: User,
+    user: User | str,
     *,
     tier: str | None = None,
     at: dt.datetime | None = None,
@@ -47,8 +47,10 @@ def register_case(
     重大: an approval request to the area chiefs and a banner for leadership. 突发: a banner
     for leadership, the emergency checklist, and a call to every on-duty person that
     ``responders`` finds within walking distance. ``expected_version`` (the version a form
-    was drawn for) refuses a case someone changed meanwhile.
+    was drawn for) refuses a case someone changed meanwhile. ``user`` is the person (or
+    their user name) who registers it.
     """
+    who = user if isinstance(user, str) else user.username
     case = store.get_case(case_id)
     version = case.version if expected_version is None else expected_version
     tier = tier or case.tier
@@ -78,7 +80,7 @@ def register_case(
     return store.apply_transition(
         case_id,
         "register",
-        who=user.username,
+        who=who,
         expected_version=version,
         at=when,
         note=note,
@@ -152,7 +154,7 @@ def assignment_responders(
 
 def may_approve(user: User, case: Case) -> bool:
     """Leadership, or the area chief whose zones or fronts hold the case."""
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     if user.role == "leadership":
         return True

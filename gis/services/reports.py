@@ -54,7 +54,7 @@ class ProducedReport:
 
 def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]:
     """Category, department and zone names for the report tables."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     names: dict[str, dict[str, str]] = {}
     refs = load_references()
@@ -165,7 +165,20 @@ def produce_report(
         **_people_sections(store, geo, period),
         **_crowd_sections(store, period, request.lang),
     )
+    if request.kind == "monthly" and store is not None and hasattr(store, "coord_rows"):
+        text = _with_rectified_photos(text, store, period, request.lang)
     return ProducedReport(period, kpis, text)
+
+
+def _with_rectified_photos(text: str, store: Any, period: Period, lang: str) -> str:
+    """The monthly report with its 整改前后对比 section (cases closed as 已整改, thumbnails)."""
+    from gis.analytics import evidence_section as ev
+
+    cases = ev.rectified_cases(store, period.start.to_pydatetime(), period.end.to_pydatetime())
+    names = {
+        k: (c.name_zh if lang == "zh" else c.name_en) for k, c in store.refs.categories.items()
+    }
+    return ev.insert_section(text, ev.section_html(cases, lang, names))
 
 
 def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 

@@ -8,7 +8,7 @@ import importlib.util
 import pandas as pd
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from tests.app.apptest_helpers import goto, log_in, new_app
 
 for _name in (

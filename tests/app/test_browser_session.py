@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, utcnow
 from gis.access.db import SqliteAccessDB
 from gis.access.session_token import COOKIE_NAME, InvalidTokenError, SessionTokens
+from gis.access.users import DEMO_PASSWORDS, utcnow
 from gis.i18n import t
 from tests.app.browser import settle
 
@@ -114,3 +114,34 @@ def test_expired_and_tampered_cookies_are_refused(live_app, offline_page, kind) 
     assert page.get_by_text(t("login.expired")).count() == 1
     # the refused cookie is deleted by the server, so the next visit is a plain login form
     _cookie(page, present=False)
+
+
+def test_a_phone_reload_keeps_the_login_and_todays_ticked_route(live_app, chromium) -> None:
+    """Regression of the phone journey: a reload logged the patrol member out and the route
+    was gone. Now the cookie brings the login back and the store brings the route and ticks."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        _log_in(page, live_app["url"], "patrol1")
+        _cookie(page)
+        page.goto(f"{live_app['url']}/patrol")
+        page.locator(".st-key-patrol_plan button").click()
+        page.get_by_text("步行约").first.wait_for(timeout=60_000)
+        settle(page)
+        ticks = page.locator('[class*="st-key-patrol_done_"]')
+        assert ticks.count() >= 2
+        first = ticks.first
+        key = next(c for c in first.get_attribute("class").split() if c.startswith("st-key-"))
+        first.locator("label").click()
+        settle(page)
+        assert page.locator(f".{key} input").is_checked()
+        page.reload()
+        page.locator(f".{key}").wait_for(timeout=60_000)
+        settle(page)
+        assert page.locator(EXCEPTION).count() == 0
+        assert page.locator(".st-key-login_username").count() == 0
+        assert page.locator(f".{key} input").is_checked()
+        done = page.locator('[class*="st-key-patrol_done_"] input:checked').count()
+        assert done == 1
+    finally:
+        context.close()

@@ -10,7 +10,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.geography.crs import METRIC, WGS84
 from gis.geography.layers import load_geography
 from tests.app.apptest_helpers import goto, log_in, new_app, texts
