@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image  # noqa: E402
 
 from bench.bench_cases import NOW, synthetic_reports  # noqa: E402
-from gis.access.auth import User  # noqa: E402
+from gis.access.users import User  # noqa: E402
 from gis.cases.workflow import TZ  # noqa: E402
 from gis.coordination import evidence  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402

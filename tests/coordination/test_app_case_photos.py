@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import evidence
 from gis.i18n import t
 from gis.settings import Settings

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.cases.workflow import TZ
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from pyproj import Transformer
 
-from gis.access.auth import SqliteUserRepository, User, hash_password
+from gis.access.users import SqliteUserRepository, User, hash_password
 from gis.geography.place import place_at
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore

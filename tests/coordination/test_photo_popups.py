@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import evidence
 from gis.errors import ValidationError
 from layers.basemap import new_map

@@ -9,7 +9,7 @@ import re
 
 from PIL import Image
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import evidence
 from gis.services.reports import ReportRequest, produce_report
 
