@@ -35,7 +35,7 @@ from bench.bench_store import _cases  # noqa: E402
 from gis.analytics.counts import FrameCounts  # noqa: E402
 from gis.analytics.grid import GridSpec  # noqa: E402
 from gis.analytics.selection import CaseFilter, select_cases  # noqa: E402
-from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
 from gis.geography.crs import to_metric  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.store.pg_counts import PostGISCaseCounts  # noqa: E402

@@ -59,6 +59,11 @@ def settle(page: Any, t0: float, timeout_s: float = 120.0) -> float:
         page.frame_locator(tb.MAP_FRAME).nth(i).locator(
             ".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg"
         ).first.wait_for(timeout=timeout_s * 1000)
+        # a map kept from the last run swaps its overlays when the new arguments arrive:
+        # two animation frames inside it and they are drawn
+        frames.nth(i).element_handle().content_frame().evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
     return time.perf_counter() - t0
 
 

@@ -24,9 +24,11 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
+import shapely
 from branca.element import Element, MacroElement, Template
 
 #: What :func:`inert` replaces, and by what (HTML character references).
@@ -492,6 +494,57 @@ def _map_of(element: Element) -> folium.Map | None:
     return node
 
 
+@dataclass(frozen=True)
+class PreparedData:
+    """A layer's features and display spec, already serialised by :func:`script_json`.
+
+    Immutable, so a page may cache it per process and add it to a new map on every run
+    (:meth:`DataLayer.from_prepared`) without building or serialising the features again.
+    ``collection`` is the GeoJSON it was made from (read it, never change it).
+    """
+
+    collection: Mapping[str, Any]
+    data_json: str
+    spec_json: str
+    bounds: tuple[float, float, float, float] | None  # south, west, north, east
+
+
+def _bounds_of(collection: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+
+    for f in collection.get("features", []):
+        walk((f.get("geometry") or {}).get("coordinates", []))
+    if not xs:
+        return None
+    return min(ys), min(xs), max(ys), max(xs)
+
+
+def prepare_data(
+    collection: Mapping[str, Any],
+    *,
+    tip: Mapping[str, Any] | None = None,
+    popup: Mapping[str, Any] | None = None,
+    labels: bool = False,
+    sticky: bool = False,
+) -> PreparedData:
+    """Serialise a layer once (see :class:`DataLayer` for the parameters)."""
+    return PreparedData(
+        collection=collection,
+        data_json=script_json(collection),
+        spec_json=script_json({"tip": tip, "popup": popup, "labels": labels, "sticky": sticky}),
+        bounds=_bounds_of(collection),
+    )
+
+
 class DataLayer(MacroElement):
     """Features with text: GeoJSON + a display spec, drawn by the page script.
 
@@ -508,6 +561,10 @@ class DataLayer(MacroElement):
         that hold an :func:`image_src` data: URI (anything else is not shown).
     labels
         The layer holds labels: hide those that collide or are below their zoom.
+
+    The script is written as plain text, not through branca's second Jinja pass (which
+    would compile hundreds of kilobytes of JSON as a template on every run): the JSON from
+    :func:`script_json` needs no templating and is inert anyway.
     """
 
     _template = Template(
@@ -529,37 +586,41 @@ class DataLayer(MacroElement):
         labels: bool = False,
         sticky: bool = False,
     ) -> None:
-        super().__init__()
+        self._init(prepare_data(collection, tip=tip, popup=popup, labels=labels, sticky=sticky))
+
+    @classmethod
+    def from_prepared(cls, prepared: PreparedData) -> DataLayer:
+        """A layer from :func:`prepare_data` output (cached by the caller)."""
+        layer = cls.__new__(cls)
+        layer._init(prepared)
+        return layer
+
+    def _init(self, prepared: PreparedData) -> None:
+        MacroElement.__init__(self)
         self._name = "DataLayer"
         self.boot = PAGE_SCRIPT
-        self.collection = collection
-        self.data_json = script_json(collection)
-        self.spec_json = script_json(
-            {"tip": tip, "popup": popup, "labels": labels, "sticky": sticky}
-        )
+        self.prepared = prepared
+        self.collection = prepared.collection
+        self.data_json = prepared.data_json
+        self.spec_json = prepared.spec_json
+
+    def _script(self) -> str:
+        parent = self._parent.get_name() if self._parent is not None else "null"
+        return f"{self.boot}\nwindow.PatrolMap.layer({self.data_json}, {self.spec_json}, {parent});"
 
     def render(self, **kwargs: object) -> str:  # type: ignore[override]
-        """Render, with the page script in front when the map does not carry it."""
+        """Add the script to the page, with the page script in front when the map does not
+        carry it."""
         self.boot = _boot(self)
-        return super().render(**kwargs)  # type: ignore[func-returns-value]
+        figure = self.get_root()
+        figure.script.add_child(RawHtml(self._script()), name=self.get_name())  # type: ignore[attr-defined]
+        return ""
 
     def _get_self_bounds(self) -> list[list[float | None]]:
-        xs: list[float] = []
-        ys: list[float] = []
-
-        def walk(c: Any) -> None:
-            if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
-                xs.append(float(c[0]))
-                ys.append(float(c[1]))
-            elif isinstance(c, (list, tuple)):
-                for x in c:
-                    walk(x)
-
-        for f in self.collection.get("features", []):
-            walk((f.get("geometry") or {}).get("coordinates", []))
-        if not xs:
+        b = self.prepared.bounds
+        if b is None:
             return [[None, None], [None, None]]
-        return [[min(ys), min(xs)], [max(ys), max(xs)]]
+        return [[b[0], b[1]], [b[2], b[3]]]
 
 
 class PageCall(MacroElement):
@@ -619,8 +680,15 @@ class TileFallback(MacroElement):
         return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
+#: Decimal places kept in display coordinates (WGS 84 degrees): 1e-7° is about 1 cm, far
+#: below what a map shows, and halves the page's map script against full doubles.
+COORD_DECIMALS = 7
+
+
 def feature(geometry: Any, properties: Mapping[str, Any]) -> dict[str, Any]:
     """One GeoJSON feature from a shapely geometry (WGS 84) and its properties."""
+    if geometry is not None:
+        geometry = shapely.transform(geometry, lambda xy: xy.round(COORD_DECIMALS))
     return {
         "type": "Feature",
         "geometry": geometry.__geo_interface__ if geometry is not None else None,

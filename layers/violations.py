@@ -188,7 +188,7 @@ def tier_name(tier: str, lang: str = "zh") -> str:
 def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     """Category and department names from the bundled reference tables ({} if missing)."""
     try:
-        from gis.cases.intake import load_references
+        from gis.cases.categories import load_references
 
         refs = load_references()
     except (ImportError, OSError, PatrolError):  # names are a nicety: codes still show

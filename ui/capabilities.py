@@ -42,11 +42,27 @@ def _store(database_url: str) -> Any:
     return mod.open_store(Settings(database_url=database_url))
 
 
+@st.cache_resource(show_spinner=False)
+def _scoped_store(database_url: str, subdistrict: str) -> Any:
+    """The store seen from one subdistrict (``*``: the district level): a view sharing
+    the process's store (PostGIS: its connection pool), one per subdistrict."""
+    base = _store(database_url)
+    if getattr(base, "subdistrict", subdistrict) == subdistrict or not hasattr(base, "scoped"):
+        return base
+    return base.scoped(subdistrict)
+
+
+def user_subdistrict(c: Context) -> str:
+    """The subdistrict of the logged-in user (``*`` for the district level)."""
+    return str(getattr(c.user, "subdistrict", "") or "shichahai")
+
+
 def store(c: Context) -> Any | None:
-    """The case store of the configured database (one per process), or None."""
+    """The case store of the configured database, seen from the logged-in user's
+    subdistrict (one per process and subdistrict), or None."""
     if store_module() is None:
         return None
-    return _store(c.settings.database_url)
+    return _scoped_store(c.settings.database_url, user_subdistrict(c))
 
 
 #: The whole case history for analysis is re-read at most this often (seconds).
@@ -54,8 +70,8 @@ ANALYSIS_TTL_S = 300
 
 
 @st.cache_resource(show_spinner=False, ttl=ANALYSIS_TTL_S, max_entries=2)
-def _analysis_frame(database_url: str, count: int) -> Any:
-    return _store(database_url).cases_frame()
+def _analysis_frame(database_url: str, count: int, subdistrict: str = "shichahai") -> Any:
+    return _scoped_store(database_url, subdistrict).cases_frame()
 
 
 def analysis_frame(c: Context) -> Any:
@@ -63,7 +79,7 @@ def analysis_frame(c: Context) -> Any:
     at once when cases are added (reading 100k cases takes seconds)."""
     s = store(c)
     assert s is not None
-    return _analysis_frame(c.settings.database_url, s.count_cases())
+    return _analysis_frame(c.settings.database_url, s.count_cases(), user_subdistrict(c))
 
 
 def save_assignment(c: Context, assignment: dict[str, str]) -> bool:

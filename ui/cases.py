@@ -493,7 +493,8 @@ def _case_list(c: Context, store: Any, frame: Any, geo: Any) -> None:
 
 
 def _import_panel(c: Context, geo: Any, store: Any) -> None:
-    from gis.cases.intake import locate_reports, read_batch
+    from gis.cases.batch import read_batch
+    from gis.cases.snapping import locate_reports
 
     if c.user.role not in IMPORT_ROLES:
         return

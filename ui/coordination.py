@@ -354,8 +354,8 @@ def _inspections(c: Context, store: Any) -> None:
         refs = store.refs
         category = st.selectbox(
             c.t("cases.category"), list(refs.categories),
-            format_func=lambda k: f"{k} " + (refs.categories[k].name_zh if c.lang == "zh"
-                                             else refs.categories[k].name_en),
+            format_func=lambda k: (refs.categories[k].name_zh if c.lang == "zh"
+                                   else refs.categories[k].name_en),
             key="coord_icategory",
         )  # fmt: skip
         lon = st.number_input(c.t("report.lon"), value=None, format="%.6f", key="coord_ilon")
@@ -459,13 +459,16 @@ def alert_banner(count: int | None = None) -> None:
 ESCALATION_EVERY_S = 60
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _escalation_check(database_url: str, bucket: int) -> int:
-    """Escalate overdue cases once per (database, time bucket): the cache is the timer."""
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _escalation_check(database_url: str, bucket: int, subdistrict: str = "shichahai") -> int:
+    """Escalate overdue cases once per (database, subdistrict, time bucket): the cache is
+    the timer. Each subdistrict's cases are escalated by its own users' page views."""
     from gis.coordination.handling import escalate_overdue
 
     try:
-        made = escalate_overdue(capabilities._store(database_url), now=_now(), who="system")
+        made = escalate_overdue(
+            capabilities._scoped_store(database_url, subdistrict), now=_now(), who="system"
+        )
     except PatrolError:  # logged; the next bucket tries again
         log.exception("escalation check (bucket %s)", bucket)
         return -1
@@ -488,7 +491,10 @@ def run_escalation_check(now_s: float | None = None) -> int | None:
     if capabilities.store(c) is None:
         return None
     bucket = int((time.time() if now_s is None else now_s) // ESCALATION_EVERY_S)
-    return _escalation_check(c.settings.database_url, bucket)
+    subdistrict = capabilities.user_subdistrict(c)
+    if subdistrict == "*":  # the district level writes nothing; subdistricts escalate their own
+        return None
+    return _escalation_check(c.settings.database_url, bucket, subdistrict)
 
 
 def coordination_page() -> None:

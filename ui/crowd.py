@@ -13,9 +13,18 @@ import streamlit as st
 from gis.cases.workflow import TZ
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import ERROR_CHARS, Context, base_map, geography, guard, plain, show_map
+from ui.common import (
+    ERROR_CHARS,
+    Context,
+    base_map,
+    draw_base_layers,
+    geography,
+    guard,
+    plain,
+    show_map,
+)
 
 log = logging.getLogger(__name__)
 PAGE = "crowd"
@@ -308,7 +317,7 @@ def crowd_page() -> None:
     except PatrolError as exc:
         st.warning(c.t("crowd.no_places", message=plain(exc, ERROR_CHARS)))
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_base_layers(c, m)
         add_layer_control(m)
         show_map(m, key="crowd_map")
         return
@@ -339,7 +348,7 @@ def crowd_page() -> None:
         }
     with left:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_base_layers(c, m)
         crowd_layer(m, places, status, lang=c.lang)
         add_layer_control(m)
         show_map(m, key="crowd_map", height=520)

@@ -154,9 +154,7 @@ def _form(c: Context, store: Any) -> None:
             c.t("cases.category"),
             list(refs.categories),
             format_func=lambda k: (
-                f"{k} {refs.categories[k].name_zh}"
-                if c.lang == "zh"
-                else f"{k} {refs.categories[k].name_en}"
+                refs.categories[k].name_zh if c.lang == "zh" else refs.categories[k].name_en
             ),
             key="report_category",
         )

@@ -66,12 +66,17 @@ def users_page() -> None:
             c.t("users.role"), ROLES, format_func=lambda r: c.t(f"role.{r}"), key="new_role"
         )
         new_zones = st.multiselect(
-            c.t("users.zones"), list(zones), format_func=lambda z: zones.get(z, z), key="new_zones"
+            c.t("users.zones"),
+            list(zones),
+            format_func=lambda z: zones.get(z, z),
+            placeholder=c.t("app.choose"),
+            key="new_zones",
         )
         new_fronts = st.multiselect(
             c.t("users.fronts"),
             list(fronts),
             format_func=lambda f: fronts.get(f, f),
+            placeholder=c.t("app.choose"),
             key="new_fronts",
         )
         person = st.selectbox(

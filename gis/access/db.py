@@ -70,6 +70,8 @@ _GPKG_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("patrol_login_failures", "client", "TEXT NOT NULL DEFAULT ''"),
     ("patrol_users", "version", "INTEGER NOT NULL DEFAULT 1"),
     ("patrol_users", "updated_at", "TEXT"),
+    # version 9: the user's subdistrict, or * for the district level (gis/store/tenancy.py)
+    ("patrol_users", "subdistrict", "TEXT NOT NULL DEFAULT 'shichahai'"),
 )
 _GPKG_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS patrol_login_failures_user ON patrol_login_failures (username)",

@@ -53,6 +53,8 @@ class User:
     department: str | None = None
     active: bool = True
     version: int = field(default=0, compare=False)
+    #: The subdistrict whose rows the user sees and writes, or ``*`` (the district level).
+    subdistrict: str = "shichahai"
 
     @property
     def sees_everything(self) -> bool:
@@ -85,6 +87,9 @@ def validate_user(user: User) -> User:
         raise ValidationError(
             f"unknown role {user.role!r}", field="role", fix=f"use one of {list(ROLES)}"
         )
+    from gis.store.tenancy import check_subdistrict
+
+    check_subdistrict(user.subdistrict, where=f"user {user.username}")
     texts = {
         "display_name": (user.display_name,),
         "zones": user.zones,
@@ -129,7 +134,7 @@ def department_code(value: str) -> str:
     reference table (no case intake installed) the value is returned unchanged.
     """
     try:
-        from gis.cases.intake import load_references
+        from gis.cases.categories import load_references
     except ImportError:
         return value.strip()
     try:
@@ -233,7 +238,7 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 _COLUMNS = (
     "username, role, display_name, zones, fronts, person_id, department, active, "
-    "password_hash, version"
+    "password_hash, version, subdistrict"
 )
 
 
@@ -245,7 +250,7 @@ class StoreUserRepository:
 
     @staticmethod
     def _user(row: tuple[Any, ...]) -> tuple[User, str]:
-        name, role, display, zones, fronts, person, dept, active, pw, version = row
+        name, role, display, zones, fronts, person, dept, active, pw, version, sub = row
         user = User(
             username=name,
             role=role,
@@ -256,6 +261,7 @@ class StoreUserRepository:
             department=dept,
             active=bool(active),
             version=int(version),
+            subdistrict=sub or "shichahai",
         )
         return user, pw
 
@@ -281,7 +287,7 @@ class StoreUserRepository:
                 cur.execute(
                     "INSERT INTO patrol_users (username, role, display_name, zones, fronts, "
                     "person_id, department, active, password_hash, created_at, version, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    "updated_at, subdistrict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                     (
                         user.username,
                         user.role,
@@ -294,6 +300,7 @@ class StoreUserRepository:
                         password_hash,
                         now,
                         now,
+                        user.subdistrict,
                     ),
                 )
         except ConflictError as exc:
@@ -325,8 +332,8 @@ class StoreUserRepository:
         validate_user(user)
         sql = (
             "UPDATE patrol_users SET role = ?, display_name = ?, zones = ?, fronts = ?, "
-            "person_id = ?, department = ?, active = ?, version = version + 1, updated_at = ? "
-            "WHERE username = ?"
+            "person_id = ?, department = ?, active = ?, version = version + 1, updated_at = ?, "
+            "subdistrict = ? WHERE username = ?"
         )
         params: list[Any] = [
             user.role,
@@ -337,6 +344,7 @@ class StoreUserRepository:
             user.department,
             bool(user.active),
             self.db.time(utcnow()),
+            user.subdistrict,
             user.username,
         ]
         if user.version:

@@ -43,10 +43,12 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         fronts=_split(args.fronts),
         person_id=args.person_id,
         department=department_code(args.department) if args.department else None,
+        # patrol --subdistrict CODE users add … (or PATROL_SUBDISTRICT); * = district level
+        subdistrict=settings.subdistrict,
     )
     repo = open_user_repository(settings)
     repo.add(user, hash_password(_read_password(args)))
-    print(f"added {user.username} ({user.role}) to {repo.db.where}")
+    print(f"added {user.username} ({user.role}, {user.subdistrict}) to {repo.db.where}")
     return 0
 
 
@@ -55,7 +57,9 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for u in users:
         scope = ",".join(u.zones + u.fronts) or u.person_id or u.department or "*"
         flag = "" if u.active else " (disabled)"
-        print(f"{u.username:12s} {u.role:11s} {u.display_name:10s} {scope}{flag}")
+        print(
+            f"{u.username:12s} {u.role:11s} {u.subdistrict:10s} {u.display_name:10s} {scope}{flag}"
+        )
     print(f"{len(users)} user(s)")
     return 0
 

@@ -54,7 +54,7 @@ class ProducedReport:
 
 def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]:
     """Category, department and zone names for the report tables."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     names: dict[str, dict[str, str]] = {}
     refs = load_references()

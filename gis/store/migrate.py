@@ -38,6 +38,7 @@ GPKG_STEPS: dict[int, str] = {
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
     7: "users with row versions, failed logins, trusted clients and sessions in the store",
     8: "a subdistrict key on every row (existing rows: shichahai)",
+    9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
 COUNTED_TABLES: tuple[str, ...] = (
@@ -152,6 +153,11 @@ class StoreStatus:
     pending: tuple[str, ...] = ()
     unknown: tuple[int, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    #: Cases per subdistrict key (version 8 on), and a note per subdistrict (its geography).
+    subdistricts: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    #: PostGIS: whether the role patrol_app exists (None: not asked, a GeoPackage).
+    app_role: bool | None = None
 
     @property
     def initialised(self) -> bool:
@@ -185,6 +191,22 @@ class StoreStatus:
             out.append("state: up to date")
         for table, n in self.counts.items():
             out.append(f"{table}: {n} rows")
+        if self.subdistricts or self.notes:
+            keys = sorted(set(self.subdistricts) | set(self.notes))
+            out.append(
+                "subdistricts: "
+                + ", ".join(
+                    f"{k} {self.subdistricts.get(k, 0)} cases"
+                    + (f" ({self.notes[k]})" if k in self.notes else "")
+                    for k in keys
+                )
+            )
+        if self.app_role is not None:
+            out.append(
+                "row-level security: role patrol_app present"
+                if self.app_role
+                else "row-level security: role patrol_app MISSING, create it (docs/store.md)"
+            )
         return out
 
 
@@ -216,6 +238,17 @@ def _pg_user_tables(cur: Any) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
+def _pg_subdistricts(cur: Any) -> tuple[dict[str, int], dict[str, str], bool]:
+    """Cases per subdistrict, each subdistrict's stored geography, and whether patrol_app
+    exists (as the login sees them: an app login under RLS sees its own rows only)."""
+    cur.execute("SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1")
+    keyed = {r[0]: int(r[1]) for r in cur.fetchall()}
+    cur.execute("SELECT subdistrict, max(srid), count(*) FROM geo_layers GROUP BY 1 ORDER BY 1")
+    notes = {r[0]: f"geography EPSG:{r[1]}" for r in cur.fetchall()}
+    cur.execute("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'patrol_app')")
+    return keyed, notes, bool(cur.fetchone()[0])
+
+
 def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
     """The version and row counts of a PostGIS database, read only."""
     files = migrations(sql_dir)
@@ -234,6 +267,7 @@ def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
 
                 cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
                 counts[table] = int(cur.fetchone()[0])
+        keyed, notes, app_role = _pg_subdistricts(cur) if 8 in applied else ({}, {}, None)
     return StoreStatus(
         kind="PostGIS",
         location=redact(url),
@@ -243,6 +277,9 @@ def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
         pending=tuple(p.name for v, p in files if v not in applied) if applied else (),
         unknown=tuple(v for v in applied if v not in known),
         counts=counts,
+        subdistricts=keyed,
+        notes=notes,
+        app_role=app_role,
     )
 
 
@@ -476,6 +513,16 @@ def gpkg_status(path: Path) -> StoreStatus:
         for table in COUNTED_TABLES:
             if table in present:
                 counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        keyed: dict[str, int] = {}
+        if "cases" in present and any(
+            r[1] == "subdistrict" for r in con.execute("PRAGMA table_info(cases)")
+        ):
+            keyed = {
+                r[0]: int(r[1])
+                for r in con.execute(
+                    "SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1"
+                )
+            }
     pending = tuple(
         f"{v}: {what}" for v, what in GPKG_STEPS.items() if stored and stored < v <= known
     )
@@ -490,6 +537,7 @@ def gpkg_status(path: Path) -> StoreStatus:
         pending=pending,
         unknown=(stored,) if stored > known else (),
         counts=counts,
+        subdistricts=keyed,
     )
 
 

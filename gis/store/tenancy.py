@@ -43,8 +43,12 @@ GPKG_KEYED_TABLES: tuple[str, ...] = (
     "coord_inspections",
     "coord_photos",
     "coord_reports",
-    "users",
-    "sessions",
+)
+#: The login tables (schema 7): keyed by the user they name, never filtered (version 9).
+GPKG_ACCESS_KEYED: tuple[str, ...] = (
+    "patrol_sessions",
+    "patrol_login_clients",
+    "patrol_login_failures",
 )
 
 
@@ -144,6 +148,37 @@ def key_gpkg_tables(con: sqlite3.Connection) -> None:
     if "cases" in present:
         con.execute(
             "CREATE INDEX IF NOT EXISTS cases_subdistrict_time ON cases (subdistrict, reported_at)"
+        )
+    if "patrol_users" in present:
+        _key_gpkg_access_tables(con, present)
+
+
+def _key_gpkg_access_tables(con: sqlite3.Connection, present: set[str]) -> None:
+    """Version 9: a user's subdistrict (``*``: the district level; existing users get the
+    default), and the sessions, trusted clients and failed logins keyed by their user (a
+    trigger of the file, as in PostGIS's ``sql/009_access_subdistricts.sql``)."""
+    if "subdistrict" not in _columns(con, "patrol_users"):
+        con.execute(
+            "ALTER TABLE patrol_users ADD COLUMN subdistrict TEXT NOT NULL "
+            f"DEFAULT '{DEFAULT_SUBDISTRICT}'"
+        )
+    for table in GPKG_ACCESS_KEYED:
+        if table not in present or "subdistrict" in _columns(con, table):
+            continue
+        con.execute(
+            f"ALTER TABLE {table} ADD COLUMN subdistrict TEXT NOT NULL "
+            f"DEFAULT '{DEFAULT_SUBDISTRICT}'"
+        )
+        con.execute(
+            f"UPDATE {table} SET subdistrict = (SELECT u.subdistrict FROM patrol_users u "
+            f"WHERE u.username = {table}.username) WHERE username IN "
+            "(SELECT username FROM patrol_users)"
+        )
+        con.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_subdistrict AFTER INSERT ON {table} "
+            f"BEGIN UPDATE {table} SET subdistrict = coalesce((SELECT u.subdistrict "
+            "FROM patrol_users u WHERE u.username = NEW.username), subdistrict) "
+            "WHERE rowid = NEW.rowid; END"
         )
 
 

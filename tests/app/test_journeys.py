@@ -48,7 +48,8 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
     """Twenty cases over the last 50 days in the chief's west zone; one 城管 case called to
     joint enforcement (the liaison records arrival on it); one registered as 重大, so that
     leadership and the chief walk every page with its banner (a warning, not an error)."""
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
     from tests.app.test_app_cases import WEST
 
     now = dt.datetime.now(dt.UTC)

@@ -42,7 +42,8 @@ CASE = "K01"
 @pytest.fixture(scope="module")
 def two_apps(pg_cluster, tiny_geo_dir, tiny_geo) -> Iterator[dict[str, Any]]:
     """Instances A and B of the app (serve.py) on one throwaway PostGIS database."""
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
     from tests.app.test_app_cases import WEST
 
     playwright_or_skip()

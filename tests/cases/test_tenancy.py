@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gis.access.db import ACCESS_TABLES
 from gis.errors import NotFoundError, StoreError, ValidationError
 from gis.people.staff import Person
 from gis.store import migrate, tenancy
@@ -303,9 +304,12 @@ def test_app_role_cannot_read_or_write_another_subdistrict(pg_cluster, two_subdi
         keyed = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
         cur.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT IN ('schema_version', 'spatial_ref_sys')"
+            "AND tablename NOT IN ('schema_version', 'spatial_ref_sys', 'patrol_session_secret')"
         )
         assert {r[0] for r in cur.fetchall()} == set(keyed)
+        # the login tables are keyed by their user but read before any subdistrict is known
+        login = {t for t in ACCESS_TABLES if t != "patrol_session_secret"}
+        assert {t: keyed.pop(t) for t in login} == dict.fromkeys(login, (False, False))
         assert all(v == (True, True) for v in keyed.values()), keyed
     owner.close()
 
@@ -482,3 +486,19 @@ def test_pooled_connections_keep_no_subdistrict_between_transactions(pg_url, ref
             a._pool.putconn(con)
         b.close()  # a view does not close the shared pool
         assert a.count_cases() == 2
+
+
+def test_db_status_lists_the_subdistricts(store_factory, ten_reports, capsys):
+    from gis.cli import main
+
+    a = store_factory()
+    with a.scoped(B) as b:
+        a.add_reports(ten_reports[:3], received_by="desk_a")
+        b.add_reports(_b_reports(ten_reports[3:4]), received_by="desk_b")
+    assert main(["db", "status", "--url", str(store_factory.target)]) == 0
+    out = capsys.readouterr().out
+    assert f"subdistricts: {A} 3 cases, {B} 1 cases" in out
+    if store_factory.backend == "postgis":
+        assert "row-level security: role patrol_app present" in out
+    else:
+        assert "row-level security" not in out

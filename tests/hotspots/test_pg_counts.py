@@ -22,7 +22,8 @@ from gis.analytics.counts import FrameCounts
 from gis.analytics.grid import GridSpec
 from gis.analytics.kpis import DISCARDED_STATES
 from gis.analytics.selection import CaseFilter, select_cases
-from gis.cases.intake import load_references, validate_record
+from gis.cases.categories import load_references
+from gis.cases.intake import validate_record
 from gis.geography.crs import WGS84, to_metric
 from gis.geography.layers import load_bundled_geography, load_geography
 from gis.services import HotspotRequest, ReportRequest, hotspot_layer, produce_report
