@@ -137,13 +137,13 @@ def bench_postgis(url: str, csv_path: Path, tmp: Path, runs: int) -> None:
     copy_file = tmp / "cases.copy"
     audit_cols = "case_id, seq, action, from_state, to_state, who, at, note, params"
     audit_file = tmp / "audit.copy"
-    with pg._tx() as cur:
+    with pg._tx(admin=True) as cur:
         cur.execute("CREATE TABLE plain (LIKE cases INCLUDING ALL)")
         cur.execute("CREATE TABLE plain_audit (LIKE case_audit INCLUDING ALL)")
         cur.execute("ALTER TABLE plain_audit ADD FOREIGN KEY (case_id) REFERENCES plain (case_id)")
     ours, base, both = [], [], []
     for r in range(runs):
-        with pg._tx() as cur:
+        with pg._tx(admin=True) as cur:
             cur.execute("TRUNCATE cases, case_audit, plain, plain_audit CASCADE")
             cur.execute("CHECKPOINT")
         secs, added = _import(csv_path, pg)
@@ -153,13 +153,13 @@ def bench_postgis(url: str, csv_path: Path, tmp: Path, runs: int) -> None:
                 cur.copy_expert(f"COPY cases ({cols}) TO STDOUT", fh)
             with pg._tx() as cur, audit_file.open("w", encoding="utf-8") as fh:
                 cur.copy_expert(f"COPY case_audit ({audit_cols}) TO STDOUT", fh)
-        with pg._tx() as cur:
+        with pg._tx(admin=True) as cur:
             cur.execute("CHECKPOINT")
         t0 = time.perf_counter()
-        with pg._tx() as cur, copy_file.open(encoding="utf-8") as fh:
+        with pg._tx(admin=True) as cur, copy_file.open(encoding="utf-8") as fh:
             cur.copy_expert(f"COPY plain ({cols}) FROM STDIN", fh)
         base.append(time.perf_counter() - t0)
-        with pg._tx() as cur, audit_file.open(encoding="utf-8") as fh:
+        with pg._tx(admin=True) as cur, audit_file.open(encoding="utf-8") as fh:
             cur.copy_expert(f"COPY plain_audit ({audit_cols}) FROM STDIN", fh)
         both.append(time.perf_counter() - t0)
         print(
@@ -220,7 +220,7 @@ def zone_queries(pg: PostGISStore, gp: GeoPackageStore, runs: int) -> None:
         for v in zip(*con.execute("SELECT lon, lat FROM cases").fetchall(), strict=True)
     )
     n = len(lon)
-    with pg._tx() as cur:
+    with pg._tx(admin=True) as cur:
         cur.execute("ANALYZE cases")
     for zone_id in picks:
         zone = zones.loc[zones["zone_id"] == zone_id].geometry.iloc[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -28,7 +29,7 @@ from gis.cases.workflow import (
     apply_action,
     creation_entry,
 )
-from gis.errors import ConflictError, TransitionError, ValidationError
+from gis.errors import ConflictError, MissingEvidenceError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.store.coordination import CoordinationTables
 from gis.store.crowd import CrowdStore
@@ -386,10 +387,16 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
             "coord_photos", {"case_id": case_id, "kind": "after"}, columns=["photo_id"]
         )
         if not rows:
-            raise TransitionError(
+            raise MissingEvidenceError(
                 f"case {case_id}: closing as rectified (已整改) needs an after photo "
                 "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
             )
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One transaction around several writes: every write of this thread inside it
+        joins it, so a failure anywhere leaves nothing stored (reporter intake, closing a
+        joint action). Backends implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no transaction()")
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:

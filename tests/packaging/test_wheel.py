@@ -102,7 +102,7 @@ def test_built_wheel_carries_every_file_and_works(tmp_path: Path) -> None:
     (wheel,) = dist.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     code = _repo_files("gis/**/*.py") | _repo_files("layers/**/*.py") | _repo_files("ui/**/*.py")
-    code |= _repo_files("gis/**/*.sql") | {"app.py"}
+    code |= _repo_files("gis/**/*.sql") | {"app.py", "serve.py"}
     assert code - names == set()
     data_prefix = next(n.split("/share/")[0] for n in names if "/share/" in n)
     share = f"{data_prefix}/share/shichahai-patrol/"
