@@ -201,6 +201,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cases.description": ("情况描述", "Description"),
     "cases.submit": ("上报", "Report"),
     "cases.reported": ("已上报案件 {case_id}。", "Case {case_id} reported."),
+    "cases.already_reported": (
+        "同一问题已上报为案件 {case_id}，未重复登记。",
+        "The same problem was already reported as case {case_id}; it was not entered twice.",
+    ),
     "cases.point": ("位置：{lat}, {lon}", "Place: {lat}, {lon}"),
     "cases.no_point": (
         "请先在地图上点击位置或输入坐标。",

@@ -56,10 +56,27 @@ def _now() -> datetime:
 
 
 def _flash(message: str, *, pick: str) -> None:
-    """Show ``message`` after a rerun that redraws the list and map with the change."""
-    st.session_state[FLASH_KEY] = message
+    """Show ``message`` after a rerun that redraws the list and map with the change.
+
+    It stays while its case is the one picked, through reruns the person did not ask for
+    (a phone's map settling on its view reruns the page), until the next action replaces it
+    or another case is picked.
+    """
+    st.session_state[FLASH_KEY] = (message, pick)
     st.session_state[PICK_NEXT_KEY] = pick
     st.rerun()
+
+
+def _show_flash() -> None:
+    flash = st.session_state.get(FLASH_KEY)
+    if not flash:
+        return
+    message, pick = flash
+    picked = st.session_state.get(PICK_NEXT_KEY) or st.session_state.get("cases_pick")
+    if picked != pick:
+        st.session_state.pop(FLASH_KEY, None)
+        return
+    st.success(message)
 
 
 def _case_resource(case: Any) -> Resource:
@@ -151,7 +168,8 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
         return
     case_id = intake.case_id
     log.info("user %r reported case %s", c.user.username, case_id)
-    _flash(c.t("cases.reported", case_id=case_id), pick=case_id)
+    key = "cases.reported" if intake.added else "cases.already_reported"
+    _flash(c.t(key, case_id=case_id), pick=case_id)
 
 
 def _rule_hours(store: Any, case: Any) -> int:
@@ -564,9 +582,7 @@ def cases_page() -> None:
         add_layer_control(m, collapsed=True)
         show_map(m, key="cases_map")
         return
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        st.success(flash)
+    _show_flash()
     view, side = st.columns([3, 2])
     with view:
         open_only = st.toggle(c.t("cases.open_only"), value=True, key="cases_open_only")

@@ -48,6 +48,22 @@ def chief_on_cases():
     return goto(at, "cases")
 
 
+def test_the_same_report_twice_is_stored_once_and_says_so(app_env, monkeypatch) -> None:
+    """A second report with the same point, category, text and time is the same report: the
+    store keeps one case and the page names it as already reported (not as a new case)."""
+    import ui.cases
+
+    fixed = ui.cases._now()
+    monkeypatch.setattr(ui.cases, "_now", lambda: fixed)
+    at = report(chief_on_cases(), *WEST)
+    first = stored(app_env)[0].case_id
+    assert at.success[0].value == t("cases.reported", case_id=first)
+    at = report(at, *WEST)
+    assert not at.exception
+    assert [c.case_id for c in stored(app_env)] == [first]
+    assert at.success[0].value == t("cases.already_reported", case_id=first)
+
+
 def test_report_by_typed_coordinates_is_stored_with_its_zone_and_street(app_env) -> None:
     at = report(chief_on_cases(), *WEST)
     assert not at.exception

@@ -357,14 +357,17 @@ def test_patrol_member_route_steps_downloads_report_here(journey) -> None:
     j.check("report-here-opens-cases")
     lon = j.page.get_by_label(t("cases.lon"))
     assert lon.input_value() != ""  # where I stand: the current step's start
-    j.page.get_by_label(t("cases.description")).fill("巡查发现：店外经营")
+    # each size reports its own problem: the same text at the same step would be the same
+    # report, which the store keeps once
+    text = f"巡查发现：店外经营（{j.size}）"
+    j.page.get_by_label(t("cases.description")).fill(text)
     j.button(t("cases.submit"))
     j.page.get_by_text("已上报案件").wait_for(timeout=30_000)
     j.check("reported")
     with _open_store(j.app["store"]) as s:
         assert s.count_cases() == count + 1
         newest = max(s.query_cases(), key=lambda c: c.reported_at)
-    assert newest.reporter == "patrol1" and newest.description == "巡查发现：店外经营"
+    assert newest.reporter == "patrol1" and newest.description == text
     assert _shown_case_id(j) == newest.case_id
 
 
