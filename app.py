@@ -7,15 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from gis.access.auth import (
-    PAGES,
-    Session,
-    SessionExpiredError,
-    allowed_pages,
-    check_session,
-    utcnow,
-)
+from gis.access.authorization import PAGES, allowed_pages
+from gis.access.login import Session, SessionExpiredError, check_session
 from gis.access.session_token import InvalidTokenError
+from gis.access.users import utcnow
 from gis.errors import AuthError, PatrolError
 from gis.i18n import LANGUAGES, format_datetime, t
 from ui.common import (

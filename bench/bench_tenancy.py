@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_store import _cases  # noqa: E402
-from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
 from gis.store.postgis import PostGISStore  # noqa: E402
 from gis.store.testing import PgCluster  # noqa: E402
 

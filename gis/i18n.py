@@ -20,6 +20,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "app.title": ("什刹海综合执法巡查系统", "Shichahai patrol and enforcement"),
     "app.language": ("语言", "Language"),
     "app.logout": ("退出登录", "Log out"),
+    "app.choose": ("请选择", "Choose"),
     "app.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "app.session_until": ("会话有效至 {time}", "Session valid until {time}"),
     "app.basemap": ("底图", "Basemap"),
@@ -220,6 +221,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cases.state": ("状态", "State"),
     "cases.advance": ("推进案件", "Advance case"),
     "cases.to_state": ("转到", "Move to"),
+    "cases.photo_missing": ("请先选择照片文件。", "Choose a photo file first."),
     "cases.note": ("备注", "Note"),
     "cases.apply": ("执行", "Apply"),
     "cases.advanced": ("案件 {case_id} 已转为“{state}”。", "Case {case_id} moved to “{state}”."),
@@ -461,6 +463,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "staff.retire": ("结束服务", "End service"),
     "staff.last_day": ("最后服务日", "Last day of service"),
     "staff.retired": ("{person} 服务至 {day}。", "{person} serves until {day}."),
+    "staff.role.duty_officer": ("执法队员", "Duty officer"),
+    "staff.role.auxiliary": ("协管员", "Auxiliary"),
+    "staff.role.grid_worker": ("网格员", "Grid worker"),
+    "staff.role.area_chief": ("片区长", "Area chief"),
+    "staff.role.volunteer": ("志愿者", "Volunteer"),
+    "staff.presence.resident": ("常驻", "Resident"),
+    "staff.presence.on_call": ("随叫随到", "On call"),
+    "staff.presence.auxiliary": ("协勤", "Auxiliary"),
     "col.person_id": ("编号", "Id"),
     "col.name": ("姓名", "Name"),
     "col.team": ("班组", "Team"),
@@ -533,6 +543,32 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "report.lat": ("纬度（WGS 84）", "Latitude (WGS 84)"),
     "report.sentence": ("一句话说明", "One sentence"),
     "report.photo": ("照片", "Photo"),
+    "report.gps": ("使用手机定位", "Use my phone's position"),
+    "report.gps_waiting": (
+        "正在获取手机定位……如浏览器询问，请允许定位。",
+        "Getting the phone's position… allow it if the browser asks.",
+    ),
+    "report.gps_failed": (
+        "无法获取手机定位（{reason}）：请在下方地图上点选位置，或直接输入经纬度。",
+        "No position from the phone ({reason}): tap the map below, or type the coordinates.",
+    ),
+    "report.gps.denied": ("未允许定位", "permission denied"),
+    "report.gps.unavailable": ("定位不可用", "position unavailable"),
+    "report.gps.timeout": ("定位超时", "timed out"),
+    "report.tap": ("在地图上点选问题所在位置：", "Tap the map where the problem is:"),
+    "report.point_gps": (
+        "已采用手机定位：{lat}，{lon}",
+        "Using the phone's position: {lat}, {lon}",
+    ),
+    "report.point_map": (
+        "已采用地图点选位置：{lat}，{lon}",
+        "Using the tapped place: {lat}, {lon}",
+    ),
+    "report.outside": (
+        "该位置（{lat}，{lon}）不在什刹海街道范围内，未采用：请在街道范围内点选或定位。",
+        "That place ({lat}, {lon}) is outside the subdistrict and was not taken: choose a place "
+        "inside it.",
+    ),
     "report.submit": ("上报", "Send"),
     "report.sent": ("已上报，编号 {case_id}。", "Sent as {case_id}."),
     "report.too_big": ("照片超过 {mb} MB。", "The photo is larger than {mb} MB."),
@@ -741,6 +777,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "密码不符合要求：至少 8 个字符，且不超过 72 字节。",
         "The password does not qualify: use at least 8 characters and at most 72 bytes.",
     ),
+    "errors.validation.photo": (
+        "照片未保存：请上传 JPEG、PNG 或 WebP 照片（不超过 15 MB，同一照片不重复上传；"
+        "拍摄位置离案件超过 1 公里时请勾选确认）。",
+        "Photo not stored: give a JPEG, PNG or WebP photo (at most 15 MB, not twice; confirm "
+        "a photo taken more than 1 km from the case).",
+    ),
     "errors.validation.role": ("请选择一个角色。", "Choose a role."),
     "errors.validation.zones": (
         "片区长需要至少一个片区或一条战线：请在“片区”或“战线”中选择。",
@@ -785,6 +827,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "errors.transition": (
         "案件当前状态不允许此操作：请刷新页面查看最新状态。",
         "The case's current state does not allow this: reload to see its state.",
+    ),
+    "errors.transition.after_photo": (
+        "以“已整改”结案需要整改后照片：请先上传整改后照片，或在备注中写明没有照片的理由。",
+        "Closing as rectified needs an after photo: add one first, or give the reason in the note.",
     ),
     "errors.infeasible": (
         "无法满足此要求：请减少人数或放宽限制后重试。",

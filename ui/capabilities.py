@@ -160,7 +160,17 @@ def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
         max_markers=MAX_MARKERS,
         assets=AssetMode.served_at(MARKERCLUSTER_URL_PREFIX),
         category_names=names,
+        thumbs=case_thumbnails(s, frame) if len(frame) <= MAX_MARKERS else None,
     ).add_to(m)
+
+
+def case_thumbnails(s: Any, frame: Any) -> dict[str, dict[str, str]] | None:
+    """Before/after photo thumbnails of the cases on a map (None without photo evidence)."""
+    if s is None or not hasattr(s, "coord_rows") or frame is None or not len(frame):
+        return None
+    from gis.coordination.evidence import case_thumbnails as thumbnails
+
+    return thumbnails(s, frame["case_id"])
 
 
 def add_case_layer(c: Context, m: OfflineMap) -> None:
@@ -168,7 +178,7 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
     s = store(c)
     if s is None or not cases_available():
         return
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     if c.user.role == "liaison":  # lead, participating or called
         frame = s.cases_frame(dept=c.user.department, open_only=True)

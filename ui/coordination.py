@@ -95,7 +95,7 @@ def _alerts(c: Context, store: Any) -> None:
 
 
 def _case_resource(case: Any) -> Any:
-    from gis.access.auth import Resource
+    from gis.access.authorization import Resource
 
     return Resource(
         zone_id=case.zone_id,
@@ -111,7 +111,7 @@ def _whistle(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
     st.markdown("**" + c.t("coordination.whistle") + "**")
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     cases = [
         k
@@ -183,7 +183,7 @@ def _inbox(c: Context, store: Any) -> None:
 
 def _photos(c: Context, store: Any) -> None:
     """Before/after photos of a case in the user's scope (整改前后对比)."""
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
     from gis.coordination import evidence
 
     st.markdown("**" + c.t("coordination.photos") + "**")
@@ -247,7 +247,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                  consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
     names = {code: d.name_zh if c.lang == "zh" else d.name_en
              for code, d in store.refs.departments.items()}  # fmt: skip
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     open_ids = [  # an area chief targets only the cases of their own zones
         k.case_id
@@ -354,8 +354,8 @@ def _inspections(c: Context, store: Any) -> None:
         refs = store.refs
         category = st.selectbox(
             c.t("cases.category"), list(refs.categories),
-            format_func=lambda k: f"{k} " + (refs.categories[k].name_zh if c.lang == "zh"
-                                             else refs.categories[k].name_en),
+            format_func=lambda k: (refs.categories[k].name_zh if c.lang == "zh"
+                                   else refs.categories[k].name_en),
             key="coord_icategory",
         )  # fmt: skip
         lon = st.number_input(c.t("report.lon"), value=None, format="%.6f", key="coord_ilon")
@@ -420,7 +420,7 @@ def alert_count() -> int | None:
     drawn before the page runs, and every acknowledge or arrival reruns the app, so the
     count follows at once.
     """
-    from gis.access.auth import allowed_pages
+    from gis.access.authorization import allowed_pages
     from ui.common import context
 
     c = context()

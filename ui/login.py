@@ -7,13 +7,8 @@ import uuid
 
 import streamlit as st
 
-from gis.access.auth import (
-    LOCK_DURATION,
-    BadCredentialsError,
-    LockedError,
-    login,
-    seed_demo_users,
-)
+from gis.access.login import LOCK_DURATION, BadCredentialsError, LockedError, login
+from gis.access.users import seed_demo_users
 from gis.i18n import format_datetime, t
 from ui.common import (
     HANDOFF_KEY,
@@ -34,7 +29,7 @@ CLIENT_KEY = "patrol_login_client"
 def _client_id() -> str:
     """Where the attempt comes from: the IP address Streamlit saw, else this browser session.
 
-    Failed logins are throttled per user name and per client (gis.access.auth.throttled_until).
+    Failed logins are throttled per user name and per client (gis.access.login.throttled_until).
     """
     try:
         ip = st.context.ip_address

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ROLES, User, department_code, hash_password, utcnow, with_scope
+from gis.access.users import ROLES, User, department_code, hash_password, utcnow, with_scope
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from ui import capabilities
@@ -66,12 +66,17 @@ def users_page() -> None:
             c.t("users.role"), ROLES, format_func=lambda r: c.t(f"role.{r}"), key="new_role"
         )
         new_zones = st.multiselect(
-            c.t("users.zones"), list(zones), format_func=lambda z: zones.get(z, z), key="new_zones"
+            c.t("users.zones"),
+            list(zones),
+            format_func=lambda z: zones.get(z, z),
+            placeholder=c.t("app.choose"),
+            key="new_zones",
         )
         new_fronts = st.multiselect(
             c.t("users.fronts"),
             list(fronts),
             format_func=lambda f: fronts.get(f, f),
+            placeholder=c.t("app.choose"),
             key="new_fronts",
         )
         person = st.selectbox(

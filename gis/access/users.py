@@ -134,7 +134,7 @@ def department_code(value: str) -> str:
     reference table (no case intake installed) the value is returned unchanged.
     """
     try:
-        from gis.cases.intake import load_references
+        from gis.cases.categories import load_references
     except ImportError:
         return value.strip()
     try:

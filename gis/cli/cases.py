@@ -13,18 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases.intake import (
-    check_batch_file,
-    import_batch,
-    load_references,
-    parse_time,
-    read_photo,
-)
+from gis.cases.batch import import_batch
+from gis.cases.categories import load_references
+from gis.cases.intake import parse_time
 from gis.cases.workflow import STATES, TRANSITIONS, TZ, arrivals_frame
 from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.errors import PatrolError, ValidationError
 from gis.geography.crs import DATUMS, WGS84
 from gis.io.csvsafe import safe_frame
+from gis.io.report_files import check_batch_file, read_photo
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
 
@@ -131,7 +128,7 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     if intake.added:
         print(f"case {report.report_id} reported ({report.category}, zone {report.zone_id})")
     else:
-        print(f"case {report.report_id} already stored; nothing added")
+        print(f"case {intake.case_id} already stored; nothing added")
     return 0
 
 

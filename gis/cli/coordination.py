@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import ROLES, User
+from gis.access.users import ROLES, User
 from gis.cases.intake import parse_time
 from gis.cases.workflow import TIERS, TZ
 from gis.cli.argtypes import float_range
@@ -282,8 +282,8 @@ def _register_dispatch(sub: Any) -> None:
 
 # ------------------------------------------------------------------ photos
 def _cmd_photo_add(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.cases.intake import read_photo
     from gis.coordination import evidence
+    from gis.io.report_files import read_photo
 
     data = read_photo(Path(args.file), max_bytes=evidence.MAX_BYTES)
     with open_store(settings) as store:
@@ -367,7 +367,7 @@ def _cmd_joint_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_joint_brief(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.analytics.reports import write_html
+    from gis.analytics.report_files import write_html
     from gis.coordination import joint
 
     with open_store(settings) as store:

@@ -6,7 +6,8 @@ import argparse
 import getpass
 import sys
 
-from gis.access.auth import (
+from gis.access.session_token import SessionTokens
+from gis.access.users import (
     ROLES,
     User,
     department_code,
@@ -15,7 +16,6 @@ from gis.access.auth import (
     seed_demo_users,
     utcnow,
 )
-from gis.access.session_token import SessionTokens
 from gis.errors import ValidationError
 from gis.settings import Settings
 

@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gis.access.auth import Resource, User, in_scope
+from gis.access.authorization import Resource, in_scope
+from gis.access.users import User
 from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import TZ, Case
 from gis.coordination import alerts
 from gis.coordination.policy import (
@@ -154,7 +154,7 @@ def assignment_responders(
 
 def may_approve(user: User, case: Case) -> bool:
     """Leadership, or the area chief whose zones or fronts hold the case."""
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     if user.role == "leadership":
         return True

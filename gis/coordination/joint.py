@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import TZ, apply_action
 from gis.coordination.dispatch import resolve_departments
 from gis.errors import NotFoundError, TransitionError, ValidationError

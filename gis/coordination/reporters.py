@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import TZ
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError
@@ -85,7 +85,8 @@ def submit_report(
     _check_rate(store, user, clock)
     if photo is not None:
         evidence.read_image(photo, name="photo")
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
 
     raw = {
         "report_id": "R" + hashlib.sha256(

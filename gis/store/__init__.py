@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.settings import Settings
 from gis.store.base import AddResult, CaseQuery, Store
 

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import SOURCES, STATES, TIERS, AuditEntry, Case
 from gis.errors import NotFoundError, StoreError
 from gis.store.base import (
@@ -283,13 +283,17 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             )
             new: list[Case] = []
             skipped: list[str] = []
+            stored_as: dict[str, str] = {}
             for c in cases:
                 if c.case_id in known_ids or (c.content_hash and c.content_hash in known_hashes):
                     skipped.append(c.case_id)
+                    stored_as[c.case_id] = (
+                        c.case_id if c.case_id in known_ids else known_hashes[c.content_hash]
+                    )
                     continue
                 known_ids.add(c.case_id)
                 if c.content_hash:
-                    known_hashes.add(c.content_hash)
+                    known_hashes[c.content_hash] = c.case_id
                 new.append(c)
             if new:
                 self._insert_cases(new)
@@ -300,7 +304,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                     "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
                     "WHERE table_name IN ('cases','case_audit')"
                 )
-        return AddResult(tuple(c.case_id for c in new), tuple(skipped))
+        return AddResult(tuple(c.case_id for c in new), tuple(skipped), stored_as)
 
     def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
         """Store chunks of cases in one ``BEGIN IMMEDIATE`` transaction (one chunk in memory).
@@ -326,7 +330,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                         continue
                     known_ids.add(c.case_id)
                     if c.content_hash:
-                        known_hashes.add(c.content_hash)
+                        known_hashes[c.content_hash] = c.case_id
                     new.append(c)
                 if new:
                     self._insert_cases(new)
@@ -339,9 +343,46 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 )
         return added, skipped
 
-    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], set[str]]:
+    def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
+        """Insert chunks of new cases, given as columns, with ``executemany`` in one
+        ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped."""
+        from gis.store import case_columns as cc
+
+        added = skipped = 0
+        cols = ["geom", *CASE_COLUMNS]
+        insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        with self._write():
+            for chunk in chunks:
+                c = chunk.columns
+                if not len(chunk):
+                    continue
+                cc.check_nul(c)
+                known_ids, known_hashes = self._existing(
+                    list(c["case_id"]), [h for h in c["content_hash"] if h]
+                )
+                new = cc.select(c, cc.new_rows(c, known_ids, known_hashes))
+                n = len(new["case_id"])
+                if n:
+                    blobs = cc.gpkg_point_blobs(new["lon"], new["lat"])
+                    self._con.executemany(insert, cc.gpkg_rows(new, blobs))
+                    self._con.executemany(
+                        "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
+                        "who, at, note, params) VALUES (?,?,?,?,?,?,?,?,?)",
+                        cc.gpkg_audit_rows(new),
+                    )
+                added += n
+                skipped += len(chunk) - n
+            if added:
+                self._con.execute(
+                    "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    "WHERE table_name IN ('cases','case_audit')"
+                )
+        return added, skipped
+
+    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], dict[str, str]]:
+        """The ids already stored, and the stored content hashes with their case ids."""
         found_ids: set[str] = set()
-        found_hashes: set[str] = set()
+        found_hashes: dict[str, str] = {}
         chunk = 900
         for i in range(0, len(ids), chunk):
             part = ids[i : i + chunk]
@@ -349,8 +390,11 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             found_ids.update(r[0] for r in self._con.execute(q, part))
         for i in range(0, len(hashes), chunk):
             part = hashes[i : i + chunk]
-            q = f"SELECT content_hash FROM cases WHERE content_hash IN ({','.join('?' * len(part))})"
-            found_hashes.update(r[0] for r in self._con.execute(q, part))
+            q = (
+                "SELECT content_hash, case_id FROM cases "
+                f"WHERE content_hash IN ({','.join('?' * len(part))})"
+            )
+            found_hashes.update((r[0], r[1]) for r in self._con.execute(q, part))
         return found_ids, found_hashes
 
     def _insert_cases(self, cases: Sequence[Case]) -> None:

@@ -8,8 +8,8 @@
   same answer as :func:`gis.geography.place.place_at`;
 - :meth:`~PostGISSpatial.zones_at` — the zone of many points in one statement;
 - :meth:`~PostGISSpatial.segment_counts` — cases per street segment (stored segment, else
-  the nearest within reach), as :func:`gis.analytics.hotspots.case_segments` counts them;
-- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.analytics.hotspots.GridSpec`,
+  the nearest within reach), as :func:`gis.analytics.counts.case_segments` counts them;
+- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.analytics.grid.GridSpec`,
   as ``np.bincount(spec.index_of(x, y))`` counts them.
 
 Every lookup uses the partial GiST index of its layer; values are always bound.
@@ -32,7 +32,7 @@ from gis.errors import StoreError, ValidationError
 from gis.store.base import CaseQuery, make_query
 
 if TYPE_CHECKING:
-    from gis.analytics.hotspots import GridSpec
+    from gis.analytics.grid import GridSpec
     from gis.geography.layers import Geography
     from gis.store.postgis import PostGISStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.settings import Settings
 from gis.store import open_store
 from tests.app.apptest_helpers import goto, log_in, new_app

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, utcnow
 from gis.access.db import SqliteAccessDB
 from gis.access.session_token import COOKIE_NAME, InvalidTokenError, SessionTokens
+from gis.access.users import DEMO_PASSWORDS, utcnow
 from gis.i18n import t
 from tests.app.browser import settle
 

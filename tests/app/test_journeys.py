@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import format_datetime, format_number, t
 from gis.settings import Settings
 from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, nav_link_name, settle
@@ -48,7 +48,8 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
     """Twenty cases over the last 50 days in the chief's west zone; one 城管 case called to
     joint enforcement (the liaison records arrival on it); one registered as 重大, so that
     leadership and the chief walk every page with its banner (a warning, not an error)."""
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
     from tests.app.test_app_cases import WEST
 
     now = dt.datetime.now(dt.UTC)
@@ -80,7 +81,7 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
                 at=now,
                 params=params,
             )
-        from gis.access.auth import User
+        from gis.access.users import User
         from gis.coordination import handling
 
         handling.register_case(s, "J05", User("seed", "leadership"), tier="major", at=now)
@@ -259,7 +260,7 @@ def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> Non
         frame = s.cases_frame()
     import pandas as pd
 
-    from gis.analytics.reports import default_report_day, period_for
+    from gis.analytics.periods import default_report_day, period_for
 
     today = pd.Timestamp.now(tz="Asia/Shanghai").date()
     period = period_for("monthly", default_report_day("monthly", today))

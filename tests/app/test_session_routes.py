@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from starlette.requests import Request
 
-from gis.access.auth import utcnow
 from gis.access.session_token import COOKIE_NAME, InvalidTokenError, SessionTokens
+from gis.access.users import utcnow
 from ui import server
 
 HOST = "patrol.example:8443"

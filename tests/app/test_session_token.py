@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
 from gis.access.db import SqliteAccessDB
 from gis.access.session_token import (
     HANDOFF_SECONDS,
@@ -18,6 +17,7 @@ from gis.access.session_token import (
     issue_token,
     read_token,
 )
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 

@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
 from gis.access.db import PostgresAccessDB
 from gis.access.session_token import COOKIE_NAME
-from gis.access.users import StoreUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, StoreUserRepository, seed_demo_users
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
@@ -43,7 +42,8 @@ CASE = "K01"
 @pytest.fixture(scope="module")
 def two_apps(pg_cluster, tiny_geo_dir, tiny_geo) -> Iterator[dict[str, Any]]:
     """Instances A and B of the app (serve.py) on one throwaway PostGIS database."""
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
     from tests.app.test_app_cases import WEST
 
     playwright_or_skip()

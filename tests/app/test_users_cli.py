@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gis.access.auth import SqliteUserRepository, check_password
+from gis.access.users import SqliteUserRepository, check_password
 from gis.cli import main
 
 
@@ -42,8 +42,8 @@ def test_add_list_passwd(monkeypatch, tmp_path, capsys) -> None:
     # a session opened with the first password ends with the change
     from datetime import timedelta
 
-    from gis.access.auth import utcnow
     from gis.access.session_token import InvalidTokenError, SessionTokens
+    from gis.access.users import utcnow
 
     tokens = SessionTokens(store)
     now = utcnow()

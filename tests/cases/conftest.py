@@ -8,7 +8,8 @@ import uuid
 import pytest
 from pyproj import Transformer
 
-from gis.cases.intake import load_references, validate_record
+from gis.cases.categories import load_references
+from gis.cases.intake import validate_record
 from gis.cases.workflow import TZ
 from gis.geography.network import grid_segments
 from gis.store.geopackage import GeoPackageStore

@@ -273,7 +273,7 @@ def test_postgis_backup_and_restore(pg_cluster, pg_url, tmp_path, refs, ten_repo
 def test_postgis_backup_carries_the_users(pg_cluster, pg_url, tmp_path, monkeypatch, capsys):
     """Users live in the database (schema version 7): pg_dump carries them; a backup made
     before that, with its user file beside it, still restores them into the store."""
-    from gis.access.auth import User, hash_password, open_user_repository
+    from gis.access.users import User, hash_password, open_user_repository
     from gis.settings import Settings
     from gis.store.postgis import PostGISStore
 

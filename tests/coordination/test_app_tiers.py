@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
@@ -140,7 +140,7 @@ def test_liaison_inbox_count_until_the_arrival(app_env) -> None:
     """A whistle puts a count on the liaison's 协同 link; confirming the arrival removes it."""
     import datetime as dt
 
-    from gis.access.auth import User
+    from gis.access.users import User
     from gis.cases.workflow import TZ, Case
     from gis.coordination import dispatch
 

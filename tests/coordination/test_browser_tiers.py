@@ -10,7 +10,7 @@ import time
 import geopandas as gpd
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository
 from gis.cases.workflow import TZ, Case
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore

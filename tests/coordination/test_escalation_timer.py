@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gis.access.auth import DEMO_PASSWORDS, User
+from gis.access.users import DEMO_PASSWORDS, User
 from gis.cases.workflow import TZ, Case
 from gis.coordination import alerts, handling
 from gis.i18n import t

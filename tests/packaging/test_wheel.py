@@ -34,7 +34,7 @@ for pkg in (gis, layers, ui):
         names.append(m.name)
 from gis.settings import BUNDLED_DATA_DIR
 from gis.geography.layers import load_bundled_geography
-from gis.cases.intake import load_references
+from gis.cases.categories import load_references
 from gis.store.postgis import SQL_DIR
 assert "site-packages" not in str(BUNDLED_DATA_DIR) and str(BUNDLED_DATA_DIR).startswith(sys.prefix), BUNDLED_DATA_DIR
 geo = load_bundled_geography()
