@@ -349,7 +349,6 @@ class PostGISStore(PostGISCrowd, Store):
 
         psycopg2, sql = _psycopg2()
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
-        copy = sql.SQL("COPY cases ({}) FROM STDIN").format(cols)
         added = skipped = 0
         with self._tx() as cur:
             for chunk in chunks:
@@ -368,7 +367,8 @@ class PostGISStore(PostGISCrowd, Store):
                 text = cc.copy_text(new, _DB_COLUMNS)
                 cur.execute("SAVEPOINT case_columns")
                 try:
-                    cur.copy_expert(copy.as_string(cur), io.StringIO(text))
+                    # (under row-level security: see _copy_into)
+                    self._copy_into(cur, "cases", cols.as_string(cur), io.StringIO(text))
                     cur.execute("RELEASE SAVEPOINT case_columns")
                 except psycopg2.errors.UniqueViolation:  # a racing writer stored some
                     cur.execute("ROLLBACK TO SAVEPOINT case_columns")
@@ -387,9 +387,10 @@ class PostGISStore(PostGISCrowd, Store):
                     )
                     ids = {r[0] for r in cur.fetchall()}
                     new = cc.select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
-                cur.copy_expert(
-                    "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, "
-                    "note, params) FROM STDIN",
+                self._copy_into(
+                    cur,
+                    "case_audit",
+                    "case_id, seq, action, from_state, to_state, who, at, note, params",
                     io.StringIO(cc.audit_copy_text(new)),
                 )
                 added += len(new["case_id"])
