@@ -5,6 +5,9 @@ Layers: ``cases`` (features, POINT, EPSG:4326), ``case_audit`` and ``patrol_meta
 GeoPackage DATETIME text in UTC (``YYYY-MM-DDTHH:MM:SS.SSSZ``), so text order is time order.
 Every write is one ``BEGIN IMMEDIATE`` transaction: a killed process leaves the file as it
 was before the write began.
+
+(Over 600 lines: the one class of the embedded store with its intake paths and subdistrict
+filters; people, crowd, coordination, index and keys live in their own modules.)
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ GPKG_STEPS: dict[int, str] = {
     8: "a subdistrict key on every row (existing rows: shichahai)",
     9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
 }
+#: A schema file holding this line is idempotent and runs again when a file numbered below
+#: it is applied after it (its work then covers the tables that file creates).
+RERUN_MARK = "-- patrol: runs again after an earlier-numbered file applied late"
 #: Tables whose rows ``patrol db status`` counts, when present.
 COUNTED_TABLES: tuple[str, ...] = (
     "cases",
@@ -129,6 +132,8 @@ def migrate_postgis(
         unknown = [v for v in applied if v not in known]
         if unknown:
             raise _newer_than_code(f"the database {redact(url)}", unknown, max(known, default=0))
+        before = set(applied)
+        late: list[int] = []
         for version, path in files:
             if version in applied:
                 continue
@@ -138,6 +143,14 @@ def migrate_postgis(
                 (version, path.name),
             )
             applied.append(version)
+            if before and version < max(before):
+                late.append(version)
+        # a file that landed below ones already applied (parallel work merged late) may
+        # create tables that later, idempotent files extend: those run again after it
+        for version, path in files:
+            text = path.read_text(encoding="utf-8")
+            if late and version in before and version > min(late) and RERUN_MARK in text:
+                cur.execute(text)
     return max(applied, default=0)
 
 

@@ -3,6 +3,9 @@
 Schema files ``gis/store/sql/NNN_*.sql`` are applied in order and recorded in
 ``schema_version``. Parameters are always bound, identifiers go through ``psycopg2.sql``,
 every write is one transaction, geometry goes in and out as WKB.
+
+(Over 600 lines: the one class of the server store, with its three intake paths and the
+subdistrict scoping every transaction needs; the people, crowd and spatial parts are apart.)
 """
 
 from __future__ import annotations

@@ -502,3 +502,34 @@ def test_db_status_lists_the_subdistricts(store_factory, ten_reports, capsys):
         assert "row-level security: role patrol_app present" in out
     else:
         assert "row-level security" not in out
+
+
+def test_a_batch_import_lands_in_the_importers_subdistrict(store_factory, refs, tmp_path):
+    """The column intake (COPY on PostGIS, under the policies) keys rows like the rest."""
+    import csv
+
+    from gis.cases.batch import import_batch
+
+    from .conftest import NOW
+    from .test_columns import _records
+
+    records = _records()[:12]
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(records[0][1]))
+        w.writeheader()
+        for _, rec in records:
+            w.writerow(rec)
+    a = store_factory()
+    with a.scoped(B) as b:
+        done = import_batch(path, b, refs=refs, now=NOW, received_by="desk_b")
+        assert (done.added, done.rejected) == (12, 0)
+        assert b.count_cases() == 12 and a.count_cases() == 0
+        one = b.query_cases()[0].case_id
+        assert [e.action for e in b.audit_trail(one)] == ["report"]
+        with pytest.raises(NotFoundError):
+            a.audit_trail(one)
+        # the same file again from A: its ids are taken (unique across the store)
+        again = import_batch(path, a, refs=refs, now=NOW, received_by="desk_a")
+        assert (again.added, again.skipped) == (0, 12)
+        assert a.count_cases() == 0

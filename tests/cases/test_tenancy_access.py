@@ -148,3 +148,34 @@ def test_postgis_users_and_sessions_are_keyed(pg_url, refs, tmp_path):
         con.close()
     finally:
         access.close()
+
+
+@pytest.mark.postgis
+def test_postgis_users_are_keyed_when_007_lands_after_009(pg_url, refs, tmp_path):
+    """Parallel work merged late: a database at 9 without 007 gets 007, then 009 again."""
+    import psycopg2
+
+    from gis.store.postgis import PostGISStore
+
+    without = tmp_path / "sql"
+    without.mkdir()
+    for version, path in migrate.migrations():
+        if version != 7:
+            shutil.copy(path, without / path.name)
+    PostGISStore(pg_url, refs=refs, sql_dir=without).close()
+    PostGISStore(pg_url, refs=refs).close()  # applies 007 late, then 009 once more
+    con = psycopg2.connect(pg_url)
+    with con, con.cursor() as cur:
+        cur.execute("SELECT version FROM schema_version ORDER BY version")
+        assert [r[0] for r in cur.fetchall()] == [v for v, _ in migrate.migrations()]
+        cur.execute(
+            "INSERT INTO patrol_users (username, role, password_hash) VALUES ('u', 'admin', 'x')"
+        )
+        cur.execute("UPDATE patrol_users SET subdistrict = 'xinjiekou'")
+        cur.execute(
+            "INSERT INTO patrol_sessions (sid, username, issued_at, expires_at) "
+            "VALUES ('s', 'u', %s, %s) RETURNING subdistrict",
+            (NOW, NOW + timedelta(hours=1)),
+        )
+        assert cur.fetchone() == ("xinjiekou",)
+    con.close()

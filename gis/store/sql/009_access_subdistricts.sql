@@ -4,9 +4,11 @@
 -- key of the user they name (a trigger), so the row says whose subdistrict it concerns.
 -- These tables get no row-level security: a login is checked before any subdistrict is
 -- known, by the app's own login code; the signing key (patrol_session_secret) belongs to
--- the whole deployment and is not keyed. Skipped where 007 has not created the tables.
+-- the whole deployment and is not keyed. Skipped where 007 has not created the tables;
+-- idempotent, and run again when 007 is applied after it:
+-- patrol: runs again after an earlier-numbered file applied late
 
-CREATE FUNCTION patrol_user_subdistrict() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION patrol_user_subdistrict() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.subdistrict := coalesce(
         (SELECT u.subdistrict FROM patrol_users u WHERE u.username = NEW.username),
@@ -24,6 +26,7 @@ BEGIN
     END IF;
     ALTER TABLE patrol_users ADD COLUMN IF NOT EXISTS subdistrict text NOT NULL
         DEFAULT 'shichahai';
+    ALTER TABLE patrol_users DROP CONSTRAINT IF EXISTS patrol_users_subdistrict_code;
     ALTER TABLE patrol_users ADD CONSTRAINT patrol_users_subdistrict_code
         CHECK (subdistrict = '*' OR subdistrict ~ '^[a-z][a-z0-9_]{0,39}$');
     FOREACH t IN ARRAY ARRAY['patrol_sessions', 'patrol_login_clients',
@@ -33,7 +36,7 @@ BEGIN
                        'DEFAULT ''shichahai''', t);
         EXECUTE format('UPDATE %I x SET subdistrict = u.subdistrict FROM patrol_users u '
                        'WHERE u.username = x.username AND x.subdistrict <> u.subdistrict', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF username ON %I '
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE OF username ON %I '
                        'FOR EACH ROW EXECUTE FUNCTION patrol_user_subdistrict()',
                        t || '_subdistrict', t);
     END LOOP;
