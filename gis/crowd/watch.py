@@ -175,7 +175,7 @@ def staff_context_for(
 def _default_districts(geo: Any, staff: pd.DataFrame) -> Mapping[str, str]:
     """Districts of the resident duty officers when none are saved (a quick plan)."""
     from gis.people.staff_table import resident_officers
-    from gis.planning.districts import districts_for_people
+    from gis.planning.partition import districts_for_people
 
     officers = resident_officers(staff)
     if officers.empty:

@@ -180,7 +180,7 @@ def assign_demo_districts(
     store: Store, geo: Geography, day: dt.date, *, by: str, seed: int = 0
 ) -> int:
     """Draw one district per resident duty officer on the staff and record them from ``day``."""
-    from gis.planning.districts import districts_for_people
+    from gis.planning.partition import districts_for_people
 
     officers = [
         p.person_id

@@ -21,7 +21,7 @@ def needs(*modules: str) -> None:
 
 
 def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
-    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
+    needs("gis.planning.partition", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
     goto(at, "districts")
     at.number_input(key="districts_k").set_value(2)
@@ -40,7 +40,7 @@ def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
 
 
 def test_area_chief_partitions_only_own_zones(app_env) -> None:
-    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
+    needs("gis.planning.partition", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "chief", DEMO_PASSWORDS["chief"])
     goto(at, "districts")
     assert "西片" in texts(at)  # the zone by its name

@@ -16,7 +16,7 @@ for _name in (
     "gis.cases.intake",
     "gis.cases.workflow",
     "layers.violations",
-    "gis.planning.districts",
+    "gis.planning.partition",
     "gis.planning.routing",
 ):
     if importlib.util.find_spec(_name) is None:
