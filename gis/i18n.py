@@ -1,4 +1,8 @@
-"""The app's one message catalogue (Chinese first, English second) and Chinese formatting."""
+"""The app's one message catalogue (Chinese first, English second) and Chinese formatting.
+
+Long because: it is the one catalogue, so every text a user reads (pages, CLI, printed sheets)
+is one entry here with both languages side by side.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +35,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "No Tianditu key configured (PATROL_TIANDITU_KEY); showing no basemap.",
     ),
     "app.error": ("出错了：{message}", "Something went wrong: {message}"),
-    "app.not_available": (
-        "“{feature}”功能尚未安装（缺少模块 {module}），此页暂时只能显示地图。",
-        "The “{feature}” capability is not installed yet (module {module} is missing); "
-        "this page can only show the map for now.",
-    ),
     "app.loading": ("正在加载……", "Loading…"),
     # login
     "login.title": ("登录", "Log in"),

@@ -7,7 +7,6 @@ and the page then says so plainly instead of pretending.
 from __future__ import annotations
 
 import logging
-from types import ModuleType
 from typing import Any
 
 import streamlit as st
@@ -15,7 +14,7 @@ import streamlit as st
 from gis.geography.place import Place
 from gis.services import districts as services_districts
 from layers.basemap import OfflineMap
-from ui.common import Context, optional_module
+from ui.common import Context
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +26,16 @@ MAX_MARKERS = 500
 ASSIGNMENT_META = services_districts.ASSIGNMENT_META
 
 
-def store_module() -> ModuleType | None:
-    """gis.store when it offers open_store(settings), else None."""
-    mod = optional_module("gis.store")
-    return mod if mod is not None and hasattr(mod, "open_store") else None
-
-
 @st.cache_resource(show_spinner=False)
 def _store(database_url: str) -> Any:
     from gis.settings import Settings
+    from gis.store import open_store
 
-    mod = store_module()
-    assert mod is not None
-    return mod.open_store(Settings(database_url=database_url))
+    return open_store(Settings(database_url=database_url))
 
 
-def store(c: Context) -> Any | None:
-    """The case store of the configured database (one per process), or None."""
-    if store_module() is None:
-        return None
+def store(c: Context) -> Any:
+    """The case store of the configured database (one per process)."""
     return _store(c.settings.database_url)
 
 
@@ -116,18 +106,11 @@ def open_case_count(c: Context, place: Place) -> int | None:
     return 0
 
 
-def cases_available() -> bool:
-    """True when case intake, workflow and the case map layer are installed."""
-    return all(
-        optional_module(name) is not None
-        for name in ("gis.cases.workflow", "gis.cases.intake", "layers.violations")
-    )
-
-
 def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
     """Add cases to a map: clustered markers, graded cells past a few thousand."""
-    layer = optional_module("layers.violations")
-    if layer is None or frame is None:
+    from layers import violations as layer
+
+    if frame is None:
         return
     from layers.assets import AssetMode
     from ui.static import MARKERCLUSTER_URL_PREFIX
@@ -150,7 +133,7 @@ def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
 def add_case_layer(c: Context, m: OfflineMap) -> None:
     """Add the open cases the user may see (aggregated when many) to a map."""
     s = store(c)
-    if s is None or not cases_available():
+    if s is None:
         return
     from gis.access.auth import scope_mask
 

@@ -392,7 +392,7 @@ def cases_page() -> None:
     geo = geography(c.settings)
     st.subheader(c.t("cases.title"))
     store = capabilities.store(c)
-    if store is None or not capabilities.cases_available():
+    if store is None:
         st.warning(c.t("cases.store_missing"))
         m = base_map(c)
         draw_geography(c, m, geo)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import streamlit as st
@@ -145,21 +143,6 @@ def _tokens(path: str) -> SessionTokens:
 def session_tokens(s: Settings) -> SessionTokens:
     """The session-token secret and revocations beside the user table (one per process)."""
     return _tokens(str(token_store_path(user_store_path(s))))
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """A capability module if it is installed, else None (the page then says so plainly)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
-
-
-def missing(c: Context, feature_key: str, module: str) -> None:
-    """Say plainly that a capability is not installed."""
-    st.warning(c.t("app.not_available", feature=c.t(feature_key), module=module))
 
 
 #: Tile hosts of the online basemaps (probed before a map asks the browser for tiles).

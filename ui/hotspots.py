@@ -18,8 +18,6 @@ from ui.common import (
     base_map,
     geography,
     guard,
-    missing,
-    optional_module,
     plain,
     show_map,
 )
@@ -33,15 +31,11 @@ LAYERS = ("density", "gistar", "forecast")
 REPORT_KINDS = ("daily", "weekly", "monthly")
 
 
-def _modules() -> dict[str, Any] | None:
-    names = {
-        "hotspots": "gis.analytics.hotspots",
-        "forecast": "gis.analytics.forecast",
-        "reports": "gis.analytics.reports",
-        "layer": "layers.hotspots",
-    }
-    mods = {k: optional_module(v) for k, v in names.items()}
-    return None if any(v is None for v in mods.values()) else mods
+def _modules() -> dict[str, Any]:
+    from gis.analytics import forecast, hotspots, reports
+    from layers import hotspots as layer
+
+    return {"hotspots": hotspots, "forecast": forecast, "reports": reports, "layer": layer}
 
 
 def _scope_key(c: Context) -> tuple[Any, ...]:
@@ -248,9 +242,7 @@ def hotspots_page() -> None:
     controls, view = st.columns([1, 2])
     frame = None
     with controls:
-        if mods is None:
-            missing(c, "page.hotspots", "gis.analytics.hotspots")
-        elif store is None or not capabilities.cases_available():
+        if store is None:
             st.warning(c.t("cases.store_missing"))
         else:
             frame = capabilities.analysis_frame(c)

@@ -1,5 +1,4 @@
-"""Case subcommands: ``patrol cases new|list|show|advance``, ``import``, ``export``,
-``demo-history``."""
+"""Case subcommands: ``patrol cases new|list|show|advance``, import, export, demo-history."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gis.analytics.hotspots import TIMEZONE, CaseFilter, as_local_timestamp
 from gis.cli.argtypes import float_range, int_range
-from gis.errors import StoreError, ValidationError
+from gis.errors import ValidationError
 from gis.geography.crs import to_display, to_metric
 from gis.settings import Settings
 
@@ -88,13 +88,8 @@ def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
-    try:
-        from gis.store import open_store  # type: ignore[attr-defined]
-    except ImportError:
-        raise StoreError(
-            "no case store is available in this build: pass --cases FILE "
-            "(a GeoPackage or GeoJSON of the case frame)"
-        ) from None
+    from gis.store import open_store
+
     return open_store(settings)
 
 
@@ -154,9 +149,9 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
 
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
-    try:
-        from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
 
+    try:
         data = getattr(args, "data", None)
         return load_geography(data) if data else load_bundled_geography(settings)
     except Exception as exc:  # no bundled data yet, or a broken folder: maps without streets

@@ -73,7 +73,7 @@ def _read_weights(path: str) -> dict[str, float]:
     import math
 
     from gis.cases.intake import decode_text
-    from gis.geography.osm_import import check_input_file
+    from gis.geography.osm_files import check_input_file
 
     p = Path(path)
     # a regular file, not a link, of at most 16 MiB: checked before anything is read

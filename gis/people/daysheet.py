@@ -1,5 +1,7 @@
-"""The printable day plan: one A4 page per person, every text escaped (names, streets and
-notes come from files and users)."""
+"""The printable day plan: one A4 page per person, every text escaped.
+
+Names, streets and notes come from files and users, so none of them is ever markup.
+"""
 
 from __future__ import annotations
 

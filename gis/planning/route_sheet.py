@@ -28,7 +28,7 @@ from shapely.geometry import LineString
 from gis.errors import NotFoundError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.geography.network import edge_geometry_from
-from gis.planning.postman import Route
+from gis.planning.walk import Route
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
 """Crowd tables in both stores: watched places, counts and alerts (one interface, two backends).
 
+Long because: the interface and both backends sit side by side, so a change to a crowd table
+is made and reviewed in both at once.
+
 Counts are keyed by (counter, time): re-sending rows already stored with the same value is a
 no-op, a different value for a stored (counter, time) refuses the whole batch naming it.
 """

@@ -1,5 +1,8 @@
 """Store tables for people: staff, dated assignments, roster, sign-ins and tracks.
 
+Long because: one class serves both backends for five related tables, so a change to a table
+is made once; split per table it would repeat the dialect plumbing five times.
+
 One implementation serves both backends through a small dialect (placeholder style, how
 days, times and geometry travel). The GeoPackage creates its tables with
 :func:`create_gpkg_people_tables` (schema version 3); PostGIS applies
