@@ -9,14 +9,12 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-#: Local time of the subdistrict; dates are shown in it.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 #: key → (Chinese, English). Placeholders use str.format names and must match in both.
 MESSAGES: Mapping[str, tuple[str, str]] = {

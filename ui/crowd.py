@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.cases.workflow import TZ
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
+from gis.localtime import LOCAL_TZ as TZ
 from layers.catalogue import add_layer_control, render_geography
 from ui import capabilities
 from ui.common import ERROR_CHARS, Context, base_map, geography, guard, plain, show_map

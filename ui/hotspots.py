@@ -10,6 +10,7 @@ import streamlit as st
 
 from gis.access.auth import scope_mask
 from gis.errors import PatrolError
+from gis.localtime import LOCAL_TZ_NAME
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
@@ -123,7 +124,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         horizontal=True,
         key="hotspots_kind",
     )
-    today = pd.Timestamp.now(tz="Asia/Shanghai").date()
+    today = pd.Timestamp.now(tz=LOCAL_TZ_NAME).date()
     # one date widget per kind: each starts on its own last complete period
     day = st.date_input(
         c.t("hotspots.day"),
@@ -265,7 +266,7 @@ def hotspots_page() -> None:
         m = base_map(c)
         draw_geography(c, m, geo)
         if mods is not None and frame is not None:
-            end = pd.Timestamp.now(tz="Asia/Shanghai")
+            end = pd.Timestamp.now(tz=LOCAL_TZ_NAME)
             if len(frame):
                 end = min(end, frame["reported_at"].max())
             end = end.ceil("h")  # a stable window (and cache key) within the hour

@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from gis.errors import PatrolError
-from gis.i18n import LOCAL_TZ, format_number
+from gis.i18n import format_number
+from gis.localtime import LOCAL_TZ
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (

@@ -22,7 +22,7 @@ MAX_PHOTO_MB = 15
 
 
 def _now() -> datetime:
-    from gis.cases.workflow import TZ
+    from gis.localtime import LOCAL_TZ as TZ
 
     return datetime.now(TZ)
 

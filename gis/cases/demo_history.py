@@ -32,8 +32,9 @@ import shapely
 from pyproj import Transformer
 
 from gis.cases.intake import References, Report, case_from_report, load_references
-from gis.cases.workflow import TZ, AuditEntry, Case, apply_action, content_hash
+from gis.cases.workflow import AuditEntry, Case, apply_action, content_hash
 from gis.geography.crs import WGS84, require_metric
+from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)
 

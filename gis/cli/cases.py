@@ -19,11 +19,13 @@ from gis.cases.intake import (
     parse_time,
     read_photo,
 )
-from gis.cases.workflow import STATES, TRANSITIONS, TZ, arrivals_frame
+from gis.cases.workflow import STATES, TRANSITIONS, arrivals_frame
 from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.errors import PatrolError, ValidationError
 from gis.geography.crs import DATUMS, WGS84
 from gis.io.csvsafe import safe_frame
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_instant
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
 
@@ -51,9 +53,7 @@ def _geography(settings: Settings):
 
 
 def _time(value: str | None, name: str) -> dt.datetime | None:
-    if not value:
-        return None
-    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
+    return parse_instant(value, source="command line", field=name) if value else None
 
 
 def _query(args: argparse.Namespace) -> CaseQuery:

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gis.access.auth import User
-from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_alerts"
 KINDS: tuple[str, ...] = (

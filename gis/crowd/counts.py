@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from gis.cases.intake import decode_text
-from gis.cases.workflow import TZ
 from gis.crowd.places import counter_map
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)
 

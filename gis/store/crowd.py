@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.cases.workflow import TZ
 from gis.crowd.alerts import ALERT_COLUMNS, Alert
 from gis.crowd.counts import COUNT_COLUMNS, empty_counts
 from gis.crowd.places import places_from_geojson, places_geojson
 from gis.errors import ConflictError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 #: GeoPackage schema version that adds the crowd tables.
 GPKG_CROWD_VERSION = 4

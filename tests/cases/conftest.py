@@ -9,8 +9,8 @@ import pytest
 from pyproj import Transformer
 
 from gis.cases.intake import load_references, validate_record
-from gis.cases.workflow import TZ
 from gis.geography.network import grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 
 #: The grid origin used by the corpus files (tests/cases/corpus/make_corpus.py).

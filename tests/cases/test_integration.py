@@ -12,10 +12,10 @@ from pyproj import Transformer
 
 from gis.cases.demo_history import generate_demo_history, write_demo_history
 from gis.cases.intake import locate_reports, read_batch
-from gis.cases.workflow import TZ
 from gis.errors import DatumError
 from gis.geography.crs import wgs84_to_gcj02
 from gis.geography.layers import load_geography
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from layers.violations import violations_layer
 from tests.foundation.conftest import build_tiny_geography

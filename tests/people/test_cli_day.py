@@ -10,8 +10,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gis.cases.workflow import TZ
 from gis.cli import main
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.tracks import Track, gpx_text
 
 DAY = "2026-05-06"
