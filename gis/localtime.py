@@ -169,7 +169,7 @@ def parse_date(
             )
         except ValueError:
             raise ValidationError(
-                f"{text[:40]!r} is not a date",
+                f"{text[:40]!r} is not a valid day",
                 source=source,
                 row=row,
                 field=field,
