@@ -67,6 +67,7 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
     assert len(at.radio(key="patrol_which").options) == 2
 
 
+@pytest.mark.slow  # a whole app session per case: CI runs it, the quick loop skips it
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
     needs(
         "gis.analytics.hotspots",

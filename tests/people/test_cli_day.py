@@ -36,6 +36,7 @@ def _walk_gpx(line_lonlat, start: dt.datetime) -> str:
     return gpx_text(Track("x", "P", day, times, tuple(lon), tuple(lat)))
 
 
+@pytest.mark.slow  # the whole day through the CLI: plan, sign in, tracks, coverage
 def test_plan_sign_in_track_and_coverage(db, capsys):
     from gis.geography.layers import load_bundled_geography
     from gis.people.service import plan_day
