@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.settings import Settings  # noqa: E402
 from tests.app.browser import (  # noqa: E402

@@ -5,9 +5,9 @@ Run: python -m bench.bench_hotspots [--runs N] [--seeds 0,1,2]
 Each timing is a median over ``--runs`` and is printed next to a baseline run in the same
 process:
 
-* Gi* — ``gis.analytics.hotspots.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
+* Gi* — ``gis.analytics.gistar.gistar_cells`` (grid, weights, 999 permutations, tie-aware p-values,
   FDR) against a bare ``esda.G_Local`` call on the same counts and weights;
-* KDE — ``gis.analytics.hotspots.density_surface`` (linear binning + FFT convolution) against the
+* KDE — ``gis.analytics.density.density_surface`` (linear binning + FFT convolution) against the
   exact direct sum of the quartic kernel over all point–cell pairs (cKDTree), with the
   largest difference between the two in cases/km²/month;
 * forecast — the rolling weekly backtest of a year of a synthetic near-repeat history (its
@@ -34,7 +34,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from gis.analytics import forecast as fc  # noqa: E402
-from gis.analytics.hotspots import CaseFilter, GridSpec, density_surface, gistar_cells  # noqa: E402
+from gis.analytics.density import density_surface  # noqa: E402
+from gis.analytics.gistar import gistar_cells  # noqa: E402
+from gis.analytics.grid import GridSpec  # noqa: E402
+from gis.analytics.selection import CaseFilter  # noqa: E402
+from gis.geography.crs import METRIC  # noqa: E402
 from tests.hotspots.synthetic import (  # noqa: E402
     START,
     make_case_frame,
@@ -62,7 +66,7 @@ def bench_gistar(runs: int) -> None:
     xy = rng.uniform(0, n_side * cell, size=(30_000, 2)) + (448000.0, 4420000.0)
     cases = make_case_frame([tuple(p) for p in xy], [START] * len(xy))
     bounds = (448000.0, 4420000.0, 448000.0 + n_side * cell, 4420000.0 + n_side * cell)
-    grid = GridSpec.covering(bounds, cell)
+    grid = GridSpec.covering(bounds, cell, crs=METRIC)
     counts = np.bincount(grid.index_of(xy[:, 0], xy[:, 1]), minlength=grid.nx * grid.ny)
     w = lat2W(n_side, n_side, rook=False)
 
@@ -175,7 +179,7 @@ def bench_forecast(seeds: list[int], runs: int) -> None:
         h = near_repeat_history(seed=seed)
         units = {
             "segments": fc.segment_units(h.segments),
-            "cells 100 m": fc.cell_units(tuple(h.segments.total_bounds), 100.0),
+            "cells 100 m": fc.cell_units(tuple(h.segments.total_bounds), 100.0, crs=METRIC),
         }
         for name, u in units.items():
             bt = fc.backtest(h.cases, u)

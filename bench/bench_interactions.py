@@ -28,7 +28,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.bench_app import CACHE_DIR, populate_cases  # noqa: E402
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.settings import Settings  # noqa: E402
 from tests.app import browser as tb  # noqa: E402
@@ -59,6 +59,11 @@ def settle(page: Any, t0: float, timeout_s: float = 120.0) -> float:
         page.frame_locator(tb.MAP_FRAME).nth(i).locator(
             ".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg"
         ).first.wait_for(timeout=timeout_s * 1000)
+        # a map kept from the last run swaps its overlays when the new arguments arrive:
+        # two animation frames inside it and they are drawn
+        frames.nth(i).element_handle().content_frame().evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
     return time.perf_counter() - t0
 
 

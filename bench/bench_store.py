@@ -1,27 +1,34 @@
-"""Store intake against a plain COPY, and a spatial zone query, on both stores.
+"""Batch intake against the database's own speed, memory at 1M reports, and the zone query.
 
-In one run, on one throwaway PostGIS cluster:
+In one run, on one throwaway PostGIS cluster and fresh GeoPackage files:
 
-1. **baseline**: ``COPY`` of the same case rows (text prepared beforehand, on disk) into a
-   table shaped like ``cases`` with the same indexes (GiST on geom, the btrees, the unique
-   keys) — the database's own speed;
-2. **PostGIS intake**: the same cases (already built Case objects) through
-   ``PostGISStore.add_cases_stream`` (COPY into staging, de-duplication, audit rows);
-3. **GeoPackage intake**: the same cases through ``GeoPackageStore.add_cases_stream``
-   (with the RTree index kept by its triggers);
-4. **zone query**: the cases inside a bundled zone polygon (the largest and the smallest), by geometry (not the stored
-   zone id): PostGIS ``ST_Contains`` on the GiST index, the GeoPackage RTree bbox then an
-   exact test of the candidates, the GeoPackage without its index (a full scan), and
-   shapely over the whole coordinate arrays in memory (the baseline).
+1. a CSV of N reports on the bundled Shichahai streets (a third of the rows sent as
+   GCJ-02 and a sixth as BD-09, per-row ``datum`` column) is written first (not timed);
+2. **PostGIS intake**: ``import_batch`` of that CSV (read, validate, convert datums, snap to
+   segment/zone/front, COPY into ``cases`` and ``case_audit``, one transaction); then the
+   **baseline**: a plain ``COPY`` of the very rows the intake stored (exported to a file
+   first) into ``plain (LIKE cases INCLUDING ALL)`` — the same GiST, B-tree and unique
+   indexes. Alternated ``--runs`` times on emptied tables;
+3. **GeoPackage intake**: ``import_batch`` into a fresh file; **baseline**: a plain
+   ``executemany`` of the same stored rows (read back beforehand) into the ``cases`` table
+   of another fresh file (the same indexes and RTree triggers), in one transaction;
+4. **memory**: ``import_batch`` in a child process for ``--rows`` and ``--big-rows``
+   reports, peak RSS of each (kernel's ``ru_maxrss``), on both stores;
+5. **zone query** on the stores holding the big import: the cases inside a bundled zone
+   polygon (by geometry): PostGIS ``ST_Contains`` on the GiST index, the GeoPackage RTree
+   then an exact test of the candidates, a GeoPackage full scan, and shapely over
+   in-memory arrays (the baseline). All four must agree.
 
-Run: python -m bench.bench_store [--rows 1000000] [--runs 7] [--zone 110102012001]
+Run: python -m bench.bench_store [--rows 100000] [--big-rows 1000000] [--runs 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import datetime as dt
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,16 +37,86 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bench.bench_cases import _close_most, synthetic_reports  # noqa: E402
-from gis.cases.intake import case_from_report, load_references  # noqa: E402
+from gis.cases.batch import import_batch  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
+from gis.geography.crs import from_wgs84  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
+from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
-from gis.store.postgis import PostGISStore, _case_lines  # noqa: E402
+from gis.store.postgis import _DB_COLUMNS, PostGISStore  # noqa: E402
 from gis.store.testing import PgCluster  # noqa: E402
 
-CHUNK = 50_000
+NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=TZ)
+MAX_BYTES = 2_000_000_000
+
+
+def write_reports(path: Path, n: int, seed: int = 0) -> None:
+    """A CSV of ``n`` valid reports on the bundled streets, mixed datums, written in blocks."""
+    from pyproj import Transformer
+
+    geo = load_bundled_geography()
+    to_wgs = Transformer.from_crs(geo.crs, "EPSG:4326", always_xy=True)
+    segs = geo.segments.geometry.values
+    rng = np.random.default_rng(seed)
+    cats = np.array([f"C{i:02d}" for i in range(1, 30)])
+    srcs = np.array(["patrol", "12345", "巡查", "video", "投诉"])
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("report_id,category,lon,lat,datum,reported_at,source,reporter,description\n")
+        for start in range(0, n, 50_000):
+            m = min(50_000, n - start)
+            pick = rng.integers(0, len(segs), m)
+            pts = shapely.line_interpolate_point(segs[pick], rng.uniform(0, 1, m), normalized=True)
+            lon, lat = to_wgs.transform(shapely.get_x(pts), shapely.get_y(pts))
+            datum = np.array(["wgs84", "gcj02", "wgs84", "gcj02", "bd09", "wgs84"])[
+                np.arange(m) % 6
+            ]
+            for d in ("gcj02", "bd09"):
+                sel = datum == d
+                lon[sel], lat[sel] = from_wgs84(lon[sel], lat[sel], d)
+            secs = rng.integers(0, 300 * 86400, m)
+            t = np.datetime64("2026-01-01T00:00") + secs.astype("timedelta64[s]")
+            times = np.char.replace(np.datetime_as_string(t, unit="m"), "T", " ")
+            k = np.arange(start, start + m)
+            lines = [
+                f"B{k[j]:08d},{cats[k[j] % 29]},{lon[j]:.6f},{lat[j]:.6f},{datum[j]},{times[j]},"
+                f"{srcs[j % 5]},p{j % 40},外摆桌椅占道 tables on the pavement {j % 97}\n"
+                for j in range(m)
+            ]
+            fh.writelines(lines)
+
+
+def _import(path: Path, store) -> tuple[float, int]:
+    geo = load_bundled_geography()
+    t0 = time.perf_counter()
+    done = import_batch(
+        path, store, refs=store.refs, now=NOW, received_by="bench", max_bytes=MAX_BYTES,
+        gdf_segments=geo.segments, gdf_zones=geo.zones,
+    )  # fmt: skip
+    return time.perf_counter() - t0, done.added
+
+
+def child(path: str, target: str) -> None:
+    """Import in this process and print seconds, rows and peak RSS (for the memory figure)."""
+    import resource
+
+    store = PostGISStore(target) if target.startswith("postgresql") else GeoPackageStore(target)
+    secs, added = _import(Path(path), store)
+    store.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"CHILD {secs:.2f} {added} {rss:.1f}")
+
+
+def run_child(path: Path, target: str) -> tuple[float, int, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run(
+        [sys.executable, "-m", "bench.bench_store", "--child", str(path), target],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("CHILD ")][-1].split()
+    return float(line[1]), int(line[2]), float(line[3])
 
 
 def _median_ms(fn, runs: int) -> tuple[float, object]:
@@ -51,138 +128,189 @@ def _median_ms(fn, runs: int) -> tuple[float, object]:
     return 1000 * statistics.median(times), out
 
 
-def _cases(n: int, refs):
-    """Case chunks, built once per chunk (the same rows for every store)."""
-    for i in range(0, n, CHUNK):
-        reports = synthetic_reports(min(CHUNK, n - i), seed=1 + i)
-        reports = [
-            dataclasses.replace(r, report_id=f"B{i + k:08d}", content_hash=f"h{i + k:08d}")
-            for k, r in enumerate(reports)
-        ]
-        yield _close_most([case_from_report(r, refs, received_by="bench") for r in reports])
+def bench_postgis(url: str, csv_path: Path, tmp: Path, runs: int) -> None:
+    pg = PostGISStore(url, refs=load_references())
+    cols = ", ".join(_DB_COLUMNS)
+    copy_file = tmp / "cases.copy"
+    audit_cols = "case_id, seq, action, from_state, to_state, who, at, note, params"
+    audit_file = tmp / "audit.copy"
+    with pg._tx(admin=True) as cur:
+        cur.execute("CREATE TABLE plain (LIKE cases INCLUDING ALL)")
+        cur.execute("CREATE TABLE plain_audit (LIKE case_audit INCLUDING ALL)")
+        cur.execute("ALTER TABLE plain_audit ADD FOREIGN KEY (case_id) REFERENCES plain (case_id)")
+    ours, base, both = [], [], []
+    for r in range(runs):
+        with pg._tx(admin=True) as cur:
+            cur.execute("TRUNCATE cases, case_audit, plain, plain_audit CASCADE")
+            cur.execute("CHECKPOINT")
+        secs, added = _import(csv_path, pg)
+        ours.append(secs)
+        if r == 0:
+            with pg._tx() as cur, copy_file.open("w", encoding="utf-8") as fh:
+                cur.copy_expert(f"COPY cases ({cols}) TO STDOUT", fh)
+            with pg._tx() as cur, audit_file.open("w", encoding="utf-8") as fh:
+                cur.copy_expert(f"COPY case_audit ({audit_cols}) TO STDOUT", fh)
+        with pg._tx(admin=True) as cur:
+            cur.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        with pg._tx(admin=True) as cur, copy_file.open(encoding="utf-8") as fh:
+            cur.copy_expert(f"COPY plain ({cols}) FROM STDIN", fh)
+        base.append(time.perf_counter() - t0)
+        with pg._tx(admin=True) as cur, audit_file.open(encoding="utf-8") as fh:
+            cur.copy_expert(f"COPY plain_audit ({audit_cols}) FROM STDIN", fh)
+        both.append(time.perf_counter() - t0)
+        print(
+            f"  run {r + 1}: PostGIS import_batch {secs:.2f} s ({added:,} rows), plain COPY "
+            f"{base[-1]:.2f} s, ratio ×{secs / base[-1]:.2f}; plain COPY of the cases and "
+            f"their audit rows (FK, as stored) {both[-1]:.2f} s, ratio ×{secs / both[-1]:.2f}"
+        )
+    print(
+        f"PostGIS: median import {statistics.median(ours):.2f} s, plain COPY "
+        f"{statistics.median(base):.2f} s, ratio ×{statistics.median(ours) / statistics.median(base):.2f}"
+        f"; with audit rows {statistics.median(both):.2f} s, ratio "
+        f"×{statistics.median(ours) / statistics.median(both):.2f}"
+    )
+    pg.close()
+
+
+def bench_gpkg(csv_path: Path, tmp: Path, runs: int) -> None:
+    from gis.store.base import CASE_COLUMNS
+
+    refs = load_references()
+    ours, base = [], []
+    rows = None
+    for r in range(runs):
+        gp = GeoPackageStore(tmp / f"ours{r}.gpkg", refs=refs)
+        secs, added = _import(csv_path, gp)
+        ours.append(secs)
+        if rows is None:
+            rows = gp._con.execute(f"SELECT geom, {','.join(CASE_COLUMNS)} FROM cases").fetchall()
+            rows = [tuple(x) for x in rows]
+        gp.close()
+        plain = GeoPackageStore(tmp / f"plain{r}.gpkg", refs=refs)
+        names = ["geom", *CASE_COLUMNS]
+        sql = f"INSERT INTO cases ({','.join(names)}) VALUES ({','.join('?' * len(names))})"
+        t0 = time.perf_counter()
+        plain._con.execute("BEGIN IMMEDIATE")
+        plain._con.executemany(sql, rows)
+        plain._con.execute("COMMIT")
+        base.append(time.perf_counter() - t0)
+        plain.close()
+        print(
+            f"  run {r + 1}: GeoPackage import_batch {secs:.2f} s ({added:,} rows), plain "
+            f"executemany {base[-1]:.2f} s, ratio ×{secs / base[-1]:.2f}"
+        )
+    print(
+        f"GeoPackage: median import {statistics.median(ours):.2f} s, plain executemany "
+        f"{statistics.median(base):.2f} s, ratio ×{statistics.median(ours) / statistics.median(base):.2f}"
+    )
+
+
+def zone_queries(pg: PostGISStore, gp: GeoPackageStore, runs: int) -> None:
+    geo = load_bundled_geography()
+    zones = geo.zones.to_crs("EPSG:4326")
+    area = geo.zones.geometry.area
+    picks = [str(zones["zone_id"].loc[area.idxmax()]), str(zones["zone_id"].loc[area.idxmin()])]
+    con = gp._con
+    lon, lat = (
+        np.array(v, dtype=float)
+        for v in zip(*con.execute("SELECT lon, lat FROM cases").fetchall(), strict=True)
+    )
+    n = len(lon)
+    with pg._tx(admin=True) as cur:
+        cur.execute("ANALYZE cases")
+    for zone_id in picks:
+        zone = zones.loc[zones["zone_id"] == zone_id].geometry.iloc[0]
+        shapely.prepare(zone)
+        zone_wkb = shapely.to_wkb(zone, hex=True)
+
+        def mem(zone=zone):
+            return int(shapely.contains_xy(zone, lon, lat).sum())
+
+        def pg_query(zone_wkb=zone_wkb):
+            with pg._tx() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM cases WHERE ST_Contains("
+                    "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326), geom)",
+                    (zone_wkb,),
+                )
+                return int(cur.fetchone()[0])
+
+        def gp_rtree(zone=zone):
+            minx, miny, maxx, maxy = zone.bounds
+            rows = con.execute(
+                "SELECT c.lon, c.lat FROM rtree_cases_geom r JOIN cases c ON c.fid = r.id "
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
+                (minx, maxx, miny, maxy),
+            ).fetchall()
+            xy = np.array(rows, dtype=float).reshape(-1, 2)
+            return int(shapely.contains_xy(zone, xy[:, 0], xy[:, 1]).sum())
+
+        def gp_scan(zone=zone):
+            rows = np.array(con.execute("SELECT lon, lat FROM cases").fetchall(), dtype=float)
+            return int(shapely.contains_xy(zone, rows[:, 0], rows[:, 1]).sum())
+
+        ms_mem, want = _median_ms(mem, runs)
+        ms_pg, got_pg = _median_ms(pg_query, runs)
+        ms_rtree, got_rtree = _median_ms(gp_rtree, runs)
+        ms_scan, got_scan = _median_ms(gp_scan, max(1, runs // 3))
+        assert want == got_pg == got_rtree == got_scan, (want, got_pg, got_rtree, got_scan)
+        print(f"zone {zone_id} holds {want:,} of {n:,} cases")
+        print(f"  {'zone query':32s} {'median ms':>10s} {'× memory':>9s}")
+        for name, ms in (
+            ("shapely in memory (baseline)", ms_mem),
+            ("PostGIS ST_Contains (GiST)", ms_pg),
+            ("GeoPackage RTree + exact test", ms_rtree),
+            ("GeoPackage full scan", ms_scan),
+        ):
+            print(f"  {name:32s} {ms:10.1f} {ms / ms_mem:9.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument(
-        "--zone", default=None, help="zone id (default: the largest and the smallest bundled zone)"
-    )
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--big-rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--query-runs", type=int, default=7)
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: pg,gpkg,big")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    n = args.rows
-    refs = load_references()
-    geo = load_bundled_geography()
-    zones = geo.zones.to_crs("EPSG:4326")
-    area = geo.zones.geometry.area
-    picks = (
-        [args.zone]
-        if args.zone
-        else [
-            str(zones["zone_id"].loc[area.idxmax()]),
-            str(zones["zone_id"].loc[area.idxmin()]),
-        ]
-    )
-    picked = [(z, zones.loc[zones["zone_id"] == z].geometry.iloc[0]) for z in picks]
-
-    t0 = time.perf_counter()
-    chunks = list(_cases(n, refs))
-    print(f"built {n:,} cases in {time.perf_counter() - t0:.1f} s ({len(chunks)} chunks)")
-
-    with PgCluster() as cluster, tempfile.TemporaryDirectory() as tmp:
-        # 1. the baseline COPY (text prepared first, then timed alone)
-        url = cluster.create_database("bench_store")
-        pg = PostGISStore(url, refs=refs)
-        copy_file = Path(tmp) / "cases.copy"
-        with copy_file.open("w", encoding="utf-8") as fh:
-            for chunk in chunks:
-                for block in _case_lines(chunk):
-                    fh.write(block)
-        from gis.store.postgis import _DB_COLUMNS
-
-        cols = ", ".join(_DB_COLUMNS)
-        with pg._tx() as cur:
-            cur.execute("CREATE TABLE plain_copy (LIKE cases INCLUDING ALL)")
+    if args.child:
+        child(*args.child)
+        return
+    skip = set(filter(None, args.skip.split(",")))
+    with PgCluster() as cluster, tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
+        d = Path(tmp)
+        small = d / "small.csv"
         t0 = time.perf_counter()
-        with pg._tx() as cur, copy_file.open(encoding="utf-8") as fh:
-            cur.copy_expert(f"COPY plain_copy ({cols}) FROM STDIN", fh)
-        t_copy = time.perf_counter() - t0
-        with pg._tx() as cur:
-            cur.execute("DROP TABLE plain_copy")
-        print(f"plain COPY of {n:,} rows (same indexes): {t_copy:.1f} s")
-
-        # 2. PostGIS intake
-        t0 = time.perf_counter()
-        added, _ = pg.add_cases_stream(iter(chunks))
-        t_pg = time.perf_counter() - t0
-        assert added == n
-        print(f"PostGIS add_cases_stream: {t_pg:.1f} s  ratio to COPY ×{t_pg / t_copy:.2f}")
-
-        # 3. GeoPackage intake (RTree kept by triggers)
-        gpath = Path(tmp) / "bench.gpkg"
-        gp = GeoPackageStore(gpath, refs=refs)
-        t0 = time.perf_counter()
-        added, _ = gp.add_cases_stream(iter(chunks))
-        t_gp = time.perf_counter() - t0
-        assert added == n
-        print(f"GeoPackage add_cases_stream: {t_gp:.1f} s  ratio to COPY ×{t_gp / t_copy:.2f}")
-        del chunks
-
-        # 4. the zone query, for the largest and the smallest zone
-        lon, lat = (
-            np.array(v, dtype=float)
-            for v in zip(*gp._con.execute("SELECT lon, lat FROM cases").fetchall(), strict=True)
-        )
-        with pg._tx() as cur:
-            cur.execute("ANALYZE cases")
-        con = gp._con
-        for zone_id, zone in picked:
-            shapely.prepare(zone)
-            zone_wkb = shapely.to_wkb(zone, hex=True)
-
-            def mem(zone=zone):
-                return int(shapely.contains_xy(zone, lon, lat).sum())
-
-            def pg_query(zone_wkb=zone_wkb):
-                with pg._tx() as cur:
-                    cur.execute(
-                        "SELECT count(*) FROM cases WHERE ST_Contains("
-                        "ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326), geom)",
-                        (zone_wkb,),
-                    )
-                    return int(cur.fetchone()[0])
-
-            def gp_rtree(zone=zone):
-                minx, miny, maxx, maxy = zone.bounds
-                rows = con.execute(
-                    "SELECT c.lon, c.lat FROM rtree_cases_geom r JOIN cases c ON c.fid = r.id "
-                    "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-                    (minx, maxx, miny, maxy),
-                ).fetchall()
-                xy = np.array(rows, dtype=float).reshape(-1, 2)
-                return int(shapely.contains_xy(zone, xy[:, 0], xy[:, 1]).sum())
-
-            def gp_scan(zone=zone):
-                rows = np.array(con.execute("SELECT lon, lat FROM cases").fetchall(), dtype=float)
-                return int(shapely.contains_xy(zone, rows[:, 0], rows[:, 1]).sum())
-
-            ms_mem, want = _median_ms(mem, args.runs)
-            ms_pg, got_pg = _median_ms(pg_query, args.runs)
-            ms_rtree, got_rtree = _median_ms(gp_rtree, args.runs)
-            ms_scan, got_scan = _median_ms(gp_scan, max(1, args.runs // 3))
-            assert want == got_pg == got_rtree == got_scan, (want, got_pg, got_rtree, got_scan)
-            print(f"zone {zone_id} holds {want:,} of {n:,} cases")
-            print(f"  {'zone query':32s} {'median ms':>10s} {'× memory':>9s}")
-            for name, ms in (
-                ("shapely in memory (baseline)", ms_mem),
-                ("PostGIS ST_Contains (GiST)", ms_pg),
-                ("GeoPackage RTree + exact test", ms_rtree),
-                ("GeoPackage full scan", ms_scan),
-            ):
-                print(f"  {name:32s} {ms:10.1f} {ms / ms_mem:9.2f}")
+        write_reports(small, args.rows, seed=1)
+        print(f"wrote {args.rows:,} reports ({small.stat().st_size / 1e6:.1f} MB) in "
+              f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+        if "pg" not in skip:
+            bench_postgis(cluster.create_database("bench_pg"), small, d, args.runs)
+        if "gpkg" not in skip:
+            bench_gpkg(small, d, args.runs)
+        if "big" in skip:
+            return
+        big = d / "big.csv"
+        write_reports(big, args.big_rows, seed=2)
+        print(f"wrote {args.big_rows:,} reports ({big.stat().st_size / 1e6:.1f} MB)")
+        stores = {}
+        for kind in ("gpkg", "pg"):
+            for label, path in (("small", small), ("big", big)):
+                target = (
+                    cluster.create_database(f"mem_{kind}_{label}")
+                    if kind == "pg"
+                    else str(d / f"mem_{label}.gpkg")
+                )
+                secs, added, rss = run_child(path, target)
+                print(f"{kind} {added:,} reports in a child: {secs:.1f} s, peak RSS {rss:.0f} MB")
+                stores[(kind, label)] = target
+        pg = PostGISStore(stores[("pg", "big")])
+        gp = GeoPackageStore(stores[("gpkg", "big")])
+        zone_queries(pg, gp, args.query_runs)
         gp.close()
         pg.close()
-        del cluster
 
 
 if __name__ == "__main__":

@@ -77,6 +77,12 @@ class TransitionError(PatrolError, ValueError):
     """An enforcement-workflow transition that the state machine forbids."""
 
 
+class MissingEvidenceError(TransitionError):
+    """Closing as 已整改 with neither an after photo nor a note saying why."""
+
+    field = "after_photo"
+
+
 class InfeasibleError(PatrolError, ValueError):
     """A request that no solution can satisfy (e.g. pins that break contiguity)."""
 

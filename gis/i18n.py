@@ -22,6 +22,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "app.title": ("什刹海综合执法巡查系统", "Shichahai patrol and enforcement"),
     "app.language": ("语言", "Language"),
     "app.logout": ("退出登录", "Log out"),
+    "app.choose": ("请选择", "Choose"),
     "app.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "app.session_until": ("会话有效至 {time}", "Session valid until {time}"),
     "app.basemap": ("底图", "Basemap"),
@@ -217,9 +218,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "cases.state": ("状态", "State"),
     "cases.advance": ("推进案件", "Advance case"),
     "cases.to_state": ("转到", "Move to"),
+    "cases.photo_missing": ("请先选择照片文件。", "Choose a photo file first."),
     "cases.note": ("备注", "Note"),
     "cases.apply": ("执行", "Apply"),
     "cases.advanced": ("案件 {case_id} 已转为“{state}”。", "Case {case_id} moved to “{state}”."),
+    "cases.stale": (
+        "案件 {case_id} 已被他人更新为“{state}”，您的操作未执行：请查看最新状态后再操作。",
+        "Case {case_id} was changed by someone else to “{state}”; your action was not applied: "
+        "check the current state and try again.",
+    ),
     "cases.audit": ("处理记录", "Audit trail"),
     "cases.overdue": ("超期 {count} 件", "{count} overdue"),
     "cases.none": ("没有可显示的案件。", "No cases to show."),
@@ -453,6 +460,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "staff.retire": ("结束服务", "End service"),
     "staff.last_day": ("最后服务日", "Last day of service"),
     "staff.retired": ("{person} 服务至 {day}。", "{person} serves until {day}."),
+    "staff.role.duty_officer": ("执法队员", "Duty officer"),
+    "staff.role.auxiliary": ("协管员", "Auxiliary"),
+    "staff.role.grid_worker": ("网格员", "Grid worker"),
+    "staff.role.area_chief": ("片区长", "Area chief"),
+    "staff.role.volunteer": ("志愿者", "Volunteer"),
+    "staff.presence.resident": ("常驻", "Resident"),
+    "staff.presence.on_call": ("随叫随到", "On call"),
+    "staff.presence.auxiliary": ("协勤", "Auxiliary"),
     "col.person_id": ("编号", "Id"),
     "col.name": ("姓名", "Name"),
     "col.team": ("班组", "Team"),
@@ -525,6 +540,32 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "report.lat": ("纬度（WGS 84）", "Latitude (WGS 84)"),
     "report.sentence": ("一句话说明", "One sentence"),
     "report.photo": ("照片", "Photo"),
+    "report.gps": ("使用手机定位", "Use my phone's position"),
+    "report.gps_waiting": (
+        "正在获取手机定位……如浏览器询问，请允许定位。",
+        "Getting the phone's position… allow it if the browser asks.",
+    ),
+    "report.gps_failed": (
+        "无法获取手机定位（{reason}）：请在下方地图上点选位置，或直接输入经纬度。",
+        "No position from the phone ({reason}): tap the map below, or type the coordinates.",
+    ),
+    "report.gps.denied": ("未允许定位", "permission denied"),
+    "report.gps.unavailable": ("定位不可用", "position unavailable"),
+    "report.gps.timeout": ("定位超时", "timed out"),
+    "report.tap": ("在地图上点选问题所在位置：", "Tap the map where the problem is:"),
+    "report.point_gps": (
+        "已采用手机定位：{lat}，{lon}",
+        "Using the phone's position: {lat}, {lon}",
+    ),
+    "report.point_map": (
+        "已采用地图点选位置：{lat}，{lon}",
+        "Using the tapped place: {lat}, {lon}",
+    ),
+    "report.outside": (
+        "该位置（{lat}，{lon}）不在什刹海街道范围内，未采用：请在街道范围内点选或定位。",
+        "That place ({lat}, {lon}) is outside the subdistrict and was not taken: choose a place "
+        "inside it.",
+    ),
     "report.submit": ("上报", "Send"),
     "report.sent": ("已上报，编号 {case_id}。", "Sent as {case_id}."),
     "report.too_big": ("照片超过 {mb} MB。", "The photo is larger than {mb} MB."),
@@ -622,9 +663,90 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "coordination.review.col.overdue": ("超期案件", "Overdue cases"),
     "coordination.review.col.score": ("得分", "Score"),
     "coordination.banner": (
-        "有 {count} 条重大/突发/超期/吹哨提醒待确认，请打开「协同」页面。",
-        "{count} major, emergency, overdue or whistle alerts to acknowledge: open Coordination.",
+        "{count} 条重大/突发/超期/吹哨提醒待确认（见「协同」）",
+        "{count} major/emergency/overdue/whistle alerts to acknowledge (see Coordination)",
     ),
+    # tiers in the case form and on the case page (一般/重大/突发)
+    "tier.general": ("一般", "General"),
+    "tier.major": ("重大", "Major"),
+    "tier.emergency": ("突发", "Emergency"),
+    "tier.choose": ("立案级别", "Tier of the case"),
+    "tier.what.general": (
+        "一般：由值班队员送达整改通知，期限按类别（本案 {hours} 小时）。",
+        "General: the duty officer serves the notice with the category's deadline "
+        "({hours} h for this case).",
+    ),
+    "tier.what.major": (
+        "重大：须由本片区片区长批准后才能送达通知；立即提醒领导（横幅和导航角标，直至确认）；"
+        "期限前须制定联合执法方案；期限按类别、最长 24 小时（本案 {hours} 小时）。",
+        "Major: the area chief of this zone approves before the notice is served; leadership "
+        "is alerted at once (a banner and a count in the navigation until acknowledged); a "
+        "joint-enforcement plan is due before the deadline; the category's deadline, at most "
+        "24 h ({hours} h for this case).",
+    ),
+    "tier.what.emergency": (
+        "突发：立即启动应急预案清单（每步记录时间）；步行 {walk} 米内的在岗人员立即收到提醒，"
+        "记录各人响应时间；立即提醒领导；期限最长 2 小时（本案 {hours} 小时）。",
+        "Emergency: the emergency checklist starts at once (each step timed); every on-duty "
+        "person within {walk} m walk is alerted and their response time recorded; leadership "
+        "is alerted at once; the deadline is at most 2 h ({hours} h for this case).",
+    ),
+    "tier.registered": (
+        "案件 {case_id} 已立案（{tier}）。",
+        "Case {case_id} registered ({tier}).",
+    ),
+    "tier.registered_major": (
+        "案件 {case_id} 已立案为重大问题：已提醒领导，待本片区片区长批准。",
+        "Case {case_id} registered as major: leadership alerted, the zone's area chief approves.",
+    ),
+    "tier.registered_emergency": (
+        "案件 {case_id} 已立案为突发事件：已启动应急预案，已提醒附近 {count} 名在岗人员。",
+        "Case {case_id} registered as an emergency: checklist started, {count} on-duty "
+        "people nearby alerted.",
+    ),
+    "tier.case": ("级别：{tier}", "Tier: {tier}"),
+    "tier.awaiting_approval": (
+        "待本片区片区长批准，批准后方可送达通知。",
+        "Awaiting the zone's area chief's approval before the notice.",
+    ),
+    "tier.approved": ("已由 {who} 于 {time} 批准。", "Approved by {who} at {time}."),
+    "tier.not_yours": (
+        "本案不在您负责的片区内，由所在片区的片区长或领导批准。",
+        "This case lies outside your zones: its zone's area chief or leadership approves.",
+    ),
+    "tier.needs_approval": (
+        "重大问题须先经本片区片区长批准，才能送达整改通知。",
+        "A major case needs its area chief's approval before the notice is served.",
+    ),
+    "tier.leadership_open": ("已提醒领导，尚未确认。", "Leadership alerted, not yet acknowledged."),
+    "tier.leadership_acked": (
+        "领导 {who} 已于 {time} 确认。",
+        "Leadership ({who}) acknowledged at {time}.",
+    ),
+    "tier.plan_missing": (
+        "尚无联合执法方案：请在期限前于「协同」页计划联合执法。",
+        "No joint-enforcement plan yet: plan a joint action on Coordination before the deadline.",
+    ),
+    "tier.checklist": ("应急预案清单", "Emergency checklist"),
+    "tier.step": ("步骤", "Step"),
+    "tier.done_at": ("完成时间", "Done at"),
+    "tier.by": ("执行人", "By"),
+    "tier.tick": ("记录完成", "Mark done"),
+    "tier.responders": ("附近在岗人员", "On-duty people nearby"),
+    "tier.no_responders": (
+        "步行范围内没有找到在岗人员（无排班或无责任区）。",
+        "No on-duty person found within walking distance (no roster or districts).",
+    ),
+    "tier.person": ("人员", "Person"),
+    "tier.alerted_at": ("提醒时间", "Alerted at"),
+    "tier.responded_at": ("响应时间", "Responded at"),
+    "tier.escalated": (
+        "已超期升级（第 {level} 级：{to}）。",
+        "Overdue: escalated (level {level}: {to}).",
+    ),
+    "tier.to.1": ("片区长", "area chief"),
+    "tier.to.2": ("领导", "leadership"),
+    "page.coordination_count": ("协同（{count}）", "Coordination ({count})"),
     "coordination.calls": ("呼叫次数", "Calls"),
     "coordination.arrivals": ("到场次数", "Arrivals"),
     "coordination.on_time": ("30分钟内到场", "Within 30 min"),
@@ -651,6 +773,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "errors.validation.password": (
         "密码不符合要求：至少 8 个字符，且不超过 72 字节。",
         "The password does not qualify: use at least 8 characters and at most 72 bytes.",
+    ),
+    "errors.validation.photo": (
+        "照片未保存：请上传 JPEG、PNG 或 WebP 照片（不超过 15 MB，同一照片不重复上传；"
+        "拍摄位置离案件超过 1 公里时请勾选确认）。",
+        "Photo not stored: give a JPEG, PNG or WebP photo (at most 15 MB, not twice; confirm "
+        "a photo taken more than 1 km from the case).",
     ),
     "errors.validation.role": ("请选择一个角色。", "Choose a role."),
     "errors.validation.zones": (
@@ -696,6 +824,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "errors.transition": (
         "案件当前状态不允许此操作：请刷新页面查看最新状态。",
         "The case's current state does not allow this: reload to see its state.",
+    ),
+    "errors.transition.after_photo": (
+        "以“已整改”结案需要整改后照片：请先上传整改后照片，或在备注中写明没有照片的理由。",
+        "Closing as rectified needs an after photo: add one first, or give the reason in the note.",
     ),
     "errors.infeasible": (
         "无法满足此要求：请减少人数或放宽限制后重试。",

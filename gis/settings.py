@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gis.errors import ValidationError
 
@@ -57,6 +58,12 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _parse_shift_hours(text: str) -> Any:
+    from gis.people.roster import parse_shift_hours
+
+    return parse_shift_hours(text, source="PATROL_SHIFT_HOURS")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the library and app need to know about their environment.
@@ -73,8 +80,14 @@ class Settings:
     tianditu_key: str = ""
     language: str = "zh"
     session_minutes: float = 480.0
+    #: The subdistrict whose rows the store shows and writes (``*``: the district level,
+    #: reads all); see docs/store.md. ``PATROL_SUBDISTRICT`` or ``patrol --subdistrict``.
+    subdistrict: str = "shichahai"
     #: Largest uploaded or imported batch file (MB), checked before reading it.
     max_upload_mb: float = 20.0
+    #: Duty-roster shift hours (``morning=07:00-12:00,...``; empty: the defaults), validated
+    #: when read; :meth:`shift_hours_parsed` gives them as hours.
+    shift_hours: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +111,8 @@ class Settings:
                 fix="use zh or en",
             )
         data_dir = Path(env.get("PATROL_DATA_DIR") or BUNDLED_DATA_DIR)
+        shift_hours = env.get("PATROL_SHIFT_HOURS", "").strip()
+        _parse_shift_hours(shift_hours)
         return cls(
             data_dir=data_dir,
             database_url=env.get("PATROL_DATABASE_URL") or cls.database_url,
@@ -106,8 +121,14 @@ class Settings:
             tianditu_key=env.get("PATROL_TIANDITU_KEY", ""),
             language=language,
             session_minutes=_float(env, "PATROL_SESSION_MINUTES", cls.session_minutes),
+            subdistrict=(env.get("PATROL_SUBDISTRICT") or cls.subdistrict).strip(),
             max_upload_mb=_float(env, "PATROL_MAX_UPLOAD_MB", cls.max_upload_mb),
+            shift_hours=shift_hours,
         )
+
+    def shift_hours_parsed(self) -> Any:
+        """The roster's :class:`~gis.people.roster.ShiftHours` from :attr:`shift_hours`."""
+        return _parse_shift_hours(self.shift_hours)
 
     @property
     def uses_postgis(self) -> bool:

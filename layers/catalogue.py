@@ -23,9 +23,17 @@ from shapely.ops import linemerge
 from gis.geography.crs import to_display
 from gis.geography.layers import Geography
 from layers import styles
-from layers.basemap import fit_to
+from layers.basemap import bounds_of, fit_to
 from layers.legend import add_legend
-from layers.safe import DataLayer, clean_text, collection, feature, feature_group
+from layers.safe import (
+    DataLayer,
+    PreparedData,
+    clean_text,
+    collection,
+    feature,
+    feature_group,
+    prepare_data,
+)
 
 StyleFn = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -247,6 +255,28 @@ def _tip(spec: LayerSpec, lang: str) -> dict[str, Any]:
     return {"title": "t", "rows": rows, "small": small}
 
 
+def prepare_layer(
+    spec: LayerSpec,
+    geo: Geography,
+    lang: str = "zh",
+    *,
+    highlight_zones: Iterable[str] | None = None,
+) -> PreparedData | None:
+    """One catalogue layer's features, serialised once (None when it has none)."""
+    gdf = layer_frame(spec, geo)
+    if gdf.empty:
+        return None
+    feats = _features(spec, gdf, geo, lang, _zone_ids(geo, highlight_zones))
+    return prepare_data(collection(feats), tip=_tip(spec, lang), sticky=spec.geometry != "point")
+
+
+def _group(title: str, show: bool, prepared: PreparedData | None) -> folium.FeatureGroup:
+    group = feature_group(title, show=show)
+    if prepared is not None:
+        DataLayer.from_prepared(prepared).add_to(group)
+    return group
+
+
 def render_layer(
     spec: LayerSpec,
     geo: Geography,
@@ -255,15 +285,8 @@ def render_layer(
     highlight_zones: Iterable[str] | None = None,
 ) -> folium.FeatureGroup:
     """One catalogue layer as a folium FeatureGroup (shown in the layer control)."""
-    group = feature_group(spec.title(lang), show=spec.visible)
-    gdf = layer_frame(spec, geo)
-    if gdf.empty:
-        return group
-    feats = _features(spec, gdf, geo, lang, _zone_ids(geo, highlight_zones))
-    DataLayer(collection(feats), tip=_tip(spec, lang), sticky=spec.geometry != "point").add_to(
-        group
-    )
-    return group
+    prepared = prepare_layer(spec, geo, lang, highlight_zones=highlight_zones)
+    return _group(spec.title(lang), spec.visible, prepared)
 
 
 # ----------------------------------------------------------------------------- labels
@@ -329,19 +352,14 @@ def _street_labels(
     return out
 
 
-def labels_layer(
+def prepare_labels(
     geo: Geography,
     *,
     lang: str = "zh",
     highlight_zones: Iterable[str] | None = None,
     hutongs: bool = True,
-) -> folium.FeatureGroup:
-    """Permanent labels: lakes, the street fronts, main streets, zones, key points, lanes.
-
-    Labels carry a priority and a lowest zoom; the page script shows them best first and
-    hides any that would overlap one already shown, after every zoom and pan, so they stay
-    legible at every zoom in use.
-    """
+) -> PreparedData | None:
+    """The labels of :func:`labels_layer`, serialised once (None when there are none)."""
     crs = geo.segments.crs
     lit = _zone_ids(geo, highlight_zones)
     items: list[tuple[Any, str, tuple[str, int, int], float]] = []
@@ -364,17 +382,106 @@ def labels_layer(
     for row, geom in zip(geo.pois.to_dict("records"), geo.pois.geometry, strict=True):
         if geom is not None and not geom.is_empty and _name(row, lang):
             items.append((geom, _name(row, lang), _LABEL_POI, 0.0))
-    group = feature_group("地名标注" if lang == "zh" else "Place names")
     if not items:
-        return group
+        return None
     pts = to_display(gpd.GeoDataFrame(geometry=[i[0] for i in items], crs=crs)).geometry
     feats = [
         _label(p, text, cls, rot)
         for p, (_g, text, cls, rot) in zip(pts, items, strict=True)
         if p is not None and not p.is_empty
     ]
-    DataLayer(collection(feats), labels=True).add_to(group)
-    return group
+    return prepare_data(collection(feats), labels=True)
+
+
+def _labels_title(lang: str) -> str:
+    return "地名标注" if lang == "zh" else "Place names"
+
+
+def labels_layer(
+    geo: Geography,
+    *,
+    lang: str = "zh",
+    highlight_zones: Iterable[str] | None = None,
+    hutongs: bool = True,
+) -> folium.FeatureGroup:
+    """Permanent labels: lakes, the street fronts, main streets, zones, key points, lanes.
+
+    Labels carry a priority and a lowest zoom; the page script shows them best first and
+    hides any that would overlap one already shown, after every zoom and pan, so they stay
+    legible at every zoom in use.
+    """
+    prepared = prepare_labels(geo, lang=lang, highlight_zones=highlight_zones, hutongs=hutongs)
+    return _group(_labels_title(lang), True, prepared)
+
+
+@dataclass(frozen=True)
+class PreparedGeography:
+    """Everything :func:`render_geography` adds to a map, built and serialised once.
+
+    Immutable (strings and tuples), so the app caches it per process for a geography,
+    language and highlighted zones, and adds it to each new map in a few milliseconds.
+    """
+
+    layers: tuple[tuple[str, bool, PreparedData | None], ...]  # title, shown, data
+    legend: tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, Any, str], ...], bool]
+    fit: tuple[float, float, float, float] | None  # west, south, east, north (WGS 84)
+
+
+def prepare_geography(
+    geo: Geography,
+    *,
+    lang: str = "zh",
+    names: tuple[str, ...] | None = None,
+    highlight_zones: Iterable[str] | None = None,
+    labels: bool = True,
+    fit: bool = True,
+    fold_legend: bool | None = None,
+) -> PreparedGeography:
+    """The layers, legend and view of :func:`render_geography`, ready to add to any map."""
+    if fold_legend is None:
+        fold_legend = labels
+    highlight = list(highlight_zones or ())
+    parts: list[tuple[str, bool, PreparedData | None]] = []
+    for spec in CATALOGUE:
+        if names is None or spec.name in names:
+            prepared = prepare_layer(spec, geo, lang, highlight_zones=highlight)
+            parts.append((spec.title(lang), spec.visible, prepared))
+    if labels:
+        parts.append(
+            (_labels_title(lang), True, prepare_labels(geo, lang=lang, highlight_zones=highlight))
+        )
+    fronts = tuple(
+        (styles.FRONT_COLOURS.get(str(r["front_id"]), "#999999"), _name(r, lang))
+        for r in geo.fronts.to_dict("records")
+    )
+    kinds = sorted({str(k) for k in geo.pois.get("kind", pd.Series(dtype=str))})
+    pois = tuple(
+        (styles.POI_COLOURS.get(k, "#333333"), _pick(POI_KIND_NAMES.get(k, (k, k)), lang))
+        for k in kinds
+    )
+    legend = (
+        "图例" if lang == "zh" else "Legend",
+        (*fronts, (styles.WATER, "湖面" if lang == "zh" else "Lakes")),
+        (("重点点位" if lang == "zh" else "Points of interest", pois, "diamond"),) if pois else (),
+        bool(fold_legend),
+    )
+    view = None
+    if fit:
+        lit = _zone_ids(geo, highlight)
+        target = geo.zones[geo.zones["zone_id"].astype(str).isin(lit)] if lit else geo.boundary
+        view = bounds_of(target)
+    return PreparedGeography(layers=tuple(parts), legend=legend, fit=view)
+
+
+def add_geography(m: folium.Map, prepared: PreparedGeography) -> folium.Map:
+    """Add prepared layers, legend and view to a map (a new map each run; never cached)."""
+    for title, shown, data in prepared.layers:
+        _group(title, shown, data).add_to(m)
+    title, items, sections, folded = prepared.legend
+    add_legend(m, title, items, sections=sections, folded=folded)
+    if prepared.fit is not None:
+        fit_to(m, prepared.fit)
+    return m
 
 
 def render_geography(
@@ -403,37 +510,16 @@ def render_geography(
         Show only the legend's title until clicked; by default folded when the map has
         labels (the names are on the map, and the case legend needs the room).
     """
-    if fold_legend is None:
-        fold_legend = labels
-    highlight = list(highlight_zones or ())
-    for spec in CATALOGUE:
-        if names is None or spec.name in names:
-            render_layer(spec, geo, lang, highlight_zones=highlight).add_to(m)
-    if labels:
-        labels_layer(geo, lang=lang, highlight_zones=highlight).add_to(m)
-    fronts = [
-        (styles.FRONT_COLOURS.get(str(r["front_id"]), "#999999"), _name(r, lang))
-        for r in geo.fronts.to_dict("records")
-    ]
-    kinds = sorted({str(k) for k in geo.pois.get("kind", pd.Series(dtype=str))})
-    pois = [
-        (styles.POI_COLOURS.get(k, "#333333"), _pick(POI_KIND_NAMES.get(k, (k, k)), lang))
-        for k in kinds
-    ]
-    add_legend(
-        m,
-        "图例" if lang == "zh" else "Legend",
-        fronts + [(styles.WATER, "湖面" if lang == "zh" else "Lakes")],
-        sections=[("重点点位" if lang == "zh" else "Points of interest", pois, "diamond")]
-        if pois
-        else [],
-        folded=fold_legend,
+    prepared = prepare_geography(
+        geo,
+        lang=lang,
+        names=names,
+        highlight_zones=highlight_zones,
+        labels=labels,
+        fit=fit,
+        fold_legend=fold_legend,
     )
-    if fit:
-        lit = _zone_ids(geo, highlight)
-        target = geo.zones[geo.zones["zone_id"].astype(str).isin(lit)] if lit else geo.boundary
-        fit_to(m, target)
-    return m
+    return add_geography(m, prepared)
 
 
 def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> folium.Map:

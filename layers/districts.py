@@ -129,15 +129,16 @@ def districts_layer(
 
 
 def add_districts(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     polygons: gpd.GeoDataFrame,
     *,
     segments: gpd.GeoDataFrame | None = None,
     assignment: Mapping[str, str] | None = None,
     summary: pd.DataFrame | None = None,
     lang: str = "zh",
-) -> folium.Map:
-    """Add the districts layer and its legend (one swatch per person) to a map."""
+) -> folium.Map | folium.FeatureGroup:
+    """Add the districts layer and its legend (one swatch per person) to a map, or to a
+    group (the legend then shows while the group is on the map)."""
     districts_layer(
         polygons, segments=segments, assignment=assignment, summary=summary, lang=lang
     ).add_to(m)

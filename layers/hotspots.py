@@ -1,8 +1,9 @@
 """Hotspot map layers: density, Gi* classes and forecast risk, each with its legend.
 
-The surfaces are computed in metres by :mod:`gis.analytics.hotspots` / :mod:`gis.analytics.forecast`; these
-functions only paint them, so they look the same at every zoom. Empty inputs give an empty
-layer and a legend that says "no cases", never a full-red map.
+The surfaces are computed in metres by :mod:`gis.analytics.density`, :mod:`gis.analytics.gistar`
+and :mod:`gis.analytics.forecast`; these functions only paint them, so they look the same at
+every zoom. Empty inputs give an empty layer and a legend that says "no cases", never a
+full-red map.
 """
 
 from __future__ import annotations
@@ -18,16 +19,11 @@ from branca.element import Figure
 from numpy.typing import NDArray
 from pyproj import Transformer
 
+from gis.analytics.density import DensitySurface
 from gis.analytics.forecast import select_top
-from gis.analytics.hotspots import (
-    GI_CLASSES,
-    GI_COLORS,
-    DensitySurface,
-    HotspotResult,
-    Legend,
-    gi_legend,
-)
-from gis.geography.crs import METRIC, WGS84, to_display
+from gis.analytics.gistar import GI_CLASSES, GI_COLORS, HotspotResult, gi_legend
+from gis.analytics.legend import Legend
+from gis.geography.crs import WGS84, to_display
 from layers.assets import AssetMode
 from layers.basemap import new_map
 from layers.legend import add_legend
@@ -397,7 +393,7 @@ def write_hotspot_map(
     note
         The backtest note shown in the forecast legend.
     gdf_segments
-        Street segments (EPSG:32650) drawn grey underneath, or None.
+        Street segments (in the result's metric CRS) drawn grey underneath, or None.
     lang, basemap, tianditu_key
         Legend language and base map (from the settings).
     """
@@ -418,7 +414,7 @@ def write_hotspot_map(
         ).add_to(streets)
         streets.add_to(m)
     bounds: tuple[float, ...] | None
-    crs = METRIC
+    crs: object = None
     if kind == "density":
         density_layer(m, result, lang=lang)
         bounds = tuple(result.bounds)
@@ -427,12 +423,12 @@ def write_hotspot_map(
         gistar_layer(m, result, lang=lang)
         gdf = result.gdf
         bounds = tuple(gdf.total_bounds) if len(gdf) else None
-        crs = gdf.crs or METRIC
+        crs = gdf.crs
     else:
         forecast_layer(m, result, lang=lang, score_note=note)
         bounds = tuple(result.total_bounds) if len(result) else None
-        crs = result.crs or METRIC
-    if bounds is not None and all(np.isfinite(bounds)):
+        crs = result.crs
+    if bounds is not None and crs is not None and all(np.isfinite(bounds)):
         import shapely
 
         box = gpd.GeoSeries([shapely.box(*bounds)], crs=crs).to_crs(WGS84)

@@ -60,7 +60,7 @@ class Legend(PageCall):
 
 
 def add_legend(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     title: str,
     items: Sequence[Sequence[str]],
     *,
@@ -69,7 +69,8 @@ def add_legend(
     position: str = "bottomright",
     folded: bool = False,
 ) -> Legend:
-    """Attach a legend to a map and return it (``folded``: only its title until clicked)."""
+    """Attach a legend to a map, or to a layer group (shown while the group is on the map),
+    and return it (``folded``: only its title until clicked)."""
     legend = Legend(title, items, position, shape=shape, sections=sections, folded=folded)
     legend.add_to(m)
     return legend

@@ -18,13 +18,17 @@ JSON string and under Jinja at once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
+import shapely
 from branca.element import Element, MacroElement, Template
 
 #: What :func:`inert` replaces, and by what (HTML character references).
@@ -144,6 +148,35 @@ def script_json(obj: Any) -> str:
     return out
 
 
+#: A thumbnail data: URI as :func:`gis.coordination.evidence.thumbnail_uri` writes it.
+_IMAGE_URI = re.compile(r"data:(image/(?:jpeg|png));base64,([A-Za-z0-9+/]+={0,2})")
+#: What the decoded bytes of each accepted MIME type start with.
+_IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+#: Longest image data: URI a popup takes (a 160 px JPEG thumbnail is 5–15 kB).
+MAX_IMAGE_URI = 96_000
+
+
+def image_src(value: object) -> str | None:
+    """``value`` when it is a small JPEG/PNG ``data:`` URI whose bytes are that image, else None.
+
+    The only image source that reaches a map page: no URL (nothing fetched, no
+    ``javascript:``), no SVG or HTML (``data:image/svg+xml``, ``data:text/html``), no
+    base64 whose bytes do not start as the named type. Build it with
+    :func:`gis.coordination.evidence.thumbnail_uri`, which re-encodes validated pixels;
+    the page script checks the form again before setting an ``<img>``'s ``src``.
+    """
+    if not isinstance(value, str) or len(value) > MAX_IMAGE_URI:
+        return None
+    m = _IMAGE_URI.fullmatch(value)
+    if m is None or len(m.group(2)) % 4:
+        return None
+    try:
+        head = base64.b64decode(m.group(2)[:64], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return value if head.startswith(_IMAGE_MAGIC[m.group(1)]) else None
+
+
 def safe_colour(value: object, default: str = "#777777") -> str:
     """A CSS hex colour, or ``default`` when the value is anything else."""
     s = str(value or "")
@@ -191,7 +224,26 @@ PAGE_JS = r"""
     });
     var small = (spec.small || []).map(function (k) { return p[k]; }).filter(has);
     if (small.length) { d.appendChild(el('div', 'pm-small', small.join(' · '))); }
+    var pics = (spec.images || []).filter(function (r) { return P.imageSrc(p[r[1]]); });
+    if (pics.length) {
+      var strip = el('div', 'pm-photos');
+      pics.forEach(function (r) {
+        var fig = el('figure', 'pm-photo');
+        var img = document.createElement('img');
+        img.alt = String(r[0]);
+        img.src = p[r[1]];
+        fig.appendChild(img);
+        fig.appendChild(el('figcaption', null, r[0]));
+        strip.appendChild(fig);
+      });
+      d.appendChild(strip);
+    }
     return d;
+  };
+  // a thumbnail is a small JPEG/PNG data: URI (layers.safe.image_src), nothing else
+  P.imageSrc = function (v) {
+    return typeof v === 'string' && v.length <= IMAGE_URI_MAX &&
+      /^data:image\/(jpeg|png);base64,[A-Za-z0-9+\/]+={0,2}$/.test(v);
   };
   function icon(s, label) {
     var inner = el('span', 'pm-in', label);
@@ -228,7 +280,7 @@ PAGE_JS = r"""
                         {sticky: !!spec.sticky, direction: 'top', className: 'pm-tooltip'});
         }
         if (spec.popup && shows(f.properties, spec.popup)) {
-          l.bindPopup(function () { return P.box(f.properties, spec.popup); });
+          l.bindPopup(function () { return P.box(f.properties, spec.popup); }, {maxWidth: 360});
         }
       }
     });
@@ -390,6 +442,9 @@ PAGE_CSS = """
 .pm-sw-diamond { transform: rotate(45deg) scale(0.8); border-color: #fff;
   box-shadow: 0 0 0 1px #333; }
 .pm-sw-line { height: 4px; vertical-align: 3px; border: none; width: 16px; }
+.pm-photos { display: flex; gap: 6px; margin-top: 4px; }
+.pm-photo { margin: 0; text-align: center; font-size: 11px; color: #666; }
+.pm-photo img { display: block; max-width: 160px; max-height: 160px; border: 1px solid #ccc; }
 .pm-notice { background: #fff8e1; border: 1px solid #e0a800; color: #5c4400; padding: 6px 10px;
   border-radius: 4px; font: 13px/1.4 "Noto Sans CJK SC", "Noto Sans SC", sans-serif;
   max-width: 24em; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
@@ -397,7 +452,9 @@ PAGE_CSS = """
 
 
 #: The page script with its stylesheet: it must be inert under Jinja (it is a script macro).
-PAGE_SCRIPT = PAGE_JS.replace("PAGE_CSS_JSON", script_json(PAGE_CSS))
+PAGE_SCRIPT = PAGE_JS.replace("PAGE_CSS_JSON", script_json(PAGE_CSS)).replace(
+    "IMAGE_URI_MAX", str(MAX_IMAGE_URI)
+)
 assert re.search(r"\{[{%#]", PAGE_SCRIPT) is None and "</" not in PAGE_SCRIPT
 
 
@@ -437,6 +494,57 @@ def _map_of(element: Element) -> folium.Map | None:
     return node
 
 
+@dataclass(frozen=True)
+class PreparedData:
+    """A layer's features and display spec, already serialised by :func:`script_json`.
+
+    Immutable, so a page may cache it per process and add it to a new map on every run
+    (:meth:`DataLayer.from_prepared`) without building or serialising the features again.
+    ``collection`` is the GeoJSON it was made from (read it, never change it).
+    """
+
+    collection: Mapping[str, Any]
+    data_json: str
+    spec_json: str
+    bounds: tuple[float, float, float, float] | None  # south, west, north, east
+
+
+def _bounds_of(collection: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+
+    for f in collection.get("features", []):
+        walk((f.get("geometry") or {}).get("coordinates", []))
+    if not xs:
+        return None
+    return min(ys), min(xs), max(ys), max(xs)
+
+
+def prepare_data(
+    collection: Mapping[str, Any],
+    *,
+    tip: Mapping[str, Any] | None = None,
+    popup: Mapping[str, Any] | None = None,
+    labels: bool = False,
+    sticky: bool = False,
+) -> PreparedData:
+    """Serialise a layer once (see :class:`DataLayer` for the parameters)."""
+    return PreparedData(
+        collection=collection,
+        data_json=script_json(collection),
+        spec_json=script_json({"tip": tip, "popup": popup, "labels": labels, "sticky": sticky}),
+        bounds=_bounds_of(collection),
+    )
+
+
 class DataLayer(MacroElement):
     """Features with text: GeoJSON + a display spec, drawn by the page script.
 
@@ -448,9 +556,15 @@ class DataLayer(MacroElement):
         ``arrow``); ``properties._label`` the text of a label/stop.
     tip, popup
         ``{"title": key, "rows": [[label, key], ...], "small": [key, ...]}``: which
-        properties a tooltip / popup shows, under which (already translated) labels.
+        properties a tooltip / popup shows, under which (already translated) labels;
+        ``"images": [[label, key], ...]`` adds thumbnails side by side, from properties
+        that hold an :func:`image_src` data: URI (anything else is not shown).
     labels
         The layer holds labels: hide those that collide or are below their zoom.
+
+    The script is written as plain text, not through branca's second Jinja pass (which
+    would compile hundreds of kilobytes of JSON as a template on every run): the JSON from
+    :func:`script_json` needs no templating and is inert anyway.
     """
 
     _template = Template(
@@ -472,37 +586,41 @@ class DataLayer(MacroElement):
         labels: bool = False,
         sticky: bool = False,
     ) -> None:
-        super().__init__()
+        self._init(prepare_data(collection, tip=tip, popup=popup, labels=labels, sticky=sticky))
+
+    @classmethod
+    def from_prepared(cls, prepared: PreparedData) -> DataLayer:
+        """A layer from :func:`prepare_data` output (cached by the caller)."""
+        layer = cls.__new__(cls)
+        layer._init(prepared)
+        return layer
+
+    def _init(self, prepared: PreparedData) -> None:
+        MacroElement.__init__(self)
         self._name = "DataLayer"
         self.boot = PAGE_SCRIPT
-        self.collection = collection
-        self.data_json = script_json(collection)
-        self.spec_json = script_json(
-            {"tip": tip, "popup": popup, "labels": labels, "sticky": sticky}
-        )
+        self.prepared = prepared
+        self.collection = prepared.collection
+        self.data_json = prepared.data_json
+        self.spec_json = prepared.spec_json
+
+    def _script(self) -> str:
+        parent = self._parent.get_name() if self._parent is not None else "null"
+        return f"{self.boot}\nwindow.PatrolMap.layer({self.data_json}, {self.spec_json}, {parent});"
 
     def render(self, **kwargs: object) -> str:  # type: ignore[override]
-        """Render, with the page script in front when the map does not carry it."""
+        """Add the script to the page, with the page script in front when the map does not
+        carry it."""
         self.boot = _boot(self)
-        return super().render(**kwargs)  # type: ignore[func-returns-value]
+        figure = self.get_root()
+        figure.script.add_child(RawHtml(self._script()), name=self.get_name())  # type: ignore[attr-defined]
+        return ""
 
     def _get_self_bounds(self) -> list[list[float | None]]:
-        xs: list[float] = []
-        ys: list[float] = []
-
-        def walk(c: Any) -> None:
-            if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
-                xs.append(float(c[0]))
-                ys.append(float(c[1]))
-            elif isinstance(c, (list, tuple)):
-                for x in c:
-                    walk(x)
-
-        for f in self.collection.get("features", []):
-            walk((f.get("geometry") or {}).get("coordinates", []))
-        if not xs:
+        b = self.prepared.bounds
+        if b is None:
             return [[None, None], [None, None]]
-        return [[min(ys), min(xs)], [max(ys), max(xs)]]
+        return [[b[0], b[1]], [b[2], b[3]]]
 
 
 class PageCall(MacroElement):
@@ -562,8 +680,15 @@ class TileFallback(MacroElement):
         return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
+#: Decimal places kept in display coordinates (WGS 84 degrees): 1e-7° is about 1 cm, far
+#: below what a map shows, and halves the page's map script against full doubles.
+COORD_DECIMALS = 7
+
+
 def feature(geometry: Any, properties: Mapping[str, Any]) -> dict[str, Any]:
     """One GeoJSON feature from a shapely geometry (WGS 84) and its properties."""
+    if geometry is not None:
+        geometry = shapely.transform(geometry, lambda xy: xy.round(COORD_DECIMALS))
     return {
         "type": "Feature",
         "geometry": geometry.__geo_interface__ if geometry is not None else None,

@@ -9,7 +9,7 @@ the layer aggregates to graded square cells instead, which stays fast with a yea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from layers.safe import (
     collection,
     feature,
     feature_group,
+    image_src,
     inert,
 )
 from layers.styles import CATEGORY_GROUPS, PALETTE, STATE_CLASSES
@@ -159,6 +160,8 @@ _FIELDS = {
     "lead": ("主责", "Lead"),
     "zone": ("片区", "Zone"),
     "desc": ("描述", "Description"),
+    "before": ("整改前", "Before"),
+    "after": ("整改后", "After"),
 }
 #: Longest description shown in a tooltip (the rest becomes "…").
 DESCRIPTION_CHARS = 80
@@ -184,7 +187,7 @@ def tier_name(tier: str, lang: str = "zh") -> str:
 
 def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     """Category and department names from the bundled reference tables ({} if missing)."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     try:
         refs = load_references()
@@ -222,8 +225,14 @@ def case_features(
     category_names: dict[str, str] | None = None,
     dept_names: dict[str, str] | None = None,
     zone_names: dict[str, str] | None = None,
+    thumbs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[dict[str, object]]:
-    """One GeoJSON feature per case: names for the tooltip, codes as small print."""
+    """One GeoJSON feature per case: names for the tooltip, codes as small print.
+
+    ``thumbs`` (``{case_id: {"before": uri, "after": uri}}``, from
+    :func:`gis.coordination.evidence.case_thumbnails`) adds the photo thumbnails as
+    properties ``pb``/``pa``; a value :func:`layers.safe.image_src` refuses is left out.
+    """
     ref_cats, ref_depts = _reference_names(lang)
     cats = {**ref_cats, **(category_names or {})}
     depts = {**ref_depts, **(dept_names or {})}
@@ -250,6 +259,11 @@ def case_features(
             "c": clean_text(cat),
             "_s": _marker_style(cat, str(rec.get("state", "")), str(rec.get("tier", ""))),
         }
+        pics = (thumbs or {}).get(str(rec.get("case_id")), {})
+        for kind, key in (("before", "pb"), ("after", "pa")):
+            src = image_src(pics.get(kind))
+            if src is not None:
+                props[key] = src
         feats.append(feature(geom, props))
     return feats
 
@@ -269,6 +283,13 @@ def case_tip(lang: str = "zh") -> dict[str, object]:
         )
     ]
     return {"title": "t", "rows": rows, "small": ["id", "c"]}
+
+
+def case_popup(lang: str = "zh") -> dict[str, object]:
+    """What a case popup shows: the tooltip's fields and the before/after thumbnails."""
+    z = lang == "zh"
+    images = [[_FIELDS[k][0 if z else 1], p] for k, p in (("before", "pb"), ("after", "pa"))]
+    return {**case_tip(lang), "images": images}
 
 
 def graded_cells(frame: gpd.GeoDataFrame, cell_m: float = 100.0) -> gpd.GeoDataFrame:
@@ -309,6 +330,7 @@ def violations_layer(
     dept_names: dict[str, str] | None = None,
     zone_names: dict[str, str] | None = None,
     legend: bool = True,
+    thumbs: Mapping[str, Mapping[str, str]] | None = None,
     **filters: object,
 ) -> folium.FeatureGroup:
     """A FeatureGroup with the (filtered) cases: clustered markers or graded cells.
@@ -317,7 +339,8 @@ def violations_layer(
     zones, depts). Markers are circles coloured by category group, outlined by state
     (:func:`case_legend`, shown with the layer when ``legend``); tooltips and popups name
     the category, state, tier, lead department and zone, with the case id and category
-    code as small print. Every text travels as data (:mod:`layers.safe`).
+    code as small print. ``thumbs`` adds before/after photo thumbnails to the popups
+    (see :func:`case_features`). Every text and image travels as data (:mod:`layers.safe`).
     """
     title = "违法问题" if lang == "zh" else "Violations"
     group = feature_group(title)
@@ -359,8 +382,9 @@ def violations_layer(
         category_names=category_names,
         dept_names=dept_names,
         zone_names=zone_names,
+        thumbs=thumbs,
     )
-    DataLayer(collection(feats), tip=case_tip(lang), popup=case_tip(lang)).add_to(target)
+    DataLayer(collection(feats), tip=case_tip(lang), popup=case_popup(lang)).add_to(target)
     if legend:
         case_legend(shown, lang=lang).add_to(group)
     return group

@@ -18,4 +18,4 @@ if [[ "$store" != postgres* && ! -e "$store" ]]; then
   .venv/bin/patrol plan day --draw-districts --date "$today" >/dev/null  # districts from today
   .venv/bin/patrol crowd demo
 fi
-exec .venv/bin/streamlit run app.py "$@"
+exec .venv/bin/streamlit run serve.py "$@"

@@ -34,9 +34,25 @@ def _store(database_url: str) -> Any:
     return open_store(Settings(database_url=database_url))
 
 
+@st.cache_resource(show_spinner=False)
+def _scoped_store(database_url: str, subdistrict: str) -> Any:
+    """The store seen from one subdistrict (``*``: the district level): a view sharing
+    the process's store (PostGIS: its connection pool), one per subdistrict."""
+    base = _store(database_url)
+    if getattr(base, "subdistrict", subdistrict) == subdistrict or not hasattr(base, "scoped"):
+        return base
+    return base.scoped(subdistrict)
+
+
+def user_subdistrict(c: Context) -> str:
+    """The subdistrict of the logged-in user (``*`` for the district level)."""
+    return str(getattr(c.user, "subdistrict", "") or "shichahai")
+
+
 def store(c: Context) -> Any:
-    """The case store of the configured database (one per process)."""
-    return _store(c.settings.database_url)
+    """The case store of the configured database, seen from the logged-in user's
+    subdistrict (one per process and subdistrict)."""
+    return _scoped_store(c.settings.database_url, user_subdistrict(c))
 
 
 #: The whole case history for analysis is re-read at most this often (seconds).
@@ -44,8 +60,8 @@ ANALYSIS_TTL_S = 300
 
 
 @st.cache_resource(show_spinner=False, ttl=ANALYSIS_TTL_S, max_entries=2)
-def _analysis_frame(database_url: str, count: int) -> Any:
-    return _store(database_url).cases_frame()
+def _analysis_frame(database_url: str, count: int, subdistrict: str = "shichahai") -> Any:
+    return _scoped_store(database_url, subdistrict).cases_frame()
 
 
 def analysis_frame(c: Context) -> Any:
@@ -53,7 +69,7 @@ def analysis_frame(c: Context) -> Any:
     at once when cases are added (reading 100k cases takes seconds)."""
     s = store(c)
     assert s is not None
-    return _analysis_frame(c.settings.database_url, s.count_cases())
+    return _analysis_frame(c.settings.database_url, s.count_cases(), user_subdistrict(c))
 
 
 def save_assignment(c: Context, assignment: dict[str, str]) -> bool:
@@ -127,7 +143,17 @@ def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
         max_markers=MAX_MARKERS,
         assets=AssetMode.served_at(MARKERCLUSTER_URL_PREFIX),
         category_names=names,
+        thumbs=case_thumbnails(s, frame) if len(frame) <= MAX_MARKERS else None,
     ).add_to(m)
+
+
+def case_thumbnails(s: Any, frame: Any) -> dict[str, dict[str, str]] | None:
+    """Before/after photo thumbnails of the cases on a map (None without photo evidence)."""
+    if s is None or not hasattr(s, "coord_rows") or frame is None or not len(frame):
+        return None
+    from gis.coordination.evidence import case_thumbnails as thumbnails
+
+    return thumbnails(s, frame["case_id"])
 
 
 def add_case_layer(c: Context, m: OfflineMap) -> None:
@@ -135,7 +161,7 @@ def add_case_layer(c: Context, m: OfflineMap) -> None:
     s = store(c)
     if s is None:
         return
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     if c.user.role == "liaison":  # lead, participating or called
         frame = s.cases_frame(dept=c.user.department, open_only=True)

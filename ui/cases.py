@@ -11,13 +11,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
+from gis.access.authorization import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_scope, scope_mask
 from gis.errors import DatumError, PatrolError
 from gis.geography.place import datum_suspect, place_at
 from gis.i18n import format_datetime, format_number
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
+    ERROR_CHARS,
     Context,
     base_map,
     fit_map,
@@ -170,10 +171,23 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
     """
     from gis.cases.workflow import allowed_actions
 
+    # a press on a form drawn for an older version (another user, or another app instance,
+    # changed the case in between): say that it was refused rather than drop it silently
+    for older in range(case.version - 1, max(case.version - 4, 0), -1):
+        if st.session_state.get(f"cases_apply_{case.case_id}_{older}") is True:
+            st.warning(
+                c.t(
+                    "cases.stale",
+                    case_id=case.case_id,
+                    state=c.t(f"cases.state.{case.state}"),
+                )
+            )
+            break
     actions = allowed_actions(case.state)
     if not actions or c.user.role not in ADVANCE_ROLES:
         return
     token = f"{case.case_id}_{case.version}"
+    tier = _tier_choice(c, store, case, token) if "register" in actions else case.tier
     with st.form(f"advance_case_{token}"):
         action = st.selectbox(
             c.t("cases.to_state"),
@@ -185,37 +199,183 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
         hours = st.number_input(
             c.t("cases.hours"), 1, 24 * 183, _rule_hours(store, case), key=f"cases_hours_{token}"
         )
-        if not st.form_submit_button(c.t("cases.apply"), type="primary"):
+        if not st.form_submit_button(
+            c.t("cases.apply"), type="primary", key=f"cases_apply_{token}"
+        ):
             return
     params: dict[str, Any] = {}
     if action == "record_arrival":
         params["dept"] = c.user.department or case.lead_dept
+    message = ""
     try:
-        if action == "serve_notice":  # the rule's deadline; another one needs the note as reason
-            from gis.coordination.policy import deadline_hours, notice_params
-
-            rule = deadline_hours(case, store.refs)
-            if abs(float(hours) - rule) >= 1e-9 and not note.strip():
-                st.error(c.t("cases.deadline_reason", rule=f"{rule:g}", hours=f"{float(hours):g}"))
+        if action == "register":  # with its tier: the tier's alerts, checklist and calls
+            new, message = _register(c, store, case, tier, note)
+        elif action == "serve_notice":  # the rule's deadline; another one needs a reason
+            new = _serve_notice(c, store, case, float(hours), note)
+            if new is None:
                 return
-            params, extra = notice_params(case, store.refs, hours=float(hours), reason=note)
-            note = extra or note
-        new = store.apply_transition(
-            case.case_id,
-            action,
-            who=c.user.username,
-            expected_version=case.version,
-            at=_now(),
-            note=note,
-            params=params,
-        )
+        else:
+            new = store.apply_transition(
+                case.case_id,
+                action,
+                who=c.user.username,
+                expected_version=case.version,
+                at=_now(),
+                note=note,
+                params=params,
+            )
     except PatrolError as exc:
         st.error(user_message(c.lang, exc))
         return
     log.info("user %r: case %s %s -> %s", c.user.username, new.case_id, action, new.state)
     _flash(
-        c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")),
+        message
+        or c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")),
         pick=new.case_id,
+    )
+
+
+#: Roles that add before/after photos to a case (patrol officers take them on site).
+PHOTO_ROLES = ADVANCE_ROLES | {"patrol"}
+
+
+def _photo_panel(c: Context, store: Any, case: Any) -> None:
+    """Before/after photos of the case (整改前后对比) and, for an open case, an upload form."""
+    from gis.cases.workflow import TERMINAL_STATES as done
+    from gis.coordination import evidence
+    from ui.coordination import flag_names
+
+    table = evidence.photos(store, case.case_id, thumbs=True)
+    st.markdown(f"**{c.t('coordination.photos')}**")
+    if len(table):
+        cols = st.columns(min(len(table), 4))
+        for i, row in enumerate(table.head(8).itertuples()):
+            with cols[i % len(cols)]:
+                caption = c.t(f"coordination.photo.{row.kind}")
+                if row.flags:
+                    caption += f"（{flag_names(row.flags, c.lang)}）"
+                st.image(bytes(row.thumb_data), caption=caption)
+    else:
+        st.caption(c.t("common.none"))
+    if c.user.role not in PHOTO_ROLES or case.state in done:
+        return
+    key = f"cases_photo_{case.case_id}"
+    with st.form(key, clear_on_submit=True):
+        kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
+                        format_func=lambda k: c.t(f"coordination.photo.{k}"),
+                        key=f"{key}_kind")  # fmt: skip
+        upload = st.file_uploader(c.t("report.photo"), type=["jpg", "jpeg", "png", "webp"],
+                                  key=f"{key}_file")  # fmt: skip
+        far = st.checkbox(c.t("coordination.confirm_far"), key=f"{key}_far")
+        if not st.form_submit_button(c.t("coordination.add_photo")):
+            return
+    if upload is None:
+        st.error(c.t("cases.photo_missing"))
+        return
+    if upload.size > evidence.MAX_BYTES:
+        st.error(c.t("report.too_big", mb=evidence.MAX_BYTES // 1_000_000))
+        return
+    try:
+        row = evidence.add_photo(store, case.case_id, upload.getvalue(), c.user, kind=kind,
+                                 name="photo", confirm_far=far, at=_now())  # fmt: skip
+    except PatrolError as exc:
+        st.error(user_message(c.lang, exc))
+        if c.lang == "zh":  # the detail (size, distance, duplicate) as the library says it
+            st.caption(plain(exc, ERROR_CHARS))
+        return
+    log.info("user %r added a %s photo to case %s", c.user.username, kind, case.case_id)
+    flags = flag_names(row["flags"] or "", c.lang)
+    _flash(c.t("coordination.photo_added", case=plain(case.case_id), flags=flags),
+           pick=case.case_id)  # fmt: skip
+
+
+def _tier_choice(c: Context, store: Any, case: Any, token: str) -> str:
+    """The tier to register the case with, and what that tier will change, said before."""
+    import dataclasses
+
+    from gis.cases.workflow import TIERS
+    from gis.coordination.policy import EMERGENCY_WALK_M, deadline_hours
+
+    tier = st.radio(
+        c.t("tier.choose"),
+        TIERS,
+        index=TIERS.index(case.tier) if case.tier in TIERS else 0,
+        format_func=lambda x: c.t(f"tier.{x}"),
+        horizontal=True,
+        key=f"cases_tier_{token}",
+    )
+    hours = deadline_hours(dataclasses.replace(case, tier=tier), store.refs)
+    st.caption(c.t(f"tier.what.{tier}", hours=f"{hours:g}", walk=f"{EMERGENCY_WALK_M:.0f}"))
+    return str(tier)
+
+
+def _register(c: Context, store: Any, case: Any, tier: str, note: str) -> tuple[Any, str]:
+    """Register with ``tier`` (the service raises its alerts); the message to show after."""
+    from gis.coordination import alerts, handling
+    from gis.coordination.policy import handling as tier_handling
+
+    emergency = tier_handling(tier).emergency_checklist
+    new = handling.register_case(
+        store,
+        case.case_id,
+        c.user,
+        tier=tier,
+        at=_now(),
+        responders=_responders(c, store) if emergency else None,
+        note=note,
+        expected_version=case.version,
+    )
+    if tier == "major":
+        return new, c.t("tier.registered_major", case_id=new.case_id)
+    if emergency:
+        calls = [a for a in alerts.case_alerts(store, new.case_id) if a["kind"] == "emergency_call"]
+        return new, c.t("tier.registered_emergency", case_id=new.case_id, count=len(calls))
+    return new, ""
+
+
+def _responders(c: Context, store: Any) -> Any:
+    """Finds the on-duty people within walking distance of a case (none when it cannot)."""
+    from gis.coordination.handling import assignment_responders
+
+    find = assignment_responders(store, geography(c.settings).segments)
+    if find is None:
+        return None
+
+    def safe(case: Any) -> list[str]:
+        try:
+            return find(case)
+        except PatrolError:  # e.g. no street within 500 m: register anyway, say 0 alerted
+            log.warning("no responders found for case %s", case.case_id, exc_info=True)
+            return []
+
+    return safe
+
+
+def _serve_notice(c: Context, store: Any, case: Any, hours: float, note: str) -> Any | None:
+    """Serve the notice through the service (a 重大 case needs its chief's approval first)."""
+    from gis.coordination import handling
+    from gis.coordination.policy import deadline_hours
+    from gis.coordination.policy import handling as tier_handling
+
+    if (
+        tier_handling(case.tier).chief_approval
+        and handling.is_approved(store, case.case_id) is None
+    ):
+        st.error(c.t("tier.needs_approval"))
+        return None
+    rule = deadline_hours(case, store.refs)
+    if abs(hours - rule) >= 1e-9 and not note.strip():
+        st.error(c.t("cases.deadline_reason", rule=f"{rule:g}", hours=f"{hours:g}"))
+        return None
+    return handling.serve_notice(
+        store,
+        case.case_id,
+        c.user,
+        hours=hours,
+        reason=note,
+        note=note,
+        at=_now(),
+        expected_version=case.version,
     )
 
 
@@ -232,6 +392,9 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
     st.write(c.t("cases.where", zone=plain(zone), dept=plain(dept)))
     if case.deadline_at is not None:
         st.write(c.t("cases.deadline", time=format_datetime(case.deadline_at, c.lang)))
+    from ui.tiers import case_tier_panel
+
+    case_tier_panel(c, store, case)  # 重大: approval and leadership; 突发: checklist, responders
     if case.joint:  # 吹哨报到: who has arrived on site, who is still awaited
         dept_names = department_names(refs, c.lang)
         for code, times in case.joint.items():
@@ -246,6 +409,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
                 else c.t("cases.awaited", dept=dept_names.get(code, code))
             )
     st.caption(c.t("cases.codes", case_id=plain(case.case_id), code=plain(case.category)))
+    _photo_panel(c, store, case)
     _advance_form(c, store, case)
     trail = store.audit_trail(case_id)
     who = user_names(c)
@@ -329,7 +493,8 @@ def _case_list(c: Context, store: Any, frame: Any, geo: Any) -> None:
 
 
 def _import_panel(c: Context, geo: Any, store: Any) -> None:
-    from gis.cases.intake import locate_reports, read_batch
+    from gis.cases.batch import read_batch
+    from gis.cases.snapping import locate_reports
 
     if c.user.role not in IMPORT_ROLES:
         return

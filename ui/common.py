@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,16 +12,11 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gis.access.auth import (
-    ForbiddenError,
-    Resource,
-    Session,
-    SqliteUserRepository,
-    User,
-    authorize,
-    user_store_path,
-)
-from gis.access.session_token import SessionTokens, token_store_path
+from gis.access.authorization import ForbiddenError, Resource, authorize
+from gis.access.db import AccessDB
+from gis.access.login import Session
+from gis.access.session_token import COOKIE_NAME, SessionTokens
+from gis.access.users import StoreUserRepository, User, access_db
 from gis.geography.layers import Geography, load_bundled_geography
 from gis.i18n import t
 from gis.settings import Settings
@@ -35,9 +31,10 @@ SESSION_KEY = "patrol_session"
 LANG_KEY = "patrol_lang"
 BASEMAP_KEY = "patrol_basemap"
 
-#: The signed session token: in the URL (query parameter) and in the session state.
-TOKEN_PARAM = "s"
+#: The signed session token in the session state (the browser holds it in an HttpOnly
+#: cookie, never in the URL), and the one-time code that turns a login into that cookie.
 TOKEN_KEY = "patrol_token"
+HANDOFF_KEY = "patrol_handoff"
 
 #: Session-state key of the page objects of this run (for a button that opens another page).
 PAGES_KEY = "patrol_pages"
@@ -125,24 +122,50 @@ def geography(s: Settings) -> Geography:
     return _geography(str(s.data_dir))
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _prepared_geography(data_dir: str, lang: str, highlight: tuple[str, ...]) -> Any:
+    from layers.catalogue import prepare_geography
+
+    return prepare_geography(_geography(data_dir), lang=lang, highlight_zones=highlight or None)
+
+
+def draw_base_layers(c: Context, m: OfflineMap, highlight: tuple[str, ...] = ()) -> None:
+    """Every catalogue layer with labels and legend, fitted to ``highlight`` (zone ids) or
+    the subdistrict. The layers' GeoJSON is built and serialised once per process for a
+    geography, language and highlight (an immutable value, never a folium object); each run
+    only wraps it in a new map."""
+    from layers.catalogue import add_geography
+
+    add_geography(m, _prepared_geography(str(c.settings.data_dir), c.lang, tuple(highlight)))
+
+
 @st.cache_resource(show_spinner=False)
-def _user_repo(path: str) -> SqliteUserRepository:
-    return SqliteUserRepository(path)
+def _access_db(database_url: str) -> AccessDB:
+    return access_db(Settings(database_url=database_url))
 
 
-def user_repository(s: Settings) -> SqliteUserRepository:
-    """The user repository of the configured store file (one per process)."""
-    return _user_repo(str(user_store_path(s)))
+def user_repository(s: Settings) -> StoreUserRepository:
+    """The users of the configured store (one connection set per process)."""
+    return StoreUserRepository(_access_db(s.database_url))
 
 
 @st.cache_resource(show_spinner=False)
-def _tokens(path: str) -> SessionTokens:
-    return SessionTokens(path)
+def _tokens(database_url: str) -> SessionTokens:
+    return SessionTokens(_access_db(database_url))
 
 
 def session_tokens(s: Settings) -> SessionTokens:
-    """The session-token secret and revocations beside the user table (one per process)."""
-    return _tokens(str(token_store_path(user_store_path(s))))
+    """The sessions and their signing secret in the configured store (one per process)."""
+    return _tokens(s.database_url)
+
+
+def session_cookie() -> str | None:
+    """The session token the browser sent in its HttpOnly cookie (None when absent)."""
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 #: Tile hosts of the online basemaps (probed before a map asks the browser for tiles).
@@ -204,12 +227,18 @@ def show_map(
     *,
     height: int = 560,
     fit: tuple[float, float, float, float] | None = None,
+    overlays: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
     """Render a map; returns the last click ({'lat', 'lng'}) or None.
 
     Only clicks are returned, so pan and zoom stay in the browser without a rerun. ``fit``
-    (from :func:`fit_map`) opens the map on those bounds (the widget's own view setting wins
-    over any fitBounds in the map script).
+    (from :func:`fit_map` or :func:`bounds_wgs84`) opens the map on those bounds (the
+    widget's own view setting wins over any fitBounds in the map script).
+
+    ``overlays`` are FeatureGroups that change from run to run (a route, districts) while
+    ``m`` stays the same: the browser keeps the map and swaps only these groups, instead of
+    building the whole map again (the widget is keyed by the script of ``m``). They are not
+    listed in the layer control.
     """
     center, zoom = (None, None)
     if fit is not None:
@@ -222,6 +251,7 @@ def show_map(
         returned_objects=RETURNED_OBJECTS,
         center=center,
         zoom=zoom,
+        feature_group_to_add=list(overlays) or None,
     )
     if not out:
         return None
@@ -252,10 +282,22 @@ def fit_map(m: OfflineMap, gdf: Any) -> tuple[float, float, float, float] | None
     return west, south, east, north
 
 
+def bounds_wgs84(gdf: Any) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) in WGS 84 of a GeoDataFrame (any CRS), for
+    :func:`show_map`'s ``fit`` without adding a fitBounds to the map script."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    from gis.geography.crs import to_display
+
+    west, south, east, north = (float(v) for v in to_display(gdf).total_bounds)
+    return west, south, east, north
+
+
 def view_for(
     bounds: tuple[float, float, float, float], *, width_px: int, height_px: int
-) -> tuple[list[float], int]:
-    """Centre and the largest Web Mercator zoom that shows ``bounds`` in that many pixels."""
+) -> tuple[list[float], float]:
+    """Centre and the largest Web Mercator zoom, in the maps' quarter steps, that shows
+    ``bounds`` in that many pixels less a margin of 16 px on each side."""
     import math
 
     west, south, east, north = bounds
@@ -265,8 +307,10 @@ def view_for(
 
     lon_frac = max(east - west, 1e-6) / 360.0
     lat_frac = max(merc(north) - merc(south), 1e-9) / (2 * math.pi)
+    width_px, height_px = max(width_px - 32, 64), max(height_px - 32, 64)
     zoom = min(math.log2(width_px / 256 / lon_frac), math.log2(height_px / 256 / lat_frac))
-    return [(south + north) / 2, (west + east) / 2], max(10, min(18, math.floor(zoom)))
+    quarters = math.floor(zoom * 4) / 4  # the maps snap to quarter zooms
+    return [(south + north) / 2, (west + east) / 2], max(10.0, min(18.0, quarters))
 
 
 def switch_to(page: str) -> None:

@@ -72,8 +72,11 @@ def _alerts(c: Context, store: Any) -> None:
         # case ids are data: shown as plain text, never as markdown
         cols = st.columns([5, 1])
         with cols[0]:
-            box = st.error if r["kind"] in ("major", "emergency", "emergency_call") else st.warning
-            box(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")), icon="🔔")
+            # an alert is not an error of the page: error boxes mean only real errors
+            urgent = r["kind"] in ("major", "emergency", "emergency_call")
+            icon = ":material/warning:" if urgent else ":material/notifications:"
+            st.warning(c.t("coordination.alert", kind=kind, case=plain(r["case_id"] or "")),
+                       icon=icon)  # fmt: skip
         with cols[1]:
             approval = r["kind"] == "approval"
             label = c.t("coordination.approve" if approval else "coordination.ack")
@@ -92,7 +95,7 @@ def _alerts(c: Context, store: Any) -> None:
 
 
 def _case_resource(case: Any) -> Any:
-    from gis.access.auth import Resource
+    from gis.access.authorization import Resource
 
     return Resource(
         zone_id=case.zone_id,
@@ -108,7 +111,7 @@ def _whistle(c: Context, store: Any) -> None:
     from gis.coordination import dispatch
 
     st.markdown("**" + c.t("coordination.whistle") + "**")
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     cases = [
         k
@@ -180,7 +183,7 @@ def _inbox(c: Context, store: Any) -> None:
 
 def _photos(c: Context, store: Any) -> None:
     """Before/after photos of a case in the user's scope (整改前后对比)."""
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
     from gis.coordination import evidence
 
     st.markdown("**" + c.t("coordination.photos") + "**")
@@ -244,7 +247,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                  consult_target=cons.CONSULTATIONS_PER_MONTH) + "**")  # fmt: skip
     names = {code: d.name_zh if c.lang == "zh" else d.name_en
              for code, d in store.refs.departments.items()}  # fmt: skip
-    from gis.access.auth import in_scope
+    from gis.access.authorization import in_scope
 
     open_ids = [  # an area chief targets only the cases of their own zones
         k.case_id
@@ -351,8 +354,8 @@ def _inspections(c: Context, store: Any) -> None:
         refs = store.refs
         category = st.selectbox(
             c.t("cases.category"), list(refs.categories),
-            format_func=lambda k: f"{k} " + (refs.categories[k].name_zh if c.lang == "zh"
-                                             else refs.categories[k].name_en),
+            format_func=lambda k: (refs.categories[k].name_zh if c.lang == "zh"
+                                   else refs.categories[k].name_en),
             key="coord_icategory",
         )  # fmt: skip
         lon = st.number_input(c.t("report.lon"), value=None, format="%.6f", key="coord_ilon")
@@ -410,26 +413,88 @@ def _punctuality(c: Context, store: Any) -> None:
 BANNER_KINDS = ("major", "emergency", "emergency_call", "approval", "escalation", "dispatch")
 
 
-def alert_banner() -> None:
-    """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
-    from gis.access.auth import allowed_pages
+def alert_count() -> int | None:
+    """Open 重大/突发/escalation/whistle alerts of the signed-in user (None: no 协同 page).
+
+    The navigation shows it in the 协同 page's title and the banner repeats it; both are
+    drawn before the page runs, and every acknowledge or arrival reruns the app, so the
+    count follows at once.
+    """
+    from gis.access.authorization import allowed_pages
     from ui.common import context
 
     c = context()
     if PAGE not in allowed_pages(c.user):
-        return
+        return None
     store = capabilities.store(c)
     if store is None:
-        return
+        return None
     from gis.coordination import alerts
 
     try:
-        rows = alerts.open_alerts(store, c.user, kinds=BANNER_KINDS)
+        return len(alerts.open_alerts(store, c.user, kinds=BANNER_KINDS))
     except PatrolError:
         log.exception("alerts of %r", c.user.username)
-        return
-    if rows:
-        st.warning(c.t("coordination.banner", count=len(rows)), icon="🔔")
+        return None
+
+
+#: Widget key of the banner's container (``.st-key-coord_banner`` in the page's CSS).
+BANNER_KEY = "coord_banner"
+
+
+def alert_banner(count: int | None = None) -> None:
+    """A banner on every page while the user has open 重大/突发/escalation/dispatch alerts."""
+    from ui.common import context
+
+    if count is None:
+        count = alert_count()
+    if count:  # a compact warning (app.py styles BANNER_KEY): the map stays on top on a phone
+        with st.container(key=BANNER_KEY):
+            st.warning(
+                context().t("coordination.banner", count=count), icon=":material/notifications:"
+            )
+
+
+#: The app checks for overdue cases at most this often per process (seconds).
+ESCALATION_EVERY_S = 60
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _escalation_check(database_url: str, bucket: int, subdistrict: str = "shichahai") -> int:
+    """Escalate overdue cases once per (database, subdistrict, time bucket): the cache is
+    the timer. Each subdistrict's cases are escalated by its own users' page views."""
+    from gis.coordination.handling import escalate_overdue
+
+    try:
+        made = escalate_overdue(
+            capabilities._scoped_store(database_url, subdistrict), now=_now(), who="system"
+        )
+    except PatrolError:  # logged; the next bucket tries again
+        log.exception("escalation check (bucket %s)", bucket)
+        return -1
+    if len(made):
+        log.info("escalated %d overdue case level(s)", len(made))
+    return len(made)
+
+
+def run_escalation_check(now_s: float | None = None) -> int | None:
+    """Run the idempotent escalation of overdue cases, at most once a minute per process.
+
+    Every page render calls it; only the first call of each minute (per database) works.
+    ``patrol dispatch escalate`` from a timer does the same when nobody has the app open.
+    """
+    import time
+
+    from ui.common import context
+
+    c = context()
+    if capabilities.store(c) is None:
+        return None
+    bucket = int((time.time() if now_s is None else now_s) // ESCALATION_EVERY_S)
+    subdistrict = capabilities.user_subdistrict(c)
+    if subdistrict == "*":  # the district level writes nothing; subdistricts escalate their own
+        return None
+    return _escalation_check(c.settings.database_url, bucket, subdistrict)
 
 
 def coordination_page() -> None:

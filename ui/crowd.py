@@ -13,9 +13,18 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
 from gis.localtime import LOCAL_TZ as TZ
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from ui import capabilities
-from ui.common import ERROR_CHARS, Context, base_map, geography, guard, plain, show_map
+from ui.common import (
+    ERROR_CHARS,
+    Context,
+    base_map,
+    draw_base_layers,
+    geography,
+    guard,
+    plain,
+    show_map,
+)
 
 log = logging.getLogger(__name__)
 PAGE = "crowd"
@@ -24,16 +33,31 @@ STEPS = (15, 60)
 
 
 @st.cache_resource(show_spinner=False)
-def _staff_context(data_dir: str, assignment_json: str, walk_speed_kmh: float) -> Any:
+def _staff_context(
+    data_dir: str, staff_version: float, assignment_json: str, walk_speed_kmh: float, hours: str
+) -> Any:
+    """Cached per data folder, staff file version (mtime), saved districts and settings, so
+    an edited staff table or new shift hours take effect without a restart."""
     from gis.crowd.watch import staff_context_for
     from gis.geography.layers import load_bundled_geography
     from gis.people.staff_table import demo_staff_path, load_staff
     from gis.settings import Settings
 
-    settings = Settings(data_dir=Path(data_dir))
+    settings = Settings(data_dir=Path(data_dir), shift_hours=hours)
     geo = load_bundled_geography(settings)
     staff = load_staff(demo_staff_path(settings.data_dir))
-    return staff_context_for(geo, staff, assignment_json, walk_speed_kmh)
+    return staff_context_for(
+        geo, staff, assignment_json, walk_speed_kmh, settings.shift_hours_parsed()
+    )
+
+
+def _staff_version(data_dir: Path) -> float:
+    from gis.people.staff_table import demo_staff_path
+
+    try:
+        return demo_staff_path(data_dir).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _staff(c: Context, store: Any) -> Any:
@@ -42,8 +66,10 @@ def _staff(c: Context, store: Any) -> Any:
     try:
         return _staff_context(
             str(c.settings.data_dir),
+            _staff_version(c.settings.data_dir),
             store.get_meta(ASSIGNMENT_META) or "",
             c.settings.walk_speed_kmh,
+            c.settings.shift_hours,
         ).with_people(store)
     except PatrolError as exc:
         log.warning("no staff for the crowd page: %s", exc)
@@ -53,7 +79,7 @@ def _staff(c: Context, store: Any) -> Any:
 def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     """The places whose alerts this user handles: all for leadership, the ones in an area
     chief's zones or fronts for a chief."""
-    from gis.access.auth import scope_mask
+    from gis.access.authorization import scope_mask
 
     pts = places.geometry.representative_point()
     zone = [geo.zone_for_point(p) for p in pts]
@@ -237,21 +263,24 @@ def _shares() -> list[tuple[str, float]]:
 
 
 def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
-    from gis.analytics import reports as rp
+    from gis.analytics.kpis import compute_kpis
+    from gis.analytics.periods import period_for
+    from gis.analytics.report_html import crowd_alert_log, render_html
+    from gis.analytics.report_text import TEXTS, t
 
     st.markdown(f"**{c.t('crowd.log', day=day.isoformat())}**")
-    period = rp.period_for("daily", day)
+    period = period_for("daily", day)
     alerts = store.query_alerts(
         since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
     )
     col = "name" if c.lang == "zh" else "name_en"
     names = dict(zip(places["place_id"], places[col], strict=True))
-    log_table = rp.crowd_alert_log(alerts, period, names, c.lang)
-    shown = log_table.rename(columns={k: rp.t(k, c.lang) for k in log_table.columns if k in rp._T})
+    log_table = crowd_alert_log(alerts, period, names, c.lang)
+    shown = log_table.rename(columns={k: t(k, c.lang) for k in log_table.columns if k in TEXTS})
     st.table(shown)
     try:
-        kpis = rp.compute_kpis(store.cases_frame(), period)
-        html_text = rp.render_html(
+        kpis = compute_kpis(store.cases_frame(), period)
+        html_text = render_html(
             kpis,
             lang=c.lang,
             synthetic=bool(store.get_meta("crowd.synthetic")),
@@ -288,7 +317,7 @@ def crowd_page() -> None:
     except PatrolError as exc:
         st.warning(c.t("crowd.no_places", message=plain(exc, ERROR_CHARS)))
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_base_layers(c, m)
         add_layer_control(m)
         show_map(m, key="crowd_map")
         return
@@ -319,7 +348,7 @@ def crowd_page() -> None:
         }
     with left:
         m = base_map(c)
-        render_geography(m, geo, lang=c.lang)
+        draw_base_layers(c, m)
         crowd_layer(m, places, status, lang=c.lang)
         add_layer_control(m)
         show_map(m, key="crowd_map", height=520)

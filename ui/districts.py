@@ -10,6 +10,7 @@ import streamlit as st
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from layers.catalogue import add_layer_control
+from layers.safe import feature_group
 from ui import capabilities
 from ui.common import (
     Context,
@@ -207,8 +208,11 @@ def districts_page() -> None:
         if plan is not None:
             _plan_panel(c, geo, plan)
     with view:
+        # the map of the area stays the same; the districts (with their legend) are an
+        # overlay the browser swaps into it without building the map again
         m = base_map(c)
         draw_geography(c, m, geo)
+        overlays = []
         if plan is not None:
             # clipped to the chosen area, not the whole subdistrict
             polygons = _polygons(
@@ -223,18 +227,20 @@ def districts_page() -> None:
             who = people(c)
             summary = person_summary(geo.segments, plan.assignment, plan.workload)
             summary = summary.assign(name=[who.get(p, "") for p in summary["person_id"]])
+            group = feature_group(c.t("districts.title"))
             add_districts(
-                m,
+                group,
                 polygons,
                 segments=geo.segments,
                 assignment=plan.assignment,
                 summary=summary,  # the legend and labels name people
                 lang=c.lang,
             )
+            overlays.append(group)
         add_layer_control(m, collapsed=True)
         view = None
         if zones:
             view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
         elif front:
             view = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
-        show_map(m, key="districts_map", height=620, fit=view)
+        show_map(m, key="districts_map", height=620, fit=view, overlays=overlays)

@@ -8,10 +8,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import scope_mask
+from gis.access.authorization import scope_mask
+from gis.analytics.periods import default_report_day
+from gis.analytics.report_text import kpi_rows
 from gis.errors import PatrolError
 from gis.localtime import LOCAL_TZ_NAME
 from layers.catalogue import add_layer_control
+from layers.hotspots import density_layer, forecast_layer, gistar_layer
 from ui import capabilities
 from ui.common import (
     ERROR_CHARS,
@@ -30,13 +33,6 @@ PAGE = "hotspots"
 PERIOD_DAYS = (30, 90, 365)
 LAYERS = ("density", "gistar", "forecast")
 REPORT_KINDS = ("daily", "weekly", "monthly")
-
-
-def _modules() -> dict[str, Any]:
-    from gis.analytics import forecast, hotspots, reports
-    from layers import hotspots as layer
-
-    return {"hotspots": hotspots, "forecast": forecast, "reports": reports, "layer": layer}
 
 
 def _scope_key(c: Context) -> tuple[Any, ...]:
@@ -60,35 +56,25 @@ def _layer_data(
     kind: str,
     days: int,
     end: str,
+    whole: bool,
     *,
     _frame: Any,
     _geo: Any,
-    _mods: dict[str, Any],
+    _store: Any,
 ) -> Any:
     """The analysis behind a hotspot layer (Gi* permutations, density, forecast), computed
-    once per store size, scope and window instead of on every rerun."""
-    hs = _mods["hotspots"]
-    stop_at = pd.Timestamp(end)
-    start, stop = hs.time_window(stop_at, days)
-    flt = hs.CaseFilter(start=start, end=stop)
-    geo = _geo
-    if kind == "density":
-        return hs.density_surface(_frame, flt, bounds=tuple(geo.boundary.total_bounds))
-    if kind == "gistar":
-        return hs.gistar_cells(
-            _frame, flt, bounds=tuple(geo.boundary.total_bounds), mask=geo.boundary.union_all()
-        )
-    fc = _mods["forecast"]
-    units = fc.segment_units(geo.segments)
-    week = (stop_at.normalize() - pd.Timedelta(days=stop_at.day_of_week)) + pd.Timedelta(days=7)
-    return fc.forecast(hs.select_cases(_frame, hs.CaseFilter(end=week)), units, at=week)
+    once per store size, scope and window instead of on every rerun. ``whole``: the frame is
+    all of the store's cases, which a PostGIS store may then count in SQL."""
+    from gis.services import HotspotRequest, hotspot_layer
+
+    request = HotspotRequest(kind, days, pd.Timestamp(end))
+    return hotspot_layer(_geo, _frame, request, store=_store if whole else None)
 
 
 def _add_layer(
     c: Context,
     m: Any,
     geo: Any,
-    mods: dict[str, Any],
     frame: Any,
     kind: str,
     days: int,
@@ -102,21 +88,20 @@ def _add_layer(
         kind,
         days,
         end.isoformat(),
+        bool(c.user.sees_everything),
         _frame=frame,
         _geo=geo,
-        _mods=mods,
+        _store=capabilities.store(c),
     )
-    layer = mods["layer"]
     if kind == "density":
-        layer.density_layer(m, data, lang=c.lang)
+        density_layer(m, data, lang=c.lang)
     elif kind == "gistar":
-        layer.gistar_layer(m, data, lang=c.lang)
+        gistar_layer(m, data, lang=c.lang)
     else:
-        layer.forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
+        forecast_layer(m, data, lang=c.lang)  # each layer adds its own legend
 
 
-def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) -> None:
-    rp = mods["reports"]
+def _report(c: Context, geo: Any, frame: Any, store: Any) -> None:
     kind = st.radio(
         c.t("hotspots.report"),
         REPORT_KINDS,
@@ -128,7 +113,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
     # one date widget per kind: each starts on its own last complete period
     day = st.date_input(
         c.t("hotspots.day"),
-        value=rp.default_report_day(kind, today),
+        value=default_report_day(kind, today),
         key=f"hotspots_day_{kind}",
     )
     from gis.services import ReportRequest, produce_report
@@ -142,7 +127,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         return
     kpis, period = produced.kpis, produced.period
     st.markdown(f"**{c.t('hotspots.kpis')}** · {period.label(c.lang)}")
-    rows = rp.kpi_rows(kpis, lang=c.lang)
+    rows = kpi_rows(kpis, lang=c.lang)
     # the headline figures as readable text, the same values as the table and the report
     for col, (label, value) in zip(st.columns(4), rows[:4], strict=True):
         col.metric(label, value)
@@ -165,6 +150,7 @@ def _report(c: Context, geo: Any, mods: dict[str, Any], frame: Any, store: Any) 
         kind,
         str(day),
         c.lang,
+        bool(c.user.sees_everything),
         _frame=frame,
         _geo=geo,
         _store=store,
@@ -186,6 +172,7 @@ def _report_html(
     kind: str,
     day: str,
     lang: str,
+    whole: bool,
     *,
     _frame: Any,
     _geo: Any,
@@ -196,7 +183,8 @@ def _report_html(
     from gis.services import ReportRequest, produce_report
 
     request = ReportRequest(kind, day, lang=lang, with_map=True, with_scorecard=False)
-    return str(produce_report(_geo, _frame, request, store=_store).html or "")
+    produced = produce_report(_geo, _frame, request, store=_store, cases_are_the_store=whole)
+    return str(produced.html or "")
 
 
 def report_names(c: Context, geo: Any, store: Any) -> dict[str, dict[str, str]]:
@@ -238,7 +226,6 @@ def hotspots_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("hotspots.title"))
-    mods = _modules()
     store = capabilities.store(c)
     controls, view = st.columns([1, 2])
     frame = None
@@ -261,11 +248,11 @@ def hotspots_page() -> None:
                 format_func=lambda k: c.t(f"hotspots.{k}"),
                 key="hotspots_layer",
             )
-            _report(c, geo, mods, frame, store)
+            _report(c, geo, frame, store)
     with view:
         m = base_map(c)
         draw_geography(c, m, geo)
-        if mods is not None and frame is not None:
+        if frame is not None:
             end = pd.Timestamp.now(tz=LOCAL_TZ_NAME)
             if len(frame):
                 end = min(end, frame["reported_at"].max())
@@ -273,7 +260,7 @@ def hotspots_page() -> None:
             try:
                 with st.spinner(c.t("app.loading")):
                     count = int(store.count_cases()) if store is not None else 0
-                    _add_layer(c, m, geo, mods, frame, kind, int(days), end, count)
+                    _add_layer(c, m, geo, frame, kind, int(days), end, count)
             except PatrolError as exc:
                 st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))
         add_layer_control(m, collapsed=True)

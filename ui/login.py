@@ -7,15 +7,11 @@ import uuid
 
 import streamlit as st
 
-from gis.access.auth import (
-    LOCK_DURATION,
-    BadCredentialsError,
-    LockedError,
-    login,
-    seed_demo_users,
-)
+from gis.access.login import LOCK_DURATION, BadCredentialsError, LockedError, login
+from gis.access.users import seed_demo_users
 from gis.i18n import format_datetime, t
 from ui.common import (
+    HANDOFF_KEY,
     SESSION_KEY,
     TOKEN_KEY,
     current_lang,
@@ -33,7 +29,7 @@ CLIENT_KEY = "patrol_login_client"
 def _client_id() -> str:
     """Where the attempt comes from: the IP address Streamlit saw, else this browser session.
 
-    Failed logins are throttled per user name and per client (gis.access.auth.throttled_until).
+    Failed logins are throttled per user name and per client (gis.access.login.throttled_until).
     """
     try:
         ip = st.context.ip_address
@@ -85,8 +81,11 @@ def login_page() -> None:
         )
         return
     st.session_state[SESSION_KEY] = session
-    # a signed token in the URL lets a reload pick the session up again (see docs/app.md)
-    st.session_state[TOKEN_KEY] = session_tokens(cfg).issue(
+    # the session in the store, and a one-time code the page trades for the HttpOnly cookie
+    # that lets a reload (on any instance) pick the session up again (see docs/app.md)
+    token, code = session_tokens(cfg).start(
         session.user.username, issued_at=session.started_at, expires_at=session.expires_at
     )
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[HANDOFF_KEY] = code
     st.rerun()

@@ -14,7 +14,7 @@ from gis.people.daysheet import day_sheet_html
 from gis.people.roster import SHIFTS
 from gis.people.service import import_track, plan_person_day, sign_in
 from gis.people.signin import Recorder
-from ui.common import ERROR_CHARS, Context, geography, guard, plain
+from ui.common import ERROR_CHARS, Context, geography, guard, people, plain
 from ui.names import category_names
 from ui.people import now, people_store, person_or_none, plans_map, signin_text
 
@@ -95,7 +95,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
 
 def stops_table(c: Context, stops: Any) -> list[dict[str, object]]:
     """The day's case stops with headers in the user's language and categories by name."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     try:
         cats = category_names(load_references(c.settings.data_dir), c.lang)
@@ -123,7 +123,8 @@ def myday_page() -> None:
         return
     person = person_or_none(s, pid)
     if person is None:
-        st.info(c.t("myday.not_on_staff", person=pid))
+        st.info(c.t("myday.not_on_staff", person=plain(people(c).get(pid, pid))))
+        st.caption(plain(pid))
         return
     today = now().date()
     cells = s.people.roster(today, today, person_id=pid)

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from gis.access.auth import Resource, in_scope
+from gis.access.authorization import Resource, in_scope
 from gis.geography.place import Place, place_at
 from gis.i18n import format_number
 from layers.catalogue import add_layer_control

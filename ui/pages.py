@@ -1,4 +1,4 @@
-"""The page functions by url path (navigation order lives in gis.access.auth.PAGES)."""
+"""The page functions by url path (navigation order lives in gis.access.authorization.PAGES)."""
 
 from __future__ import annotations
 

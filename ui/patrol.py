@@ -21,7 +21,7 @@ from ui import capabilities
 from ui.common import (
     Context,
     base_map,
-    fit_map,
+    bounds_wgs84,
     geography,
     guard,
     people,
@@ -44,6 +44,7 @@ DONE_META = "patrol.done."
 PAGE_CSS = """<style>
 div[data-testid="stDownloadButton"] button, div[data-testid="stButton"] button {
   min-height: 3rem; font-size: 1.05rem; }
+[data-testid="stMain"] [data-testid="stHeaderActionElements"] { display: none; }
 </style>"""
 
 
@@ -58,7 +59,7 @@ def _planned(
     required: tuple[str, ...],
     k: int,
     minutes: int,
-    cases_key: tuple[str, int] | None,
+    cases_key: tuple[str, int, str] | None,
     speed: float,
 ) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
     """Routes and their steps for one request, computed once per process (all inputs are in
@@ -170,7 +171,11 @@ def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
         store = capabilities.store(c)
         if store is None or not store.count_cases():
             raise capabilities.NoDataError(c.t("patrol.no_weights"))
-        cases_key = (c.settings.database_url, int(store.count_cases()))
+        cases_key = (
+            c.settings.database_url,
+            int(store.count_cases()),
+            capabilities.user_subdistrict(c),
+        )
     return (
         str(c.settings.data_dir),
         spec["mode"],
@@ -393,26 +398,30 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
             horizontal=True,
             key="patrol_which",
         )
+    # the map of the area stays the same from run to run; the routes are overlays the
+    # browser swaps without building the map again
     m = base_map(c)
     draw_geography(c, m, geo)
-    for i, (route, steps) in enumerate(routes):
+    add_layer_control(m, collapsed=True)
+    overlays = [
         rlayer.route_layer(
             route,
             steps=list(steps) if i == chosen else None,
             name=c.t("patrol.team_member", n=i + 1) if len(routes) > 1 else c.t("patrol.title"),
             colour=capabilities.route_colour(i),
             lang=c.lang,
-        ).add_to(m)
-    add_layer_control(m, collapsed=True)
+        )
+        for i, (route, steps) in enumerate(routes)
+    ]
     if routes:
         import geopandas as gpd
 
-        view = fit_map(
-            m, gpd.GeoDataFrame(geometry=[routes[chosen][0].geometry], crs=geo.segments.crs)
+        view = bounds_wgs84(
+            gpd.GeoDataFrame(geometry=[routes[chosen][0].geometry], crs=geo.segments.crs)
         )
     else:
-        view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones_in_scope(c, geo))])
-    show_map(m, key="patrol_map", height=480, fit=view)
+        view = bounds_wgs84(geo.zones.loc[geo.zones["zone_id"].isin(zones_in_scope(c, geo))])
+    show_map(m, key="patrol_map", height=480, fit=view, overlays=overlays)
     if routes:
         route, steps = routes[chosen]
         if stored[0].get("label"):

@@ -13,10 +13,10 @@ from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import parse_instant
 from gis.people.dayplan import PersonPlan
 from gis.people.signin import SignIn
-from layers.catalogue import add_layer_control, render_geography
+from layers.catalogue import add_layer_control
 from layers.people import day_plan_layer
 from ui import capabilities
-from ui.common import Context, base_map, geography, show_map
+from ui.common import Context, base_map, draw_base_layers, show_map
 
 
 def people_store(c: Context) -> Any | None:
@@ -82,9 +82,8 @@ def plans_table(c: Context, plans: list[PersonPlan]) -> pd.DataFrame:
 
 def plans_map(c: Context, plans: list[PersonPlan], key: str) -> None:
     """The geography with the planned walks on top."""
-    geo = geography(c.settings)
     m = base_map(c)
-    render_geography(m, geo, lang=c.lang)
+    draw_base_layers(c, m)
     day_plan_layer(plans, name=c.t("myday.plan")).add_to(m)
     add_layer_control(m)
     show_map(m, key=key, height=460)

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from gis.access.auth import Resource, scope_zones
+from gis.access.authorization import Resource, scope_zones
 from gis.geography.layers import Geography
-from ui.common import Context, people, resource_allowed
+from ui.common import Context, draw_base_layers, people, resource_allowed
 from ui.names import zone_names
 
 
@@ -59,9 +59,7 @@ def scope_area(c: Context, geo: Geography) -> Any:
 def draw_geography(c: Context, m: Any, geo: Geography) -> None:
     """Every catalogue layer with labels; the user's own zones highlighted (and the view
     fitted to them) unless the user sees everything."""
-    from layers.catalogue import render_geography
-
-    mine = None
+    mine: list[str] = []
     if not (c.user.sees_everything or c.user.role == "liaison"):
-        mine = zones_in_scope(c, geo) or None
-    render_geography(m, geo, lang=c.lang, highlight_zones=mine)
+        mine = zones_in_scope(c, geo)
+    draw_base_layers(c, m, tuple(mine))

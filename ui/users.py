@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gis.access.auth import ROLES, User, department_code, hash_password, with_scope
+from gis.access.users import ROLES, User, department_code, hash_password, utcnow, with_scope
 from gis.errors import PatrolError
 from gis.i18n import format_number
 from ui import capabilities
-from ui.common import geography, guard, people, user_repository
+from ui.common import geography, guard, people, session_tokens, user_repository
 from ui.errors import user_message
 from ui.names import department_names, front_names, zone_names
 
@@ -66,12 +66,17 @@ def users_page() -> None:
             c.t("users.role"), ROLES, format_func=lambda r: c.t(f"role.{r}"), key="new_role"
         )
         new_zones = st.multiselect(
-            c.t("users.zones"), list(zones), format_func=lambda z: zones.get(z, z), key="new_zones"
+            c.t("users.zones"),
+            list(zones),
+            format_func=lambda z: zones.get(z, z),
+            placeholder=c.t("app.choose"),
+            key="new_zones",
         )
         new_fronts = st.multiselect(
             c.t("users.fronts"),
             list(fronts),
             format_func=lambda f: fronts.get(f, f),
+            placeholder=c.t("app.choose"),
             key="new_fronts",
         )
         person = st.selectbox(
@@ -112,6 +117,8 @@ def users_page() -> None:
             try:
                 repo.set_password(who, hash_password(password))
                 repo.clear_failures(who)
+                # a new password ends the sessions opened with the old one (on every instance)
+                session_tokens(c.settings).revoke_user(who, now=utcnow())
             except PatrolError as exc:
                 st.error(user_message(c.lang, exc, where="users"))
             else:

@@ -1,11 +1,19 @@
-"""Signed, expiring session tokens: a reload keeps a person logged in until the session ends.
+"""Signed, expiring sessions kept in the store: a reload keeps a person logged in until expiry.
 
 A token is ``<payload>.<signature>``: the payload is base64url JSON ``{"v", "u", "sid", "iat",
 "exp"}`` (version, user name, a random session id, issued and expiry times in Unix seconds);
 the signature is HMAC-SHA256 of the payload under a server secret that never leaves the
 server. The token carries no password, hash or scope: the user's role and zones are read from
 the user table again on every restore, so a disabled account or a changed scope takes effect at
-once. Logging out records the session id as revoked until its expiry.
+once. Every session is a row of ``patrol_sessions`` in the store (GeoPackage or PostGIS), and the
+secret is a row of ``patrol_session_secret``, so every app instance on one store accepts the
+sessions of the others; logging out marks the row revoked.
+
+The browser holds the token in an HttpOnly cookie that page scripts cannot read and that never
+appears in a URL. The Streamlit form that checks the password cannot set a cookie (it talks over
+a websocket), so the login hands the browser a one-time code instead, valid for
+:data:`HANDOFF_SECONDS`; a small server route (:mod:`ui.server`) exchanges it, once, for the
+cookie. Only the code's hash is stored.
 """
 
 from __future__ import annotations
@@ -15,14 +23,12 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gis.access.db import AccessDB, SqliteAccessDB
 from gis.errors import AuthError
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,10 @@ TOKEN_VERSION = 1
 SECRET_BYTES = 32
 #: Tokens longer than this are refused before any decoding.
 MAX_TOKEN_CHARS = 512
+#: How long the one-time code that turns a login into a cookie stays valid.
+HANDOFF_SECONDS = 60
+#: The cookie's name.
+COOKIE_NAME = "patrol_session"
 
 
 class InvalidTokenError(AuthError):
@@ -113,48 +123,104 @@ def read_token(secret: bytes, token: str, *, now: datetime) -> TokenClaims:
 
 
 class SessionTokens:
-    """The server side of the tokens: the secret and the revoked session ids, in one SQLite
-    file (created with owner-only permissions; the secret never leaves it)."""
+    """The server side of the sessions: the secret and one row per session, in the store."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def _connect(self) -> sqlite3.Connection:
-        new = not self.path.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if new:  # create it owner-only before the secret is written into it
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        con = sqlite3.connect(self.path, timeout=10)
-        con.execute("CREATE TABLE IF NOT EXISTS token_secret (id INTEGER PRIMARY KEY, key BLOB)")
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, exp INTEGER)"
-        )
-        return con
+    def __init__(self, db: AccessDB | str | Path) -> None:
+        self.db = db if isinstance(db, AccessDB) else SqliteAccessDB(db)
+        self._secret: bytes | None = None
 
     def secret(self) -> bytes:
-        """The server secret, made on first use."""
-        with closing(self._connect()) as con, con:
-            con.execute(
-                "INSERT OR IGNORE INTO token_secret (id, key) VALUES (1, ?)",
-                (secrets.token_bytes(SECRET_BYTES),),
+        """The server secret, made on first use by whichever instance comes first."""
+        if self._secret is None:
+            with self.db.tx() as cur:
+                cur.execute(
+                    "INSERT INTO patrol_session_secret (id, secret) VALUES (1, ?) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    (secrets.token_bytes(SECRET_BYTES),),
+                )
+                row = cur.execute(
+                    "SELECT secret FROM patrol_session_secret WHERE id = 1"
+                ).fetchone()
+            self._secret = bytes(row[0])
+        return self._secret
+
+    def start(self, username: str, *, issued_at: datetime, expires_at: datetime) -> tuple[str, str]:
+        """Open a session: (its token, a one-time code that the login route exchanges for
+        the cookie within :data:`HANDOFF_SECONDS`)."""
+        sid = secrets.token_urlsafe(16)
+        code = secrets.token_urlsafe(32)
+        token = issue_token(
+            self.secret(), username, issued_at=issued_at, expires_at=expires_at, session_id=sid
+        )
+        handoff_until = min(issued_at + timedelta(seconds=HANDOFF_SECONDS), expires_at)
+        with self.db.tx() as cur:
+            cur.execute(
+                "INSERT INTO patrol_sessions (sid, username, issued_at, expires_at, "
+                "handoff_hash, handoff_expires) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    sid,
+                    username,
+                    self.db.time(issued_at),
+                    self.db.time(expires_at),
+                    _digest(code),
+                    self.db.time(handoff_until),
+                ),
             )
-            row = con.execute("SELECT key FROM token_secret WHERE id = 1").fetchone()
-        return bytes(row[0])
+            # forget sessions that ended more than a day ago
+            cur.execute(
+                "DELETE FROM patrol_sessions WHERE expires_at < ?",
+                (self.db.time(issued_at - timedelta(days=1)),),
+            )
+        return token, code
 
     def issue(self, username: str, *, issued_at: datetime, expires_at: datetime) -> str:
         """A token for a session that has just started."""
-        return issue_token(self.secret(), username, issued_at=issued_at, expires_at=expires_at)
+        return self.start(username, issued_at=issued_at, expires_at=expires_at)[0]
+
+    def exchange(self, code: str, *, now: datetime) -> tuple[str, datetime]:
+        """The token (and its expiry) for a one-time login code; the code is used up.
+
+        Raises InvalidTokenError for an unknown, used or late code.
+        """
+        if not isinstance(code, str) or not 20 <= len(code) <= 100:
+            raise InvalidTokenError("no usable login code; log in")
+        with self.db.tx() as cur:
+            row = cur.execute(
+                "SELECT sid, username, issued_at, expires_at FROM patrol_sessions "
+                "WHERE handoff_hash = ? AND handoff_expires > ? AND revoked_at IS NULL",
+                (_digest(code), self.db.time(now)),
+            ).fetchone()
+            cur.execute(
+                "UPDATE patrol_sessions SET handoff_hash = NULL, handoff_expires = NULL "
+                "WHERE handoff_hash = ?",
+                (_digest(code),),
+            )
+        if row is None:
+            raise InvalidTokenError("the login code is unknown, used or too old; log in")
+        sid, username, issued, expires = row
+        issued_at, expires_at = self.db.read_time(issued), self.db.read_time(expires)
+        assert issued_at is not None and expires_at is not None  # NOT NULL columns
+        token = issue_token(
+            self.secret(), username, issued_at=issued_at, expires_at=expires_at, session_id=sid
+        )
+        return token, expires_at
 
     def verify(self, token: str, *, now: datetime) -> TokenClaims:
-        """Claims of a valid, unrevoked token; InvalidTokenError otherwise."""
+        """Claims of a valid token whose session is in the store and not logged out;
+        InvalidTokenError otherwise."""
         claims = read_token(self.secret(), token, now=now)
-        with closing(self._connect()) as con:
-            hit = con.execute(
-                "SELECT 1 FROM revoked_sessions WHERE sid = ?", (claims.session_id,)
+        with self.db.tx() as cur:
+            row = cur.execute(
+                "SELECT username, revoked_at, expires_at FROM patrol_sessions WHERE sid = ?",
+                (claims.session_id,),
             ).fetchone()
-        if hit:
+        if row is None or row[0] != claims.username:
+            raise InvalidTokenError("this session is not known to the store; log in")
+        if row[1] is not None:
             raise InvalidTokenError("this session was logged out; log in")
+        expires = self.db.read_time(row[2])
+        if expires is None or now >= expires:
+            raise InvalidTokenError("this session has expired; log in")
         return claims
 
     def revoke(self, token: str, *, now: datetime) -> None:
@@ -163,15 +229,34 @@ class SessionTokens:
             claims = read_token(self.secret(), token, now=now)
         except InvalidTokenError:
             return
-        with closing(self._connect()) as con, con:
-            con.execute(
-                "INSERT OR REPLACE INTO revoked_sessions (sid, exp) VALUES (?, ?)",
-                (claims.session_id, int(claims.expires_at.timestamp())),
+        with self.db.tx() as cur:
+            cur.execute(
+                "UPDATE patrol_sessions SET revoked_at = ?, handoff_hash = NULL "
+                "WHERE sid = ? AND revoked_at IS NULL",
+                (self.db.time(now), claims.session_id),
             )
-            # forget revocations whose tokens have expired anyway
-            con.execute("DELETE FROM revoked_sessions WHERE exp < ?", (int(now.timestamp()),))
+
+    def revoke_user(self, username: str, *, now: datetime) -> int:
+        """Log every open session of a user out (a disabled account, a new password)."""
+        with self.db.tx() as cur:
+            cur.execute(
+                "UPDATE patrol_sessions SET revoked_at = ?, handoff_hash = NULL "
+                "WHERE username = ? AND revoked_at IS NULL",
+                (self.db.time(now), username),
+            )
+            return cur.rowcount
 
 
-def token_store_path(user_store: Path) -> Path:
-    """Where the secret and revocations live: beside the user table's file."""
-    return Path(user_store).with_name("session-tokens.sqlite")
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii", "replace")).hexdigest()
+
+
+__all__ = [
+    "COOKIE_NAME",
+    "HANDOFF_SECONDS",
+    "InvalidTokenError",
+    "SessionTokens",
+    "TokenClaims",
+    "issue_token",
+    "read_token",
+]

@@ -1,27 +1,4 @@
-"""Next week's hotspots from past cases, and how well each forecast would have done.
-
-Three forecasts score every unit (grid cell or street segment) at a cut-off time ``t``:
-
-``last4``
-    Cases in the unit over the four weeks before ``t`` (the usual "last month's map").
-``kde_decay``
-    Quartic kernel density of past cases, each weighted by ``exp(-age / tau)``.
-``near_repeat``
-    Expected cases next week under a self-exciting model: a long-run baseline (the last
-    ``baseline_weeks`` per week, ``baseline_own_share`` kept in each case's own unit and
-    the rest spread by the kernel) plus, for every recent case, ``alpha``
-    expected follow-ups that decay with time (``exp(-age / tau)``) and distance
-    (``exp(-d / length)``): a new violation raises the risk of the same and neighbouring
-    frontage for days.
-
-The backtest rolls a weekly cut-off over the history. For each coverage (1 %, 5 %, 10 % of
-the area or of the street length) it takes the highest-risk units (risk per m² or per metre,
-so long segments are not favoured for their length) up to that share, counts the next
-week's cases that fall in them (hit rate) and divides by the share actually covered
-(PAI = hit rate / area share). The *hindsight* row ranks units by the cases that actually
-happened: the best any map could have done (exact for equal cells; a greedy bound for
-segments of unequal length).
-"""
+"""Next week's hotspots from past cases, and how well each forecast would have done."""
 
 from __future__ import annotations
 
@@ -38,14 +15,9 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from gis.analytics.hotspots import (
-    GridSpec,
-    _xy,
-    as_local_timestamp,
-    case_segments,
-    require_case_frame,
-    to_local_time,
-)
+from gis.analytics.counts import case_segments
+from gis.analytics.grid import GridSpec, case_xy
+from gis.analytics.selection import as_local_timestamp, require_case_frame, to_local_time
 from gis.errors import ValidationError
 from gis.geography.crs import require_metric, require_same_crs
 from gis.localtime import LOCAL_TZ_NAME
@@ -100,9 +72,12 @@ class Units:
         return gpd.GeoDataFrame(data, geometry=self.geometry.values, crs=self.geometry.crs)
 
 
-def cell_units(bounds: tuple[float, float, float, float], cell_m: float = 100.0) -> Units:
-    """Square cells covering ``bounds`` (aligned to multiples of ``cell_m``)."""
-    grid = GridSpec.covering(bounds, cell_m)
+def cell_units(
+    bounds: tuple[float, float, float, float], cell_m: float = 100.0, *, crs: str
+) -> Units:
+    """Square cells covering ``bounds`` (aligned to multiples of ``cell_m``) in metric ``crs``."""
+    require_metric(gpd.GeoSeries([], crs=crs), "forecast cells")
+    grid = GridSpec.covering(bounds, cell_m, crs=crs)
     gdf = grid.to_gdf()
     return Units(
         gdf["cell_id"].to_numpy(str),
@@ -138,7 +113,7 @@ class _Prepared:
         t = to_local_time(cases["reported_at"])
         self.epoch = pd.Timestamp("2000-01-01", tz=t.dt.tz if len(t) else LOCAL_TZ_NAME)
         self.days = ((t - self.epoch) / pd.Timedelta(days=1)).to_numpy(float)
-        x, y = _xy(cases) if len(cases) else (np.zeros(0), np.zeros(0))
+        x, y = case_xy(cases) if len(cases) else (np.zeros(0), np.zeros(0))
         self.unit_of_case = self._assign(cases, x, y)
         radius = max(params.kde_bandwidth_m, params.nr_radius_m)
         ui, ci, d = self._pairs(x, y, radius)
@@ -287,6 +262,20 @@ def forecast(
 ) -> gpd.GeoDataFrame:
     """Risk score per unit for the week starting at ``at``, from cases before ``at``.
 
+    Three forecasts score every unit (grid cell or street segment) at a cut-off time ``t``:
+
+    ``last4``
+        Cases in the unit over the four weeks before ``t`` (the usual "last month's map").
+    ``kde_decay``
+        Quartic kernel density of past cases, each weighted by ``exp(-age / tau)``.
+    ``near_repeat``
+        Expected cases next week under a self-exciting model: a long-run baseline (the last
+        ``baseline_weeks`` per week, ``baseline_own_share`` kept in each case's own unit and
+        the rest spread by the kernel) plus, for every recent case, ``alpha``
+        expected follow-ups that decay with time (``exp(-age / tau)``) and distance
+        (``exp(-d / length)``): a new violation raises the risk of the same and neighbouring
+        frontage for days.
+
     Returns the units with ``risk`` (the method's score: cases in the last four weeks,
     decayed density, or expected cases next week) and ``risk_per_km`` / ``risk_per_km2``
     (the score per unit measure, which is what the maps grade and the backtest ranks by).
@@ -404,6 +393,14 @@ def backtest(
     after the first case (or at ``start``); the last one ends by ``end`` or the last case.
     Weeks without cases are skipped (a hit rate needs cases). The summary pools hits and
     cases over all weeks (hit rate = Σ hits / Σ cases; PAI = hit rate / mean area share).
+
+    The backtest rolls a weekly cut-off over the history. For each coverage (1 %, 5 %, 10 % of
+    the area or of the street length) it takes the highest-risk units (risk per m² or per metre,
+    so long segments are not favoured for their length) up to that share, counts the next
+    week's cases that fall in them (hit rate) and divides by the share actually covered
+    (PAI = hit rate / area share). The *hindsight* row ranks units by the cases that actually
+    happened: the best any map could have done (exact for equal cells; a greedy bound for
+    segments of unequal length).
     """
     for m in methods:
         _check_method(m)

@@ -31,7 +31,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from gis.cases.intake import References, Report, case_from_report, load_references
+from gis.cases.categories import References, load_references
+from gis.cases.intake import Report, case_from_report
 from gis.cases.workflow import AuditEntry, Case, apply_action, content_hash
 from gis.geography.crs import WGS84, require_metric
 from gis.localtime import LOCAL_TZ as TZ

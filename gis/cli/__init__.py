@@ -12,6 +12,7 @@ all the same, since ``patrol <command> --help`` imports it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import sys
@@ -69,6 +70,11 @@ def _base_parser() -> argparse.ArgumentParser:
         prog="patrol", description="什刹海巡查与责任区系统 Shichahai patrol and zoning system"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    parser.add_argument(
+        "--subdistrict",
+        help="subdistrict code whose rows the store shows and writes, or * for the district "
+        "level (default PATROL_SUBDISTRICT, else shichahai)",
+    )
     return parser
 
 
@@ -107,9 +113,16 @@ def _index_parser() -> argparse.ArgumentParser:
 
 def _command_in(argv: Sequence[str]) -> str | None:
     """The first argument that is not an option (the subcommand), if any."""
+    skip = False
     for arg in argv:
+        if skip:  # the value of an option of the top-level parser
+            skip = False
+            continue
         if arg == "--":
             return None
+        if arg == "--subdistrict":
+            skip = True
+            continue
         if not arg.startswith("-"):
             return arg
     return None
@@ -127,6 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
+        if args.subdistrict:
+            from gis.store.tenancy import check_subdistrict
+
+            code = check_subdistrict(args.subdistrict, where="--subdistrict")
+            settings = dataclasses.replace(settings, subdistrict=code)
         return int(args.func(args, settings) or 0)
     except PatrolError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,18 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases.intake import (
-    check_batch_file,
-    import_batch,
-    load_references,
-    parse_time,
-    read_photo,
-)
+from gis.cases.batch import import_batch
+from gis.cases.categories import load_references
+from gis.cases.intake import parse_time
 from gis.cases.workflow import STATES, TRANSITIONS, arrivals_frame
 from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.errors import PatrolError, ValidationError
 from gis.geography.crs import DATUMS, WGS84
 from gis.io.csvsafe import safe_frame
+from gis.io.report_files import check_batch_file, read_photo
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import parse_instant
 from gis.settings import Settings
@@ -130,7 +127,7 @@ def _cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     if intake.added:
         print(f"case {report.report_id} reported ({report.category}, zone {report.zone_id})")
     else:
-        print(f"case {report.report_id} already stored; nothing added")
+        print(f"case {intake.case_id} already stored; nothing added")
     return 0
 
 

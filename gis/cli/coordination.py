@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import ROLES, User
+from gis.access.users import ROLES, User
 from gis.cases.workflow import TIERS
 from gis.cli.argtypes import float_range
 from gis.localtime import LOCAL_TZ as TZ
@@ -28,7 +28,13 @@ def _user(args: argparse.Namespace) -> User:
         role=args.role,
         department=getattr(args, "dept_of", None),
         person_id=getattr(args, "person", None),
+        zones=_codes(getattr(args, "zones", None)),
+        fronts=_codes(getattr(args, "fronts", None)),
     )
+
+
+def _codes(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 def _print_frame(df: pd.DataFrame) -> None:
@@ -203,8 +209,12 @@ def _register_dispatch(sub: Any) -> None:
     _add_who(q, "patrol")
     q.set_defaults(func=_cmd_register)
 
-    q = dsub.add_parser("approve", help="an area chief approves a 重大 case's handling")
+    q = dsub.add_parser(
+        "approve", help="the case zone's area chief (or leadership) approves a 重大 case"
+    )
     q.add_argument("case_id")
+    q.add_argument("--zones", help="the area chief's zones (comma separated)")
+    q.add_argument("--fronts", help="the area chief's fronts (comma separated)")
     _add_who(q)
     q.set_defaults(func=_cmd_approve)
 
@@ -271,8 +281,8 @@ def _register_dispatch(sub: Any) -> None:
 
 # ------------------------------------------------------------------ photos
 def _cmd_photo_add(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.cases.intake import read_photo
     from gis.coordination import evidence
+    from gis.io.report_files import read_photo
 
     data = read_photo(Path(args.file), max_bytes=evidence.MAX_BYTES)
     with open_store(settings) as store:
@@ -356,7 +366,7 @@ def _cmd_joint_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_joint_brief(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.analytics.reports import write_html
+    from gis.analytics.report_files import write_html
     from gis.coordination import joint
 
     with open_store(settings) as store:

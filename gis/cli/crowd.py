@@ -68,7 +68,7 @@ def _staff(settings: Settings, store: Any) -> Any:
     except PatrolError as exc:
         log.warning("no staff positions (%s): alerts carry no nearest staff", exc)
         return None
-    return staff_context(store, geo, staff, settings.walk_speed_kmh)
+    return staff_context(store, geo, staff, settings.walk_speed_kmh, settings.shift_hours_parsed())
 
 
 # -- places ------------------------------------------------------------------------------------

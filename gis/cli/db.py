@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gis.errors import StoreError
 from gis.settings import Settings
+from gis.store.tenancy import DEFAULT_SUBDISTRICT
 
 HELP = "store schema: init, migrate, status, backup, restore, load-geography"
 
@@ -91,14 +92,35 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         raise StoreError(f"{before.location} holds no store yet: run patrol db init first")
     if not before.pending:
         print(f"already at schema version {before.version}; nothing to do")
-        return 0
-    _open(pg, where)
-    after = _status(pg, where)
-    print(f"upgraded from schema version {before.version} to {after.version}:")
-    for step in before.pending:
-        print(f"  applied {step}")
-    _print(after)
+    else:
+        _open(pg, where)
+        after = _status(pg, where)
+        print(f"upgraded from schema version {before.version} to {after.version}:")
+        for step in before.pending:
+            print(f"  applied {step}")
+        _print(after)
+    if pg:
+        _import_users(where, Path(args.users_from) if args.users_from else None)
     return 0
+
+
+def _import_users(url: str, given: Path | None) -> None:
+    """Bring the users of a pre-7 user file into PostGIS (idempotent)."""
+    from gis.access.users import LEGACY_USERS_FILE
+    from gis.store.migrate import import_sidecar_users
+
+    sidecar = given or LEGACY_USERS_FILE
+    if given is not None and not given.is_file():
+        raise StoreError(f"no user file at {given}")
+    if not sidecar.is_file():
+        return
+    counts = import_sidecar_users(url, sidecar)
+    if counts:
+        print(
+            f"users of {sidecar} now in the store: "
+            + ", ".join(f"{table} {n}" for table, n in counts.items())
+            + " (the file is no longer read; keep it as a backup or delete it)"
+        )
 
 
 def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -115,23 +137,11 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     else:
         migrate.backup_gpkg(Path(where), dest)
     print(f"backed up {_status(pg, where).location} to {dest} ({dest.stat().st_size} bytes)")
-    users = _users_file(pg, where)
-    if users is not None and users.exists():
-        copy = migrate.copy_sqlite(users, _users_backup(dest))
-        print(f"backed up the users in {users} to {copy}")
     return 0
 
 
-def _users_file(pg: bool, where: str) -> Path | None:
-    """The file of the user table when it is not inside the store (PostGIS for now)."""
-    if not pg:
-        return None  # inside the GeoPackage: copied with it
-    from gis.access.auth import user_store_path
-
-    return user_store_path(Settings(database_url=where))
-
-
 def _users_backup(backup: Path) -> Path:
+    """Where releases before version 7 put the user file beside a PostGIS backup."""
     return backup.with_name(backup.name + ".users.sqlite")
 
 
@@ -143,19 +153,11 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     if not src.is_file():
         raise StoreError(f"no backup file at {src}")
     if pg:
-        users, users_copy = _users_file(pg, where), _users_backup(src)
-        restore_users = users is not None and users_copy.is_file()
-        if restore_users and users is not None and not args.replace:
-            filled = migrate.sqlite_has_rows(users)
-            if filled:
-                raise StoreError(
-                    f"the user file {users} is not empty: pass --replace to overwrite it with "
-                    f"{users_copy}; nothing was restored"
-                )
         migrate.restore_postgis(where, src, replace=args.replace)
-        if restore_users and users is not None:
-            migrate.restore_sqlite(users, users_copy, replace=True)
-            print(f"restored the users from {users_copy} into {users}")
+        users_copy = _users_backup(src)
+        if users_copy.is_file():  # a backup made before users moved into the store
+            _open(pg, where)
+            _import_users(where, users_copy)
     else:
         migrate.restore_gpkg(Path(where), src, replace=args.replace)
     after = _status(pg, where)
@@ -174,14 +176,19 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
     from gis.geography.layers import load_bundled_geography, load_geography
     from gis.store.pg_spatial import PostGISSpatial
     from gis.store.postgis import PostGISStore
+    from gis.store.tenancy import writable_subdistrict
 
+    code = writable_subdistrict(args.subdistrict or settings.subdistrict)
     geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
-    store = PostGISStore(where, minconn=1, maxconn=1)
+    store = PostGISStore(where, minconn=1, maxconn=1, subdistrict=code)
     try:
         counts = PostGISSpatial(store).load_geography(geo, by="patrol db load-geography")
     finally:
         store.close()
-    print(f"loaded the geography ({geo.crs}) into {_status(pg, where).location}:")
+    print(
+        f"loaded the geography ({geo.crs}) of subdistrict {code} into "
+        f"{_status(pg, where).location}:"
+    )
     for layer, n in counts.items():
         print(f"  {layer}: {n}")
     return 0
@@ -199,7 +206,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         return q
 
     add("init", "create the store's schema in an empty database or a new file", _cmd_init)
-    add("migrate", "upgrade the store's schema to this release (no row is lost)", _cmd_migrate)
+    m = add("migrate", "upgrade the store's schema to this release (no row is lost)", _cmd_migrate)
+    m.add_argument(
+        "--users-from",
+        help="PostGIS: the user file of an older release to bring into the store "
+        "(default var/patrol-users.sqlite when it exists)",
+    )
     add("status", "schema version, pending upgrades and row counts (exit 1 if behind)", _cmd_status)
     b = add("backup", "a consistent copy (pg_dump custom format, or a GeoPackage)", _cmd_backup)
     b.add_argument("file", help="the backup file to write")
@@ -215,3 +227,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         _cmd_load_geography,
     )
     g.add_argument("--data-dir", help="geography folder (default: the configured one)")
+    g.add_argument(
+        "--subdistrict",
+        help="subdistrict code the layers belong to (default PATROL_SUBDISTRICT, else "
+        f"{DEFAULT_SUBDISTRICT}); the layers of other subdistricts are kept",
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis.analytics.hotspots import CaseFilter, as_local_timestamp
+from gis.analytics.selection import CaseFilter, as_local_timestamp
 from gis.cli.argtypes import float_range, int_range
 from gis.errors import ValidationError
 from gis.geography.crs import to_display, to_metric
@@ -143,7 +143,8 @@ def _land(geo):  # type: ignore[no-untyped-def]
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.analytics.reports import default_report_day, write_csv, write_html
+    from gis.analytics.periods import default_report_day
+    from gis.analytics.report_files import write_csv, write_html
     from gis.services.reports import ReportRequest, display_names, produce_report
 
     lang = args.lang or settings.language
@@ -166,7 +167,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         store = _open_store(settings)
         try:
             cases = store.cases_frame()
-            produced = produce_report(geo, cases, request, store=store, html=bool(args.out))
+            produced = produce_report(
+                geo, cases, request, store=store, html=bool(args.out), cases_are_the_store=True
+            )
         finally:
             store.close()
     kpis = produced.kpis
@@ -206,8 +209,8 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
 
 
 def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.analytics import density, gistar, selection
     from gis.analytics import forecast as fc
-    from gis.analytics import hotspots as hs
 
     lang = args.lang or settings.language
     flt = _filter(args)  # bad --date/--holiday fail before any loading
@@ -218,7 +221,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         cases = to_metric(cases, crs=geo.crs, source="cases")
     paint: tuple[str, object, str]  # (layer kind, result, note) for --map
     if args.method == "kde":
-        surface = hs.density_surface(
+        surface = density.density_surface(
             cases,
             flt,
             bandwidth_m=args.bandwidth,
@@ -240,11 +243,11 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
                     "Gi* on street segments needs the street geography",
                     fix="install the bundled data, pass --data, or use --on cells",
                 )
-            res = hs.gistar_segments(
+            res = gistar.gistar_segments(
                 cases, segments, flt, seed=args.seed, randomization=args.randomization
             )
         else:
-            res = hs.gistar_cells(
+            res = gistar.gistar_cells(
                 cases,
                 flt,
                 cell_m=args.cell,
@@ -259,8 +262,8 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
         paint = ("gistar", res, "")
     else:
         at = flt.end
-        past = hs.select_cases(
-            cases, hs.CaseFilter(categories=flt.categories, tiers=flt.tiers, end=at)
+        past = selection.select_cases(
+            cases, selection.CaseFilter(categories=flt.categories, tiers=flt.tiers, end=at)
         )
         if segments is not None and args.on == "segments":
             units = fc.segment_units(segments)
@@ -269,7 +272,7 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
                 raise ValidationError(
                     "no past cases to forecast from", fix="check --cases, --date and --category"
                 )
-            units = fc.cell_units(tuple(past.total_bounds), args.cell)
+            units = fc.cell_units(tuple(past.total_bounds), args.cell, crs=str(past.crs))
         out = fc.forecast(past, units, at=at)
         bt = fc.backtest(past, units)
         note = ""

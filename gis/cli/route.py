@@ -72,8 +72,8 @@ def _read_weights(path: str) -> dict[str, float]:
     import io
     import math
 
-    from gis.cases.intake import decode_text
     from gis.geography.osm_files import check_input_file
+    from gis.io.report_files import decode_text
 
     p = Path(path)
     # a regular file, not a link, of at most 16 MiB: checked before anything is read

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -44,9 +43,10 @@ def _day(text: str | None, name: str) -> dt.date:
     return d or now_local().date()
 
 
-def _rules(args: argparse.Namespace) -> RosterRules:
-    text = args.hours if getattr(args, "hours", None) else os.environ.get("PATROL_SHIFT_HOURS", "")
-    return RosterRules(hours=parse_shift_hours(text, source="--hours/PATROL_SHIFT_HOURS"))
+def _rules(args: argparse.Namespace, settings: Settings) -> RosterRules:
+    if getattr(args, "hours", None):
+        return RosterRules(hours=parse_shift_hours(args.hours, source="--hours"))
+    return RosterRules(hours=settings.shift_hours_parsed())
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -121,7 +121,7 @@ def _cmd_who(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_make(args: argparse.Namespace, settings: Settings) -> int:
     y, m = _month(args.month)
-    rules = _rules(args)
+    rules = _rules(args, settings)
     with open_store(settings) as store:
         entries = make_month_roster(store, y, m, by=args.by, rules=rules)
     problems = roster_problems(entries, rules=rules)
@@ -153,14 +153,14 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     entries, people, days = _load(settings, args.month, args.person)
     for row in roster_table(entries, people, days):
         print("\t".join(row))
-    for p in roster_problems(entries, rules=_rules(args)):
+    for p in roster_problems(entries, rules=_rules(args, settings)):
         print(f"warning: {p}", file=sys.stderr)
     return 0
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     entries, people, days = _load(settings, args.month)
-    data = roster_csv(entries, people, days, hours=_rules(args).hours)
+    data = roster_csv(entries, people, days, hours=_rules(args, settings).hours)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
@@ -177,7 +177,7 @@ def _cmd_set(args: argparse.Namespace, settings: Settings) -> int:
         )
         month = store.people.roster(day.replace(day=1), month_days(day.year, day.month)[-1])
     print(f"{args.person_id} on {day}: {args.duty}")
-    for p in roster_problems(month, rules=_rules(args)):
+    for p in roster_problems(month, rules=_rules(args, settings)):
         print(f"warning: {p}", file=sys.stderr)
     return 0
 

@@ -6,14 +6,15 @@ import argparse
 import getpass
 import sys
 
-from gis.access.auth import (
+from gis.access.session_token import SessionTokens
+from gis.access.users import (
     ROLES,
     User,
     department_code,
     hash_password,
     open_user_repository,
     seed_demo_users,
-    user_store_path,
+    utcnow,
 )
 from gis.errors import ValidationError
 from gis.settings import Settings
@@ -42,10 +43,12 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         fronts=_split(args.fronts),
         person_id=args.person_id,
         department=department_code(args.department) if args.department else None,
+        # patrol --subdistrict CODE users add … (or PATROL_SUBDISTRICT); * = district level
+        subdistrict=settings.subdistrict,
     )
     repo = open_user_repository(settings)
     repo.add(user, hash_password(_read_password(args)))
-    print(f"added {user.username} ({user.role}) to {user_store_path(settings)}")
+    print(f"added {user.username} ({user.role}, {user.subdistrict}) to {repo.db.where}")
     return 0
 
 
@@ -54,7 +57,9 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for u in users:
         scope = ",".join(u.zones + u.fronts) or u.person_id or u.department or "*"
         flag = "" if u.active else " (disabled)"
-        print(f"{u.username:12s} {u.role:11s} {u.display_name:10s} {scope}{flag}")
+        print(
+            f"{u.username:12s} {u.role:11s} {u.subdistrict:10s} {u.display_name:10s} {scope}{flag}"
+        )
     print(f"{len(users)} user(s)")
     return 0
 
@@ -64,7 +69,8 @@ def _cmd_passwd(args: argparse.Namespace, settings: Settings) -> int:
     repo.get(args.username)  # NotFoundError before asking for a password
     repo.set_password(args.username, hash_password(_read_password(args)))
     repo.clear_failures(args.username)
-    print(f"password of {args.username} changed")
+    ended = SessionTokens(repo.db).revoke_user(args.username, now=utcnow())
+    print(f"password of {args.username} changed; {ended} open session(s) logged out")
     return 0
 
 

@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gis.access.auth import User
+from gis.access.authorization import Resource, in_scope
+from gis.access.users import User
 from gis.errors import AuthError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ
 
@@ -65,12 +66,60 @@ def audiences(user: User) -> list[str]:
     return out
 
 
+def case_resource(case: Any) -> Resource:
+    """What a case touches, for scope checks (zone, front, person, departments, reporter)."""
+    return Resource(
+        zone_id=case.zone_id,
+        front_id=case.front_id,
+        person_id=case.person_id,
+        lead_dept=case.lead_dept,
+        departments=tuple(case.depts),
+        reported_by=case.reporter or None,
+    )
+
+
 def open_alerts(store: Any, user: User, kinds: Sequence[str] | None = None) -> list[dict]:
-    """Alerts addressed to ``user`` that nobody has acknowledged yet, oldest first."""
+    """Alerts addressed to ``user`` that nobody has acknowledged yet, oldest first.
+
+    An alert addressed to a whole role (``role:area_chief``) about a case reaches only the
+    members of that role whose scope holds the case: an area chief sees the approvals and
+    escalations of the zones and fronts they answer for, not every chief's. A case in no
+    zone and no front (no geography loaded) answers to every chief, except its approval,
+    which then only leadership can give.
+    """
     rows = store.coord_rows(
         TABLE, {"audience": audiences(user)}, open_only="ack_at", order="created_at"
     )
-    return [r for r in rows if kinds is None or r["kind"] in kinds]
+    rows = [r for r in rows if kinds is None or r["kind"] in kinds]
+    if user.sees_everything:
+        return rows
+    role_rows = {r["case_id"] for r in rows if r["audience"].startswith("role:") and r["case_id"]}
+    cases = {k.case_id: k for k in _cases(store, role_rows)}
+    return [r for r in rows if _reaches(user, r, cases)]
+
+
+def _reaches(user: User, row: Mapping[str, Any], cases: Mapping[str, Any]) -> bool:
+    """Whether a role-addressed alert about a case reaches this member of the role."""
+    if not (row["audience"].startswith("role:") and row["case_id"]):
+        return True
+    case = cases.get(row["case_id"])
+    if case is None:
+        return False
+    if in_scope(user, case_resource(case)):
+        return True
+    return row["kind"] != "approval" and not (case.zone_id or case.front_id)
+
+
+def _cases(store: Any, case_ids: set[str]) -> list[Any]:
+    from gis.errors import NotFoundError
+
+    out = []
+    for cid in sorted(case_ids):
+        try:
+            out.append(store.get_case(cid))
+        except NotFoundError:  # an alert of a case removed since: nobody's scope holds it
+            continue
+    return out
 
 
 def badge(store: Any, user: User) -> int:
@@ -88,8 +137,21 @@ def acknowledge(
 ) -> dict[str, Any]:
     """Acknowledge one alert addressed to the user (a banner disappears, a response is timed)."""
     row = store.coord_get(TABLE, alert_id)
-    if row["audience"] not in audiences(user) and user.role not in ("leadership", "admin"):
-        raise AuthError(f"alert {alert_id} is not addressed to {user.username}")
+    if row["kind"] == "approval":
+        raise AuthError(
+            f"alert {alert_id} is an approval: approve the case instead "
+            "(patrol dispatch approve CASE, or 批准 on the 协同 page)"
+        )
+    if not user.sees_everything:
+        if row["audience"] not in audiences(user):
+            raise AuthError(f"alert {alert_id} is not addressed to {user.username}")
+        if row["audience"].startswith("role:") and row["case_id"]:
+            case = store.get_case(row["case_id"])
+            if not _reaches(user, row, {case.case_id: case}):
+                raise AuthError(
+                    f"alert {alert_id}: case {row['case_id']} is outside the zones of "
+                    f"{user.username}"
+                )
     return record_ack(store, row, user.username, at=at, note=note)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination.joint import _ids, _text
 from gis.errors import NotFoundError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ

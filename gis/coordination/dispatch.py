@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import ARRIVAL_LIMIT, Case
 from gis.coordination import alerts
 from gis.errors import AuthError, NotFoundError, ValidationError

@@ -10,17 +10,22 @@ gets a JPEG thumbnail for popups and reports.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
+import logging
+import threading
 import warnings
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import Case
 from gis.errors import ValidationError
 from gis.localtime import LOCAL_TZ as TZ
@@ -40,6 +45,12 @@ FAR_M = 1000.0
 #: A photo taken more than this before the report is flagged ``early``.
 EARLY = dt.timedelta(days=2)
 THUMB_PX = 256
+#: Longer side of the thumbnails shown in map popups and in the monthly report (pixels).
+POPUP_PX = 160
+#: The MIME types a thumbnail data: URI may carry (what :func:`thumbnail_uri` writes).
+URI_MIMES: tuple[str, ...] = ("image/jpeg", "image/png")
+
+log = logging.getLogger(__name__)
 
 
 def _exif_degrees(value: Any, ref: Any) -> float | None:
@@ -130,15 +141,117 @@ def read_image(data: bytes, *, name: str = "photo") -> dict[str, Any]:
 
 
 def thumbnail(data: bytes, px: int = THUMB_PX) -> bytes:
-    """A JPEG thumbnail at most ``px`` pixels on its longer side (EXIF dropped)."""
+    """A JPEG thumbnail at most ``px`` pixels on its longer side: pixels only.
+
+    A new image is built from the pixels, so nothing of the file's metadata (EXIF, ICC,
+    comments, which Pillow would otherwise carry into the output) survives.
+    """
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as src:
         img = ImageOps.exif_transpose(src)
         img.thumbnail((px, px))
+        rgb = img.convert("RGB")
+        clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
         out = io.BytesIO()
-        img.convert("RGB").save(out, format="JPEG", quality=80)
+        clean.save(out, format="JPEG", quality=80)
     return out.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def thumbnail_uri(data: bytes, px: int = POPUP_PX) -> str:
+    """A ``data:image/jpeg;base64,…`` URI of a small thumbnail of ``data``.
+
+    ``data`` is validated by :func:`read_image` (Pillow, JPEG/PNG/WebP, size and pixel
+    limits) and re-encoded at most ``px`` pixels on its longer side: the URI carries only
+    pixels Pillow wrote, never a byte of what was uploaded (a payload appended to a JPEG,
+    an SVG, HTML). Cached by content: the map redraws on every rerun.
+
+    Raises
+    ------
+    ValidationError
+        ``data`` is not an accepted image.
+    """
+    read_image(bytes(data), name="thumbnail")
+    return "data:image/jpeg;base64," + base64.b64encode(thumbnail(bytes(data), px)).decode("ascii")
+
+
+class _UriCache:
+    """Thumbnail URIs by photo content (SHA-256) and size: bounded, shared by sessions.
+
+    Keyed by content, so a session finds only the photos its own store query named.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple[str, int], uri: str) -> None:
+        with self._lock:
+            self._items[key] = uri
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_URIS = _UriCache(4096)
+#: Columns stored before the photo bytes: reading them never walks a photo's pages.
+_HEAD = ["photo_id", "case_id", "kind", "sha256"]
+
+
+def case_thumbnails(
+    store: Any, case_ids: Iterable[str], *, px: int = POPUP_PX
+) -> dict[str, dict[str, str]]:
+    """Thumbnail data: URIs per case: ``{case_id: {"before": uri, "after": uri}}``.
+
+    The first before photo and the latest after photo of each case (cases without photos
+    are left out). A stored thumbnail Pillow refuses is skipped and logged. Only the
+    columns stored before the photo bytes are read for every photo (the upload time only
+    where a case has several photos of a kind, the thumbnail only when its URI is not
+    cached yet): a row's later columns sit behind the full-size photo.
+    """
+    ids = list(dict.fromkeys(str(c) for c in case_ids))
+    heads: list[dict[str, Any]] = []
+    for i in range(0, len(ids), 500):  # IN lists stay well below SQLite's parameter limit
+        heads += store.coord_rows(TABLE, {"case_id": ids[i : i + 500]}, columns=_HEAD)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in heads:
+        groups.setdefault((str(r["case_id"]), str(r["kind"])), []).append(r)
+    several = [r["photo_id"] for g in groups.values() if len(g) > 1 for r in g]
+    when: dict[str, Any] = {}
+    for i in range(0, len(several), 500):
+        rows = store.coord_rows(TABLE, {"photo_id": several[i : i + 500]},
+                                columns=["photo_id", "uploaded_at"])  # fmt: skip
+        when.update((r["photo_id"], r["uploaded_at"]) for r in rows)
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for (case_id, kind), group in groups.items():
+        group = sorted(group, key=lambda r: (when.get(r["photo_id"]) is None,
+                                             when.get(r["photo_id"]), r["photo_id"]))  # fmt: skip
+        chosen[(case_id, kind)] = group[0] if kind == "before" else group[-1]
+    missing = [r["photo_id"] for r in chosen.values() if _URIS.get((r["sha256"], px)) is None]
+    for i in range(0, len(missing), 500):
+        rows = store.coord_rows(TABLE, {"photo_id": missing[i : i + 500]},
+                                columns=["photo_id", "sha256", "thumb_data"])  # fmt: skip
+        for r in rows:
+            if not r["thumb_data"]:
+                continue
+            try:
+                _URIS.put((r["sha256"], px), thumbnail_uri(bytes(r["thumb_data"]), px))
+            except ValidationError:
+                log.warning("photo %s: its stored thumbnail is not an image", r["photo_id"])
+    out: dict[str, dict[str, str]] = {}
+    for (case_id, kind), r in chosen.items():
+        uri = _URIS.get((r["sha256"], px))
+        if uri is not None:
+            out.setdefault(case_id, {})[kind] = uri
+    return out
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

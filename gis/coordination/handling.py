@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import Case
 from gis.coordination import alerts
 from gis.coordination.policy import (
@@ -35,20 +35,25 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 def register_case(
     store: Any,
     case_id: str,
-    user: User,
+    user: User | str,
     *,
     tier: str | None = None,
     at: dt.datetime | None = None,
     responders: Responders | None = None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """Register (立案) a case with its tier and raise what the tier asks for.
 
     重大: an approval request to the area chiefs and a banner for leadership. 突发: a banner
     for leadership, the emergency checklist, and a call to every on-duty person that
-    ``responders`` finds within walking distance.
+    ``responders`` finds within walking distance. ``expected_version`` (the version a form
+    was drawn for) refuses a case someone changed meanwhile. ``user`` is the person (or
+    their user name) who registers it.
     """
+    who = user if isinstance(user, str) else user.username
     case = store.get_case(case_id)
+    version = case.version if expected_version is None else expected_version
     tier = tier or case.tier
     h = handling(tier)
     when = _now(at)
@@ -76,8 +81,8 @@ def register_case(
     return store.apply_transition(
         case_id,
         "register",
-        who=user.username,
-        expected_version=case.version,
+        who=who,
+        expected_version=version,
         at=when,
         note=note,
         params={"tier": tier},
@@ -148,10 +153,30 @@ def assignment_responders(
     return find
 
 
+def may_approve(user: User, case: Case) -> bool:
+    """Leadership, or the area chief whose zones or fronts hold the case."""
+    from gis.access.authorization import in_scope
+
+    if user.role == "leadership":
+        return True
+    return user.role == "area_chief" and in_scope(user, alerts.case_resource(case))
+
+
 def approve(store: Any, case_id: str, user: User, *, at: dt.datetime | None = None) -> dict:
-    """An area chief (or leadership) approves the handling of a 重大 case."""
+    """The responsible area chief (or leadership) approves the handling of a 重大 case.
+
+    Only the chief of the case's zone or front may: another zone's chief is refused.
+    """
     if user.role not in ("area_chief", "leadership"):
         raise AuthError(f"user {user.username!r} ({user.role}) may not approve; an area chief may")
+    case = store.get_case(case_id)
+    if not may_approve(user, case):
+        where = case.zone_id or case.front_id or "no zone"
+        raise AuthError(
+            f"user {user.username!r} may not approve case {case_id}: it lies in {where}, "
+            f"outside their zones ({', '.join(user.zones + user.fronts) or 'none'}); the area "
+            "chief of that zone or leadership approves"
+        )
     rows = store.coord_rows(alerts.TABLE, {"alert_id": f"{case_id}:approval"})
     if not rows:
         raise ValidationError(f"case {case_id} needs no approval (not registered as 重大)")
@@ -168,12 +193,16 @@ def serve_notice(
     hours: float | None = None,
     reason: str = "",
     at: dt.datetime | None = None,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """Serve the notice with the rule's deadline (or ``hours`` with a reason).
 
-    A 重大 case needs its approval first.
+    A 重大 case needs its approval first. ``note`` is kept when the deadline is the rule's
+    (another deadline's note says why it differs).
     """
     case = store.get_case(case_id)
+    version = case.version if expected_version is None else expected_version
     if handling(case.tier).chief_approval:
         rows = store.coord_rows(alerts.TABLE, {"alert_id": f"{case_id}:approval"})
         if not rows or rows[0]["ack_at"] is None:
@@ -186,9 +215,9 @@ def serve_notice(
         case_id,
         "serve_notice",
         who=user.username,
-        expected_version=case.version,
+        expected_version=version,
         at=_now(at),
-        note=extra,
+        note=extra or note,
         params=params,
     )
 
@@ -207,6 +236,12 @@ def complete_step(
     return alerts.record_ack(store, rows[0], user.username, at=at)
 
 
+def is_approved(store: Any, case_id: str) -> dict | None:
+    """The approval row of a 重大 case once approved, else None."""
+    rows = store.coord_rows(alerts.TABLE, {"alert_id": f"{case_id}:approval"})
+    return rows[0] if rows and rows[0]["ack_at"] is not None else None
+
+
 def plan_missing(store: Any, case: Case) -> bool:
     """True when a 重大/突发 case has no joint-enforcement plan (joint action) targeting it."""
     if not handling(case.tier).plan_required:
@@ -222,9 +257,12 @@ def escalate_overdue(
 ) -> pd.DataFrame:
     """Escalate every open case past its deadline: area chiefs first, then leadership.
 
-    Idempotent: a case gets one alert per level. Returns the escalations made now
-    (case_id, level, audience).
+    Idempotent: a case gets one alert per level, also when two processes (the app's timer
+    and ``patrol dispatch escalate`` from cron) run at once: the loser of a race finds the
+    alert stored and skips it. Returns the escalations made now (case_id, level, audience).
     """
+    from gis.errors import ConflictError, StoreError
+
     when = _now(now)
     made = []
     for case in store.query_cases(open_only=True):
@@ -237,22 +275,36 @@ def escalate_overdue(
             if aid in known:
                 continue
             audience = "role:area_chief" if lvl == 1 else "role:leadership"
-            row = alerts.new_alert("escalation", audience, at=when, case_id=case.case_id,
-                                   alert_id=aid, params={"level": lvl})  # fmt: skip
-            if "escalate" in _allowed(case.state):
-
-                def after(ex: Any, new: Case, entry: Any, row: dict = row) -> None:
-                    ex.insert(alerts.TABLE, row)
-
-                case = store.apply_transition(
-                    case.case_id, "escalate", who=who, expected_version=case.version,
-                    at=max(when, case.updated_at or when), note=f"deadline passed: level {lvl}",
-                    after=after,
-                )  # fmt: skip
-            else:
-                store.coord_insert(alerts.TABLE, [row])
+            try:
+                case = _escalate_one(store, case, lvl, audience, when, who)
+            except (ConflictError, StoreError):
+                if store.coord_rows(alerts.TABLE, {"alert_id": aid}):
+                    case = store.get_case(case.case_id)
+                    continue  # another process escalated it first
+                raise
             made.append({"case_id": case.case_id, "level": lvl, "audience": audience})
     return pd.DataFrame(made, columns=["case_id", "level", "audience"])
+
+
+def _escalate_one(
+    store: Any, case: Case, lvl: int, audience: str, when: dt.datetime, who: str
+) -> Case:
+    """One escalation: its alert, and the ``escalate`` step when the state allows one."""
+    aid = f"{case.case_id}:escalation:{lvl}"
+    row = alerts.new_alert("escalation", audience, at=when, case_id=case.case_id,
+                           alert_id=aid, params={"level": lvl})  # fmt: skip
+    if "escalate" not in _allowed(case.state):
+        store.coord_insert(alerts.TABLE, [row])
+        return case
+
+    def after(ex: Any, new: Case, entry: Any) -> None:
+        ex.insert(alerts.TABLE, row)
+
+    return store.apply_transition(
+        case.case_id, "escalate", who=who, expected_version=case.version,
+        at=max(when, case.updated_at or when), note=f"deadline passed: level {lvl}",
+        after=after,
+    )  # fmt: skip
 
 
 def _allowed(state: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import ARRIVAL_LIMIT
 from gis.coordination.dispatch import resolve_departments
 from gis.coordination.joint import _text

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.cases.workflow import apply_action
 from gis.coordination.dispatch import resolve_departments
 from gis.errors import NotFoundError, TransitionError, ValidationError
@@ -146,7 +146,8 @@ def close_joint_action(
     """Close a joint action with an outcome per target, advancing the targets' cases.
 
     Every outcome is checked against its case's state first, so a bad outcome changes
-    nothing; the action is marked closed together with the last case step.
+    nothing; the case steps and the closing are one transaction, so a failure in any write
+    (a case changed meanwhile, a store error) leaves every case and the action as they were.
     """
     row = get_joint_action(store, action_id)
     if row["state"] == "closed":
@@ -184,18 +185,13 @@ def close_joint_action(
         plan.append((cid, action, case.version))
     result = {cid: outcomes.get(cid, "none") for cid in targets}
     sets = {"state": "closed", "outcomes": result, "closed_by": user.username, "closed_at": when}
-
-    def after(ex: Any, new: Any, entry: Any) -> None:
-        ex.update(TABLE, action_id, sets)
-
     text = note or f"joint action {action_id}"
-    for i, (cid, action, version) in enumerate(plan):
-        store.apply_transition(
-            cid, action, who=user.username, expected_version=version, at=when, note=text,
-            params={"depts": list(row["depts"].split(";"))} if action == "call_joint" else {},
-            after=after if i == len(plan) - 1 else None,
-        )  # fmt: skip
-    if not plan:
+    with store.transaction():  # every case step and the closing: all or nothing
+        for cid, action, version in plan:
+            store.apply_transition(
+                cid, action, who=user.username, expected_version=version, at=when, note=text,
+                params={"depts": list(row["depts"].split(";"))} if action == "call_joint" else {},
+            )  # fmt: skip
         store.coord_update(TABLE, action_id, sets)
     return get_joint_action(store, action_id)
 

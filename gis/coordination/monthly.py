@@ -14,7 +14,7 @@ def coordination_events(store: Any, start: dt.datetime, end: dt.datetime) -> pd.
     """Recorded joint actions and consultations of ``[start, end)`` as report events.
 
     Columns ``case_id``, ``at``, ``kind`` (``joint_enforcement`` or ``consultation``), the
-    shape :func:`gis.analytics.reports.compute_kpis` takes.
+    shape :func:`gis.analytics.kpis.compute_kpis` takes.
     """
     from gis.coordination.consultations import consultations
     from gis.coordination.joint import joint_actions

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import MAX_DEADLINE_HOURS, TIERS, Case
 from gis.errors import TransitionError, ValidationError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ
@@ -68,9 +68,9 @@ def submit_report(
 ) -> str:
     """Open a case for a reporter's report; returns its case id.
 
-    Everything (rate limit, record, photo) is checked before anything is stored. The case
-    is stored first, then the reporter link, the alert to the responsible person and the
-    photo in one transaction.
+    Everything (rate limit, record, photo) is checked before anything is stored; then the
+    case, the reporter link, the alert to the responsible person and the photo are stored
+    in ONE transaction (:meth:`Store.transaction`): a failure in any of them stores none.
     """
     if user.role != "reporter":
         raise AuthError(f"user {user.username!r} ({user.role}) is not a reporter")
@@ -85,7 +85,8 @@ def submit_report(
     _check_rate(store, user, clock)
     if photo is not None:
         evidence.read_image(photo, name="photo")
-    from gis.cases.intake import locate_reports, validate_record
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
 
     raw = {
         "report_id": "R" + hashlib.sha256(
@@ -115,18 +116,21 @@ def submit_report(
             [report], geography.segments, gdf_zones=geography.zones, assignment=assignment or None
         )[0]
     responsible = report.person_id
-    result = store.add_reports([report], received_by=user.username, at=clock)
-    case_id = result.added[0] if result.added else report.report_id
-    audience = f"person:{responsible}" if responsible else "role:area_chief"
-    link = {"case_id": case_id, "reporter": user.username, "source": source,
-            "responsible": responsible, "created_at": clock}  # fmt: skip
-    alert = alerts.new_alert("report", audience, at=clock, case_id=case_id,
-                             alert_id=f"{case_id}:report", note=REPORTER_SOURCES[source])  # fmt: skip
-    with store._coord_tx() as ex:
-        ex.insert(TABLE, link)
-        ex.insert(alerts.TABLE, alert)
-    if photo is not None:
-        evidence.add_photo(store, case_id, photo, user, kind="before", confirm_far=False, at=clock)
+    with store.transaction():  # the case, its link, its alert and its photo: all or nothing
+        result = store.add_reports([report], received_by=user.username, at=clock)
+        case_id = result.added[0] if result.added else report.report_id
+        audience = f"person:{responsible}" if responsible else "role:area_chief"
+        link = {"case_id": case_id, "reporter": user.username, "source": source,
+                "responsible": responsible, "created_at": clock}  # fmt: skip
+        alert = alerts.new_alert("report", audience, at=clock, case_id=case_id,
+                                 alert_id=f"{case_id}:report",
+                                 note=REPORTER_SOURCES[source])  # fmt: skip
+        with store._coord_tx() as ex:
+            ex.insert(TABLE, link)
+            ex.insert(alerts.TABLE, alert)
+        if photo is not None:
+            evidence.add_photo(store, case_id, photo, user, kind="before", confirm_far=False,
+                               at=clock)  # fmt: skip
     return case_id
 
 

@@ -12,17 +12,18 @@ import csv
 import datetime as dt
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.cases.intake import decode_text
 from gis.crowd.places import counter_map
 from gis.errors import ValidationError
+from gis.io.report_files import decode_text
 from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,21 @@ def _bad(problem: str, source: str, row: object, fld: str, fix: str) -> Validati
     return ValidationError(problem, source=source, row=row, field=fld, fix=fix)
 
 
+def _refuse_first(
+    mask: Any,
+    lines: np.ndarray,
+    problem: Callable[[int], str],
+    source: str,
+    fld: str,
+    fix: str,
+) -> None:
+    """Raise for the first row where ``mask`` holds (``problem(i)`` says what is wrong)."""
+    m = np.asarray(mask, dtype=bool)
+    if m.any():
+        i = int(np.flatnonzero(m)[0])
+        raise _bad(problem(i), source, int(lines[i]), fld, fix)
+
+
 def validate_counts(
     header: list[str],
     rows: list[list[str]],
@@ -175,25 +191,23 @@ def validate_counts(
     cmap = counter_map(gdf_places)
     df["counter_id"] = df["counter_id"].str.strip()
     unknown = ~df["counter_id"].isin(list(cmap))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        raise _bad(
-            f"unknown counter {df['counter_id'].iloc[i]!r}",
-            source,
-            int(line[i]),
-            "counter_id",
-            f"use a counter listed in the places file ({', '.join(sorted(cmap))})",
-        )
+    _refuse_first(
+        unknown,
+        line,
+        lambda i: f"unknown counter {df['counter_id'].iloc[i]!r}",
+        source,
+        "counter_id",
+        f"use a counter listed in the places file ({', '.join(sorted(cmap))})",
+    )
     at = pd.to_datetime(df["at"].str.strip(), errors="coerce", format="mixed")
-    if at.isna().any():
-        i = int(np.flatnonzero(at.isna().to_numpy())[0])
-        raise _bad(
-            f"time {df['at'].iloc[i]!r} cannot be read",
-            source,
-            int(line[i]),
-            "at",
-            "write times as YYYY-MM-DD HH:MM (Beijing time) or ISO 8601 with offset",
-        )
+    _refuse_first(
+        at.isna().to_numpy(),
+        line,
+        lambda i: f"time {df['at'].iloc[i]!r} cannot be read",
+        source,
+        "at",
+        "write times as YYYY-MM-DD HH:MM (Beijing time) or ISO 8601 with offset",
+    )
     if at.dt.tz is None:
         at = at.dt.tz_localize(TZ)
     else:
@@ -203,15 +217,14 @@ def validate_counts(
     def ints(col: str) -> np.ndarray:
         v = pd.to_numeric(df[col].str.strip(), errors="coerce")
         bad = v.isna() | (v != v.round())
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _bad(
-                f"{df[col].iloc[i]!r} is not a whole number",
-                source,
-                int(line[i]),
-                col,
-                "counts are whole numbers of people",
-            )
+        _refuse_first(
+            bad.to_numpy(),
+            line,
+            lambda i: f"{df[col].iloc[i]!r} is not a whole number",
+            source,
+            col,
+            "counts are whole numbers of people",
+        )
         return v.to_numpy(dtype=np.int64)
 
     order = np.lexsort((df["at"].to_numpy(), df["counter_id"].to_numpy()))
@@ -231,80 +244,82 @@ def validate_counts(
         start = df["counter_id"].map(lambda c: state.last_occupancy.get(c, 0)).to_numpy()
         occ = delta.groupby(df["counter_id"].to_numpy()).cumsum().to_numpy() + start
     df["occupancy"] = occ
-    if (occ < 0).any():
-        i = int(np.flatnonzero(occ < 0)[0])
-        raise _bad(
-            f"negative occupancy {occ[i]}",
-            source,
-            int(line[i]),
-            "occupancy" if has_occ else "out",
-            "check the counter: more people left than were there",
-        )
+    _refuse_first(
+        occ < 0,
+        line,
+        lambda i: f"negative occupancy {occ[i]}",
+        source,
+        "occupancy" if has_occ else "out",
+        "check the counter: more people left than were there",
+    )
     df["place_id"] = df["counter_id"].map(cmap)
     area = gdf_places.set_index("place_id")["usable_area_m2"]
     limit = df["place_id"].map(area).to_numpy() * MAX_DENSITY_PER_M2
     over = occ > limit
-    if over.any():
-        i = int(np.flatnonzero(over)[0])
-        raise _bad(
+    _refuse_first(
+        over,
+        line,
+        lambda i: (
             f"{occ[i]} people on {area[df['place_id'].iloc[i]]:.0f} m² is more than "
-            f"{MAX_DENSITY_PER_M2:g} per m², which cannot happen",
-            source,
-            int(line[i]),
-            "occupancy",
-            "check the counter's calibration or the place's usable area",
-        )
+            f"{MAX_DENSITY_PER_M2:g} per m², which cannot happen"
+        ),
+        source,
+        "occupancy",
+        "check the counter's calibration or the place's usable area",
+    )
     now = now or dt.datetime.now(TZ)
     future = df["at"] > pd.Timestamp(now + FUTURE_TOLERANCE)
-    if future.any():
-        i = int(np.flatnonzero(future.to_numpy())[0])
-        raise _bad(
-            f"time {df['at'].iloc[i]:%Y-%m-%d %H:%M} is in the future",
-            source,
-            int(line[i]),
-            "at",
-            "set the counter's clock (Beijing time)",
-        )
+    _refuse_first(
+        future.to_numpy(),
+        line,
+        lambda i: f"time {df['at'].iloc[i]:%Y-%m-%d %H:%M} is in the future",
+        source,
+        "at",
+        "set the counter's clock (Beijing time)",
+    )
     # within the batch: same counter and time twice; steps under a minute; order in file
     same = df["counter_id"].to_numpy()
     step = df["at"].diff()
     samec = np.r_[False, same[1:] == same[:-1]]
     dup = samec & (step == pd.Timedelta(0)).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise _bad(
+    _refuse_first(
+        dup,
+        line,
+        lambda i: (
             f"counter {same[i]} at {df['at'].iloc[i]:%Y-%m-%d %H:%M:%S} appears twice "
-            f"(also line {int(line[i - 1])})",
-            source,
-            int(line[i]),
-            "at",
-            "remove the duplicate row",
-        )
+            f"(also line {int(line[i - 1])})"
+        ),
+        source,
+        "at",
+        "remove the duplicate row",
+    )
     short = samec & (step < pd.Timedelta(MIN_STEP)).to_numpy()
-    if short.any():
-        i = int(np.flatnonzero(short)[0])
-        raise _bad(
+    _refuse_first(
+        short,
+        line,
+        lambda i: (
             f"counter {same[i]} reports {step.iloc[i].total_seconds():.0f} s after line "
-            f"{int(line[i - 1])}; steps are 1–5 minutes",
-            source,
-            int(line[i]),
-            "at",
-            "export at 1–5 minute steps",
-        )
+            f"{int(line[i - 1])}; steps are 1–5 minutes"
+        ),
+        source,
+        "at",
+        "export at 1–5 minute steps",
+    )
     # the file's own order: a counter's time must not run backwards (a clock jump)
     file_order = np.argsort(line)
     fo = df.iloc[file_order]
     back = (fo.groupby("counter_id", sort=False)["at"].diff() < pd.Timedelta(0)).to_numpy()
-    if back.any():
-        i = int(np.flatnonzero(back)[0])
-        raise _bad(
+    _refuse_first(
+        back,
+        line[file_order],
+        lambda i: (
             f"counter {fo['counter_id'].iloc[i]}'s clock jumped back to "
-            f"{fo['at'].iloc[i]:%Y-%m-%d %H:%M} (earlier than the row before it)",
-            source,
-            int(line[file_order][i]),
-            "at",
-            "fix the counter's clock and re-export from that time",
-        )
+            f"{fo['at'].iloc[i]:%Y-%m-%d %H:%M} (earlier than the row before it)"
+        ),
+        source,
+        "at",
+        "fix the counter's clock and re-export from that time",
+    )
     first = ~samec
     for i in np.flatnonzero(first).tolist():
         c = str(same[i])

@@ -142,33 +142,27 @@ class ProfileModel:
 
 
 @dataclass(frozen=True)
-class LastWeekModel:
-    """Baseline: the same time a week before."""
+class SeasonalNaiveModel:
+    """Baseline: seasonal naive with a daily season (the same time ``lag_days`` before)."""
 
-    name: str = "last_week"
+    name: str = "seasonal_naive"
+    lag_days: int = 1
 
     def predict(
         self, series: pd.Series, now: pd.Timestamp, horizon_min: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Forecast of one place."""
-        t = _targets(now, horizon_min) - pd.Timedelta(days=7)
+        t = _targets(now, horizon_min) - pd.Timedelta(days=self.lag_days)
         m = np.nan_to_num(series.reindex(t).to_numpy(dtype=float))
         return m, m, m
 
 
 @dataclass(frozen=True)
-class SeasonalNaiveModel:
-    """Baseline: seasonal naive with a daily season (the same time yesterday)."""
+class LastWeekModel(SeasonalNaiveModel):
+    """Baseline: the same time a week before."""
 
-    name: str = "seasonal_naive"
-
-    def predict(
-        self, series: pd.Series, now: pd.Timestamp, horizon_min: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forecast of one place."""
-        t = _targets(now, horizon_min) - pd.Timedelta(days=1)
-        m = np.nan_to_num(series.reindex(t).to_numpy(dtype=float))
-        return m, m, m
+    name: str = "last_week"
+    lag_days: int = 7
 
 
 @dataclass(frozen=True)

@@ -222,8 +222,12 @@ def raise_alert_to_case(
     at: dt.datetime | None = None,
     zone_id: str | None = None,
 ) -> tuple[Alert, Case]:
-    """Open a C29 case (tier 重大 or 突发) for an alert through the case workflow and mark the
-    alert escalated, checking the alert's version (a second click loses cleanly)."""
+    """Open a C29 case (tier 重大 or 突发) for an alert, register it with its tier's handling
+    (重大: the area chiefs' approval and leadership's banner; 突发: the emergency checklist and
+    a call to the alert's nearest on-duty staff) and mark the alert escalated, all in one
+    transaction, checking the alert's version (a second click loses cleanly)."""
+    from gis.coordination.handling import register_case
+
     at = at or dt.datetime.now(TZ)
     current = store.get_alert(alert.alert_id)
     if current.version != alert.version or current.state == "escalated":
@@ -232,8 +236,12 @@ def raise_alert_to_case(
             f" ({current.state}); reload it"
         )
     report = case_report_for(alert, gdf_places, tier=tier, who=who, at=at, zone_id=zone_id)
-    store.add_reports([report], received_by=who, at=at)
-    case = store.get_case(report.report_id)
-    updated = escalated(current, who=who, case_id=case.case_id, at=at)
-    store.update_alert(updated, expected_version=current.version)
+    nearest = [str(r["person_id"]) for r in alert.detail.get("staff", []) if r.get("person_id")]
+    with store.transaction():
+        store.add_reports([report], received_by=who, at=at)
+        case = register_case(
+            store, report.report_id, who, tier=tier, at=at, responders=lambda _case: nearest
+        )
+        updated = escalated(current, who=who, case_id=case.case_id, at=at)
+        store.update_alert(updated, expected_version=current.version)
     return updated, case

@@ -150,15 +150,28 @@ class StaffContext:
         return [{**r, "source": source} for r in rows]
 
 
-def staff_context(store: Any, geo: Any, staff: pd.DataFrame, walk_speed_kmh: float) -> StaffContext:
+def staff_context(
+    store: Any,
+    geo: Any,
+    staff: pd.DataFrame,
+    walk_speed_kmh: float,
+    hours: ShiftHours | None = None,
+) -> StaffContext:
     """Positions from the saved districts; people without one wait at the enforcement center.
-    The store's duty roster, where it has one for the day, says who is on duty."""
-    ctx = staff_context_for(geo, staff, store.get_meta(ASSIGNMENT_META) or "", walk_speed_kmh)
+    The store's duty roster, where it has one for the day, says who is on duty (its shifts
+    spanning ``hours``, the configured roster hours)."""
+    ctx = staff_context_for(
+        geo, staff, store.get_meta(ASSIGNMENT_META) or "", walk_speed_kmh, hours
+    )
     return ctx.with_people(store)
 
 
 def staff_context_for(
-    geo: Any, staff: pd.DataFrame, assignment_json: str, walk_speed_kmh: float
+    geo: Any,
+    staff: pd.DataFrame,
+    assignment_json: str,
+    walk_speed_kmh: float,
+    hours: ShiftHours | None = None,
 ) -> StaffContext:
     """:func:`staff_context` from the saved districts' JSON (cacheable by its text)."""
     assignment: Mapping[str, str] = json.loads(assignment_json) if assignment_json else {}
@@ -169,7 +182,7 @@ def staff_context_for(
     pos = staff_positions(
         geo.G, geo.segments, assignment, list(staff["person_id"].astype(str)), base
     )
-    return StaffContext(geo.G, staff, pos, walk_speed_kmh)
+    return StaffContext(geo.G, staff, pos, walk_speed_kmh, hours=hours or ShiftHours())
 
 
 def _default_districts(geo: Any, staff: pd.DataFrame) -> Mapping[str, str]:

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from gis.cases.intake import load_references
+from gis.cases.categories import load_references
 from gis.i18n import MESSAGES, t
 from gis.localtime import LOCAL_TZ as TZ
 from gis.people.dayplan import PersonPlan

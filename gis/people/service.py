@@ -348,7 +348,7 @@ def people_report(
 ) -> dict[str, Any]:
     """The people sections of a report for ``start``…``end`` inclusive.
 
-    Returns keyword arguments for :func:`gis.analytics.reports.render_html`: ``attendance`` (per team
+    Returns keyword arguments for :func:`gis.analytics.report_html.render_html`: ``attendance`` (per team
     and per person) and ``coverage`` (per person and shift, on the days with tracks).
     """
     table = attendance_between(store, start, end, now=now)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from gis.analytics.reports import Kpis, Period
+    from gis.analytics.kpis import Kpis
+    from gis.analytics.periods import Period
     from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class ProducedReport:
 
 def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]:
     """Category, department and zone names for the report tables."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     names: dict[str, dict[str, str]] = {}
     refs = load_references()
@@ -75,7 +76,7 @@ def display_names(geo: Geography | None, lang: str) -> dict[str, dict[str, str]]
 
 def _events(store: Any, cases: gpd.GeoDataFrame, period: Period) -> pd.DataFrame | None:
     """Joint actions and consultations from the audit trail of the cases alive in the period."""
-    from gis.analytics.reports import events_from_audit
+    from gis.analytics.kpis import events_from_audit
 
     if store is None or cases.empty:
         return None
@@ -99,14 +100,20 @@ def produce_report(
     *,
     store: Any = None,
     html: bool = True,
+    cases_are_the_store: bool = False,
 ) -> ProducedReport:
     """The report ``request`` asks for, from ``cases`` (the store's case frame, or a file's).
 
     With a ``store``, the joint actions come from its audit trail, the per-person figures
     from the districts saved with it (unless the request names an assignment), and the
-    synthetic mark from its metadata.
+    synthetic mark from its metadata. ``cases_are_the_store`` says that ``cases`` is all of
+    the store's cases (not a file's, nor one user's part): a PostGIS store then counts the
+    map's density grid in SQL.
     """
-    from gis.analytics.reports import compute_kpis, period_for, period_surface, render_html
+    from gis.analytics.kpis import compute_kpis
+    from gis.analytics.periods import period_for
+    from gis.analytics.report_html import render_html
+    from gis.analytics.report_map import period_surface
     from gis.geography.crs import to_metric
 
     segments = None if geo is None else geo.segments
@@ -131,7 +138,15 @@ def produce_report(
         if geo is not None and not geo.boundary.empty:
             minx, miny, maxx, maxy = geo.boundary.total_bounds
             bounds = (minx - 200.0, miny - 200.0, maxx + 200.0, maxy + 200.0)
-        surface = period_surface(cases, period, bounds=bounds)
+        counts = None
+        if cases_are_the_store and geo is not None:
+            from gis.analytics.kpis import DISCARDED_STATES
+            from gis.analytics.selection import CaseFilter
+            from gis.services.hotspots import database_counts
+
+            flt = CaseFilter(start=period.start, end=period.end)
+            counts = database_counts(store, geo, flt, exclude_states=DISCARDED_STATES)
+        surface = period_surface(cases, period, bounds=bounds, counts=counts)
     scorecard = None
     if request.with_scorecard and request.kind != "daily":
         scorecard = _scorecard(cases, segments, period, request.lang)
@@ -150,14 +165,27 @@ def produce_report(
         **_people_sections(store, geo, period),
         **_crowd_sections(store, period, request.lang),
     )
+    if request.kind == "monthly" and store is not None and hasattr(store, "coord_rows"):
+        text = _with_rectified_photos(text, store, period, request.lang)
     return ProducedReport(period, kpis, text)
+
+
+def _with_rectified_photos(text: str, store: Any, period: Period, lang: str) -> str:
+    """The monthly report with its 整改前后对比 section (cases closed as 已整改, thumbnails)."""
+    from gis.analytics import evidence_section as ev
+
+    cases = ev.rectified_cases(store, period.start.to_pydatetime(), period.end.to_pydatetime())
+    names = {
+        k: (c.name_zh if lang == "zh" else c.name_en) for k, c in store.refs.categories.items()
+    }
+    return ev.insert_section(text, ev.section_html(cases, lang, names))
 
 
 def _crowd_sections(store: Any, period: Period, lang: str) -> dict[str, Any]:
     """The period's crowd alert log when the store keeps crowd alerts."""
     if store is None or not hasattr(store, "query_alerts"):
         return {}
-    from gis.analytics.reports import crowd_alert_log
+    from gis.analytics.report_html import crowd_alert_log
 
     alerts = store.query_alerts(
         since=period.start.to_pydatetime(), until=period.end.to_pydatetime()
@@ -198,7 +226,7 @@ def _scorecard(
     cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame | None, period: Period, lang: str
 ) -> pd.DataFrame | None:
     from gis.analytics import forecast as fc
-    from gis.analytics.reports import forecast_scorecard
+    from gis.analytics.report_html import forecast_scorecard
 
     past = cases[cases["reported_at"] < period.end]
     if not len(past):
@@ -206,7 +234,7 @@ def _scorecard(
     units = (
         fc.segment_units(segments)
         if segments is not None and len(segments)
-        else fc.cell_units(tuple(past.total_bounds), 100.0)
+        else fc.cell_units(tuple(past.total_bounds), 100.0, crs=str(past.crs))
     )
     bt = fc.backtest(past, units, methods=("last4", "near_repeat"), coverages=(0.05,))
     return forecast_scorecard(bt.summary, lang)

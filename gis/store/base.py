@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from gis.cases.intake import References, Report, case_from_report, load_references
+from gis.cases.categories import References, load_references
+from gis.cases.intake import Report, case_from_report
 from gis.cases.workflow import (
     CASE_FRAME_COLUMNS,
     OPEN_STATES,
@@ -26,7 +28,7 @@ from gis.cases.workflow import (
     apply_action,
     creation_entry,
 )
-from gis.errors import ConflictError, TransitionError, ValidationError
+from gis.errors import ConflictError, MissingEvidenceError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import parse_stored_instant
@@ -76,10 +78,15 @@ TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at", "updated_at")
 
 @dataclass(frozen=True)
 class AddResult:
-    """What an import did: ids stored now, and ids already present (idempotent re-import)."""
+    """What an import did: ids stored now, and ids already present (idempotent re-import).
+
+    ``stored_as`` maps each skipped id to the id of the stored case it matched: itself when
+    the id is known, the other case's id when the same content was stored under another id.
+    """
 
     added: tuple[str, ...]
     skipped: tuple[str, ...]
+    stored_as: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -264,6 +271,19 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
         result = self.add_cases(cases)
         return len(result.added), len(result.skipped)
 
+    def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
+        """Store chunks of new cases given as columns (:class:`gis.cases.columns.CaseColumns`,
+        from the batch intake) in ONE transaction; returns (added, skipped) counts.
+
+        Backends write the columns directly (COPY, executemany); this fallback rebuilds
+        the cases and calls :meth:`add_cases_stream`.
+        """
+        from gis.store.case_columns import records
+
+        return self.add_cases_stream(
+            [case_from_record(r) for r in records(chunk)] for chunk in chunks
+        )
+
     def add_reports(
         self,
         reports: Sequence[Report],
@@ -355,10 +375,16 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
             "coord_photos", {"case_id": case_id, "kind": "after"}, columns=["photo_id"]
         )
         if not rows:
-            raise TransitionError(
+            raise MissingEvidenceError(
                 f"case {case_id}: closing as rectified (已整改) needs an after photo "
                 "(patrol photo add CASE FILE --kind after) or a note saying why there is none"
             )
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One transaction around several writes: every write of this thread inside it
+        joins it, so a failure anywhere leaves nothing stored (reporter intake, closing a
+        joint action). Backends implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no transaction()")
 
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:

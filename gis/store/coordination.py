@@ -189,9 +189,12 @@ class Exec:
     (psycopg2: ``%s`` parameters, identifiers through ``psycopg2.sql``).
     """
 
-    def __init__(self, cur: Any, style: str) -> None:
+    def __init__(self, cur: Any, style: str, scope: str | None = None) -> None:
         self.cur = cur
         self.style = style
+        #: Subdistrict key every read and update is limited to (the GeoPackage's filter;
+        #: PostGIS passes None: row-level security does it).
+        self.scope = scope
 
     def _value(self, col: str, value: Any) -> Any:
         if isinstance(value, dt.datetime):
@@ -249,7 +252,11 @@ class Exec:
             + _ph(len(cols) + 1)
             + " = ?"
         )
-        cur = self._run(text, ids, [*(self._value(c, sets[c]) for c in cols), key])
+        params = [*(self._value(c, sets[c]) for c in cols), key]
+        if self.scope:
+            text += " AND subdistrict = ?"
+            params.append(self.scope)
+        cur = self._run(text, ids, params)
         return int(cur.rowcount)
 
     def select(
@@ -293,6 +300,9 @@ class Exec:
         if open_only:
             ids.append(("c", open_only))
             clauses.append(_ph(len(ids) - 1) + " IS NULL")
+        if self.scope:
+            clauses.append("subdistrict = ?")
+            params.append(self.scope)
         text = (
             "SELECT "
             + ", ".join(_ph(i + 1) for i in range(len(cols)))

@@ -172,6 +172,10 @@ def gpkg_crowd_contents() -> list[tuple[Any, ...]]:
     ]
 
 
+#: The crowd tables (a GeoPackage store limits them to its subdistrict).
+_CROWD_TABLES = ("crowd_places", "crowd_counts", "crowd_alerts")
+
+
 class GeoPackageCrowd(CrowdStore):
     """Crowd tables of the GeoPackage store (uses its connection, lock and transactions)."""
 
@@ -181,11 +185,20 @@ class GeoPackageCrowd(CrowdStore):
     def _write(self) -> Any:  # provided by GeoPackageStore
         raise NotImplementedError
 
+    def _scope(self) -> str | None:  # provided by GeoPackageStore: its subdistrict key
+        return None
+
+    def _q(self, con: Any, sql: str, params: Any = ()) -> Any:
+        """Execute limited to the store's subdistrict (:func:`~gis.store.tenancy.scope_sqlite`)."""
+        from gis.store.tenancy import scope_sqlite
+
+        return con.execute(*scope_sqlite(sql, params, self._scope(), _CROWD_TABLES))
+
     def save_places(self, gdf_places: gpd.GeoDataFrame) -> int:
         """Replace the watched places (one transaction)."""
         rows = _places_rows(gdf_places)
         with self._write() as con:
-            con.execute("DELETE FROM crowd_places")
+            self._q(con, "DELETE FROM crowd_places")
             con.executemany(
                 "INSERT INTO crowd_places (geom, place_id, name, name_en, usable_area_m2, "
                 "per_person_m2, capacity, counters) VALUES (?,?,?,?,?,?,?,?)",
@@ -208,9 +221,10 @@ class GeoPackageCrowd(CrowdStore):
     def load_places(self) -> gpd.GeoDataFrame:
         """The watched places (EPSG:32650)."""
         with self._lock:
-            rows = self._con.execute(
+            rows = self._q(
+                self._con,
                 "SELECT geom, place_id, name, name_en, usable_area_m2, per_person_m2, counters "
-                "FROM crowd_places ORDER BY fid"
+                "FROM crowd_places ORDER BY fid",
             ).fetchall()
         out = []
         for r in rows:
@@ -293,7 +307,7 @@ class GeoPackageCrowd(CrowdStore):
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY counter_id, at"
         with self._lock:
-            rows = self._con.execute(sql, params).fetchall()
+            rows = self._q(self._con, sql, params).fetchall()
         if not rows:
             return empty_counts()
         df = pd.DataFrame([tuple(r) for r in rows], columns=list(COUNT_COLUMNS))
@@ -304,7 +318,7 @@ class GeoPackageCrowd(CrowdStore):
     def count_counts(self) -> int:
         """Number of stored count rows."""
         with self._lock:
-            return int(self._con.execute("SELECT count(*) FROM crowd_counts").fetchone()[0])
+            return int(self._q(self._con, "SELECT count(*) FROM crowd_counts").fetchone()[0])
 
     def add_alerts(self, alerts: Sequence[Alert]) -> int:
         """Store new alerts; ids already stored are skipped."""
@@ -327,7 +341,8 @@ class GeoPackageCrowd(CrowdStore):
     def get_alert(self, alert_id: str) -> Alert:
         """One alert."""
         with self._lock:
-            row = self._con.execute(
+            row = self._q(
+                self._con,
                 f"SELECT {','.join(ALERT_COLUMNS)} FROM crowd_alerts WHERE alert_id = ?",
                 (alert_id,),
             ).fetchone()
@@ -342,13 +357,15 @@ class GeoPackageCrowd(CrowdStore):
             rec[c] = _utc_one(rec[c])
         sets = ["state", "acted_by", "acted_at", "case_id", "detail", "version"]
         with self._write() as con:
-            cur = con.execute(
+            cur = self._q(
+                con,
                 f"UPDATE crowd_alerts SET {', '.join(f'{c} = ?' for c in sets)} "
                 "WHERE alert_id = ? AND version = ?",
                 [*(rec[c] for c in sets), alert.alert_id, expected_version],
             )
             if cur.rowcount != 1:
-                row = con.execute(
+                row = self._q(
+                    con,
                     "SELECT acted_by, state FROM crowd_alerts WHERE alert_id = ?",
                     (alert.alert_id,),
                 ).fetchone()
@@ -371,7 +388,7 @@ class GeoPackageCrowd(CrowdStore):
         """Alerts raised in ``[since, until)``, newest first."""
         sql, params = alerts_query((_utc_one(since), _utc_one(until), place_id, state), mark="?")
         with self._lock:
-            rows = self._con.execute(sql, params).fetchall()
+            rows = self._q(self._con, sql, params).fetchall()
         return [Alert.from_record(dict(r)) for r in rows]
 
 
@@ -519,16 +536,21 @@ class PostGISCrowd(CrowdStore):
         with self._tx() as cur:
             cur.execute("SAVEPOINT direct_copy")
             try:
-                cur.copy_expert(
-                    f"COPY crowd_counts ({cols}) FROM STDIN WITH (FORMAT binary)",
+                self._copy_into(  # type: ignore[attr-defined]  # PostGISStore: RLS-aware COPY
+                    cur,
+                    "crowd_counts",
+                    cols,
                     _Chunks(_count_copy_binary(counts)),
+                    "WITH (FORMAT binary)",
                     size=1 << 20,
                 )
                 cur.execute("RELEASE SAVEPOINT direct_copy")
                 return len(counts)
             except psycopg2.errors.UniqueViolation:
                 cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
-            cur.execute("CREATE TEMP TABLE crowd_stage (LIKE crowd_counts) ON COMMIT DROP")
+            cur.execute(
+                "CREATE TEMP TABLE crowd_stage (LIKE crowd_counts INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
             cur.copy_expert(
                 f"COPY crowd_stage ({cols}) FROM STDIN WITH (FORMAT binary)",
                 _Chunks(_count_copy_binary(counts)),

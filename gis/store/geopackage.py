@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import SOURCES, STATES, TIERS, AuditEntry, Case
 from gis.errors import NotFoundError, StoreError
 from gis.store.base import (
@@ -54,6 +54,13 @@ from gis.store.crowd import (
 from gis.store.gpkg_index import register_functions
 from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
+from gis.store.tenancy import (
+    DEFAULT_SUBDISTRICT,
+    DISTRICT,
+    check_subdistrict,
+    stamp_gpkg_rows,
+    writable_subdistrict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +153,17 @@ def _schema_sql() -> list[str]:
 class GeoPackageStore(GeoPackageCrowd, Store):
     """Cases in a single GeoPackage file; safe for several processes (WAL, immediate locks)."""
 
-    def __init__(self, path: str | Path, *, refs: References | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        refs: References | None = None,
+        subdistrict: str = DEFAULT_SUBDISTRICT,
+    ) -> None:
         self.path = Path(path)
         self.refs = default_refs(refs)
+        #: The subdistrict whose rows this store reads and writes ('*': reads all, writes none).
+        self.subdistrict = check_subdistrict(subdistrict)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = sqlite3.connect(
@@ -169,6 +184,15 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         self._con.execute("PRAGMA cache_size=-65536")  # 64 MiB: index updates of big imports
         self._con.execute("PRAGMA foreign_keys=ON")
         self._init_schema()
+        stamp_gpkg_rows(self._con, self.subdistrict)  # new rows carry this store's key
+
+    def scoped(self, subdistrict: str) -> GeoPackageStore:
+        """The same file seen from another subdistrict (its own connection; close it)."""
+        return GeoPackageStore(self.path, refs=self.refs, subdistrict=subdistrict)
+
+    def _scope(self) -> str | None:
+        """The key reads are limited to (None at the district level)."""
+        return None if self.subdistrict == DISTRICT else self.subdistrict
 
     # -- schema ------------------------------------------------------------------
     def _init_schema(self) -> None:
@@ -180,7 +204,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         if has_tables and app_id != _APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
         check_gpkg_version(con, str(self.path))
-        with self._write():
+        with _Txn(con, self._lock):  # (also at the district level, which writes no rows)
             for stmt in _schema_sql() + gpkg_crowd_schema():
                 con.execute(stmt)
             con.executemany(
@@ -223,22 +247,29 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _write(self) -> _Txn:
+        writable_subdistrict(self.subdistrict)  # the district level (*) writes no rows
         return _Txn(self._con, self._lock)
 
     @functools.cached_property
     def people(self) -> PeopleStore:
         """Staff, assignments, roster, sign-ins and tracks in this file."""
-        return PeopleStore.for_sqlite(self._con, self._lock, self._write)
+        return PeopleStore.for_sqlite(self._con, self._lock, self._write, scope=self._scope())
 
     @contextlib.contextmanager
     def _coord_tx(self) -> Iterator[Exec]:
         with self._write():
-            yield Exec(self._con, "sqlite")
+            yield Exec(self._con, "sqlite", self._scope())
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction that every write of this thread inside joins."""
+        with self._write():
+            yield
 
     @contextlib.contextmanager
     def _coord_read(self) -> Iterator[Exec]:
         with self._lock:
-            yield Exec(self._con, "sqlite")
+            yield Exec(self._con, "sqlite", self._scope())
 
     # -- writes ------------------------------------------------------------------
     def add_cases(self, cases: Sequence[Case], audit: Iterable[AuditEntry] = ()) -> AddResult:
@@ -252,13 +283,17 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             )
             new: list[Case] = []
             skipped: list[str] = []
+            stored_as: dict[str, str] = {}
             for c in cases:
                 if c.case_id in known_ids or (c.content_hash and c.content_hash in known_hashes):
                     skipped.append(c.case_id)
+                    stored_as[c.case_id] = (
+                        c.case_id if c.case_id in known_ids else known_hashes[c.content_hash]
+                    )
                     continue
                 known_ids.add(c.case_id)
                 if c.content_hash:
-                    known_hashes.add(c.content_hash)
+                    known_hashes[c.content_hash] = c.case_id
                 new.append(c)
             if new:
                 self._insert_cases(new)
@@ -269,7 +304,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                     "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
                     "WHERE table_name IN ('cases','case_audit')"
                 )
-        return AddResult(tuple(c.case_id for c in new), tuple(skipped))
+        return AddResult(tuple(c.case_id for c in new), tuple(skipped), stored_as)
 
     def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
         """Store chunks of cases in one ``BEGIN IMMEDIATE`` transaction (one chunk in memory).
@@ -295,7 +330,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                         continue
                     known_ids.add(c.case_id)
                     if c.content_hash:
-                        known_hashes.add(c.content_hash)
+                        known_hashes[c.content_hash] = c.case_id
                     new.append(c)
                 if new:
                     self._insert_cases(new)
@@ -308,9 +343,46 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 )
         return added, skipped
 
-    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], set[str]]:
+    def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
+        """Insert chunks of new cases, given as columns, with ``executemany`` in one
+        ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped."""
+        from gis.store import case_columns as cc
+
+        added = skipped = 0
+        cols = ["geom", *CASE_COLUMNS]
+        insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        with self._write():
+            for chunk in chunks:
+                c = chunk.columns
+                if not len(chunk):
+                    continue
+                cc.check_nul(c)
+                known_ids, known_hashes = self._existing(
+                    list(c["case_id"]), [h for h in c["content_hash"] if h]
+                )
+                new = cc.select(c, cc.new_rows(c, known_ids, known_hashes))
+                n = len(new["case_id"])
+                if n:
+                    blobs = cc.gpkg_point_blobs(new["lon"], new["lat"])
+                    self._con.executemany(insert, cc.gpkg_rows(new, blobs))
+                    self._con.executemany(
+                        "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
+                        "who, at, note, params) VALUES (?,?,?,?,?,?,?,?,?)",
+                        cc.gpkg_audit_rows(new),
+                    )
+                added += n
+                skipped += len(chunk) - n
+            if added:
+                self._con.execute(
+                    "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    "WHERE table_name IN ('cases','case_audit')"
+                )
+        return added, skipped
+
+    def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], dict[str, str]]:
+        """The ids already stored, and the stored content hashes with their case ids."""
         found_ids: set[str] = set()
-        found_hashes: set[str] = set()
+        found_hashes: dict[str, str] = {}
         chunk = 900
         for i in range(0, len(ids), chunk):
             part = ids[i : i + chunk]
@@ -318,8 +390,11 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             found_ids.update(r[0] for r in self._con.execute(q, part))
         for i in range(0, len(hashes), chunk):
             part = hashes[i : i + chunk]
-            q = f"SELECT content_hash FROM cases WHERE content_hash IN ({','.join('?' * len(part))})"
-            found_hashes.update(r[0] for r in self._con.execute(q, part))
+            q = (
+                "SELECT content_hash, case_id FROM cases "
+                f"WHERE content_hash IN ({','.join('?' * len(part))})"
+            )
+            found_hashes.update((r[0], r[1]) for r in self._con.execute(q, part))
         return found_ids, found_hashes
 
     def _insert_cases(self, cases: Sequence[Case]) -> None:
@@ -376,16 +451,16 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 raise StoreError(f"case {case_id} changed during the transition")
             self._insert_audit([entry])
             if after is not None:
-                after(Exec(self._con, "sqlite"), new, entry)
+                after(Exec(self._con, "sqlite", self._scope()), new, entry)
         return new
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a named value."""
         with self._write():
             self._con.execute(
-                "INSERT INTO patrol_meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
+                "INSERT INTO patrol_meta (key, value, subdistrict) VALUES (?, ?, ?) "
+                "ON CONFLICT(subdistrict, key) DO UPDATE SET value = excluded.value",
+                (key, value, writable_subdistrict(self.subdistrict)),
             )
 
     # -- reads -------------------------------------------------------------------
@@ -393,13 +468,18 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         """A named value, or ``default``."""
         with self._lock:
             row = self._con.execute(
-                "SELECT value FROM patrol_meta WHERE key = ?", (key,)
+                "SELECT value FROM patrol_meta WHERE key = ? AND subdistrict = ? "
+                "ORDER BY fid LIMIT 1",
+                (key, self._scope() or DEFAULT_SUBDISTRICT),
             ).fetchone()
         return default if row is None else row[0]
 
     def _get(self, case_id: str) -> Case:
+        scope = self._scope()
         row = self._con.execute(
-            f"SELECT {','.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?", (case_id,)
+            f"SELECT {','.join(CASE_COLUMNS)} FROM cases WHERE case_id = ?"
+            + (" AND subdistrict = ?" if scope else ""),
+            (case_id, scope) if scope else (case_id,),
         ).fetchone()
         if row is None:
             raise NotFoundError(f"case {case_id!r} not found in {self.path.name}")
@@ -431,6 +511,9 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         if q.until is not None:
             clauses.append("reported_at < ?")
             params.append(gpkg_time(q.until))
+        if self._scope():
+            clauses.append("subdistrict = ?")
+            params.append(self._scope())
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return where, params
 
@@ -468,10 +551,13 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         from gis.localtime import parse_stored_instant
 
         with self._lock:
+            scope = self._scope()
             rows = self._con.execute(
                 "SELECT case_id, seq, action, from_state, to_state, who, at, note, params "
-                "FROM case_audit WHERE case_id = ? ORDER BY seq",
-                (case_id,),
+                "FROM case_audit WHERE case_id = ?"
+                + (" AND subdistrict = ?" if scope else "")
+                + " ORDER BY seq",
+                (case_id, scope) if scope else (case_id,),
             ).fetchall()
             if not rows:
                 self._get(case_id)  # raises NotFoundError for unknown ids
@@ -492,8 +578,15 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
     def count_cases(self) -> int:
         """Number of stored cases."""
+        scope = self._scope()
         with self._lock:
-            return int(self._con.execute("SELECT count(*) FROM cases").fetchone()[0])
+            if scope is None:
+                return int(self._con.execute("SELECT count(*) FROM cases").fetchone()[0])
+            return int(
+                self._con.execute(
+                    "SELECT count(*) FROM cases WHERE subdistrict = ?", (scope,)
+                ).fetchone()[0]
+            )
 
     def close(self) -> None:
         """Close the file (checkpointing the WAL)."""
@@ -504,14 +597,25 @@ class GeoPackageStore(GeoPackageCrowd, Store):
 
 
 class _Txn:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception)."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on any exception).
+
+    Inside a transaction this thread already holds (:meth:`GeoPackageStore.transaction`)
+    it is a ``SAVEPOINT`` instead: it joins the outer transaction, and an error undoes its
+    own part and reaches the outer one, which then rolls everything back.
+    """
 
     def __init__(self, con: sqlite3.Connection, lock: threading.RLock) -> None:
         self._con = con
         self._lock = lock
+        self._savepoint: str | None = None
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
+        # the lock is this thread's: an open transaction on the connection is its own
+        if self._con.in_transaction:
+            self._savepoint = f"patrol_sp_{id(self):x}"
+            self._con.execute(f"SAVEPOINT {self._savepoint}")
+            return self._con
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -521,10 +625,15 @@ class _Txn:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            if exc_type is None:
+            if self._savepoint is not None:
+                if exc_type is not None:
+                    self._con.execute(f"ROLLBACK TO {self._savepoint}")
+                self._con.execute(f"RELEASE {self._savepoint}")
+            elif exc_type is None:
                 self._con.execute("COMMIT")
                 return
-            self._con.execute("ROLLBACK")
+            else:
+                self._con.execute("ROLLBACK")
         finally:
             self._lock.release()
         if isinstance(exc, sqlite3.Error):

@@ -36,9 +36,20 @@ GPKG_STEPS: dict[int, str] = {
     3: "staff, staff_assignments, roster, signins and tracks",
     5: "coordination tables; cases.source takes the community sources",
     6: "RTree spatial index on cases.geom (gpkg_rtree_index)",
+    7: "users with row versions, failed logins, trusted clients and sessions in the store",
+    8: "a subdistrict key on every row (existing rows: shichahai)",
+    9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
 }
 #: Tables whose rows ``patrol db status`` counts, when present.
-COUNTED_TABLES: tuple[str, ...] = ("cases", "case_audit", "staff", "tracks", "geo_features")
+COUNTED_TABLES: tuple[str, ...] = (
+    "cases",
+    "case_audit",
+    "staff",
+    "tracks",
+    "geo_features",
+    "patrol_users",
+    "patrol_sessions",
+)
 
 
 def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, Path]]:
@@ -94,6 +105,19 @@ def migrate_postgis(
     files = migrations(sql_dir)
     known = {v for v, _ in files}
     with tx() as cur:
+        # up to date: nothing to create (an app login may not create tables in the schema)
+        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT version FROM schema_version ORDER BY version")
+            applied = [int(r[0]) for r in cur.fetchall()]
+            unknown = [v for v in applied if v not in known]
+            if unknown:
+                raise _newer_than_code(
+                    f"the database {redact(url)}", unknown, max(known, default=0)
+                )
+            if known <= set(applied):
+                return max(applied, default=0)
+    with tx() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -129,6 +153,11 @@ class StoreStatus:
     pending: tuple[str, ...] = ()
     unknown: tuple[int, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    #: Cases per subdistrict key (version 8 on), and a note per subdistrict (its geography).
+    subdistricts: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    #: PostGIS: whether the role patrol_app exists (None: not asked, a GeoPackage).
+    app_role: bool | None = None
 
     @property
     def initialised(self) -> bool:
@@ -162,6 +191,22 @@ class StoreStatus:
             out.append("state: up to date")
         for table, n in self.counts.items():
             out.append(f"{table}: {n} rows")
+        if self.subdistricts or self.notes:
+            keys = sorted(set(self.subdistricts) | set(self.notes))
+            out.append(
+                "subdistricts: "
+                + ", ".join(
+                    f"{k} {self.subdistricts.get(k, 0)} cases"
+                    + (f" ({self.notes[k]})" if k in self.notes else "")
+                    for k in keys
+                )
+            )
+        if self.app_role is not None:
+            out.append(
+                "row-level security: role patrol_app present"
+                if self.app_role
+                else "row-level security: role patrol_app MISSING, create it (docs/store.md)"
+            )
         return out
 
 
@@ -193,6 +238,17 @@ def _pg_user_tables(cur: Any) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
+def _pg_subdistricts(cur: Any) -> tuple[dict[str, int], dict[str, str], bool]:
+    """Cases per subdistrict, each subdistrict's stored geography, and whether patrol_app
+    exists (as the login sees them: an app login under RLS sees its own rows only)."""
+    cur.execute("SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1")
+    keyed = {r[0]: int(r[1]) for r in cur.fetchall()}
+    cur.execute("SELECT subdistrict, max(srid), count(*) FROM geo_layers GROUP BY 1 ORDER BY 1")
+    notes = {r[0]: f"geography EPSG:{r[1]}" for r in cur.fetchall()}
+    cur.execute("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'patrol_app')")
+    return keyed, notes, bool(cur.fetchone()[0])
+
+
 def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
     """The version and row counts of a PostGIS database, read only."""
     files = migrations(sql_dir)
@@ -211,6 +267,7 @@ def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
 
                 cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
                 counts[table] = int(cur.fetchone()[0])
+        keyed, notes, app_role = _pg_subdistricts(cur) if 8 in applied else ({}, {}, None)
     return StoreStatus(
         kind="PostGIS",
         location=redact(url),
@@ -220,6 +277,9 @@ def postgis_status(url: str, sql_dir: Path = SQL_DIR) -> StoreStatus:
         pending=tuple(p.name for v, p in files if v not in applied) if applied else (),
         unknown=tuple(v for v in applied if v not in known),
         counts=counts,
+        subdistricts=keyed,
+        notes=notes,
+        app_role=app_role,
     )
 
 
@@ -287,6 +347,87 @@ def restore_postgis(url: str, src: Path, *, replace: bool = False) -> None:
     _run_tool([*args, "--dbname", url, str(src)], "restore", url)
 
 
+#: Tables of the user file that releases before version 7 kept beside a PostGIS deployment,
+#: with the columns copied (a column missing from an older file takes the default).
+_SIDECAR_TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "patrol_users": (
+        ("username", None),
+        ("role", None),
+        ("display_name", "''"),
+        ("zones", "''"),
+        ("fronts", "''"),
+        ("person_id", "NULL"),
+        ("department", "NULL"),
+        ("active", "1"),
+        ("password_hash", None),
+        ("created_at", None),
+    ),
+    "patrol_login_failures": (("username", None), ("failed_at", None), ("client", "''")),
+    "patrol_login_clients": (("username", None), ("client", None), ("last_ok", None)),
+}
+
+
+def import_sidecar_users(url: str, sidecar: Path) -> dict[str, int]:
+    """Copy the users, failed logins and trusted clients of a pre-7 user file into PostGIS,
+    in one transaction; rows already there (same user name, same failure) are kept as they
+    are, so running it again adds nothing. Returns, per table, the file's rows now in the store."""
+    if not sidecar.is_file():
+        return {}
+    with closing(_gpkg_open_ro(sidecar)) as src:
+        present = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "patrol_users" not in present:
+            return {}
+        rows: dict[str, list[tuple]] = {}
+        for table, cols in _SIDECAR_TABLES.items():
+            if table not in present:
+                continue
+            have = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
+            exprs = []
+            for col, default in cols:
+                if col in have:
+                    exprs.append(col)
+                elif default is not None:
+                    exprs.append(f"{default} AS {col}")
+                else:
+                    raise StoreError(
+                        f"{sidecar}: table {table} has no column {col}; it is not a user file "
+                        "of this system"
+                    )
+            rows[table] = src.execute(  # noqa: S608 - fixed names
+                f"SELECT {', '.join(exprs)} FROM {table} ORDER BY rowid"
+            ).fetchall()
+    added: dict[str, int] = {}
+    with closing(_pg_connect(url)) as con, con, con.cursor() as cur:
+        users = rows.get("patrol_users", [])
+        cur.executemany(
+            "INSERT INTO patrol_users (username, role, display_name, zones, fronts, person_id, "
+            "department, active, password_hash, created_at) VALUES (%s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s) ON CONFLICT (username) DO NOTHING",
+            [(*r[:7], bool(r[7]), *r[8:]) for r in users],
+        )
+        cur.execute(
+            "SELECT count(*) FROM patrol_users WHERE username = ANY(%s)", ([r[0] for r in users],)
+        )
+        added["patrol_users"] = int(cur.fetchone()[0])
+        failures = rows.get("patrol_login_failures", [])
+        cur.executemany(
+            "INSERT INTO patrol_login_failures (username, failed_at, client) "
+            "SELECT %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM patrol_login_failures "
+            "WHERE username = %s AND failed_at = %s::timestamptz AND client = %s)",
+            [(*r, *r) for r in failures],
+        )
+        added["patrol_login_failures"] = len(failures)
+        clients = rows.get("patrol_login_clients", [])
+        cur.executemany(
+            "INSERT INTO patrol_login_clients (username, client, last_ok) VALUES (%s, %s, %s) "
+            "ON CONFLICT (username, client) DO UPDATE SET last_ok = "
+            "greatest(patrol_login_clients.last_ok, excluded.last_ok)",
+            clients,
+        )
+        added["patrol_login_clients"] = len(clients)
+    return added
+
+
 # -- GeoPackage ------------------------------------------------------------------------
 def gpkg_stored_version(con: sqlite3.Connection, where: str) -> int:
     """The ``schema_version`` a GeoPackage records (0 when it has no patrol tables)."""
@@ -319,9 +460,13 @@ def check_gpkg_version(con: sqlite3.Connection, where: str) -> int:
 def finish_gpkg_schema(con: sqlite3.Connection) -> None:
     """Last GeoPackage step, inside the opening write transaction: the spatial index, then
     the version this code writes."""
+    from gis.access.db import ensure_gpkg_access_tables
     from gis.store.gpkg_index import ensure_rtree
+    from gis.store.tenancy import key_gpkg_tables
 
+    ensure_gpkg_access_tables(con)  # 7: users and sessions
     ensure_rtree(con, "cases", "geom")
+    key_gpkg_tables(con)
     known = str(gpkg_code_version())
     con.execute(
         "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
@@ -368,6 +513,16 @@ def gpkg_status(path: Path) -> StoreStatus:
         for table in COUNTED_TABLES:
             if table in present:
                 counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        keyed: dict[str, int] = {}
+        if "cases" in present and any(
+            r[1] == "subdistrict" for r in con.execute("PRAGMA table_info(cases)")
+        ):
+            keyed = {
+                r[0]: int(r[1])
+                for r in con.execute(
+                    "SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1"
+                )
+            }
     pending = tuple(
         f"{v}: {what}" for v, what in GPKG_STEPS.items() if stored and stored < v <= known
     )
@@ -382,6 +537,7 @@ def gpkg_status(path: Path) -> StoreStatus:
         pending=pending,
         unknown=(stored,) if stored > known else (),
         counts=counts,
+        subdistricts=keyed,
     )
 
 

@@ -30,6 +30,7 @@ from gis.people.roster import DUTIES, RosterEntry
 from gis.people.signin import SLOTS, SignIn
 from gis.people.staff import PERSON_COLUMNS, PRESENCE, Person
 from gis.people.tracks import Track
+from gis.store.tenancy import scope_sqlite
 
 #: GeoPackage schema version that adds the people tables.
 GPKG_PEOPLE_VERSION = 3
@@ -140,18 +141,30 @@ def create_gpkg_people_tables(con: sqlite3.Connection) -> None:
     )
 
 
-class _Exec:
-    """Run SQL written with ``%s`` placeholders on a sqlite connection or psycopg2 cursor."""
+_PEOPLE_TABLES = ("staff_assignments", "staff", "roster", "signins", "tracks")
 
-    def __init__(self, target: Any, qmark: bool) -> None:
+
+class _Exec:
+    """Run SQL written with ``%s`` placeholders on a sqlite connection or psycopg2 cursor.
+
+    With a ``scope`` (a GeoPackage store opened for one subdistrict; PostGIS uses
+    row-level security instead) every statement sees only that subdistrict's rows: a
+    statement is limited to the key by :func:`gis.store.tenancy.scope_sqlite`.
+    """
+
+    def __init__(self, target: Any, qmark: bool, scope: str | None = None) -> None:
         self._t = target
         self._qmark = qmark
+        self._scope = scope if qmark else None
 
     def _sql(self, sql: str) -> str:
         return sql.replace("%s", "?") if self._qmark else sql
 
+    def _scoped(self, sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+        return scope_sqlite(self._sql(sql), params, self._scope, _PEOPLE_TABLES)
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = self._t.execute(self._sql(sql), tuple(params))
+        cur = self._t.execute(*self._scoped(sql, params))
         return int((cur if self._qmark else self._t).rowcount)
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -160,7 +173,7 @@ class _Exec:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         if self._qmark:
-            return [dict(r) for r in self._t.execute(self._sql(sql), tuple(params)).fetchall()]
+            return [dict(r) for r in self._t.execute(*self._scoped(sql, params)).fetchall()]
         self._t.execute(sql, tuple(params))
         names = [d[0] for d in self._t.description]
         return [dict(zip(names, r, strict=True)) for r in self._t.fetchall()]
@@ -178,10 +191,12 @@ class PeopleStore:
         qmark: bool,
         write: Callable[[], contextlib.AbstractContextManager[Any]],
         read: Callable[[], contextlib.AbstractContextManager[Any]],
+        scope: str | None = None,
     ) -> None:
         self._qmark = qmark
         self._write_cm = write
         self._read_cm = read
+        self._scope = scope
 
     @classmethod
     def for_sqlite(
@@ -189,15 +204,17 @@ class PeopleStore:
         con: sqlite3.Connection,
         lock: threading.RLock,
         write: Callable[[], contextlib.AbstractContextManager[Any]],
+        scope: str | None = None,
     ) -> PeopleStore:
-        """The people tables of a GeoPackage store (its connection, lock and transactions)."""
+        """The people tables of a GeoPackage store (its connection, lock and transactions),
+        limited to the subdistrict ``scope`` (None: every row)."""
 
         @contextlib.contextmanager
         def read() -> Iterator[sqlite3.Connection]:
             with lock:
                 yield con
 
-        return cls(qmark=True, write=write, read=read)
+        return cls(qmark=True, write=write, read=read, scope=scope)
 
     @classmethod
     def for_postgis(cls, tx: Callable[[], contextlib.AbstractContextManager[Any]]) -> PeopleStore:
@@ -207,12 +224,12 @@ class PeopleStore:
     @contextlib.contextmanager
     def _write(self) -> Iterator[_Exec]:
         with self._write_cm() as target:
-            yield _Exec(target, self._qmark)
+            yield _Exec(target, self._qmark, self._scope)
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[_Exec]:
         with self._read_cm() as target:
-            yield _Exec(target, self._qmark)
+            yield _Exec(target, self._qmark, self._scope)
 
     # -- value conversion ------------------------------------------------------------
     def _day(self, d: dt.date | None) -> Any:

@@ -8,8 +8,8 @@
   same answer as :func:`gis.geography.place.place_at`;
 - :meth:`~PostGISSpatial.zones_at` — the zone of many points in one statement;
 - :meth:`~PostGISSpatial.segment_counts` — cases per street segment (stored segment, else
-  the nearest within reach), as :func:`gis.analytics.hotspots.case_segments` counts them;
-- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.analytics.hotspots.GridSpec`,
+  the nearest within reach), as :func:`gis.analytics.counts.case_segments` counts them;
+- :meth:`~PostGISSpatial.grid_counts` — cases per cell of a :class:`~gis.analytics.grid.GridSpec`,
   as ``np.bincount(spec.index_of(x, y))`` counts them.
 
 Every lookup uses the partial GiST index of its layer; values are always bound.
@@ -28,11 +28,11 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from gis.errors import StoreError
+from gis.errors import StoreError, ValidationError
 from gis.store.base import CaseQuery, make_query
 
 if TYPE_CHECKING:
-    from gis.analytics.hotspots import GridSpec
+    from gis.analytics.grid import GridSpec
     from gis.geography.layers import Geography
     from gis.store.postgis import PostGISStore
 
@@ -85,6 +85,15 @@ class PostGISSpatial:
         self._store = store
 
     def _tx(self) -> Any:
+        """A transaction of the store, whose subdistrict's layers every query reads (each
+        names ``subdistrict = current_setting('app.subdistrict')``: the layers are readable
+        by all, see sql/008_subdistricts.sql, so that the GiST indexes stay usable)."""
+        if self._store.subdistrict == "*":
+            raise ValidationError(
+                "spatial lookups need one subdistrict's geography; the district level (*) has none",
+                field="subdistrict",
+                fix="open the store for a subdistrict (--subdistrict CODE)",
+            )
         return self._store._tx()
 
     # -- the layers ----------------------------------------------------------------------
@@ -95,7 +104,11 @@ class PostGISSpatial:
             raise StoreError(f"the geography's CRS {geo.crs} has no EPSG code to store")
         counts: dict[str, int] = {}
         with self._tx() as cur:
-            cur.execute("DELETE FROM geo_layers")  # cascades to geo_features
+            # this subdistrict's layers only (also where row-level security is not in force);
+            # cascades to geo_features
+            cur.execute(
+                "DELETE FROM geo_layers WHERE subdistrict = current_setting('app.subdistrict')"
+            )
             for layer, id_col in LAYERS.items():
                 gdf = getattr(geo, layer)
                 cur.execute(
@@ -142,15 +155,64 @@ class PostGISSpatial:
     def srid(self) -> int:
         """The metric SRID of the stored layers; StoreError when none are loaded."""
         with self._tx() as cur:
-            cur.execute("SELECT min(srid), max(srid) FROM geo_layers")
+            cur.execute(
+                "SELECT min(srid), max(srid) FROM geo_layers "
+                "WHERE subdistrict = current_setting('app.subdistrict')"
+            )
             lo, hi = cur.fetchone()
         if lo is None:
             raise StoreError(
-                "no geography layers in the database: run patrol db load-geography first"
+                f"no geography layers of subdistrict {self._store.subdistrict} in the "
+                "database: run patrol db load-geography first (--subdistrict CODE)"
             )
         if lo != hi:  # pragma: no cover - load_geography writes one SRID
             raise StoreError(f"the stored layers mix SRIDs {lo} and {hi}; load them again")
         return int(lo)
+
+    def read_geography(self) -> Geography:
+        """The stored layers of this store's subdistrict as a :class:`Geography` (its own
+        street network, zones and boundary, in its own metric CRS): plan routes and
+        districts on what the database holds. StoreError when none are loaded."""
+        import geopandas as gpd
+
+        from gis.geography.layers import geography_from_layers
+
+        srid = self.srid()
+        frames: dict[str, gpd.GeoDataFrame] = {}
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT max(source) FROM geo_layers "
+                "WHERE subdistrict = current_setting('app.subdistrict')"
+            )
+            source = cur.fetchone()[0] or ""
+            for layer in ("boundary", "lakes", "zones", "streets", "pois"):
+                cur.execute(
+                    "SELECT feature_id, name, zone_id, front_id, props, ST_AsBinary(geom) "
+                    "FROM geo_features WHERE subdistrict = current_setting('app.subdistrict') "
+                    "AND layer = %s ORDER BY ord",
+                    (layer,),
+                )
+                records, geoms = [], []
+                for fid, name, zone_id, front_id, props, wkb in cur.fetchall():
+                    rec = dict(props if isinstance(props, dict) else json.loads(props or "{}"))
+                    rec[LAYERS[layer]] = fid
+                    rec["name"] = name
+                    for col, v in (("zone_id", zone_id), ("front_id", front_id)):
+                        if v is not None:
+                            rec[col] = v
+                    records.append(rec)
+                    geoms.append(shapely.from_wkb(bytes(wkb)))
+                frames[layer] = gpd.GeoDataFrame(
+                    pd.DataFrame.from_records(records), geometry=geoms, crs=f"EPSG:{srid}"
+                )
+        return geography_from_layers(
+            frames["boundary"],
+            frames["lakes"],
+            frames["zones"],
+            frames["streets"],
+            frames["pois"] if len(frames["pois"]) else None,
+            source=f"PostGIS ({source})" if source else "PostGIS",
+        )
 
     # -- lookups -------------------------------------------------------------------------
     def place_at(self, x: float, y: float, *, reach_m: float = 60.0) -> PlaceRow:
@@ -161,16 +223,16 @@ class PostGISSpatial:
                 """
                 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS g)
                 SELECT
-                  EXISTS (SELECT 1 FROM geo_features f, p WHERE f.layer = 'boundary'
+                  EXISTS (SELECT 1 FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'boundary'
                           AND ST_Contains(f.geom, p.g)),
-                  (SELECT f.feature_id FROM geo_features f, p WHERE f.layer = 'fronts'
+                  (SELECT f.feature_id FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'fronts'
                    AND ST_Contains(f.geom, p.g) ORDER BY f.ord LIMIT 1),
-                  (SELECT f.feature_id FROM geo_features f, p WHERE f.layer = 'zones'
+                  (SELECT f.feature_id FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'zones'
                    AND ST_Contains(f.geom, p.g) ORDER BY f.ord LIMIT 1),
                   s.feature_id, s.d
                 FROM p LEFT JOIN LATERAL (
                   SELECT f.feature_id, ST_Distance(f.geom, p.g) AS d FROM geo_features f
-                  WHERE f.layer = 'segments' AND ST_DWithin(f.geom, p.g, %(reach)s)
+                  WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'segments' AND ST_DWithin(f.geom, p.g, %(reach)s)
                   ORDER BY ST_Distance(f.geom, p.g), f.feature_id LIMIT 1
                 ) s ON true
                 """,
@@ -190,7 +252,7 @@ class PostGISSpatial:
                 SELECT z.feature_id FROM unnest(%s::float8[], %s::float8[])
                   WITH ORDINALITY AS p(x, y, i)
                 LEFT JOIN LATERAL (
-                  SELECT f.feature_id FROM geo_features f WHERE f.layer = 'zones'
+                  SELECT f.feature_id FROM geo_features f WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'zones'
                   AND ST_Contains(f.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), %s))
                   ORDER BY f.ord LIMIT 1) z ON true
                 ORDER BY p.i
@@ -222,13 +284,14 @@ class PostGISSpatial:
             cur.execute(
                 f"""
                 WITH c AS ({pts}),
-                known AS (SELECT feature_id FROM geo_features WHERE layer = 'segments')
+                known AS (SELECT feature_id FROM geo_features
+                  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
                 SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
                 FROM c
                 LEFT JOIN known k ON k.feature_id = c.segment_id
                 LEFT JOIN LATERAL (
                   SELECT f.feature_id FROM geo_features f
-                  WHERE k.feature_id IS NULL AND f.layer = 'segments'
+                  WHERE k.feature_id IS NULL AND f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'segments'
                     AND ST_DWithin(f.geom, c.g, %s)
                   ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
                 WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL

@@ -8,12 +8,14 @@ every write is one transaction, geometry goes in and out as WKB.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import io
 import itertools
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.cases.intake import References
+from gis.cases.categories import References
 from gis.cases.workflow import CASE_FRAME_COLUMNS, AuditEntry, Case
 from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
 from gis.localtime import parse_stored_instant
@@ -45,6 +47,7 @@ from gis.store.coordination import Exec
 from gis.store.crowd import PostGISCrowd
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
+from gis.store.tenancy import DEFAULT_SUBDISTRICT, check_subdistrict, writable_subdistrict
 
 log = logging.getLogger(__name__)
 
@@ -89,27 +92,84 @@ class PostGISStore(PostGISCrowd, Store):
         minconn: int = 1,
         maxconn: int = 8,
         sql_dir: Path = SQL_DIR,
+        subdistrict: str = DEFAULT_SUBDISTRICT,
     ) -> None:
         psycopg2, _ = _psycopg2()
         self.url = url
         self.refs = default_refs(refs)
+        #: The subdistrict this connection sees and writes ('*': the district level, reads all).
+        self.subdistrict = check_subdistrict(subdistrict)
+        self._scope_sql = "SELECT set_config('app.subdistrict', %s, true)"
+        self._copy_mode = "direct"
+        self._owns_pool = True
+        self._local = threading.local()  # this thread's open transaction (transaction())
         try:
             self._pool = psycopg2.pool.ThreadedConnectionPool(minconn, maxconn, dsn=url)
         except psycopg2.Error as exc:
             raise StoreError(f"cannot connect to PostGIS ({_redact(url)}): {exc}") from exc
         self.sql_dir = Path(sql_dir)
         self.migrate()
+        self._scope_sql = self._scope_statement()
+
+    def _scope_statement(self) -> str:
+        """What each transaction runs first: the subdistrict setting, and ``SET LOCAL ROLE
+        patrol_app`` when this login may take that role, so that row-level security holds
+        even for an owner or superuser login (they would bypass it)."""
+        with self._tx(admin=True) as cur:
+            cur.execute(
+                "SELECT r.oid IS NOT NULL AND pg_has_role(current_user, r.oid, 'MEMBER') "
+                "AND has_table_privilege(r.oid, 'cases', 'SELECT'), "
+                "(SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) "
+                "OR pg_has_role(current_user, (SELECT relowner FROM pg_class "
+                "WHERE oid = 'cases'::regclass), 'USAGE') "
+                "FROM (SELECT 1) x LEFT JOIN pg_roles r ON r.rolname = 'patrol_app'"
+            )
+            can_set, bypasses = cur.fetchone()
+        if can_set:
+            self._copy_mode = "owner" if bypasses else "staged"
+            return "SET LOCAL ROLE patrol_app; " + self._scope_sql
+        self._copy_mode = "direct" if bypasses else "staged"
+        log.warning(
+            "PostGIS login %s cannot take the role patrol_app%s: subdistrict row-level "
+            "security is %s (see docs/store.md)",
+            _redact(self.url),
+            " and bypasses row-level security" if bypasses else "",
+            "NOT in force" if bypasses else "in force only for tables its owner did not create",
+        )
+        return self._scope_sql
+
+    def scoped(self, subdistrict: str) -> PostGISStore:
+        """The same store (sharing its connection pool) seen from another subdistrict, or
+        the district level ``'*'``; closing the view leaves the pool to its owner."""
+        view = copy.copy(self)
+        view.subdistrict = check_subdistrict(subdistrict)
+        view._owns_pool = False
+        view.__dict__.pop("people", None)  # rebuilt on the view's transactions
+        return view
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[Any]:
-        """One transaction on a pooled connection: commit on success, rollback on error."""
+    def _tx(self, *, admin: bool = False) -> Iterator[Any]:
+        """One transaction on a pooled connection: commit on success, rollback on error.
+
+        Scoped to the store's subdistrict unless ``admin`` (schema migrations). Inside
+        :meth:`transaction` (same thread) it is a savepoint of that transaction.
+        """
         psycopg2, _ = _psycopg2()
+        outer = getattr(self._local, "cur", None)
+        if outer is not None:
+            with self._savepoint(outer, psycopg2):
+                yield outer
+            return
         con = self._pool.getconn()
         try:
             with con:  # commits or rolls back
                 with con.cursor() as cur:
+                    if not admin:
+                        cur.execute(self._scope_sql, (self.subdistrict,))
                     yield cur
         except psycopg2.Error as exc:
+            if self.subdistrict == "*" and "_subdistrict_code" in str(exc):
+                writable_subdistrict(self.subdistrict)  # raises: the district level writes none
             raise StoreError(f"PostGIS error: {exc}") from exc
         except ValueError as exc:
             # psycopg2 refuses NUL bytes in parameters with a bare ValueError
@@ -121,6 +181,38 @@ class PostGISStore(PostGISCrowd, Store):
             raise
         finally:
             self._pool.putconn(con)
+
+    @contextlib.contextmanager
+    def _savepoint(self, cur: Any, psycopg2: Any) -> Iterator[None]:
+        """A savepoint of this thread's open transaction (undone alone on an error)."""
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        name = f"patrol_sp_{self._local.depth}"
+        cur.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException as exc:
+            cur.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            if isinstance(exc, psycopg2.Error):
+                raise StoreError(f"PostGIS error: {exc}") from exc
+            raise
+        else:
+            cur.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._local.depth -= 1
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction that every write of this thread inside joins (all or nothing)."""
+        if getattr(self._local, "cur", None) is not None:
+            with self._tx():
+                yield
+            return
+        with self._tx() as cur:
+            self._local.cur = cur
+            try:
+                yield
+            finally:
+                self._local.cur = None
 
     @functools.cached_property
     def people(self) -> PeopleStore:
@@ -137,7 +229,7 @@ class PostGISStore(PostGISCrowd, Store):
 
         Raises StoreError when the database was upgraded by a newer release.
         """
-        return migrate_postgis(self._tx, self.url, self.sql_dir)
+        return migrate_postgis(lambda: self._tx(admin=True), self.url, self.sql_dir)
 
     def schema_version(self) -> int:
         """The highest applied schema version."""
@@ -177,9 +269,7 @@ class PostGISStore(PostGISCrowd, Store):
                 # COPY fail on the unique keys; then fall back to the staging route)
                 cur.execute("SAVEPOINT direct_copy")
                 try:
-                    cur.copy_expert(
-                        sql.SQL("COPY cases ({}) FROM STDIN").format(cols).as_string(cur), buf()
-                    )
+                    self._copy_into(cur, "cases", cols.as_string(cur), buf())
                     cur.execute("RELEASE SAVEPOINT direct_copy")
                     added = set(ids)
                 except _psycopg2()[0].errors.UniqueViolation:
@@ -190,10 +280,28 @@ class PostGISStore(PostGISCrowd, Store):
             new_cases = [c for c in cases if c.case_id in added]
             extra = [a for a in audit if a.case_id in added]
             self._copy_audit(cur, _creation_lines(new_cases), extra)
+            skipped = [c for c in cases if c.case_id not in added]
+            stored_as = self._stored_as(cur, skipped) if skipped else {}
         return AddResult(
             tuple(c.case_id for c in cases if c.case_id in added),
-            tuple(c.case_id for c in cases if c.case_id not in added),
+            tuple(c.case_id for c in skipped),
+            stored_as,
         )
+
+    def _stored_as(self, cur: Any, skipped: Sequence[Case]) -> dict[str, str]:
+        """The stored case id each skipped case matched: its own id, else its content's."""
+        cur.execute(
+            "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
+            "OR content_hash = ANY(%s)",
+            ([c.case_id for c in skipped], [c.content_hash for c in skipped if c.content_hash]),
+        )
+        rows = cur.fetchall()
+        ids = {r[0] for r in rows}
+        by_hash = {r[1]: r[0] for r in rows if r[1]}
+        return {
+            c.case_id: c.case_id if c.case_id in ids else by_hash.get(c.content_hash, c.case_id)
+            for c in skipped
+        }
 
     def add_cases_stream(self, chunks: Iterable[Sequence[Case]]) -> tuple[int, int]:
         """COPY chunks of cases through a staging table in ONE transaction.
@@ -232,6 +340,62 @@ class PostGISStore(PostGISCrowd, Store):
                 skipped += len(cases) - len(new)
         return added, skipped
 
+    def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
+        """COPY chunks of new cases, given as columns, straight into ``cases`` in ONE
+        transaction (ids and content hashes already stored are skipped first; a racing
+        writer sends a chunk through the staging table instead). Any error rolls back all.
+        """
+        from gis.store import case_columns as cc
+
+        psycopg2, sql = _psycopg2()
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+        copy = sql.SQL("COPY cases ({}) FROM STDIN").format(cols)
+        added = skipped = 0
+        with self._tx() as cur:
+            for chunk in chunks:
+                c = chunk.columns
+                if not len(chunk):
+                    continue
+                cc.check_nul(c)
+                cur.execute(
+                    "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
+                    "OR content_hash = ANY(%s)",
+                    (list(c["case_id"]), [h for h in c["content_hash"] if h]),
+                )
+                rows = cur.fetchall()
+                keep = cc.new_rows(c, {r[0] for r in rows}, {r[1] for r in rows if r[1]})
+                new = cc.select(c, keep)
+                text = cc.copy_text(new, _DB_COLUMNS)
+                cur.execute("SAVEPOINT case_columns")
+                try:
+                    cur.copy_expert(copy.as_string(cur), io.StringIO(text))
+                    cur.execute("RELEASE SAVEPOINT case_columns")
+                except psycopg2.errors.UniqueViolation:  # a racing writer stored some
+                    cur.execute("ROLLBACK TO SAVEPOINT case_columns")
+                    cur.execute(
+                        "CREATE TEMP TABLE IF NOT EXISTS case_cols_stage "
+                        "(LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
+                    )
+                    cur.execute("TRUNCATE case_cols_stage")
+                    stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
+                    cur.copy_expert(stage.as_string(cur), io.StringIO(text))
+                    cur.execute(
+                        sql.SQL(
+                            "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
+                            "ON CONFLICT DO NOTHING RETURNING case_id"
+                        ).format(cols=cols)
+                    )
+                    ids = {r[0] for r in cur.fetchall()}
+                    new = cc.select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
+                cur.copy_expert(
+                    "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, "
+                    "note, params) FROM STDIN",
+                    io.StringIO(cc.audit_copy_text(new)),
+                )
+                added += len(new["case_id"])
+                skipped += len(chunk) - len(new["case_id"])
+        return added, skipped
+
     def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
         """COPY into a staging table, insert what is new; returns the ids inserted."""
         _, sql = _psycopg2()
@@ -249,11 +413,39 @@ class PostGISStore(PostGISCrowd, Store):
         self, cur: Any, lines: Iterable[str], entries: Sequence[AuditEntry] = ()
     ) -> None:
         """COPY pre-built audit lines and audit entries into ``case_audit``."""
-        cur.copy_expert(
-            "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, note, params) "
-            "FROM STDIN",
+        self._copy_into(
+            cur,
+            "case_audit",
+            "case_id, seq, action, from_state, to_state, who, at, note, params",
             _LineReader(itertools.chain(lines, _audit_lines(entries))),
         )
+
+    def _copy_into(
+        self, cur: Any, table: str, cols: str, reader: Any, options: str = "", **kw: Any
+    ) -> None:
+        """``COPY table (cols) FROM STDIN`` where row-level security is on the table.
+
+        PostgreSQL refuses COPY FROM into a table whose policies apply to the session. A
+        login that owns the tables (or bypasses RLS) drops ``patrol_app`` for the COPY
+        alone: it only inserts, and the ``subdistrict`` column (never in ``cols``) takes
+        its default, the session's key. Other logins COPY into a temporary table and insert
+        from it under the policies. ``table`` and ``cols`` are constants of this package.
+        """
+        if self._copy_mode == "staged":
+            tmp = f"copy_{table}"
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+            cur.copy_expert(f"COPY {tmp} ({cols}) FROM STDIN {options}", reader, **kw)
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp}")
+            cur.execute(f"TRUNCATE {tmp}")
+            return
+        if self._copy_mode == "owner":
+            cur.execute("SET LOCAL ROLE NONE")
+        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN {options}", reader, **kw)
+        if self._copy_mode == "owner":  # (after a failure the transaction or savepoint
+            cur.execute("SET LOCAL ROLE patrol_app")  # rolls back, restoring the role)
 
     def _transition(
         self, case_id: str, expected_version: int, step: Any, after: Any = None
@@ -285,7 +477,7 @@ class PostGISStore(PostGISCrowd, Store):
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO patrol_meta (key, value) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                "ON CONFLICT (subdistrict, key) DO UPDATE SET value = EXCLUDED.value",
                 (key, value),
             )
 
@@ -430,8 +622,8 @@ class PostGISStore(PostGISCrowd, Store):
             return int(cur.fetchone()[0])
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        if not self._pool.closed:
+        """Close every pooled connection (a :meth:`scoped` view leaves its owner's pool)."""
+        if self._owns_pool and not self._pool.closed:
             self._pool.closeall()
 
 

@@ -60,18 +60,20 @@ def free_port() -> int:
 def streamlit_server(
     env: Mapping[str, str], *, log_path: Path, root: Path | None = None
 ) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port; yield its base URL; stop it afterwards.
+    """Run ``streamlit run serve.py`` (the app with its session-cookie routes; ``app.py`` in
+    an older checkout) on a free port; yield its base URL; stop it afterwards.
 
     ``root`` is the checkout to run (default: this one; benchmarks pass an older export).
     """
     root = Path(root) if root is not None else REPO_ROOT
+    entry = root / "serve.py" if (root / "serve.py").is_file() else root / "app.py"
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(root / "app.py"),
+        str(entry),
         "--server.port",
         str(port),
         "--server.address",
@@ -139,9 +141,17 @@ def map_frame(page: Any, *, index: int = 0, timeout_s: float = 60.0) -> Any:
     return page.locator(MAP_FRAME).nth(index).element_handle().content_frame()
 
 
+def nav_link_name(link: str) -> Any:
+    """A sidebar link's name, with or without the count of open alerts (协同（2）)."""
+    import re
+
+    return re.compile(rf"^{re.escape(link)}(（\d+）| \(\d+\))?$")
+
+
 def open_page(page: Any, link: str, heading: str) -> None:
     """Go to a page through its sidebar link (a typed URL starts a new, logged-out session)."""
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=link, exact=True).click()
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("link", name=nav_link_name(link)).click()
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gis.access.auth import SqliteUserRepository, seed_demo_users
+from gis.access.users import SqliteUserRepository, seed_demo_users
 from gis.geography.layers import Geography
 
-#: Low bcrypt cost for tests (the app uses gis.access.auth.BCRYPT_ROUNDS).
+#: Low bcrypt cost for tests (the app uses gis.access.users.BCRYPT_ROUNDS).
 TEST_ROUNDS = 4
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 
@@ -70,9 +70,9 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
 @pytest.mark.slow  # a whole app session per case: CI runs it, the quick loop skips it
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
     needs(
-        "gis.analytics.hotspots",
+        "gis.analytics.density",
         "gis.analytics.forecast",
-        "gis.analytics.reports",
+        "gis.analytics.report_html",
         "layers.hotspots",
         "gis.cases.intake",
     )

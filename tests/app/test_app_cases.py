@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import Point
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.geography.crs import METRIC, WGS84, wgs84_to_gcj02
 from gis.i18n import t
 from gis.settings import Settings

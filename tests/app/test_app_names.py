@@ -1,5 +1,6 @@
-"""Every page in Chinese shows names, never identifiers from the code tables (codes may appear
-only as small print: captions)."""
+"""Every page, for every role, in Chinese and in English, shows names, never identifiers from
+the code tables (codes may appear only as small print: captions); in English, no Chinese label
+shows where an English name exists."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import re
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, ROLES
-from gis.i18n import t
+from gis.access.authorization import allowed_pages
+from gis.access.users import DEMO_PASSWORDS, ROLES, User, hash_password
+from gis.i18n import MESSAGES, t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
 
 for _name in (
@@ -22,14 +24,18 @@ for _name in (
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis.cases.intake import load_references  # noqa: E402
+from gis.cases.categories import load_references  # noqa: E402
 from gis.cases.workflow import STATES, TIERS  # noqa: E402
 
 
 def code_words(tiny_geo) -> set[str]:
     """Identifiers that must never be the visible text of the Chinese interface."""
     refs = load_references()
+    from gis.people.staff import PRESENCE
+    from gis.people.staff_table import ROLES as STAFF_ROLES
+
     words = set(refs.categories) | set(refs.departments) | set(STATES) | set(TIERS) | set(ROLES)
+    words |= set(STAFF_ROLES) | set(PRESENCE)
     words |= set(tiny_geo.fronts["front_id"]) | set(tiny_geo.zones["zone_id"])
     words |= {f"P{i:02d}" for i in range(1, 31)}
     return {w for w in words if w}
@@ -40,8 +46,20 @@ def visible(at) -> list[str]:
     out: list[str] = []
     for kind in ("title", "subheader", "header", "markdown", "error", "warning", "info", "success"):
         out += [str(e.value) for e in getattr(at, kind)]
-    for kind in ("button", "toggle", "number_input", "text_input", "text_area", "date_input"):
+    for kind in (
+        "button",
+        "toggle",
+        "checkbox",
+        "number_input",
+        "text_input",
+        "text_area",
+        "date_input",
+        "expander",
+        "tabs",
+    ):
         out += [str(e.label) for e in getattr(at, kind)]
+    for e in at.metric:
+        out += [str(e.label), str(e.value)]
     for kind in ("selectbox", "radio", "multiselect"):
         for e in getattr(at, kind):
             out.append(str(e.label))
@@ -51,7 +69,7 @@ def visible(at) -> list[str]:
         frame = df.value
         out += [str(c) for c in frame.columns]
         for col in frame.columns:
-            if str(col) in (t("cases.id"), t("users.username")):  # names of their own
+            if str(col) in OWN_NAMES:  # names of their own
                 continue
             out += [str(v) for v in frame[col].tolist()]
     for tab in at.table:
@@ -62,6 +80,15 @@ def visible(at) -> list[str]:
     for e in at.get("download_button"):
         out.append(str(e.proto.label))
     return out
+
+
+#: Table columns whose values are names of their own (case ids, login and display names).
+OWN_NAMES = {
+    t(k, lang)
+    for k in ("cases.id", "users.username", "users.display_name")
+    if k in MESSAGES
+    for lang in ("zh", "en")
+}
 
 
 def leaks(at, words: set[str]) -> list[tuple[str, str]]:
@@ -142,3 +169,100 @@ def test_admin_form_error_is_chinese_with_the_fix(app_env) -> None:
     at.text_input(key="new_password").input("short")
     click_button(at, t("users.add"))
     assert at.error[0].value == t("errors.validation.password")
+
+
+REPORTER_PW = "reporter-pw-1"
+#: Every role's demo account (plus a reporter made by the test) and its password.
+ACCOUNTS = {
+    **{u: DEMO_PASSWORDS[u] for u in ("leader", "chief", "streets", "patrol1", "liaison")},
+    "admin": DEMO_PASSWORDS["admin"],
+    "dama": REPORTER_PW,
+}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z ]+")
+
+
+def english_code_words(words: set[str]) -> set[str]:
+    """The codes that cannot pass for English: an identifier that is also a word of the
+    interface's own English (``patrol``, ``general``, ``reported``) is not checked in English."""
+    english = " ".join(en for _zh, en in MESSAGES.values()).lower()
+    refs = load_references()
+    english += " " + " ".join(c.name_en for c in refs.categories.values()).lower()
+    english += " " + " ".join(d.name_en for d in refs.departments.values()).lower()
+    plain_words = set(re.findall(r"[a-z]+", english))
+    return {w for w in words if w.lower() not in plain_words}
+
+
+def chinese_only(tiny_geo) -> set[str]:
+    """Chinese names and labels that have an English one: seen in English mode, they leak."""
+    refs = load_references()
+    out = {c.name_zh for c in refs.categories.values() if c.name_en}
+    out |= {d.name_zh for d in refs.departments.values() if d.name_en}
+    for frame in (tiny_geo.zones, tiny_geo.fronts):
+        if "name_en" in frame.columns:
+            out |= {str(n) for n, e in zip(frame["name"], frame["name_en"], strict=True) if e}
+    for key, (zh, en) in MESSAGES.items():
+        # the catalogue's labels and names (no placeholders, short): states, tiers, roles …
+        if "{" not in zh and len(zh) <= 8 and _CJK.search(zh) and _WORD.search(en):
+            if key not in ("app.language",):
+                out.add(zh)
+    return {w for w in out if w and _CJK.search(w)}
+
+
+def zh_leaks(at, names: set[str], own: set[str]) -> list[tuple[str, str]]:
+    """Chinese labels in the visible text, once the names of people and accounts (which have
+    no English form) are taken out."""
+    found = []
+    for text in visible(at):
+        for name in sorted(own, key=len, reverse=True):
+            text = text.replace(name, "")
+        found += [(n, text[:120]) for n in names if n in text]
+    return found
+
+
+def _seed_cases_and_districts() -> None:
+    """A case with a trail, a saved district plan and a route: the pages then show data."""
+    from tests.app.test_app_cases import WEST, action_box, report
+
+    at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
+    goto(at, "cases")
+    report(at, *WEST, category="C07")
+    action_box(at).set_value("register")
+    click_button(at, t("cases.apply"))
+    goto(at, "districts")
+    at.number_input(key="districts_k").set_value(2)
+    click_button(at, t("districts.compute"))
+    click_button(at, t("districts.save"))
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_of_every_role_names_things(app_env, demo_repo, tiny_geo, monkeypatch, lang):
+    """Walk every page each role may open, in Chinese and in English: no identifier from the
+    code tables as primary text, and in English no Chinese label where an English one exists."""
+    from gis.access.authorization import ROLE_PAGES
+
+    demo_repo.add(User("dama", "reporter", "西城大妈"), hash_password(REPORTER_PW, rounds=4))
+    _seed_cases_and_districts()
+    monkeypatch.setenv("PATROL_LANG", lang)
+    words = code_words(tiny_geo)
+    if lang == "en":
+        words = english_code_words(words)
+        names = chinese_only(tiny_geo)
+        own = {u.display_name for u in demo_repo.list_users() if u.display_name}
+    walked: set[str] = set()
+    for username, password in ACCOUNTS.items():
+        at = log_in(new_app(), username, password)
+        assert at.session_state["patrol_lang"] == lang
+        user, _hash = demo_repo.get(username)
+        for page in allowed_pages(user):
+            goto(at, page)
+            if page == "patrol" and any(b.key == "patrol_plan" for b in at.button):
+                at.button(key="patrol_plan").click().run()
+            where = f"{lang}/{username}/{page}"
+            _check(at, words, where)
+            if lang == "en":
+                assert not zh_leaks(at, names, own), (where, zh_leaks(at, names, own))
+            walked.add(page)
+    # every page of the app was seen by some role
+    assert walked == set().union(*ROLE_PAGES.values())

@@ -6,16 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.access import auth
-from gis.access.auth import (
-    BASE_DELAY,
-    DEMO_PASSWORDS,
-    MAX_FAILURES,
-    Session,
-    User,
-    allowed_pages,
-    utcnow,
-)
+from gis.access.authorization import allowed_pages
+from gis.access.login import BASE_DELAY, MAX_FAILURES, Session
+from gis.access.users import DEMO_PASSWORDS, User, utcnow
 from gis.i18n import format_datetime, t
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app, texts
 
@@ -87,7 +80,8 @@ def test_forbidden_page_by_url_is_refused_in_chinese(app_env, username, page) ->
 def test_wrong_password_counts_down_then_waits_doubling_in_chinese(app_env, monkeypatch) -> None:
     """docs/app.md "Login protection": 5 free failures, then 30 s doubling; never a lock."""
     clock = [datetime(2026, 11, 30, 1, 0, tzinfo=UTC)]
-    monkeypatch.setattr(auth, "utcnow", lambda: clock[0])
+    monkeypatch.setattr("gis.access.users.utcnow", lambda: clock[0])
+    monkeypatch.setattr("gis.access.login.utcnow", lambda: clock[0])
     at = new_app()
     for i in range(MAX_FAILURES - 1):
         log_in(at, "chief", "wrong-password")
@@ -195,7 +189,7 @@ def test_admin_form_reports_bad_input_in_chinese(app_env) -> None:
 def test_first_run_offers_demo_accounts(monkeypatch, tiny_geo_dir, tmp_path) -> None:
     monkeypatch.setenv("PATROL_DATA_DIR", str(tiny_geo_dir))
     monkeypatch.setenv("PATROL_DATABASE_URL", str(tmp_path / "fresh.gpkg"))
-    monkeypatch.setattr("gis.access.auth.BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr("gis.access.users.BCRYPT_ROUNDS", 4)
     at = new_app().run()
     assert at.info[0].value == t("login.no_users")
     click_button(at, t("login.seed_demo"))

@@ -8,19 +8,21 @@ import importlib.util
 import pandas as pd
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from tests.app.apptest_helpers import goto, log_in, new_app
 
 for _name in (
-    "gis.analytics.reports",
-    "gis.analytics.hotspots",
+    "gis.analytics.report_html",
+    "gis.analytics.density",
     "gis.cases.intake",
     "layers.hotspots",
 ):
     if importlib.util.find_spec(_name) is None:
         pytest.skip(f"{_name} is not part of this build", allow_module_level=True)
 
-from gis.analytics import reports as rp  # noqa: E402
+from gis.analytics import kpis as kp  # noqa: E402
+from gis.analytics import periods as pr  # noqa: E402
+from gis.analytics import report_html as rp  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -34,7 +36,7 @@ from gis.analytics import reports as rp  # noqa: E402
     ],
 )
 def test_default_period_is_the_last_complete_one(kind, today, start, end) -> None:
-    period = rp.period_for(kind, rp.default_report_day(kind, today))
+    period = pr.period_for(kind, pr.default_report_day(kind, today))
     assert (str(period.start.date()), str(period.end.date())) == (start, end)
 
 
@@ -64,7 +66,7 @@ def _seed(app_env, days: int = 60) -> int:
         s.add_reports(reports, received_by="test")
         frame = s.cases_frame()
     today = pd.Timestamp.now(tz="Asia/Shanghai").date()
-    period = rp.period_for("monthly", rp.default_report_day("monthly", today))
+    period = pr.period_for("monthly", pr.default_report_day("monthly", today))
     t = frame["reported_at"]
     return int(((t >= period.start) & (t < period.end)).sum())
 
@@ -113,8 +115,8 @@ def test_report_without_a_map_does_not_claim_there_were_no_cases() -> None:
     from gis.cases.workflow import cases_to_frame
 
     frame = cases_to_frame([])
-    period = rp.period_for("daily", dt.date(2026, 11, 30))
-    k = rp.compute_kpis(frame, period)
+    period = pr.period_for("daily", dt.date(2026, 11, 30))
+    k = kp.compute_kpis(frame, period)
     assert "本期无案件" in rp.render_html(k, lang="zh")
     from dataclasses import replace
 

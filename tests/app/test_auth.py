@@ -7,26 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.access.auth import (
+from gis.access.authorization import ForbiddenError, Resource, allowed_pages, authorize, scope_zones
+from gis.access.login import (
     BASE_DELAY,
     FAILURE_WINDOW,
     MAX_FAILURES,
     BadCredentialsError,
-    ForbiddenError,
     LockedError,
-    Resource,
     SessionExpiredError,
-    SqliteUserRepository,
-    User,
-    allowed_pages,
-    authorize,
-    check_password,
     check_session,
-    demo_users,
-    hash_password,
     login,
-    scope_zones,
 )
+from gis.access.users import SqliteUserRepository, User, check_password, demo_users, hash_password
 from gis.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from gis.settings import Settings
 from tests.app.conftest import TEST_ROUNDS
@@ -66,6 +58,8 @@ def test_repository_stores_users_in_a_valid_geopackage(repo: SqliteUserRepositor
         "patrol_users": "attributes",
         "patrol_login_failures": "attributes",
         "patrol_login_clients": "attributes",
+        "patrol_sessions": "attributes",
+        "patrol_session_secret": "attributes",
     }
     # the plain text password is nowhere in the file
     assert b"password-1" not in repo.path.read_bytes()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, allowed_pages
+from gis.access.authorization import allowed_pages
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from tests.app.browser import map_frame, map_stats, open_page, shot, wait_for_map
 
@@ -75,7 +76,7 @@ def test_each_role_loads_each_page_with_an_offline_map(live_app, offline_page, u
 
 
 def _user(username: str):
-    from gis.access.auth import demo_users
+    from gis.access.users import demo_users
 
     return {u.username: u for u, _ in demo_users(["110102012001001", "110102012001002"])}[username]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.cli import main
 from gis.settings import Settings
 from gis.store import open_store

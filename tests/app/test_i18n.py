@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from gis.access.auth import PAGES, ROLES
+from gis.access.authorization import PAGES
+from gis.access.users import ROLES
 from gis.errors import ValidationError
 from gis.i18n import (
     MESSAGES,

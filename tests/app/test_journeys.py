@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import format_datetime, format_number, t
 from gis.settings import Settings
-from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, settle
+from tests.app.browser import ARTIFACTS, MAP_FRAME, Network, nav_link_name, settle
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,10 @@ def _open_store(path: Path) -> Any:
 
 def _seed(store_path: Path, tiny_geo: Any) -> None:
     """Twenty cases over the last 50 days in the chief's west zone; one 城管 case called to
-    joint enforcement (the liaison records arrival on it)."""
-    from gis.cases.intake import locate_reports, validate_record
+    joint enforcement (the liaison records arrival on it); one registered as 重大, so that
+    leadership and the chief walk every page with its banner (a warning, not an error)."""
+    from gis.cases.intake import validate_record
+    from gis.cases.snapping import locate_reports
     from tests.app.test_app_cases import WEST
 
     now = dt.datetime.now(dt.UTC)
@@ -79,6 +81,10 @@ def _seed(store_path: Path, tiny_geo: Any) -> None:
                 at=now,
                 params=params,
             )
+        from gis.access.users import User
+        from gis.coordination import handling
+
+        handling.register_case(s, "J05", User("seed", "leadership"), tier="major", at=now)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +161,7 @@ class Journey:
         if self.phone:
             p.locator('[data-testid="stExpandSidebarButton"]').click()
         side = p.locator('[data-testid="stSidebar"]')
-        side.get_by_role("link", name=t(f"page.{page_name}"), exact=True).click()
+        side.get_by_role("link", name=nav_link_name(t(f"page.{page_name}"))).click()
         p.get_by_role("heading", name=t(heading_key)).wait_for(timeout=60_000)
         self.check(f"open-{page_name}")
         self.sidebar_closed_on_phone(page_name)
@@ -240,6 +246,12 @@ def _state_line(j: Journey, case: Any) -> str:
 def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> None:
     j = journey("leader")
     j.log_in("leader")
+    # the open 重大 alert: a banner and a count on 协同, and no error box (check() says so)
+    j.page.get_by_text(t("coordination.banner", count=1)).wait_for(timeout=30_000)
+    if not j.phone:
+        side = j.page.locator('[data-testid="stSidebar"]')
+        link = t("page.coordination_count", count=1)
+        assert side.get_by_role("link", name=link, exact=True).count() == 1
     j.map_on_top()
     j.open("hotspots", "hotspots.title")
     j.page.get_by_text(t("hotspots.report.monthly"), exact=True).click()
@@ -248,7 +260,7 @@ def test_leadership_overview_hotspots_monthly_report_audit_trail(journey) -> Non
         frame = s.cases_frame()
     import pandas as pd
 
-    from gis.analytics.reports import default_report_day, period_for
+    from gis.analytics.periods import default_report_day, period_for
 
     today = pd.Timestamp.now(tz="Asia/Shanghai").date()
     period = period_for("monthly", default_report_day("monthly", today))

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gis.access.auth import SqliteUserRepository, check_password
+from gis.access.users import SqliteUserRepository, check_password
 from gis.cli import main
 
 
@@ -19,7 +19,7 @@ def run(monkeypatch, args: list[str], stdin: str = "") -> int:
 def test_add_list_passwd(monkeypatch, tmp_path, capsys) -> None:
     store = tmp_path / "patrol.gpkg"
     monkeypatch.setenv("PATROL_DATABASE_URL", str(store))
-    monkeypatch.setattr("gis.access.auth.BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr("gis.access.users.BCRYPT_ROUNDS", 4)
     args = [
         "add",
         "zhang",
@@ -39,8 +39,21 @@ def test_add_list_passwd(monkeypatch, tmp_path, capsys) -> None:
     user, hashed = SqliteUserRepository(store).get("zhang")
     assert user.zones == ("110102012001001", "110102012001002")
     assert check_password("first-pass-1", hashed)
+    # a session opened with the first password ends with the change
+    from datetime import timedelta
+
+    from gis.access.session_token import InvalidTokenError, SessionTokens
+    from gis.access.users import utcnow
+
+    tokens = SessionTokens(store)
+    now = utcnow()
+    token = tokens.issue("zhang", issued_at=now, expires_at=now + timedelta(hours=1))
+    capsys.readouterr()
     assert run(monkeypatch, ["passwd", "zhang", "--password-stdin"], "second-pass-2\n") == 0
+    assert "1 open session(s) logged out" in capsys.readouterr().out
     assert check_password("second-pass-2", SqliteUserRepository(store).get("zhang")[1])
+    with pytest.raises(InvalidTokenError, match="logged out"):
+        tokens.verify(token, now=utcnow())
 
 
 def test_bad_input_is_a_one_line_error(monkeypatch, tmp_path, capsys) -> None:

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from gis.cases.intake import write_rejects
 from gis.cli.cases import export_frame
 from gis.errors import ValidationError
 from gis.io.csvsafe import safe_cell, safe_frame
+from gis.io.report_files import write_rejects
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,9 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from gis.cases.intake import (
-    check_datum,
-    enforce_batch_policy,
-    locate_reports,
-    read_batch,
-    validate_record,
-)
+from gis.cases.batch import enforce_batch_policy, read_batch
+from gis.cases.intake import validate_record
+from gis.cases.snapping import check_datum, locate_reports
 from gis.errors import DatumError, NotFoundError, ValidationError
 from gis.geography.crs import from_wgs84, wgs84_to_gcj02
 

@@ -10,8 +10,9 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from gis.cases.batch import read_batch
 from gis.cases.demo_history import generate_demo_history, write_demo_history
-from gis.cases.intake import locate_reports, read_batch
+from gis.cases.snapping import locate_reports
 from gis.errors import DatumError
 from gis.geography.crs import wgs84_to_gcj02
 from gis.geography.layers import load_geography

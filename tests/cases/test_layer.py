@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from gis.cases.batch import read_batch
 from gis.cases.demo_history import generate_demo_history
-from gis.cases.intake import read_batch
 from gis.geography.network import grid_segments
 from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
@@ -92,7 +92,7 @@ def test_many_cases_become_graded_cells():
 
 
 def test_reference_names_fall_back_on_a_missing_table_but_not_on_a_bug(monkeypatch) -> None:
-    import gis.cases.intake
+    import gis.cases.categories
     from gis.errors import NotFoundError
     from layers.violations import _reference_names
 
@@ -102,8 +102,8 @@ def test_reference_names_fall_back_on_a_missing_table_but_not_on_a_bug(monkeypat
     def broken(*_a: object) -> None:
         raise TypeError("a bug")
 
-    monkeypatch.setattr(gis.cases.intake, "load_references", missing)
+    monkeypatch.setattr(gis.cases.categories, "load_references", missing)
     assert _reference_names("zh") == ({}, {})
-    monkeypatch.setattr(gis.cases.intake, "load_references", broken)
+    monkeypatch.setattr(gis.cases.categories, "load_references", broken)
     with pytest.raises(TypeError):
         _reference_names("zh")

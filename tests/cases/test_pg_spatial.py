@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from gis.analytics.hotspots import GridSpec, case_segments
+from gis.analytics.counts import case_segments
+from gis.analytics.grid import GridSpec
 from gis.cases.intake import validate_record
 from gis.cli import main
 from gis.geography.layers import load_bundled_geography
@@ -155,7 +156,7 @@ def test_grid_counts_equal_binning(loaded, refs, geo):
     store, spatial = loaded
     _add_cases(store, refs, geo)
     frame = store.cases_frame()
-    spec = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0)
+    spec = GridSpec.covering(tuple(geo.boundary.total_bounds), 100.0, crs=geo.crs)
     idx = spec.index_of(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
     want = np.bincount(idx[idx >= 0], minlength=spec.nx * spec.ny)
     got = spatial.grid_counts(spec)

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.cases.intake import case_from_report, locate_reports
+from gis.cases.intake import case_from_report
+from gis.cases.snapping import locate_reports
 from gis.cases.workflow import CASE_FRAME_COLUMNS, STATES
 from gis.errors import ConflictError, NotFoundError, StoreError, TransitionError
 from gis.localtime import LOCAL_TZ as TZ
@@ -58,6 +59,38 @@ def test_add_is_idempotent_by_id_and_content(store, ten_reports):
     assert store.count_cases() == 10
     # first receiver owns the case (首问负责), not the second importer
     assert store.get_case("T01").owner == "desk1"
+
+
+def test_a_content_duplicate_answers_with_the_stored_id(store, ten_reports, refs):
+    """Regression: the same report sent again under another id named the submitted id,
+    which no stored case has, instead of the case that holds it."""
+    from gis.services import take_in_report
+
+    raw = {
+        "report_id": "FIRST",
+        "category": "C07",
+        "lon": ten_reports[1].lon,
+        "lat": ten_reports[1].lat,
+        "reported_at": "2026-05-01 23:40",
+        "reporter": "r2",
+        "description": "噪声 loud music",
+    }
+    got = take_in_report(None, store, raw, refs=refs, now=NOW, received_by="desk1")
+    assert (got.added, got.case_id) == (True, "FIRST")
+    again = take_in_report(
+        None, store, {**raw, "report_id": "SECOND"}, refs=refs, now=NOW, received_by="desk2"
+    )
+    assert (again.added, again.case_id) == (False, "FIRST")
+    assert store.get_case(again.case_id).owner == "desk1"
+    same = take_in_report(None, store, raw, refs=refs, now=NOW, received_by="desk2")
+    assert (same.added, same.case_id) == (False, "FIRST")
+    assert store.count_cases() == 1
+    # the store says which stored case each skipped one matched, in a batch too
+    renamed = [dataclasses.replace(r, report_id=f"X{i}") for i, r in enumerate(ten_reports[:3])]
+    store.add_reports(ten_reports[:2], received_by="desk1")
+    result = store.add_reports([*renamed, ten_reports[0]], received_by="desk1")
+    assert result.added == ("X2",)
+    assert dict(result.stored_as) == {"X0": "T01", "X1": "T02", "T01": "T01"}
 
 
 def test_batch_is_all_or_nothing(store, ten_reports, refs):
@@ -257,7 +290,7 @@ def test_cases_frame_contract(store, ten_reports, segments):
 
 
 def test_text_is_stored_verbatim(store, refs, now):
-    from gis.cases.intake import read_batch
+    from gis.cases.batch import read_batch
 
     result = read_batch(Path(__file__).parent / "corpus" / "injection.csv", refs=refs, now=now)
     assert not result.rejects
@@ -281,7 +314,8 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time, pathlib
     from gis.store import geopackage, postgis
-    from gis.cases.intake import load_references, case_from_report
+    from gis.cases.categories import load_references
+    from gis.cases.intake import case_from_report
     import pickle
     backend, target, flag, payload = sys.argv[1:5]
     reports = pickle.loads(pathlib.Path(payload).read_bytes())

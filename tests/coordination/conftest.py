@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.access.auth import User
+from gis.access.users import User
 from tests.cases import conftest as _cases
 
 NOW = _cases.NOW

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
@@ -69,7 +69,7 @@ def test_inspection_from_the_page_scores_the_department(app_env) -> None:
 
 
 def test_major_case_banner_on_every_page_until_acknowledged(app_env) -> None:
-    from gis.access.auth import User
+    from gis.access.users import User
     from gis.coordination import handling
 
     report(chief_on_cases(), *WEST)
@@ -113,7 +113,7 @@ def test_inspection_from_the_page_opens_a_case(app_env) -> None:
 
 
 def test_joint_action_and_consultation_offer_only_cases_in_scope(app_env, demo_repo) -> None:
-    from gis.access.auth import User, hash_password
+    from gis.access.users import User, hash_password
 
     report(chief_on_cases(), *WEST)  # a case in the demo chief's zone
     demo_repo.add(User("chief2", "area_chief", "二片长", zones=("elsewhere",)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.access.auth import User, hash_password
+from gis.access.users import User, hash_password
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store

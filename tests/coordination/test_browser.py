@@ -7,7 +7,7 @@ import datetime as dt
 import geopandas as gpd
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.cases.workflow import Case
 from gis.i18n import t
 from gis.localtime import LOCAL_TZ as TZ

@@ -9,7 +9,7 @@ import time
 import geopandas as gpd
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
 from gis.cases.workflow import Case
 from gis.i18n import t
 from gis.localtime import LOCAL_TZ as TZ

@@ -70,7 +70,10 @@ def test_major_case_from_the_cli(gpkg, capsys):
     assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 2
     assert "area chief approves" in capsys.readouterr().err
     assert main(["dispatch", "approve", "M1", "--by", "duty", "--role", "patrol"]) == 2
-    assert main(["dispatch", "approve", "M1", "--by", "chief"]) == 0
+    # the case has no zone here (no geography): no area chief answers for it, leadership does
+    assert main(["dispatch", "approve", "M1", "--by", "chief", "--zones", "110102012001001"]) == 2
+    assert "outside their zones" in capsys.readouterr().err
+    assert main(["dispatch", "approve", "M1", "--by", "boss", "--role", "leadership"]) == 0
     assert main(["dispatch", "alerts", "--by", "boss"]) == 0
     assert "M1:major:leadership" in capsys.readouterr().out
     assert main(["dispatch", "ack", "M1:major:leadership", "--by", "boss"]) == 0

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import evidence
 from gis.errors import TransitionError, ValidationError
 

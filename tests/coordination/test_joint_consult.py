@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from shapely.geometry import box
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import consultations as cons
 from gis.coordination import joint
 from gis.errors import TransitionError, ValidationError

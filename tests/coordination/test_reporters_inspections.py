@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.coordination import alerts, dispatch, inspections, reporters
 from gis.errors import AuthError, ValidationError
 

@@ -63,7 +63,10 @@ def test_general_case_served_with_category_deadline(loaded, officer):
         handling.serve_notice(loaded, "T09", officer, hours=10, at=T0)
 
 
-def test_major_needs_approval_and_alerts_leadership(loaded, officer, chief, boss):
+def test_major_needs_approval_and_alerts_leadership(store, ten_reports, officer, chief, boss):
+    zoned = [dataclasses.replace(r, zone_id=chief.zones[0]) for r in ten_reports]
+    store.add_reports(zoned, received_by="desk1")
+    loaded = store
     handling.register_case(loaded, "T03", officer, tier="major", at=T0)
     assert [a["kind"] for a in alerts.open_alerts(loaded, boss)] == ["major"]
     assert alerts.badge(loaded, chief) == 1

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.geography.layers import load_geography
 from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.crowd.watch import advance_replay, ensure_places, seed_demo
 from gis.geography.layers import load_geography
 from gis.i18n import t

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.geography.layers import load_geography
 from gis.settings import Settings
 from ui.common import Context

@@ -4,6 +4,7 @@ the districts' staff table and its shifts otherwise; each row says which."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import geopandas as gpd
 import pandas as pd
@@ -128,3 +129,24 @@ def test_rostered_on_duty_uses_the_shift_hours() -> None:
     assert rostered_on_duty(entries, _people(), AT.replace(hour=7, minute=30), hours).empty
     on_call = [RosterEntry(DAY, "P01", "on_call")]
     assert rostered_on_duty(on_call, _people(), AT).empty
+
+
+def test_configured_shift_hours_reach_the_staff_context(grid) -> None:
+    """PATROL_SHIFT_HOURS is read once into Settings and decides who the crowd page and
+    ``patrol crowd`` call on duty, as it does for the roster commands."""
+    from gis.crowd.watch import staff_context_for
+    from gis.errors import ValidationError
+    from gis.settings import Settings
+
+    G, segs = grid
+    geo = type("Geo", (), {"G": G, "segments": segs, "pois": gpd.GeoDataFrame({"kind": []})})
+    staff = pd.DataFrame({"person_id": ["P01"], "name": ["赵示甲"], "shift": ["morning"]})
+    saved = json.dumps(dict.fromkeys(segs["segment_id"], "P01"))
+    settings = Settings.from_env({"PATROL_SHIFT_HOURS": "morning=08:00-12:00"})
+    ctx = staff_context_for(geo, staff, saved, 4.5, settings.shift_hours_parsed())
+    assert ctx.hours.span("morning") == (8.0, 12.0)
+    entries = [RosterEntry(DAY, "P01", "morning")]
+    assert rostered_on_duty(entries, _people(), AT.replace(hour=7, minute=30), ctx.hours).empty
+    assert staff_context_for(geo, staff, saved, 4.5).hours == ShiftHours()
+    with pytest.raises(ValidationError, match="PATROL_SHIFT_HOURS"):
+        Settings.from_env({"PATROL_SHIFT_HOURS": "lunch=12:00-13:00"})

@@ -115,9 +115,14 @@ def test_raise_alert_to_a_c29_case(store, places):
     assert (alert.state, alert.case_id, alert.acted_by) == ("escalated", case.case_id, "leader")
     stored = store.get_case(case.case_id)
     assert (stored.category, stored.tier, stored.state, stored.owner) == (
-        "C29", "major", "reported", "leader",
+        "C29", "major", "registered", "leader",
     )  # fmt: skip
     assert stored.flags["contingency_plan"] is True  # 重大: start the contingency plan
+    # registered with the tier's handling: leadership's banner and the chiefs' approval
+    from gis.coordination.alerts import case_alerts
+
+    kinds = sorted(a["kind"] for a in case_alerts(store, case.case_id))
+    assert kinds == ["approval", "major"]
     assert store.get_alert(orange.alert_id).case_id == case.case_id
     with pytest.raises(ConflictError):
         escalate_alert(store, places, orange.alert_id, who="x", tier="emergency", version=3)

@@ -11,17 +11,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("gis", "layers", "ui")
 MAX_LINES = 600
 REASON = "Long because:"
-#: Long modules being reworked by other open work; each must get a reason or be split.
+#: Long modules that other open work has just grown; each must get a reason or be split.
 PENDING = {
-    "gis/analytics/hotspots.py": "hotspots and forecast rework",
-    "gis/analytics/reports.py": "reports rework",
-    "gis/cases/intake.py": "intake rework",
-    "gis/access/auth.py": "session tokens rework",
+    "gis/store/geopackage.py": "subdistrict tenancy, just merged",
+    "gis/store/postgis.py": "subdistrict tenancy, just merged",
+    "gis/store/migrate.py": "store migrations, just merged",
+    "layers/safe.py": "map speed work, just merged",
 }
 #: The only module that may import by name: the CLI's lazy command table.
 LAZY_TABLE = "gis/cli/__init__.py"
-#: Handlers that turn a missing module into a silent fallback.
-SWALLOWS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+#: Handlers that name a missing module: any try around our own imports with one is a shim.
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+#: Handlers that swallow everything: a shim when the try holds nothing but imports.
+CATCH_ALL = {"Exception", "BaseException"}
 
 
 def _modules() -> list[Path]:
@@ -59,7 +61,7 @@ def _own(module: str) -> bool:
 def staging_shims(source: str, *, lazy_table: bool = False) -> list[str]:
     """Imports hidden from the tools: ``optional_module``, ``importlib.import_module`` (outside
     the CLI's lazy table), and imports of the project's own modules under an ``except`` that
-    swallows ImportError."""
+    names ImportError (or that swallows everything around nothing but imports)."""
     found = []
     tree = ast.parse(source)
     for node in ast.walk(tree):
@@ -82,7 +84,8 @@ def staging_shims(source: str, *, lazy_table: bool = False) -> list[str]:
                     caught.add("BaseException")
                 else:
                     caught |= {n.id for n in ast.walk(h.type) if isinstance(n, ast.Name)}
-            if not caught & SWALLOWS:
+            only_imports = all(isinstance(s, ast.Import | ast.ImportFrom) for s in node.body)
+            if not (caught & IMPORT_ERRORS or (caught & CATCH_ALL and only_imports)):
                 continue
             for stmt in node.body:
                 for sub in ast.walk(stmt):
@@ -194,6 +197,8 @@ def test_shims_are_found(source: str) -> None:
         "def f():\n    from gis.store import open_store\n    return open_store\n",
         "try:\n    import psycopg2\nexcept ImportError:\n    psycopg2 = None\n",
         "from gis.cases.intake import x\ntry:\n    y = x()\nexcept (OSError, ValueError):\n    y = 0\n",
+        # a command's last line of defence, with a lazy import among its steps
+        "try:\n    from gis.store import s\n    run(s)\nexcept Exception as exc:\n    report(exc)\n",
     ],
 )
 def test_plain_and_third_party_imports_pass(source: str) -> None:

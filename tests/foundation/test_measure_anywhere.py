@@ -235,7 +235,7 @@ def test_layers_in_different_crss_are_refused(tmp_path: Path) -> None:
 def test_cases_in_the_store_crs_meet_segments_elsewhere_only_when_reprojected(
     tmp_path: Path,
 ) -> None:
-    from gis.analytics.hotspots import gistar_segments
+    from gis.analytics.gistar import gistar_segments
     from gis.geography.crs import to_metric
 
     geo = load_geography(_write_geography(tmp_path / "sf", -122.42, 37.77))

@@ -6,14 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.analytics.hotspots import (
-    DAYS_PER_MONTH,
-    CaseFilter,
-    GridSpec,
-    class_breaks,
-    density_surface,
-)
+from gis.analytics.density import density_surface
+from gis.analytics.grid import GridSpec
+from gis.analytics.legend import class_breaks
+from gis.analytics.selection import DAYS_PER_MONTH, CaseFilter
 from gis.errors import CRSError, ValidationError
+from gis.geography.crs import METRIC
 from tests.hotspots.synthetic import START, make_case_frame
 
 
@@ -113,6 +111,6 @@ def test_class_breaks_quantile_and_labels():
 
 
 def test_grid_is_aligned_to_cell_multiples():
-    g = GridSpec.covering((448012.0, 4421033.0, 448190.0, 4421101.0), 50)
+    g = GridSpec.covering((448012.0, 4421033.0, 448190.0, 4421101.0), 50, crs=METRIC)
     assert (g.x0, g.y0, g.nx, g.ny) == (448000.0, 4421000.0, 4, 3)
     assert g.cell_ids()[0] == "448000_4421000"

@@ -17,6 +17,7 @@ from gis.analytics.forecast import (
     select_top,
 )
 from gis.errors import ValidationError
+from gis.geography.crs import METRIC
 from tests.hotspots.synthetic import START, make_case_frame
 
 
@@ -54,7 +55,7 @@ def test_backtest_exact_on_toy_history():
     sw, se, ne = (448050.0, 4421050.0), (448150.0, 4421050.0), (448150.0, 4421150.0)
     w0, w1 = START + pd.Timedelta(days=2), START + pd.Timedelta(days=9)
     cases = make_case_frame([sw, sw, sw, se, sw, ne], [w0, w0, w0, w0, w1, w1])
-    units = cell_units((448000.0, 4421000.0, 448200.0, 4421200.0), 100.0)
+    units = cell_units((448000.0, 4421000.0, 448200.0, 4421200.0), 100.0, crs=METRIC)
     bt = backtest(
         cases,
         units,
@@ -74,7 +75,10 @@ def test_backtest_exact_on_toy_history():
 
 def test_near_repeat_beats_last_four_weeks(nr_history):
     h = nr_history
-    for units in (segment_units(h.segments), cell_units(tuple(h.segments.total_bounds), 100.0)):
+    for units in (
+        segment_units(h.segments),
+        cell_units(tuple(h.segments.total_bounds), 100.0, crs=METRIC),
+    ):
         bt = backtest(h.cases, units)
         assert bt.pai("near_repeat", 0.05) > bt.pai("last4", 0.05)
         assert bt.pai(HINDSIGHT, 0.05) >= bt.pai("near_repeat", 0.05)

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.analytics.hotspots import (
-    CaseFilter,
+from gis.analytics.gistar import (
     benjamini_hochberg,
     gi_classes,
     gi_legend,
@@ -15,6 +14,7 @@ from gis.analytics.hotspots import (
     gistar_segments,
     segment_neighbours,
 )
+from gis.analytics.selection import CaseFilter
 from gis.errors import ValidationError
 from gis.geography.network import grid_segments
 from tests.hotspots.synthetic import START, make_case_frame

@@ -7,9 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gis.analytics.density import density_surface
 from gis.analytics.forecast import backtest, segment_risk_weights, segment_units
-from gis.analytics.hotspots import CaseFilter, density_surface, gistar_segments
-from gis.analytics.reports import compute_kpis, period_for, period_surface, render_html
+from gis.analytics.gistar import gistar_segments
+from gis.analytics.kpis import compute_kpis
+from gis.analytics.periods import period_for
+from gis.analytics.report_html import render_html
+from gis.analytics.report_map import period_surface
+from gis.analytics.selection import CaseFilter
 from tests.hotspots.synthetic import START, near_repeat_history
 
 SHICHAHAI = Path(__file__).resolve().parents[2] / "data" / "shichahai"

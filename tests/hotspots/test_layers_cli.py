@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gis.analytics.density import density_surface
 from gis.analytics.forecast import backtest, cell_units, forecast, segment_units
-from gis.analytics.hotspots import CaseFilter, density_surface, gistar_cells, gistar_segments
+from gis.analytics.gistar import gistar_cells, gistar_segments
+from gis.analytics.selection import CaseFilter
 from gis.cli import main
+from gis.geography.crs import METRIC
 from layers.basemap import new_map
 from layers.hotspots import (
     backtest_note,
@@ -86,7 +89,7 @@ def test_gistar_and_forecast_layers(nr_history):
 
 
 def test_empty_forecast_layer_and_heat_offline(clustered_cases):
-    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0, crs=METRIC)
     f = forecast(make_case_frame([], []), units, at=START)
     m = new_map()
     leg = forecast_layer(m, f, lang="zh")
@@ -275,7 +278,7 @@ def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path)
     assert "cases/km²/month" in page or json.dumps("cases/km²/month")[1:-1] in page
     assert EXTERNAL.search(page) is None
     assert not (tmp_path / "d.html.tmp").exists()
-    units = cell_units(tuple(clustered_cases.total_bounds), 100.0)
+    units = cell_units(tuple(clustered_cases.total_bounds), 100.0, crs=METRIC)
     empty = forecast(clustered_cases.iloc[:0], units, at=START)
     empty_page = write_hotspot_map(tmp_path / "f.html", "forecast", empty.iloc[:0]).read_text(
         "utf-8"
@@ -289,7 +292,8 @@ def test_write_hotspot_map_density_and_empty_forecast(clustered_cases, tmp_path)
 def test_cli_report_failure_leaves_the_previous_files_intact(
     case_file, tmp_path, capsys, monkeypatch
 ):
-    import gis.analytics.reports
+    import gis.analytics.report_files
+    import gis.analytics.report_html
 
     monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "no-geography"))
     out, csv_path = tmp_path / "r.html", tmp_path / "r.csv"
@@ -297,9 +301,9 @@ def test_cli_report_failure_leaves_the_previous_files_intact(
     csv_path.write_text("last week's csv", encoding="utf-8")
     # a lone surrogate cannot be encoded: the write fails after the file would be opened
     monkeypatch.setattr(
-        gis.analytics.reports, "render_html", lambda *a, **k: "<!DOCTYPE html>\ud800"
+        gis.analytics.report_html, "render_html", lambda *a, **k: "<!DOCTYPE html>\ud800"
     )
-    monkeypatch.setattr(gis.analytics.reports, "report_csv", lambda *a, **k: "部分\ud800")
+    monkeypatch.setattr(gis.analytics.report_files, "report_csv", lambda *a, **k: "部分\ud800")
     argv = ["report", "daily", "--cases", str(case_file), "--date", "2026-03-04"]
     # the failure is reported as a message (exit 3), never a traceback
     assert main([*argv, "--out", str(out)]) == 3

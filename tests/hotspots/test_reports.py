@@ -7,14 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from gis.analytics.reports import (
-    compute_kpis,
-    period_for,
-    period_surface,
-    render_html,
-    report_csv,
-    write_csv,
-)
+from gis.analytics.kpis import compute_kpis
+from gis.analytics.periods import period_for
+from gis.analytics.report_files import report_csv, write_csv
+from gis.analytics.report_html import render_html
+from gis.analytics.report_map import period_surface
 from gis.errors import ValidationError
 from gis.geography.network import grid_segments
 from tests.hotspots.synthetic import make_case_frame
@@ -261,7 +258,7 @@ def test_empty_and_future_periods_render(toy):
 def test_events_from_audit_entries(toy):
     from types import SimpleNamespace as E
 
-    from gis.analytics.reports import events_from_audit
+    from gis.analytics.kpis import events_from_audit
 
     at = pd.Timestamp("2026-11-26 10:00", tz="Asia/Shanghai")
     entries = [
@@ -278,7 +275,7 @@ def test_events_from_audit_entries(toy):
 
 
 def test_forecast_scorecard_in_report(toy):
-    from gis.analytics.reports import forecast_scorecard
+    from gis.analytics.report_html import forecast_scorecard
 
     summary = pd.DataFrame(
         {
@@ -304,7 +301,7 @@ def test_forecast_scorecard_in_report(toy):
 
 
 def test_svg_columns_scale():
-    from gis.analytics.reports import svg_columns
+    from gis.analytics.charts import svg_columns
 
     svg = svg_columns(["a", "b"], {"x": [0, 4], "y": [2, 1]}, height=180)
     # plot height 180 - 34 - 12 = 134; the 4 is full height, the 2 half of it

@@ -6,7 +6,7 @@ import datetime as dt
 
 from shapely.geometry import Point
 
-from gis.access.auth import User
+from gis.access.users import User
 from gis.geography.place import Place
 from gis.people.assignments import Assignment
 from gis.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gis.access.auth import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
+from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
 from gis.i18n import t
 from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import RosterEntry
@@ -141,7 +141,7 @@ def test_patrol_member_signs_in_gets_the_day_and_uploads_a_track(
 
 
 def test_area_chief_sees_roster_sign_ins_and_plans(people_app, offline_page, tiny_geo):
-    from gis.access.auth import demo_users
+    from gis.access.users import demo_users
     from gis.store.geopackage import GeoPackageStore
     from tests.app.browser import open_page, shot
 

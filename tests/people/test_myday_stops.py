@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis.cases.intake import load_references
+from gis.cases.categories import load_references
 from gis.i18n import t
 from gis.people.dayplan import Stop
 from gis.settings import Settings

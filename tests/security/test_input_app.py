@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from gis.access.auth import DEMO_PASSWORDS
+from gis.access.users import DEMO_PASSWORDS
 from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
@@ -133,7 +133,7 @@ def test_users_form_refuses_control_bytes_and_huge_names(app_env, display_name) 
     at = click_button(at, t("users.add"))
     assert not at.exception
     assert at.error
-    from gis.access.auth import SqliteUserRepository
+    from gis.access.users import SqliteUserRepository
 
     names = [u.username for u in SqliteUserRepository(app_env["PATROL_DATABASE_URL"]).list_users()]
     assert "newbie" not in names

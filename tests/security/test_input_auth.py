@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gis.access.auth import (
+from gis.access.login import (
     BASE_DELAY,
     LOCK_DURATION,
     MAX_CLIENT_FAILURES,
@@ -14,11 +14,9 @@ from gis.access.auth import (
     NAME_MAX_DELAY,
     BadCredentialsError,
     LockedError,
-    SqliteUserRepository,
-    User,
     login,
-    seed_demo_users,
 )
+from gis.access.users import SqliteUserRepository, User, seed_demo_users
 from gis.errors import ValidationError
 from gis.settings import Settings
 from tests.security import input_payloads as P
@@ -124,7 +122,7 @@ def test_passwords_stay_bcrypt(repo) -> None:
     ],
 )
 def test_user_admin_refuses_control_bytes_and_huge_text(repo, field, value) -> None:
-    from gis.access.auth import hash_password
+    from gis.access.users import hash_password
 
     base = {"username": "newbie", "role": "patrol", "person_id": "P09"}
     user = User(**{**base, field: value})
@@ -136,14 +134,14 @@ def test_user_admin_refuses_control_bytes_and_huge_text(repo, field, value) -> N
 
 @pytest.mark.parametrize("name", ["a\x00", "{{7*7}}", "../etc", "x" * 100, "<script>"])
 def test_hostile_user_names_are_refused(repo, name) -> None:
-    from gis.access.auth import hash_password
+    from gis.access.users import hash_password
 
     with pytest.raises(ValidationError, match="user name"):
         repo.add(User(name, "leadership"), hash_password("long-enough-1", rounds=4))
 
 
 def test_template_display_name_is_kept_as_text(repo) -> None:
-    from gis.access.auth import hash_password
+    from gis.access.users import hash_password
 
     repo.add(
         User("tpl", "leadership", display_name="{{7*7}}"), hash_password("long-enough-1", rounds=4)

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from gis.cases.intake import import_batch
+from gis.cases.batch import import_batch
 from gis.errors import DatumError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ
 from tests.security.conftest import snapshot
@@ -61,18 +61,18 @@ def test_a_bad_row_in_the_last_chunk_stores_nothing(store_factory, tmp_path, whe
 
 def test_an_error_inside_the_store_rolls_back(store_factory, tmp_path, monkeypatch) -> None:
     store = store_factory()
-    import gis.cases.intake as v
+    import gis.cases.batch as v
 
     calls = {"n": 0}
-    real = v.case_from_report
+    real = v.chunk_cases
 
     def flaky(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 180:
+        if calls["n"] == 4:  # three chunks of 50 are written: fail in the fourth
             raise RuntimeError("disk full")
         return real(*a, **k)
 
-    monkeypatch.setattr(v, "case_from_report", flaky)
+    monkeypatch.setattr(v, "chunk_cases", flaky)
     with pytest.raises(RuntimeError):
         run(store, write(tmp_path / "c.csv", 260))
     assert store.count_cases() == 0
@@ -102,19 +102,19 @@ def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
 
 _KILL_SCRIPT = """
 import sys, time, pathlib, datetime as dt
-import gis.cases.intake as v
+import gis.cases.batch as v
 from gis.localtime import LOCAL_TZ as TZ
 from gis.store import geopackage, postgis
 backend, target, flag, path = sys.argv[1:5]
 store = (geopackage.GeoPackageStore if backend == "geopackage" else postgis.PostGISStore)(target)
-real, calls = v.case_from_report, [0]
+real, calls = v.chunk_cases, [0]
 def slow(*a, **k):
     calls[0] += 1
-    if calls[0] == 160:  # three chunks of 50 are written: stop in the fourth
+    if calls[0] == 4:  # three chunks of 50 are written: stop in the fourth
         pathlib.Path(flag).write_text("inside")
         time.sleep(120)
     return real(*a, **k)
-v.case_from_report = slow
+v.chunk_cases = slow
 v.import_batch(pathlib.Path(path), store, refs=store.refs, received_by="killed",
                now=dt.datetime(2026, 6, 1, 12, tzinfo=TZ), chunk_rows=50)
 """

@@ -221,7 +221,7 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory):
             argv = ["cases", "new", "--category", "C07", "--lon", f"{ll.x:.7f}"]
             argv += ["--lat", f"{ll.y:.7f}", "--by", "p1", "--description", p]
             assert main(argv) == 0, p
-        from gis.access.auth import SqliteUserRepository, seed_demo_users
+        from gis.access.users import SqliteUserRepository, seed_demo_users
 
         zones = list(load_geography(geo_dir).zones["zone_id"])
         seed_demo_users(SqliteUserRepository(store), zones, rounds=TEST_ROUNDS)
@@ -236,7 +236,7 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_app_overview_map_shows_hostile_cases_and_runs_none(hostile_app, offline_page) -> None:
-    from gis.access.auth import DEMO_PASSWORDS
+    from gis.access.users import DEMO_PASSWORDS
     from tests.app.browser import MAP_FRAME, map_frame, shot
     from tests.app.test_browser import log_in
 

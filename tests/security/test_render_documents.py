@@ -16,7 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gis.analytics.reports import compute_kpis, period_for, render_html, report_csv
+from gis.analytics.kpis import compute_kpis
+from gis.analytics.periods import period_for
+from gis.analytics.report_files import report_csv
+from gis.analytics.report_html import render_html
 from gis.geography.network import graph_from_segments, grid_segments
 from gis.planning.postman import plan_postman_route
 from gis.planning.route_sheet import route_sheet_html, route_steps, route_to_geojson, route_to_gpx

@@ -321,7 +321,8 @@ def test_assets_still_offline() -> None:
 def test_gistar_and_density_layers_with_hostile_ids(family: str, in_tmp: Path) -> None:
     import numpy as np
 
-    from gis.analytics.hotspots import density_surface, gistar_segments
+    from gis.analytics.density import density_surface
+    from gis.analytics.gistar import gistar_segments
     from layers.hotspots import density_layer, gistar_layer
 
     payload = _family(family)[0]
