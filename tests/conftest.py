@@ -60,7 +60,7 @@ def offline_page(chromium):
 @pytest.fixture(scope="session")
 def refs():
     """The bundled category and department tables."""
-    from gis.cases.intake import load_references
+    from gis.cases.categories import load_references
 
     return load_references()
 

@@ -80,6 +80,8 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
     st.markdown(f"**{c.t('cases.report')}**")
     st.caption(c.t("cases.report_hint"))
     click = st.session_state.get(CLICK_KEY)
+    lon: float | None
+    lat: float | None
     if click:
         lon, lat = round(float(click["lng"]), 6), round(float(click["lat"]), 6)
         st.session_state[CLICK_KEY] = None
@@ -581,8 +583,8 @@ def cases_page() -> None:
         draw_geography(c, m, geo)
         capabilities.add_cases_to_map(c, m, frame)
         add_layer_control(m, collapsed=True)
-        view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
-        click = show_map(m, key="cases_map", height=560, fit=view)
+        fit = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
+        click = show_map(m, key="cases_map", height=560, fit=fit)
         # the form (drawn after the map in this same run) takes the clicked point
         if click is not None and click != st.session_state.get("cases_last_click"):
             st.session_state["cases_last_click"] = click

@@ -85,7 +85,11 @@ def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     zone = [geo.zone_for_point(p) for p in pts]
     front = []
     for p in pts:
-        hit = geo.fronts.loc[geo.fronts.contains(p), "front_id"] if len(geo.fronts) else []
+        hit = (
+            geo.fronts.loc[geo.fronts.contains(p), "front_id"]
+            if len(geo.fronts)
+            else pd.Series(dtype=object)
+        )
         front.append(str(hit.iloc[0]) if len(hit) else None)
     frame = pd.DataFrame({"zone_id": zone, "front_id": front}, index=places.index)
     mask = scope_mask(c.user, frame)

@@ -238,9 +238,9 @@ def districts_page() -> None:
             )
             overlays.append(group)
         add_layer_control(m, collapsed=True)
-        view = None
+        fit = None
         if zones:
-            view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
+            fit = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
         elif front:
-            view = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
-        show_map(m, key="districts_map", height=620, fit=view, overlays=overlays)
+            fit = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
+        show_map(m, key="districts_map", height=620, fit=fit, overlays=overlays)
