@@ -46,6 +46,11 @@ def metric_point(
     return wlon, wlat, pt
 
 
+#: A point this close to the boundary (metres) counts as inside: streets drawn on the boundary
+#: line, and a point rounded to six decimals on the way through a form, stay the subdistrict's.
+EDGE_M = 1.0
+
+
 def place_at(geo: Geography, lon: float, lat: float, datum: str = "wgs84") -> Place:
     """Describe the point (lon, lat) declared in ``datum`` against the geography.
 
@@ -53,7 +58,7 @@ def place_at(geo: Geography, lon: float, lat: float, datum: str = "wgs84") -> Pl
     caller can say so instead of attaching it to the nearest zone.
     """
     wlon, wlat, pt = metric_point(lon, lat, datum, crs=geo.crs)
-    if not bool(geo.boundary.contains(pt).any()):
+    if not bool(geo.boundary.dwithin(pt, EDGE_M).any()):
         return Place(wlon, wlat, pt, inside=False)
     front_hits = geo.fronts.loc[geo.fronts.contains(pt)]
     front_id = str(front_hits["front_id"].iloc[0]) if len(front_hits) else None

@@ -8,9 +8,10 @@ keeps up with the database.
 
 from __future__ import annotations
 
+import io
 import json
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -199,3 +200,95 @@ def records(batch: CaseColumns) -> Iterator[dict[str, Any]]:
         cols[name] = [None if x != x else x for x in np.asarray(cols[name], dtype=float).tolist()]
     for i in range(len(batch)):
         yield {k: v[i] for k, v in cols.items()}
+
+
+def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
+    """COPY chunks of new cases, given as columns, straight into ``cases`` in ONE
+    transaction (ids and content hashes already stored are skipped first; a racing
+    writer sends a chunk through the staging table instead). Any error rolls back all.
+    """
+    from gis.store.postgis import _DB_COLUMNS, _psycopg2
+
+    psycopg2, sql = _psycopg2()
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+    added = skipped = 0
+    with store._tx() as cur:
+        for chunk in chunks:
+            c = chunk.columns
+            if not len(chunk):
+                continue
+            check_nul(c)
+            cur.execute(
+                "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
+                "OR content_hash = ANY(%s)",
+                (list(c["case_id"]), [h for h in c["content_hash"] if h]),
+            )
+            rows = cur.fetchall()
+            keep = new_rows(c, {r[0] for r in rows}, {r[1] for r in rows if r[1]})
+            new = select(c, keep)
+            text = copy_text(new, _DB_COLUMNS)
+            cur.execute("SAVEPOINT case_columns")
+            try:
+                store._copy_into(cur, "cases", cols.as_string(cur), io.StringIO(text))
+                cur.execute("RELEASE SAVEPOINT case_columns")
+            except psycopg2.errors.UniqueViolation:  # a racing writer stored some
+                cur.execute("ROLLBACK TO SAVEPOINT case_columns")
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS case_cols_stage "
+                    "(LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                cur.execute("TRUNCATE case_cols_stage")
+                stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
+                cur.copy_expert(stage.as_string(cur), io.StringIO(text))
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
+                        "ON CONFLICT DO NOTHING RETURNING case_id"
+                    ).format(cols=cols)
+                )
+                ids = {r[0] for r in cur.fetchall()}
+                new = select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
+            store._copy_into(
+                cur,
+                "case_audit",
+                "case_id, seq, action, from_state, to_state, who, at, note, params",
+                io.StringIO(audit_copy_text(new)),
+            )
+            added += len(new["case_id"])
+            skipped += len(chunk) - len(new["case_id"])
+    return added, skipped
+
+
+def add_to_geopackage(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
+    """Insert chunks of new cases, given as columns, with ``executemany`` in one
+    ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped."""
+    added = skipped = 0
+    cols = ["geom", *CASE_COLUMNS]
+    insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+    with store._write():
+        for chunk in chunks:
+            c = chunk.columns
+            if not len(chunk):
+                continue
+            check_nul(c)
+            known_ids, known_hashes = store._existing(
+                list(c["case_id"]), [h for h in c["content_hash"] if h]
+            )
+            new = select(c, new_rows(c, known_ids, known_hashes))
+            n = len(new["case_id"])
+            if n:
+                blobs = gpkg_point_blobs(new["lon"], new["lat"])
+                store._con.executemany(insert, gpkg_rows(new, blobs))
+                store._con.executemany(
+                    "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
+                    "who, at, note, params) VALUES (?,?,?,?,?,?,?,?,?)",
+                    gpkg_audit_rows(new),
+                )
+            added += n
+            skipped += len(chunk) - n
+        if added:
+            store._con.execute(
+                "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                "WHERE table_name IN ('cases','case_audit')"
+            )
+    return added, skipped

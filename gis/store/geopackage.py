@@ -344,40 +344,11 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         return added, skipped
 
     def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
-        """Insert chunks of new cases, given as columns, with ``executemany`` in one
-        ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped."""
-        from gis.store import case_columns as cc
+        """Insert chunks of new cases, given as columns, in one ``BEGIN IMMEDIATE``
+        transaction (:func:`gis.store.case_columns.add_to_geopackage`)."""
+        from gis.store.case_columns import add_to_geopackage
 
-        added = skipped = 0
-        cols = ["geom", *CASE_COLUMNS]
-        insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-        with self._write():
-            for chunk in chunks:
-                c = chunk.columns
-                if not len(chunk):
-                    continue
-                cc.check_nul(c)
-                known_ids, known_hashes = self._existing(
-                    list(c["case_id"]), [h for h in c["content_hash"] if h]
-                )
-                new = cc.select(c, cc.new_rows(c, known_ids, known_hashes))
-                n = len(new["case_id"])
-                if n:
-                    blobs = cc.gpkg_point_blobs(new["lon"], new["lat"])
-                    self._con.executemany(insert, cc.gpkg_rows(new, blobs))
-                    self._con.executemany(
-                        "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
-                        "who, at, note, params) VALUES (?,?,?,?,?,?,?,?,?)",
-                        cc.gpkg_audit_rows(new),
-                    )
-                added += n
-                skipped += len(chunk) - n
-            if added:
-                self._con.execute(
-                    "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
-                    "WHERE table_name IN ('cases','case_audit')"
-                )
-        return added, skipped
+        return add_to_geopackage(self, chunks)
 
     def _existing(self, ids: list[str], hashes: list[str]) -> tuple[set[str], dict[str, str]]:
         """The ids already stored, and the stored content hashes with their case ids."""

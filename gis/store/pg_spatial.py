@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from gis.errors import StoreError, ValidationError
+from gis.geography.place import EDGE_M
 from gis.store.base import CaseQuery, make_query
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ class PostGISSpatial:
                 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS g)
                 SELECT
                   EXISTS (SELECT 1 FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'boundary'
-                          AND ST_Contains(f.geom, p.g)),
+                          AND ST_DWithin(f.geom, p.g, %(edge)s)),
                   (SELECT f.feature_id FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'fronts'
                    AND ST_Contains(f.geom, p.g) ORDER BY f.ord LIMIT 1),
                   (SELECT f.feature_id FROM geo_features f, p WHERE f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'zones'
@@ -236,7 +237,13 @@ class PostGISSpatial:
                   ORDER BY ST_Distance(f.geom, p.g), f.feature_id LIMIT 1
                 ) s ON true
                 """,
-                {"x": float(x), "y": float(y), "srid": srid, "reach": float(reach_m)},
+                {
+                    "x": float(x),
+                    "y": float(y),
+                    "srid": srid,
+                    "reach": float(reach_m),
+                    "edge": EDGE_M,
+                },
             )
             inside, front, zone, seg, dist = cur.fetchone()
         if not inside:

@@ -342,59 +342,10 @@ class PostGISStore(PostGISCrowd, Store):
 
     def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
         """COPY chunks of new cases, given as columns, straight into ``cases`` in ONE
-        transaction (ids and content hashes already stored are skipped first; a racing
-        writer sends a chunk through the staging table instead). Any error rolls back all.
-        """
-        from gis.store import case_columns as cc
+        transaction (:func:`gis.store.case_columns.add_to_postgis`)."""
+        from gis.store.case_columns import add_to_postgis
 
-        psycopg2, sql = _psycopg2()
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
-        copy = sql.SQL("COPY cases ({}) FROM STDIN").format(cols)
-        added = skipped = 0
-        with self._tx() as cur:
-            for chunk in chunks:
-                c = chunk.columns
-                if not len(chunk):
-                    continue
-                cc.check_nul(c)
-                cur.execute(
-                    "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
-                    "OR content_hash = ANY(%s)",
-                    (list(c["case_id"]), [h for h in c["content_hash"] if h]),
-                )
-                rows = cur.fetchall()
-                keep = cc.new_rows(c, {r[0] for r in rows}, {r[1] for r in rows if r[1]})
-                new = cc.select(c, keep)
-                text = cc.copy_text(new, _DB_COLUMNS)
-                cur.execute("SAVEPOINT case_columns")
-                try:
-                    cur.copy_expert(copy.as_string(cur), io.StringIO(text))
-                    cur.execute("RELEASE SAVEPOINT case_columns")
-                except psycopg2.errors.UniqueViolation:  # a racing writer stored some
-                    cur.execute("ROLLBACK TO SAVEPOINT case_columns")
-                    cur.execute(
-                        "CREATE TEMP TABLE IF NOT EXISTS case_cols_stage "
-                        "(LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
-                    )
-                    cur.execute("TRUNCATE case_cols_stage")
-                    stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
-                    cur.copy_expert(stage.as_string(cur), io.StringIO(text))
-                    cur.execute(
-                        sql.SQL(
-                            "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
-                            "ON CONFLICT DO NOTHING RETURNING case_id"
-                        ).format(cols=cols)
-                    )
-                    ids = {r[0] for r in cur.fetchall()}
-                    new = cc.select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
-                cur.copy_expert(
-                    "COPY case_audit (case_id, seq, action, from_state, to_state, who, at, "
-                    "note, params) FROM STDIN",
-                    io.StringIO(cc.audit_copy_text(new)),
-                )
-                added += len(new["case_id"])
-                skipped += len(chunk) - len(new["case_id"])
-        return added, skipped
+        return add_to_postgis(self, chunks)
 
     def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
         """COPY into a staging table, insert what is new; returns the ids inserted."""

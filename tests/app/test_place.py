@@ -47,3 +47,15 @@ def test_gcj02_declared_as_wgs84_is_recognised(tiny_geo) -> None:
     assert place_at(tiny_geo, float(glon[0]), float(glat[0]), "gcj02").inside
     assert datum_suspect(tiny_geo, float(glon[0]), float(glat[0]), "wgs84") == "gcj02"
     assert datum_suspect(tiny_geo, lon, lat, "wgs84") is None
+
+
+def test_a_point_on_the_boundary_line_is_inside(tiny_geo) -> None:
+    """A boundary street's point, rounded to six decimals by a form, stays the subdistrict's
+    (the patrol page's "report a problem here" on a boundary street); 5 m out does not."""
+    edge = tiny_geo.boundary.geometry.iloc[0].exterior
+    on = edge.interpolate(0.3, normalized=True)
+    lon, lat = _wgs(on.x, on.y)
+    assert place_at(tiny_geo, round(lon, 6), round(lat, 6)).inside
+    assert not tiny_geo.boundary.contains(Point(on.x, on.y)).any()  # the old test failed here
+    lon, lat = _wgs(X0 - 5, Y0 + 100)
+    assert not place_at(tiny_geo, lon, lat).inside

@@ -212,3 +212,67 @@ def test_counts_see_only_their_own_subdistrict(loaded):
 
     with pytest.raises(StoreError, match="load-geography"):  # its geography is not loaded
         db.per_segment(geo.segments)
+
+
+def test_hotspots_page_counts_in_postgis(pg_cluster, tmp_path, monkeypatch):
+    """The app on a PostGIS store (Seattle geography): the leader's density and Gi* layers
+    are counted in the database, and equal what the frame gives."""
+    from gis.access.db import PostgresAccessDB
+    from gis.access.users import DEMO_PASSWORDS, StoreUserRepository, seed_demo_users
+    from gis.services import hotspots as service
+    from tests.app.apptest_helpers import goto, log_in, new_app
+
+    folder = geography_at(tmp_path / "sea", -122.335, 47.6)
+    geo = load_geography(folder)
+    url = pg_cluster.create_database(f"app_{uuid.uuid4().hex[:12]}")
+    refs = load_references()
+    store = PostGISStore(url, refs=refs)
+    PostGISSpatial(store).load_geography(geo)
+    _add_cases(store, refs, geo, n=120)
+    with store._tx() as cur:  # into the page's window: the last weeks
+        cur.execute("UPDATE cases SET reported_at = now() - (random() * interval '20 days')")
+    frame = store.cases_frame()
+    store.close()
+    db = PostgresAccessDB(url)
+    seed_demo_users(StoreUserRepository(db), list(geo.zones["zone_id"]), rounds=4)
+    db.close()
+    for k, v in {
+        "PATROL_DATA_DIR": str(folder),
+        "PATROL_DATABASE_URL": url,
+        "PATROL_LANG": "zh",
+        "PATROL_BASEMAP": "none",
+    }.items():
+        monkeypatch.setenv(k, v)
+    made: list[object] = []
+    real = service.database_counts
+
+    def spy(*a, **kw):
+        out = real(*a, **kw)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(service, "database_counts", spy)
+    import gis.services
+
+    results: dict[str, object] = {}
+    real_layer = gis.services.hotspot_layer
+
+    def layer_spy(g, cases, request, **kw):
+        out = real_layer(g, cases, request, **kw)
+        results[request.kind] = (out, real_layer(g, cases, request))  # SQL and Python
+        return out
+
+    monkeypatch.setattr(gis.services, "hotspot_layer", layer_spy)
+    at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
+    goto(at, "hotspots")
+    for kind in ("density", "gistar"):
+        at.radio(key="hotspots_layer").set_value(kind).run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+    assert any(isinstance(m, PostGISCaseCounts) for m in made)
+    sql, py = results["density"]
+    assert sql.n_cases == py.n_cases == len(frame)
+    np.testing.assert_allclose(sql.values, py.values, rtol=1e-6, atol=1e-9)
+    sql, py = results["gistar"]
+    assert sql.gdf["count"].tolist() == py.gdf["count"].tolist()
+    assert sql.gdf["count"].sum() == len(frame)
