@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gis.cases.categories import load_references  # noqa: E402
 from gis.cases.intake import Report, case_from_report  # noqa: E402
-from gis.cases.workflow import OPEN_STATES, TZ, cases_to_frame  # noqa: E402
+from gis.cases.workflow import OPEN_STATES, cases_to_frame  # noqa: E402
+from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=TZ)

@@ -34,7 +34,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.cases.workflow import TZ  # noqa: E402
 from gis.crowd.counts import place_series  # noqa: E402
 from gis.crowd.forecast import (  # noqa: E402
     HoltWintersModel,
@@ -45,6 +44,7 @@ from gis.crowd.forecast import (  # noqa: E402
 )
 from gis.crowd.places import Levels, bundled_places_path, load_places  # noqa: E402
 from gis.crowd.synthetic import generate_counts  # noqa: E402
+from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR_START = dt.datetime(2025, 10, 10, tzinfo=TZ)

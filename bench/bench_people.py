@@ -27,8 +27,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gis.cases.demo_history import generate_demo_history, write_demo_history
-from gis.cases.workflow import TZ
 from gis.geography.layers import load_bundled_geography
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.calendar import month_days
 from gis.people.roster import SHIFTS, RosterEntry, generate_roster, roster_problems
 from gis.people.service import (

@@ -39,8 +39,9 @@ from shapely.geometry import LineString
 
 from gis.geography.crs import METRIC
 from gis.geography.network import assign_node_ids, graph_from_segments, grid_segments
+from gis.planning.budget_route import plan_budget_route
 from gis.planning.postman import Net, plan_postman_route, t_join
-from gis.planning.routing import plan_budget_route, plan_k_routes, required_segments
+from gis.planning.routing import plan_k_routes, required_segments
 
 #: Stop running a baseline on larger instances once one run took longer than this (s).
 BASELINE_LIMIT_S = 60.0

@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 
 from gis.cases.batch import import_batch  # noqa: E402
 from gis.cases.categories import load_references  # noqa: E402
-from gis.cases.workflow import TZ  # noqa: E402
 from gis.geography.crs import from_wgs84  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
+from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
 from gis.store.postgis import _DB_COLUMNS, PostGISStore  # noqa: E402
 from gis.store.testing import PgCluster  # noqa: E402

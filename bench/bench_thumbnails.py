@@ -26,8 +26,8 @@ from PIL import Image  # noqa: E402
 
 from bench.bench_cases import NOW, synthetic_reports  # noqa: E402
 from gis.access.users import User  # noqa: E402
-from gis.cases.workflow import TZ  # noqa: E402
 from gis.coordination import evidence  # noqa: E402
+from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
 from layers.basemap import new_map  # noqa: E402
 from layers.violations import violations_layer  # noqa: E402

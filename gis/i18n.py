@@ -1,18 +1,20 @@
-"""The app's one message catalogue (Chinese first, English second) and Chinese formatting."""
+"""The app's one message catalogue (Chinese first, English second) and Chinese formatting.
+
+Long because: it is the one catalogue, so every text a user reads (pages, CLI, printed sheets)
+is one entry here with both languages side by side.
+"""
 
 from __future__ import annotations
 
 import string
 from collections.abc import Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-#: Local time of the subdistrict; dates are shown in it.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 #: key → (Chinese, English). Placeholders use str.format names and must match in both.
 MESSAGES: Mapping[str, tuple[str, str]] = {
@@ -32,11 +34,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "No Tianditu key configured (PATROL_TIANDITU_KEY); showing no basemap.",
     ),
     "app.error": ("出错了：{message}", "Something went wrong: {message}"),
-    "app.not_available": (
-        "“{feature}”功能尚未安装（缺少模块 {module}），此页暂时只能显示地图。",
-        "The “{feature}” capability is not installed yet (module {module} is missing); "
-        "this page can only show the map for now.",
-    ),
     "app.loading": ("正在加载……", "Loading…"),
     # login
     "login.title": ("登录", "Log in"),
@@ -901,6 +898,88 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "无法连接在线底图（无网络）：已改用离线地图。",
         "The online basemap cannot be reached (no network): showing the offline map.",
     ),
+    # -- printed route sheets (gis/planning/route_sheet.py) --------------------------------
+    "route.title": ("巡查路线单", "Patrol route sheet"),
+    "route.gpx_name": ("巡查路线", "Patrol route"),
+    "route.unnamed": ("无名胡同", "unnamed lane"),
+    "route.compass.0": ("北", "north"),
+    "route.compass.1": ("东北", "northeast"),
+    "route.compass.2": ("东", "east"),
+    "route.compass.3": ("东南", "southeast"),
+    "route.compass.4": ("南", "south"),
+    "route.compass.5": ("西南", "southwest"),
+    "route.compass.6": ("西", "west"),
+    "route.compass.7": ("西北", "northwest"),
+    "route.turn.straight": ("直行", "Continue"),
+    "route.turn.left": ("左转", "Turn left"),
+    "route.turn.right": ("右转", "Turn right"),
+    "route.head": ("向{compass} {metres} 米", "head {compass} {metres} m"),
+    "route.to": ("{head}，至{place}", "{head}, to {place}"),
+    "route.towards": ("{head}，往{place}方向", "{head}, towards {place}"),
+    "route.passing_tag": ("（途经）", " (passing through)"),
+    "route.step.start": ("沿{street}{head}{tag}", "On {street}, {head}{tag}"),
+    "route.step.uturn": ("掉头沿{street}{head}{tag}", "Turn back along {street}, {head}{tag}"),
+    "route.step.turn": ("{turn}进入{street}，{head}{tag}", "{turn} onto {street}, {head}{tag}"),
+    "route.back_at_start": ("回到起点", "Back at the start"),
+    "route.arrive": ("到达终点", "Arrive at the destination"),
+    "route.by": ("责任人", "Patrolled by"),
+    "route.total": ("总长", "Total"),
+    "route.patrolled": ("巡查路段", "Patrolled"),
+    "route.passing": ("途经", "Passing"),
+    "route.expected": ("预计用时", "Expected time"),
+    "route.speed": ("步行速度", "Walking speed"),
+    "route.minutes": ("分钟", "min"),
+    "route.number": ("序号", "#"),
+    "route.step": ("说明", "Step"),
+    "route.distance": ("距离", "Distance"),
+    # -- 街巷长 signboards (gis/planning/signboards.py), printed in both languages ----------
+    "signboard.title": ("街巷长公示牌", "Lane chief signboard"),
+    "signboard.subdistrict": ("西城区什刹海街道", "Shichahai Subdistrict, Xicheng District"),
+    "signboard.motto": ("包片分段 责任到人", "Every street segment has a responsible person"),
+    "signboard.chief": ("街巷长", "Lane chief"),
+    "signboard.phone": ("联系电话", "Phone"),
+    "signboard.department": ("所属单位", "Department"),
+    "signboard.id": ("编号", "ID"),
+    "signboard.unnamed": ("无名街巷 {n} 段", "{n} unnamed lane segments"),
+    "signboard.fictitious": ("示例数据：人物为虚构", "fictitious demo person"),
+    "signboard.streets": ("责任街巷", "Streets"),
+    "signboard.duties": ("工作职责", "Duties"),
+    "signboard.duty.patrol": ("巡", "Patrol"),
+    "signboard.duty.patrol.text": (
+        "每日巡查责任街巷，发现问题及时上报、处置",
+        "patrol the lanes every day",
+    ),
+    "signboard.duty.listen": ("听", "Listen"),
+    "signboard.duty.listen.text": ("听取居民、商户的意见和诉求", "listen to residents and shops"),
+    "signboard.duty.visit": ("访", "Visit"),
+    "signboard.duty.visit.text": (
+        "走访沿街单位和院落",
+        "visit the units and courtyards along the lane",
+    ),
+    "signboard.duty.manage": ("管", "Manage"),
+    "signboard.duty.manage.text": (
+        "督促门前三包、环境秩序整治",
+        "keep order and cleanliness in front of doors",
+    ),
+    "signboard.duty.oversee": ("督", "Oversee"),
+    "signboard.duty.oversee.text": (
+        "监督问题整改到位并反馈",
+        "follow problems until they are fixed",
+    ),
+    # -- the printed day sheet (gis/people/daysheet.py) -------------------------------------
+    "daysheet.title": ("日碰头 {day}", "Day briefing {day}"),
+    "daysheet.nobody": ("今日无排班", "Nobody is on duty today"),
+    "daysheet.kind.sites": ("拆违点位路线", "Illegal-structure sites"),
+    "daysheet.kind.postman": ("责任区全覆盖巡查", "District tour"),
+    "daysheet.kind.hotspots": ("热点巡查", "Hotspot route"),
+    "daysheet.kind.none": ("无路线", "No route"),
+    "daysheet.case": ("案件", "Case"),
+    "daysheet.category": ("类别", "Category"),
+    "daysheet.state": ("状态", "State"),
+    "daysheet.due": ("期限", "Due"),
+    "daysheet.street": ("街巷", "Street"),
+    "daysheet.route": ("路线", "Route"),
+    "daysheet.length": ("{km} 公里，约 {minutes} 分钟", "{km} km, about {minutes} min"),
 }
 
 

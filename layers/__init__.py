@@ -1,0 +1,1 @@
+"""The map: layer catalogue, styles, labels, legends and folium rendering (only here is folium)."""

@@ -1,5 +1,7 @@
-"""The day-plan layer: each person's planned walk as a coloured line, drawn through
-:mod:`layers.safe` (names travel as inert GeoJSON properties and are shown as text)."""
+"""The day-plan layer: each person's planned walk as a coloured line.
+
+Drawn through :mod:`layers.safe`: names travel as inert GeoJSON properties and are shown as text.
+"""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ import geopandas as gpd
 from shapely.geometry import Point
 
 from gis.geography.crs import to_display
-from gis.planning.postman import Route
 from gis.planning.route_sheet import Step
+from gis.planning.walk import Route
 from layers.safe import DataLayer, clean_text, collection, feature, feature_group, safe_colour
 
 #: Default spacing of direction arrows along the route (metres).

@@ -187,11 +187,11 @@ def tier_name(tier: str, lang: str = "zh") -> str:
 
 def _reference_names(lang: str) -> tuple[dict[str, str], dict[str, str]]:
     """Category and department names from the bundled reference tables ({} if missing)."""
-    try:
-        from gis.cases.categories import load_references
+    from gis.cases.categories import load_references
 
+    try:
         refs = load_references()
-    except (ImportError, OSError, PatrolError):  # names are a nicety: codes still show
+    except (OSError, PatrolError):  # names are a nicety: codes still show
         return {}, {}
     zh = lang == "zh"
     cats = {k: (v.name_zh if zh else v.name_en) for k, v in refs.categories.items()}

@@ -6,5 +6,5 @@ bash scripts/system-packages.sh
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy gis layers
+.venv/bin/mypy gis layers ui app.py
 exec .venv/bin/python -m pytest "$@"

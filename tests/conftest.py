@@ -1,4 +1,4 @@
-"""Fixtures every test area shares: one browser and one PostGIS cluster per test session.
+"""Fixtures every test area shares: the tiny geography, one browser and one PostGIS cluster.
 
 They are defined here, once, and not imported into the areas' conftest files: an imported
 session fixture is a second fixture with its own instance, which would start a second
@@ -8,10 +8,27 @@ cluster, and a second Playwright while the first is open (Playwright's sync API 
 from __future__ import annotations
 
 import os
+import uuid
+from pathlib import Path
 
 import pytest
 
+from gis.geography.layers import Geography, load_geography
 from gis.store.testing import PgCluster, missing_reason
+from tests.tiny_geography import build_tiny_geography
+
+
+@pytest.fixture(scope="session")
+def tiny_geo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny synthetic geography folder, built once per session: read it, never write it
+    (``tiny_dir`` in tests/foundation gives a copy to corrupt)."""
+    return build_tiny_geography(tmp_path_factory.mktemp("geo") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_geo(tiny_geo_dir: Path) -> Geography:
+    """The tiny geography, loaded once per session."""
+    return load_geography(tiny_geo_dir)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +55,20 @@ def offline_page(chromium):
     page.network = net  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def refs():
+    """The bundled category and department tables."""
+    from gis.cases.categories import load_references
+
+    return load_references()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh PostGIS database per test."""
+    return pg_cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")

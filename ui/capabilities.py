@@ -7,7 +7,6 @@ and the page then says so plainly instead of pretending.
 from __future__ import annotations
 
 import logging
-from types import ModuleType
 from typing import Any
 
 import streamlit as st
@@ -15,7 +14,7 @@ import streamlit as st
 from gis.geography.place import Place
 from gis.services import districts as services_districts
 from layers.basemap import OfflineMap
-from ui.common import Context, optional_module
+from ui.common import Context
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +26,12 @@ MAX_MARKERS = 500
 ASSIGNMENT_META = services_districts.ASSIGNMENT_META
 
 
-def store_module() -> ModuleType | None:
-    """gis.store when it offers open_store(settings), else None."""
-    mod = optional_module("gis.store")
-    return mod if mod is not None and hasattr(mod, "open_store") else None
-
-
 @st.cache_resource(show_spinner=False)
 def _store(database_url: str) -> Any:
     from gis.settings import Settings
+    from gis.store import open_store
 
-    mod = store_module()
-    assert mod is not None
-    return mod.open_store(Settings(database_url=database_url))
+    return open_store(Settings(database_url=database_url))
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,11 +49,9 @@ def user_subdistrict(c: Context) -> str:
     return str(getattr(c.user, "subdistrict", "") or "shichahai")
 
 
-def store(c: Context) -> Any | None:
+def store(c: Context) -> Any:
     """The case store of the configured database, seen from the logged-in user's
-    subdistrict (one per process and subdistrict), or None."""
-    if store_module() is None:
-        return None
+    subdistrict (one per process and subdistrict)."""
     return _scoped_store(c.settings.database_url, user_subdistrict(c))
 
 
@@ -132,18 +122,11 @@ def open_case_count(c: Context, place: Place) -> int | None:
     return 0
 
 
-def cases_available() -> bool:
-    """True when case intake, workflow and the case map layer are installed."""
-    return all(
-        optional_module(name) is not None
-        for name in ("gis.cases.workflow", "gis.cases.intake", "layers.violations")
-    )
-
-
 def add_cases_to_map(c: Context, m: OfflineMap, frame: Any) -> None:
     """Add cases to a map: clustered markers, graded cells past a few thousand."""
-    layer = optional_module("layers.violations")
-    if layer is None or frame is None:
+    from layers import violations as layer
+
+    if frame is None:
         return
     from layers.assets import AssetMode
     from ui.static import MARKERCLUSTER_URL_PREFIX
@@ -176,7 +159,7 @@ def case_thumbnails(s: Any, frame: Any) -> dict[str, dict[str, str]] | None:
 def add_case_layer(c: Context, m: OfflineMap) -> None:
     """Add the open cases the user may see (aggregated when many) to a map."""
     s = store(c)
-    if s is None or not cases_available():
+    if s is None:
         return
     from gis.access.authorization import scope_mask
 

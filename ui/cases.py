@@ -50,7 +50,7 @@ RECENT_DAYS = 30
 
 
 def _now() -> datetime:
-    from gis.cases.workflow import TZ
+    from gis.localtime import LOCAL_TZ as TZ
 
     return datetime.now(TZ)
 
@@ -97,6 +97,8 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
     st.markdown(f"**{c.t('cases.report')}**")
     st.caption(c.t("cases.report_hint"))
     click = st.session_state.get(CLICK_KEY)
+    lon: float | None
+    lat: float | None
     if click:
         lon, lat = round(float(click["lng"]), 6), round(float(click["lat"]), 6)
         st.session_state[CLICK_KEY] = None
@@ -575,7 +577,7 @@ def cases_page() -> None:
     geo = geography(c.settings)
     st.subheader(c.t("cases.title"))
     store = capabilities.store(c)
-    if store is None or not capabilities.cases_available():
+    if store is None:
         st.warning(c.t("cases.store_missing"))
         m = base_map(c)
         draw_geography(c, m, geo)
@@ -597,8 +599,8 @@ def cases_page() -> None:
         draw_geography(c, m, geo)
         capabilities.add_cases_to_map(c, m, frame)
         add_layer_control(m, collapsed=True)
-        view = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
-        click = show_map(m, key="cases_map", height=560, fit=view)
+        fit = fit_map(m, scope_area(c, geo)) if not c.user.sees_everything else None
+        click = show_map(m, key="cases_map", height=560, fit=fit)
         # the form (drawn after the map in this same run) takes the clicked point
         if click is not None and click != st.session_state.get("cases_last_click"):
             st.session_state["cases_last_click"] = click

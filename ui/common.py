@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import streamlit as st
@@ -168,21 +166,6 @@ def session_cookie() -> str | None:
     except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
         return None
     return value if isinstance(value, str) and value else None
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """A capability module if it is installed, else None (the page then says so plainly)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
-
-
-def missing(c: Context, feature_key: str, module: str) -> None:
-    """Say plainly that a capability is not installed."""
-    st.warning(c.t("app.not_available", feature=c.t(feature_key), module=module))
 
 
 #: Tile hosts of the online basemaps (probed before a map asks the browser for tiles).

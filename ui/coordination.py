@@ -46,7 +46,7 @@ def review_frame(table: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.Da
 
 
 def _now() -> datetime:
-    from gis.cases.workflow import TZ
+    from gis.localtime import LOCAL_TZ as TZ
 
     return datetime.now(TZ)
 
@@ -262,7 +262,7 @@ def _joint_and_consult(c: Context, store: Any) -> None:
                                format_func=lambda d: names.get(d, d), key="coord_jdepts")  # fmt: skip
         targets = st.multiselect(c.t("coordination.targets"), open_ids, key="coord_jcases")
         if st.form_submit_button(c.t("coordination.plan")):
-            from gis.cases.workflow import TZ
+            from gis.localtime import LOCAL_TZ as TZ
 
             try:
                 row = joint.plan_joint_action(

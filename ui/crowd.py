@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gis.cases.workflow import TZ
 from gis.errors import PatrolError
 from gis.i18n import format_datetime
+from gis.localtime import LOCAL_TZ as TZ
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
@@ -85,7 +85,11 @@ def _places_in_scope(c: Context, geo: Any, places: Any) -> set[str]:
     zone = [geo.zone_for_point(p) for p in pts]
     front = []
     for p in pts:
-        hit = geo.fronts.loc[geo.fronts.contains(p), "front_id"] if len(geo.fronts) else []
+        hit = (
+            geo.fronts.loc[geo.fronts.contains(p), "front_id"]
+            if len(geo.fronts)
+            else pd.Series(dtype=object)
+        )
         front.append(str(hit.iloc[0]) if len(hit) else None)
     frame = pd.DataFrame({"zone_id": zone, "front_id": front}, index=places.index)
     mask = scope_mask(c.user, frame)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -18,8 +18,6 @@ from ui.common import (
     fit_map,
     geography,
     guard,
-    missing,
-    optional_module,
     people,
     plain,
     show_map,
@@ -27,6 +25,9 @@ from ui.common import (
 from ui.errors import user_message
 from ui.names import front_names, zone_names
 from ui.scope import draw_geography, requested_zone, zones_in_scope
+
+if TYPE_CHECKING:
+    from gis.planning.district_plan import DistrictPlan
 
 log = logging.getLogger(__name__)
 PAGE = "districts"
@@ -64,13 +65,11 @@ def _area(c: Context, geo: Any) -> tuple[str | None, list[str] | None]:
 def _districts(data_dir: str, k: int, front: str | None, zones: tuple[str, ...]) -> Any:
     """Balanced districts for one request, computed once per process (the geography is
     immutable, so the inputs in the key decide the answer)."""
-    import importlib
-
+    from gis.planning.partition import districts_for_people
     from ui.common import _geography
 
-    dmod = importlib.import_module("gis.planning.districts")
     geo = _geography(data_dir)
-    return dmod.districts_for_people(geo.segments, k, front=front, zones=list(zones) or None)
+    return districts_for_people(geo.segments, k, front=front, zones=list(zones) or None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -81,11 +80,9 @@ def _polygons(
     zones: tuple[str, ...],
 ) -> Any:
     """The district polygons of an assignment, clipped to the chosen area (once per process)."""
-    import importlib
-
+    from gis.planning.district_outputs import district_polygons
     from ui.common import _geography
 
-    outputs = importlib.import_module("gis.planning.district_outputs")
     geo = _geography(data_dir)
     if zones:
         area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
@@ -93,10 +90,14 @@ def _polygons(
         area = geo.fronts.loc[geo.fronts["front_id"] == front]
     else:
         area = geo.boundary
-    return outputs.district_polygons(geo.segments, dict(assignment), boundary=area, lakes=geo.lakes)
+    return district_polygons(geo.segments, dict(assignment), boundary=area, lakes=geo.lakes)
 
 
-def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> None:
+def _plan_panel(c: Context, geo: Any, plan: DistrictPlan) -> None:
+    from gis.planning.district_outputs import person_summary
+    from gis.planning.district_plan import DistrictPlan
+    from gis.planning.edits import move_segments
+
     d = plan.diagnostics
     loads = list(d.loads.values())
     st.write(
@@ -108,7 +109,7 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
         )
     )
     who = people(c)
-    summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+    summary = person_summary(geo.segments, plan.assignment, plan.workload)
     summary = summary.assign(person_id=[who.get(p, p) for p in summary["person_id"]])
     table = summary[["person_id", "n_segments", "length_m", "workload"]].rename(
         columns={
@@ -141,7 +142,7 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
         )
         if st.form_submit_button(c.t("districts.apply_move")):
             try:
-                check = dmod.move_segments(plan, [seg], to, geo.segments)
+                check = move_segments(plan, [seg], to, geo.segments)
             except PatrolError as exc:
                 st.error(user_message(c.lang, exc))
             else:
@@ -162,7 +163,7 @@ def _plan_panel(c: Context, geo: Any, plan: Any, dmod: Any, outputs: Any) -> Non
                 )
                 st.session_state[PLAN_KEY] = (
                     st.session_state[PLAN_KEY][0],
-                    dmod.DistrictPlan(
+                    DistrictPlan(
                         assignment=dict(check.assignment),
                         diagnostics=plan.diagnostics,
                         people=plan.people,
@@ -184,9 +185,6 @@ def districts_page() -> None:
     c = guard(PAGE)
     geo = geography(c.settings)
     st.subheader(c.t("districts.title"))
-    dmod = optional_module("gis.planning.districts")
-    outputs = optional_module("gis.planning.district_outputs")
-    dlayer = optional_module("layers.districts")
     controls, view = st.columns([1, 3])
     with controls:
         front, zones = _area(c, geo)
@@ -196,25 +194,19 @@ def districts_page() -> None:
             [zn.get(z, z) for z in zones] if zones else [fronts.get(front or "", c.t("common.all"))]
         )
         st.caption(c.t("overview.scope", zones="、".join(area)))
-        if dmod is None or outputs is None or dlayer is None:
-            missing(c, "page.districts", "gis.planning.districts")
-            plan = None
-        else:
-            k = st.number_input(c.t("districts.k"), 1, 60, 6, key="districts_k")
-            if st.button(c.t("districts.compute"), key="districts_compute"):
-                with st.spinner(c.t("app.loading")):
-                    try:
-                        new = _districts(
-                            str(c.settings.data_dir), int(k), front, tuple(zones or ())
-                        )
-                    except PatrolError as exc:
-                        st.error(user_message(c.lang, exc))
-                    else:
-                        st.session_state[PLAN_KEY] = ((front, tuple(zones or ())), new)
-            stored = st.session_state.get(PLAN_KEY)
-            plan = stored[1] if stored and stored[0] == (front, tuple(zones or ())) else None
-            if plan is not None:
-                _plan_panel(c, geo, plan, dmod, outputs)
+        k = st.number_input(c.t("districts.k"), 1, 60, 6, key="districts_k")
+        if st.button(c.t("districts.compute"), key="districts_compute"):
+            with st.spinner(c.t("app.loading")):
+                try:
+                    new = _districts(str(c.settings.data_dir), int(k), front, tuple(zones or ()))
+                except PatrolError as exc:
+                    st.error(user_message(c.lang, exc))
+                else:
+                    st.session_state[PLAN_KEY] = ((front, tuple(zones or ())), new)
+        stored = st.session_state.get(PLAN_KEY)
+        plan = stored[1] if stored and stored[0] == (front, tuple(zones or ())) else None
+        if plan is not None:
+            _plan_panel(c, geo, plan)
     with view:
         # the map of the area stays the same; the districts (with their legend) are an
         # overlay the browser swaps into it without building the map again
@@ -229,11 +221,14 @@ def districts_page() -> None:
                 front,
                 tuple(zones or ()),
             )
+            from gis.planning.district_outputs import person_summary
+            from layers.districts import add_districts
+
             who = people(c)
-            summary = outputs.person_summary(geo.segments, plan.assignment, plan.workload)
+            summary = person_summary(geo.segments, plan.assignment, plan.workload)
             summary = summary.assign(name=[who.get(p, "") for p in summary["person_id"]])
             group = feature_group(c.t("districts.title"))
-            dlayer.add_districts(
+            add_districts(
                 group,
                 polygons,
                 segments=geo.segments,
@@ -243,9 +238,9 @@ def districts_page() -> None:
             )
             overlays.append(group)
         add_layer_control(m, collapsed=True)
-        view = None
+        fit = None
         if zones:
-            view = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
+            fit = fit_map(m, geo.zones.loc[geo.zones["zone_id"].isin(zones)])
         elif front:
-            view = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
-        show_map(m, key="districts_map", height=620, fit=view, overlays=overlays)
+            fit = fit_map(m, geo.fronts.loc[geo.fronts["front_id"] == front])
+        show_map(m, key="districts_map", height=620, fit=fit, overlays=overlays)

@@ -12,6 +12,7 @@ from gis.access.authorization import scope_mask
 from gis.analytics.periods import default_report_day
 from gis.analytics.report_text import kpi_rows
 from gis.errors import PatrolError
+from gis.localtime import LOCAL_TZ_NAME
 from layers.catalogue import add_layer_control
 from layers.hotspots import density_layer, forecast_layer, gistar_layer
 from ui import capabilities
@@ -108,7 +109,7 @@ def _report(c: Context, geo: Any, frame: Any, store: Any) -> None:
         horizontal=True,
         key="hotspots_kind",
     )
-    today = pd.Timestamp.now(tz="Asia/Shanghai").date()
+    today = pd.Timestamp.now(tz=LOCAL_TZ_NAME).date()
     # one date widget per kind: each starts on its own last complete period
     day = st.date_input(
         c.t("hotspots.day"),
@@ -229,7 +230,7 @@ def hotspots_page() -> None:
     controls, view = st.columns([1, 2])
     frame = None
     with controls:
-        if store is None or not capabilities.cases_available():
+        if store is None:
             st.warning(c.t("cases.store_missing"))
         else:
             frame = capabilities.analysis_frame(c)
@@ -252,7 +253,7 @@ def hotspots_page() -> None:
         m = base_map(c)
         draw_geography(c, m, geo)
         if frame is not None:
-            end = pd.Timestamp.now(tz="Asia/Shanghai")
+            end = pd.Timestamp.now(tz=LOCAL_TZ_NAME)
             if len(frame):
                 end = min(end, frame["reported_at"].max())
             end = end.ceil("h")  # a stable window (and cache key) within the hour

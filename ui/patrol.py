@@ -1,6 +1,8 @@
-"""巡查路线 Patrol: today's route, phone first: the map fitted to the route, the current and next
-step in large type, the steps with a "done" tick each, big buttons for GPX, the route sheet and
-reporting a problem where the walker stands."""
+"""巡查路线 Patrol: today's route, phone first.
+
+The map fitted to the route, the current and next step in large type, the steps with a "done"
+tick each, big buttons for GPX, the route sheet and reporting a problem where the walker stands.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from gis.errors import PatrolError
-from gis.i18n import LOCAL_TZ, format_number
+from gis.i18n import format_number
+from gis.localtime import LOCAL_TZ
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.common import (
@@ -21,8 +24,6 @@ from ui.common import (
     bounds_wgs84,
     geography,
     guard,
-    missing,
-    optional_module,
     people,
     plain,
     show_map,
@@ -64,12 +65,10 @@ def _planned(
     """Routes and their steps for one request, computed once per process (all inputs are in
     the key: the same request from any session reuses the answer). A budget route is weighted
     by the case history identified by ``cases_key`` (store, number of cases)."""
-    import importlib
-
+    from gis.planning import route_sheet as sheet
     from gis.services import PatrolRequest, plan_patrol
     from ui.common import _geography
 
-    sheet = importlib.import_module("gis.planning.route_sheet")
     geo = _geography(data_dir)
     request = PatrolRequest(
         segment_ids=required,
@@ -197,11 +196,9 @@ def _documents(
     args: tuple[Any, ...], route_no: int, lang: str, title: str, person: str = ""
 ) -> tuple[bytes, bytes]:
     """GPX and route sheet of one planned route (made once, not on every rerun)."""
-    import importlib
-
+    from gis.planning import route_sheet as sheet
     from ui.common import _geography
 
-    sheet = importlib.import_module("gis.planning.route_sheet")
     route, steps = _planned(*args)[route_no]
     G = _geography(args[0]).graph()
     gpx = sheet.route_to_gpx(route, name=title).encode("utf-8")
@@ -350,15 +347,8 @@ def patrol_page() -> None:
     geo = geography(c.settings)
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.subheader(c.t("patrol.title"))
-    routing = optional_module("gis.planning.routing")
-    sheet = optional_module("gis.planning.route_sheet")
-    rlayer = optional_module("layers.route")
-    if routing is None or sheet is None or rlayer is None:
-        missing(c, "page.patrol", "gis.planning.routing")
-        m = base_map(c)
-        draw_geography(c, m, geo)
-        show_map(m, key="patrol_map")
-        return
+    from layers import route as rlayer
+
     stored = st.session_state.get(ROUTE_KEY)
     if stored is None:  # a reload or a new session: today's route from the store
         spec = _meta(c, TODAY_META).get("spec")

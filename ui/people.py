@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases.workflow import TZ
-from gis.errors import NotFoundError, ValidationError
+from gis.errors import NotFoundError
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_instant
 from gis.people.dayplan import PersonPlan
 from gis.people.signin import SignIn
 from layers.catalogue import add_layer_control
@@ -35,16 +36,9 @@ def now() -> dt.datetime:
     """The current Beijing time (or the training clock of ``PATROL_CLOCK``)."""
     fixed = os.environ.get(CLOCK_ENV, "").strip()
     if fixed:
-        try:
-            t = dt.datetime.fromisoformat(fixed)
-        except ValueError:
-            raise ValidationError(
-                f"{fixed!r} is not a time",
-                source="environment",
-                field=CLOCK_ENV,
-                fix="write YYYY-MM-DDTHH:MM or unset it",
-            ) from None
-        return t if t.tzinfo else t.replace(tzinfo=TZ)
+        return parse_instant(
+            fixed, source="environment", field=CLOCK_ENV, fix="write YYYY-MM-DDTHH:MM or unset it"
+        )
     return dt.datetime.now(TZ)
 
 

@@ -36,7 +36,7 @@ GPS_ERRORS = {1: "denied", 2: "unavailable", 3: "timeout"}
 
 
 def _now() -> datetime:
-    from gis.cases.workflow import TZ
+    from gis.localtime import LOCAL_TZ as TZ
 
     return datetime.now(TZ)
 

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
-    from gis.cases.workflow import TZ
+    from gis.localtime import LOCAL_TZ as TZ
 
     return datetime.now(TZ)
 

@@ -111,15 +111,15 @@ def users_page() -> None:
                 st.rerun()
     with right, st.form("reset_password", clear_on_submit=True):
         st.markdown(f"**{c.t('users.passwd')}**")
-        who = st.selectbox(c.t("users.username"), [u.username for u in users], key="pw_user")
+        pw_user = st.selectbox(c.t("users.username"), [u.username for u in users], key="pw_user")
         password = st.text_input(c.t("users.password"), type="password", key="pw_new")
-        if st.form_submit_button(c.t("users.passwd")) and who:
+        if st.form_submit_button(c.t("users.passwd")) and pw_user:
             try:
-                repo.set_password(who, hash_password(password))
-                repo.clear_failures(who)
+                repo.set_password(pw_user, hash_password(password))
+                repo.clear_failures(pw_user)
                 # a new password ends the sessions opened with the old one (on every instance)
-                session_tokens(c.settings).revoke_user(who, now=utcnow())
+                session_tokens(c.settings).revoke_user(pw_user, now=utcnow())
             except PatrolError as exc:
                 st.error(user_message(c.lang, exc, where="users"))
             else:
-                st.success(c.t("users.passwd_done", username=who))
+                st.success(c.t("users.passwd_done", username=pw_user))

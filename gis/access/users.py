@@ -130,13 +130,10 @@ def validate_user(user: User) -> User:
 def department_code(value: str) -> str:
     """The member department's code (``城管`` → ``chengguan``) from the reference table.
 
-    Cases record departments by code, so a liaison's scope must be a code too. Without the
-    reference table (no case intake installed) the value is returned unchanged.
+    Cases record departments by code, so a liaison's scope must be a code too.
     """
-    try:
-        from gis.cases.categories import load_references
-    except ImportError:
-        return value.strip()
+    from gis.cases.categories import load_references
+
     try:
         return load_references().department(value).code
     except NotFoundError as exc:

@@ -20,6 +20,7 @@ from gis.analytics.grid import GridSpec, case_xy
 from gis.analytics.selection import as_local_timestamp, require_case_frame, to_local_time
 from gis.errors import ValidationError
 from gis.geography.crs import require_metric, require_same_crs
+from gis.localtime import LOCAL_TZ_NAME
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class _Prepared:
         self.params = params
         self._parts: dict[float, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         t = to_local_time(cases["reported_at"])
-        self.epoch = pd.Timestamp("2000-01-01", tz=t.dt.tz if len(t) else "Asia/Shanghai")
+        self.epoch = pd.Timestamp("2000-01-01", tz=t.dt.tz if len(t) else LOCAL_TZ_NAME)
         self.days = ((t - self.epoch) / pd.Timedelta(days=1)).to_numpy(float)
         x, y = case_xy(cases) if len(cases) else (np.zeros(0), np.zeros(0))
         self.unit_of_case = self._assign(cases, x, y)
@@ -474,7 +475,7 @@ def segment_risk_weights(
     length — the area the backtest scores — so a route planner is not handed hundreds of
     barely-positive targets.
     """
-    when = as_local_timestamp(at) if at is not None else pd.Timestamp.now(tz="Asia/Shanghai")
+    when = as_local_timestamp(at) if at is not None else pd.Timestamp.now(tz=LOCAL_TZ_NAME)
     if gdf_segments.empty:
         return {}
     units = segment_units(gdf_segments)

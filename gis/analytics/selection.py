@@ -14,12 +14,13 @@ import pandas as pd
 from gis.cases.workflow import CASE_FRAME_COLUMNS
 from gis.errors import ValidationError
 from gis.geography.crs import require_metric
+from gis.localtime import LOCAL_TZ_NAME
 
 log = logging.getLogger(__name__)
 
 #: The case-frame contract columns this module may read.
 CASE_COLUMNS: tuple[str, ...] = (*CASE_FRAME_COLUMNS, "geometry")
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = LOCAL_TZ_NAME
 #: Mean month in days (365.25 / 12): the unit of "per month".
 DAYS_PER_MONTH = 30.4375
 DAY_TYPES = ("all", "weekday", "weekend_holiday")

@@ -1,5 +1,6 @@
-"""Whole-batch intake as columns: validate, convert datums, snap and open cases with array
-operations, so a chunk of 20,000 reports costs little more than the database's own COPY.
+"""Whole-batch intake as columns: validate, convert datums, snap and open cases as arrays.
+
+Array operations make a chunk of 20,000 reports cost little more than the database's own COPY.
 
 Every check of :func:`gis.cases.intake.validate_record` runs here on whole columns. A row
 that any check doubts — or that carries what only the one-record path handles (a photo, a

@@ -33,8 +33,9 @@ from pyproj import Transformer
 
 from gis.cases.categories import References, load_references
 from gis.cases.intake import Report, case_from_report
-from gis.cases.workflow import TZ, AuditEntry, Case, apply_action, content_hash
+from gis.cases.workflow import AuditEntry, Case, apply_action, content_hash
 from gis.geography.crs import WGS84, require_metric
+from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)
 

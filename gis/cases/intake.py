@@ -19,24 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon, box
 
 from gis.cases.categories import References
 from gis.cases.snapping import check_point_datum, intake_crs, to_crs
-from gis.cases.workflow import (
-    SOURCES,
-    TIERS,
-    TZ,
-    Case,
-    content_hash,
-    tier_flags,
-)
+from gis.cases.workflow import SOURCES, TIERS, Case, content_hash, tier_flags
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC, WGS84, normalize_datum, to_wgs84
 from gis.io.report_files import canonical_column, isnan
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_instant
 
 #: 什刹海街道 bounding box (WGS 84, from the OSM boundary), used when no geography is given.
 SHICHAHAI_BBOX_WGS84 = (116.36575, 39.92085, 116.39301, 39.94754)
@@ -157,32 +151,7 @@ def parse_time(
 
     ``field`` names the column or option the value came from in error messages.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(
-            "is missing",
-            source=source,
-            row=row,
-            field=field,
-            fix="give the time as 2026-05-01 17:30 (Beijing time) or ISO 8601 with offset",
-        )
-    if isinstance(value, dt.datetime):
-        t = value
-    elif isinstance(value, pd.Timestamp):
-        t = value.to_pydatetime()
-    else:
-        text = str(value).strip().replace("/", "-")
-        try:
-            t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(
-                f"{value!r} is not a date and time",
-                source=source,
-                row=row,
-                field=field,
-                fix="write it as 2026-05-01 17:30 or 2026-05-01T17:30:00+08:00",
-            ) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=TZ)
+    t = parse_instant(value, source=source, row=row, field=field)
     if t > now + FUTURE_TOLERANCE:
         raise ValidationError(
             f"{t.isoformat()} is in the future (now {now.isoformat()})",

@@ -1,5 +1,8 @@
-"""Where a report is: the datum check of points and batches, and snapping to street
-segments, zones, fronts and responsible persons, measured in the geography's own CRS."""
+"""Where a report is: the datum check of points and batches, and snapping to the streets.
+
+Reports snap to street segments, zones, fronts and responsible persons, measured in the
+geography's own CRS.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -24,9 +23,9 @@ from shapely.geometry import Point
 
 from gis.errors import TransitionError, ValidationError
 from gis.geography.crs import METRIC, WGS84
+from gis.localtime import LOCAL_TZ as TZ
 
 #: Local time of every timestamp shown to users (stores keep UTC).
-TZ = ZoneInfo("Asia/Shanghai")
 
 #: Every workflow state, in workflow order. The case frame's ``state`` uses exactly these.
 STATES: tuple[str, ...] = (

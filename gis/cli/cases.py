@@ -1,5 +1,4 @@
-"""Case subcommands: ``patrol cases new|list|show|advance``, ``import``, ``export``,
-``demo-history``."""
+"""Case subcommands: ``patrol cases new|list|show|advance``, import, export, demo-history."""
 
 from __future__ import annotations
 
@@ -16,12 +15,14 @@ import pandas as pd
 from gis.cases.batch import import_batch
 from gis.cases.categories import load_references
 from gis.cases.intake import parse_time
-from gis.cases.workflow import STATES, TRANSITIONS, TZ, arrivals_frame
+from gis.cases.workflow import STATES, TRANSITIONS, arrivals_frame
 from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.errors import PatrolError, ValidationError
 from gis.geography.crs import DATUMS, WGS84
 from gis.io.csvsafe import safe_frame
 from gis.io.report_files import check_batch_file, read_photo
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_instant
 from gis.settings import Settings
 from gis.store import CaseQuery, open_store
 
@@ -49,9 +50,7 @@ def _geography(settings: Settings):
 
 
 def _time(value: str | None, name: str) -> dt.datetime | None:
-    if not value:
-        return None
-    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
+    return parse_instant(value, source="command line", field=name) if value else None
 
 
 def _query(args: argparse.Namespace) -> CaseQuery:

@@ -10,17 +10,16 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import ROLES, User
-from gis.cases.intake import parse_time
-from gis.cases.workflow import TIERS, TZ
+from gis.cases.workflow import TIERS
 from gis.cli.argtypes import float_range
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_instant
 from gis.settings import Settings
 from gis.store import open_store
 
 
 def _time(value: str | None, name: str) -> dt.datetime | None:
-    if not value:
-        return None
-    return parse_time(value, now=dt.datetime.now(TZ) + dt.timedelta(days=3650), field=name)
+    return parse_instant(value, source="command line", field=name) if value else None
 
 
 def _user(args: argparse.Namespace) -> User:

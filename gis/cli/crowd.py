@@ -8,10 +8,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from gis.cases.workflow import TZ
 from gis.errors import PatrolError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import now_local, parse_instant
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,15 +46,7 @@ def _levels(text: str | None) -> Any:
 
 
 def _time(text: str | None) -> dt.datetime:
-    if not text:
-        return dt.datetime.now(TZ)
-    try:
-        t = pd.Timestamp(text)
-    except ValueError:
-        raise ValidationError(
-            f"{text!r} is not a time", field="--at", fix="e.g. '2026-10-05 14:00' (Beijing time)"
-        ) from None
-    return (t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)).to_pydatetime()
+    return parse_instant(text, source="command line", field="--at") if text else now_local()
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:

@@ -44,7 +44,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from gis.geography.layers import load_bundled_geography, load_geography
     from gis.people.service import staff_of_store
     from gis.planning.district_outputs import cut_length, district_polygons, person_summary
-    from gis.planning.districts import districts_for_people
+    from gis.planning.partition import districts_for_people
     from gis.planning.signboards import write_signboards
     from gis.planning.workload import WorkloadParams, describe_formula
 

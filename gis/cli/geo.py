@@ -124,16 +124,10 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from gis.errors import ValidationError
-    from gis.geography.osm_import import (
-        MAX_INPUT_MB,
-        MIN_COMPONENT_M,
-        STEPS,
-        GridCodes,
-        OnlineOptions,
-        import_osm,
-        read_boundary,
-        summarize,
-    )
+    from gis.geography.osm_area import GridCodes, read_boundary
+    from gis.geography.osm_files import MAX_INPUT_MB
+    from gis.geography.osm_import import MIN_COMPONENT_M, STEPS, import_osm, summarize
+    from gis.geography.osm_online import OnlineOptions
 
     source = args.source
     boundary = args.boundary

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 from pathlib import Path
 
 from gis.geography.layers import load_bundled_geography
+from gis.localtime import now_local, parse_date
 from gis.people.daysheet import day_sheet_html
 from gis.people.service import assign_demo_districts, plan_day
-from gis.people.staff import parse_day
 from gis.settings import Settings
 from gis.store import open_store
 
 
 def _cmd_day(args: argparse.Namespace, settings: Settings) -> int:
-    day = parse_day(args.date, source="command line", field="--date") or dt.date.today()
+    day = parse_date(args.date, source="command line", field="--date") or now_local().date()
     geo = load_bundled_geography(settings)
     with open_store(settings) as store:
         if args.draw_districts:

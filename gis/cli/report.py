@@ -3,55 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import logging
-import re
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from gis.analytics.selection import TIMEZONE, CaseFilter, as_local_timestamp
+from gis.analytics.selection import CaseFilter, as_local_timestamp
 from gis.cli.argtypes import float_range, int_range
-from gis.errors import StoreError, ValidationError
+from gis.errors import ValidationError
 from gis.geography.crs import to_display, to_metric
+from gis.localtime import local_series, now_local, parse_date
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 TIME_COLUMNS = ("reported_at", "deadline_at", "closed_at")
-
-
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: Days a report or hotspot window may name: the records start in 2000; pandas time
-#: arithmetic (and a century of planning) ends well before 2262.
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2100, 12, 31)
-
-
-def parse_day(value: str, field: str) -> dt.date:
-    """A calendar day given on the command line as YYYY-MM-DD.
-
-    Raises :class:`ValidationError` naming the option (``field``) rather than letting a
-    pandas parse error escape as a traceback.
-    """
-    text = str(value).strip()
-    try:
-        if not _DAY.fullmatch(text):
-            raise ValueError(text)
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"{text[:40]!r} is not a valid day", field=field, fix="give the day as YYYY-MM-DD"
-        ) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(
-            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}",
-            field=field,
-            fix="check the year",
-        )
-    return day
 
 
 def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
@@ -80,21 +48,13 @@ def read_case_file(path: str | Path) -> gpd.GeoDataFrame:
     for col in TIME_COLUMNS:
         if col not in out.columns:
             out[col] = pd.NaT
-        s = pd.to_datetime(out[col], errors="coerce", utc=False, format="mixed")
-        if s.dt.tz is None:
-            s = s.dt.tz_localize(TIMEZONE)
-        out[col] = s.dt.tz_convert(TIMEZONE)
+        out[col] = local_series(out[col], coerce=True)
     return out
 
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
-    try:
-        from gis.store import open_store  # type: ignore[attr-defined]
-    except ImportError:
-        raise StoreError(
-            "no case store is available in this build: pass --cases FILE "
-            "(a GeoPackage or GeoJSON of the case frame)"
-        ) from None
+    from gis.store import open_store
+
     return open_store(settings)
 
 
@@ -154,9 +114,9 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
 
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
-    try:
-        from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_bundled_geography, load_geography
 
+    try:
         data = getattr(args, "data", None)
         return load_geography(data) if data else load_bundled_geography(settings)
     except Exception as exc:  # no bundled data yet, or a broken folder: maps without streets
@@ -189,9 +149,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     lang = args.lang or settings.language
     day = (
-        parse_day(args.date, "--date").isoformat()
+        parse_date(args.date, field="--date", required=True).isoformat()
         if args.date
-        else default_report_day(args.kind, pd.Timestamp.now(tz=TIMEZONE).date()).isoformat()
+        else default_report_day(args.kind, pd.Timestamp(now_local()).date()).isoformat()
     )
     request = ReportRequest(
         kind=args.kind,
@@ -230,9 +190,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _filter(args: argparse.Namespace) -> CaseFilter:
     end = (
-        as_local_timestamp(parse_day(args.date, "--date").isoformat())
+        as_local_timestamp(parse_date(args.date, field="--date", required=True).isoformat())
         if args.date
-        else pd.Timestamp.now(tz=TIMEZONE)
+        else pd.Timestamp(now_local())
     )
     end = end.normalize() + pd.Timedelta(days=1)
     return CaseFilter(
@@ -242,7 +202,9 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
         end=end,
         hours=tuple(args.hour) if args.hour else None,
         day_type=args.day_type,
-        holidays=frozenset(parse_day(d, "--holiday") for d in (args.holiday or ())),
+        holidays=frozenset(
+            parse_date(d, field="--holiday", required=True) for d in (args.holiday or ())
+        ),
     )
 
 

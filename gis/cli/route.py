@@ -72,7 +72,7 @@ def _read_weights(path: str) -> dict[str, float]:
     import io
     import math
 
-    from gis.geography.osm_import import check_input_file
+    from gis.geography.osm_files import check_input_file
     from gis.io.report_files import decode_text
 
     p = Path(path)

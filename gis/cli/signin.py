@@ -7,26 +7,17 @@ import datetime as dt
 
 import pandas as pd
 
-from gis.cases.workflow import TZ
-from gis.errors import ValidationError
 from gis.geography.layers import load_bundled_geography
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import now_local, parse_date, parse_instant
 from gis.people.service import attendance_between, sign_in
 from gis.people.signin import Recorder, attendance_summary
-from gis.people.staff import parse_day
 from gis.settings import Settings
 from gis.store import open_store
 
 
 def _time(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"{text!r} is not a time", field="--at", fix="write YYYY-MM-DDTHH:MM (Beijing time)"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=TZ)
+    return parse_instant(text, source="command line", field="--at") if text else None
 
 
 def _cmd_record(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,8 +50,8 @@ def _cmd_record(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    day = parse_day(args.date, source="command line", field="--date") or dt.date.today()
-    end = parse_day(args.until, source="command line", field="--until") if args.until else day
+    day = parse_date(args.date, source="command line", field="--date") or now_local().date()
+    end = parse_date(args.until, source="command line", field="--until") if args.until else day
     assert end is not None
     with open_store(settings) as store:
         table = attendance_between(store, day, end, now=dt.datetime.now(TZ))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import ValidationError
+from gis.localtime import now_local, parse_date
 from gis.people.calendar import month_days
 from gis.people.roster import (
     DUTIES,
@@ -21,7 +22,7 @@ from gis.people.roster import (
     roster_table,
 )
 from gis.people.service import demo_people, import_staff, make_month_roster
-from gis.people.staff import parse_day, read_people_csv, retire
+from gis.people.staff import read_people_csv, retire
 from gis.settings import Settings
 from gis.store import open_store
 
@@ -38,8 +39,8 @@ def _month(text: str) -> tuple[int, int]:
 
 
 def _day(text: str | None, name: str) -> dt.date:
-    d = parse_day(text, source="command line", field=name) if text else None
-    return d or dt.date.today()
+    d = parse_date(text, source="command line", field=name) if text else None
+    return d or now_local().date()
 
 
 def _rules(args: argparse.Namespace, settings: Settings) -> RosterRules:
@@ -57,7 +58,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    day = parse_day(args.date, source="command line", field="--date") if args.date else None
+    day = parse_date(args.date, source="command line", field="--date") if args.date else None
     with open_store(settings) as store:
         people = store.people.list_people(active_on=day)
     for p in people:

@@ -6,11 +6,11 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from gis.cases.workflow import TZ
 from gis.errors import ValidationError
 from gis.geography.layers import load_bundled_geography
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import now_local, parse_date
 from gis.people.service import coverage_report, import_track
-from gis.people.staff import parse_day
 from gis.settings import Settings
 from gis.store import open_store
 
@@ -19,7 +19,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise ValidationError("track file does not exist", source=path.name)
-    day = parse_day(args.date, source="command line", field="--date")
+    day = parse_date(args.date, source="command line", field="--date")
     if day is None:
         raise ValidationError("no --date", field="--date", fix="give the shift's day")
     geo = load_bundled_geography(settings)
@@ -46,7 +46,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    day = parse_day(args.date, source="command line", field="--date") or dt.date.today()
+    day = parse_date(args.date, source="command line", field="--date") or now_local().date()
     geo = load_bundled_geography(settings)
     with open_store(settings) as store:
         rep = coverage_report(store, geo, day)

@@ -14,8 +14,8 @@ from typing import Any
 
 from gis.access.authorization import Resource, in_scope
 from gis.access.users import User
-from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_alerts"
 KINDS: tuple[str, ...] = (

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import TZ
 from gis.coordination.joint import _ids, _text
 from gis.errors import NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_consultations"
 CONSULTATIONS_PER_MONTH = 4

@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import ARRIVAL_LIMIT, TZ, Case
+from gis.cases.workflow import ARRIVAL_LIMIT, Case
 from gis.coordination import alerts
 from gis.errors import AuthError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 
 def _alert_id(case_id: str, dept: str) -> str:

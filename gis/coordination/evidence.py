@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_photos"
 KINDS: tuple[str, ...] = ("before", "after")

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.coordination import alerts
 from gis.coordination.policy import (
     escalation_level,
@@ -22,6 +22,7 @@ from gis.coordination.policy import (
     notice_params,
 )
 from gis.errors import AuthError, TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 #: Finds the on-duty people to alert for an emergency at a case: returns person ids.
 Responders = Callable[[Case], list[str]]

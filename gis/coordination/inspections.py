@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import ARRIVAL_LIMIT, TZ
+from gis.cases.workflow import ARRIVAL_LIMIT
 from gis.coordination.dispatch import resolve_departments
 from gis.coordination.joint import _text
 from gis.errors import AuthError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_inspections"
 INSPECTOR_ROLES = frozenset({"leadership", "area_chief", "admin"})

@@ -20,9 +20,10 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from gis.access.users import User
-from gis.cases.workflow import TZ, apply_action
+from gis.cases.workflow import apply_action
 from gis.coordination.dispatch import resolve_departments
 from gis.errors import NotFoundError, TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_joint_actions"
 #: The account's monthly average (10 joint enforcement actions a month).

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.cases.workflow import TZ
+from gis.localtime import LOCAL_TZ as TZ
 
 
 def coordination_events(store: Any, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:

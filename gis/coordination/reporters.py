@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from gis.access.users import User
-from gis.cases.workflow import TZ
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_reports"
 #: Reporter sources and their Chinese names (12345 cases come by the hotline import).

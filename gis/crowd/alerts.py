@@ -13,9 +13,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.cases.workflow import TZ
 from gis.crowd.places import LEVEL_CODES, Levels, level_rank
 from gis.errors import TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 ALERT_STATES: tuple[str, ...] = ("open", "acknowledged", "escalated")
 #: Levels that raise an alert (blue only colours the map).
@@ -82,21 +82,21 @@ class Alert:
     @classmethod
     def from_record(cls, rec: Mapping[str, Any]) -> Alert:
         """Rebuild an alert from stored column values."""
-        from gis.store.base import parse_time
+        from gis.localtime import parse_stored_instant
 
         return cls(
             alert_id=str(rec["alert_id"]),
             place_id=str(rec["place_id"]),
             level=str(rec["level"]),
-            raised_at=parse_time(rec["raised_at"]),  # type: ignore[arg-type]
-            expected_at=parse_time(rec["expected_at"]),  # type: ignore[arg-type]
+            raised_at=parse_stored_instant(rec["raised_at"]),  # type: ignore[arg-type]
+            expected_at=parse_stored_instant(rec["expected_at"]),  # type: ignore[arg-type]
             lead_min=float(rec["lead_min"]),
             occupancy=float(rec["occupancy"]),
             forecast_peak=float(rec["forecast_peak"]),
             capacity=int(rec["capacity"]),
             state=str(rec["state"]),
             acted_by=str(rec.get("acted_by") or ""),
-            acted_at=parse_time(rec.get("acted_at")),
+            acted_at=parse_stored_instant(rec.get("acted_at")),
             case_id=rec.get("case_id") or None,
             detail=json.loads(rec.get("detail") or "{}"),
             version=int(rec["version"]),

@@ -21,10 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.cases.workflow import TZ
 from gis.crowd.places import counter_map
 from gis.errors import ValidationError
 from gis.io.report_files import decode_text
+from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type, last_holiday, next_holiday
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 STEP = pd.Timedelta(minutes=5)
 SLOTS_PER_DAY = 288

@@ -15,10 +15,11 @@ import pandas as pd
 from shapely.geometry import Point
 
 from gis.cases.intake import Report
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.crowd.alerts import ESCALATION_TIERS, Alert, escalated
 from gis.errors import ConflictError, NetworkError, ValidationError
 from gis.geography.crs import WGS84
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import SHIFTS, RosterEntry, ShiftHours
 from gis.people.staff import Person
 from gis.planning.routing import node_for_point

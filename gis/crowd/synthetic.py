@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type
+from gis.localtime import LOCAL_TZ as TZ
 
 #: Day-type level of the daytime wave, as a share of the holiday level.
 DAY_FACTORS: Mapping[str, float] = {"holiday": 1.0, "weekend": 0.72, "workday": 0.42}

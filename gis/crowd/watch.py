@@ -13,7 +13,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gis.cases.workflow import TZ
 from gis.crowd.alerts import EPISODE, Alert, acknowledge, evaluate_alerts
 from gis.crowd.calendar import last_holiday
 from gis.crowd.counts import CountBatch, place_series
@@ -29,6 +28,7 @@ from gis.crowd.response import (
 )
 from gis.crowd.synthetic import generate_counts
 from gis.errors import ConflictError, NotFoundError, PatrolError
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import ShiftHours
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def staff_context_for(
 def _default_districts(geo: Any, staff: pd.DataFrame) -> Mapping[str, str]:
     """Districts of the resident duty officers when none are saved (a quick plan)."""
     from gis.people.staff_table import resident_officers
-    from gis.planning.districts import districts_for_people
+    from gis.planning.partition import districts_for_people
 
     officers = resident_officers(staff)
     if officers.empty:

@@ -1,5 +1,7 @@
-"""Readers of report batch files (CSV as Excel writes it, GeoJSON, GeoPackage) and the
-rejects CSV: every row comes out as ``(row, record)`` or ``(row, ValidationError)``."""
+"""Readers of report batch files (CSV as Excel writes it, GeoJSON, GeoPackage) and rejects.
+
+Every row comes out as ``(row, record)`` or ``(row, ValidationError)``; rejects go to a CSV.
+"""
 
 from __future__ import annotations
 

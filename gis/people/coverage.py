@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gis.cases.workflow import TZ
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.mapmatch import MapMatcher
 from gis.people.roster import SHIFTS, ShiftHours
 from gis.people.tracks import Track, track_metric_xy

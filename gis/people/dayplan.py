@@ -22,13 +22,15 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gis.cases.workflow import OPEN_STATES, TZ
+from gis.cases.workflow import OPEN_STATES
 from gis.errors import InfeasibleError, NetworkError
 from gis.geography.crs import METRIC, WGS84
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import SHIFTS, ShiftHours
 from gis.people.staff import Person
-from gis.planning.postman import Route, plan_postman_route
-from gis.planning.routing import plan_budget_route
+from gis.planning.budget_route import plan_budget_route
+from gis.planning.postman import plan_postman_route
+from gis.planning.walk import Route
 
 log = logging.getLogger(__name__)
 

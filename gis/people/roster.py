@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from gis.errors import ValidationError
 from gis.io.csvsafe import SafeWriter
+from gis.localtime import parse_clock
 from gis.people.calendar import day_kind, is_rest_day
 from gis.people.staff import Person
 
@@ -66,21 +67,6 @@ class ShiftHours:
         return 24.0 - self.span(before)[1] + self.span(after)[0]
 
 
-def _hour(text: str, *, source: str) -> float:
-    try:
-        hh, _, mm = text.strip().partition(":")
-        h = int(hh) + (int(mm) if mm else 0) / 60.0
-    except ValueError:
-        raise ValidationError(
-            f"{text!r} is not a time", source=source, field="hours", fix="write HH:MM"
-        ) from None
-    if not 0 <= h <= 24:
-        raise ValidationError(
-            f"{text!r} is not a time of day", source=source, field="hours", fix="use 00:00–24:00"
-        )
-    return h
-
-
 def parse_shift_hours(text: str, *, source: str = "shift hours") -> ShiftHours:
     """Shift hours from ``"morning=07:00-12:00,midday=12:00-17:00,evening=17:00-22:00"``.
 
@@ -105,7 +91,10 @@ def parse_shift_hours(text: str, *, source: str = "shift hours") -> ShiftHours:
                 field="hours",
                 fix="write e.g. morning=07:00-12:00",
             )
-        a, b = _hour(start, source=source), _hour(end, source=source)
+        a, b = (
+            parse_clock(start, source=source, field="hours"),
+            parse_clock(end, source=source, field="hours"),
+        )
         if b <= a:
             raise ValidationError(
                 f"shift {name} ends at {end.strip()} before it starts at {start.strip()}",

@@ -13,9 +13,9 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
 from gis.geography.layers import Geography
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.assignments import assignments_from_districts
 from gis.people.calendar import month_days
 from gis.people.coverage import ShiftCoverage, not_walked, shift_coverage, walked_segments
@@ -180,7 +180,7 @@ def assign_demo_districts(
     store: Store, geo: Geography, day: dt.date, *, by: str, seed: int = 0
 ) -> int:
     """Draw one district per resident duty officer on the staff and record them from ``day``."""
-    from gis.planning.districts import districts_for_people
+    from gis.planning.partition import districts_for_people
 
     officers = [
         p.person_id

@@ -18,9 +18,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from gis.cases.workflow import TZ
 from gis.errors import AuthError, ValidationError
 from gis.geography.crs import METRIC, WGS84
+from gis.localtime import LOCAL_TZ as TZ
 
 #: Sign-in slots and their times at the centre.
 SLOTS: dict[str, dt.time] = {"morning": dt.time(9, 0), "evening": dt.time(19, 0)}

@@ -1,5 +1,8 @@
-"""Synthetic patrol tracks walked along known routes of a street network (tests, benchmarks,
-the demo): the true segments are known, so a matcher's answer can be scored."""
+"""Synthetic patrol tracks walked along known routes of a street network.
+
+For tests, benchmarks and the demo: the true segments are known, so a matcher's answer can be
+scored.
+"""
 
 from __future__ import annotations
 

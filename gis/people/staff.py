@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from gis.errors import ValidationError
+from gis.localtime import parse_date
 from gis.people.staff_table import ROLES
 
 #: How a person is present: stationed every day, called in, or auxiliary patrol staff.
@@ -71,27 +72,6 @@ class Person:
         }
 
 
-def parse_day(
-    value: Any, *, source: str = "<input>", row: object = None, field: str = "date"
-) -> dt.date | None:
-    """A calendar day from ISO text, a date or a datetime; empty means ``None``."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValidationError(
-            f"{text!r} is not a date", source=source, row=row, field=field, fix="write YYYY-MM-DD"
-        ) from None
-
-
 def _text(rec: Mapping[str, Any], key: str) -> str:
     v = rec.get(key)
     if v is None or (isinstance(v, float) and pd.isna(v)):
@@ -136,8 +116,8 @@ def person_from_record(
             field="presence",
             fix=f"use one of {', '.join(PRESENCE)}",
         )
-    start = parse_day(rec.get("active_from"), source=source, row=row, field="active_from")
-    end = parse_day(rec.get("active_to"), source=source, row=row, field="active_to")
+    start = parse_date(rec.get("active_from"), source=source, row=row, field="active_from")
+    end = parse_date(rec.get("active_to"), source=source, row=row, field="active_to")
     if start and end and end < start:
         raise ValidationError(
             f"service ends {end} before it starts {start}",

@@ -24,9 +24,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from gis.cases.workflow import TZ
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC, WGS84, to_wgs84
+from gis.localtime import LOCAL_TZ as TZ
 
 #: The largest GPX file taken in (a day's walk at 1 s is about 2 MB).
 MAX_GPX_BYTES = 8 * 1024 * 1024

@@ -28,27 +28,15 @@ from shapely.geometry import LineString
 from gis.errors import NotFoundError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.geography.network import edge_geometry_from
-from gis.planning.postman import Route
+from gis.i18n import t
+from gis.planning.walk import Route
 
 log = logging.getLogger(__name__)
 
-UNNAMED_ZH = "无名胡同"
-UNNAMED_EN = "unnamed lane"
 #: Heading changes below this many degrees count as going straight on.
 STRAIGHT_DEG = 30.0
 #: Heading changes above this many degrees count as turning back.
 UTURN_DEG = 150.0
-
-_COMPASS_ZH = ["北", "东北", "东", "东南", "南", "西南", "西", "西北"]
-_COMPASS_EN = ["north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest"]
-_TURN_ZH = {"start": "", "straight": "直行", "left": "左转", "right": "右转", "uturn": "掉头"}
-_TURN_EN = {
-    "start": "",
-    "straight": "Continue",
-    "left": "Turn left",
-    "right": "Turn right",
-    "uturn": "Turn back",
-}
 
 
 @dataclass(frozen=True)
@@ -74,35 +62,29 @@ class Step:
     @property
     def text_zh(self) -> str:
         """The instruction in Chinese, e.g. ``左转进入烟袋斜街，向东 120 米``."""
-        name = self.name or UNNAMED_ZH
-        d = f"向{_COMPASS_ZH[self.compass]} {_round_m(self.distance_m)} 米"
-        tag = "（途经）" if self.deadhead else ""
-        if not self.name and self.toward:
-            d = f"{d}，往{self.toward}方向" if self.toward_far else f"{d}，至{self.toward}"
-        if self.turn == "start":
-            return f"沿{name}{d}{tag}"
-        if self.turn == "uturn":
-            return f"掉头沿{name}{d}{tag}"
-        return f"{_TURN_ZH[self.turn]}进入{name}，{d}{tag}"
+        return self.text("zh")
 
     @property
     def text_en(self) -> str:
         """The instruction in English, e.g. ``Turn left onto Yandai Xiejie, head east 120 m``."""
-        name = self.name_en or self.name or UNNAMED_EN
-        d = f"head {_COMPASS_EN[self.compass]} {_round_m(self.distance_m)} m"
-        tag = " (passing through)" if self.deadhead else ""
-        toward = self.toward_en or self.toward
-        if not (self.name_en or self.name) and toward:
-            d = f"{d}, towards {toward}" if self.toward_far else f"{d}, to {toward}"
-        if self.turn == "start":
-            return f"On {name}, {d}{tag}"
-        if self.turn == "uturn":
-            return f"Turn back along {name}, {d}{tag}"
-        return f"{_TURN_EN[self.turn]} onto {name}, {d}{tag}"
+        return self.text("en")
 
     def text(self, lang: str = "zh") -> str:
-        """The instruction in ``zh`` or ``en``."""
-        return self.text_en if lang == "en" else self.text_zh
+        """The instruction in ``zh`` or ``en``, worded by the message catalogue."""
+        en = lang == "en"
+        named = (self.name_en or self.name) if en else self.name
+        toward = (self.toward_en or self.toward) if en else self.toward
+        street = named or t("route.unnamed", lang)
+        compass = t(f"route.compass.{self.compass}", lang)
+        head = t("route.head", lang, compass=compass, metres=_round_m(self.distance_m))
+        if not named and toward:
+            key = "route.towards" if self.toward_far else "route.to"
+            head = t(key, lang, head=head, place=toward)
+        tag = t("route.passing_tag", lang) if self.deadhead else ""
+        if self.turn in ("start", "uturn"):
+            return t(f"route.step.{self.turn}", lang, street=street, head=head, tag=tag)
+        turn = t(f"route.turn.{self.turn}", lang)
+        return t("route.step.turn", lang, turn=turn, street=street, head=head, tag=tag)
 
 
 def _round_m(d: float) -> int:
@@ -250,9 +232,7 @@ def route_steps(G: nx.MultiGraph, route: Route) -> list[Step]:
 def arrival_text(route: Route, lang: str = "zh") -> str:
     """The closing line: back at the start, or arrived at the end."""
     closed = route.start_node == route.end_node
-    if lang == "en":
-        return "Back at the start" if closed else "Arrive at the destination"
-    return "回到起点" if closed else "到达终点"
+    return t("route.back_at_start" if closed else "route.arrive", lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,8 +254,9 @@ def _xml_text(text: str) -> str:
     return escape(_XML_INVALID.sub("", str(text)))
 
 
-def route_to_gpx(route: Route, *, name: str = "巡查路线") -> str:
+def route_to_gpx(route: Route, *, name: str | None = None) -> str:
     """The route as GPX 1.1 (one track, WGS 84) for phone apps such as 两步路 or 奥维."""
+    name = name if name is not None else t("route.gpx_name")
     coords = np.asarray(route.geometry.coords, dtype=float)
     lonlat = _to_wgs84(coords, route.crs)
     pts = "\n".join(f'      <trkpt lat="{lat:.7f}" lon="{lon:.7f}"></trkpt>' for lon, lat in lonlat)
@@ -395,7 +376,7 @@ def route_sheet_html(
     G: nx.MultiGraph,
     route: Route,
     *,
-    title: str = "巡查路线单",
+    title: str | None = None,
     lang: str = "zh",
     steps: Sequence[Step] | None = None,
     person: str = "",
@@ -407,21 +388,21 @@ def route_sheet_html(
     """
     steps = list(steps) if steps is not None else route_steps(G, route)
     zh = lang != "en"
-    labels = (
-        ("总长", "巡查路段", "途经", "预计用时", "步行速度", "分钟", "序号", "说明", "距离")
-        if zh
-        else (
-            "Total",
-            "Patrolled",
-            "Passing",
-            "Expected time",
-            "Walking speed",
-            "min",
-            "#",
-            "Step",
-            "Distance",
+    title = title if title is not None else t("route.title", lang)
+    labels = [
+        t(f"route.{k}", lang)
+        for k in (
+            "total",
+            "patrolled",
+            "passing",
+            "expected",
+            "speed",
+            "minutes",
+            "number",
+            "step",
+            "distance",
         )
-    )
+    ]
     rows = "\n".join(
         f"<tr><td>{s.number}</td><td>{html.escape(s.text(lang))}</td>"
         f"<td>{_round_m(s.distance_m)} m</td></tr>"
@@ -429,7 +410,7 @@ def route_sheet_html(
     )
     rows += f"\n<tr><td></td><td>{html.escape(arrival_text(route, lang))}</td><td></td></tr>"
     who = (
-        f'<p class="person"><b>{"责任人" if zh else "Patrolled by"}</b> {html.escape(person)}</p>'
+        f'<p class="person"><b>{t("route.by", lang)}</b> {html.escape(person)}</p>'
         if person
         else ""
     )

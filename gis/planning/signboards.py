@@ -12,18 +12,19 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import ValidationError
+from gis.i18n import t
 from gis.people.staff import Person, with_people
 
 log = logging.getLogger(__name__)
 
-#: The lane chief's standing duties (Beijing practice: 巡、听、访、管、督).
-DUTIES: tuple[tuple[str, str], ...] = (
-    ("巡", "每日巡查责任街巷，发现问题及时上报、处置 — patrol the lanes every day"),
-    ("听", "听取居民、商户的意见和诉求 — listen to residents and shops"),
-    ("访", "走访沿街单位和院落 — visit the units and courtyards along the lane"),
-    ("管", "督促门前三包、环境秩序整治 — keep order and cleanliness in front of doors"),
-    ("督", "监督问题整改到位并反馈 — follow problems until they are fixed"),
-)
+#: The lane chief's standing duties (Beijing practice: 巡、听、访、管、督), as catalogue keys.
+DUTIES: tuple[str, ...] = ("patrol", "listen", "visit", "manage", "oversee")
+
+
+def _both(key: str, **fmt: object) -> str:
+    """A catalogue text as the signboard prints it: Chinese, then English."""
+    return f"{t(key, 'zh', **fmt)} {t(key, 'en', **fmt)}"
+
 
 _CSS = """
 @page { size: A4; margin: 15mm; }
@@ -51,8 +52,8 @@ def signboard_html(
     streets: Sequence[str],
     *,
     unnamed: int = 0,
-    title: str = "街巷长公示牌",
-    subdistrict: str = "西城区什刹海街道",
+    title: str | None = None,
+    subdistrict: str | None = None,
 ) -> str:
     """The signboard of one person as a complete, self-contained HTML page.
 
@@ -75,31 +76,41 @@ def signboard_html(
             fix="a signboard needs the responsible person's name",
         )
     e = html.escape
+    title = title if title is not None else t("signboard.title")
+    subdistrict = subdistrict if subdistrict is not None else t("signboard.subdistrict")
     rows = [
-        ("街巷长 Lane chief", name),
-        ("联系电话 Phone", _text(person.get("phone"))),
-        ("所属单位 Department", _text(person.get("department"))),
-        ("编号 ID", _text(person.get("person_id"))),
+        (_both("signboard.chief"), name),
+        (_both("signboard.phone"), _text(person.get("phone"))),
+        (_both("signboard.department"), _text(person.get("department"))),
+        (_both("signboard.id"), _text(person.get("person_id"))),
     ]
     row_html = "\n".join(f'<tr><td class="k">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in rows)
     items = [f"<li>{e(s)}</li>" for s in streets]
     if unnamed:
-        items.append(f"<li>无名街巷 {int(unnamed)} 段 (unnamed lane segments)</li>")
+        n = int(unnamed)
+        items.append(
+            f"<li>{e(t('signboard.unnamed', 'zh', n=n))} ({e(t('signboard.unnamed', 'en', n=n))})</li>"
+        )
     streets_html = "\n".join(items) or "<li>—</li>"
-    duties_html = "\n".join(f"<li><b>{e(k)}</b>：{e(v)}</li>" for k, v in DUTIES)
+    duties_html = "\n".join(
+        f"<li><b>{e(t(f'signboard.duty.{k}'))}</b>：{e(t(f'signboard.duty.{k}.text'))} — "
+        f"{e(t(f'signboard.duty.{k}.text', 'en'))}</li>"
+        for k in DUTIES
+    )
     fict = ""
     if person.get("fictitious") in (True, "True", "true", "虚构", "1", 1):
-        fict = '<p class="fict">示例数据：人物为虚构 (fictitious demo person)</p>'
+        zh, en = t("signboard.fictitious"), t("signboard.fictitious", "en")
+        fict = f'<p class="fict">{e(zh)} ({e(en)})</p>'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{e(title)} {e(name)}</title><style>{_CSS}</style></head>\n"
         '<body><div class="board">\n'
         f"<h1>{e(title)}</h1>\n"
-        f'<div class="sub">{e(subdistrict)} · 包片分段 责任到人</div>\n'
+        f'<div class="sub">{e(subdistrict)} · {e(t("signboard.motto"))}</div>\n'
         f'<table class="who">\n{row_html}\n</table>\n'
-        f"<h2>责任街巷 Streets</h2>\n<ul>\n{streets_html}\n</ul>\n"
-        f"<h2>工作职责 Duties</h2>\n<ul>\n{duties_html}\n</ul>\n"
+        f"<h2>{e(_both('signboard.streets'))}</h2>\n<ul>\n{streets_html}\n</ul>\n"
+        f"<h2>{e(_both('signboard.duties'))}</h2>\n<ul>\n{duties_html}\n</ul>\n"
         f"{fict}\n</div></body></html>\n"
     )
 

@@ -24,7 +24,7 @@ def save_districts(
     clean = {str(k): str(v) for k, v in assignment.items()}
     store.set_meta(ASSIGNMENT_META, json.dumps(clean, ensure_ascii=False, sort_keys=True))
     if hasattr(store, "people"):
-        from gis.cases.workflow import TZ
+        from gis.localtime import LOCAL_TZ as TZ
         from gis.people.service import record_districts
 
         record_districts(store, clean, day or datetime.now(TZ).date(), by=by)

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from gis.geography.layers import Geography
-    from gis.planning.postman import Route
-    from gis.planning.routing import BudgetPlan, KRoutes
+    from gis.planning.budget_route import BudgetPlan
+    from gis.planning.routing import KRoutes
+    from gis.planning.walk import Route
 
 #: POI kind of the default start and end (the comprehensive enforcement center).
 CENTER_KIND = "enforcement_center"
@@ -168,7 +169,9 @@ def plan_patrol(
     assignment
         The saved districts (segment → person) for ``request.person_id``.
     """
-    from gis.planning.routing import plan_budget_route, plan_k_routes, plan_postman_route
+    from gis.planning.budget_route import plan_budget_route
+    from gis.planning.postman import plan_postman_route
+    from gis.planning.routing import plan_k_routes
 
     G = geo.graph()
     required = _required(geo, request, assignment)

@@ -23,7 +23,6 @@ from gis.cases.workflow import (
     CASE_FRAME_COLUMNS,
     OPEN_STATES,
     STATES,
-    TZ,
     AuditEntry,
     Case,
     apply_action,
@@ -31,6 +30,8 @@ from gis.cases.workflow import (
 )
 from gis.errors import ConflictError, MissingEvidenceError, ValidationError
 from gis.geography.crs import METRIC, WGS84
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_stored_instant
 from gis.store.coordination import CoordinationTables
 from gis.store.crowd import CrowdStore
 
@@ -179,19 +180,6 @@ def case_to_record(case: Case) -> dict[str, Any]:
     }
 
 
-def parse_time(value: Any) -> dt.datetime | None:
-    """A stored time (ISO text or datetime) as a tz-aware Beijing-time datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        t = value
-    else:
-        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    return t.astimezone(TZ)
-
-
 def case_from_record(rec: Mapping[str, Any]) -> Case:
     """Rebuild a :class:`Case` from stored column values."""
     fp = rec.get("footprint")
@@ -201,14 +189,14 @@ def case_from_record(rec: Mapping[str, Any]) -> Case:
         tier=rec["tier"],
         state=rec["state"],
         source=rec["source"],
-        reported_at=parse_time(rec["reported_at"]),  # type: ignore[arg-type]
+        reported_at=parse_stored_instant(rec["reported_at"]),  # type: ignore[arg-type]
         lon=float(rec["lon"]),
         lat=float(rec["lat"]),
         lead_dept=rec["lead_dept"],
         owner=rec["owner"] or "",
         depts=tuple(d for d in (rec.get("depts") or "").split(";") if d),
-        deadline_at=parse_time(rec.get("deadline_at")),
-        closed_at=parse_time(rec.get("closed_at")),
+        deadline_at=parse_stored_instant(rec.get("deadline_at")),
+        closed_at=parse_stored_instant(rec.get("closed_at")),
         zone_id=rec.get("zone_id"),
         front_id=rec.get("front_id"),
         segment_id=rec.get("segment_id"),
@@ -227,7 +215,7 @@ def case_from_record(rec: Mapping[str, Any]) -> Case:
         deadline_hours=float(rec.get("deadline_hours") or 24.0),
         version=int(rec["version"]),
         updated_by=rec.get("updated_by") or "",
-        updated_at=parse_time(rec.get("updated_at")),
+        updated_at=parse_stored_instant(rec.get("updated_at")),
     )
 
 

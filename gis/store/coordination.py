@@ -323,9 +323,9 @@ class Exec:
                 if isinstance(v, memoryview):
                     v = bytes(v)
                 if c.endswith("_at") and v is not None:
-                    from gis.store.base import parse_time
+                    from gis.localtime import parse_stored_instant
 
-                    v = parse_time(v)
+                    v = parse_stored_instant(v)
                 rec[c] = v
             out.append(rec)
         return out

@@ -1,5 +1,8 @@
 """Crowd tables in both stores: watched places, counts and alerts (one interface, two backends).
 
+Long because: the interface and both backends sit side by side, so a change to a crowd table
+is made and reviewed in both at once.
+
 Counts are keyed by (counter, time): re-sending rows already stored with the same value is a
 no-op, a different value for a stored (counter, time) refuses the whole batch naming it.
 """
@@ -18,11 +21,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.cases.workflow import TZ
 from gis.crowd.alerts import ALERT_COLUMNS, Alert
 from gis.crowd.counts import COUNT_COLUMNS, empty_counts
 from gis.crowd.places import places_from_geojson, places_geojson
 from gis.errors import ConflictError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 #: GeoPackage schema version that adds the crowd tables.
 GPKG_CROWD_VERSION = 4

@@ -522,7 +522,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
     def audit_trail(self, case_id: str) -> list[AuditEntry]:
         """Every recorded step of a case, oldest first."""
         check_text(case_id, "case id")
-        from gis.store.base import parse_time
+        from gis.localtime import parse_stored_instant
 
         with self._lock:
             scope = self._scope()
@@ -543,7 +543,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                 from_state=r["from_state"],
                 to_state=r["to_state"],
                 who=r["who"],
-                at=parse_time(r["at"]),  # type: ignore[arg-type]
+                at=parse_stored_instant(r["at"]),  # type: ignore[arg-type]
                 note=r["note"] or "",
                 params=json.loads(r["params"] or "{}"),
             )

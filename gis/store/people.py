@@ -1,5 +1,8 @@
 """Store tables for people: staff, dated assignments, roster, sign-ins and tracks.
 
+Long because: one class serves both backends for five related tables, so a change to a table
+is made once; split per table it would repeat the dialect plumbing five times.
+
 One implementation serves both backends through a small dialect (placeholder style, how
 days, times and geometry travel). The GeoPackage creates its tables with
 :func:`create_gpkg_people_tables` (schema version 3); PostGIS applies
@@ -19,14 +22,14 @@ from typing import Any
 
 import shapely
 
-from gis.cases.workflow import TZ
 from gis.errors import ConflictError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_date, parse_stored_instant
 from gis.people.assignments import Assignment
 from gis.people.roster import DUTIES, RosterEntry
 from gis.people.signin import SLOTS, SignIn
-from gis.people.staff import PERSON_COLUMNS, PRESENCE, Person, parse_day
+from gis.people.staff import PERSON_COLUMNS, PRESENCE, Person
 from gis.people.tracks import Track
-from gis.store.base import parse_time
 from gis.store.tenancy import scope_sqlite
 
 #: GeoPackage schema version that adds the people tables.
@@ -331,7 +334,7 @@ class PeopleStore:
                 if later:
                     raise ValidationError(
                         f"segment {a.segment_id} already has an assignment from "
-                        f"{parse_day(later[0]['valid_from'])}, after {a.valid_from}",
+                        f"{parse_date(later[0]['valid_from'])}, after {a.valid_from}",
                         field="valid_from",
                         fix="assign from that day or later; past responsibility stays as it was",
                     )
@@ -450,7 +453,7 @@ class PeopleStore:
             rows = x.rows(sql + " ORDER BY day, person_id", params)
         return [
             RosterEntry(
-                day=parse_day(r["day"]),  # type: ignore[arg-type]
+                day=parse_date(r["day"]),  # type: ignore[arg-type]
                 person_id=r["person_id"],
                 duty=r["duty"],
                 note=r["note"] or "",
@@ -475,7 +478,7 @@ class PeopleStore:
                 [s.person_id, self._day(s.day), s.slot],
             )
             if first:
-                at = parse_time(first[0]["at"])
+                at = parse_stored_instant(first[0]["at"])
                 when = at.strftime("%H:%M") if at else "?"
                 raise ConflictError(
                     f"{s.person_id} already signed in for the {s.slot} of {s.day} at {when} "
@@ -515,9 +518,9 @@ class PeopleStore:
         return [
             SignIn(
                 person_id=r["person_id"],
-                day=parse_day(r["day"]),  # type: ignore[arg-type]
+                day=parse_date(r["day"]),  # type: ignore[arg-type]
                 slot=r["slot"],
-                at=parse_time(r["at"]),  # type: ignore[arg-type]
+                at=parse_stored_instant(r["at"]),  # type: ignore[arg-type]
                 lon=r["lon"],
                 lat=r["lat"],
                 distance_m=r["distance_m"],
@@ -600,7 +603,7 @@ class PeopleStore:
                 Track(
                     track_id=r["track_id"],
                     person_id=r["person_id"],
-                    day=parse_day(r["day"]),  # type: ignore[arg-type]
+                    day=parse_date(r["day"]),  # type: ignore[arg-type]
                     times=tuple(dt.datetime.fromisoformat(p[0]).astimezone(TZ) for p in pts),
                     lon=tuple(float(p[1]) for p in pts),
                     lat=tuple(float(p[2]) for p in pts),
@@ -631,8 +634,8 @@ def _person(r: dict[str, Any]) -> Person:
         department=r["department"] or "",
         presence=r["presence"],
         phone=r["phone"] or "",
-        active_from=parse_day(r["active_from"]),
-        active_to=parse_day(r["active_to"]),
+        active_from=parse_date(r["active_from"]),
+        active_to=parse_date(r["active_to"]),
         fictitious=bool(r["fictitious"]),
     )
 
@@ -641,8 +644,8 @@ def _assignment(r: dict[str, Any]) -> Assignment:
     return Assignment(
         segment_id=r["segment_id"],
         person_id=r["person_id"],
-        valid_from=parse_day(r["valid_from"]),  # type: ignore[arg-type]
-        valid_to=parse_day(r["valid_to"]),
+        valid_from=parse_date(r["valid_from"]),  # type: ignore[arg-type]
+        valid_to=parse_date(r["valid_to"]),
         district_id=r["district_id"] or "",
         assigned_by=r["assigned_by"] or "",
     )

@@ -13,13 +13,14 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from gis.errors import StoreError
+from gis.localtime import LOCAL_TZ_NAME
 
 if TYPE_CHECKING:
     from gis.analytics.grid import GridSpec
     from gis.analytics.selection import CaseFilter
     from gis.store.postgis import PostGISStore
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = LOCAL_TZ_NAME
 
 
 def _srid(crs: str) -> int:

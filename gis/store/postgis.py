@@ -30,6 +30,7 @@ import shapely
 from gis.cases.categories import References
 from gis.cases.workflow import CASE_FRAME_COLUMNS, AuditEntry, Case
 from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
+from gis.localtime import parse_stored_instant
 from gis.store.base import (
     CASE_COLUMNS,
     AddResult,
@@ -44,7 +45,6 @@ from gis.store.base import (
     frame_from_columns,
     json_text,
     make_query,
-    parse_time,
 )
 from gis.store.coordination import Exec
 from gis.store.crowd import PostGISCrowd
@@ -562,7 +562,7 @@ class PostGISStore(PostGISCrowd, Store):
                 from_state=r[3],
                 to_state=r[4],
                 who=r[5],
-                at=parse_time(r[6]),  # type: ignore[arg-type]
+                at=parse_stored_instant(r[6]),  # type: ignore[arg-type]
                 note=r[7] or "",
                 params=r[8] if isinstance(r[8], dict) else json.loads(r[8] or "{}"),
             )

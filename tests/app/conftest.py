@@ -7,24 +7,11 @@ from pathlib import Path
 import pytest
 
 from gis.access.users import SqliteUserRepository, seed_demo_users
-from gis.geography.layers import Geography, load_geography
-from tests.foundation.conftest import build_tiny_geography
+from gis.geography.layers import Geography
 
 #: Low bcrypt cost for tests (the app uses gis.access.users.BCRYPT_ROUNDS).
 TEST_ROUNDS = 4
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def tiny_geo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny synthetic geography folder (shared, read-only)."""
-    return build_tiny_geography(tmp_path_factory.mktemp("geo") / "tiny")
-
-
-@pytest.fixture(scope="session")
-def tiny_geo(tiny_geo_dir: Path) -> Geography:
-    """The tiny geography, loaded."""
-    return load_geography(tiny_geo_dir)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def needs(*modules: str) -> None:
 
 
 def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
-    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
+    needs("gis.planning.partition", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "leader", DEMO_PASSWORDS["leader"])
     goto(at, "districts")
     at.number_input(key="districts_k").set_value(2)
@@ -40,7 +40,7 @@ def test_leader_partitions_moves_and_saves_districts(app_env) -> None:
 
 
 def test_area_chief_partitions_only_own_zones(app_env) -> None:
-    needs("gis.planning.districts", "gis.planning.district_outputs", "layers.districts")
+    needs("gis.planning.partition", "gis.planning.district_outputs", "layers.districts")
     at = log_in(new_app(), "chief", DEMO_PASSWORDS["chief"])
     goto(at, "districts")
     assert "西片" in texts(at)  # the zone by its name
@@ -67,6 +67,7 @@ def test_patrol_member_plans_todays_route(app_env) -> None:
     assert len(at.radio(key="patrol_which").options) == 2
 
 
+@pytest.mark.slow  # a whole app session per case: CI runs it, the quick loop skips it
 def test_hotspots_layers_and_kpis_with_some_cases(app_env) -> None:
     needs(
         "gis.analytics.density",

@@ -11,7 +11,7 @@ from gis.i18n import t
 from gis.settings import Settings
 from gis.store import open_store
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
-from tests.foundation.conftest import STEP, X0, Y0
+from tests.tiny_geography import STEP, X0, Y0
 
 
 def wgs(x: float, y: float) -> tuple[float, float]:

@@ -18,7 +18,7 @@ for _name in (
     "gis.cases.intake",
     "gis.cases.workflow",
     "layers.violations",
-    "gis.planning.districts",
+    "gis.planning.partition",
     "gis.planning.routing",
 ):
     if importlib.util.find_spec(_name) is None:
@@ -105,6 +105,7 @@ def _check(at, words, where: str) -> None:
     assert not leaks(at, words), (where, leaks(at, words))
 
 
+@pytest.mark.slow  # a whole app session per case: CI runs it, the quick loop skips it
 def test_every_page_in_chinese_names_things(app_env, tiny_geo) -> None:
     from tests.app.test_app_cases import WEST, action_box, report
 

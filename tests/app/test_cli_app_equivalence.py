@@ -90,7 +90,7 @@ def _cli_routes(tmp: Path, capsys: pytest.CaptureFixture, *args: str) -> list[li
     [
         ("postman", {}, []),
         ("k", {"patrol_k": 2}, ["--people", "2"]),
-        ("budget", {"patrol_min": 30}, ["--budget-min", "30"]),
+        pytest.param("budget", {"patrol_min": 30}, ["--budget-min", "30"], marks=pytest.mark.slow),
     ],
 )
 def test_the_same_patrol_is_planned_by_both(
@@ -105,7 +105,14 @@ def test_the_same_patrol_is_planned_by_both(
     assert [r.segment_ids for r in routes] == cli
 
 
-@pytest.mark.parametrize("kind", ["daily", "weekly", "monthly"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "daily",
+        pytest.param("weekly", marks=pytest.mark.slow),
+        pytest.param("monthly", marks=pytest.mark.slow),
+    ],
+)
 def test_the_same_report_figures_in_both(app_env, capsys, kind: str) -> None:
     """Headline KPIs of the leader's report page and of ``patrol report`` for the same day."""
     from datetime import date

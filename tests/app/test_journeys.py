@@ -29,7 +29,7 @@ for _name in (
     "gis.cases.workflow",
     "gis.store",
     "gis.planning.routing",
-    "gis.planning.districts",
+    "gis.planning.partition",
 ):
     pytest.importorskip(_name, reason=f"{_name} is not part of this build")
 

@@ -14,7 +14,7 @@ from tests.app.test_browser import log_in
 
 pytestmark = pytest.mark.browser
 
-for _name in ("gis.planning.routing", "gis.planning.districts", "layers.route"):
+for _name in ("gis.planning.routing", "gis.planning.partition", "layers.route"):
     pytest.importorskip(_name, reason=f"{_name} is not part of this build")
 
 EXCEPTION = '[data-testid="stException"]'

@@ -7,7 +7,7 @@ from shapely.geometry import Point
 
 from gis.geography.crs import METRIC, WGS84, wgs84_to_gcj02
 from gis.geography.place import datum_suspect, place_at
-from tests.foundation.conftest import STEP, X0, Y0
+from tests.tiny_geography import STEP, X0, Y0
 
 
 def _wgs(x: float, y: float) -> tuple[float, float]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from pyproj import Transformer
 
-from gis.cases.categories import load_references
 from gis.cases.intake import validate_record
-from gis.cases.workflow import TZ
 from gis.geography.network import grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 
 #: The grid origin used by the corpus files (tests/cases/corpus/make_corpus.py).
@@ -26,11 +24,6 @@ def lonlat(dx: float, dy: float) -> tuple[float, float]:
     """WGS 84 of a point ``dx``, ``dy`` metres from the grid origin."""
     lon, lat = _TO_WGS.transform(ORIGIN[0] + dx, ORIGIN[1] + dy)
     return float(lon), float(lat)
-
-
-@pytest.fixture(scope="session")
-def refs():
-    return load_references()
 
 
 @pytest.fixture
@@ -82,12 +75,6 @@ def ten_reports(refs):
             )
         )
     return out
-
-
-@pytest.fixture
-def pg_url(pg_cluster):
-    """A fresh PostGIS database per test."""
-    return pg_cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])

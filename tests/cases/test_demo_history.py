@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from gis.cases.demo_history import DEMO_LABEL, HOLIDAYS, generate_demo_history, write_demo_history
-from gis.cases.workflow import STATES, TZ
+from gis.cases.workflow import STATES
 from gis.geography.network import grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 
 END = dt.datetime(2026, 6, 1, tzinfo=TZ)
 

@@ -13,13 +13,13 @@ from pyproj import Transformer
 from gis.cases.batch import read_batch
 from gis.cases.demo_history import generate_demo_history, write_demo_history
 from gis.cases.snapping import locate_reports
-from gis.cases.workflow import TZ
 from gis.errors import DatumError
 from gis.geography.crs import wgs84_to_gcj02
 from gis.geography.layers import load_geography
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from layers.violations import violations_layer
-from tests.foundation.conftest import build_tiny_geography
+from tests.tiny_geography import build_tiny_geography
 
 _TO_WGS = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True)
 NOW = dt.datetime(2026, 6, 1, tzinfo=TZ)

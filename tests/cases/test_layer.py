@@ -9,8 +9,8 @@ import pytest
 
 from gis.cases.batch import read_batch
 from gis.cases.demo_history import generate_demo_history
-from gis.cases.workflow import TZ
 from gis.geography.network import grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from layers.assets import AssetMode
 from layers.basemap import new_map

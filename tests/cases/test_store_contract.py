@@ -18,8 +18,9 @@ import pytest
 
 from gis.cases.intake import case_from_report
 from gis.cases.snapping import locate_reports
-from gis.cases.workflow import CASE_FRAME_COLUMNS, STATES, TZ
+from gis.cases.workflow import CASE_FRAME_COLUMNS, STATES
 from gis.errors import ConflictError, NotFoundError, StoreError, TransitionError
+from gis.localtime import LOCAL_TZ as TZ
 
 from .conftest import NOW, ZONE_E, ZONE_W
 

@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from gis.cli import main
 from gis.geography.layers import load_bundled_geography, load_geography
-from gis.planning.districts import districts_for_people
+from gis.planning.partition import districts_for_people
 from gis.planning.postman import plan_postman_route
 
 EXTRACT = Path(__file__).resolve().parents[1] / "osm" / "fixtures" / "helsinki_small.osm.bz2"

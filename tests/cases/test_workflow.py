@@ -13,7 +13,6 @@ from gis.cases.workflow import (
     STATES,
     TERMINAL_STATES,
     TRANSITIONS,
-    TZ,
     allowed_actions,
     apply_action,
     arrivals_frame,
@@ -22,6 +21,7 @@ from gis.cases.workflow import (
     tier_flags,
 )
 from gis.errors import TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 from .conftest import NOW
 

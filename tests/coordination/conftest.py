@@ -10,8 +10,6 @@ from tests.cases import conftest as _cases
 NOW = _cases.NOW
 lonlat = _cases.lonlat
 # fixtures shared with the cases area (the browser and the PostGIS cluster: tests/conftest.py)
-pg_url = _cases.pg_url
-refs = _cases.refs
 segments = _cases.segments
 store = _cases.store
 store_factory = _cases.store_factory
@@ -52,6 +50,4 @@ def _app_fixtures():
 
 
 _app = _app_fixtures()
-tiny_geo_dir = _app.tiny_geo_dir
-tiny_geo = _app.tiny_geo
 live_app = _app.live_app

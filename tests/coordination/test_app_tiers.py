@@ -141,8 +141,9 @@ def test_liaison_inbox_count_until_the_arrival(app_env) -> None:
     import datetime as dt
 
     from gis.access.users import User
-    from gis.cases.workflow import TZ, Case
+    from gis.cases.workflow import Case
     from gis.coordination import dispatch
+    from gis.localtime import LOCAL_TZ as TZ
 
     now = dt.datetime.now(TZ)
     with _store(app_env) as s:

@@ -8,8 +8,9 @@ import geopandas as gpd
 import pytest
 
 from gis.access.users import DEMO_PASSWORDS
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.i18n import t
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import open_page, shot
 from tests.app.test_browser import log_in

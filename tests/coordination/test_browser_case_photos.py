@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from gis.access.users import DEMO_PASSWORDS
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.i18n import t
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import map_frame, open_page, shot
 from tests.app.test_browser import log_in

@@ -17,7 +17,7 @@ from gis.i18n import t
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import MAP_FRAME, Network, map_frame, shot
 from tests.app.test_browser import log_in
-from tests.foundation.conftest import STEP, X0, Y0
+from tests.tiny_geography import STEP, X0, Y0
 
 from .browser_steps import ERROR, check, idle, keyed, press
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from gis.access.users import DEMO_PASSWORDS, User
-from gis.cases.workflow import TZ, Case
+from gis.cases.workflow import Case
 from gis.coordination import alerts, handling
 from gis.i18n import t
+from gis.localtime import LOCAL_TZ as TZ
 from gis.settings import Settings
 from gis.store import open_store
 from tests.app.apptest_helpers import goto, log_in, new_app

@@ -14,8 +14,8 @@ from gis.errors import ValidationError
 from layers.basemap import new_map
 from layers.safe import image_src
 from layers.violations import case_features, violations_layer
-from tests.foundation.conftest import STEP, X0, Y0
 from tests.hotspots.synthetic import make_case_frame
+from tests.tiny_geography import STEP, X0, Y0
 
 from .conftest import NOW
 from .photos import jpeg

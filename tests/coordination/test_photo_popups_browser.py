@@ -9,9 +9,9 @@ import pytest
 from gis.coordination import evidence
 from layers.basemap import new_map
 from layers.violations import violations_layer
-from tests.foundation.conftest import STEP, X0, Y0
 from tests.hotspots.synthetic import make_case_frame
 from tests.security.test_render_browser import FIRST_CASE_POINT_JS
+from tests.tiny_geography import STEP, X0, Y0
 
 from .photos import jpeg
 from .test_photo_popups import HTML, SVG, _polyglot

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.crowd.places import bundled_places_path, load_places
 from gis.crowd.synthetic import generate_counts
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
-from tests.cases.conftest import pg_url, refs  # noqa: F401 - shared fixtures (browser, cluster: tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"

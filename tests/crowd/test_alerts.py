@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.crowd.alerts import Alert, acknowledge, escalated, evaluate_alerts
 from gis.crowd.response import SHIFT_HOURS, case_report_for, on_duty
 from gis.errors import TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 NOW = dt.datetime(2026, 10, 5, 12, 0, tzinfo=TZ)
 

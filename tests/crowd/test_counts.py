@@ -7,7 +7,6 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.crowd.counts import (
     CounterState,
     counts_csv_text,
@@ -16,6 +15,7 @@ from gis.crowd.counts import (
     read_counts_csv,
 )
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 NOW = dt.datetime(2026, 10, 5, 18, 0, tzinfo=TZ)
 GOOD = (

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from gis.cases.workflow import TZ
 from gis.crowd.follow import CountsFollower
+from gis.localtime import LOCAL_TZ as TZ
 
 CLOCK = dt.datetime(2026, 10, 5, 20, 0, tzinfo=TZ)
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.crowd.calendar import day_type, last_holiday, next_holiday
 from gis.crowd.counts import place_series
 from gis.crowd.forecast import (
@@ -20,6 +19,7 @@ from gis.crowd.forecast import (
     nowcast_table,
 )
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 
 @pytest.fixture(scope="module")

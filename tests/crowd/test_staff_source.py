@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from gis.cases.workflow import TZ
 from gis.cli.crowd import _alert_line
 from gis.crowd.alerts import Alert
 from gis.crowd.response import rostered_on_duty, staff_positions
 from gis.crowd.watch import StaffContext
 from gis.geography.network import graph_from_segments, grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import RosterEntry, ShiftHours
 from gis.people.staff import Person
 from gis.store.geopackage import GeoPackageStore

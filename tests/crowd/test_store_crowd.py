@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.crowd.alerts import acknowledge, evaluate_alerts
 from gis.errors import ConflictError, NotFoundError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 
 T0 = dt.datetime(2026, 10, 1, 12, 0, tzinfo=TZ)
 

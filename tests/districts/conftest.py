@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,7 +10,6 @@ from shapely.geometry import LineString
 
 from gis.geography.crs import METRIC
 from gis.geography.network import SEGMENT_COLUMNS, assign_node_ids, grid_segments
-from tests.foundation.conftest import build_tiny_geography
 
 ZONE = "110102012001001"
 
@@ -57,9 +54,3 @@ def random_weights(gdf: gpd.GeoDataFrame, seed: int = 1) -> pd.Series:
 def grid12() -> gpd.GeoDataFrame:
     """A 12 × 12 block grid: 312 segments."""
     return zoned_grid(12, 12)
-
-
-@pytest.fixture
-def tiny_geo_dir(tmp_path: Path) -> Path:
-    """The foundation's tiny geography (5 × 5 streets, a lake, a main-street front)."""
-    return build_tiny_geography(tmp_path / "tiny")

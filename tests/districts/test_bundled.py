@@ -7,7 +7,8 @@ import pytest
 from gis.errors import PatrolError
 from gis.geography.layers import load_bundled_geography
 from gis.planning.district_outputs import district_polygons
-from gis.planning.districts import districts_for_people, rebalance
+from gis.planning.partition import districts_for_people
+from gis.planning.rebalance import rebalance
 
 
 @pytest.fixture(scope="module")

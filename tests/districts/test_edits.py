@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from gis.errors import InfeasibleError, ValidationError
-from gis.planning.districts import Break, districts_for_people, move_segments, smallest_repair
+from gis.planning.edits import Break, move_segments, smallest_repair
+from gis.planning.partition import districts_for_people
 from tests.districts.conftest import path_segments
 
 A = {"s1": "A", "s2": "A", "s3": "A", "s4": "B", "s5": "B", "s6": "B"}

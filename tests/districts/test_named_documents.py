@@ -15,7 +15,7 @@ from gis.planning.route_sheet import route_sheet_html
 from gis.planning.routing import required_segments
 from gis.planning.signboards import write_signboards
 from gis.store.geopackage import GeoPackageStore
-from tests.foundation.conftest import build_tiny_geography
+from tests.tiny_geography import build_tiny_geography
 
 #: Stored names differ from the bundled demo staff table's (赵示甲…), so a name on a document
 #: shows it came from the store.

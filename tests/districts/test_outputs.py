@@ -20,7 +20,7 @@ from gis.planning.district_outputs import (
     person_summary,
     polsby_popper,
 )
-from gis.planning.districts import districts_for_people
+from gis.planning.partition import districts_for_people
 from gis.planning.signboards import signboard_html, write_signboards
 from layers.assets import AssetMode
 from layers.basemap import new_map

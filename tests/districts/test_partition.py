@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gis.errors import InfeasibleError, ValidationError
-from gis.planning.districts import districts_for_people
+from gis.planning.partition import districts_for_people
 from tests.districts.conftest import path_segments, random_weights, zoned_grid
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gis.planning.districts import (
-    changed_share,
-    districts_for_people,
-    matched_changed_share,
-    rebalance,
-)
+from gis.planning.partition import districts_for_people
+from gis.planning.rebalance import changed_share, matched_changed_share, rebalance
 from tests.districts.conftest import random_weights, zoned_grid
 
 PEOPLE = [f"P{i}" for i in range(1, 9)]

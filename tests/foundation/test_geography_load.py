@@ -13,8 +13,7 @@ from gis.errors import CRSError, DatumError, GeographyError, ValidationError
 from gis.geography.crs import METRIC, wgs84_to_gcj02
 from gis.geography.layers import load_geography
 from gis.geography.network import check_network
-
-from .conftest import STEP, X0, Y0
+from tests.tiny_geography import STEP, X0, Y0
 
 
 def test_tiny_geography_loads_with_exact_counts(tiny_dir: Path) -> None:

@@ -21,8 +21,9 @@ from shapely.geometry import LineString, Point, box
 from gis.errors import CRSError
 from gis.geography.crs import METRIC, WGS84, metric_crs_for, require_same_crs, scale_error
 from gis.geography.layers import METADATA_FILE, geography_from_layers, load_geography
+from gis.planning.postman import plan_postman_route
 from gis.planning.route_sheet import route_steps
-from gis.planning.routing import node_for_point, plan_postman_route, required_segments
+from gis.planning.routing import node_for_point, required_segments
 
 GEOD = Geod(ellps="WGS84")
 

@@ -10,8 +10,8 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from gis.geography.crs import METRIC, WGS84, metric_crs_for
-from tests.foundation.conftest import STEP, X0, Y0, build_tiny_geography
 from tests.hotspots.synthetic import make_case_frame
+from tests.tiny_geography import STEP, X0, Y0, build_tiny_geography
 
 #: (label, lon, lat) of the places the analytics are checked at.
 PLACES = [

@@ -15,7 +15,8 @@ import pytest
 from shapely.geometry import box, mapping
 
 from gis.errors import OfflineError
-from gis.geography.osm_import import OnlineOptions, import_osm, probe_service
+from gis.geography.osm_import import import_osm
+from gis.geography.osm_online import OnlineOptions, probe_service
 
 SQUARE = box(116.379, 39.929, 116.401, 39.946)
 

@@ -9,13 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from gis.geography.osm_import import (
-    MIN_COMPONENT_M,
-    MOTOR_HIGHWAYS,
-    WALKABLE_HIGHWAYS,
-    OsmLayers,
-    import_osm,
-)
+from gis.geography.osm_classify import MOTOR_HIGHWAYS, WALKABLE_HIGHWAYS
+from gis.geography.osm_import import MIN_COMPONENT_M, OsmLayers, import_osm
 
 HELSINKI_UTM = "EPSG:32635"
 

@@ -103,6 +103,16 @@ def test_outside_china_advice_works_when_followed(
 def test_route_without_a_center_starts_at_the_middle(
     imported: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    assert main(["route", "--data", str(imported), "--lang", "en"]) == 0
+    captured = capsys.readouterr()
+    assert "nearest the area's centre" in captured.err
+    assert "Back at the start" in captured.out
+
+
+@pytest.mark.slow  # the k-route local search re-plans ~1,200 postman tours on this extract
+def test_split_route_without_a_center_starts_at_the_middle(
+    imported: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["route", "--data", str(imported), "--people", "2", "--lang", "en"]) == 0
     captured = capsys.readouterr()
     assert "nearest the area's centre" in captured.err

@@ -11,7 +11,9 @@ from shapely.geometry import box
 
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC
-from gis.geography.osm_import import GridCodes, import_osm, read_osm_xml
+from gis.geography.osm_area import GridCodes
+from gis.geography.osm_files import read_osm_xml
+from gis.geography.osm_import import import_osm
 
 STREETS = {
     # street_id: (name, name_en, highway, kind)

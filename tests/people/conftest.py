@@ -6,11 +6,9 @@ import datetime as dt
 
 import pytest
 
-from gis.cases.workflow import TZ
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.staff import Person
 from gis.store.geopackage import GeoPackageStore
-from tests.app.conftest import tiny_geo, tiny_geo_dir  # noqa: F401
-from tests.cases.conftest import pg_url, refs  # noqa: F401 - shared fixtures
 
 MAY3 = dt.date(2026, 5, 3)
 

@@ -12,8 +12,8 @@ import shapely
 from pyproj import Transformer
 
 from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, seed_demo_users
-from gis.cases.workflow import TZ
 from gis.i18n import t
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.roster import RosterEntry
 from gis.people.tracks import Track, gpx_text
 from tests.app.conftest import TEST_ROUNDS

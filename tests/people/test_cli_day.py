@@ -10,8 +10,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gis.cases.workflow import TZ
 from gis.cli import main
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.tracks import Track, gpx_text
 
 DAY = "2026-05-06"
@@ -36,6 +36,7 @@ def _walk_gpx(line_lonlat, start: dt.datetime) -> str:
     return gpx_text(Track("x", "P", day, times, tuple(lon), tuple(lat)))
 
 
+@pytest.mark.slow  # the whole day through the CLI: plan, sign in, tracks, coverage
 def test_plan_sign_in_track_and_coverage(db, capsys):
     from gis.geography.layers import load_bundled_geography
     from gis.people.service import plan_day

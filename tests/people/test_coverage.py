@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from gis.cases.workflow import TZ
 from gis.geography.network import grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.coverage import not_walked, shift_coverage
 from gis.people.mapmatch import MapMatcher
 from gis.people.roster import ShiftHours

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from gis.cases.workflow import CASE_FRAME_COLUMNS, TZ
+from gis.cases.workflow import CASE_FRAME_COLUMNS
 from gis.geography.crs import METRIC
 from gis.geography.network import graph_from_segments, grid_segments
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.dayplan import DayInputs, DayPlanner, evening_weights, sites_due
 from gis.people.daysheet import day_sheet_html
 from gis.people.roster import parse_shift_hours

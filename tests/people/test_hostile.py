@@ -8,8 +8,8 @@ import datetime as dt
 import folium
 import pytest
 
-from gis.cases.workflow import TZ
 from gis.errors import ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.dayplan import PersonPlan
 from gis.people.roster import RosterEntry, roster_csv
 from gis.people.staff import Person

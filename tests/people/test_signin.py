@@ -8,8 +8,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gis.cases.workflow import TZ
 from gis.errors import AuthError, ConflictError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.signin import (
     Recorder,
     SignIn,

@@ -8,9 +8,9 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gis.cases.workflow import TZ
 from gis.errors import ValidationError
 from gis.geography.crs import from_wgs84
+from gis.localtime import LOCAL_TZ as TZ
 from gis.people.tracks import Fix, clean_track, gpx_text, read_gpx
 
 ORIGIN = (446500.0, 4420300.0)

@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 from gis.geography.network import graph_from_segments, grid_segments
-from gis.planning.postman import Route
+from gis.planning.walk import Route
 
 #: Königsberg's seven bridges with lengths: A–B 3 and 5, A–C 2 and 10, A–D 1, B–D 9, C–D 3.
 SEVEN_BRIDGES = [

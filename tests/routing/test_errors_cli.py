@@ -15,8 +15,8 @@ from gis.errors import InfeasibleError, NetworkError, NotFoundError, ValidationE
 from gis.geography.network import graph_from_segments, grid_segments
 from gis.planning.postman import plan_postman_route
 from gis.planning.routing import node_for_point, required_segments
-from tests.foundation.conftest import build_tiny_geography
 from tests.routing.conftest import graph_from_edges
+from tests.tiny_geography import build_tiny_geography
 
 
 def test_start_point_far_from_any_street(grid6):

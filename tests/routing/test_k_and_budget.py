@@ -7,8 +7,9 @@ import random
 import pytest
 
 from gis.errors import InfeasibleError, ValidationError
+from gis.planning.budget_route import plan_budget_route
 from gis.planning.postman import Net
-from gis.planning.routing import plan_budget_route, plan_k_routes, required_segments
+from gis.planning.routing import plan_k_routes, required_segments
 from tests.routing.conftest import assert_valid_walk
 
 

@@ -8,12 +8,8 @@ from tests.app.conftest import (  # noqa: F401  (fixtures re-used by name)
     app_env,
     demo_repo,
     repo,
-    tiny_geo,
-    tiny_geo_dir,
 )
 from tests.cases.conftest import (  # noqa: F401  (fixtures re-used by name)
-    pg_url,
-    refs,
     segments,
     store_factory,
 )

@@ -91,6 +91,7 @@ def test_the_attackers_own_client_backs_off_exponentially(repo) -> None:
               client=client)  # fmt: skip
 
 
+@pytest.mark.slow  # one full-cost bcrypt check per sprayed name
 def test_password_spraying_from_one_client_is_slowed(repo) -> None:
     client = "ip:203.0.113.9"
     names = [f"user{i}" for i in range(MAX_CLIENT_FAILURES)]

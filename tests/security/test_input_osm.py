@@ -14,7 +14,7 @@ import pytest
 
 from gis.cli import main
 from gis.errors import ValidationError
-from gis.geography import osm_import
+from gis.geography import osm_files, osm_import, osm_online
 from gis.geography.osm_import import import_osm
 
 SECRET = "root:x:0:0:secret-line"
@@ -45,9 +45,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(str(args[:1]))
         raise AssertionError(f"online lookup attempted: {args[:1]}")
 
-    monkeypatch.setattr(osm_import, "_read_online_place", refuse)
-    monkeypatch.setattr(osm_import, "_read_online_polygon", refuse)
-    monkeypatch.setattr(osm_import, "probe_service", refuse)
+    monkeypatch.setattr(osm_import, "read_online_place", refuse)
+    monkeypatch.setattr(osm_import, "read_online_polygon", refuse)
+    monkeypatch.setattr(osm_online, "probe_service", refuse)
     return calls
 
 
@@ -150,7 +150,7 @@ def test_size_is_capped_before_reading(
     def no_reading(*_a: object, **_k: object) -> None:
         raise AssertionError("the file was opened")
 
-    monkeypatch.setattr(osm_import, "_open_nofollow", no_reading)
+    monkeypatch.setattr(osm_files, "_open_nofollow", no_reading)
     with pytest.raises(ValidationError, match=r"3072 MiB, more than the 1024 MiB allowed"):
         import_osm(big, out_dir=None)
     err = _cli_error(capsys, str(big), "--out", str(tmp_path / "o"), "--max-mb", "10")

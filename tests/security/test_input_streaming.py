@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 
 from gis.cases.batch import import_batch
-from gis.cases.workflow import TZ
 from gis.errors import DatumError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 from tests.security.conftest import snapshot
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=TZ)
@@ -103,7 +103,7 @@ def test_datum_is_checked_on_the_first_chunk(store_factory, tmp_path) -> None:
 _KILL_SCRIPT = """
 import sys, time, pathlib, datetime as dt
 import gis.cases.batch as v
-from gis.cases.workflow import TZ
+from gis.localtime import LOCAL_TZ as TZ
 from gis.store import geopackage, postgis
 backend, target, flag, path = sys.argv[1:5]
 store = (geopackage.GeoPackageStore if backend == "geopackage" else postgis.PostGISStore)(target)

@@ -11,8 +11,9 @@ import datetime as dt
 import pytest
 
 from gis.cases.intake import validate_record
-from gis.cases.workflow import CLOCK_SKEW, MAX_DEADLINE_HOURS, TZ
+from gis.cases.workflow import CLOCK_SKEW, MAX_DEADLINE_HOURS
 from gis.errors import DatumError, NotFoundError, TransitionError, ValidationError
+from gis.localtime import LOCAL_TZ as TZ
 from tests.security import input_payloads as P
 from tests.security.conftest import snapshot
 

@@ -22,9 +22,9 @@ from layers.basemap import new_map
 from layers.catalogue import add_layer_control, render_geography
 from layers.safe import feature_group
 from layers.violations import violations_layer
-from tests.foundation.conftest import STEP, X0, Y0, build_tiny_geography
 from tests.hotspots.synthetic import make_case_frame
 from tests.security.payloads import shown, wrap
+from tests.tiny_geography import STEP, X0, Y0, build_tiny_geography
 
 pytestmark = pytest.mark.browser
 

@@ -35,7 +35,6 @@ from layers.route import route_layer
 from layers.safe import clean_text, inert, script_json
 from layers.standalone import geography_map_html
 from layers.violations import violations_layer
-from tests.foundation.conftest import build_tiny_geography
 from tests.hotspots.synthetic import make_case_frame
 from tests.security.payloads import (
     FAMILIES,
@@ -46,6 +45,7 @@ from tests.security.payloads import (
     shown,
     wrap,
 )
+from tests.tiny_geography import build_tiny_geography
 
 #: Characters that must never reach a page raw from data (they travel as \\u escapes).
 _DANGEROUS = re.compile(r"[<>`{}$]")
