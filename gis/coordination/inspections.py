@@ -20,6 +20,7 @@ from gis.cases.workflow import ARRIVAL_LIMIT
 from gis.coordination.dispatch import resolve_departments
 from gis.coordination.joint import _text
 from gis.errors import AuthError, ValidationError
+from gis.geography.place import acceptance_area
 from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_inspections"
@@ -96,7 +97,7 @@ def record_inspection(
             },
             refs=store.refs,
             now=clock,
-            area=geography.boundary.union_all() if geography is not None else None,
+            area=acceptance_area(geography) if geography is not None else None,
             source="inspection",
         )
     row = {

@@ -18,6 +18,7 @@ import pandas as pd
 from gis.access.users import User
 from gis.coordination import alerts, evidence
 from gis.errors import AuthError, NotFoundError, ValidationError
+from gis.geography.place import acceptance_area
 from gis.localtime import LOCAL_TZ as TZ
 
 TABLE = "coord_reports"
@@ -105,7 +106,7 @@ def submit_report(
         refs=store.refs,
         now=clock,
         datum=datum,
-        area=geography.boundary.union_all() if geography is not None else None,
+        area=acceptance_area(geography) if geography is not None else None,
         source="report",
         gdf_segments=geography.segments if geography is not None else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +50,12 @@ def metric_point(
 #: A point this close to the boundary (metres) counts as inside: streets drawn on the boundary
 #: line, and a point rounded to six decimals on the way through a form, stay the subdistrict's.
 EDGE_M = 1.0
+
+
+def acceptance_area(geo: Geography) -> Any:
+    """Where reports are taken in: the boundary polygon and :data:`EDGE_M` around it, the
+    same area in which :func:`place_at` says a point is inside (every front end, both ways)."""
+    return geo.boundary.union_all().buffer(EDGE_M)
 
 
 def place_at(geo: Geography, lon: float, lat: float, datum: str = "wgs84") -> Place:

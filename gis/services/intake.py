@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gis.geography.place import acceptance_area
 from gis.services.districts import saved_districts
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def take_in_report(
         refs=refs,
         now=now,
         datum=datum,
-        area=geo.boundary.union_all(),
+        area=acceptance_area(geo),
         source=source,
         gdf_segments=segments if datum_check else None,
         crs=geo.crs,

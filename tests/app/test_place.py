@@ -6,7 +6,7 @@ import geopandas as gpd
 from shapely.geometry import Point
 
 from gis.geography.crs import METRIC, WGS84, wgs84_to_gcj02
-from gis.geography.place import datum_suspect, place_at
+from gis.geography.place import acceptance_area, datum_suspect, place_at
 from tests.tiny_geography import STEP, X0, Y0
 
 
@@ -57,5 +57,9 @@ def test_a_point_on_the_boundary_line_is_inside(tiny_geo) -> None:
     lon, lat = _wgs(on.x, on.y)
     assert place_at(tiny_geo, round(lon, 6), round(lat, 6)).inside
     assert not tiny_geo.boundary.contains(Point(on.x, on.y)).any()  # the old test failed here
+    # intake's acceptance area agrees with the map (a report there is taken in)
+    assert acceptance_area(tiny_geo).contains(
+        place_at(tiny_geo, round(lon, 6), round(lat, 6)).point
+    )
     lon, lat = _wgs(X0 - 5, Y0 + 100)
     assert not place_at(tiny_geo, lon, lat).inside
