@@ -4,6 +4,7 @@ requests from other sites, without the page's header, or with a used code are re
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,10 @@ def _call(route, *, body: bytes = b"", headers: dict[str, str] | None = None):
     async def receive() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return asyncio.run(route(Request(scope, receive)))
+    # a thread of its own: the browser tests' Playwright keeps an event loop running in this
+    # one for the whole session, where asyncio.run() refuses to start
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, route(Request(scope, receive))).result()
 
 
 @pytest.fixture
