@@ -17,8 +17,10 @@ from gis.geography.place import datum_suspect, place_at
 from gis.i18n import format_datetime, format_number
 from layers.catalogue import add_layer_control
 from ui import capabilities
+from ui.case_flash import PICK_NEXT_KEY, flash, show_flash
+from ui.case_flash import now as _now
+from ui.case_photos import photo_panel
 from ui.common import (
-    ERROR_CHARS,
     Context,
     base_map,
     fit_map,
@@ -35,10 +37,6 @@ from ui.scope import draw_geography, scope_area
 log = logging.getLogger(__name__)
 PAGE = "cases"
 CLICK_KEY = "cases_click"
-FLASH_KEY = "cases_flash"
-#: The case to select after a rerun: set before the select box exists (a widget's own key
-#: cannot change once the widget is drawn in a run).
-PICK_NEXT_KEY = "cases_pick_next"
 CLICK_OUTSIDE_KEY = "cases_click_outside"
 #: File types the batch upload reads (by the uploaded name's suffix).
 UPLOAD_TYPES = (".csv", ".geojson", ".json")
@@ -47,36 +45,6 @@ DATUMS = ("wgs84", "gcj02", "bd09")
 LIST_LIMIT = 500
 #: Without "open only", the page shows the cases of this many recent days.
 RECENT_DAYS = 30
-
-
-def _now() -> datetime:
-    from gis.localtime import LOCAL_TZ as TZ
-
-    return datetime.now(TZ)
-
-
-def _flash(message: str, *, pick: str) -> None:
-    """Show ``message`` after a rerun that redraws the list and map with the change.
-
-    It stays while its case is the one picked, through reruns the person did not ask for
-    (a phone's map settling on its view reruns the page), until the next action replaces it
-    or another case is picked.
-    """
-    st.session_state[FLASH_KEY] = (message, pick)
-    st.session_state[PICK_NEXT_KEY] = pick
-    st.rerun()
-
-
-def _show_flash() -> None:
-    flash = st.session_state.get(FLASH_KEY)
-    if not flash:
-        return
-    message, pick = flash
-    picked = st.session_state.get(PICK_NEXT_KEY) or st.session_state.get("cases_pick")
-    if picked != pick:
-        st.session_state.pop(FLASH_KEY, None)
-        return
-    st.success(message)
 
 
 def _case_resource(case: Any) -> Resource:
@@ -171,7 +139,7 @@ def _report_form(c: Context, geo: Any, store: Any) -> None:
     case_id = intake.case_id
     log.info("user %r reported case %s", c.user.username, case_id)
     key = "cases.reported" if intake.added else "cases.already_reported"
-    _flash(c.t(key, case_id=case_id), pick=case_id)
+    flash(c.t(key, case_id=case_id), pick=case_id)
 
 
 def _rule_hours(store: Any, case: Any) -> int:
@@ -248,65 +216,11 @@ def _advance_form(c: Context, store: Any, case: Any) -> None:
         st.error(user_message(c.lang, exc))
         return
     log.info("user %r: case %s %s -> %s", c.user.username, new.case_id, action, new.state)
-    _flash(
+    flash(
         message
         or c.t("cases.advanced", case_id=new.case_id, state=c.t(f"cases.state.{new.state}")),
         pick=new.case_id,
     )
-
-
-#: Roles that add before/after photos to a case (patrol officers take them on site).
-PHOTO_ROLES = ADVANCE_ROLES | {"patrol"}
-
-
-def _photo_panel(c: Context, store: Any, case: Any) -> None:
-    """Before/after photos of the case (整改前后对比) and, for an open case, an upload form."""
-    from gis.cases.workflow import TERMINAL_STATES as done
-    from gis.coordination import evidence
-    from ui.coordination import flag_names
-
-    table = evidence.photos(store, case.case_id, thumbs=True)
-    st.markdown(f"**{c.t('coordination.photos')}**")
-    if len(table):
-        cols = st.columns(min(len(table), 4))
-        for i, row in enumerate(table.head(8).itertuples()):
-            with cols[i % len(cols)]:
-                caption = c.t(f"coordination.photo.{row.kind}")
-                if row.flags:
-                    caption += f"（{flag_names(row.flags, c.lang)}）"
-                st.image(bytes(row.thumb_data), caption=caption)
-    else:
-        st.caption(c.t("common.none"))
-    if c.user.role not in PHOTO_ROLES or case.state in done:
-        return
-    key = f"cases_photo_{case.case_id}"
-    with st.form(key, clear_on_submit=True):
-        kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
-                        format_func=lambda k: c.t(f"coordination.photo.{k}"),
-                        key=f"{key}_kind")  # fmt: skip
-        upload = st.file_uploader(c.t("report.photo"), type=["jpg", "jpeg", "png", "webp"],
-                                  key=f"{key}_file")  # fmt: skip
-        far = st.checkbox(c.t("coordination.confirm_far"), key=f"{key}_far")
-        if not st.form_submit_button(c.t("coordination.add_photo")):
-            return
-    if upload is None:
-        st.error(c.t("cases.photo_missing"))
-        return
-    if upload.size > evidence.MAX_BYTES:
-        st.error(c.t("report.too_big", mb=evidence.MAX_BYTES // 1_000_000))
-        return
-    try:
-        row = evidence.add_photo(store, case.case_id, upload.getvalue(), c.user, kind=kind,
-                                 name="photo", confirm_far=far, at=_now())  # fmt: skip
-    except PatrolError as exc:
-        st.error(user_message(c.lang, exc))
-        if c.lang == "zh":  # the detail (size, distance, duplicate) as the library says it
-            st.caption(plain(exc, ERROR_CHARS))
-        return
-    log.info("user %r added a %s photo to case %s", c.user.username, kind, case.case_id)
-    flags = flag_names(row["flags"] or "", c.lang)
-    _flash(c.t("coordination.photo_added", case=plain(case.case_id), flags=flags),
-           pick=case.case_id)  # fmt: skip
 
 
 def _tier_choice(c: Context, store: Any, case: Any, token: str) -> str:
@@ -429,7 +343,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
                 else c.t("cases.awaited", dept=dept_names.get(code, code))
             )
     st.caption(c.t("cases.codes", case_id=plain(case.case_id), code=plain(case.category)))
-    _photo_panel(c, store, case)
+    photo_panel(c, store, case)
     _advance_form(c, store, case)
     trail = store.audit_trail(case_id)
     who = user_names(c)
@@ -584,7 +498,7 @@ def cases_page() -> None:
         add_layer_control(m, collapsed=True)
         show_map(m, key="cases_map")
         return
-    _show_flash()
+    show_flash()
     view, side = st.columns([3, 2])
     with view:
         open_only = st.toggle(c.t("cases.open_only"), value=True, key="cases_open_only")

@@ -99,7 +99,9 @@ def _pick_case(page, case_id: str) -> None:
             page.keyboard.press("Escape")
             box.evaluate("e => e.blur()")
             page.wait_for_timeout(500)
-    options.first.click()
+    # the keyboard chooses the option typed: a list opened upwards lies over the case table,
+    # whose canvas takes the pointer
+    page.keyboard.press("Enter")
     idle(page)
     page.get_by_text(t("cases.codes", case_id=case_id, code="C04")).wait_for(timeout=60_000)
 
