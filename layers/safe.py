@@ -1,5 +1,8 @@
 """The one road from data to a map page: text travels as inert JSON and is shown as text.
 
+Long because: it is the one road from data to a map page; the page script it writes and
+the Python that feeds it are reviewed together, since every map text's safety rests on both.
+
 folium/branca render every element's script macro and then parse the result a second time
 as a Jinja2 template (``branca.element.MacroElement.render`` wraps it in ``Element(...)``,
 whose constructor compiles it). Text placed in a script by folium's own widgets therefore

@@ -1,13 +1,15 @@
 """The embedded store: one OGC GeoPackage file (sqlite3, WAL) that QGIS and pyogrio open.
 
+Long because: it is the whole GeoPackage form of the Store interface (cases, audit,
+named values, the subdistrict key, columnar intake), read beside postgis.py method for
+method; the people, crowd and coordination tables already live in modules of their own.
+
 Layers: ``cases`` (features, POINT, EPSG:4326), ``case_audit`` and ``patrol_meta``
 (attribute tables). Geometry is GeoPackage binary (a ``GP`` header, then WKB). Times are
 GeoPackage DATETIME text in UTC (``YYYY-MM-DDTHH:MM:SS.SSSZ``), so text order is time order.
 Every write is one ``BEGIN IMMEDIATE`` transaction: a killed process leaves the file as it
 was before the write began.
 
-(Over 600 lines: the one class of the embedded store with its intake paths and subdistrict
-filters; people, crowd, coordination, index and keys live in their own modules.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Store versions, upgrades, backup and restore for both stores (``patrol db …``).
 
+Long because: it is the one upgrade path of both stores (version checks, GeoPackage
+steps, PostGIS files, backup and restore), which must be read together to see that no
+row is lost on the way.
+
 The two stores share one version numbering: the numbered PostGIS schema files
 ``gis/store/sql/NNN_*.sql``. PostGIS applies every file not yet recorded in
 ``schema_version``, in order, all in one transaction (a failure leaves the database as it

@@ -1,11 +1,13 @@
 """The server store: PostGIS through psycopg2 (connection pool, versioned schema, COPY ingest).
 
+Long because: it is the whole PostGIS form of the Store interface (pool, transactions
+and savepoints, row-level security scope, COPY paths), read beside geopackage.py method for
+method; the people, crowd, coordination and spatial SQL live in modules of their own.
+
 Schema files ``gis/store/sql/NNN_*.sql`` are applied in order and recorded in
 ``schema_version``. Parameters are always bound, identifiers go through ``psycopg2.sql``,
 every write is one transaction, geometry goes in and out as WKB.
 
-(Over 600 lines: the one class of the server store, with its three intake paths and the
-subdistrict scoping every transaction needs; the people, crowd and spatial parts are apart.)
 """
 
 from __future__ import annotations
