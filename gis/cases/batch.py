@@ -35,7 +35,7 @@ from gis.cases.intake import (
 from gis.cases.snapping import check_datum_lonlat, intake_crs, raw_lonlat
 from gis.errors import ValidationError
 from gis.geography.crs import normalize_datum, require_same_crs, to_wgs84
-from gis.io.report_files import DEFAULT_MAX_BYTES, RejectsSink, read_records, write_rejects
+from gis.io.intake_files import DEFAULT_MAX_BYTES, RejectsSink, read_records, write_rejects
 
 
 def read_batch(

@@ -39,7 +39,7 @@ from gis.cases.snapping import to_crs
 from gis.cases.workflow import TIERS, tier_flags
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC, normalize_datum, to_wgs84
-from gis.io.report_files import canonical_column, isnan
+from gis.io.intake_files import canonical_column, isnan
 
 #: Report times the column path parses itself (naive, Beijing time); others go row by row.
 _NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
@@ -248,7 +248,7 @@ def validate_columns(
     The checks and messages are those of :func:`gis.cases.intake.validate_record` (rows the
     columns doubt are validated by it); ``area`` is in ``crs`` (default: the Shichahai box
     in :data:`METRIC`). Records keyed by other headers (Chinese, GeoJSON properties) are
-    read through :func:`gis.io.report_files.canonical_column`.
+    read through :func:`gis.io.intake_files.canonical_column`.
     """
     rows = [r for r, _ in records]
     shapes: dict[tuple[Any, ...], bool] = {}

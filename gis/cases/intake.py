@@ -3,7 +3,7 @@
 Intake turns what people send into :class:`Report` records: coordinates converted to WGS 84
 with the source datum kept, times made tz-aware (naive times are Beijing time), every bad
 value reported with its row, field and the fix. Reference tables live in
-:mod:`gis.cases.categories`, file readers in :mod:`gis.io.report_files`, snapping in
+:mod:`gis.cases.categories`, file readers in :mod:`gis.io.intake_files`, snapping in
 :mod:`gis.cases.snapping` and whole batches in :mod:`gis.cases.batch`.
 """
 
@@ -28,7 +28,7 @@ from gis.cases.snapping import check_point_datum, intake_crs, to_crs
 from gis.cases.workflow import SOURCES, TIERS, Case, content_hash, tier_flags
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC, WGS84, normalize_datum, to_wgs84
-from gis.io.report_files import canonical_column, isnan
+from gis.io.intake_files import canonical_column, isnan
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import parse_instant
 

@@ -21,7 +21,7 @@ from pyproj import Transformer
 from gis.errors import DatumError
 from gis.geography.crs import METRIC, WGS84, require_same_crs, to_wgs84
 from gis.geography.network import SegmentIndex
-from gis.io.report_files import canonical_column, isnan
+from gis.io.intake_files import canonical_column, isnan
 
 if TYPE_CHECKING:
     from gis.cases.intake import Report

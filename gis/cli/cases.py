@@ -20,7 +20,7 @@ from gis.cli.argtypes import float_range, int_range, positive_int, size_mb
 from gis.errors import PatrolError, ValidationError
 from gis.geography.crs import DATUMS, WGS84
 from gis.io.csvsafe import safe_frame
-from gis.io.report_files import check_batch_file, read_photo
+from gis.io.intake_files import check_batch_file, read_photo
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import parse_instant
 from gis.settings import Settings

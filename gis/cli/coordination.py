@@ -282,7 +282,7 @@ def _register_dispatch(sub: Any) -> None:
 # ------------------------------------------------------------------ photos
 def _cmd_photo_add(args: argparse.Namespace, settings: Settings) -> int:
     from gis.coordination import evidence
-    from gis.io.report_files import read_photo
+    from gis.io.intake_files import read_photo
 
     data = read_photo(Path(args.file), max_bytes=evidence.MAX_BYTES)
     with open_store(settings) as store:

@@ -73,7 +73,7 @@ def _read_weights(path: str) -> dict[str, float]:
     import math
 
     from gis.geography.osm_files import check_input_file
-    from gis.io.report_files import decode_text
+    from gis.io.intake_files import decode_text
 
     p = Path(path)
     # a regular file, not a link, of at most 16 MiB: checked before anything is read

@@ -23,7 +23,7 @@ import pandas as pd
 
 from gis.crowd.places import counter_map
 from gis.errors import ValidationError
-from gis.io.report_files import decode_text
+from gis.io.intake_files import decode_text
 from gis.localtime import LOCAL_TZ as TZ
 
 log = logging.getLogger(__name__)

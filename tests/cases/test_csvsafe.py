@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from gis.cli.cases import export_frame
 from gis.errors import ValidationError
 from gis.io.csvsafe import safe_cell, safe_frame
-from gis.io.report_files import write_rejects
+from gis.io.intake_files import write_rejects
 
 
 @pytest.mark.parametrize(
