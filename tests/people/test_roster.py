@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter
 
 import pytest
@@ -58,14 +57,16 @@ def test_month_roster_is_fair_and_rested(demo, year, month):
     assert {e.duty for e in entries if e.person_id == "P25"} == {"on_call"}
 
 
-def test_24_by_31_is_fast(demo):
+def test_24_by_31_gives_every_person_every_day(demo):
+    """The full month for the 24 resident officers (its speed is measured in
+    bench/bench_people.py, not asserted here)."""
     people = [p for p in demo if p.presence == "resident" and p.role == "duty_officer"]
     assert len(people) == 24
-    t = time.perf_counter()
     entries = generate_roster(people, month_days(2026, 7))
-    elapsed = time.perf_counter() - t
     assert len(entries) == 24 * 31
-    assert elapsed < 5  # the target is < 1 s (bench/README.md); this only catches blow-ups
+    assert {(e.person_id, e.day) for e in entries} == {
+        (p.person_id, d) for p in people for d in month_days(2026, 7)
+    }
 
 
 def test_leave_is_kept_and_absent_people_get_nothing(demo):
