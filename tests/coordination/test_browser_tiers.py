@@ -86,24 +86,33 @@ def _log_in(page, url, username: str) -> None:
 
 
 def _pick_case(page, case_id: str) -> None:
-    """Choose the case in the case page's list (by its widget key, typing its id)."""
+    """Choose the case in the case page's list (by its widget key, typing its id and taking
+    the option with the keyboard: a list opened upwards lies over the case table, whose canvas
+    takes the pointer). Retried while the page settles after its last rerun."""
+    detail = page.get_by_text(t("cases.codes", case_id=case_id, code="C04"))
     box = page.locator(key_class("cases_pick")).locator("input")
     options = page.locator('[role="option"]').filter(has_text=case_id)
-    for _ in range(5):  # the list opens once the element has settled after the last rerun
+    for _ in range(6):
+        if detail.count():  # already the case shown (the only one, or chosen before)
+            break
+        idle(page)
         box.click()
         page.keyboard.type(case_id)
         try:
             options.first.wait_for(timeout=5_000)
-            break
         except Exception:
             page.keyboard.press("Escape")
             box.evaluate("e => e.blur()")
             page.wait_for_timeout(500)
-    # the keyboard chooses the option typed: a list opened upwards lies over the case table,
-    # whose canvas takes the pointer
-    page.keyboard.press("Enter")
+            continue
+        page.keyboard.press("Enter")
+        idle(page)
+        try:
+            detail.wait_for(timeout=15_000)
+        except Exception:
+            continue
+    detail.wait_for(timeout=60_000)
     idle(page)
-    page.get_by_text(t("cases.codes", case_id=case_id, code="C04")).wait_for(timeout=60_000)
 
 
 def test_major_registered_by_the_chief_alerts_leadership_until_acknowledged(
