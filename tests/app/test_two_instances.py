@@ -29,6 +29,7 @@ from tests.app.browser import (
     playwright_or_skip,
     settle,
     shot,
+    stop_process,
     streamlit_server,
 )
 from tests.app.conftest import REPO_ROOT, TEST_ROUNDS
@@ -229,12 +230,7 @@ def _nginx(tmp: Path, upstreams: list[str]) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _upstream_for(url: str, node: str) -> str:
