@@ -19,7 +19,7 @@ import shapely
 from gis.cases.columns import CaseColumns, floats_text, iso_utc
 from gis.errors import ValidationError
 from gis.store.base import CASE_COLUMNS
-from gis.store.gpkg_index import bulk_point_index, gpkg_point_blobs
+from gis.store.gpkg_index import bulk_cache, bulk_point_index, gpkg_point_blobs
 
 #: User text columns that could hold a NUL byte (refused at intake; checked again here).
 _TEXT = ("case_id", "owner", "reporter", "description", "updated_by", "zone_id", "segment_id")
@@ -263,7 +263,11 @@ def add_to_geopackage(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     added = skipped = 0
     cols = ["fid", "geom", *CASE_COLUMNS]
     insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-    with store._write(), bulk_point_index(store._con, "cases", "geom", min_rows=1) as index:
+    with (
+        bulk_cache(store._con),
+        store._write(),
+        bulk_point_index(store._con, "cases", "geom", min_rows=1) as index,
+    ):
         for chunk in chunks:
             c = chunk.columns
             if not len(chunk):

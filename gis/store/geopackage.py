@@ -56,6 +56,7 @@ from gis.store.crowd import (
 )
 from gis.store.gpkg_index import (  # noqa: F401 (gpkg_point_blobs: read here by tests and tools)
     BulkPointIndex,
+    bulk_cache,
     bulk_point_index,
     gpkg_point_blobs,
     register_functions,
@@ -311,7 +312,11 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         timeout); a failure anywhere rolls everything back.
         """
         added = skipped = 0
-        with self._write(), bulk_point_index(self._con, "cases", "geom") as index:
+        with (
+            bulk_cache(self._con),
+            self._write(),
+            bulk_point_index(self._con, "cases", "geom") as index,
+        ):
             for chunk in chunks:
                 cases = list(chunk)
                 check_case_text(cases)

@@ -94,8 +94,10 @@ def test_bulk_import_fills_the_index_as_the_triggers_would(tmp_path, refs):
     _write_csv(src, 120)
     bulk = tmp_path / "bulk.gpkg"
     with GeoPackageStore(bulk, refs=refs) as store:
+        cache = store._con.execute("PRAGMA cache_size").fetchone()[0]
         done = import_batch(src, store, refs=refs, now=NOW, received_by="desk", chunk_rows=50)
         assert done.added == 120
+        assert store._con.execute("PRAGMA cache_size").fetchone()[0] == cache  # given back
     # the same cases stored one by one through the triggers
     each = tmp_path / "each.gpkg"
     with GeoPackageStore(each, refs=refs) as one, GeoPackageStore(bulk, refs=refs) as store:
