@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 import re
 import sqlite3
@@ -362,12 +363,14 @@ def point_fids_within(
 ) -> np.ndarray:
     """Sorted ids of the point features of ``table`` inside ``area`` (same CRS), exactly.
 
-    Answered from the index alone where it can be: the index holds each point as a box a
-    few 32-bit-float steps wide (under a metre in degrees), and a point farther from the
-    area's boundary than its box's half diagonal is inside exactly when its box's centre
-    is. Only the points that close to the boundary are read from the table and tested on
-    their stored coordinates (``ST_Contains`` semantics: a point on the boundary is not
-    inside). Vectorised in shapely; no Python per row.
+    Answered from the index alone where it can be: the index holds each point as its
+    coordinates rounded outwards to 32-bit floats (a box at most two float steps wide, under
+    a metre in degrees), so a box's corner farther from the area's boundary than a few
+    steps lies on the same side as the point. Only the points in that thin band along
+    the boundary are read from the table and tested on their stored coordinates
+    (``ST_Contains`` semantics: a point on the boundary is not inside). Two vectorised
+    ``contains_xy`` calls; no Python per row and no join of the index to the table.
+    Raises ValueError when an indexed box is wider than a point's (not a point layer).
     """
     r = rtree_name(table, column)
     _check_names(r, table, column, fid)
@@ -381,16 +384,25 @@ def point_fids_within(
     ).fetchall()
     if not rows:
         return np.empty(0, dtype=np.int64)
-    arr = np.array(rows, dtype=float)
+    arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=5 * len(rows))
+    arr = arr.reshape(-1, 5)
     ids = arr[:, 0].astype(np.int64)
-    cx = (arr[:, 1] + arr[:, 2]) / 2
-    cy = (arr[:, 3] + arr[:, 4]) / 2
-    reach = np.hypot(arr[:, 2] - arr[:, 1], arr[:, 4] - arr[:, 3]) / 2
-    edge = area.boundary
-    shapely.prepare(edge)
-    unsure = shapely.dwithin(edge, shapely.points(cx, cy), reach * 1.01 + 1e-12)
-    inside = shapely.contains_xy(area, cx, cy) & ~unsure
-    found = [ids[inside]]
+    x, y = arr[:, 1], arr[:, 3]
+    # one 32-bit float step at the largest magnitude the boxes can have here
+    top = max(abs(minx), abs(maxx), abs(miny), abs(maxy)) + 1.0
+    step = float(np.spacing(np.float32(top)))
+    # SQLite rounds a point out to a box up to 2 steps wide; wider is not a point
+    wide = (arr[:, 2] - x > 4 * step) | (arr[:, 4] - y > 4 * step)
+    if wide.any():
+        raise ValueError(
+            f"{table}.{column} holds a feature wider than a point (fid {int(ids[wide][0])}); "
+            "point_fids_within answers point layers only"
+        )
+    # a corner lies within the box's diagonal (< 4 * sqrt(2) steps) of its point
+    band = area.boundary.buffer(6 * step)
+    shapely.prepare(band)
+    unsure = shapely.contains_xy(band, x, y)
+    found = [ids[shapely.contains_xy(area, x, y) & ~unsure]]
     check = ids[unsure].tolist()
     for i in range(0, len(check), 900):
         part = check[i : i + 900]

@@ -309,4 +309,11 @@ def test_points_within_an_area_from_the_index_equal_an_exact_scan(tmp_path):
     assert 500 < len(want) < 2500
     assert got.tolist() == want.tolist()
     assert point_fids_within(con, "pts", "geom", shapely.box(0, 0, 1, 1)).tolist() == []
+    line = shapely.to_wkb(shapely.LineString([(116.385, 39.932), (116.386, 39.936)]), byte_order=1)
+    con.execute(
+        "INSERT INTO pts VALUES (?, ?)", (len(x) + 1, gpkg_point_blobs([0], [0])[0][:8] + line)
+    )
+    con.commit()
+    with pytest.raises(ValueError, match=f"wider than a point \\(fid {len(x) + 1}\\)"):
+        point_fids_within(con, "pts", "geom", area)
     con.close()
