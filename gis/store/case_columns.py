@@ -264,6 +264,7 @@ def add_to_geopackage(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     cols = ["fid", "geom", *CASE_COLUMNS]
     insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
     with (
+        store._lock,  # the connection is shared by the app's threads
         bulk_cache(store._con),
         store._write(),
         bulk_point_index(store._con, "cases", "geom", min_rows=1) as index,

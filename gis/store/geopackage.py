@@ -313,6 +313,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         """
         added = skipped = 0
         with (
+            self._lock,  # the connection is shared by the app's threads
             bulk_cache(self._con),
             self._write(),
             bulk_point_index(self._con, "cases", "geom") as index,
