@@ -118,7 +118,8 @@ def test_bulk_import_fills_the_index_as_the_triggers_would(tmp_path, refs):
         assert index[fid][0] <= minx <= maxx <= index[fid][1]
         assert index[fid][2] <= miny <= maxy <= index[fid][3]
     by_id = {cid: index[fid] for fid, (cid, _) in feats.items()}
-    by_id_each = {cid: _index(each)[fid] for fid, (cid, _) in _features(each).items()}
+    index_each = _index(each)
+    by_id_each = {cid: index_each[fid] for fid, (cid, _) in _features(each).items()}
     assert by_id == by_id_each  # bit for bit what the standard's triggers write
     assert _triggers(bulk) == TRIGGERS
     # GDAL reads the file as indexed and its bbox answers equal a scan
