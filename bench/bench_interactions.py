@@ -10,8 +10,8 @@ Run: ``python -m bench.bench_interactions [--runs 3] [--before DIR]`` where DIR 
 export of the app (``git archive <commit> | tar -x -C DIR``): both servers run at once and
 their sessions alternate, so the ratio holds on a busy machine. Each checkout writes its own
 store and demo accounts with its own code (an older one cannot read today's), so any export
-since the bundled data, the case store and ``bench/bench_app.py`` exist works (5a9ff00 and later
-were checked). The timing is this file's, for both apps.
+since the bundled data, the case store and ``bench/bench_app.py`` exist works (e434d85 and
+5a9ff00 were checked). The timing is this file's, for both apps.
 """
 
 from __future__ import annotations
@@ -180,16 +180,22 @@ def _journey(page: Any, url: str) -> dict[str, float]:
 SETUP_STORE = """
 import importlib, sys
 from pathlib import Path
+root = Path.cwd().resolve()
 for name in ("gis.access.users", "gis.access.auth", "gis.auth"):
     try:
         users = importlib.import_module(name)
-        break
     except ModuleNotFoundError:
         continue
+    # an installed copy of the project may answer for a module this checkout lacks
+    if Path(users.__file__).resolve().is_relative_to(root):
+        break
 else:
     raise SystemExit("no user module in this checkout")
 from bench.bench_app import populate_cases
-from gis.geography.layers import load_bundled_geography
+try:
+    from gis.geography.layers import load_bundled_geography
+except ModuleNotFoundError:  # before gis/ was in subpackages
+    from gis.geography import load_bundled_geography
 from gis.settings import Settings
 store, cases = Path(sys.argv[1]), int(sys.argv[2])
 geo = load_bundled_geography(Settings())
