@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -189,7 +190,7 @@ def server_alone(store: PostGISStore, tmp: Path, runs: int) -> None:
         f"INSERT INTO cases ({cols}) SELECT {cols} FROM stage ON CONFLICT DO NOTHING",
         f"INSERT INTO case_audit ({AUDIT}) SELECT {AUDIT} FROM astage",
     ):
-        cur.execute("EXPLAIN (ANALYZE, TIMING OFF) " + stmt)
+        cur.execute("EXPLAIN ANALYZE " + stmt)
         lines = [r[0] for r in cur.fetchall()]
         keep = [ln for ln in lines if ln.startswith(("Insert", "Trigger", "Execution"))]
         print("  EXPLAIN ANALYZE " + stmt.split(" SELECT")[0].split(" (")[0] + ":")
@@ -208,11 +209,13 @@ def main() -> None:
         d = Path(tmp)
         csv_path = d / "reports.csv"
         write_reports(csv_path, args.rows, seed=1)
+        print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         client_alone(csv_path, args.runs, args.cprofile)
         store = PostGISStore(cluster.create_database("prof"), refs=load_references())
         real_import(store, csv_path, args.runs)
         server_alone(store, d, args.runs)
         store.close()
+        print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
