@@ -27,8 +27,6 @@ _FLOAT = ("src_lon", "src_lat", "lon", "lat", "deadline_hours")
 _TIME = ("reported_at", "updated_at")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _AUDIT_COLUMNS = "case_id, seq, action, from_state, to_state, who, at, note, params"
-#: Characters handed to the server per read of the COPY text (few round trips through Python).
-_COPY_READ = 1 << 22
 
 
 def check_nul(cols: Mapping[str, Any]) -> None:
@@ -256,7 +254,12 @@ def _prepared(chunks: Iterable[Any], db_columns: Sequence[str]) -> Iterator[tupl
         check_nul(c)
         keep = new_rows(c, set(), set())
         new = c if keep.all() else select(c, keep)
-        yield len(chunk), new, copy_text(new, db_columns), audit_copy_text(new)
+        yield (
+            len(chunk),
+            new,
+            copy_text(new, db_columns).encode("utf-8"),
+            audit_copy_text(new).encode("utf-8"),
+        )
 
 
 def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
@@ -281,14 +284,14 @@ def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     added = skipped = 0
     with store._tx() as cur:
         names = cols.as_string(cur)
+        utf8 = cur.connection.encoding in ("UTF8", "UNICODE")
 
-        def copy(table: str, columns: str, text: str) -> None:
+        def copy(table: str, columns: str, data: bytes) -> None:
+            reader, size = _reader(data, utf8)
             if owner:
-                cur.copy_expert(
-                    f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text), size=_COPY_READ
-                )
+                cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", reader, size=size)
             else:
-                store._copy_into(cur, table, columns, io.StringIO(text), size=_COPY_READ)
+                store._copy_into(cur, table, columns, reader, size=size)
 
         for n_in, new, text, audit in prefetched(_prepared(chunks, _DB_COLUMNS)):
             n = len(new["case_id"])
@@ -299,9 +302,9 @@ def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
                     cur.execute("RELEASE SAVEPOINT case_columns")
                 except psycopg2.errors.UniqueViolation:
                     cur.execute("ROLLBACK TO SAVEPOINT case_columns")  # (and to patrol_app)
-                    ids = _stage_and_insert(cur, sql, cols, text)
+                    ids = _stage_and_insert(cur, sql, cols, *_reader(text, utf8))
                     new = select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
-                    audit = audit_copy_text(new)
+                    audit = audit_copy_text(new).encode("utf-8")
                     n = len(new["case_id"])
                     if owner:
                         cur.execute("SET LOCAL ROLE NONE")
@@ -313,7 +316,16 @@ def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     return added, skipped
 
 
-def _stage_and_insert(cur: Any, sql: Any, cols: Any, text: str) -> set[str]:
+def _reader(data: bytes, utf8: bool) -> tuple[Any, int]:
+    """A file over COPY text and the size to read it in: all at once, so that the thread
+    talking to the database needs the interpreter lock once per COPY, not per block (the
+    text is built as UTF-8; a connection in another encoding gets str, which psycopg2
+    encodes)."""
+    size = max(1, min(len(data), 1 << 30))
+    return (io.BytesIO(data) if utf8 else io.StringIO(data.decode("utf-8"))), size
+
+
+def _stage_and_insert(cur: Any, sql: Any, cols: Any, reader: Any, size: int) -> set[str]:
     """COPY a chunk into a staging table and insert what no unique key refuses; returns
     the ids inserted (the first of rows repeating a key within the chunk wins)."""
     cur.execute(
@@ -322,7 +334,7 @@ def _stage_and_insert(cur: Any, sql: Any, cols: Any, text: str) -> set[str]:
     )
     cur.execute("TRUNCATE case_cols_stage")
     stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
-    cur.copy_expert(stage.as_string(cur), io.StringIO(text), size=_COPY_READ)
+    cur.copy_expert(stage.as_string(cur), reader, size=size)
     cur.execute(
         sql.SQL(
             "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
