@@ -82,6 +82,9 @@ def read_batch(
 
 def _with_footprints(records, datum, *, source: str | None = None):
     for row, rec in records:
+        if type(rec) is dict and "footprint_invalid" not in rec and "footprint_src" not in rec:
+            yield row, rec  # a plain row (a CSV's): nothing to do, no ABC check
+            continue
         if isinstance(rec, Mapping) and "footprint_invalid" in rec:
             yield (
                 row,
