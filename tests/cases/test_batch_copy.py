@@ -193,3 +193,23 @@ def test_migration_010_drops_the_audit_subdistrict_index_and_keeps_rows(pg_url, 
         cur.execute("SELECT count(*) FROM case_audit")
         assert cur.fetchone()[0] == 6
     con.close()
+
+
+@pytest.mark.postgis
+def test_a_connection_in_another_encoding_stores_the_same(pg_url, pg_cluster, refs, tmp_path):
+    """The COPY text is built as UTF-8; a GB18030 client connection gets it as text."""
+    from gis.store.postgis import PostGISStore
+
+    path = _write(tmp_path / "r.csv", _rows(15))
+    utf8 = PostGISStore(pg_url, refs=refs)
+    import_batch(path, utf8, refs=refs, now=NOW, received_by="desk", chunk_rows=10)
+    utf8.close()
+    other = pg_cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    gb = PostGISStore(other + "?client_encoding=GB18030", refs=refs)
+    con = gb._pool.getconn()
+    assert con.encoding == "GB18030"
+    gb._pool.putconn(con)
+    done = import_batch(path, gb, refs=refs, now=NOW, received_by="desk", chunk_rows=10)
+    assert (done.added, done.skipped) == (15, 0)
+    gb.close()
+    assert _dump(other) == _dump(pg_url)
