@@ -357,7 +357,10 @@ def import_batch(
 
     try:
         with fewer_collections():
-            added, skipped = store.add_case_columns(prefetched(chunks()))
+            # a store that builds its rows in a thread of its own (PostGIS: the COPY text)
+            # runs the chunks there too; the others get them one chunk ahead from here
+            own = getattr(store, "prefetches_columns", False)
+            added, skipped = store.add_case_columns(chunks() if own else prefetched(chunks()))
     finally:
         sink.close()
     return BatchImport(added=added, skipped=skipped, rejected=sink.count, rows=counts["rows"])

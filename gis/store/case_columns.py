@@ -246,7 +246,8 @@ def records(batch: CaseColumns) -> Iterator[dict[str, Any]]:
 def _prepared(chunks: Iterable[Any], db_columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """Each chunk with its new rows (repeats within the chunk dropped) and their COPY text
     for ``cases`` and ``case_audit``: built here, in the producer thread of
-    :func:`gis.cases.batch.prefetched`, while the database takes in the chunk before."""
+    :func:`gis.cases.batch.prefetched` (which also reads, validates and snaps the chunk),
+    while the database takes in the chunk before."""
     for chunk in chunks:
         c = chunk.columns
         if not len(chunk):
