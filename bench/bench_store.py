@@ -373,6 +373,7 @@ def main() -> None:
         child(*args.child)
         return
     skip = set(filter(None, args.skip.split(",")))
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with PgCluster() as cluster, tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         d = Path(tmp)
         small = d / "small.csv"
@@ -382,8 +383,10 @@ def main() -> None:
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
         if "pg" not in skip:
             bench_postgis(cluster.create_database("bench_pg"), small, d, args.runs)
+            print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if "gpkg" not in skip:
             bench_gpkg(small, d, args.runs)
+            print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if "big" in skip:
             return
         big = d / "big.csv"
