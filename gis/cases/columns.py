@@ -40,7 +40,7 @@ from gis.cases.snapping import to_crs
 from gis.cases.workflow import TIERS, tier_flags
 from gis.errors import ValidationError
 from gis.geography.crs import METRIC, normalize_datum, to_wgs84
-from gis.io.intake_files import canonical_column, isnan
+from gis.io.intake_files import FieldRows, canonical_column, isnan
 
 #: Report times the column path parses itself (naive, Beijing time); others go row by row.
 _NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
@@ -138,6 +138,8 @@ def _concat(parts: list[ReportColumns], order: np.ndarray) -> ReportColumns:
 def _blank(values: list[Any]) -> np.ndarray:
     if values.count(None) == len(values):
         return np.ones(len(values), dtype=bool)
+    if all(type(v) is str for v in values):  # a CSV's cells: no NaN to look for
+        return np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))
     return np.array(
         [v is None or (isinstance(v, str) and not v.strip()) or isnan(v) for v in values],
         dtype=bool,
@@ -233,8 +235,18 @@ def _source(value: Any) -> str:
     return found
 
 
+class _RowRecords:
+    """The record of row ``i`` of a :class:`FieldRows` block, made only when asked."""
+
+    def __init__(self, block: FieldRows) -> None:
+        self.block = block
+
+    def __getitem__(self, i: Any) -> Mapping[str, Any]:
+        return self.block[int(i)][1]
+
+
 def validate_columns(
-    records: Sequence[tuple[object, Mapping[str, Any]]],
+    records: Sequence[tuple[object, Mapping[str, Any]]] | FieldRows,
     *,
     refs: References,
     now: dt.datetime,
@@ -251,24 +263,36 @@ def validate_columns(
     in :data:`METRIC`). Records keyed by other headers (Chinese, GeoJSON properties) are
     read through :func:`gis.io.intake_files.canonical_column`.
     """
-    rows = [r for r, _ in records]
-    shapes: dict[tuple[Any, ...], bool] = {}
-    recs: list[Mapping[str, Any]] = []
-    for _, rec in records:
-        shape = tuple(rec)
-        plain = shapes.get(shape)
-        if plain is None:
-            plain = shapes[shape] = all(k == canonical_column(k) for k in shape)
-        recs.append(rec if plain else {canonical_column(k): v for k, v in rec.items()})
-    present = {canonical_column(k) for shape in shapes for k in shape}
-    n = len(recs)
+    recs: Any
+    if isinstance(records, FieldRows):  # a CSV block: its columns, no dict per row
+        rows: list[object] = list(records.lines)
+        cols = records.columns()
+        present = set(cols)
+        n = len(rows)
+        recs = _RowRecords(records)
 
-    def _column(_recs: Any, name: str) -> list[Any]:
-        if name not in present:
-            return [None] * n
-        if len(shapes) == 1:  # one header: every record has the field (C-level map)
-            return list(map(operator.itemgetter(name), recs))
-        return [r.get(name) for r in recs]
+        def _column(_recs: Any, name: str) -> list[Any]:
+            return cols[name] if name in cols else [None] * n
+
+    else:
+        rows = [r for r, _ in records]
+        shapes: dict[tuple[Any, ...], bool] = {}
+        recs = []
+        for _, rec in records:
+            shape = tuple(rec)
+            plain = shapes.get(shape)
+            if plain is None:
+                plain = shapes[shape] = all(k == canonical_column(k) for k in shape)
+            recs.append(rec if plain else {canonical_column(k): v for k, v in rec.items()})
+        present = {canonical_column(k) for shape in shapes for k in shape}
+        n = len(recs)
+
+        def _column(_recs: Any, name: str) -> list[Any]:
+            if name not in present:
+                return [None] * n
+            if len(shapes) == 1:  # one header: every record has the field (C-level map)
+                return list(map(operator.itemgetter(name), recs))
+            return [r.get(name) for r in recs]
 
     if area is None:
         area, crs = default_area(), METRIC
@@ -311,7 +335,10 @@ def validate_columns(
     reporter = ["" if v is None else str(v).strip() for v in _column(recs, "reporter")]
     slow |= _text_bad(reporter, MAX_ID, control=True)
     raw_id = _column(recs, "report_id")
-    given = np.array([v is not None and v != "" and not isnan(v) for v in raw_id], dtype=bool)
+    if all(type(v) is str for v in raw_id):  # a CSV's cells
+        given = np.fromiter((v != "" for v in raw_id), dtype=bool, count=n)
+    else:
+        given = np.array([v is not None and v != "" and not isnan(v) for v in raw_id], dtype=bool)
     ids = [str(v).strip() if g else "" for v, g in zip(raw_id, given, strict=True)]
     slow |= given & (
         _text_bad(ids, MAX_ID, control=True) | ~np.array([bool(i) for i in ids], dtype=bool)
@@ -405,7 +432,9 @@ def locate_columns(
     n = len(rc)
     x, y = to_crs(crs).transform(rc.lon, rc.lat)
     pts = shapely.points(np.column_stack([x, y]))
-    idx, dist = tree.query_nearest(pts, return_distance=True)
+    # bounded search: a point farther than max_distance_m from every segment gets none
+    # (its distance is NaN); within it the nearest segment is the unbounded search's
+    idx, dist = tree.query_nearest(pts, max_distance=max_distance_m, return_distance=True)
     _, first = np.unique(idx[0], return_index=True)
     nearest = np.full(n, -1)
     d = np.full(n, np.nan)
