@@ -349,7 +349,9 @@ def import_batch(
                         ),
                         {"report_id": rid},
                     )
-                seen = np.union1d(seen, keys)
+                # the chunk's new keys (sorted, distinct) merged into the sorted ones seen
+                new_keys = keys[first_idx][fresh[first_idx]]
+                seen = np.insert(seen, np.searchsorted(seen, new_keys), new_keys)
                 if not fresh.all():
                     good = good.take(fresh)
             if progress is not None:

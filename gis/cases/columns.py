@@ -432,9 +432,7 @@ def locate_columns(
     n = len(rc)
     x, y = to_crs(crs).transform(rc.lon, rc.lat)
     pts = shapely.points(np.column_stack([x, y]))
-    # bounded search: a point farther than max_distance_m from every segment gets none
-    # (its distance is NaN); within it the nearest segment is the unbounded search's
-    idx, dist = tree.query_nearest(pts, max_distance=max_distance_m, return_distance=True)
+    idx, dist = tree.query_nearest(pts, return_distance=True)
     _, first = np.unique(idx[0], return_index=True)
     nearest = np.full(n, -1)
     d = np.full(n, np.nan)
