@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import operator
 import re
@@ -371,24 +372,34 @@ def validate_columns(
         for i in np.flatnonzero(has & okv):
             attrs[i][name] = int(vals[i]) if is_int[i] else float(vals[i])
     fast = ~slow
-    # content hash and default id, as validate_record writes them
-    hashes: list[str] = []
-    safe = json_safe(reporter) & json_safe(desc)
-    slon, slat = src_lon.tolist(), src_lat.tolist()
-    sha = hashlib.sha256
-    for k in np.flatnonzero(fast).tolist():
-        parts = [cats[k].code, str(round(slon[k], 6)), str(round(slat[k], 6)),
-                 dnames[k], iso[k], sources[k], reporter[k], desc[k]]  # fmt: skip
-        if safe[k]:
-            text = '["' + '", "'.join(parts) + '"]'  # what json.dumps writes for these
-        else:
-            text = json.dumps(parts, ensure_ascii=False)
-        hashes.append(sha(text.encode("utf-8")).hexdigest())
+    # content hash and default id, as validate_record writes them: the JSON text of the
+    # parts, joined column-wise (maps at C speed) where json.dumps would write them as they are
     fidx = np.flatnonzero(fast)
+    fl = fidx.tolist()
+    six = itertools.repeat(6)
+    codes = [cats[k].code for k in fl]
+    parts = (
+        codes,
+        list(map(str, map(round, src_lon[fidx].tolist(), six))),
+        list(map(str, map(round, src_lat[fidx].tolist(), six))),
+        [dnames[k] for k in fl],
+        [iso[k] for k in fl],
+        [sources[k] for k in fl],
+        [reporter[k] for k in fl],
+        [desc[k] for k in fl],
+    )
+    texts = list(map('", "'.join, zip(*parts, strict=True)))
+    sha = hashlib.sha256
+    hashes = [sha(f'["{t}"]'.encode()).hexdigest() for t in texts]
+    safe = (json_safe(reporter) & json_safe(desc))[fidx]
+    if not safe.all():
+        for j in np.flatnonzero(~safe).tolist():
+            text = json.dumps([p[j] for p in parts], ensure_ascii=False)
+            hashes[j] = sha(text.encode("utf-8")).hexdigest()
     good = ReportColumns(
         rows=[rows[i] for i in fidx],
         report_id=[ids[i] or f"R{h[:16]}" for i, h in zip(fidx, hashes, strict=True)],
-        category=[cats[i].code for i in fidx],
+        category=codes,
         lon=lon[fidx],
         lat=lat[fidx],
         src_lon=src_lon[fidx],
