@@ -48,6 +48,7 @@ _NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
 #: Fields whose presence sends a row through the one-record path.
 _ROW_FIELDS = ("photo", "footprint", "footprint_src", "footprint_invalid", "attributes")
 _CTRL = re.compile(r"[\x00-\x1f\x7f]")
+_SLASH = operator.methodcaller("replace", "/", "-")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 
 
@@ -218,11 +219,16 @@ def _text_bad(values: list[str], limit: int, *, control: bool) -> np.ndarray:
 def _times(values: list[Any], now: dt.datetime) -> tuple[np.ndarray, list[str], np.ndarray]:
     """UTC times, ISO text as the one-record path hashes it, and the rows it cannot do."""
     n = len(values)
-    text = [v.strip().replace("/", "-") if isinstance(v, str) else "" for v in values]
-    simple = np.array([bool(_NAIVE_TIME.match(t)) for t in text], dtype=bool)
+    if _texts(values):  # a CSV's cells: C-level maps
+        text = list(map(_SLASH, map(str.strip, values)))
+    else:
+        text = [v.strip().replace("/", "-") if isinstance(v, str) else "" for v in values]
+    simple = np.fromiter(map(bool, map(_NAIVE_TIME.match, text)), dtype=bool, count=n)
     iso = [t[:10] + "T" + (t[11:] + ":00" if len(t) == 16 else t[11:] or "00:00:00") for t in text]
     local = pd.to_datetime(
-        pd.Series([iso[i] if simple[i] else None for i in range(n)], dtype=object),
+        pd.Series(
+            [t if ok else None for t, ok in zip(iso, simple.tolist(), strict=True)], dtype=object
+        ),  # fmt: skip
         format="%Y-%m-%dT%H:%M:%S",
         errors="coerce",
     )

@@ -343,13 +343,13 @@ def iter_csv_blocks(
                     done = True
                 # a row starts on the line after the previous one ends
                 starts = [before + 1, *[e + 1 for e in ends[:-1]]] if got else []
-                blank = [not "".join(f).strip() for f in got]
-                if not any(blank) and all(len(f) == width for f in got):
+                filled = list(map(bool, map(str.strip, map("".join, got))))
+                if all(filled) and set(map(len, got)) == {width}:
                     lines += starts
                     items += got
                 else:
-                    for line, fields, empty in zip(starts, got, blank, strict=True):
-                        if empty:  # every field blank
+                    for line, fields, full in zip(starts, got, filled, strict=True):
+                        if not full:  # every field blank
                             continue
                         lines.append(line)
                         if len(fields) != width:
