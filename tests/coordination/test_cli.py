@@ -18,7 +18,7 @@ def gpkg(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture(params=["geopackage", "postgis"])
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def both(request, tmp_path, monkeypatch):
     """The CLI on a GeoPackage file, then on a fresh PostGIS database."""
     if request.param == "geopackage":
