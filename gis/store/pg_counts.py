@@ -23,6 +23,27 @@ if TYPE_CHECKING:
 TIMEZONE = LOCAL_TZ_NAME
 
 
+#: Cases per street segment over the points ``c`` (``segment_id``, metric point ``g``): the
+#: stored segment where it is a known one, else the nearest within the reach (``{reach}``,
+#: the reach's placeholder, in metres); ties go to the lowest segment id. It goes on after
+#: ``WITH c AS (...),``.
+SEGMENT_COUNTS_SQL = """
+known AS (SELECT feature_id FROM geo_features
+  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
+SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
+FROM c
+LEFT JOIN known k ON k.feature_id = c.segment_id
+LEFT JOIN LATERAL (
+  SELECT f.feature_id FROM geo_features f
+  WHERE k.feature_id IS NULL AND f.layer = 'segments'
+    AND f.subdistrict = current_setting('app.subdistrict')
+    AND ST_DWithin(f.geom, c.g, {reach})
+  ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
+WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
+GROUP BY 1
+"""
+
+
 def _srid(crs: str) -> int:
     epsg = CRS.from_user_input(crs).to_epsg()
     if epsg is None:
@@ -244,22 +265,7 @@ class PostGISCaseCounts:
         ids = [str(s) for s in gdf_segments["segment_id"]]
         self._check_segments(ids)
         rows = self._over_points(
-            """,
-            known AS (SELECT feature_id FROM geo_features
-              WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
-            SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
-            FROM c
-            LEFT JOIN known k ON k.feature_id = c.segment_id
-            LEFT JOIN LATERAL (
-              SELECT f.feature_id FROM geo_features f
-              WHERE k.feature_id IS NULL AND f.layer = 'segments'
-                AND f.subdistrict = current_setting('app.subdistrict')
-                AND ST_DWithin(f.geom, c.g, %(reach)s)
-              ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
-            WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
-            GROUP BY 1
-            """,
-            {"reach": float(max_distance_m)},
+            ", " + SEGMENT_COUNTS_SQL.format(reach="%(reach)s"), {"reach": float(max_distance_m)}
         )
         got = {str(s): int(n) for s, n in rows}
         return np.array([got.get(s, 0) for s in ids], dtype=np.int64)
