@@ -262,3 +262,29 @@ def test_block_reader_stores_and_refuses_as_the_row_reader(
         assert a.get_case(f"H{i:03d}") == b.get_case(f"H{i:03d}") is not None
         assert a.audit_trail(f"H{i:03d}") == b.audit_trail(f"H{i:03d}")
     b.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'H1,C07,116.38,39.93,2026-05-01 10:00\n"H2,C07\n',  # a quote never closed
+        'H1,C07,116.38,39.93,2026-05-01 10:00\nH2,"C0"7,116.38,39.93,x\nH3,C07,1,2,3\n',
+        'H1,"a\r\nb",1,2,3\r\n\r\n,,,,\r\nH2,C07,1,2\r\nH3,C07,1,2,3,4\r\n',
+        "",
+    ],
+)
+def test_block_reader_lines_and_malformed_rows(tmp_path, body):
+    """Malformed quotes, rows spanning lines, blank and short rows: the block reader
+    gives the row reader's rows, lines and messages (at any block size)."""
+    from gis.io.intake_files import iter_csv_blocks, iter_csv_records
+
+    path = tmp_path / "odd.csv"
+    path.write_bytes(("report_id,category,lon,lat,reported_at\n" + body).encode())
+    want = _rows_one_by_one(path)
+    assert len(want) == len(list(iter_csv_records(path)))
+    for size in (1, 2, 20_000):
+        got = [pair for block in iter_csv_blocks(path, size=size) for pair in block]
+        assert [r for r, _ in got] == [r for r, _ in want]
+        assert [r if isinstance(r, dict) else str(r) for _, r in got] == [
+            r if isinstance(r, dict) else str(r) for _, r in want
+        ]
