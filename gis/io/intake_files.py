@@ -1,7 +1,8 @@
 """Readers of report batch files (CSV as Excel writes it, GeoJSON, GeoPackage) and rejects.
 
+Long because: the CSV, GeoJSON and GeoPackage readers share their checks and errors here.
+
 Every row comes out as ``(row, record)`` or ``(row, ValidationError)``; rejects go to a CSV.
-(Over 600 lines: the CSV, GeoJSON and GeoPackage readers share their checks and errors here.)
 """
 
 from __future__ import annotations
