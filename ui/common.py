@@ -124,18 +124,17 @@ GeoKey = tuple[str, str, str, str]
 @st.cache_data(ttl=GEOGRAPHY_CHECK_S, show_spinner=False)
 def _geography_version(database_url: str, data_dir: str, subdistrict: str) -> str:
     """The stored layer version of a subdistrict ("" when the store has none); the bundled
-    subdistrict's layers are stored from the data folder on the first ask."""
-    from gis.services.subdistricts import seeds_from_data_folder, subdistrict_geography
+    subdistrict's layers are stored from the data folder on the first ask (and again when
+    the folder changed: :func:`gis.services.subdistricts.ensure_subdistrict_geography`)."""
+    from gis.services.subdistricts import ensure_subdistrict_geography
     from ui.capabilities import _scoped_store
 
     store = _scoped_store(database_url, subdistrict)
     try:
+        ensure_subdistrict_geography(store, Settings(data_dir=Path(data_dir)))
         version = store.geography_version()
     except NotImplementedError:  # a store without geography tables: the data folder's
         return "files"
-    if version is None and seeds_from_data_folder(subdistrict):
-        subdistrict_geography(store, Settings(data_dir=Path(data_dir)))
-        version = store.geography_version()
     return version or ""
 
 
@@ -323,10 +322,18 @@ def show_map(
 
 
 def people(c: Context) -> dict[str, str]:
-    """person_id → name for this deployment (staff table, accounts, demo staff)."""
+    """person_id → name for this deployment: the staff of the user's subdistrict in the
+    store first, then the staff table files, accounts and demo staff."""
+    from ui.capabilities import store
     from ui.names import person_names
 
-    return person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+    names = person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+    try:
+        stored = store(c).people.list_people()
+    except (NotImplementedError, AttributeError):  # a store without people tables
+        stored = []
+    names.update({p.person_id: p.name for p in stored if p.name})
+    return names
 
 
 #: The narrowest map a view is fitted for (a phone in portrait).

@@ -196,7 +196,10 @@ def team_page() -> None:
     c = guard(PAGE)
     st.subheader(c.t("team.title"))
     s = people_store(c)
-    if s is None or not s.people.list_people():
+    from gis.services.subdistricts import subdistrict_people
+
+    # the subdistrict's staff in the store (the bundled one's staff table stored at first use)
+    if s is None or not subdistrict_people(s, c.settings):
         st.info(c.t("myday.not_on_staff", person="*"))
         return
     scope = people_in_scope(c, s)

@@ -182,8 +182,10 @@ def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
         from gis.store.geopackage import GeoPackageStore
 
         store = GeoPackageStore(where, subdistrict=code)
+    from gis.services.subdistricts import load_subdistrict_geography
+
     try:
-        counts = store.save_geography(geo, by="patrol db load-geography")
+        counts = load_subdistrict_geography(store, geo, by="patrol db load-geography")
     finally:
         store.close()
     print(

@@ -11,10 +11,11 @@ from gis.settings import Settings
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
+    from gis.services.subdistricts import settings_geography
     from layers.standalone import write_geography_map  # the CLI is an application layer
 
-    geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+    geo = load_geography(args.data) if args.data else settings_geography(settings)
     out = write_geography_map(
         geo,
         Path(args.out),
@@ -27,10 +28,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
     from gis.geography.network import check_network
+    from gis.services.subdistricts import settings_geography
 
-    geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+    geo = load_geography(args.data) if args.data else settings_geography(settings)
     for name in ("boundary", "lakes", "fronts", "zones", "streets", "segments", "pois"):
         print(f"{name:9s} {len(getattr(geo, name)):5d}")
     for key, value in check_network(geo.graph()).items():

@@ -10,13 +10,21 @@ db load-geography --data-dir FOLDER``, ``patrol --subdistrict CODE staff import 
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from gis.errors import NotFoundError
-from gis.geography.layers import Geography, load_bundled_geography
+from gis.geography.layer_files import LAYER_SPECS, layer_path
+from gis.geography.layers import (
+    METADATA_FILE,
+    Geography,
+    bundled_data_dir,
+    load_bundled_geography,
+)
 from gis.people.staff import Person, read_people_csv
 from gis.people.staff_table import STAFF_COLUMNS, demo_staff_path
 from gis.settings import Settings
@@ -26,6 +34,9 @@ log = logging.getLogger(__name__)
 
 #: Who the first-start copies of the data folder are recorded as.
 SEEDED_BY = "system (data folder)"
+#: Named value: the data folder (:func:`folder_stamp`) the subdistrict's stored layers came
+#: from; empty when an administrator loaded them.
+SEED_META = "geography.seeded_from"
 
 
 def map_subdistrict(code: str, settings: Settings) -> str:
@@ -43,12 +54,60 @@ def seeds_from_data_folder(code: str) -> bool:
     return code == DEFAULT_SUBDISTRICT
 
 
-def subdistrict_geography(store: Any, settings: Settings) -> Geography:
-    """The geography of ``store``'s subdistrict, from the store.
+def folder_stamp(folder: Path) -> str:
+    """What identifies a geography folder's content: its path and each layer file's name,
+    size and modification time (a few ``stat`` calls, no reading)."""
+    parts = [str(folder.resolve())]
+    files = [layer_path(folder, name) for name in LAYER_SPECS] + [folder / METADATA_FILE]
+    for path in files:
+        if path is None:
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    return json.dumps(parts, ensure_ascii=False)
 
-    When the store has none and the subdistrict is the bundled one, the data folder's
-    layers are stored first (once; later calls read the store). A store without geography
-    tables (a test double) gives the data folder's layers.
+
+def ensure_subdistrict_geography(store: Any, settings: Settings) -> bool:
+    """Store the data folder's layers for the bundled subdistrict when its store has none,
+    or when they were stored from the folder and the folder has changed since (layers an
+    administrator loaded are kept). True when it stored them now."""
+    if not seeds_from_data_folder(store.subdistrict):
+        return False
+    folder = bundled_data_dir(settings)
+    stamp = folder_stamp(folder)
+    recorded = store.get_meta(SEED_META)
+    if store.geography_version() is not None and (not recorded or recorded == stamp):
+        return False
+    geo = load_bundled_geography(settings)
+    with store.transaction():
+        counts = store.save_geography(geo, by=SEEDED_BY)
+        store.set_meta(SEED_META, stamp)
+    log.info(
+        "stored the geography of %s from %s (%d features)",
+        store.subdistrict,
+        folder,
+        sum(counts.values()),
+    )
+    return True
+
+
+def load_subdistrict_geography(store: Any, geo: Geography, *, by: str) -> dict[str, int]:
+    """Store ``geo`` as the layers of ``store``'s subdistrict, loaded deliberately: they
+    stay until loaded again, whatever the data folder holds. Features per layer."""
+    with store.transaction():
+        counts = store.save_geography(geo, by=by)
+        if store.get_meta(SEED_META):
+            store.set_meta(SEED_META, "")
+    return dict(counts)
+
+
+def subdistrict_geography(store: Any, settings: Settings) -> Geography:
+    """The geography of ``store``'s subdistrict, from the store (the bundled subdistrict's
+    stored from the data folder first: :func:`ensure_subdistrict_geography`). A store
+    without geography tables (a test double) gives the data folder's layers.
 
     Raises
     ------
@@ -56,21 +115,30 @@ def subdistrict_geography(store: Any, settings: Settings) -> Geography:
         Another subdistrict without stored layers: the message says how to load them.
     """
     try:
+        ensure_subdistrict_geography(store, settings)
         return store.read_geography()
     except NotImplementedError:
         return load_bundled_geography(settings)
-    except NotFoundError:
-        if not seeds_from_data_folder(store.subdistrict):
-            raise
-    geo = load_bundled_geography(settings)
-    counts = store.save_geography(geo, by=SEEDED_BY)
-    log.info(
-        "stored the geography of %s from %s (%d features)",
-        store.subdistrict,
-        geo.source,
-        sum(counts.values()),
-    )
-    return geo
+
+
+def settings_geography(settings: Settings) -> Geography:
+    """The geography of ``settings.subdistrict`` (the district level: the bundled
+    subdistrict's) from the store ``settings`` names, for one command. Before the embedded
+    store's file exists, the bundled subdistrict's is the data folder's (no store is
+    created just to read a map)."""
+    from gis.store import open_store
+
+    code = map_subdistrict(settings.subdistrict, settings)
+    if not settings.uses_postgis and not Path(settings.database_url).exists():
+        if seeds_from_data_folder(code):
+            return load_bundled_geography(settings)
+        raise NotFoundError(
+            f"{settings.database_url} does not exist, so it holds no geography of "
+            f"subdistrict {code!r}: load it with patrol --subdistrict {code} db "
+            "load-geography --data-dir FOLDER"
+        )
+    with open_store(settings, subdistrict=code) as store:
+        return subdistrict_geography(store, settings)
 
 
 def staff_frame(people: list[Person]) -> pd.DataFrame:
@@ -81,8 +149,13 @@ def staff_frame(people: list[Person]) -> pd.DataFrame:
 
 def subdistrict_people(store: Any, settings: Settings) -> list[Person]:
     """The staff of ``store``'s subdistrict, from the store; for the bundled subdistrict
-    the data folder's staff table is stored first when the store has no staff (once)."""
-    people = list(store.people.list_people())
+    the data folder's staff table is stored first when the store has no staff (once). A
+    store without people tables (a test double) gives the data folder's staff table."""
+    try:
+        people = list(store.people.list_people())
+    except NotImplementedError:
+        path = demo_staff_path(settings.data_dir)
+        return read_people_csv(path) if path.is_file() else []
     if people or not seeds_from_data_folder(store.subdistrict):
         return people
     path = demo_staff_path(settings.data_dir)
