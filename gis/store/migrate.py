@@ -547,6 +547,14 @@ def gpkg_status(path: Path) -> StoreStatus:
                     "SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1"
                 )
             }
+        notes: dict[str, str] = {}
+        if "geo_layers" in present:
+            notes = {
+                r[0]: f"geography {r[1]}"
+                for r in con.execute(
+                    "SELECT subdistrict, max(crs) FROM geo_layers GROUP BY 1 ORDER BY 1"
+                )
+            }
     pending = tuple(
         f"{v}: {what}" for v, what in GPKG_STEPS.items() if stored and stored < v <= known
     )
@@ -562,6 +570,7 @@ def gpkg_status(path: Path) -> StoreStatus:
         unknown=(stored,) if stored > known else (),
         counts=counts,
         subdistricts=keyed,
+        notes=notes,
     )
 
 

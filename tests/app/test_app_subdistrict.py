@@ -111,6 +111,19 @@ def test_a_user_of_a_second_subdistrict_sees_its_own_geography(
     assert all(_drawn(n, drawn) for n in hel.zones["name"])
     assert not _drawn(sch.boundary["name"].iloc[0], drawn)
     assert not any(_drawn(n, drawn) for n in sch.zones["name"])
+    # every map page of the chief draws Helsinki and nothing of Shichahai
+    for page in ("districts", "patrol", "cases", "hotspots", "crowd"):
+        at = goto(at, page)
+        assert not at.exception, (page, at.exception)
+        drawn = _map_html(at)
+        assert _drawn(hel.boundary["name"].iloc[0], drawn), page
+        assert not any(_drawn(n, drawn) for n in sch.zones["name"]), page
+        assert not _drawn(sch.boundary["name"].iloc[0], drawn), page
+    # the crowd page has no places of Helsinki, and never takes Shichahai's
+    said = [str(w.value) for w in at.warning]
+    assert any("没有客流监测点位" in w and H.replace("_", "\\_") in w for w in said), said
+    with open_store(Settings(database_url=db), subdistrict=H) as s:
+        assert len(s.load_places()) == 0 and s.people.list_people() == []
     with open_store(Settings(database_url=db)) as s:
         assert s.geography_subdistricts() == [H]
     # a user of Shichahai still sees Shichahai, stored from the data folder at first use

@@ -501,9 +501,12 @@ def test_db_status_lists_the_subdistricts(store_factory, ten_reports, capsys):
     with a.scoped(B) as b:
         a.add_reports(ten_reports[:3], received_by="desk_a")
         b.add_reports(_b_reports(ten_reports[3:4]), received_by="desk_b")
+        from gis.geography.layers import load_bundled_geography
+
+        b.save_geography(load_bundled_geography())  # B's layers (status names their CRS)
     assert main(["db", "status", "--url", str(store_factory.target)]) == 0
     out = capsys.readouterr().out
-    assert f"subdistricts: {A} 3 cases, {B} 1 cases" in out
+    assert f"subdistricts: {A} 3 cases, {B} 1 cases (geography EPSG:32650)" in out
     if store_factory.backend == "postgis":
         assert "row-level security: role patrol_app present" in out
     else:
