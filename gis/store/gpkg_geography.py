@@ -6,7 +6,7 @@ subdistrict's layer is its own table, ``geo_<subdistrict>_<layer>`` (for example
 ``geo_shichahai_zones``): registered in ``gpkg_contents`` and ``gpkg_geometry_columns`` in
 that CRS (added to ``gpkg_spatial_ref_sys``), with the standard's RTree spatial index, so
 QGIS and GDAL open every layer where it lies. Every row carries its ``subdistrict`` key like
-every other table. The attribute table ``geo_layers`` (version 10) lists them: subdistrict,
+every other table. The attribute table ``geo_layers`` (version 11) lists them: subdistrict,
 layer, table, CRS, the layer's columns and dtypes, source and when it was loaded.
 """
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gis.geography.layers import Geography
 
 #: The GeoPackage version that keeps the geography layers.
-GPKG_GEOGRAPHY_VERSION = 10
+GPKG_GEOGRAPHY_VERSION = 11
 #: Spatial reference ids given to CRSs without an EPSG code (a local transverse Mercator).
 _LOCAL_SRS_BASE = 990000
 

@@ -43,7 +43,7 @@ GPKG_STEPS: dict[int, str] = {
     7: "users with row versions, failed logins, trusted clients and sessions in the store",
     8: "a subdistrict key on every row (existing rows: shichahai)",
     9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
-    10: "geography layers per subdistrict (geo_layers and geo_<subdistrict>_<layer> tables); "
+    11: "geography layers per subdistrict (geo_layers and geo_<subdistrict>_<layer> tables); "
     "staff.shift",
 }
 #: A schema file holding this line is idempotent and runs again when a file numbered below
@@ -488,7 +488,7 @@ def finish_gpkg_schema(con: sqlite3.Connection) -> None:
     ensure_gpkg_access_tables(con)  # 7: users and sessions
     ensure_rtree(con, "cases", "geom")
     key_gpkg_tables(con)
-    ensure_geography_catalogue(con)  # 10: the geography layers, and the staff's shift
+    ensure_geography_catalogue(con)  # 11: the geography layers, and the staff's shift
     if "shift" not in [r[1] for r in con.execute("PRAGMA table_info(staff)")]:
         con.execute("ALTER TABLE staff ADD COLUMN shift TEXT NOT NULL DEFAULT ''")
     known = str(gpkg_code_version())

@@ -157,7 +157,7 @@ class PostGISSpatial:
         street network, zones and boundary, in its own metric CRS): plan routes and
         districts on what the database holds. NotFoundError when none are loaded.
 
-        Layers stored with their columns (version 10) come back as the same frames; older
+        Layers stored with their columns (version 11) come back as the same frames; older
         ones are rebuilt from boundary, lakes, zones, streets and POIs as when loaded."""
         from gis.geography.layers import geography_from_layers
 

@@ -351,7 +351,7 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
         _advance(s, "T02")
         with s._tx() as cur:  # (set_meta names the key of version 8)
             cur.execute("INSERT INTO patrol_meta VALUES ('districts.assignment', '{}')")
-        with s._tx() as cur:  # (save_people of today writes the shift of version 10)
+        with s._tx() as cur:  # (save_people of today writes the shift of version 11)
             cur.execute(
                 "INSERT INTO staff (person_id, name, team, role, department, presence) "
                 "VALUES ('P1', '张三', '一队', 'duty', '城管', 'resident')"
@@ -395,7 +395,7 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
         spatial = PostGISSpatial(s)
         assert spatial.srid() == 32650
         assert spatial.zones_at([447500, 448500, 0], [4416500, 4416500, 0]) == ["Z1", "Z2", None]
-    later = {"staff": ["shift"], "geo_layers": ["columns", "crs"]}  # version 10's columns
+    later = {"staff": ["shift"], "geo_layers": ["columns", "crs"]}  # version 11's columns
     con = _pg(pg_url)
     with con, con.cursor() as cur:
         for table in tables:

@@ -173,7 +173,7 @@ def test_gdal_reads_stored_tracks(tmp_path, refs, four_people):
 
 
 def test_a_persons_usual_shift_is_kept(store, four_people):
-    """Version 10: the staff table file's shift is stored (empty when unknown)."""
+    """Version 11: the staff table file's shift is stored (empty when unknown)."""
     from gis.people.staff import people_from_table
 
     day = dataclasses.replace(four_people[0], shift="day")

@@ -1,4 +1,4 @@
-"""Version 10 upgrades a GeoPackage written by the code before it (commit 5322c81) without
+"""Version 11 upgrades a GeoPackage written by the code before it (commit 5322c81) without
 losing or changing a row, and the upgraded file then keeps geography layers and staff shifts.
 
 ``tests/fixtures/store_5322c81/patrol.gpkg`` was written by ``make_fixture.py`` there, run
@@ -18,6 +18,7 @@ import pytest
 
 from gis.cli import main
 from gis.settings import Settings
+from gis.store import migrate
 from gis.store.geopackage import GeoPackageStore
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store_5322c81" / "patrol.gpkg"
@@ -71,7 +72,7 @@ def test_the_fixture_is_a_version_9_file_with_rows(old_file: Path) -> None:
 def test_migrate_keeps_every_row(old_file: Path, capsys) -> None:
     before = _tables(old_file)
     assert main(["db", "migrate", "--url", str(old_file)]) == 0
-    assert "10" in capsys.readouterr().out
+    assert str(migrate.gpkg_code_version()) in capsys.readouterr().out
     after = _tables(old_file)
     assert set(before) <= set(after)
     assert {"geo_layers"} <= set(after) - set(before)
@@ -82,7 +83,7 @@ def test_migrate_keeps_every_row(old_file: Path, capsys) -> None:
         if table == "patrol_meta":
             at = cols.index("key")
             version = [r for r in kept if r[at] == "schema_version"]
-            assert [r[cols.index("value")] for r in version] == ["10"]
+            assert [r[cols.index("value")] for r in version] == [str(migrate.gpkg_code_version())]
             kept = [r for r in kept if r[at] != "schema_version"]
             rows = [r for r in rows if r[at] != "schema_version"]
         if table == "sqlite_sequence":  # SQLite's AUTOINCREMENT counters never go back
