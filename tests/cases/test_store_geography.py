@@ -191,3 +191,23 @@ def test_postgis_refuses_a_crs_without_epsg_code(pg_url, refs, shichahai) -> Non
         with pytest.raises(StoreError, match="no EPSG code"):
             s.save_geography(_local_tm(shichahai))
         assert s.geography_subdistricts() == []
+
+
+def test_commands_use_the_subdistricts_stored_geography(
+    tmp_path, monkeypatch, capsys, shichahai, helsinki
+) -> None:
+    """``patrol --subdistrict CODE info`` counts that subdistrict's stored layers."""
+    db = tmp_path / "patrol.gpkg"
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(db))
+    with GeoPackageStore(db, subdistrict=H) as h:
+        h.save_geography(helsinki)
+    capsys.readouterr()
+    assert main(["--subdistrict", H, "info"]) == 0
+    out = capsys.readouterr().out
+    assert f"segments  {len(helsinki.segments):5d}" in out
+    assert main(["info"]) == 0  # the bundled subdistrict: stored from the data folder
+    assert f"segments  {len(shichahai.segments):5d}" in capsys.readouterr().out
+    with GeoPackageStore(db) as a:
+        assert a.geography_subdistricts() == sorted([A, H])
+    assert main(["--subdistrict", "xinjiekou", "info"]) == 2  # nothing loaded for it
+    assert "load-geography" in capsys.readouterr().err
