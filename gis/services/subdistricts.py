@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.errors import NotFoundError
+from gis.errors import NotFoundError, PatrolError
 from gis.geography.layer_files import LAYER_SPECS, layer_path
 from gis.geography.layers import (
     METADATA_FILE,
@@ -79,12 +79,21 @@ def ensure_subdistrict_geography(store: Any, settings: Settings) -> bool:
     folder = bundled_data_dir(settings)
     stamp = folder_stamp(folder)
     recorded = store.get_meta(SEED_META)
-    if store.geography_version() is not None and (not recorded or recorded == stamp):
+    stored = store.geography_version() is not None
+    if stored and (not recorded or recorded == stamp):
         return False
-    geo = load_bundled_geography(settings)
-    with store.transaction():
-        counts = store.save_geography(geo, by=SEEDED_BY)
-        store.set_meta(SEED_META, stamp)
+    try:
+        geo = load_bundled_geography(settings)
+        with store.transaction():
+            counts = store.save_geography(geo, by=SEEDED_BY)
+            store.set_meta(SEED_META, stamp)
+    except PatrolError as exc:
+        # the folder changed into something that does not load, or another process stored
+        # the layers at the same moment: the stored layers serve on
+        if not stored and store.geography_version() is None:
+            raise
+        log.warning("kept the stored geography of %s: %s", store.subdistrict, exc)
+        return False
     log.info(
         "stored the geography of %s from %s (%d features)",
         store.subdistrict,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.errors import NotFoundError
+from gis.errors import NotFoundError, ValidationError
 from gis.geography.layers import load_geography
 from gis.people.staff import read_people_csv
 from gis.services.subdistricts import (
@@ -71,6 +71,23 @@ def test_a_changed_folder_is_stored_again_but_loaded_layers_are_kept(store, fold
     os.utime(zones, ns=(stamp + 10**9, stamp + 10**9))
     assert ensure_subdistrict_geography(store, settings) is False
     assert list(store.read_geography().zones["name"]) == list(tiny_geo.zones["name"])
+
+
+def test_a_folder_that_no_longer_loads_leaves_the_stored_layers(store, folder, tiny_geo):
+    settings = Settings(data_dir=folder)
+    ensure_subdistrict_geography(store, settings)
+    version = store.geography_version()
+    (folder / "zones.geojson").write_text("not geojson", encoding="utf-8")
+    assert ensure_subdistrict_geography(store, settings) is False
+    assert store.geography_version() == version
+    assert _ids(subdistrict_geography(store, settings)) == _ids(tiny_geo)
+    # a store that has none yet says what is wrong with the folder
+    from gis.store.geopackage import GeoPackageStore
+
+    with GeoPackageStore(folder.parent / "fresh.gpkg") as fresh:
+        with pytest.raises(ValidationError, match="zones.geojson"):
+            ensure_subdistrict_geography(fresh, settings)
+        assert fresh.geography_version() is None
 
 
 def test_another_subdistrict_has_only_what_was_loaded_for_it(store, folder, tiny_geo):
