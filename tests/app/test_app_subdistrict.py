@@ -85,12 +85,28 @@ def _drawn(name: str, html: str) -> bool:
     return str(name) in html or json.dumps(str(name))[1:-1] in html
 
 
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
+def one_store(request, app_env, demo_repo, monkeypatch, tiny_geo):
+    """(store URL, its users): the app's GeoPackage, or a PostGIS database with the same
+    demo accounts."""
+    if request.param == "geopackage":
+        return app_env["PATROL_DATABASE_URL"], demo_repo
+    from gis.access.users import StoreUserRepository, access_db, seed_demo_users
+    from tests.app.conftest import TEST_ROUNDS
+
+    url = request.getfixturevalue("pg_url")
+    repo = StoreUserRepository(access_db(Settings(database_url=url)))
+    seed_demo_users(repo, list(tiny_geo.zones["zone_id"]), rounds=TEST_ROUNDS)
+    monkeypatch.setenv("PATROL_DATABASE_URL", url)
+    return url, repo
+
+
 def test_a_user_of_a_second_subdistrict_sees_its_own_geography(
-    app_env, demo_repo, helsinki, monkeypatch
+    one_store, helsinki, monkeypatch
 ) -> None:
     # the deployment's own subdistrict is the bundled Shichahai; Helsinki is loaded beside it
     monkeypatch.setenv("PATROL_DATA_DIR", str(BUNDLED_DATA_DIR))
-    db = app_env["PATROL_DATABASE_URL"]
+    db, demo_repo = one_store
     args = ["db", "load-geography", "--url", db, "--data-dir", str(helsinki), "--subdistrict", H]
     assert main(args) == 0
     hel, sch = load_geography(helsinki), load_bundled_geography()
