@@ -193,6 +193,20 @@ def test_postgis_refuses_a_crs_without_epsg_code(pg_url, refs, shichahai) -> Non
         assert s.geography_subdistricts() == []
 
 
+def test_import_osm_can_store_the_import_as_a_subdistricts_geography(
+    tmp_path, monkeypatch, capsys, helsinki
+) -> None:
+    db = tmp_path / "patrol.gpkg"
+    monkeypatch.setenv("PATROL_DATABASE_URL", str(db))
+    args = ["import-osm", str(EXTRACT), "--out", str(tmp_path / "h"), "--allow-outside-china"]
+    assert main([*args, "--store-as", H]) == 0
+    assert f"stored as the geography of subdistrict {H}" in capsys.readouterr().out
+    with GeoPackageStore(db, subdistrict=H) as h:
+        assert h.geography_subdistricts() == [H]
+        assert_same_geography(h.read_geography(), helsinki)
+    assert main([*args, "--store-as", "*"]) == 2  # the district level has no geography
+
+
 def test_commands_use_the_subdistricts_stored_geography(
     tmp_path, monkeypatch, capsys, shichahai, helsinki
 ) -> None:
