@@ -186,7 +186,7 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
             "and cut off from the rest; --min-component-m 0 keeps them)"
         )
     if args.store_as:
-        _store_import(Path(layers.out_dir), args.store_as, settings)
+        _store_import(Path(args.out), args.store_as, settings)
     return 0
 
 
