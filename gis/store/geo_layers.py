@@ -125,8 +125,12 @@ def stored_layers(geo: Geography) -> dict[str, StoredLayer]:
     return out
 
 
+#: The dtypes a stored layer's column is given back (others stay as JSON gave them).
+_DTYPES = frozenset({"str", "string", "int64", "int32", "float64", "float32", "bool"})
+
+
 def _restore(values: pd.Series, dtype: str) -> pd.Series:
-    if dtype in ("object", "geometry"):
+    if dtype not in _DTYPES:  # object columns, and text another program wrote here
         return values
     try:
         return values.astype(dtype)
