@@ -258,11 +258,17 @@ def read_geography(con: sqlite3.Connection, code: str, where: str) -> Geography:
             f'SELECT feature_id, name, zone_id, front_id, props, geom FROM "{table}" '  # noqa: S608
             "ORDER BY ord"
         ).fetchall()
-        frames[layer] = frame_from_rows(
-            layer,
-            [(f[0], f[1], f[2], f[3], f[4], _wkb(f[5])) for f in features],
-            json.loads(columns),
-            crs,
-        )
+        try:
+            frames[layer] = frame_from_rows(
+                layer,
+                [(f[0], f[1], f[2], f[3], f[4], _wkb(f[5])) for f in features],
+                json.loads(columns),
+                crs,
+            )
+        except (ValueError, TypeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+            raise StoreError(
+                f"{where}: the stored layer {table} cannot be read ({type(exc).__name__}); "
+                f"load it again: patrol --subdistrict {code} db load-geography --data-dir FOLDER"
+            ) from exc
     source = str(found["boundary"][4] or "")
     return geography_from_frames(frames, crs, source or f"GeoPackage {where}")

@@ -19,7 +19,7 @@ from gis.errors import NotFoundError, PatrolError, StoreError, ValidationError
 from gis.geography.layers import Geography, geography_from_layers, load_bundled_geography
 from gis.store.geo_layers import LAYERS
 from gis.store.geopackage import GeoPackageStore
-from gis.store.gpkg_index import bbox_fids
+from gis.store.gpkg_index import bbox_fids, register_functions
 
 EXTRACT = Path(__file__).resolve().parents[1] / "osm" / "fixtures" / "helsinki_small.osm.bz2"
 A, H = "shichahai", "helsinki_centre"
@@ -171,6 +171,20 @@ def test_geopackage_layers_are_feature_tables_gdal_opens(tmp_path, shichahai, he
     want = zones.index[zones.intersects(shapely.box(*window))]
     assert sorted(hits) == sorted(int(i) + 1 for i in want)  # fid = layer order + 1
     assert ext == 2 * len(LAYERS)
+
+
+def test_a_layer_spoiled_by_another_program_is_refused_by_name(tmp_path, shichahai) -> None:
+    path = tmp_path / "p.gpkg"
+    with GeoPackageStore(path) as s:
+        s.save_geography(shichahai)
+    con = sqlite3.connect(path)
+    register_functions(con)  # (the index triggers call them, as for any writer)
+    with con:
+        con.execute("UPDATE geo_shichahai_zones SET props = '{not json' WHERE ord = 3")
+    con.close()
+    with GeoPackageStore(path) as s:
+        with pytest.raises(StoreError, match="geo_shichahai_zones cannot be read.*load-geography"):
+            s.read_geography()
 
 
 def test_geopackage_keeps_a_crs_without_epsg_code(tmp_path, shichahai) -> None:
