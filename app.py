@@ -33,6 +33,7 @@ from ui.login import login_page
 from ui.pages import PAGE_FUNCTIONS, PAGE_ICONS
 from ui.server import handoff_script, logout_script
 from ui.static import ensure_leaflet_static
+from ui.uploads import localise_uploaders
 
 log = logging.getLogger(__name__)
 LAST_PAGE_KEY = "patrol_last_page"
@@ -92,6 +93,7 @@ with st.sidebar:
         key=LANG_KEY,
     )
     lang = current_lang(cfg)
+localise_uploaders(lang)  # Streamlit writes its uploader in English; Chinese covers it
 
 
 def restore_session() -> None:

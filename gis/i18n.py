@@ -550,6 +550,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "report.lat": ("纬度（WGS 84）", "Latitude (WGS 84)"),
     "report.sentence": ("一句话说明", "One sentence"),
     "report.photo": ("照片", "Photo"),
+    # Streamlit's file uploader says these in English only; the Chinese UI covers them
+    "upload.button": ("选择文件", "Upload"),
+    "upload.limit": ("或将文件拖放到此处 · 单个文件不超过 {mb} MB", "{mb}MB per file"),
+    "upload.drop": ("松开即可上传", "Drag and drop a file here"),
     "report.gps": ("使用手机定位", "Use my phone's position"),
     "report.gps_waiting": (
         "正在获取手机定位……如浏览器询问，请允许定位。",

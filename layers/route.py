@@ -12,7 +12,16 @@ from shapely.geometry import Point
 from gis.geography.crs import to_display
 from gis.planning.route_sheet import Step
 from gis.planning.walk import Route
-from layers.safe import DataLayer, clean_text, collection, feature, feature_group, safe_colour
+from layers.safe import (
+    DataLayer,
+    PreparedData,
+    clean_text,
+    collection,
+    feature,
+    feature_group,
+    prepare_data,
+    safe_colour,
+)
 
 #: Default spacing of direction arrows along the route (metres).
 ARROW_EVERY_M = 80.0
@@ -47,14 +56,38 @@ def route_layer(
     lang: str = "zh",
     show: bool = True,
 ) -> folium.FeatureGroup:
-    """A folium FeatureGroup for one route.
+    """A folium FeatureGroup for one route (see :func:`prepare_route` for what it draws)."""
+    prepared = prepare_route(
+        route, steps=steps, colour=colour, arrow_every_m=arrow_every_m, lang=lang
+    )
+    return route_layer_from(prepared, name=name, show=show)
+
+
+def route_layer_from(
+    prepared: PreparedData, *, name: str = "巡查路线", show: bool = True
+) -> folium.FeatureGroup:
+    """A new FeatureGroup around a route prepared by :func:`prepare_route` (which a page may
+    cache per process: the features are not built or serialised again on each run)."""
+    fg = feature_group(name, show=show)
+    DataLayer.from_prepared(prepared).add_to(fg)
+    return fg
+
+
+def prepare_route(
+    route: Route,
+    *,
+    steps: Sequence[Step] | None = None,
+    colour: str = "#c0392b",
+    arrow_every_m: float = ARROW_EVERY_M,
+    lang: str = "zh",
+) -> PreparedData:
+    """One route's features, serialised once (immutable).
 
     The route (in ``route.crs``) is reprojected to WGS 84 with :func:`gis.geography.crs.to_display`. Arrows are
     rotated marks (plain Leaflet, no plugin or CDN), numbered circles mark where each step
     starts, with the step's instruction as tooltip; all of it one GeoJSON layer drawn by
     the page script (:mod:`layers.safe`), so street names stay data.
     """
-    fg = feature_group(name, show=show)
     colour = safe_colour(colour, "#c0392b")
     line = to_display(gpd.GeoDataFrame(geometry=[route.geometry], crs=route.crs)).geometry.iloc[0]
     z = lang != "en"
@@ -90,5 +123,4 @@ def route_layer(
             )
             for geom, s in zip(starts.geometry, steps, strict=True)
         ]
-    DataLayer(collection(feats), tip={"title": "t"}).add_to(fg)
-    return fg
+    return prepare_data(collection(feats), tip={"title": "t"})

@@ -387,6 +387,38 @@ def patrol_page() -> None:
         _route_view(c, geo, rlayer, stored)
 
 
+def _route_digest(route: Any) -> str:
+    """What identifies a planned route for the overlay cache: its geometry and length."""
+    import hashlib
+
+    return f"{hashlib.sha1(route.geometry.wkb).hexdigest()}:{route.total_m:.3f}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _route_overlay(
+    digest: str,
+    data_dir: str,
+    route_no: int,
+    with_steps: bool,
+    lang: str,
+    _route: Any,
+    _steps: tuple[Any, ...],
+) -> Any:
+    """One route's map overlay, built and serialised once per process (the cache key is the
+    route's :func:`_route_digest`, its number, whether its steps are marked, the language).
+
+    Every rerun of the page (planning, choosing a route, ticking a step) used to rebuild and
+    serialise each route's features again: about 15-30 ms a route on the bundled data."""
+    from layers import route as rlayer
+
+    return rlayer.prepare_route(
+        _route,
+        steps=list(_steps) if with_steps else None,
+        colour=capabilities.route_colour(route_no),
+        lang=lang,
+    )
+
+
 def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
     """The map fitted to the route, then the current step, buttons and the step list."""
     routes = stored[1] if stored else ()
@@ -405,12 +437,11 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
     draw_geography(c, m, geo)
     add_layer_control(m, collapsed=True)
     overlays = [
-        rlayer.route_layer(
-            route,
-            steps=list(steps) if i == chosen else None,
+        rlayer.route_layer_from(
+            _route_overlay(
+                _route_digest(route), str(c.settings.data_dir), i, i == chosen, c.lang, route, steps
+            ),
             name=c.t("patrol.team_member", n=i + 1) if len(routes) > 1 else c.t("patrol.title"),
-            colour=capabilities.route_colour(i),
-            lang=c.lang,
         )
         for i, (route, steps) in enumerate(routes)
     ]

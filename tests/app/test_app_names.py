@@ -77,9 +77,34 @@ def visible(at) -> list[str]:
         out += [str(c) for c in frame.columns] + [str(i) for i in frame.index]
         for col in frame.columns:
             out += [str(v) for v in frame[col].tolist()]
-    for e in at.get("download_button"):
-        out.append(str(e.proto.label))
+    for kind in ("download_button", "file_uploader"):
+        out += [str(e.proto.label) for e in at.get(kind)]
     return out
+
+
+def uploader_style(at) -> str | None:
+    """The style sheet of the run that covers Streamlit's own uploader words (``Upload``,
+    ``20MB per file``, the drag hint: drawn by Streamlit's frontend, where AppTest cannot read
+    them; tests/app/test_browser_uploads.py checks what Chromium shows)."""
+    for e in at.get("html"):
+        if "stFileUploaderDropzone" in e.proto.body:
+            return str(e.proto.body)
+    return None
+
+
+def _check_uploaders(at, lang: str, where: str) -> int:
+    """In Chinese a page with a file uploader carries the Chinese words for Streamlit's English
+    ones; in English it keeps Streamlit's. Returns how many uploaders the page has."""
+    uploaders = len(at.get("file_uploader"))
+    if uploaders:
+        style = uploader_style(at)
+        if lang == "zh":
+            assert style is not None, (where, "Streamlit's English uploader words show")
+            for key in ("upload.button", "upload.limit", "upload.drop"):
+                assert t(key, "zh", mb=20) in style, (where, key)
+        else:
+            assert style is None, (where, "the English UI must keep Streamlit's own words")
+    return uploaders
 
 
 #: Table columns whose values are names of their own (case ids, login and display names).
@@ -251,6 +276,7 @@ def test_every_page_of_every_role_names_things(app_env, demo_repo, tiny_geo, mon
         names = chinese_only(tiny_geo)
         own = {u.display_name for u in demo_repo.list_users() if u.display_name}
     walked: set[str] = set()
+    uploaders = 0
     for username, password in ACCOUNTS.items():
         at = log_in(new_app(), username, password)
         assert at.session_state["patrol_lang"] == lang
@@ -261,8 +287,10 @@ def test_every_page_of_every_role_names_things(app_env, demo_repo, tiny_geo, mon
                 at.button(key="patrol_plan").click().run()
             where = f"{lang}/{username}/{page}"
             _check(at, words, where)
+            uploaders += _check_uploaders(at, lang, where)
             if lang == "en":
                 assert not zh_leaks(at, names, own), (where, zh_leaks(at, names, own))
             walked.add(page)
     # every page of the app was seen by some role
     assert walked == set().union(*ROLE_PAGES.values())
+    assert uploaders > 0  # the walk met file uploaders (the cases page's batch import at least)
