@@ -397,7 +397,7 @@ def _route_digest(route: Any) -> str:
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _route_overlay(
     digest: str,
-    data_dir: str,
+    geo_key: Any,
     route_no: int,
     with_steps: bool,
     lang: str,
@@ -439,7 +439,7 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
     overlays = [
         rlayer.route_layer_from(
             _route_overlay(
-                _route_digest(route), str(c.settings.data_dir), i, i == chosen, c.lang, route, steps
+                _route_digest(route), geography_key(c), i, i == chosen, c.lang, route, steps
             ),
             name=c.t("patrol.team_member", n=i + 1) if len(routes) > 1 else c.t("patrol.title"),
         )
