@@ -29,6 +29,7 @@ if __package__ in (None, ""):
 from gis.cases.demo_history import generate_demo_history, write_demo_history
 from gis.geography.layers import load_bundled_geography
 from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_date
 from gis.people.calendar import month_days
 from gis.people.roster import SHIFTS, RosterEntry, generate_roster, roster_problems
 from gis.people.service import (
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{base_s * 1000:.2f} ms ({len(roster_problems(base))} broken rules), "
             f"×{ours_s / base_s:.0f}"
         )
-    day = dt.date.fromisoformat(args.date)
+    day = parse_date(args.date, source="--date", required=True)
     geo = load_bundled_geography(settings)
     with tempfile.TemporaryDirectory() as tmp:
         store = GeoPackageStore(Path(tmp) / "bench.gpkg")

@@ -9,15 +9,18 @@ In one run, on one throwaway PostGIS cluster and fresh GeoPackage files:
    **baseline**: a plain ``COPY`` of the very rows the intake stored (exported to a file
    first) into ``plain (LIKE cases INCLUDING ALL)`` — the same GiST, B-tree and unique
    indexes. Alternated ``--runs`` times on emptied tables;
-3. **GeoPackage intake**: ``import_batch`` into a fresh file; **baseline**: a plain
-   ``executemany`` of the same stored rows (read back beforehand) into the ``cases`` table
-   of another fresh file (the same indexes and RTree triggers), in one transaction;
+3. **GeoPackage intake**: ``import_batch`` into a fresh file; **baseline**
+   (:func:`plain_gpkg_copy`): a plain ``executemany`` of the same stored rows, and of their
+   RTree index rows, into another fresh file (the same indexes), in one transaction; also
+   shown: the same rows inserted through the standard RTree triggers (Python per row);
 4. **memory**: ``import_batch`` in a child process for ``--rows`` and ``--big-rows``
-   reports, peak RSS of each (kernel's ``ru_maxrss``), on both stores;
+   reports, peak RSS of each (the child's ``VmHWM``), on both stores; for GeoPackage
+   also the plain ``executemany`` baseline of the same stored rows and index rows;
 5. **zone query** on the stores holding the big import: the cases inside a bundled zone
    polygon (by geometry): PostGIS ``ST_Contains`` on the GiST index, the GeoPackage RTree
-   then an exact test of the candidates, a GeoPackage full scan, and shapely over
-   in-memory arrays (the baseline). All four must agree.
+   joined to the table then an exact test of the candidates, the RTree's boxes alone
+   (:func:`gis.store.gpkg_index.point_fids_within`), a GeoPackage full scan, and shapely
+   over in-memory arrays (the baseline). All must agree.
 
 Run: python -m bench.bench_store [--rows 100000] [--big-rows 1000000] [--runs 2]
 """
@@ -46,11 +49,29 @@ from gis.geography.crs import from_wgs84  # noqa: E402
 from gis.geography.layers import load_bundled_geography  # noqa: E402
 from gis.localtime import LOCAL_TZ as TZ  # noqa: E402
 from gis.store.geopackage import GeoPackageStore  # noqa: E402
+from gis.store.gpkg_index import BULK_CACHE_KIB, point_fids_within  # noqa: E402
 from gis.store.postgis import _DB_COLUMNS, PostGISStore  # noqa: E402
 from gis.store.testing import PgCluster  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=TZ)
 MAX_BYTES = 2_000_000_000
+
+
+def _cases(n: int, refs, chunk: int = 50_000):
+    """Chunks of synthetic cases (``bench.bench_cases``), the same rows for every store
+    (read by bench_hotspots_sql and bench_tenancy)."""
+    import dataclasses
+
+    from bench.bench_cases import _close_most, synthetic_reports
+    from gis.cases.intake import case_from_report
+
+    for i in range(0, n, chunk):
+        reports = synthetic_reports(min(chunk, n - i), seed=1 + i)
+        reports = [
+            dataclasses.replace(r, report_id=f"B{i + k:08d}", content_hash=f"h{i + k:08d}")
+            for k, r in enumerate(reports)
+        ]
+        yield _close_most([case_from_report(r, refs, received_by="bench") for r in reports])
 
 
 def write_reports(path: Path, n: int, seed: int = 0) -> None:
@@ -184,36 +205,90 @@ def bench_postgis(url: str, csv_path: Path, tmp: Path, runs: int) -> None:
     pg.close()
 
 
-def bench_gpkg(csv_path: Path, tmp: Path, runs: int) -> None:
+def plain_gpkg_copy(
+    src: Path, dst: Path, *, triggers: bool, audit: bool = False, chunk: int = 20_000
+) -> float:
+    """The baseline: the rows of ``src``'s ``cases`` (as stored) inserted into a fresh store
+    at ``dst`` with plain ``executemany`` calls of ``chunk`` rows in one transaction.
+
+    ``triggers=True``: the standard RTree triggers index each row (the Python functions
+    they call, as any plain insert into the schema does). ``triggers=False``: the insert
+    trigger is dropped and the index rows of each chunk go in with one more plain
+    ``executemany``, then the trigger is restored: the database's own time for the same
+    rows and index. Both with the page cache of a bulk load (``bulk_cache``), as the
+    intake has. ``audit=True``: the stored creation entries of ``case_audit`` too (as
+    the intake writes them). Only the time inside the inserts and the commit is counted
+    (reading ``src`` is not).
+    """
+    import sqlite3
+
     from gis.store.base import CASE_COLUMNS
 
+    names = ["fid", "geom", *CASE_COLUMNS]
+    sql = f"INSERT INTO cases ({','.join(names)}) VALUES ({','.join('?' * len(names))})"
+    read = sqlite3.connect(src)
+    cur = read.execute(f"SELECT {','.join(names)} FROM cases ORDER BY fid")
+    plain = GeoPackageStore(dst, refs=load_references())
+    con = plain._con
+    con.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    lon_at, lat_at = names.index("lon"), names.index("lat")
+    spent = 0.0
+    t0 = time.perf_counter()
+    con.execute("BEGIN IMMEDIATE")
+    if not triggers:
+        con.execute("DROP TRIGGER rtree_cases_geom_insert")
+    spent += time.perf_counter() - t0
+    while rows := cur.fetchmany(chunk):
+        index = [(r[0], r[lon_at], r[lon_at], r[lat_at], r[lat_at]) for r in rows]
+        t0 = time.perf_counter()
+        con.executemany(sql, rows)
+        if not triggers:
+            con.executemany("INSERT INTO rtree_cases_geom VALUES (?,?,?,?,?)", index)
+        spent += time.perf_counter() - t0
+    audit_cols = "case_id, seq, action, from_state, to_state, who, at, note, params"
+    cur = read.execute(f"SELECT {audit_cols} FROM case_audit ORDER BY fid") if audit else None
+    while cur is not None and (rows := cur.fetchmany(chunk)):
+        t0 = time.perf_counter()
+        con.executemany(f"INSERT INTO case_audit ({audit_cols}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        spent += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if not triggers:
+        from gis.store.gpkg_index import _trigger_sql
+
+        for stmt in _trigger_sql("cases", "geom", "fid"):
+            con.execute(stmt)
+    con.execute("COMMIT")
+    spent += time.perf_counter() - t0
+    read.close()
+    plain.close()
+    return spent
+
+
+def bench_gpkg(csv_path: Path, tmp: Path, runs: int) -> None:
     refs = load_references()
-    ours, base = [], []
-    rows = None
+    ours, base, trig, both = [], [], [], []
     for r in range(runs):
-        gp = GeoPackageStore(tmp / f"ours{r}.gpkg", refs=refs)
+        path = tmp / f"ours{r}.gpkg"
+        gp = GeoPackageStore(path, refs=refs)
         secs, added = _import(csv_path, gp)
         ours.append(secs)
-        if rows is None:
-            rows = gp._con.execute(f"SELECT geom, {','.join(CASE_COLUMNS)} FROM cases").fetchall()
-            rows = [tuple(x) for x in rows]
         gp.close()
-        plain = GeoPackageStore(tmp / f"plain{r}.gpkg", refs=refs)
-        names = ["geom", *CASE_COLUMNS]
-        sql = f"INSERT INTO cases ({','.join(names)}) VALUES ({','.join('?' * len(names))})"
-        t0 = time.perf_counter()
-        plain._con.execute("BEGIN IMMEDIATE")
-        plain._con.executemany(sql, rows)
-        plain._con.execute("COMMIT")
-        base.append(time.perf_counter() - t0)
-        plain.close()
+        base.append(plain_gpkg_copy(path, tmp / f"plain{r}.gpkg", triggers=False))
+        both.append(plain_gpkg_copy(path, tmp / f"both{r}.gpkg", triggers=False, audit=True))
+        trig.append(plain_gpkg_copy(path, tmp / f"trig{r}.gpkg", triggers=True))
         print(
-            f"  run {r + 1}: GeoPackage import_batch {secs:.2f} s ({added:,} rows), plain "
-            f"executemany {base[-1]:.2f} s, ratio ×{secs / base[-1]:.2f}"
+            f"  run {r + 1}: GeoPackage import_batch {secs:.2f} s ({added:,} rows); plain "
+            f"executemany of the rows and their index rows {base[-1]:.2f} s, ratio "
+            f"×{secs / base[-1]:.2f}; with the audit rows (as stored) {both[-1]:.2f} s, "
+            f"ratio ×{secs / both[-1]:.2f}; rows through the RTree triggers "
+            f"{trig[-1]:.2f} s, ratio ×{secs / trig[-1]:.2f}"
         )
+    m = statistics.median
     print(
-        f"GeoPackage: median import {statistics.median(ours):.2f} s, plain executemany "
-        f"{statistics.median(base):.2f} s, ratio ×{statistics.median(ours) / statistics.median(base):.2f}"
+        f"GeoPackage: median import {m(ours):.2f} s, plain executemany (rows + index rows) "
+        f"{m(base):.2f} s, ratio ×{m(ours) / m(base):.2f}; with audit rows {m(both):.2f} s, "
+        f"ratio ×{m(ours) / m(both):.2f}; through the triggers {m(trig):.2f} s, ratio "
+        f"×{m(ours) / m(trig):.2f}"
     )
 
 
@@ -257,6 +332,9 @@ def zone_queries(pg: PostGISStore, gp: GeoPackageStore, runs: int) -> None:
             xy = np.array(rows, dtype=float).reshape(-1, 2)
             return int(shapely.contains_xy(zone, xy[:, 0], xy[:, 1]).sum())
 
+        def gp_index(zone=zone):
+            return len(point_fids_within(con, "cases", "geom", zone))
+
         def gp_scan(zone=zone):
             rows = np.array(con.execute("SELECT lon, lat FROM cases").fetchall(), dtype=float)
             return int(shapely.contains_xy(zone, rows[:, 0], rows[:, 1]).sum())
@@ -264,17 +342,20 @@ def zone_queries(pg: PostGISStore, gp: GeoPackageStore, runs: int) -> None:
         ms_mem, want = _median_ms(mem, runs)
         ms_pg, got_pg = _median_ms(pg_query, runs)
         ms_rtree, got_rtree = _median_ms(gp_rtree, runs)
+        ms_index, got_index = _median_ms(gp_index, runs)
         ms_scan, got_scan = _median_ms(gp_scan, max(1, runs // 3))
-        assert want == got_pg == got_rtree == got_scan, (want, got_pg, got_rtree, got_scan)
+        got = (want, got_pg, got_rtree, got_index, got_scan)
+        assert len(set(got)) == 1, got
         print(f"zone {zone_id} holds {want:,} of {n:,} cases")
-        print(f"  {'zone query':32s} {'median ms':>10s} {'× memory':>9s}")
+        print(f"  {'zone query':34s} {'median ms':>10s} {'× memory':>9s}")
         for name, ms in (
             ("shapely in memory (baseline)", ms_mem),
             ("PostGIS ST_Contains (GiST)", ms_pg),
-            ("GeoPackage RTree + exact test", ms_rtree),
+            ("GeoPackage RTree JOIN + exact test", ms_rtree),
+            ("GeoPackage RTree boxes only", ms_index),
             ("GeoPackage full scan", ms_scan),
         ):
-            print(f"  {name:32s} {ms:10.1f} {ms / ms_mem:9.2f}")
+            print(f"  {name:34s} {ms:10.1f} {ms / ms_mem:9.2f}")
 
 
 def main() -> None:
@@ -283,6 +364,7 @@ def main() -> None:
     ap.add_argument("--big-rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--query-runs", type=int, default=7)
+    ap.add_argument("--baseline-runs", type=int, default=2, help="GeoPackage baselines per size")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: pg,gpkg,big,query")
     ap.add_argument("--memory-stores", default="gpkg,pg", help="stores of the 100k/1M memory runs")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -291,6 +373,7 @@ def main() -> None:
         child(*args.child)
         return
     skip = set(filter(None, args.skip.split(",")))
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with PgCluster() as cluster, tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         d = Path(tmp)
         small = d / "small.csv"
@@ -300,8 +383,10 @@ def main() -> None:
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
         if "pg" not in skip:
             bench_postgis(cluster.create_database("bench_pg"), small, d, args.runs)
+            print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if "gpkg" not in skip:
             bench_gpkg(small, d, args.runs)
+            print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if "big" in skip:
             return
         big = d / "big.csv"
@@ -316,7 +401,24 @@ def main() -> None:
                     else str(d / f"mem_{label}.gpkg")
                 )
                 secs, added, rss = run_child(path, target)
-                print(f"{kind} {added:,} reports in a child: {secs:.1f} s, peak RSS {rss:.0f} MB")
+                line = f"{kind} {added:,} reports in a child: {secs:.1f} s, peak RSS {rss:.0f} MB"
+                if kind == "gpkg":
+                    out = d / f"plain_{label}.gpkg"
+                    plains, boths = [], []
+                    for _ in range(args.baseline_runs):
+                        plains.append(plain_gpkg_copy(Path(target), out, triggers=False))
+                        out.unlink()
+                        boths.append(plain_gpkg_copy(Path(target), out, triggers=False, audit=True))
+                        out.unlink()
+                    plain, both = statistics.median(plains), statistics.median(boths)
+                    line += (
+                        f"; plain executemany of the same rows and index rows "
+                        f"{'/'.join(f'{v:.1f}' for v in plains)} s (median ratio "
+                        f"×{secs / plain:.2f}); with the audit rows "
+                        f"{'/'.join(f'{v:.1f}' for v in boths)} s (median ratio "
+                        f"×{secs / both:.2f})"
+                    )
+                print(line, flush=True)
                 stores[(kind, label)] = target
         if "query" in skip:
             return

@@ -91,9 +91,25 @@ def parse_instant(
     return to_local(t)
 
 
-def parse_stored_instant(value: Any) -> dt.datetime | None:
-    """A time the stores wrote (ISO text or datetime; naive means UTC), local; empty → None."""
+@overload
+def parse_stored_instant(value: Any, *, required: Literal[True]) -> dt.datetime: ...
+
+
+@overload
+def parse_stored_instant(value: Any, *, required: bool = False) -> dt.datetime | None: ...
+
+
+def parse_stored_instant(value: Any, *, required: bool = False) -> dt.datetime | None:
+    """A time the stores wrote (ISO text or datetime; naive means UTC), local; empty → None
+    unless ``required`` (then empty is a damaged store)."""
     if value is None or value == "" or (not isinstance(value, str) and pd.isna(value)):
+        if required:
+            raise ValidationError(
+                "is missing",
+                source="store",
+                field="time",
+                fix="the store holds a damaged record: restore it from a backup",
+            )
         return None
     if isinstance(value, dt.datetime):
         return to_local(value, naive=dt.UTC)

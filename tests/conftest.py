@@ -87,6 +87,16 @@ def pg_cluster():
 _REQUIRED = {"postgis": "PATROL_REQUIRE_POSTGIS", "browser": "PATROL_REQUIRE_BROWSER"}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that uses the PostGIS cluster is a ``postgis`` test whether or not it says so:
+    the quick set leaves it out and CI requires it. (A fixture that asks for the cluster only
+    at run time marks its PostGIS parameter itself.)"""
+    for item in items:
+        if "pg_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgis)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under PATROL_REQUIRE_POSTGIS=1 / PATROL_REQUIRE_BROWSER=1 (CI), a skipped test marked

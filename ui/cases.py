@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from gis.access.authorization import ADVANCE_ROLES, IMPORT_ROLES, Resource, in_s
 from gis.errors import DatumError, PatrolError
 from gis.geography.place import datum_suspect, place_at
 from gis.i18n import format_datetime, format_number
+from gis.localtime import parse_stored_instant
 from layers.catalogue import add_layer_control
 from ui import capabilities
 from ui.case_flash import PICK_NEXT_KEY, flash, show_flash
@@ -337,7 +338,7 @@ def _case_detail(c: Context, store: Any, case_id: str, geo: Any) -> None:
                 c.t(
                     "cases.arrived",
                     dept=dept_names.get(code, code),
-                    time=format_datetime(datetime.fromisoformat(arrived), c.lang),
+                    time=format_datetime(parse_stored_instant(arrived, required=True), c.lang),
                 )
                 if arrived
                 else c.t("cases.awaited", dept=dept_names.get(code, code))

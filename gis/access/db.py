@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import ConflictError, StoreError
+from gis.localtime import parse_stored_instant
 
 #: The user and session tables (both backends), in creation order.
 ACCESS_TABLES: tuple[str, ...] = (
@@ -149,13 +150,8 @@ class AccessDB:
 
     @staticmethod
     def read_time(value: Any) -> datetime | None:
-        """A stored time as an aware datetime."""
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        parsed = datetime.fromisoformat(str(value))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        """A stored time as an aware datetime (local; naive means UTC)."""
+        return parse_stored_instant(value)
 
 
 class SqliteAccessDB(AccessDB):

@@ -297,8 +297,19 @@ def near_repeat_weight(
     params: ForecastParams | None = None,
 ) -> float:
     """The near-repeat weight ``alpha`` the forecast at ``at`` uses (tuned on past weeks)."""
+    return near_repeat_weights(gdf_cases, units, at=[at], params=params)[0]
+
+
+def near_repeat_weights(
+    gdf_cases: gpd.GeoDataFrame,
+    units: Units,
+    *,
+    at: Sequence[pd.Timestamp | str],
+    params: ForecastParams | None = None,
+) -> list[float]:
+    """The near-repeat weights of forecasts at each of ``at`` (the cases' kernels once)."""
     prep = _Prepared(gdf_cases, units, params or ForecastParams())
-    return prep.alpha_at(prep.day(as_local_timestamp(at)))
+    return [prep.alpha_at(prep.day(as_local_timestamp(when))) for when in at]
 
 
 def select_top(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -263,7 +264,11 @@ def validate_columns(
     n = len(recs)
 
     def _column(_recs: Any, name: str) -> list[Any]:
-        return [r.get(name) for r in recs] if name in present else [None] * n
+        if name not in present:
+            return [None] * n
+        if len(shapes) == 1:  # one header: every record has the field (C-level map)
+            return list(map(operator.itemgetter(name), recs))
+        return [r.get(name) for r in recs]
 
     if area is None:
         area, crs = default_area(), METRIC

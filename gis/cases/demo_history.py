@@ -87,82 +87,31 @@ def _profile(spec: Mapping[tuple[int, int], float]) -> tuple[float, ...]:
     return tuple(float(x) for x in w / w.sum())
 
 
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario(
-        "outdoor_tables",
-        "C04",
-        4.0,
-        _profile({(16, 17): 0.6, (17, 19): 1.0, (19, 22): 1.4, (22, 24): 0.7}),
-        "bar_street",
-        weekend=1.6,
-        holiday=2.2,
-        summer=1.7,
-        sources={"patrol": 0.7, "video": 0.3},
-    ),
-    Scenario(
-        "bar_noise",
-        "C07",
-        3.0,
-        _profile({(21, 22): 0.6, (22, 24): 1.4, (24, 26): 1.2, (26, 27): 0.5}),
-        "bar_street",
-        weekend=1.8,
-        holiday=1.8,
-        summer=1.5,
-        sources={"hotline_12345": 0.55, "complaint": 0.25, "patrol": 0.2},
-    ),
-    Scenario(
-        "touting",
-        "C08",
-        1.5,
-        _profile({(19, 24): 1.0}),
-        "bar_street",
-        weekend=1.5,
-        holiday=1.5,
-        summer=1.3,
-        sources={"patrol": 0.8, "video": 0.2},
-    ),
-    Scenario(
-        "pedicabs",
-        "C09",
-        2.5,
-        _profile({(9, 11): 0.8, (11, 17): 1.2, (17, 19): 0.6}),
-        "pedicab",
-        weekend=1.7,
-        holiday=2.5,
-        summer=1.3,
-        sources={"patrol": 0.6, "video": 0.3, "complaint": 0.1},
-    ),
-    Scenario(
-        "illegal_structures",
-        "C01",
-        0.5,
-        _profile({(8, 12): 1.0, (13, 17): 0.8}),
-        "residential",
-        weekend=0.4,
-        holiday=0.3,
-        sources={"inspection": 0.5, "complaint": 0.3, "hotline_12345": 0.2},
-    ),
-    Scenario(
-        "crowding",
-        "C29",
-        0.15,
-        _profile({(13, 18): 1.0, (18, 21): 0.8}),
-        "lakeside",
-        weekend=3.0,
-        holiday=12.0,
-        summer=1.5,
-        sources={"video": 0.8, "patrol": 0.2},
-    ),
-    Scenario(
-        "background",
-        "*",
-        3.0,
-        _profile({(8, 12): 1.0, (12, 18): 1.0, (18, 22): 0.6}),
-        "everywhere",
-        weekend=1.2,
-        holiday=1.3,
-        sources={"patrol": 0.5, "hotline_12345": 0.25, "complaint": 0.15, "inspection": 0.1},
-    ),
+#: One row per scenario: name, category, reports per ordinary weekday, hours (local) → weight,
+#: where, weekend, holiday and summer factors, report sources → share.
+_ScenarioRow = tuple[
+    str, str, float, Mapping[tuple[int, int], float], str, float, float, float, Mapping[str, float]
+]
+_SCENARIO_ROWS: tuple[_ScenarioRow, ...] = (
+    ("outdoor_tables", "C04", 4.0, {(16, 17): 0.6, (17, 19): 1.0, (19, 22): 1.4, (22, 24): 0.7},
+     "bar_street", 1.6, 2.2, 1.7, {"patrol": 0.7, "video": 0.3}),
+    ("bar_noise", "C07", 3.0, {(21, 22): 0.6, (22, 24): 1.4, (24, 26): 1.2, (26, 27): 0.5},
+     "bar_street", 1.8, 1.8, 1.5, {"hotline_12345": 0.55, "complaint": 0.25, "patrol": 0.2}),
+    ("touting", "C08", 1.5, {(19, 24): 1.0},
+     "bar_street", 1.5, 1.5, 1.3, {"patrol": 0.8, "video": 0.2}),
+    ("pedicabs", "C09", 2.5, {(9, 11): 0.8, (11, 17): 1.2, (17, 19): 0.6},
+     "pedicab", 1.7, 2.5, 1.3, {"patrol": 0.6, "video": 0.3, "complaint": 0.1}),
+    ("illegal_structures", "C01", 0.5, {(8, 12): 1.0, (13, 17): 0.8},
+     "residential", 0.4, 0.3, 1.0, {"inspection": 0.5, "complaint": 0.3, "hotline_12345": 0.2}),
+    ("crowding", "C29", 0.15, {(13, 18): 1.0, (18, 21): 0.8},
+     "lakeside", 3.0, 12.0, 1.5, {"video": 0.8, "patrol": 0.2}),
+    ("background", "*", 3.0, {(8, 12): 1.0, (12, 18): 1.0, (18, 22): 0.6},
+     "everywhere", 1.2, 1.3, 1.0,
+     {"patrol": 0.5, "hotline_12345": 0.25, "complaint": 0.15, "inspection": 0.1}),
+)  # fmt: skip
+SCENARIOS: tuple[Scenario, ...] = tuple(
+    Scenario(name, category, per_day, _profile(hours), where, weekend, holiday, summer, sources)
+    for name, category, per_day, hours, where, weekend, holiday, summer, sources in _SCENARIO_ROWS
 )
 _BACKGROUND = ("C03", "C05", "C06", "C12", "C13", "C14", "C15", "C16", "C18", "C21", "C23", "C24")
 

@@ -10,6 +10,7 @@ value reported with its row, field and the fix. Reference tables live in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -119,21 +120,23 @@ class IntakeResult:
     rejects: list[tuple[ValidationError, Mapping[str, Any]]]
 
 
+def _number(value: Any, *, source: str | None, row: object, fld: str, fix: str) -> float:
+    """A cell as a number; ``fix`` says how to write it when it is not one."""
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a number", source=source, row=row, field=fld, fix=fix
+        ) from None
+
+
 def _num(value: Any, *, source: str | None, row: object, fld: str) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationError(
             "is missing", source=source, row=row, field=fld, fix=f"fill in {fld} (decimal degrees)"
         )
-    try:
-        x = float(str(value).strip())
-    except ValueError:
-        raise ValidationError(
-            f"{value!r} is not a number",
-            source=source,
-            row=row,
-            field=fld,
-            fix="write decimal degrees such as 116.3853 (no ° or ′, no commas)",
-        ) from None
+    fix = "write decimal degrees such as 116.3853 (no ° or ′, no commas)"
+    x = _number(value, source=source, row=row, fld=fld, fix=fix)
     if not math.isfinite(x):
         raise ValidationError(f"{value!r} is not finite", source=source, row=row, field=fld)
     return x
@@ -214,6 +217,7 @@ def validate_record(
     so the distance outside the area is measured true wherever the geography lies.
     ``area_name`` names the area in the message.
     """
+    refuse = functools.partial(ValidationError, source=source, row=row)  # every refusal names them
     rec = {canonical_column(k): v for k, v in raw.items()}
     cat = refs.category(rec.get("category", ""), source=source, row=row)
     row_datum = rec.get("datum")
@@ -223,18 +227,14 @@ def validate_record(
     src_lon = _num(rec.get("lon"), source=source, row=row, fld="lon")
     src_lat = _num(rec.get("lat"), source=source, row=row, fld="lat")
     if 73 <= src_lat <= 136 and 3 <= src_lon <= 54:
-        raise ValidationError(
+        raise refuse(
             f"lon {src_lon} and lat {src_lat} look swapped",
-            source=source,
-            row=row,
             field="lon/lat",
             fix="swap the longitude and latitude columns (Beijing is lon ≈ 116.4, lat ≈ 39.9)",
         )
     if not (-180 <= src_lon <= 180 and -90 <= src_lat <= 90):
-        raise ValidationError(
+        raise refuse(
             f"({src_lon}, {src_lat}) is not a longitude/latitude",
-            source=source,
-            row=row,
             field="lon/lat",
             fix="give decimal degrees in WGS 84, GCJ-02 or BD-09, not projected metres",
         )
@@ -245,10 +245,8 @@ def validate_record(
     x, y = to_crs(intake_crs(gdf_segments, crs)).transform(lon, lat)
     if not area.contains(Point(x, y)):
         dist = area.distance(Point(x, y))
-        raise ValidationError(
+        raise refuse(
             f"({src_lon}, {src_lat}) {d} lies {dist:.0f} m outside {area_name or 'the area'}",
-            source=source,
-            row=row,
             field="lon/lat",
             fix="check the point and its datum (--datum gcj02 for AMap/WeChat, bd09 for Baidu)",
         )
@@ -258,25 +256,19 @@ def validate_record(
     src_raw = str(rec.get("source") or "patrol").strip()
     src = _SOURCE_ALIASES.get(src_raw.lower(), _SOURCE_ALIASES.get(src_raw))
     if src is None:
-        raise ValidationError(
+        raise refuse(
             f"unknown source {src_raw!r}",
-            source=source,
-            row=row,
             field="source",
             fix=f"use one of {', '.join(SOURCES)} (or 巡查/视频/投诉/12345/检查/西城大妈/网格员/文明劝导队/居民)",
         )
     tier = rec.get("tier")
     tier = str(tier).strip() if tier not in (None, "") else None
     if tier is not None and tier not in TIERS:
-        raise ValidationError(
-            f"unknown tier {tier!r}", source=source, row=row, field="tier", fix=f"use {TIERS}"
-        )
+        raise refuse(f"unknown tier {tier!r}", field="tier", fix=f"use {TIERS}")
     description = "" if rec.get("description") is None else str(rec["description"])
     if len(description) > MAX_DESCRIPTION or "\x00" in description:
-        raise ValidationError(
+        raise refuse(
             f"description is {len(description)} characters or contains NUL bytes",
-            source=source,
-            row=row,
             field="description",
             fix=f"shorten it to {MAX_DESCRIPTION} characters of plain text",
         )
@@ -288,10 +280,8 @@ def validate_record(
         try:
             extra_attrs = json.loads(extra_attrs)
         except json.JSONDecodeError:
-            raise ValidationError(
+            raise refuse(
                 "attributes is not JSON",
-                source=source,
-                row=row,
                 field="attributes",
                 fix='write {"db": 82}',
             ) from None
@@ -302,26 +292,16 @@ def validate_record(
             continue
         if isinstance(value, float) and math.isnan(value):
             continue
-        try:
-            num = float(str(value).strip())
-        except ValueError:
-            raise ValidationError(
-                f"{value!r} is not a number",
-                source=source,
-                row=row,
-                field=name,
-                fix=f"write {name} as a number for {cat.code} {cat.name_zh}",
-            ) from None
+        fix = f"write {name} as a number for {cat.code} {cat.name_zh}"
+        num = _number(value, source=source, row=row, fld=name, fix=fix)
         if (
             not math.isfinite(num)
             or num < 0
             or num > MAX_ATTRIBUTE
             or (kind == "int" and num != int(num))
         ):
-            raise ValidationError(
+            raise refuse(
                 f"{value!r} is not a valid {kind}",
-                source=source,
-                row=row,
                 field=name,
                 fix=f"write {name} as a {'whole ' if kind == 'int' else ''}number from 0 to "
                 f"{MAX_ATTRIBUTE:g}",
@@ -340,9 +320,7 @@ def validate_record(
     rid = str(rid).strip() if rid not in (None, "") and not isnan(rid) else f"R{digest[:16]}"
     _plain_text(rid, "report_id", MAX_ID, source=source, row=row)
     if not rid:
-        raise ValidationError(
-            "report id is blank", source=source, row=row, field="report_id", fix="leave it empty"
-        )
+        raise refuse("report id is blank", field="report_id", fix="leave it empty")
     return Report(
         report_id=rid,
         category=cat.code,

@@ -169,15 +169,20 @@ def check_point_datum(
 def raw_lonlat(records: Sequence[tuple[object, Any]]) -> tuple[np.ndarray, np.ndarray]:
     """Numeric lon/lat of the records that have them and declare no datum of their own."""
     lons, lats = [], []
+    shapes: dict[tuple[Any, ...], dict[str, Any]] = {}  # header -> {field: its key}
     for _, rec in records:
         if not isinstance(rec, Mapping):
             continue
-        r = {canonical_column(k): v for k, v in rec.items()}
-        if r.get("datum") not in (None, "") and not isnan(r.get("datum")):
+        keys = tuple(rec)
+        field = shapes.get(keys)
+        if field is None:
+            field = shapes[keys] = {canonical_column(k): k for k in keys}
+        d = rec[field["datum"]] if "datum" in field else None
+        if d not in (None, "") and not isnan(d):
             continue
         try:
-            lons.append(float(str(r.get("lon")).strip()))
-            lats.append(float(str(r.get("lat")).strip()))
+            lons.append(float(str(rec[field["lon"]] if "lon" in field else None).strip()))
+            lats.append(float(str(rec[field["lat"]] if "lat" in field else None).strip()))
         except ValueError:
             continue
     return np.array(lons, dtype=float), np.array(lats, dtype=float)

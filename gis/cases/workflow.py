@@ -24,6 +24,7 @@ from shapely.geometry import Point
 from gis.errors import TransitionError, ValidationError
 from gis.geography.crs import METRIC, WGS84
 from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_stored_instant
 
 #: Local time of every timestamp shown to users (stores keep UTC).
 
@@ -414,7 +415,7 @@ def apply_action(
             )
         arrived = require_aware(params.get("arrived_at") or at, field_name="arrived_at")
         _require_not_future(case, action, arrived, now, max_skew)
-        called = dt.datetime.fromisoformat(str(case.joint[dept]["called_at"]))
+        called = parse_stored_instant(case.joint[dept]["called_at"], required=True)
         if arrived < called:
             raise TransitionError(
                 f"case {case.case_id}: {dept} cannot arrive ({arrived.isoformat()}) "
@@ -506,12 +507,8 @@ def arrivals_frame(case: Case) -> pd.DataFrame:
     """Per called department: called_at, arrived_at, minutes and whether within 30 minutes."""
     rows = []
     for dept, v in case.joint.items():
-        called = dt.datetime.fromisoformat(str(v["called_at"])).astimezone(TZ)
-        arrived = (
-            dt.datetime.fromisoformat(str(v["arrived_at"])).astimezone(TZ)
-            if v.get("arrived_at")
-            else None
-        )
+        called = parse_stored_instant(v["called_at"], required=True)
+        arrived = parse_stored_instant(v.get("arrived_at"))
         minutes = (arrived - called).total_seconds() / 60.0 if arrived else np.nan
         rows.append(
             {

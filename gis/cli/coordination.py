@@ -33,6 +33,31 @@ def _user(args: argparse.Namespace) -> User:
     )
 
 
+def _store_user(name: str, settings: Settings) -> User:
+    """The user called ``name`` as the store holds them (role, zones, fronts, subdistrict),
+    as the app knows them after login; refused when unknown, disabled or of another
+    subdistrict."""
+    from gis.access.users import open_user_repository
+    from gis.errors import AuthError, NotFoundError
+
+    repo = open_user_repository(settings)
+    try:
+        user, _ = repo.get(name)
+    except NotFoundError:
+        raise AuthError(
+            f"--user {name!r} is not a user of {repo.db.where}; `patrol users list` names "
+            "them, an admin adds one with `patrol users add`"
+        ) from None
+    if not user.active:
+        raise AuthError(f"--user {name!r} is disabled; an admin enables the account first")
+    if user.subdistrict not in ("*", settings.subdistrict):
+        raise AuthError(
+            f"--user {name!r} belongs to subdistrict {user.subdistrict!r}, not "
+            f"{settings.subdistrict!r}; run `patrol --subdistrict {user.subdistrict} ...`"
+        )
+    return user
+
+
 def _codes(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
@@ -86,9 +111,10 @@ def _cmd_register(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     from gis.coordination import handling
 
+    user = _store_user(args.user, settings)  # role, zones and fronts as the store holds them
     with open_store(settings) as store:
-        handling.approve(store, args.case_id, _user(args), at=_time(args.at, "--at"))
-    print(f"{args.case_id}: approved by {args.by}")
+        handling.approve(store, args.case_id, user, at=_time(args.at, "--at"))
+    print(f"{args.case_id}: approved by {user.username}")
     return 0
 
 
@@ -213,9 +239,9 @@ def _register_dispatch(sub: Any) -> None:
         "approve", help="the case zone's area chief (or leadership) approves a 重大 case"
     )
     q.add_argument("case_id")
-    q.add_argument("--zones", help="the area chief's zones (comma separated)")
-    q.add_argument("--fronts", help="the area chief's fronts (comma separated)")
-    _add_who(q)
+    q.add_argument("--user", required=True,
+                   help="who approves: a user of the store (their role, zones and fronts apply)")  # fmt: skip
+    q.add_argument("--at", help="when (Beijing time), default now")
     q.set_defaults(func=_cmd_approve)
 
     q = dsub.add_parser("notice", help="serve the notice with the rule's deadline")

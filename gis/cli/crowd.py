@@ -10,7 +10,7 @@ from typing import Any
 
 from gis.errors import PatrolError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ
-from gis.localtime import now_local, parse_instant
+from gis.localtime import now_local, parse_date, parse_instant
 from gis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     with store:
         replay = current_replay(store)
         if replay is None or args.reset:
-            day = dt.date.fromisoformat(args.day) if args.day else None
+            day = parse_date(args.day, source="--day", field="day")
             replay = seed_demo(store, places, day=day, weeks=args.weeks)
             print(
                 f"seeded synthetic counts up to {replay.clock:%Y-%m-%d %H:%M} "

@@ -140,7 +140,7 @@ def acknowledge(
     if row["kind"] == "approval":
         raise AuthError(
             f"alert {alert_id} is an approval: approve the case instead "
-            "(patrol dispatch approve CASE, or 批准 on the 协同 page)"
+            "(patrol dispatch approve CASE --user NAME, or 批准 on the 协同 page)"
         )
     if not user.sees_everything:
         if row["audience"] not in audiences(user):

@@ -18,6 +18,7 @@ from gis.cases.workflow import ARRIVAL_LIMIT, Case
 from gis.coordination import alerts
 from gis.errors import AuthError, NotFoundError, ValidationError
 from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_stored_instant
 
 
 def _alert_id(case_id: str, dept: str) -> str:
@@ -152,7 +153,7 @@ def confirm_arrival(
         else:  # called through the plain workflow: the inbox learns of it now
             row = alerts.new_alert("dispatch", f"dept:{code}", at=new.updated_at or when,
                                    case_id=case_id, alert_id=_alert_id(case_id, code))  # fmt: skip
-            called = dt.datetime.fromisoformat(str(new.joint[code]["called_at"]))
+            called = parse_stored_instant(new.joint[code]["called_at"], required=True)
             row.update(created_at=called, due_at=called + ARRIVAL_LIMIT, **sets)
             ex.insert(alerts.TABLE, row)
 

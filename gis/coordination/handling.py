@@ -208,7 +208,7 @@ def serve_notice(
         if not rows or rows[0]["ack_at"] is None:
             raise TransitionError(
                 f"case {case_id} is 重大 (major): an area chief approves before the notice "
-                "(patrol dispatch approve)"
+                "(patrol dispatch approve CASE --user NAME)"
             )
     params, extra = notice_params(case, store.refs, hours=hours, reason=reason)
     return store.apply_transition(

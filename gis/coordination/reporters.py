@@ -69,6 +69,10 @@ def submit_report(
 ) -> str:
     """Open a case for a reporter's report; returns its case id.
 
+    A report already stored (the same id, or the same content under another id, e.g. sent
+    twice) stores nothing more and answers with the stored case's id, as the case form and
+    :func:`gis.services.intake.take_in_report` do.
+
     Everything (rate limit, record, photo) is checked before anything is stored; then the
     case, the reporter link, the alert to the responsible person and the photo are stored
     in ONE transaction (:meth:`Store.transaction`): a failure in any of them stores none.
@@ -119,7 +123,9 @@ def submit_report(
     responsible = report.person_id
     with store.transaction():  # the case, its link, its alert and its photo: all or nothing
         result = store.add_reports([report], received_by=user.username, at=clock)
-        case_id = result.added[0] if result.added else report.report_id
+        if not result.added:  # sent before (same id or same content): the stored case answers
+            return str(result.stored_as.get(report.report_id, report.report_id))
+        case_id = result.added[0]
         audience = f"person:{responsible}" if responsible else "role:area_chief"
         link = {"case_id": case_id, "reporter": user.username, "source": source,
                 "responsible": responsible, "created_at": clock}  # fmt: skip

@@ -29,6 +29,7 @@ from gis.crowd.response import (
 from gis.crowd.synthetic import generate_counts
 from gis.errors import ConflictError, NotFoundError, PatrolError
 from gis.localtime import LOCAL_TZ as TZ
+from gis.localtime import parse_date, parse_stored_instant
 from gis.people.roster import ShiftHours
 
 log = logging.getLogger(__name__)
@@ -307,8 +308,8 @@ class Replay:
         """Back from the store's meta."""
         d = json.loads(text)
         return cls(
-            dt.date.fromisoformat(d["day"]),
-            dt.datetime.fromisoformat(d["clock"]).astimezone(TZ),
+            parse_date(d["day"], source="store", field="crowd replay day", required=True),
+            parse_stored_instant(d["clock"], required=True),
             int(d.get("weeks", 6)),
         )
 

@@ -278,7 +278,7 @@ def iter_csv_records(
                     ),
                 )
                 break
-            if not any(f.strip() for f in fields):
+            if not "".join(fields).strip():  # every field blank
                 continue
             if len(fields) != len(names):
                 yield (

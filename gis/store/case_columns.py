@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -20,12 +19,14 @@ import shapely
 from gis.cases.columns import CaseColumns, floats_text, iso_utc
 from gis.errors import ValidationError
 from gis.store.base import CASE_COLUMNS
+from gis.store.gpkg_index import bulk_cache, bulk_point_index, gpkg_point_blobs
 
 #: User text columns that could hold a NUL byte (refused at intake; checked again here).
 _TEXT = ("case_id", "owner", "reporter", "description", "updated_by", "zone_id", "segment_id")
 _FLOAT = ("src_lon", "src_lat", "lon", "lat", "deadline_hours")
 _TIME = ("reported_at", "updated_at")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_AUDIT_COLUMNS = "case_id, seq, action, from_state, to_state, who, at, note, params"
 
 
 def check_nul(cols: Mapping[str, Any]) -> None:
@@ -45,6 +46,8 @@ def new_rows(
 ) -> np.ndarray:
     """Mask of the rows to insert: id and content hash not stored and not earlier in the chunk."""
     keep = np.ones(len(cols["case_id"]), dtype=bool)
+    if not known_ids and not known_hashes and _all_distinct(cols):
+        return keep
     seen_ids = set(known_ids)
     seen_hashes = set(known_hashes)
     for i, (cid, h) in enumerate(zip(cols["case_id"], cols["content_hash"], strict=True)):
@@ -55,6 +58,13 @@ def new_rows(
         if h:
             seen_hashes.add(h)
     return keep
+
+
+def _all_distinct(cols: Mapping[str, Any]) -> bool:
+    """No id and no content hash repeats within the chunk (set sizes, at C speed)."""
+    ids = cols["case_id"]
+    hashes = [h for h in cols["content_hash"] if h]
+    return len(set(ids)) == len(ids) and len(set(hashes)) == len(hashes)
 
 
 def _take(values: Any, idx: np.ndarray) -> Any:
@@ -94,27 +104,62 @@ def _ewkb_hex(wkb: Sequence[bytes | None]) -> list[str | None]:
     return out
 
 
+def _column(cols: Mapping[str, Any], name: str, n: int) -> str | list[str]:
+    """COPY text of one column; a single string when every row holds the same value."""
+    if name == "geom":
+        return ewkb_points_hex(cols["lon"], cols["lat"])
+    v = cols[name]
+    if name in _TIME or name in _FLOAT:
+        arr = np.asarray(v, dtype="datetime64[us]" if name in _TIME else float)
+        if name in _TIME:
+            same = not np.isnat(arr[0]) and bool((arr == arr[0]).all())
+        else:
+            same = bool((arr == arr[0]).all()) or bool(np.isnan(arr).all())
+        text = _escape(iso_utc(arr[:1] if same else arr) if name in _TIME else
+                       floats_text(arr[:1] if same else arr))  # fmt: skip
+        return text[0] if same else text
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    same = v.count(v[0]) == n  # identical values are compared by identity first: fast
+    if same:
+        v = v[:1]
+    if name == "footprint":
+        text = _escape(_ewkb_hex(v))
+    elif name == "depts":
+        text = ["{" + d.replace(";", ",") + "}" if d else "{}" for d in v]
+    else:
+        text = _escape(v)
+    return text[0] if same else text
+
+
+def _lines(columns: Sequence[str | list[str]], n: int) -> str:
+    """Tab-separated lines from columns of text, built by one ``join``: the values of the
+    columns are interleaved with the separators (and with the columns that hold one value
+    for every row) by slice assignment, so no Python code runs per row."""
+    pattern: list[str | list[str]] = []
+    lit = ""
+    for j, col in enumerate(columns):
+        lit += "\t" if j else ""
+        if isinstance(col, str):
+            lit += col
+        else:
+            pattern += [lit, col]
+            lit = ""
+    pattern.append(lit + "\n")
+    m = len(pattern)
+    flat: list[str] = [""] * (m * n)
+    for j, part in enumerate(pattern):
+        flat[j::m] = [part] * n if isinstance(part, str) else part
+    return "".join(flat)
+
+
 def copy_text(cols: Mapping[str, Any], db_columns: Sequence[str]) -> str:
     """COPY text (tab-separated lines) of the rows in ``db_columns`` order (``geom`` built
     from ``lon``/``lat`` as EWKB hex)."""
     n = len(cols["case_id"])
     if not n:
         return ""
-    parts: list[list[str]] = []
-    for name in db_columns:
-        if name == "geom":
-            parts.append(ewkb_points_hex(cols["lon"], cols["lat"]))
-        elif name == "footprint":
-            parts.append(_escape(_ewkb_hex(cols[name])))
-        elif name in _TIME:
-            parts.append(_escape(iso_utc(cols[name])))
-        elif name in _FLOAT:
-            parts.append(_escape(floats_text(np.asarray(cols[name], dtype=float))))
-        elif name == "depts":
-            parts.append(["{" + d.replace(";", ",") + "}" if d else "{}" for d in cols[name]])
-        else:
-            parts.append(_escape(cols[name]))
-    return "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
+    return _lines([_column(cols, name, n) for name in db_columns], n)
 
 
 def ewkb_points_hex(lon: Any, lat: Any) -> list[str]:
@@ -123,13 +168,6 @@ def ewkb_points_hex(lon: Any, lat: Any) -> list[str]:
     hexed = xy.tobytes().hex()
     head = "0101000020e6100000"  # little endian, point with SRID, 4326
     return [head + hexed[i : i + 32] for i in range(0, len(hexed), 32)]
-
-
-def gpkg_point_blobs(lon: Any, lat: Any) -> list[bytes]:
-    """GeoPackage binary POINTs (EPSG:4326, no envelope), written straight from the coordinates."""
-    header = struct.pack("<2sBBi", b"GP", 0, 0b00000001, 4326) + b"\x01\x01\x00\x00\x00"
-    xy = np.column_stack([np.asarray(lon, "<f8"), np.asarray(lat, "<f8")]).tobytes()
-    return [header + xy[i : i + 16] for i in range(0, len(xy), 16)]
 
 
 def _params(source: Sequence[str], reporter: Sequence[str]) -> list[str]:
@@ -150,19 +188,15 @@ def audit_copy_text(cols: Mapping[str, Any]) -> str:
     n = len(cols["case_id"])
     if not n:
         return ""
-    params = _params(cols["source"], cols["reporter"])
     parts = [
-        _escape(cols["case_id"]),
-        ["0"] * n,
-        ["report"] * n,
-        ["\\N"] * n,
-        ["reported"] * n,
-        _escape(cols["owner"]),
-        _escape(iso_utc(cols["updated_at"])),
-        [""] * n,
-        _escape(params),
+        _column(cols, "case_id", n),
+        "0\treport\t\\N\treported",
+        _column(cols, "owner", n),
+        _column(cols, "updated_at", n),
+        "",
+        _escape(_params(cols["source"], cols["reporter"])),
     ]
-    return "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
+    return _lines(parts, n)
 
 
 def gpkg_rows(cols: Mapping[str, Any], blobs: Sequence[bytes]) -> list[tuple[Any, ...]]:
@@ -202,70 +236,125 @@ def records(batch: CaseColumns) -> Iterator[dict[str, Any]]:
         yield {k: v[i] for k, v in cols.items()}
 
 
+def _prepared(chunks: Iterable[Any], db_columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Each chunk with its new rows (repeats within the chunk dropped) and their COPY text
+    for ``cases`` and ``case_audit``: built here, in the producer thread of
+    :func:`gis.cases.batch.prefetched` (which also reads, validates and snaps the chunk),
+    while the database takes in the chunk before."""
+    for chunk in chunks:
+        c = chunk.columns
+        if not len(chunk):
+            continue
+        check_nul(c)
+        keep = new_rows(c, set(), set())
+        new = c if keep.all() else select(c, keep)
+        yield (
+            len(chunk),
+            new,
+            copy_text(new, db_columns).encode("utf-8"),
+            audit_copy_text(new).encode("utf-8"),
+        )
+
+
 def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     """COPY chunks of new cases, given as columns, straight into ``cases`` in ONE
-    transaction (ids and content hashes already stored are skipped first; a racing
-    writer sends a chunk through the staging table instead). Any error rolls back all.
+    transaction; their creation entries follow into ``case_audit``. Any error rolls back all.
+
+    The COPY text of the next chunk is built in a thread while the database takes in this
+    one. A chunk is copied straight into ``cases`` under a savepoint; when a unique key
+    refuses it (an id or content already stored, also by an earlier chunk or a racing
+    writer) the savepoint is rolled back and the chunk goes through a staging table,
+    ``INSERT … ON CONFLICT DO NOTHING``: the rows already stored are skipped, and only the
+    inserted ones get their audit entry.
     """
+    from gis.cases.batch import prefetched
     from gis.store.postgis import _DB_COLUMNS, _psycopg2
 
     psycopg2, sql = _psycopg2()
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in _DB_COLUMNS)
+    # a login owning the tables drops patrol_app for the two COPYs of a chunk at once (as
+    # PostGISStore._copy_into does for each): fewer round trips, same rows
+    owner = store._copy_mode == "owner"
     added = skipped = 0
     with store._tx() as cur:
-        for chunk in chunks:
-            c = chunk.columns
-            if not len(chunk):
-                continue
-            check_nul(c)
-            cur.execute(
-                "SELECT case_id, content_hash FROM cases WHERE case_id = ANY(%s) "
-                "OR content_hash = ANY(%s)",
-                (list(c["case_id"]), [h for h in c["content_hash"] if h]),
-            )
-            rows = cur.fetchall()
-            keep = new_rows(c, {r[0] for r in rows}, {r[1] for r in rows if r[1]})
-            new = select(c, keep)
-            text = copy_text(new, _DB_COLUMNS)
-            cur.execute("SAVEPOINT case_columns")
-            try:
-                store._copy_into(cur, "cases", cols.as_string(cur), io.StringIO(text))
-                cur.execute("RELEASE SAVEPOINT case_columns")
-            except psycopg2.errors.UniqueViolation:  # a racing writer stored some
-                cur.execute("ROLLBACK TO SAVEPOINT case_columns")
-                cur.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS case_cols_stage "
-                    "(LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
-                )
-                cur.execute("TRUNCATE case_cols_stage")
-                stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
-                cur.copy_expert(stage.as_string(cur), io.StringIO(text))
-                cur.execute(
-                    sql.SQL(
-                        "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
-                        "ON CONFLICT DO NOTHING RETURNING case_id"
-                    ).format(cols=cols)
-                )
-                ids = {r[0] for r in cur.fetchall()}
-                new = select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
-            store._copy_into(
-                cur,
-                "case_audit",
-                "case_id, seq, action, from_state, to_state, who, at, note, params",
-                io.StringIO(audit_copy_text(new)),
-            )
-            added += len(new["case_id"])
-            skipped += len(chunk) - len(new["case_id"])
+        names = cols.as_string(cur)
+        utf8 = cur.connection.encoding in ("UTF8", "UNICODE")
+
+        def copy(table: str, columns: str, data: bytes) -> None:
+            reader, size = _reader(data, utf8)
+            if owner:
+                cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", reader, size=size)
+            else:
+                store._copy_into(cur, table, columns, reader, size=size)
+
+        for n_in, new, text, audit in prefetched(_prepared(chunks, _DB_COLUMNS)):
+            n = len(new["case_id"])
+            if n:
+                cur.execute("SAVEPOINT case_columns" + ("; SET LOCAL ROLE NONE" if owner else ""))
+                try:
+                    copy("cases", names, text)
+                    cur.execute("RELEASE SAVEPOINT case_columns")
+                except psycopg2.errors.UniqueViolation:
+                    cur.execute("ROLLBACK TO SAVEPOINT case_columns")  # (and to patrol_app)
+                    ids = _stage_and_insert(cur, sql, cols, *_reader(text, utf8))
+                    new = select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
+                    audit = audit_copy_text(new).encode("utf-8")
+                    n = len(new["case_id"])
+                    if owner:
+                        cur.execute("SET LOCAL ROLE NONE")
+                copy("case_audit", _AUDIT_COLUMNS, audit)
+                if owner:
+                    cur.execute("SET LOCAL ROLE patrol_app")
+            added += n
+            skipped += n_in - n
     return added, skipped
+
+
+def _reader(data: bytes, utf8: bool) -> tuple[Any, int]:
+    """A file over COPY text and the size to read it in: all at once, so that the thread
+    talking to the database needs the interpreter lock once per COPY, not per block (the
+    text is built as UTF-8; a connection in another encoding gets str, which psycopg2
+    encodes)."""
+    size = max(1, min(len(data), 1 << 30))
+    return (io.BytesIO(data) if utf8 else io.StringIO(data.decode("utf-8"))), size
+
+
+def _stage_and_insert(cur: Any, sql: Any, cols: Any, reader: Any, size: int) -> set[str]:
+    """COPY a chunk into a staging table and insert what no unique key refuses; returns
+    the ids inserted (the first of rows repeating a key within the chunk wins)."""
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS case_cols_stage "
+        "(LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    cur.execute("TRUNCATE case_cols_stage")
+    stage = sql.SQL("COPY case_cols_stage ({}) FROM STDIN").format(cols)
+    cur.copy_expert(stage.as_string(cur), reader, size=size)
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO cases ({cols}) SELECT {cols} FROM case_cols_stage "
+            "ON CONFLICT DO NOTHING RETURNING case_id"
+        ).format(cols=cols)
+    )
+    return {r[0] for r in cur.fetchall()}
 
 
 def add_to_geopackage(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
     """Insert chunks of new cases, given as columns, with ``executemany`` in one
-    ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped."""
+    ``BEGIN IMMEDIATE`` transaction; ids and content hashes already stored are skipped.
+
+    The RTree index gets each chunk's points in one ``executemany`` instead of its insert
+    trigger calling Python five times per row (:func:`gis.store.gpkg_index.bulk_point_index`);
+    the rows get explicit feature ids for that, the ones AUTOINCREMENT would have given.
+    """
     added = skipped = 0
-    cols = ["geom", *CASE_COLUMNS]
+    cols = ["fid", "geom", *CASE_COLUMNS]
     insert = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-    with store._write():
+    with (
+        store._lock,  # the connection is shared by the app's threads
+        bulk_cache(store._con),
+        store._write(),
+        bulk_point_index(store._con, "cases", "geom", min_rows=1) as index,
+    ):
         for chunk in chunks:
             c = chunk.columns
             if not len(chunk):
@@ -276,9 +365,15 @@ def add_to_geopackage(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
             )
             new = select(c, new_rows(c, known_ids, known_hashes))
             n = len(new["case_id"])
-            if n:
+            if n and index.takes(n):
+                fid = index.next_fid()
+                fids = range(fid, fid + n)
                 blobs = gpkg_point_blobs(new["lon"], new["lat"])
-                store._con.executemany(insert, gpkg_rows(new, blobs))
+                store._con.executemany(
+                    insert,
+                    ((f, *row) for f, row in zip(fids, gpkg_rows(new, blobs), strict=True)),
+                )
+                index.add(np.arange(fid, fid + n), new["lon"], new["lat"])
                 store._con.executemany(
                     "INSERT INTO case_audit (case_id, seq, action, from_state, to_state, "
                     "who, at, note, params) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -20,7 +20,6 @@ import functools
 import json
 import logging
 import sqlite3
-import struct
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -28,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
 from gis.cases.categories import References
 from gis.cases.workflow import SOURCES, STATES, TIERS, AuditEntry, Case
@@ -56,7 +54,13 @@ from gis.store.crowd import (
     gpkg_crowd_contents,
     gpkg_crowd_schema,
 )
-from gis.store.gpkg_index import register_functions
+from gis.store.gpkg_index import (  # noqa: F401 (gpkg_point_blobs: read here by tests and tools)
+    BulkPointIndex,
+    bulk_cache,
+    bulk_point_index,
+    gpkg_point_blobs,
+    register_functions,
+)
 from gis.store.migrate import check_gpkg_version, finish_gpkg_schema
 from gis.store.people import PeopleStore, create_gpkg_people_tables
 from gis.store.tenancy import (
@@ -81,7 +85,6 @@ _SRS_4326 = (
     'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
     'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
 )
-_GP_POINT_HEADER = struct.pack("<2sBBi", b"GP", 0, 0b00000001, 4326)  # LE, no envelope
 
 _COLUMN_TYPES = {
     "case_id": "TEXT NOT NULL UNIQUE",
@@ -100,16 +103,6 @@ _COLUMN_TYPES = {
     "footprint": "BLOB",
     **{c: "DATETIME" for c in TIME_COLUMNS if c != "reported_at"},
 }
-
-
-def gpkg_point_blobs(lon: Sequence[float], lat: Sequence[float]) -> list[bytes]:
-    """GeoPackage binary POINT geometries (EPSG:4326) for coordinate arrays."""
-    wkb = shapely.to_wkb(
-        shapely.points(np.column_stack([np.asarray(lon, float), np.asarray(lat, float)])),
-        byte_order=1,
-        output_dimension=2,
-    )
-    return [_GP_POINT_HEADER + w for w in wkb]
 
 
 def gpkg_time(value: dt.datetime | None) -> str | None:
@@ -322,7 +315,12 @@ class GeoPackageStore(GeoPackageCrowd, Store):
         timeout); a failure anywhere rolls everything back.
         """
         added = skipped = 0
-        with self._write():
+        with (
+            self._lock,  # the connection is shared by the app's threads
+            bulk_cache(self._con),
+            self._write(),
+            bulk_point_index(self._con, "cases", "geom") as index,
+        ):
             for chunk in chunks:
                 cases = list(chunk)
                 check_case_text(cases)
@@ -341,7 +339,7 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                         known_hashes[c.content_hash] = c.case_id
                     new.append(c)
                 if new:
-                    self._insert_cases(new)
+                    self._insert_cases(new, index=index if index.takes(len(new)) else None)
                     self._insert_audit(creation_entries(new))
                     added += len(new)
             if added:
@@ -376,17 +374,29 @@ class GeoPackageStore(GeoPackageCrowd, Store):
             found_hashes.update((r[0], r[1]) for r in self._con.execute(q, part))
         return found_ids, found_hashes
 
-    def _insert_cases(self, cases: Sequence[Case]) -> None:
+    def _insert_cases(self, cases: Sequence[Case], *, index: BulkPointIndex | None = None) -> None:
+        """Insert rows; with the ``index`` of a bulk load (:func:`bulk_point_index`, which
+        took this chunk) they get explicit ids and their index rows in one go, otherwise
+        AUTOINCREMENT ids and the index triggers."""
         recs = [case_to_record(c) for c in cases]
-        blobs = gpkg_point_blobs([r["lon"] for r in recs], [r["lat"] for r in recs])
+        lon = [r["lon"] for r in recs]
+        lat = [r["lat"] for r in recs]
+        blobs = gpkg_point_blobs(lon, lat)
         cols = ["geom", *CASE_COLUMNS]
-        sql = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
         rows = []
         for blob, r in zip(blobs, recs, strict=True):
             for c in TIME_COLUMNS:
                 r[c] = gpkg_time(r[c])
             rows.append([blob, *(r[c] for c in CASE_COLUMNS)])
+        if index is not None:
+            cols.insert(0, "fid")
+            first = index.next_fid()
+            fids = np.arange(first, first + len(rows))
+            rows = [[f, *row] for f, row in zip(fids.tolist(), rows, strict=True)]
+        sql = f"INSERT INTO cases ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
         self._con.executemany(sql, rows)
+        if index is not None:
+            index.add(fids, lon, lat)
 
     def _insert_audit(self, entries: Sequence[AuditEntry]) -> None:
         self._con.executemany(

@@ -605,7 +605,7 @@ class PeopleStore:
                     track_id=r["track_id"],
                     person_id=r["person_id"],
                     day=parse_date(r["day"]),  # type: ignore[arg-type]
-                    times=tuple(dt.datetime.fromisoformat(p[0]).astimezone(TZ) for p in pts),
+                    times=tuple(parse_stored_instant(p[0], required=True) for p in pts),
                     lon=tuple(float(p[1]) for p in pts),
                     lat=tuple(float(p[2]) for p in pts),
                     source=r["source"],

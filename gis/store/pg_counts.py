@@ -23,6 +23,27 @@ if TYPE_CHECKING:
 TIMEZONE = LOCAL_TZ_NAME
 
 
+#: Cases per street segment over the points ``c`` (``segment_id``, metric point ``g``): the
+#: stored segment where it is a known one, else the nearest within the reach (``{reach}``,
+#: the reach's placeholder, in metres); ties go to the lowest segment id. It goes on after
+#: ``WITH c AS (...),``.
+SEGMENT_COUNTS_SQL = """
+known AS (SELECT feature_id FROM geo_features
+  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
+SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
+FROM c
+LEFT JOIN known k ON k.feature_id = c.segment_id
+LEFT JOIN LATERAL (
+  SELECT f.feature_id FROM geo_features f
+  WHERE k.feature_id IS NULL AND f.layer = 'segments'
+    AND f.subdistrict = current_setting('app.subdistrict')
+    AND ST_DWithin(f.geom, c.g, {reach})
+  ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
+WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
+GROUP BY 1
+"""
+
+
 def _srid(crs: str) -> int:
     epsg = CRS.from_user_input(crs).to_epsg()
     if epsg is None:
@@ -140,6 +161,16 @@ class PostGISCaseCounts:
         )
         return sql, params
 
+    def _over_points(self, sql: str, extra: dict[str, Any] | None = None) -> list[tuple]:
+        """The rows of ``sql`` over ``c``, the selection's points (:meth:`_points`, computed
+        once): ``sql`` goes on after ``WITH c AS MATERIALIZED (...)``, with more CTEs after a
+        comma or straight to the SELECT. ``sql`` is constant text; ``extra`` values are bound."""
+        pts, params = self._points()
+        with self._store._tx() as cur:
+            _no_jit(cur)
+            cur.execute(f"WITH c AS MATERIALIZED ({pts}) {sql}", params | (extra or {}))
+            return list(cur.fetchall())
+
     @functools.cached_property
     def _summary(self) -> tuple[int, Any, Any]:
         clauses, params = self._where()
@@ -168,15 +199,7 @@ class PostGISCaseCounts:
 
     @functools.cached_property
     def _extent(self) -> tuple[float, float, float, float] | None:
-        pts, params = self._points()
-        with self._store._tx() as cur:
-            _no_jit(cur)
-            cur.execute(
-                "WITH c AS MATERIALIZED (" + pts + ") "  # noqa: S608 - constant text; values bound
-                "SELECT min(x), min(y), max(x), max(y) FROM c",
-                params,
-            )
-            box = cur.fetchone()
+        (box,) = self._over_points("SELECT min(x), min(y), max(x), max(y) FROM c")
         return None if box[0] is None else tuple(float(v) for v in box)  # type: ignore[return-value]
 
     def extent(self) -> tuple[float, float, float, float] | None:
@@ -187,20 +210,15 @@ class PostGISCaseCounts:
     def per_cell(self, grid: GridSpec) -> NDArray[np.int64]:
         """Cases per cell of ``grid`` (flat, row-major from the south-west)."""
         self._check_grid(grid)
-        pts, params = self._points()
-        with self._store._tx() as cur:
-            _no_jit(cur)
-            cur.execute(
-                f"""
-                WITH c AS MATERIALIZED ({pts}),
-                rc AS (SELECT floor((x - %(x0)s) / %(cell)s)::bigint AS col,
-                              floor((y - %(y0)s) / %(cell)s)::bigint AS row FROM c)
-                SELECT row * %(nx)s + col, count(*) FROM rc
-                WHERE col >= 0 AND col < %(nx)s AND row >= 0 AND row < %(ny)s GROUP BY 1
-                """,  # noqa: S608 - pts is constant text; every value is bound
-                params | _grid_params(grid),
-            )
-            rows = cur.fetchall()
+        rows = self._over_points(
+            """,
+            rc AS (SELECT floor((x - %(x0)s) / %(cell)s)::bigint AS col,
+                          floor((y - %(y0)s) / %(cell)s)::bigint AS row FROM c)
+            SELECT row * %(nx)s + col, count(*) FROM rc
+            WHERE col >= 0 AND col < %(nx)s AND row >= 0 AND row < %(ny)s GROUP BY 1
+            """,
+            _grid_params(grid),
+        )
         out = np.zeros(grid.nx * grid.ny, dtype=np.int64)
         for idx, n in rows:
             out[int(idx)] = int(n)
@@ -211,25 +229,21 @@ class PostGISCaseCounts:
         :func:`gis.analytics.counts.linear_bins`: each case spread over the four nearest cell
         centres, clipped at the edge), and how many cases that is."""
         self._check_grid(grid)
-        pts, params = self._points()
-        with self._store._tx() as cur:
-            _no_jit(cur)
-            cur.execute(
-                f"""
-                WITH c AS MATERIALIZED ({pts}),
-                inside AS (SELECT (x - %(x0)s) / %(cell)s - 0.5 AS gx,
-                                  (y - %(y0)s) / %(cell)s - 0.5 AS gy
-                           FROM c WHERE x >= %(minx)s AND x < %(maxx)s
-                             AND y >= %(miny)s AND y < %(maxy)s),
-                f AS (SELECT floor(gx)::bigint AS c0, floor(gy)::bigint AS r0,
-                             gx - floor(gx) AS fx, gy - floor(gy) AS fy FROM inside)
-                SELECT r0, c0, sum((1 - fx) * (1 - fy)), sum(fx * (1 - fy)),
-                       sum((1 - fx) * fy), sum(fx * fy), count(*)
-                FROM f GROUP BY 1, 2
-                """,  # noqa: S608 - pts is constant text; every value is bound
-                params | _grid_params(grid),
-            )
-            rows = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 7)
+        found = self._over_points(
+            """,
+            inside AS (SELECT (x - %(x0)s) / %(cell)s - 0.5 AS gx,
+                              (y - %(y0)s) / %(cell)s - 0.5 AS gy
+                       FROM c WHERE x >= %(minx)s AND x < %(maxx)s
+                         AND y >= %(miny)s AND y < %(maxy)s),
+            f AS (SELECT floor(gx)::bigint AS c0, floor(gy)::bigint AS r0,
+                         gx - floor(gx) AS fx, gy - floor(gy) AS fy FROM inside)
+            SELECT r0, c0, sum((1 - fx) * (1 - fy)), sum(fx * (1 - fy)),
+                   sum((1 - fx) * fy), sum(fx * fy), count(*)
+            FROM f GROUP BY 1, 2
+            """,
+            _grid_params(grid),
+        )
+        rows = np.asarray(found, dtype=float).reshape(-1, 7)
         out = np.zeros((grid.ny, grid.nx))
         r0, c0 = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)
         # each base cell's four weight sums go to its four neighbours, clipped at the edge
@@ -250,29 +264,10 @@ class PostGISCaseCounts:
         """
         ids = [str(s) for s in gdf_segments["segment_id"]]
         self._check_segments(ids)
-        pts, params = self._points()
-        with self._store._tx() as cur:
-            _no_jit(cur)
-            cur.execute(
-                f"""
-                WITH c AS MATERIALIZED ({pts}),
-                known AS (SELECT feature_id FROM geo_features
-                  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
-                SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
-                FROM c
-                LEFT JOIN known k ON k.feature_id = c.segment_id
-                LEFT JOIN LATERAL (
-                  SELECT f.feature_id FROM geo_features f
-                  WHERE k.feature_id IS NULL AND f.layer = 'segments'
-                    AND f.subdistrict = current_setting('app.subdistrict')
-                    AND ST_DWithin(f.geom, c.g, %(reach)s)
-                  ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
-                WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
-                GROUP BY 1
-                """,  # noqa: S608 - pts is constant text; every value is bound
-                params | {"reach": float(max_distance_m)},
-            )
-            got = {str(s): int(n) for s, n in cur.fetchall()}
+        rows = self._over_points(
+            ", " + SEGMENT_COUNTS_SQL.format(reach="%(reach)s"), {"reach": float(max_distance_m)}
+        )
+        got = {str(s): int(n) for s, n in rows}
         return np.array([got.get(s, 0) for s in ids], dtype=np.int64)
 
     # -- checks --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from gis.errors import NotFoundError, StoreError, ValidationError
 from gis.geography.place import EDGE_M
 from gis.store.base import CaseQuery, make_query
 from gis.store.geo_layers import LAYERS, frame_from_rows, geography_from_frames, stored_layers
+from gis.store.pg_counts import SEGMENT_COUNTS_SQL
 
 if TYPE_CHECKING:
     from gis.analytics.grid import GridSpec
@@ -272,21 +273,8 @@ class PostGISSpatial:
         pts, params = self._case_points(make_query(query, filters), srid)
         with self._tx() as cur:
             cur.execute(
-                f"""
-                WITH c AS ({pts}),
-                known AS (SELECT feature_id FROM geo_features
-                  WHERE subdistrict = current_setting('app.subdistrict') AND layer = 'segments')
-                SELECT coalesce(k.feature_id, n.feature_id) AS sid, count(*)
-                FROM c
-                LEFT JOIN known k ON k.feature_id = c.segment_id
-                LEFT JOIN LATERAL (
-                  SELECT f.feature_id FROM geo_features f
-                  WHERE k.feature_id IS NULL AND f.subdistrict = current_setting('app.subdistrict') AND f.layer = 'segments'
-                    AND ST_DWithin(f.geom, c.g, %s)
-                  ORDER BY f.geom <-> c.g, f.feature_id LIMIT 1) n ON true
-                WHERE coalesce(k.feature_id, n.feature_id) IS NOT NULL
-                GROUP BY 1
-                """,  # noqa: S608 - pts is built from constants and psycopg2.sql identifiers
+                # pts is built from constants and psycopg2.sql identifiers; values are bound
+                f"WITH c AS ({pts}), " + SEGMENT_COUNTS_SQL.format(reach="%s"),
                 [*params, float(max_distance_m)],
             )
             return {str(r[0]): int(r[1]) for r in cur.fetchall()}

@@ -348,6 +348,9 @@ class PostGISStore(PostGISCrowd, Store):
                 skipped += len(cases) - len(new)
         return added, skipped
 
+    #: add_case_columns reads its chunks in a producer thread of its own (with their COPY text)
+    prefetches_columns = True
+
     def add_case_columns(self, chunks: Iterable[Any]) -> tuple[int, int]:
         """COPY chunks of new cases, given as columns, straight into ``cases`` in ONE
         transaction (:func:`gis.store.case_columns.add_to_postgis`)."""

@@ -8,8 +8,27 @@ from streamlit.util import calc_hash
 from tests.app.conftest import REPO_ROOT
 
 
+def _scan_components_once() -> None:
+    """Each new AppTest scans every installed distribution's metadata for Streamlit
+    components (about 0.3 s, hundreds of times a test run); nothing is installed while tests
+    run, so the first scan's answer serves every later app of this process (each app still
+    registers the components in its own manager)."""
+    from streamlit.components.v2 import manifest_scanner
+
+    if getattr(manifest_scanner.scan_component_manifests, "scanned_once", False):
+        return
+    found = manifest_scanner.scan_component_manifests()
+
+    def scan_once(max_workers: int | None = None) -> list:
+        return list(found)
+
+    scan_once.scanned_once = True  # type: ignore[attr-defined]
+    manifest_scanner.scan_component_manifests = scan_once
+
+
 def new_app() -> AppTest:
     """The app, not yet run."""
+    _scan_components_once()
     return AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
 
 

@@ -6,13 +6,25 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
 from gis.access.authorization import allowed_pages
-from gis.access.users import DEMO_PASSWORDS, ROLES, User, hash_password
+from gis.access.users import (
+    DEMO_PASSWORDS,
+    ROLES,
+    SqliteUserRepository,
+    User,
+    hash_password,
+    seed_demo_users,
+)
 from gis.i18n import MESSAGES, t
+from gis.store.geopackage import GeoPackageStore
 from tests.app.apptest_helpers import click_button, goto, log_in, new_app
+from tests.app.conftest import TEST_ROUNDS
 
 for _name in (
     "gis.cases.intake",
@@ -261,14 +273,39 @@ def _seed_cases_and_districts() -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.fixture(scope="module")
+def seeded_store(tmp_path_factory, tiny_geo_dir, tiny_geo) -> Path:
+    """The demo store with a reporter account, after the leader's session that leaves a case
+    with its trail and a saved district plan: made once, copied for each language."""
+    path = tmp_path_factory.mktemp("names") / "store.gpkg"
+    repo = SqliteUserRepository(path)
+    seed_demo_users(repo, list(tiny_geo.zones["zone_id"]), rounds=TEST_ROUNDS)
+    repo.add(User("dama", "reporter", "西城大妈"), hash_password(REPORTER_PW, rounds=4))
+    env = {"PATROL_DATA_DIR": str(tiny_geo_dir), "PATROL_DATABASE_URL": str(path),
+           "PATROL_LANG": "zh", "PATROL_BASEMAP": "none"}  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        _seed_cases_and_districts()
+    return path
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_of_every_role_names_things(app_env, demo_repo, tiny_geo, monkeypatch, lang):
+def test_every_page_of_every_role_names_things(
+    app_env, demo_repo, seeded_store, tiny_geo, monkeypatch, lang
+):
     """Walk every page each role may open, in Chinese and in English: no identifier from the
     code tables as primary text, and in English no Chinese label where an English one exists."""
     from gis.access.authorization import ROLE_PAGES
 
-    demo_repo.add(User("dama", "reporter", "西城大妈"), hash_password(REPORTER_PW, rounds=4))
-    _seed_cases_and_districts()
+    with (
+        closing(sqlite3.connect(seeded_store)) as src,
+        closing(sqlite3.connect(demo_repo.path)) as dst,
+    ):
+        src.backup(dst)  # a consistent copy, whatever the app's connections left in the WAL
+    assert demo_repo.get("dama")[0].role == "reporter"
+    with GeoPackageStore(demo_repo.path) as store:  # the pages have data to show
+        assert store.count_cases() >= 1 and store.get_meta("districts.assignment")
     monkeypatch.setenv("PATROL_LANG", lang)
     words = code_words(tiny_geo)
     if lang == "en":

@@ -129,7 +129,19 @@ def test_failures_spread_beyond_the_window_do_not_lock(demo_repo) -> None:
             login(demo_repo, "leader", "bad-password", SETTINGS, now=T0 + i * step)
 
 
-def test_unknown_user_is_rate_limited_too(demo_repo) -> None:
+@pytest.fixture
+def test_cost_dummy_hash(monkeypatch):
+    """An unknown name is checked against a dummy hash of the app's full bcrypt cost (as
+    slow as a real check); at the tests' cost the checks below are about throttling only."""
+    from gis.access import login as login_module
+
+    monkeypatch.setattr("gis.access.users.BCRYPT_ROUNDS", TEST_ROUNDS)
+    login_module._dummy_hash.cache_clear()
+    yield
+    login_module._dummy_hash.cache_clear()
+
+
+def test_unknown_user_is_rate_limited_too(demo_repo, test_cost_dummy_hash) -> None:
     for _ in range(MAX_FAILURES - 1):
         with pytest.raises(BadCredentialsError, match="wrong user name or password"):
             login(demo_repo, "nobody", "whatever-1", SETTINGS, now=T0)

@@ -7,8 +7,10 @@ retries the part a rerun can interrupt (opening a list).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 EXCEPTION = '[data-testid="stException"]'
@@ -47,8 +49,9 @@ def check(page: Any, *, errors: bool = True) -> None:
 
 
 def keyed(page: Any, key: str) -> Any:
-    """The element of the widget (or form) with key ``key``."""
-    return page.locator(f".st-key-{key}")
+    """The element of the widget (or form) with key ``key`` (Streamlit writes characters
+    outside ``[A-Za-z0-9_-]`` of the key as ``-`` in the class)."""
+    return page.locator(".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key))
 
 
 def choose(page: Any, key: str, text: str) -> None:
@@ -122,3 +125,73 @@ def press(page: Any, key: str | None, label: str) -> None:
     idle(page)
     scope = form_of(page, key) if key else page
     scope.get_by_role("button", name=label, exact=True).first.click()
+
+
+def zone_point(tiny_geo: Any) -> tuple[float, float, str]:
+    """A point (lon, lat) inside the tiny geography's first zone (the demo chief's), and
+    that zone's id."""
+    import geopandas as gpd
+
+    zone = tiny_geo.zones.iloc[0]
+    pt = gpd.GeoSeries([zone.geometry.representative_point()], crs=tiny_geo.zones.crs)
+    lonlat = pt.to_crs(4326).iloc[0]
+    return float(lonlat.x), float(lonlat.y), str(zone.zone_id)
+
+
+def seed_case(
+    store_path: Path | str,
+    tiny_geo: Any,
+    case_id: str,
+    *,
+    age: dt.timedelta,
+    depts: tuple[str, ...] = (),
+) -> dt.datetime:
+    """Store a reported C04 case (lead 城管, participating ``depts``) in the first zone,
+    reported ``age`` ago; returns the "now" it was made at."""
+    from gis.cases.workflow import Case
+    from gis.localtime import now_local
+    from gis.store.geopackage import GeoPackageStore
+
+    lon, lat, zone_id = zone_point(tiny_geo)
+    now = now_local()
+    case = Case(
+        case_id=case_id, category="C04", tier="general", state="reported", source="patrol",
+        reported_at=now - age, lon=lon, lat=lat, lead_dept="chengguan", owner="desk",
+        depts=depts, zone_id=zone_id, updated_at=now - age, updated_by="desk",
+    )  # fmt: skip
+    with GeoPackageStore(store_path) as store:
+        store.add_cases([case])
+    return now
+
+
+def choose_case(page: Any, case_id: str, *, category: str = "C04") -> None:
+    """Choose the case in the case page's list until its detail shows (other tests of the
+    session may have added cases). By its widget key, typing its id and taking the option
+    with the keyboard: a list opened upwards lies over the case table, whose canvas takes
+    the pointer. Retried while the page settles after its last rerun."""
+    from gis.i18n import t
+
+    detail = page.get_by_text(t("cases.codes", case_id=case_id, code=category))
+    box = keyed(page, "cases_pick").locator("input")
+    options = page.locator('[role="option"]').filter(has_text=case_id)
+    for _ in range(6):
+        if detail.count():  # already the case shown (the only one, or chosen before)
+            break
+        check(page)
+        box.click()
+        page.keyboard.type(case_id)
+        try:
+            options.first.wait_for(timeout=5_000)
+        except Exception:
+            page.keyboard.press("Escape")
+            box.evaluate("e => e.blur()")
+            page.wait_for_timeout(500)
+            continue
+        page.keyboard.press("Enter")
+        check(page)
+        try:
+            detail.wait_for(timeout=15_000)
+        except Exception:
+            continue
+    detail.wait_for(timeout=60_000)
+    check(page)

@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-import geopandas as gpd
 import pytest
 
 from gis.access.users import DEMO_PASSWORDS
-from gis.cases.workflow import Case
 from gis.i18n import t
-from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import open_page, shot
 from tests.app.test_browser import log_in
+
+from .browser_steps import seed_case
 
 pytestmark = pytest.mark.browser
 
 
 def _seed_case(store_path, tiny_geo) -> None:
-    zone = tiny_geo.zones.iloc[0]
-    pt = gpd.GeoSeries([zone.geometry.representative_point()], crs=tiny_geo.zones.crs)
-    lonlat = pt.to_crs(4326).iloc[0]
-    now = dt.datetime.now(TZ)
-    case = Case(
-        case_id="W1", category="C04", tier="general", state="reported", source="patrol",
-        reported_at=now - dt.timedelta(hours=1), lon=lonlat.x, lat=lonlat.y,
-        lead_dept="chengguan", owner="desk", depts=("aic", "fda"), zone_id=zone.zone_id,
-        updated_at=now - dt.timedelta(hours=1), updated_by="desk",
-    )  # fmt: skip
+    now = seed_case(store_path, tiny_geo, "W1", age=dt.timedelta(hours=1), depts=("aic", "fda"))
     with GeoPackageStore(store_path) as store:
-        store.add_cases([case])
         store.apply_transition("W1", "register", who="desk", expected_version=1,
                                at=now - dt.timedelta(minutes=50))  # fmt: skip
 

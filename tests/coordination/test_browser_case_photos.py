@@ -7,16 +7,13 @@ import datetime as dt
 import pytest
 
 from gis.access.users import DEMO_PASSWORDS
-from gis.cases.workflow import Case
 from gis.i18n import t
-from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import map_frame, open_page, shot
 from tests.app.test_browser import log_in
 
-from .browser_steps import ERROR, check, choose, idle, keyed, press
+from .browser_steps import ERROR, check, choose, choose_case, idle, keyed, press, seed_case
 from .photos import jpeg
-from .test_browser_flows import _point
 
 pytestmark = pytest.mark.browser
 
@@ -25,19 +22,12 @@ CASE = "PH1"
 
 def _seed(store_path, tiny_geo) -> None:
     """A case in the chief's zone with its notice served."""
-    lon, lat, zone_id = _point(tiny_geo)
-    now = dt.datetime.now(TZ)
-    case = Case(
-        case_id=CASE, category="C04", tier="general", state="reported", source="patrol",
-        reported_at=now - dt.timedelta(hours=3), lon=lon, lat=lat, lead_dept="chengguan",
-        owner="desk", depts=("aic",), zone_id=zone_id, updated_at=now - dt.timedelta(hours=3),
-        updated_by="desk",
-    )  # fmt: skip
+    now = seed_case(store_path, tiny_geo, CASE, age=dt.timedelta(hours=3), depts=("aic",))
     with GeoPackageStore(store_path) as store:
-        store.add_cases([case])
+        version = store.get_case(CASE).version
         for i, action in enumerate(("register", "serve_notice")):
-            case = store.apply_transition(CASE, action, who="desk", expected_version=case.version,
-                                          at=now - dt.timedelta(hours=2 - i))  # fmt: skip
+            version = store.apply_transition(CASE, action, who="desk", expected_version=version,
+                                             at=now - dt.timedelta(hours=2 - i)).version  # fmt: skip
 
 
 def _stored(store_path):
@@ -86,7 +76,7 @@ def test_before_after_photos_and_closing_as_rectified(live_app, offline_page, ti
     log_in(page, live_app["url"], "chief", DEMO_PASSWORDS["chief"])
     open_page(page, t("page.cases"), t("cases.title"))
     check(page)
-    _pick(page)
+    choose_case(page, CASE)
     case, photos = _stored(store_path)
     _shows_state(page, case)
 
@@ -171,11 +161,3 @@ def _popup_images(page) -> list:
             return got
         page.wait_for_timeout(500)
     return []
-
-
-def _pick(page) -> None:
-    """Choose the seeded case in the case list (other tests may have added cases)."""
-    idle(page)
-    current = keyed(page, "cases_pick").locator("input").first.input_value()
-    if CASE not in current:
-        choose(page, "cases_pick", CASE)

@@ -6,44 +6,28 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import geopandas as gpd
 import pytest
 
 from gis.access.users import DEMO_PASSWORDS, SqliteUserRepository, User, hash_password
-from gis.cases.workflow import Case
 from gis.i18n import t
-from gis.localtime import LOCAL_TZ as TZ
 from gis.store.geopackage import GeoPackageStore
 from tests.app.browser import open_page, shot
 from tests.app.test_browser import log_in
+
+from .browser_steps import seed_case, zone_point
 
 pytestmark = pytest.mark.browser
 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
-def _point(tiny_geo) -> tuple[float, float, str]:
-    zone = tiny_geo.zones.iloc[0]
-    pt = gpd.GeoSeries([zone.geometry.representative_point()], crs=tiny_geo.zones.crs)
-    lonlat = pt.to_crs(4326).iloc[0]
-    return float(lonlat.x), float(lonlat.y), str(zone.zone_id)
-
-
 def _seed(store_path, tiny_geo, case_id: str, *, tier: str | None = None) -> None:
     """A reported case in the first zone; registered (with ``tier``) when a tier is given."""
     from gis.coordination import handling
 
-    lon, lat, zone_id = _point(tiny_geo)
-    now = dt.datetime.now(TZ)
-    case = Case(
-        case_id=case_id, category="C04", tier="general", state="reported", source="patrol",
-        reported_at=now - dt.timedelta(hours=1), lon=lon, lat=lat, lead_dept="chengguan",
-        owner="desk", depts=("aic",), zone_id=zone_id, updated_at=now - dt.timedelta(hours=1),
-        updated_by="desk",
-    )  # fmt: skip
-    with GeoPackageStore(store_path) as store:
-        store.add_cases([case])
-        if tier:
+    now = seed_case(store_path, tiny_geo, case_id, age=dt.timedelta(hours=1), depts=("aic",))
+    if tier:
+        with GeoPackageStore(store_path) as store:
             desk = User("desk", "leadership")
             handling.register_case(
                 store, case_id, desk, tier=tier, at=now - dt.timedelta(minutes=50)
@@ -116,7 +100,7 @@ def test_major_case_needs_chief_approval_and_banners_leadership(live_app, offlin
 
 
 def test_inspection_opens_a_case(live_app, offline_page, tiny_geo):
-    lon, lat, _ = _point(tiny_geo)
+    lon, lat, _ = zone_point(tiny_geo)
     page = offline_page
     log_in(page, live_app["url"], "leader", DEMO_PASSWORDS["leader"])
     open_page(page, t("page.coordination"), t("coordination.title"))
@@ -151,7 +135,7 @@ def test_inspection_opens_a_case(live_app, offline_page, tiny_geo):
 
 
 def test_reporter_sends_and_sees_only_own(live_app, offline_page, tiny_geo):
-    lon, lat, _ = _point(tiny_geo)
+    lon, lat, _ = zone_point(tiny_geo)
     repo = SqliteUserRepository(live_app["store"])
     for name in ("dama_a", "dama_b"):
         repo.add(User(name, "reporter", "西城大妈"), hash_password("reporter-pw-1", rounds=4))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gis.access.users import User, hash_password, open_user_repository
 from gis.cli import main
 from gis.settings import Settings
 from gis.store import open_store
@@ -17,7 +18,7 @@ def gpkg(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture(params=["geopackage", "postgis"])
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def both(request, tmp_path, monkeypatch):
     """The CLI on a GeoPackage file, then on a fresh PostGIS database."""
     if request.param == "geopackage":
@@ -64,20 +65,65 @@ def test_dispatch_flow(both, capsys):
         assert row["ack_by"] == "li" and row["ack_lon"] == pytest.approx(116.385)
 
 
+def _add_users(*users: User) -> None:
+    """Users in the store the CLI opens (cheap password hashes: nobody logs in here)."""
+    repo = open_user_repository(Settings.from_env())
+    for user in users:
+        repo.add(user, hash_password("not-used-here", rounds=4))
+
+
+CHIEF = User(username="chief", role="area_chief", zones=("110102012001001",))
+BOSS = User(username="boss", role="leadership")
+
+
 def test_major_case_from_the_cli(gpkg, capsys):
+    _add_users(User(username="duty", role="patrol", person_id="P01"), CHIEF, BOSS)
     _new("M1", category="C01")
     assert main(["dispatch", "register", "M1", "--tier", "major", "--by", "duty"]) == 0
     assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 2
     assert "area chief approves" in capsys.readouterr().err
-    assert main(["dispatch", "approve", "M1", "--by", "duty", "--role", "patrol"]) == 2
+    assert main(["dispatch", "approve", "M1", "--user", "duty"]) == 2
     # the case has no zone here (no geography): no area chief answers for it, leadership does
-    assert main(["dispatch", "approve", "M1", "--by", "chief", "--zones", "110102012001001"]) == 2
-    assert "outside their zones" in capsys.readouterr().err
-    assert main(["dispatch", "approve", "M1", "--by", "boss", "--role", "leadership"]) == 0
+    assert main(["dispatch", "approve", "M1", "--user", "chief"]) == 2
+    assert "outside their zones (110102012001001)" in capsys.readouterr().err
+    assert main(["dispatch", "approve", "M1", "--user", "boss"]) == 0
+    assert "M1: approved by boss" in capsys.readouterr().out
     assert main(["dispatch", "alerts", "--by", "boss"]) == 0
     assert "M1:major:leadership" in capsys.readouterr().out
     assert main(["dispatch", "ack", "M1:major:leadership", "--by", "boss"]) == 0
     assert main(["dispatch", "notice", "M1", "--by", "duty"]) == 0
+
+
+def test_approval_takes_the_user_from_the_store_and_refuses_who_may_not(gpkg, capsys):
+    """The approver's role, zones, account state and subdistrict are the store's, not flags:
+    each refusal names the user and why, and none of them approves the case."""
+    _add_users(
+        User(username="duty", role="patrol", person_id="P01"),
+        CHIEF,
+        User(username="gone", role="leadership", active=False),
+        User(username="elsewhere", role="leadership", subdistrict="xinjiekou"),
+    )
+    _new("M2", category="C01")
+    assert main(["dispatch", "register", "M2", "--tier", "major", "--by", "duty"]) == 0
+    capsys.readouterr()
+    refusals = {
+        "nobody": "--user 'nobody' is not a user of",
+        "duty": "user 'duty' (patrol) may not approve; an area chief may",
+        "chief": "it lies in no zone, outside their zones (110102012001001)",
+        "gone": "--user 'gone' is disabled",
+        "elsewhere": "belongs to subdistrict 'xinjiekou', not 'shichahai'",
+    }
+    for name, reason in refusals.items():
+        assert main(["dispatch", "approve", "M2", "--user", name]) == 2
+        assert reason in capsys.readouterr().err, name
+    # the old flags that let anyone claim a chief's zones are gone
+    with pytest.raises(SystemExit):
+        main(["dispatch", "approve", "M2", "--by", "x", "--role", "leadership"])
+    capsys.readouterr()
+    assert main(["dispatch", "notice", "M2", "--by", "duty"]) == 2
+    assert "area chief approves" in capsys.readouterr().err
+    with open_store(Settings.from_env()) as store:
+        assert store.coord_get("coord_alerts", "M2:approval")["ack_at"] is None
 
 
 def test_photo_commands(both, tmp_path, capsys):

@@ -48,6 +48,24 @@ def test_report_reaches_the_responsible_person_and_only_its_reporter(store):
     assert len(evidence.photos(store, case_id)) == 1
 
 
+@pytest.mark.parametrize("nudge", [0.0, 1e-8], ids=["same id", "same content under another id"])
+def test_report_sent_twice_answers_with_the_stored_case(store, nudge):
+    """A report sent twice stores one case, one link, one alert and one photo, and the second
+    answer is the stored case's id (a point nudged below the 6th decimal gets another report
+    id but the same content), as the case form and the report service answer."""
+    lon, lat = lonlat(60, 10)
+    photo = jpeg(lon=lon, lat=lat)
+    first = _submit(store, photo=photo)
+    again = _submit(store, lon=lon + nudge, photo=photo)
+    assert again == first
+    assert store.count_cases() == 1
+    assert list(reporters.my_reports(store, DAMA).case_id) == [first]
+    assert [a["case_id"] for a in alerts.open_alerts(store, CHIEF)] == [first]
+    from gis.coordination import evidence
+
+    assert len(evidence.photos(store, first)) == 1
+
+
 def test_responsible_person_from_saved_districts(store, segments):
     import json
 

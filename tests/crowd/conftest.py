@@ -29,7 +29,7 @@ def feed(places):
     return generate_counts(places, START, dt.datetime(2026, 10, 10, tzinfo=TZ), seed=3)
 
 
-@pytest.fixture(params=["geopackage", "postgis"])
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store(request, tmp_path, refs):  # noqa: F811
     if request.param == "geopackage":
         s = GeoPackageStore(tmp_path / "patrol.gpkg", refs=refs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -34,19 +35,25 @@ def long_without_reason(source: str) -> bool:
     """True when a module is over the limit and its docstring's second paragraph gives no reason."""
     if len(source.splitlines()) <= MAX_LINES:
         return False
-    doc = ast.get_docstring(ast.parse(source)) or ""
+    doc = ast.get_docstring(_parse(source)) or ""
     paragraphs = doc.split("\n\n")
     return len(paragraphs) < 2 or not paragraphs[1].startswith(REASON)
 
 
 def docstring_problem(source: str) -> str | None:
     """What is wrong with a module's docstring: missing, or a first paragraph over one line."""
-    doc = ast.get_docstring(ast.parse(source))
+    doc = ast.get_docstring(_parse(source))
     if not doc:
         return "no module docstring"
     if "\n" in doc.split("\n\n")[0]:
         return "the first paragraph of the docstring is not one line"
     return None
+
+
+@functools.cache
+def _parse(source: str) -> ast.Module:
+    """A module's syntax tree, parsed once for all the rules (the trees are only read)."""
+    return ast.parse(source)
 
 
 def _own(module: str) -> bool:
@@ -58,7 +65,7 @@ def staging_shims(source: str, *, lazy_table: bool = False) -> list[str]:
     the CLI's lazy table), and imports of the project's own modules under an ``except`` that
     names ImportError (or that swallows everything around nothing but imports)."""
     found = []
-    tree = ast.parse(source)
+    tree = _parse(source)
     for node in ast.walk(tree):
         name = None
         if isinstance(node, ast.Name | ast.FunctionDef):

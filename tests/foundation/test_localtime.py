@@ -88,6 +88,9 @@ def test_stored_instants_without_offset_are_utc() -> None:
     assert parse_stored_instant(None) is None and parse_stored_instant("") is None
     with pytest.raises(ValidationError, match="'garbage'"):
         parse_stored_instant("garbage")
+    assert parse_stored_instant("2026-05-01 09:30:00", required=True) == stored
+    with pytest.raises(ValidationError, match="'time': is missing.*restore it from a backup"):
+        parse_stored_instant("", required=True)
 
 
 def test_to_local_and_series() -> None:
@@ -176,3 +179,43 @@ def test_the_zone_check_catches_a_second_definition() -> None:
     assert ZONE_SPELLINGS.search("pd.Timestamp.now(tz='Asia/Shanghai')")
     assert ZONE_SPELLINGS.search("t + dt.timedelta(hours=8)")
     assert not ZONE_SPELLINGS.search("from gis.localtime import LOCAL_TZ")
+
+
+#: Where the time parsers live; every other module asks them (what a person typed and what a
+#: store wrote mean different zones when no offset is given, and a bad value must be named).
+PARSER_HOME = "gis/localtime.py"
+STDLIB_PARSE = re.compile(r"\bfromisoformat\(")
+#: Folders and files of the product (tests may build expected values with the standard library).
+PRODUCT = ("gis", "layers", "ui", "bench", "scripts", "app.py", "serve.py")
+
+
+def _product_files() -> list[Path]:
+    out: list[Path] = []
+    for name in PRODUCT:
+        path = ROOT / name
+        out.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return out
+
+
+def test_times_are_parsed_in_one_place() -> None:
+    """No module but gis/localtime.py parses ISO times itself: it would pick its own zone for
+    text without an offset and raise a bare ValueError on a bad one."""
+    found = []
+    for path in _product_files():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == PARSER_HOME:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if STDLIB_PARSE.search(line) and not line.lstrip().startswith("#"):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    assert not found, (
+        "parse with gis.localtime (parse_instant: typed, parse_stored_instant: stored, "
+        f"parse_date: a day, parse_clock: a time of day): {found}"
+    )
+
+
+def test_the_parse_check_catches_the_standard_library() -> None:
+    assert len(_product_files()) > 100
+    assert STDLIB_PARSE.search("called = dt.datetime.fromisoformat(text)")
+    assert STDLIB_PARSE.search("day = date.fromisoformat(args.day)")
+    assert not STDLIB_PARSE.search("day = parse_date(args.day, required=True)")

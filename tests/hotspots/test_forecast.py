@@ -132,7 +132,7 @@ def test_backtest_with_no_cases_is_empty_with_note(segments_4x4):
 
 
 def test_near_repeat_weight_follows_the_process():
-    from gis.analytics.forecast import near_repeat_weight
+    from gis.analytics.forecast import near_repeat_weight, near_repeat_weights
     from tests.hotspots.synthetic import near_repeat_history
 
     days = (100, 150, 200, 250, 300)
@@ -140,8 +140,8 @@ def test_near_repeat_weight_follows_the_process():
     for alpha, background in ((0.0, 3.0), (0.7, 10.0)):
         h = near_repeat_history(seed=3, alpha=alpha, background_per_day=background)
         units = segment_units(h.segments)
-        weights[alpha] = [
-            near_repeat_weight(h.cases, units, at=START + pd.Timedelta(days=d)) for d in days
-        ]
+        at = [START + pd.Timedelta(days=d) for d in days]
+        weights[alpha] = near_repeat_weights(h.cases, units, at=at)
+        assert near_repeat_weight(h.cases, units, at=at[-1]) == weights[alpha][-1]
     assert np.mean(weights[0.0]) <= 0.5  # no repeats: mostly the long-run baseline
     assert np.mean(weights[0.7]) >= 1.0  # repeats: the boost is trusted

@@ -34,7 +34,7 @@ def four_people() -> list[Person]:
     ]
 
 
-@pytest.fixture(params=["geopackage", "postgis"])
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store(request, tmp_path, refs):  # noqa: F811 - the imported fixture
     """An empty store of each backend."""
     if request.param == "geopackage":
