@@ -70,6 +70,15 @@ def folder_stamp(folder: Path) -> str:
     return json.dumps(parts, ensure_ascii=False)
 
 
+def _stamp_folder(stamp: str) -> str:
+    """The folder a :func:`folder_stamp` names ("" for text that is not a stamp)."""
+    try:
+        parts = json.loads(stamp)
+    except ValueError:
+        return ""
+    return str(parts[0]) if isinstance(parts, list) and parts else ""
+
+
 def ensure_subdistrict_geography(store: Any, settings: Settings) -> bool:
     """Store the data folder's layers for the bundled subdistrict when its store has none,
     or when they were stored from the folder and the folder has changed since (layers an
@@ -88,8 +97,12 @@ def ensure_subdistrict_geography(store: Any, settings: Settings) -> bool:
             counts = store.save_geography(geo, by=SEEDED_BY)
             store.set_meta(SEED_META, stamp)
     except PatrolError as exc:
-        # the folder changed into something that does not load, or another process stored
-        # the layers at the same moment: the stored layers serve on
+        # the same folder changed into something that does not load, or another process
+        # stored the layers at the same moment: the stored layers serve on. Another folder
+        # (PATROL_DATA_DIR changed) that does not load is an error, not the old folder's map.
+        same_folder = bool(recorded) and _stamp_folder(recorded) == _stamp_folder(stamp)
+        if stored and not same_folder:
+            raise
         if not stored and store.geography_version() is None:
             raise
         log.warning("kept the stored geography of %s: %s", store.subdistrict, exc)

@@ -81,6 +81,9 @@ def test_a_folder_that_no_longer_loads_leaves_the_stored_layers(store, folder, t
     assert ensure_subdistrict_geography(store, settings) is False
     assert store.geography_version() == version
     assert _ids(subdistrict_geography(store, settings)) == _ids(tiny_geo)
+    # another data folder that does not load is an error, not the first folder's map
+    with pytest.raises(ValidationError, match="not found"):
+        ensure_subdistrict_geography(store, Settings(data_dir=folder.parent / "elsewhere"))
     # a store that has none yet says what is wrong with the folder
     from gis.store.geopackage import GeoPackageStore
 
