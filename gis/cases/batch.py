@@ -37,7 +37,14 @@ from gis.cases.intake import (
 from gis.cases.snapping import check_datum_lonlat, intake_crs, raw_lonlat
 from gis.errors import ValidationError
 from gis.geography.crs import normalize_datum, require_same_crs, to_wgs84
-from gis.io.intake_files import DEFAULT_MAX_BYTES, RejectsSink, read_records, write_rejects
+from gis.io.intake_files import (
+    DEFAULT_MAX_BYTES,
+    FieldRows,
+    RejectsSink,
+    iter_csv_blocks,
+    read_records,
+    write_rejects,
+)
 
 
 def read_batch(
@@ -264,7 +271,13 @@ def import_batch(
     """
     p = Path(path)
     source = p.name
-    records = iter(read_records(p, encoding=encoding, max_bytes=max_bytes))
+    if p.suffix.lower() in (".csv", ".txt"):  # in blocks of fields: no dict per row
+        blocks: Iterator[Any] = iter_csv_blocks(
+            p, encoding=encoding, max_bytes=max_bytes, size=chunk_rows
+        )
+    else:
+        records = iter(read_records(p, encoding=encoding, max_bytes=max_bytes))
+        blocks = iter(lambda: list(itertools.islice(records, chunk_rows)), [])
     area = area_from_segments(gdf_segments) if gdf_segments is not None else None
     crs = intake_crs(gdf_segments) if gdf_segments is not None else None
     sink = RejectsSink(rejects_path)
@@ -282,12 +295,9 @@ def import_batch(
     if isinstance(assignment, pd.DataFrame):
         assignment = dict(zip(assignment["segment_id"], assignment["person_id"], strict=True))
 
-    def parts() -> Iterator[list[tuple[object, Any]]]:
+    def parts() -> Iterator[Any]:
         first = True
-        while True:
-            part = list(itertools.islice(records, chunk_rows))
-            if not part:
-                break
+        for part in blocks:
             if not first:
                 yield part
                 continue
@@ -301,12 +311,18 @@ def import_batch(
         nonlocal seen
         for part in parts():
             counts["rows"] += len(part)
-            ok: list[tuple[object, Mapping[str, Any]]] = []
-            for row, raw in _with_footprints(part, datum, source=source):
-                if isinstance(raw, ValidationError):
-                    sink.add(raw, {})
-                else:
-                    ok.append((row, raw))
+            ok: Any
+            if isinstance(part, FieldRows):
+                errors, ok = part.split()
+                for _, exc in errors:
+                    sink.add(exc, {})
+            else:
+                ok = []
+                for row, raw in _with_footprints(part, datum, source=source):
+                    if isinstance(raw, ValidationError):
+                        sink.add(raw, {})
+                    else:
+                        ok.append((row, raw))
             good, rejects = validate_columns(
                 ok, refs=refs, now=now, datum=datum, area=area, source=source,
                 photos=photos, crs=crs,
@@ -333,8 +349,11 @@ def import_batch(
                         ),
                         {"report_id": rid},
                     )
-                seen = np.union1d(seen, keys)
-                good = good.take(fresh)
+                # the chunk's new keys (sorted, distinct) merged into the sorted ones seen
+                new_keys = keys[first_idx][fresh[first_idx]]
+                seen = np.insert(seen, np.searchsorted(seen, new_keys), new_keys)
+                if not fresh.all():
+                    good = good.take(fresh)
             if progress is not None:
                 progress(counts["rows"])
             if sink.count and not keep_good:

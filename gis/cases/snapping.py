@@ -21,7 +21,7 @@ from pyproj import Transformer
 from gis.errors import DatumError
 from gis.geography.crs import METRIC, WGS84, require_same_crs, to_wgs84
 from gis.geography.network import SegmentIndex
-from gis.io.intake_files import canonical_column, isnan
+from gis.io.intake_files import FieldRows, canonical_column, isnan
 
 if TYPE_CHECKING:
     from gis.cases.intake import Report
@@ -166,9 +166,25 @@ def check_point_datum(
     return d_wgs, d_gcj
 
 
-def raw_lonlat(records: Sequence[tuple[object, Any]]) -> tuple[np.ndarray, np.ndarray]:
+def raw_lonlat(
+    records: Sequence[tuple[object, Any]] | FieldRows,
+) -> tuple[np.ndarray, np.ndarray]:
     """Numeric lon/lat of the records that have them and declare no datum of their own."""
     lons, lats = [], []
+    if isinstance(records, FieldRows):  # a CSV block: its columns, no dict per row
+        _, block = records.split()
+        cols = block.columns()
+        datums = cols.get("datum") or [""] * len(block)
+        for d, x, y in zip(datums, cols["lon"], cols["lat"], strict=True):
+            if d != "":
+                continue
+            try:
+                lon, lat = float(x.strip()), float(y.strip())
+            except ValueError:
+                continue
+            lons.append(lon)
+            lats.append(lat)
+        return np.array(lons, dtype=float), np.array(lats, dtype=float)
     shapes: dict[tuple[Any, ...], dict[str, Any]] = {}  # header -> {field: its key}
     for _, rec in records:
         if not isinstance(rec, Mapping):
@@ -181,10 +197,12 @@ def raw_lonlat(records: Sequence[tuple[object, Any]]) -> tuple[np.ndarray, np.nd
         if d not in (None, "") and not isnan(d):
             continue
         try:
-            lons.append(float(str(rec[field["lon"]] if "lon" in field else None).strip()))
-            lats.append(float(str(rec[field["lat"]] if "lat" in field else None).strip()))
+            lon = float(str(rec[field["lon"]] if "lon" in field else None).strip())
+            lat = float(str(rec[field["lat"]] if "lat" in field else None).strip())
         except ValueError:
             continue
+        lons.append(lon)  # in pairs: a row with a good lon and a bad lat adds neither
+        lats.append(lat)
     return np.array(lons, dtype=float), np.array(lats, dtype=float)
 
 
