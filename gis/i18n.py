@@ -472,6 +472,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "staff.presence.resident": ("常驻", "Resident"),
     "staff.presence.on_call": ("随叫随到", "On call"),
     "staff.presence.auxiliary": ("协勤", "Auxiliary"),
+    "staff.shift.": ("未定", "Not set"),
+    "staff.shift.morning": ("早班 09–19", "Morning 09–19"),
+    "staff.shift.evening": ("晚班 19–03", "Evening 19–03"),
+    "staff.shift.day": ("白班 09–21", "Day 09–21"),
+    "staff.shift.rotating": ("轮班", "Rotating"),
     "col.person_id": ("编号", "Id"),
     "col.name": ("姓名", "Name"),
     "col.team": ("班组", "Team"),
@@ -479,6 +484,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "col.department": ("部门", "Department"),
     "col.presence": ("在岗方式", "Presence"),
     "col.phone": ("电话", "Phone"),
+    "col.shift": ("常规班次", "Usual shift"),
     "col.active_from": ("起始日", "From"),
     "col.active_to": ("截止日", "Until"),
     "col.duty": ("班次", "Duty"),
@@ -898,6 +904,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "{street} ({segment}) · now {person}",
     ),
     "hotspots.no_cases_period": ("{period} 无案件。", "No cases in {period}."),
+    "app.no_geography": (
+        "辖区 {subdistrict} 的地图图层尚未载入数据库，请管理员载入后再试。详情：{detail}",
+        "The map layers of subdistrict {subdistrict} are not in the store yet; ask an "
+        "administrator to load them. Detail: {detail}",
+    ),
     "app.basemap.offline": (
         "无法连接在线底图（无网络）：已改用离线地图。",
         "The online basemap cannot be reached (no network): showing the offline map.",

@@ -272,7 +272,7 @@ def _responders(c: Context, store: Any) -> Any:
     """Finds the on-duty people within walking distance of a case (none when it cannot)."""
     from gis.coordination.handling import assignment_responders
 
-    find = assignment_responders(store, geography(c.settings).segments)
+    find = assignment_responders(store, geography(c).segments)
     if find is None:
         return None
 
@@ -489,7 +489,7 @@ def _import_panel(c: Context, geo: Any, store: Any) -> None:
 def cases_page() -> None:
     """Report, list and advance cases in the user's scope."""
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.subheader(c.t("cases.title"))
     store = capabilities.store(c)
     if store is None:

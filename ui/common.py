@@ -17,7 +17,8 @@ from gis.access.db import AccessDB
 from gis.access.login import Session
 from gis.access.session_token import COOKIE_NAME, SessionTokens
 from gis.access.users import StoreUserRepository, User, access_db
-from gis.geography.layers import Geography, load_bundled_geography
+from gis.errors import NotFoundError
+from gis.geography.layers import Geography
 from gis.i18n import t
 from gis.settings import Settings
 from layers.assets import AssetMode
@@ -112,21 +113,80 @@ def resource_allowed(c: Context, page: str, resource: Resource, what: str) -> bo
     return True
 
 
-@st.cache_resource(show_spinner=False)
-def _geography(data_dir: str) -> Geography:
-    return load_bundled_geography(Settings(data_dir=Path(data_dir)))
+#: How long a subdistrict's layer version is trusted before the store is asked again
+#: (seconds): layers loaded while the app runs show within this time.
+GEOGRAPHY_CHECK_S = 10
+
+#: (database URL, data folder, subdistrict, layer version): which geography a page draws.
+GeoKey = tuple[str, str, str, str]
 
 
-def geography(s: Settings) -> Geography:
-    """The configured geography, loaded once per process (it is immutable)."""
-    return _geography(str(s.data_dir))
+@st.cache_data(ttl=GEOGRAPHY_CHECK_S, show_spinner=False)
+def _geography_version(database_url: str, data_dir: str, subdistrict: str) -> str:
+    """The stored layer version of a subdistrict ("" when the store has none); the bundled
+    subdistrict's layers are stored from the data folder on the first ask (and again when
+    the folder changed: :func:`gis.services.subdistricts.ensure_subdistrict_geography`)."""
+    from gis.services.subdistricts import ensure_subdistrict_geography
+    from ui.capabilities import _scoped_store
+
+    store = _scoped_store(database_url, subdistrict)
+    try:
+        ensure_subdistrict_geography(store, Settings(data_dir=Path(data_dir)))
+        version = store.geography_version()
+    except NotImplementedError:  # a store without geography tables: the data folder's
+        return "files"
+    return version or ""
+
+
+def geography_key(who: Context | Settings) -> GeoKey:
+    """Which geography ``who`` works on: the logged-in user's subdistrict's (the district
+    level: the deployment's), at the store's current layer version. Before login (a
+    :class:`Settings`): the deployment's subdistrict."""
+    from gis.services.subdistricts import map_subdistrict
+
+    if isinstance(who, Context):
+        s, code = who.settings, str(getattr(who.user, "subdistrict", "") or "")
+    else:
+        s, code = who, ""
+    sub = map_subdistrict(code, s)
+    data_dir = str(s.data_dir)
+    return (s.database_url, data_dir, sub, _geography_version(s.database_url, data_dir, sub))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _geography(key: GeoKey) -> Geography:
+    """One geography per (store, subdistrict, layer version), read from the store once."""
+    from gis.services.subdistricts import subdistrict_geography
+    from ui.capabilities import _scoped_store
+
+    database_url, data_dir, subdistrict, _ = key
+    return subdistrict_geography(
+        _scoped_store(database_url, subdistrict), Settings(data_dir=Path(data_dir))
+    )
+
+
+def geography(who: Context | Settings) -> Geography:
+    """The geography of the logged-in user's subdistrict (see :func:`geography_key`),
+    loaded once per process and layer version (it is immutable). A subdistrict without
+    stored layers gets a message saying how to load them, and the page stops."""
+    key = geography_key(who)
+    try:
+        return _geography(key)
+    except NotFoundError as exc:
+        lang = who.lang if isinstance(who, Context) else who.language
+        log.warning("no geography for subdistrict %s: %s", key[2], exc)
+        st.error(
+            t("app.no_geography", lang, subdistrict=plain(key[2]), detail=plain(exc, ERROR_CHARS))
+        )
+        st.stop()
+        raise  # st.stop() raises; for type checkers
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _prepared_geography(data_dir: str, lang: str, highlight: tuple[str, ...]) -> Any:
+def _prepared_geography(key: GeoKey, lang: str, highlight: tuple[str, ...]) -> Any:
     from layers.catalogue import prepare_geography
 
-    return prepare_geography(_geography(data_dir), lang=lang, highlight_zones=highlight or None)
+    return prepare_geography(_geography(key), lang=lang, highlight_zones=highlight or None)
 
 
 def draw_base_layers(c: Context, m: OfflineMap, highlight: tuple[str, ...] = ()) -> None:
@@ -136,7 +196,9 @@ def draw_base_layers(c: Context, m: OfflineMap, highlight: tuple[str, ...] = ())
     only wraps it in a new map."""
     from layers.catalogue import add_geography
 
-    add_geography(m, _prepared_geography(str(c.settings.data_dir), c.lang, tuple(highlight)))
+    key = geography_key(c)
+    geography(c)  # a subdistrict without layers says so and stops here
+    add_geography(m, _prepared_geography(key, c.lang, tuple(highlight)))
 
 
 @st.cache_resource(show_spinner=False)
@@ -260,10 +322,18 @@ def show_map(
 
 
 def people(c: Context) -> dict[str, str]:
-    """person_id → name for this deployment (staff table, accounts, demo staff)."""
+    """person_id → name for this deployment: the staff of the user's subdistrict in the
+    store first, then the staff table files, accounts and demo staff."""
+    from ui.capabilities import store
     from ui.names import person_names
 
-    return person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+    names = person_names(c.settings.data_dir, user_repository(c.settings).list_users())
+    try:
+        stored = store(c).people.list_people()
+    except (NotImplementedError, AttributeError):  # a store without people tables
+        stored = []
+    names.update({p.person_id: p.name for p in stored if p.name})
+    return names
 
 
 #: The narrowest map a view is fitted for (a phone in portrait).

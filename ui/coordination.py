@@ -373,7 +373,7 @@ def _inspections(c: Context, store: Any) -> None:
                 row = ins.record_inspection(
                     store, c.user, inspected_at=_now(), mode=mode, target_kind=kind,
                     target=target, result=result, finding=finding, outcome=outcome, case=case,
-                    geography=geography(c.settings) if case else None, now=_now(),
+                    geography=geography(c) if case else None, now=_now(),
                 )  # fmt: skip
             except PatrolError as exc:
                 st.error(c.t("app.error", message=plain(exc, ERROR_CHARS)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +20,7 @@ from ui.common import (
     base_map,
     draw_base_layers,
     geography,
+    geography_key,
     guard,
     plain,
     show_map,
@@ -32,41 +32,45 @@ DEMO_WEEKS = 3
 STEPS = (15, 60)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _staff_context(
-    data_dir: str, staff_version: float, assignment_json: str, walk_speed_kmh: float, hours: str
+    geo_key: Any,
+    staff_rows: tuple[tuple[Any, ...], ...],
+    assignment_json: str,
+    walk_speed_kmh: float,
+    hours: str,
 ) -> Any:
-    """Cached per data folder, staff file version (mtime), saved districts and settings, so
-    an edited staff table or new shift hours take effect without a restart."""
+    """Cached per geography (store, subdistrict, layer version), stored staff, saved
+    districts and settings, so edited staff or new shift hours take effect at once."""
     from gis.crowd.watch import staff_context_for
-    from gis.geography.layers import load_bundled_geography
-    from gis.people.staff_table import demo_staff_path, load_staff
+    from gis.people.staff_table import STAFF_COLUMNS
     from gis.settings import Settings
+    from ui.common import _geography
 
-    settings = Settings(data_dir=Path(data_dir), shift_hours=hours)
-    geo = load_bundled_geography(settings)
-    staff = load_staff(demo_staff_path(settings.data_dir))
+    staff = pd.DataFrame(list(staff_rows), columns=list(STAFF_COLUMNS))
     return staff_context_for(
-        geo, staff, assignment_json, walk_speed_kmh, settings.shift_hours_parsed()
+        _geography(geo_key),
+        staff,
+        assignment_json,
+        walk_speed_kmh,
+        Settings(shift_hours=hours).shift_hours_parsed(),
     )
 
 
-def _staff_version(data_dir: Path) -> float:
-    from gis.people.staff_table import demo_staff_path
-
-    try:
-        return demo_staff_path(data_dir).stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def _staff(c: Context, store: Any) -> Any:
+    """The nearest-staff search over the staff of the user's subdistrict in the store (the
+    bundled subdistrict's staff table is stored on first use); None without staff."""
     from gis.crowd.watch import ASSIGNMENT_META
+    from gis.services.subdistricts import subdistrict_staff
 
     try:
+        staff = subdistrict_staff(store, c.settings)
+        if staff.empty:
+            log.info("no staff stored for the crowd page of %s", store.subdistrict)
+            return None
         return _staff_context(
-            str(c.settings.data_dir),
-            _staff_version(c.settings.data_dir),
+            geography_key(c),
+            tuple(staff.itertuples(index=False, name=None)),
             store.get_meta(ASSIGNMENT_META) or "",
             c.settings.walk_speed_kmh,
             c.settings.shift_hours,
@@ -302,6 +306,24 @@ def _report(c: Context, store: Any, places: Any, day: dt.date) -> None:
     )
 
 
+def _places(c: Context, store: Any) -> Any:
+    """The store's places of the user's subdistrict; the bundled subdistrict's places file
+    is stored first when it has none (another subdistrict's are its own, never these)."""
+    from gis.crowd import watch
+    from gis.errors import NotFoundError
+    from gis.services.subdistricts import seeds_from_data_folder
+
+    if seeds_from_data_folder(store.subdistrict):
+        return watch.ensure_places(store, c.settings.data_dir)
+    places = store.load_places()
+    if not len(places):
+        raise NotFoundError(
+            f"no crowd places are stored for subdistrict {store.subdistrict}: "
+            f"patrol --subdistrict {store.subdistrict} crowd places FILE"
+        )
+    return places
+
+
 def crowd_page() -> None:
     """Crowd places coloured by level, alerts with nearest staff, timelines and the replay."""
     from gis.crowd import watch
@@ -310,14 +332,14 @@ def crowd_page() -> None:
     from layers.crowd import crowd_layer
 
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.subheader(c.t("crowd.title"))
     store = capabilities.store(c)
     if store is None:
         st.warning(c.t("cases.store_missing"))
         return
     try:
-        places = watch.ensure_places(store, c.settings.data_dir)
+        places = _places(c, store)
     except PatrolError as exc:
         st.warning(c.t("crowd.no_places", message=plain(exc, ERROR_CHARS)))
         m = base_map(c)

@@ -17,6 +17,7 @@ from ui.common import (
     base_map,
     fit_map,
     geography,
+    geography_key,
     guard,
     people,
     plain,
@@ -62,19 +63,19 @@ def _area(c: Context, geo: Any) -> tuple[str | None, list[str] | None]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _districts(data_dir: str, k: int, front: str | None, zones: tuple[str, ...]) -> Any:
+def _districts(geo_key: Any, k: int, front: str | None, zones: tuple[str, ...]) -> Any:
     """Balanced districts for one request, computed once per process (the geography is
     immutable, so the inputs in the key decide the answer)."""
     from gis.planning.partition import districts_for_people
     from ui.common import _geography
 
-    geo = _geography(data_dir)
+    geo = _geography(geo_key)
     return districts_for_people(geo.segments, k, front=front, zones=list(zones) or None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _polygons(
-    data_dir: str,
+    geo_key: Any,
     assignment: tuple[tuple[str, str], ...],
     front: str | None,
     zones: tuple[str, ...],
@@ -83,7 +84,7 @@ def _polygons(
     from gis.planning.district_outputs import district_polygons
     from ui.common import _geography
 
-    geo = _geography(data_dir)
+    geo = _geography(geo_key)
     if zones:
         area = geo.zones.loc[geo.zones["zone_id"].isin(zones)]
     elif front:
@@ -183,7 +184,7 @@ def _plan_panel(c: Context, geo: Any, plan: DistrictPlan) -> None:
 def districts_page() -> None:
     """Districts per person for the zones in the user's scope."""
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.subheader(c.t("districts.title"))
     controls, view = st.columns([1, 3])
     with controls:
@@ -198,7 +199,7 @@ def districts_page() -> None:
         if st.button(c.t("districts.compute"), key="districts_compute"):
             with st.spinner(c.t("app.loading")):
                 try:
-                    new = _districts(str(c.settings.data_dir), int(k), front, tuple(zones or ()))
+                    new = _districts(geography_key(c), int(k), front, tuple(zones or ()))
                 except PatrolError as exc:
                     st.error(user_message(c.lang, exc))
                 else:
@@ -216,7 +217,7 @@ def districts_page() -> None:
         if plan is not None:
             # clipped to the chosen area, not the whole subdistrict
             polygons = _polygons(
-                str(c.settings.data_dir),
+                geography_key(c),
                 tuple(sorted(plan.assignment.items())),
                 front,
                 tuple(zones or ()),

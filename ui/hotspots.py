@@ -224,7 +224,7 @@ def category_chart_data(by_category: pd.DataFrame, names: dict[str, str]) -> pd.
 def hotspots_page() -> None:
     """Hotspot layers and the periodic reports."""
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.subheader(c.t("hotspots.title"))
     store = capabilities.store(c)
     controls, view = st.columns([1, 2])

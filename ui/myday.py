@@ -49,7 +49,7 @@ def _signin(c: Context, s: Any, pid: str) -> None:
     if st.button(c.t("myday.signin"), key="myday_signin_button"):
         by = Recorder(c.user.username, c.user.role, c.user.person_id)
         try:
-            done = sign_in(s, geography(c.settings), pid, by=by, now=now(), lon=lon, lat=lat)
+            done = sign_in(s, geography(c), pid, by=by, now=now(), lon=lon, lat=lat)
         except PatrolError as exc:
             st.error(plain(exc, ERROR_CHARS))
             return
@@ -66,7 +66,7 @@ def _upload(c: Context, s: Any, pid: str) -> None:
     try:
         track, new = import_track(
             s,
-            geography(c.settings),
+            geography(c),
             up.getvalue(),
             person_id=pid,
             day=now().date(),
@@ -145,7 +145,7 @@ def myday_page() -> None:
         st.markdown(f"**{c.t('myday.plan')}**")
         try:
             plan = plan_person_day(
-                s, geography(c.settings), today, pid, walk_speed_kmh=c.settings.walk_speed_kmh
+                s, geography(c), today, pid, walk_speed_kmh=c.settings.walk_speed_kmh
             )
         except PatrolError as exc:
             st.error(plain(exc, ERROR_CHARS))

@@ -82,7 +82,7 @@ def place_panel(c: Context, place: Place) -> None:
 def overview_page() -> None:
     """The overview map with a layer control; a click shows who answers for the place."""
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.subheader(c.t("overview.title"))
     st.caption(c.t("overview.caption") + " " + _scope_line(c, geo))
     km = float(geo.segments["length_m"].sum()) / 1000.0

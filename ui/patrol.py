@@ -23,6 +23,7 @@ from ui.common import (
     base_map,
     bounds_wgs84,
     geography,
+    geography_key,
     guard,
     people,
     plain,
@@ -54,7 +55,7 @@ def _today() -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _planned(
-    data_dir: str,
+    geo_key: Any,
     mode: str,
     required: tuple[str, ...],
     k: int,
@@ -69,7 +70,7 @@ def _planned(
     from gis.services import PatrolRequest, plan_patrol
     from ui.common import _geography
 
-    geo = _geography(data_dir)
+    geo = _geography(geo_key)
     request = PatrolRequest(
         segment_ids=required,
         people=k if mode == "k" else 1,
@@ -177,7 +178,7 @@ def _plan_args(c: Context, spec: dict[str, Any]) -> tuple[Any, ...]:
             capabilities.user_subdistrict(c),
         )
     return (
-        str(c.settings.data_dir),
+        geography_key(c),
         spec["mode"],
         tuple(spec["required"]),
         int(spec["k"]),
@@ -344,7 +345,7 @@ def step_lines(c: Context, now: Any, nxt: Any | None) -> tuple[str, str]:
 def patrol_page() -> None:
     """Today's route: planned here, kept for the day, walked step by step."""
     c = guard(PAGE)
-    geo = geography(c.settings)
+    geo = geography(c)
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.subheader(c.t("patrol.title"))
     from layers import route as rlayer
@@ -396,7 +397,7 @@ def _route_digest(route: Any) -> str:
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _route_overlay(
     digest: str,
-    data_dir: str,
+    geo_key: Any,
     route_no: int,
     with_steps: bool,
     lang: str,
@@ -438,7 +439,7 @@ def _route_view(c: Context, geo: Any, rlayer: Any, stored: Any) -> None:
     overlays = [
         rlayer.route_layer_from(
             _route_overlay(
-                _route_digest(route), str(c.settings.data_dir), i, i == chosen, c.lang, route, steps
+                _route_digest(route), geography_key(c), i, i == chosen, c.lang, route, steps
             ),
             name=c.t("patrol.team_member", n=i + 1) if len(routes) > 1 else c.t("patrol.title"),
         )

@@ -141,7 +141,7 @@ def _form(c: Context, store: Any) -> None:
     from gis.geography.place import place_at
 
     refs = store.refs
-    geo = geography(c.settings)
+    geo = geography(c)
     _point(c, geo)
     with st.form("reporter_form", clear_on_submit=False):
         source = st.selectbox(

@@ -12,7 +12,7 @@ from gis.errors import PatrolError
 from gis.i18n import MESSAGES, format_number
 from gis.people.service import demo_people, import_staff
 from gis.people.staff import PRESENCE, people_frame, person_from_record, retire
-from gis.people.staff_table import ROLES
+from gis.people.staff_table import ROLES, SHIFTS
 from ui.common import ERROR_CHARS, Context, guard, plain
 from ui.people import people_store
 
@@ -65,6 +65,7 @@ def staff_page() -> None:
     frame = people_frame(people).drop(columns=["fictitious"])
     frame["role"] = [role_name(c, r) for r in frame["role"]]
     frame["presence"] = [presence_name(c, p) for p in frame["presence"]]
+    frame["shift"] = [c.t(f"staff.shift.{v}") if v in SHIFTS else v for v in frame["shift"]]
     frame["department"] = [department_name(c, s, d) for d in frame["department"]]
     frame.columns = [c.t(f"col.{col}") for col in frame.columns]
     st.dataframe(frame, hide_index=True, use_container_width=True, key="staff_table")
@@ -89,6 +90,12 @@ def staff_page() -> None:
                 key="staff_new_presence",
             ),
             "phone": st.text_input(c.t("col.phone"), key="staff_new_phone"),
+            "shift": st.selectbox(
+                c.t("col.shift"),
+                ("", *SHIFTS),
+                format_func=lambda v: c.t(f"staff.shift.{v}"),
+                key="staff_new_shift",
+            ),
         }
         if st.form_submit_button(c.t("staff.save")):
             try:

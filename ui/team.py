@@ -36,7 +36,7 @@ def people_in_scope(c: Context, s: Any) -> set[str] | None:
     area chief the people whose district (dated assignments in force) lies in their zones."""
     if c.user.sees_everything:
         return None
-    geo = geography(c.settings)
+    geo = geography(c)
     zones = set(zones_in_scope(c, geo))
     segs = geo.segments
     mine = set(segs.loc[segs["zone_id"].isin(zones), "segment_id"])
@@ -91,7 +91,7 @@ def _today(c: Context, s: Any, scope: set[str] | None) -> None:
         if st.form_submit_button(c.t("myday.signin")):
             by = Recorder(c.user.username, c.user.role, c.user.person_id)
             try:
-                sign_in(s, geography(c.settings), who, by=by, now=now(), allowed=scope)
+                sign_in(s, geography(c), who, by=by, now=now(), allowed=scope)
             except PatrolError as exc:
                 st.error(plain(exc, ERROR_CHARS))
             else:
@@ -106,7 +106,7 @@ def _plans(c: Context, s: Any, scope: set[str] | None) -> None:
         try:
             st.session_state[PLANS_KEY] = (
                 today,
-                plan_day(s, geography(c.settings), today, walk_speed_kmh=c.settings.walk_speed_kmh),
+                plan_day(s, geography(c), today, walk_speed_kmh=c.settings.walk_speed_kmh),
             )
         except PatrolError as exc:
             st.error(plain(exc, ERROR_CHARS))
@@ -139,7 +139,7 @@ def _roster(c: Context, s: Any, scope: set[str] | None) -> None:
             st.success(c.t("team.made", cells=len(made)))
     if right.button(c.t("team.draw_districts"), key="team_draw"):
         try:
-            n = assign_demo_districts(s, geography(c.settings), today, by=c.user.username)
+            n = assign_demo_districts(s, geography(c), today, by=c.user.username)
         except PatrolError as exc:
             st.error(plain(exc, ERROR_CHARS))
         else:
@@ -178,7 +178,7 @@ def _week(c: Context, s: Any, scope: set[str] | None) -> None:
     st.dataframe(table, hide_index=True, use_container_width=True, key="team_week_attendance")
     if st.button(c.t("team.week_coverage"), key="team_week_coverage"):
         try:
-            report = people_report(s, geography(c.settings), monday, today, now=now())
+            report = people_report(s, geography(c), monday, today, now=now())
         except PatrolError as exc:
             st.error(plain(exc, ERROR_CHARS))
             return
@@ -196,7 +196,10 @@ def team_page() -> None:
     c = guard(PAGE)
     st.subheader(c.t("team.title"))
     s = people_store(c)
-    if s is None or not s.people.list_people():
+    from gis.services.subdistricts import subdistrict_people
+
+    # the subdistrict's staff in the store (the bundled one's staff table stored at first use)
+    if s is None or not subdistrict_people(s, c.settings):
         st.info(c.t("myday.not_on_staff", person="*"))
         return
     scope = people_in_scope(c, s)

@@ -21,7 +21,7 @@ def users_page() -> None:
     """The user table and forms to add users and reset passwords."""
     c = guard(PAGE)
     repo = user_repository(c.settings)
-    geo = geography(c.settings)
+    geo = geography(c)
     store = capabilities.store(c)
     refs = store.refs if store is not None else None
     zones = zone_names(geo, c.lang)

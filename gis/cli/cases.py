@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 def _geography(settings: Settings):
     """The configured geography for snapping, or None (reports are then stored unsnapped)."""
     try:
-        from gis.geography.layers import load_bundled_geography
+        from gis.services.subdistricts import settings_geography
 
-        return load_bundled_geography(settings)
+        return settings_geography(settings)
     except PatrolError as exc:
         log.warning("no geography to snap reports to (%s); storing them unsnapped", exc)
         return None
@@ -324,9 +324,9 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         segments = grid_segments(20, 20, 100.0, origin=(446000.0, 4419600.0))
         pois = None
     else:
-        from gis.geography.layers import load_bundled_geography
+        from gis.services.subdistricts import settings_geography
 
-        geo = load_bundled_geography(settings)
+        geo = settings_geography(settings)
         segments, pois = geo.segments, geo.pois
     refs = load_references(settings.data_dir)
     if args.end:

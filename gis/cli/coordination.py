@@ -87,9 +87,9 @@ def _responders(settings: Settings, store: Any):
     from gis.errors import PatrolError
 
     try:
-        from gis.geography.layers import load_bundled_geography
+        from gis.services.subdistricts import settings_geography
 
-        geo = load_bundled_geography(settings)
+        geo = settings_geography(settings)
     except PatrolError:
         return None
     return assignment_responders(store, geo.segments)

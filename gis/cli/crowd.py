@@ -59,14 +59,16 @@ def _open(settings: Settings) -> tuple[Any, Any]:
 
 def _staff(settings: Settings, store: Any) -> Any:
     from gis.crowd.watch import staff_context
-    from gis.geography.layers import load_bundled_geography
-    from gis.people.staff_table import demo_staff_path, load_staff
+    from gis.services.subdistricts import settings_geography, subdistrict_staff
 
     try:
-        geo = load_bundled_geography(settings)
-        staff = load_staff(demo_staff_path(settings.data_dir))
+        geo = settings_geography(settings)
+        staff = subdistrict_staff(store, settings)  # the subdistrict's staff in the store
     except PatrolError as exc:
         log.warning("no staff positions (%s): alerts carry no nearest staff", exc)
+        return None
+    if staff.empty:
+        log.warning("no staff stored for %s: alerts carry no nearest staff", store.subdistrict)
         return None
     return staff_context(store, geo, staff, settings.walk_speed_kmh, settings.shift_hours_parsed())
 
@@ -230,9 +232,9 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 geo = None
                 try:
-                    from gis.geography.layers import load_bundled_geography
+                    from gis.services.subdistricts import settings_geography
 
-                    geo = load_bundled_geography(settings)
+                    geo = settings_geography(settings)
                 except PatrolError as exc:  # the case is still raised, without a zone
                     log.warning("the case gets no zone: %s", exc)
                 a, case = escalate_alert(

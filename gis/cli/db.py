@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from gis.errors import StoreError
 from gis.settings import Settings
@@ -168,21 +169,23 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_load_geography(args: argparse.Namespace, settings: Settings) -> int:
     pg, where = _target(args, settings)
-    if not pg:
-        raise StoreError(
-            "load-geography writes the layers into PostGIS; the GeoPackage store reads them "
-            "from the geography files. Pass --url postgresql://… or set PATROL_DATABASE_URL"
-        )
     from gis.geography.layers import load_bundled_geography, load_geography
-    from gis.store.pg_spatial import PostGISSpatial
-    from gis.store.postgis import PostGISStore
     from gis.store.tenancy import writable_subdistrict
 
     code = writable_subdistrict(args.subdistrict or settings.subdistrict)
     geo = load_geography(args.data_dir) if args.data_dir else load_bundled_geography(settings)
-    store = PostGISStore(where, minconn=1, maxconn=1, subdistrict=code)
+    if pg:
+        from gis.store.postgis import PostGISStore
+
+        store: Any = PostGISStore(where, minconn=1, maxconn=1, subdistrict=code)
+    else:
+        from gis.store.geopackage import GeoPackageStore
+
+        store = GeoPackageStore(where, subdistrict=code)
+    from gis.services.subdistricts import load_subdistrict_geography
+
     try:
-        counts = PostGISSpatial(store).load_geography(geo, by="patrol db load-geography")
+        counts = load_subdistrict_geography(store, geo, by="patrol db load-geography")
     finally:
         store.close()
     print(
@@ -223,7 +226,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g = add(
         "load-geography",
-        "store the geography layers in PostGIS (replacing those stored)",
+        "store a subdistrict's geography layers (replacing its stored ones; the others stay)",
         _cmd_load_geography,
     )
     g.add_argument("--data-dir", help="geography folder (default: the configured one)")

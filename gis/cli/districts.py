@@ -41,12 +41,13 @@ def _people(args: argparse.Namespace, settings: Settings) -> pd.DataFrame:
 def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
     from gis.people.service import staff_of_store
     from gis.planning.district_outputs import cut_length, district_polygons, person_summary
     from gis.planning.partition import districts_for_people
     from gis.planning.signboards import write_signboards
     from gis.planning.workload import WorkloadParams, describe_formula
+    from gis.services.subdistricts import settings_geography
 
     if args.people <= 0:
         raise ValidationError(
@@ -55,7 +56,7 @@ def _cmd_districts(args: argparse.Namespace, settings: Settings) -> int:
             fix="ask for 1 or more people",
         )
     steps = tqdm(total=4, desc="districts", unit="step", disable=args.quiet)
-    geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+    geo = load_geography(args.data) if args.data else settings_geography(settings)
     staff = _people(args, settings)
     steps.update()
     params = WorkloadParams(walk_speed_kmh=settings.walk_speed_kmh)

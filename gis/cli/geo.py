@@ -11,10 +11,11 @@ from gis.settings import Settings
 
 
 def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
+    from gis.services.subdistricts import settings_geography
     from layers.standalone import write_geography_map  # the CLI is an application layer
 
-    geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+    geo = load_geography(args.data) if args.data else settings_geography(settings)
     out = write_geography_map(
         geo,
         Path(args.out),
@@ -27,10 +28,11 @@ def _cmd_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
     from gis.geography.network import check_network
+    from gis.services.subdistricts import settings_geography
 
-    geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+    geo = load_geography(args.data) if args.data else settings_geography(settings)
     for name in ("boundary", "lakes", "fronts", "zones", "streets", "segments", "pois"):
         print(f"{name:9s} {len(getattr(geo, name)):5d}")
     for key, value in check_network(geo.graph()).items():
@@ -117,6 +119,12 @@ def _register_import_osm(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="online: seconds the Overpass download may take (default 60)",
     )
+    p.add_argument(
+        "--store-as",
+        metavar="SUBDISTRICT",
+        help="also store the imported layers as this subdistrict's geography in the store "
+        "(PATROL_DATABASE_URL), replacing its stored ones: its users then see this map",
+    )
     p.set_defaults(func=_import_osm)
 
 
@@ -177,4 +185,20 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> int:
             f"{figures['dropped_m']:.0f} m in all (shorter than {figures['min_component_m']:g} m "
             "and cut off from the rest; --min-component-m 0 keeps them)"
         )
+    if args.store_as:
+        _store_import(Path(args.out), args.store_as, settings)
     return 0
+
+
+def _store_import(folder: Path, code: str, settings: Settings) -> None:
+    """Store an imported folder as the geography of subdistrict ``code``."""
+    from gis.geography.layers import load_geography
+    from gis.services.subdistricts import load_subdistrict_geography
+    from gis.store import open_store
+    from gis.store.tenancy import writable_subdistrict
+
+    code = writable_subdistrict(code)
+    geo = load_geography(folder)
+    with open_store(settings, subdistrict=code) as store:
+        counts = load_subdistrict_geography(store, geo, by="patrol import-osm")
+    print(f"  stored as the geography of subdistrict {code}: {sum(counts.values())} features")

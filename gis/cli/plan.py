@@ -6,17 +6,17 @@ import argparse
 import time
 from pathlib import Path
 
-from gis.geography.layers import load_bundled_geography
 from gis.localtime import now_local, parse_date
 from gis.people.daysheet import day_sheet_html
 from gis.people.service import assign_demo_districts, plan_day
+from gis.services.subdistricts import settings_geography
 from gis.settings import Settings
 from gis.store import open_store
 
 
 def _cmd_day(args: argparse.Namespace, settings: Settings) -> int:
     day = parse_date(args.date, source="command line", field="--date") or now_local().date()
-    geo = load_bundled_geography(settings)
+    geo = settings_geography(settings)
     with open_store(settings) as store:
         if args.draw_districts:
             n = assign_demo_districts(store, geo, day, by=args.by)

@@ -114,11 +114,12 @@ def load_cases(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame
 
 def _load_geography(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     """The configured geography, or None (with a log line) when absent."""
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
+    from gis.services.subdistricts import settings_geography
 
     try:
         data = getattr(args, "data", None)
-        return load_geography(data) if data else load_bundled_geography(settings)
+        return load_geography(data) if data else settings_geography(settings)
     except Exception as exc:  # no bundled data yet, or a broken folder: maps without streets
         log.warning("no street geography (%s): maps and segment tests are skipped", exc)
         return None

@@ -168,8 +168,9 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
     """Plan and print a route; write GPX/GeoJSON/sheet files when asked."""
     from tqdm import tqdm
 
-    from gis.geography.layers import load_bundled_geography, load_geography
+    from gis.geography.layers import load_geography
     from gis.services import PatrolRequest, plan_patrol
+    from gis.services.subdistricts import settings_geography
 
     lang = args.lang or settings.language
     who = _person_labels(args, settings)
@@ -185,7 +186,7 @@ def handle_route(args: argparse.Namespace, settings: Settings) -> int:
         weights=_read_weights(args.weights) if args.weights else None,
     )
     with tqdm(total=2, desc="route", disable=None) as bar:
-        geo = load_geography(args.data) if args.data else load_bundled_geography(settings)
+        geo = load_geography(args.data) if args.data else settings_geography(settings)
         G = geo.graph()
         bar.update()
         cases = _case_history(settings) if request.budget_min and not request.weights else None

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pandas as pd
 
-from gis.geography.layers import load_bundled_geography
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import now_local, parse_date, parse_instant
 from gis.people.service import attendance_between, sign_in
 from gis.people.signin import Recorder, attendance_summary
+from gis.services.subdistricts import settings_geography
 from gis.settings import Settings
 from gis.store import open_store
 
@@ -26,7 +26,7 @@ def _cmd_record(args: argparse.Namespace, settings: Settings) -> int:
         if args.self_
         else Recorder(args.by, "area_chief")
     )
-    geo = load_bundled_geography(settings)
+    geo = settings_geography(settings)
     with open_store(settings) as store:
         s = sign_in(
             store,

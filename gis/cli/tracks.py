@@ -7,10 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 from gis.errors import ValidationError
-from gis.geography.layers import load_bundled_geography
 from gis.localtime import LOCAL_TZ as TZ
 from gis.localtime import now_local, parse_date
 from gis.people.service import coverage_report, import_track
+from gis.services.subdistricts import settings_geography
 from gis.settings import Settings
 from gis.store import open_store
 
@@ -22,7 +22,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     day = parse_date(args.date, source="command line", field="--date")
     if day is None:
         raise ValidationError("no --date", field="--date", fix="give the shift's day")
-    geo = load_bundled_geography(settings)
+    geo = settings_geography(settings)
     with open_store(settings) as store:
         track, new = import_track(
             store,
@@ -47,7 +47,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     day = parse_date(args.date, source="command line", field="--date") or now_local().date()
-    geo = load_bundled_geography(settings)
+    geo = settings_geography(settings)
     with open_store(settings) as store:
         rep = coverage_report(store, geo, day)
     for r in rep.rows:

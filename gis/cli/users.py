@@ -75,9 +75,9 @@ def _cmd_passwd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.geography.layers import load_bundled_geography
+    from gis.services.subdistricts import settings_geography
 
-    geo = load_bundled_geography(settings)
+    geo = settings_geography(settings)
     added = seed_demo_users(open_user_repository(settings), list(geo.zones["zone_id"]))
     print(f"demo users added: {', '.join(added) or 'none (all exist)'}")
     return 0

@@ -12,7 +12,7 @@ import pandas as pd
 
 from gis.errors import ValidationError
 from gis.localtime import parse_date
-from gis.people.staff_table import ROLES
+from gis.people.staff_table import ROLES, SHIFTS
 
 #: How a person is present: stationed every day, called in, or auxiliary patrol staff.
 PRESENCE: tuple[str, ...] = ("resident", "on_call", "auxiliary")
@@ -28,6 +28,7 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "active_from",
     "active_to",
     "fictitious",
+    "shift",
 )
 _TRUE = {"true", "1", "yes", "是", "虚构"}
 
@@ -49,6 +50,9 @@ class Person:
     active_from: dt.date | None = None
     active_to: dt.date | None = None
     fictitious: bool = False
+    #: The usual shift of the staff table file (:data:`gis.people.staff_table.SHIFTS`), or
+    #: "" when unknown: who is on duty when the store has no roster for the day.
+    shift: str = ""
 
     def active_on(self, day: dt.date) -> bool:
         """True when the person serves on ``day``."""
@@ -69,6 +73,7 @@ class Person:
             "active_from": self.active_from.isoformat() if self.active_from else "",
             "active_to": self.active_to.isoformat() if self.active_to else "",
             "fictitious": self.fictitious,
+            "shift": self.shift,
         }
 
 
@@ -127,6 +132,15 @@ def person_from_record(
             fix="put the last day of service on or after the first",
         )
     fict = rec.get("fictitious")
+    shift = _text(rec, "shift")
+    if shift and shift not in SHIFTS:
+        raise ValidationError(
+            f"unknown shift {shift!r}",
+            source=source,
+            row=row,
+            field="shift",
+            fix=f"use one of {', '.join(SHIFTS)}, or leave it empty",
+        )
     return Person(
         person_id=_text(rec, "person_id"),
         name=_text(rec, "name"),
@@ -138,6 +152,7 @@ def person_from_record(
         active_from=start,
         active_to=end,
         fictitious=fict if isinstance(fict, bool) else _text(rec, "fictitious").lower() in _TRUE,
+        shift=shift,
     )
 
 

@@ -36,6 +36,7 @@ from gis.store.coordination import CoordinationTables
 from gis.store.crowd import CrowdStore
 
 if TYPE_CHECKING:
+    from gis.geography.layers import Geography
     from gis.store.people import PeopleStore
 
 #: Columns every backend keeps per case (geometry is stored natively as well).
@@ -419,6 +420,27 @@ class Store(CrowdStore, CoordinationTables, abc.ABC):
     def people(self) -> PeopleStore:
         """Staff, dated assignments, roster, sign-ins and tracks (:mod:`gis.store.people`)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no people tables")
+
+    # -- geography ---------------------------------------------------------------
+    def save_geography(self, geo: Geography, *, by: str = "") -> dict[str, int]:
+        """Replace this store's subdistrict's geography layers (boundary, lakes, fronts,
+        zones, streets, segments, POIs) with ``geo``'s, in its metric CRS, in one
+        transaction; other subdistricts' layers stay. Returns the features per layer."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no geography layers")
+
+    def read_geography(self) -> Geography:
+        """This store's subdistrict's stored geography: the same layers, ids, names,
+        columns and geometries as were saved, in the same CRS. NotFoundError when none."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no geography layers")
+
+    def geography_subdistricts(self) -> list[str]:
+        """The subdistricts whose geography the store holds, in code order."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no geography layers")
+
+    def geography_version(self) -> str | None:
+        """A text that changes whenever this subdistrict's layers are replaced (a cache
+        key), None when the store holds none."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no geography layers")
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -23,7 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -70,6 +70,9 @@ from gis.store.tenancy import (
     stamp_gpkg_rows,
     writable_subdistrict,
 )
+
+if TYPE_CHECKING:
+    from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
 
@@ -573,6 +576,40 @@ class GeoPackageStore(GeoPackageCrowd, Store):
                     "SELECT count(*) FROM cases WHERE subdistrict = ?", (scope,)
                 ).fetchone()[0]
             )
+
+    # -- geography ---------------------------------------------------------------
+    def save_geography(self, geo: Geography, *, by: str = "") -> dict[str, int]:
+        """Replace this subdistrict's geography layers (feature tables
+        ``geo_<subdistrict>_<layer>``, :mod:`gis.store.gpkg_geography`) in one transaction."""
+        from gis.store import gpkg_geography
+
+        with self._write():
+            return gpkg_geography.save_geography(self._con, self.subdistrict, geo, by=by)
+
+    def read_geography(self) -> Geography:
+        """This subdistrict's stored geography; NotFoundError when the file has none."""
+        from gis.store import gpkg_geography
+
+        with self._lock:
+            return gpkg_geography.read_geography(
+                self._con, gpkg_geography.one_subdistrict(self.subdistrict), self.path.name
+            )
+
+    def geography_subdistricts(self) -> list[str]:
+        """The subdistricts whose geography the file holds."""
+        from gis.store import gpkg_geography
+
+        with self._lock:
+            return gpkg_geography.geography_subdistricts(self._con)
+
+    def geography_version(self) -> str | None:
+        """Changes whenever this subdistrict's layers are replaced; None without any."""
+        from gis.store import gpkg_geography
+
+        if self.subdistrict == DISTRICT:
+            return None
+        with self._lock:
+            return gpkg_geography.geography_version(self._con, self.subdistrict)
 
     def close(self) -> None:
         """Close the file (checkpointing the WAL)."""

@@ -43,6 +43,8 @@ GPKG_STEPS: dict[int, str] = {
     7: "users with row versions, failed logins, trusted clients and sessions in the store",
     8: "a subdistrict key on every row (existing rows: shichahai)",
     9: "users, sessions, trusted clients and failed logins keyed by subdistrict",
+    11: "geography layers per subdistrict (geo_layers and geo_<subdistrict>_<layer> tables); "
+    "staff.shift",
 }
 #: A schema file holding this line is idempotent and runs again when a file numbered below
 #: it is applied after it (its work then covers the tables that file creates).
@@ -54,6 +56,7 @@ COUNTED_TABLES: tuple[str, ...] = (
     "staff",
     "tracks",
     "geo_features",
+    "geo_layers",
     "patrol_users",
     "patrol_sessions",
 )
@@ -478,12 +481,16 @@ def finish_gpkg_schema(con: sqlite3.Connection) -> None:
     """Last GeoPackage step, inside the opening write transaction: the spatial index, then
     the version this code writes."""
     from gis.access.db import ensure_gpkg_access_tables
+    from gis.store.gpkg_geography import ensure_geography_catalogue
     from gis.store.gpkg_index import ensure_rtree
     from gis.store.tenancy import key_gpkg_tables
 
     ensure_gpkg_access_tables(con)  # 7: users and sessions
     ensure_rtree(con, "cases", "geom")
     key_gpkg_tables(con)
+    ensure_geography_catalogue(con)  # 11: the geography layers, and the staff's shift
+    if "shift" not in [r[1] for r in con.execute("PRAGMA table_info(staff)")]:
+        con.execute("ALTER TABLE staff ADD COLUMN shift TEXT NOT NULL DEFAULT ''")
     known = str(gpkg_code_version())
     con.execute(
         "UPDATE patrol_meta SET value = ? WHERE key = 'schema_version' "
@@ -540,6 +547,14 @@ def gpkg_status(path: Path) -> StoreStatus:
                     "SELECT subdistrict, count(*) FROM cases GROUP BY 1 ORDER BY 1"
                 )
             }
+        notes: dict[str, str] = {}
+        if "geo_layers" in present:
+            notes = {
+                r[0]: f"geography {r[1]}"
+                for r in con.execute(
+                    "SELECT subdistrict, max(crs) FROM geo_layers GROUP BY 1 ORDER BY 1"
+                )
+            }
     pending = tuple(
         f"{v}: {what}" for v, what in GPKG_STEPS.items() if stored and stored < v <= known
     )
@@ -555,6 +570,7 @@ def gpkg_status(path: Path) -> StoreStatus:
         unknown=(stored,) if stored > known else (),
         counts=counts,
         subdistricts=keyed,
+        notes=notes,
     )
 
 

@@ -79,7 +79,7 @@ def gpkg_people_sql() -> list[str]:
           presence TEXT NOT NULL CHECK (presence IN ({_in(PRESENCE)})),
           phone TEXT NOT NULL DEFAULT '', active_from DATE, active_to DATE,
           fictitious BOOLEAN NOT NULL DEFAULT 0, updated_by TEXT NOT NULL DEFAULT '',
-          updated_at DATETIME,
+          updated_at DATETIME, shift TEXT NOT NULL DEFAULT '',
           CHECK (active_to IS NULL OR active_from IS NULL OR active_to >= active_from))""",
         """CREATE TABLE IF NOT EXISTS staff_assignments (
           id INTEGER PRIMARY KEY AUTOINCREMENT, segment_id TEXT NOT NULL,
@@ -278,6 +278,7 @@ class PeopleStore:
                     self._day(p.active_from),
                     self._day(p.active_to),
                     p.fictitious,
+                    p.shift,
                 ]
                 if p.person_id in known:
                     sets = ", ".join(f"{c} = %s" for c in _STAFF_COLS[1:])
@@ -637,6 +638,7 @@ def _person(r: dict[str, Any]) -> Person:
         active_from=parse_date(r["active_from"]),
         active_to=parse_date(r["active_to"]),
         fictitious=bool(r["fictitious"]),
+        shift=r.get("shift") or "",
     )
 
 

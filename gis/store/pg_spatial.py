@@ -23,31 +23,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from gis.errors import StoreError, ValidationError
+from gis.errors import NotFoundError, StoreError, ValidationError
 from gis.geography.place import EDGE_M
 from gis.store.base import CaseQuery, make_query
+from gis.store.geo_layers import LAYERS, frame_from_rows, geography_from_frames, stored_layers
 from gis.store.pg_counts import SEGMENT_COUNTS_SQL
 
 if TYPE_CHECKING:
     from gis.analytics.grid import GridSpec
     from gis.geography.layers import Geography
     from gis.store.postgis import PostGISStore
-
-#: Each stored layer and its id column, in load order.
-LAYERS: dict[str, str] = {
-    "boundary": "adcode",
-    "lakes": "lake_id",
-    "fronts": "front_id",
-    "zones": "zone_id",
-    "streets": "street_id",
-    "segments": "segment_id",
-    "pois": "poi_id",
-}
 
 
 @dataclass(frozen=True)
@@ -59,25 +47,6 @@ class PlaceRow:
     zone_id: str | None
     segment_id: str | None
     distance_m: float | None
-
-
-def _props(row: pd.Series, skip: set[str]) -> str:
-    out: dict[str, Any] = {}
-    for k, v in row.items():
-        if k in skip or k == "geometry":
-            continue
-        if isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, float) and not np.isfinite(v):
-            v = None
-        out[str(k)] = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
-    return json.dumps(out, ensure_ascii=False)
-
-
-def _text(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
-    return str(v)
 
 
 class PostGISSpatial:
@@ -100,10 +69,13 @@ class PostGISSpatial:
 
     # -- the layers ----------------------------------------------------------------------
     def load_geography(self, geo: Geography, *, by: str = "") -> dict[str, int]:
-        """Replace the stored layers with ``geo``'s, in one transaction; counts per layer."""
+        """Replace the stored layers with ``geo``'s, in one transaction; counts per layer.
+        Each layer records its columns and dtypes (:mod:`gis.store.geo_layers`), so that
+        :meth:`read_geography` gives back the same frames."""
         epsg = CRS.from_user_input(geo.crs).to_epsg()
         if epsg is None:
             raise StoreError(f"the geography's CRS {geo.crs} has no EPSG code to store")
+        layers = stored_layers(geo)
         counts: dict[str, int] = {}
         with self._tx() as cur:
             # this subdistrict's layers only (also where row-level security is not in force);
@@ -111,48 +83,58 @@ class PostGISSpatial:
             cur.execute(
                 "DELETE FROM geo_layers WHERE subdistrict = current_setting('app.subdistrict')"
             )
-            for layer, id_col in LAYERS.items():
-                gdf = getattr(geo, layer)
+            for layer in layers.values():
                 cur.execute(
-                    "INSERT INTO geo_layers (layer, srid, n_features, source, loaded_by) "
-                    "VALUES (%s, %s, %s, %s, %s)",
-                    (layer, epsg, len(gdf), geo.source or "", by),
-                )
-                if not len(gdf):
-                    counts[layer] = 0
-                    continue
-                wkb = shapely.to_wkb(
-                    shapely.set_srid(np.asarray(gdf.geometry.values), epsg),
-                    hex=True,
-                    include_srid=True,
-                )
-                skip = {id_col, "name", "zone_id", "front_id"}
-                rows = [
+                    "INSERT INTO geo_layers (layer, srid, n_features, source, loaded_by, "
+                    "columns, crs) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)",
                     (
-                        layer,
-                        i,
-                        _text(row.get(id_col)) or str(i),
-                        _text(row.get("name")) or "",
-                        _text(row.get("zone_id")),
-                        _text(row.get("front_id")),
-                        _props(row, skip),
-                        g,
-                    )
-                    for i, ((_, row), g) in enumerate(zip(gdf.iterrows(), wkb, strict=True))
-                ]
+                        layer.layer,
+                        epsg,
+                        len(layer.rows),
+                        geo.source or "",
+                        by,
+                        layer.columns_json,
+                        geo.crs,
+                    ),
+                )
+                counts[layer.layer] = len(layer.rows)
+                if not layer.rows:
+                    continue
                 from psycopg2.extras import execute_values
 
                 execute_values(
                     cur,
                     "INSERT INTO geo_features (layer, ord, feature_id, name, zone_id, front_id, "
                     "props, geom) VALUES %s",
-                    rows,
-                    template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::geometry)",
+                    [
+                        (
+                            layer.layer,
+                            i,
+                            r.feature_id,
+                            r.name,
+                            r.zone_id,
+                            r.front_id,
+                            r.props,
+                            r.wkb.hex(),
+                        )
+                        for i, r in enumerate(layer.rows)
+                    ],
+                    template=f"(%s, %s, %s, %s, %s, %s, %s::jsonb, "
+                    f"ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), {int(epsg)}))",
                     page_size=1000,
                 )
-                counts[layer] = len(rows)
             cur.execute("ANALYZE geo_features")
         return counts
+
+    def version(self) -> str | None:
+        """Changes whenever this subdistrict's layers are replaced; None without any."""
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT max(loaded_at), count(*) FROM geo_layers "
+                "WHERE subdistrict = current_setting('app.subdistrict')"
+            )
+            at, n = cur.fetchone()
+        return None if not n else f"{at.isoformat()}/{n}"
 
     def srid(self) -> int:
         """The metric SRID of the stored layers; StoreError when none are loaded."""
@@ -174,39 +156,40 @@ class PostGISSpatial:
     def read_geography(self) -> Geography:
         """The stored layers of this store's subdistrict as a :class:`Geography` (its own
         street network, zones and boundary, in its own metric CRS): plan routes and
-        districts on what the database holds. StoreError when none are loaded."""
-        import geopandas as gpd
+        districts on what the database holds. NotFoundError when none are loaded.
 
+        Layers stored with their columns (version 11) come back as the same frames; older
+        ones are rebuilt from boundary, lakes, zones, streets and POIs as when loaded."""
         from gis.geography.layers import geography_from_layers
 
-        srid = self.srid()
-        frames: dict[str, gpd.GeoDataFrame] = {}
+        try:
+            srid = self.srid()
+        except StoreError as exc:
+            raise NotFoundError(str(exc)) from None
+        frames: dict[str, Any] = {}
         with self._tx() as cur:
             cur.execute(
-                "SELECT max(source) FROM geo_layers "
+                "SELECT layer, columns, crs, source FROM geo_layers "
                 "WHERE subdistrict = current_setting('app.subdistrict')"
             )
-            source = cur.fetchone()[0] or ""
-            for layer in ("boundary", "lakes", "zones", "streets", "pois"):
+            meta = {r[0]: r[1:] for r in cur.fetchall()}
+            exact = all(layer in meta and meta[layer][0] is not None for layer in LAYERS)
+            source = max((m[2] or "" for m in meta.values()), default="")
+            crs = str(meta["boundary"][1] or f"EPSG:{srid}") if exact else f"EPSG:{srid}"
+            wanted = LAYERS if exact else ("boundary", "lakes", "zones", "streets", "pois")
+            for layer in wanted:
                 cur.execute(
                     "SELECT feature_id, name, zone_id, front_id, props, ST_AsBinary(geom) "
                     "FROM geo_features WHERE subdistrict = current_setting('app.subdistrict') "
                     "AND layer = %s ORDER BY ord",
                     (layer,),
                 )
-                records, geoms = [], []
-                for fid, name, zone_id, front_id, props, wkb in cur.fetchall():
-                    rec = dict(props if isinstance(props, dict) else json.loads(props or "{}"))
-                    rec[LAYERS[layer]] = fid
-                    rec["name"] = name
-                    for col, v in (("zone_id", zone_id), ("front_id", front_id)):
-                        if v is not None:
-                            rec[col] = v
-                    records.append(rec)
-                    geoms.append(shapely.from_wkb(bytes(wkb)))
-                frames[layer] = gpd.GeoDataFrame(
-                    pd.DataFrame.from_records(records), geometry=geoms, crs=f"EPSG:{srid}"
-                )
+                columns = meta[layer][0] if exact else None
+                if isinstance(columns, str):
+                    columns = json.loads(columns)
+                frames[layer] = frame_from_rows(layer, cur.fetchall(), columns, crs)
+        if exact:
+            return geography_from_frames(frames, crs, source or "PostGIS")
         return geography_from_layers(
             frames["boundary"],
             frames["lakes"],

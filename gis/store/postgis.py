@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +53,9 @@ from gis.store.crowd import PostGISCrowd
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
 from gis.store.people import PeopleStore
 from gis.store.tenancy import DEFAULT_SUBDISTRICT, check_subdistrict, writable_subdistrict
+
+if TYPE_CHECKING:
+    from gis.geography.layers import Geography
 
 log = logging.getLogger(__name__)
 
@@ -579,6 +582,33 @@ class PostGISStore(PostGISCrowd, Store):
         with self._tx() as cur:
             cur.execute("SELECT count(*) FROM cases")
             return int(cur.fetchone()[0])
+
+    # -- geography (gis/store/pg_spatial.py) ------------------------------------
+    def save_geography(self, geo: Geography, *, by: str = "") -> dict[str, int]:
+        """Replace this subdistrict's layers in ``geo_layers``/``geo_features``."""
+        from gis.store.pg_spatial import PostGISSpatial
+
+        return PostGISSpatial(self).load_geography(geo, by=by)
+
+    def read_geography(self) -> Geography:
+        """This subdistrict's stored geography; NotFoundError when none is loaded."""
+        from gis.store.pg_spatial import PostGISSpatial
+
+        return PostGISSpatial(self).read_geography()
+
+    def geography_subdistricts(self) -> list[str]:
+        """The subdistricts whose layers the database holds (readable by every one)."""
+        with self._tx() as cur:
+            cur.execute("SELECT DISTINCT subdistrict FROM geo_layers ORDER BY 1")
+            return [r[0] for r in cur.fetchall()]
+
+    def geography_version(self) -> str | None:
+        """Changes whenever this subdistrict's layers are replaced; None without any."""
+        from gis.store.pg_spatial import PostGISSpatial
+
+        if self.subdistrict == "*":
+            return None
+        return PostGISSpatial(self).version()
 
     def close(self) -> None:
         """Close every pooled connection (a :meth:`scoped` view leaves its owner's pool)."""

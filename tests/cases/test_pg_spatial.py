@@ -180,6 +180,13 @@ def test_queries_use_the_gist_indexes(loaded):
     assert "geo_zones_gist" in plan
 
 
-def test_load_geography_needs_postgis(tmp_path, capsys):
-    assert main(["db", "load-geography", "--url", str(tmp_path / "x.gpkg")]) == 2
-    assert "writes the layers into PostGIS" in capsys.readouterr().err
+def test_load_geography_into_a_geopackage(tmp_path, capsys):
+    from gis.store.geopackage import GeoPackageStore
+
+    target = tmp_path / "x.gpkg"
+    assert main(["db", "load-geography", "--url", str(target), "--subdistrict", "xinjiekou"]) == 0
+    out = capsys.readouterr().out
+    assert "of subdistrict xinjiekou" in out and "segments: 651" in out
+    with GeoPackageStore(target, subdistrict="xinjiekou") as s:
+        assert s.geography_subdistricts() == ["xinjiekou"]
+        assert len(s.read_geography().segments) == 651

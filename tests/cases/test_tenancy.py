@@ -351,7 +351,11 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
         _advance(s, "T02")
         with s._tx() as cur:  # (set_meta names the key of version 8)
             cur.execute("INSERT INTO patrol_meta VALUES ('districts.assignment', '{}')")
-        s.people.save_people([Person("P1", "张三", "一队", "duty", "城管", "resident")])
+        with s._tx() as cur:  # (save_people of today writes the shift of version 11)
+            cur.execute(
+                "INSERT INTO staff (person_id, name, team, role, department, presence) "
+                "VALUES ('P1', '张三', '一队', 'duty', '城管', 'resident')"
+            )
         s.coord_insert("coord_reports", [{"case_id": "T01", "reporter": "r1"}])
         with s._tx() as cur:  # (load_geography of today deletes by key)
             cur.execute(
@@ -391,6 +395,7 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
         spatial = PostGISSpatial(s)
         assert spatial.srid() == 32650
         assert spatial.zones_at([447500, 448500, 0], [4416500, 4416500, 0]) == ["Z1", "Z2", None]
+    later = {"staff": ["shift"], "geo_layers": ["columns", "crs"]}  # version 11's columns
     con = _pg(pg_url)
     with con, con.cursor() as cur:
         for table in tables:
@@ -398,10 +403,11 @@ def test_postgis_written_by_todays_code_is_keyed(pg_url, refs, ten_reports, tmp_
                 f"SELECT * FROM {table}"  # noqa: S608 - constants
             )
             names = [d[0] for d in cur.description]
-            assert names == [*before[table][0], "subdistrict"], table
+            assert names == [*before[table][0], "subdistrict", *later.get(table, [])], table
             got = cur.fetchall()
-            assert {r[-1] for r in got} == {A}, table
-            assert sorted(repr(r[:-1]) for r in got) == before[table][1], table
+            n = len(before[table][0])
+            assert {r[n] for r in got} == {A}, table
+            assert sorted(repr(r[:n]) for r in got) == before[table][1], table
     con.close()
 
 
@@ -495,9 +501,12 @@ def test_db_status_lists_the_subdistricts(store_factory, ten_reports, capsys):
     with a.scoped(B) as b:
         a.add_reports(ten_reports[:3], received_by="desk_a")
         b.add_reports(_b_reports(ten_reports[3:4]), received_by="desk_b")
+        from gis.geography.layers import load_bundled_geography
+
+        b.save_geography(load_bundled_geography())  # B's layers (status names their CRS)
     assert main(["db", "status", "--url", str(store_factory.target)]) == 0
     out = capsys.readouterr().out
-    assert f"subdistricts: {A} 3 cases, {B} 1 cases" in out
+    assert f"subdistricts: {A} 3 cases, {B} 1 cases (geography EPSG:32650)" in out
     if store_factory.backend == "postgis":
         assert "row-level security: role patrol_app present" in out
     else:

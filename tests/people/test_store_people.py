@@ -170,3 +170,19 @@ def test_gdal_reads_stored_tracks(tmp_path, refs, four_people):
     assert list(gdf["person_id"]) == ["P01"]
     assert gdf.geometry.iloc[0].coords[0] == pytest.approx((116.39, 39.94))
     assert len(gdf.geometry.iloc[0].coords) == 10
+
+
+def test_a_persons_usual_shift_is_kept(store, four_people):
+    """Version 11: the staff table file's shift is stored (empty when unknown)."""
+    from gis.people.staff import people_from_table
+
+    day = dataclasses.replace(four_people[0], shift="day")
+    store.people.save_people([day, *four_people[1:]])
+    assert [p.shift for p in store.people.list_people()] == ["day", "", "", ""]
+    store.people.save_people([dataclasses.replace(day, shift="rotating")])
+    assert store.people.get_person("P01").shift == "rotating"
+    import pandas as pd
+
+    table = pd.DataFrame([{**day.as_record(), "shift": "night"}])
+    with pytest.raises(ValidationError, match="unknown shift 'night'"):
+        people_from_table(table, source="staff.csv")
