@@ -1,5 +1,7 @@
 """Streamlit's file uploader in the user's language (Chinese covers Streamlit's English words).
 
+The same style sheet hides Streamlit's English key hints under focused text fields in Chinese.
+
 The uploader's own words (the button, the size limit under it, the hint while a file is dragged
 over it) are written by Streamlit's frontend in English, and Streamlit has no language option for
 them. In Chinese, one style sheet per run shrinks those texts to nothing and shows the catalogue's
@@ -26,6 +28,10 @@ REPLACED: tuple[tuple[str, str], ...] = (
     ('[data-testid="stFileUploaderDropzoneInstructions"] span', "upload.limit"),
     (f"{DROPZONE} > div:not([data-testid]) > span", "upload.drop"),
 )
+#: Streamlit's English hints under a focused text field ("Press Enter to submit form", "Press
+#: Enter to apply", "Press ⌘+Enter to apply"): hidden in Chinese rather than replaced, since one
+#: Chinese text could not say which key each field takes; the form's buttons say what to do.
+HIDDEN: tuple[str, ...] = ('[data-testid="InputInstructions"]',)
 #: Streamlit draws all three texts at 0.875rem.
 FONT_SIZE = ".875rem"
 
@@ -47,6 +53,7 @@ def uploader_css(lang: str, max_mb: int) -> str:
         words = css_string(t(key, lang, mb=max_mb))
         rules.append(f"{selector} {{ font-size: 0; }}")
         rules.append(f"{selector}::after {{ content: {words}; font-size: {FONT_SIZE}; }}")
+    rules.extend(f"{selector} {{ display: none; }}" for selector in HIDDEN)
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
 

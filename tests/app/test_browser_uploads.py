@@ -98,3 +98,19 @@ def test_the_uploader_keeps_streamlits_words_in_english(live_app, offline_page) 
     assert "Upload" in seen and any("MB per file" in s for s in seen), seen
     assert not any(re.search(r"[\u4e00-\u9fff]", s) for s in seen), seen
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_login_form_shows_no_english_key_hint_in_chinese(live_app, offline_page) -> None:
+    """Regression: typing into the Chinese login form showed Streamlit's "Press Enter to
+    submit form" under the field; English mode keeps it."""
+    page = offline_page
+    page.goto(live_app["url"])
+    field = page.get_by_label(t("login.username"))
+    field.wait_for(timeout=60_000)
+    field.fill("chief")
+    form = page.locator('[data-testid="stForm"]').first
+    seen = form.evaluate(SEEN_TEXT)
+    shot(page, "login-typing-zh")
+    assert _english_words(seen) == [], seen
+    assert page.locator('[data-testid="InputInstructions"]').count() >= 1  # Streamlit drew it
+    assert not page.locator('[data-testid="InputInstructions"]').first.is_visible()
