@@ -12,7 +12,7 @@ from branca.element import Figure
 from gis.errors import ValidationError
 from gis.geography.crs import WGS84
 from layers.assets import AssetMode, leaflet_css, leaflet_js
-from layers.safe import PageScript, RawHtml, TileFallback
+from layers.safe import MetricScale, PageScript, RawHtml, TileFallback
 
 #: Tianditu vector tiles (CGCS2000 ≈ WGS 84) need a key from the national platform.
 TIANDITU_URL = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
@@ -75,7 +75,7 @@ def new_map(
     m = OfflineMap(
         location=list(location),
         zoom_start=zoom_start,
-        control_scale=True,
+        control_scale=False,  # MetricScale below: metres only
         prefer_canvas=True,
         assets=assets,
         height=height,
@@ -86,6 +86,7 @@ def new_map(
     # quarter zoom steps: fitting a small area fills the view instead of half of it
     m.options["zoom_snap"] = 0.25
     m.options["zoom_delta"] = 0.5
+    MetricScale().add_to(m)
     tiles: list[folium.TileLayer] = []
     layer: folium.TileLayer
     if basemap == "osm":

@@ -683,6 +683,22 @@ class TileFallback(MacroElement):
         return super().render(**kwargs)  # type: ignore[func-returns-value]
 
 
+class MetricScale(MacroElement):
+    """The map's scale bar in metres only (folium's ``control_scale`` adds feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 120}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 #: Decimal places kept in display coordinates (WGS 84 degrees): 1e-7° is about 1 cm, far
 #: below what a map shows, and halves the page's map script against full doubles.
 COORD_DECIMALS = 7

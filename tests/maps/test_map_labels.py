@@ -139,6 +139,13 @@ def test_tile_basemap_has_a_fallback_and_no_basemap_needs_none() -> None:
     assert "window.PatrolMap.tileFallback(" not in new_map().get_root().render()
 
 
+def test_the_scale_bar_is_in_metres_only() -> None:
+    """Regression: folium's scale bar showed feet beside metres ("2000 ft" on a Chinese map)."""
+    page = new_map().get_root().render()
+    assert "L.control.scale({imperial: false" in page
+    assert "L.control.scale()" not in page  # folium's own, with feet and miles
+
+
 # ------------------------------------------------------------------------------ browser
 LABEL_STATE_JS = """
 () => Array.from(document.querySelectorAll('.pm-label')).map(e => {
