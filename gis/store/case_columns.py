@@ -296,7 +296,7 @@ def add_to_postgis(store: Any, chunks: Iterable[Any]) -> tuple[int, int]:
                     cur.execute("RELEASE SAVEPOINT case_columns")
                 except psycopg2.errors.UniqueViolation:
                     cur.execute("ROLLBACK TO SAVEPOINT case_columns")  # (and to patrol_app)
-                    ids = _stage_and_insert(cur, sql, cols, *_reader(text, utf8))
+                    ids = stage_and_insert(cur, sql, cols, *_reader(text, utf8))
                     new = select(new, np.array([i in ids for i in new["case_id"]], dtype=bool))
                     audit = audit_copy_text(new).encode("utf-8")
                     n = len(new["case_id"])
@@ -319,7 +319,7 @@ def _reader(data: bytes, utf8: bool) -> tuple[Any, int]:
     return (io.BytesIO(data) if utf8 else io.StringIO(data.decode("utf-8"))), size
 
 
-def _stage_and_insert(cur: Any, sql: Any, cols: Any, reader: Any, size: int) -> set[str]:
+def stage_and_insert(cur: Any, sql: Any, cols: Any, reader: Any, size: int = 8192) -> set[str]:
     """COPY a chunk into a staging table and insert what no unique key refuses; returns
     the ids inserted (the first of rows repeating a key within the chunk wins)."""
     cur.execute(

@@ -48,6 +48,7 @@ from gis.store.base import (
     json_text,
     make_query,
 )
+from gis.store.case_columns import stage_and_insert
 from gis.store.coordination import Exec
 from gis.store.crowd import PostGISCrowd
 from gis.store.migrate import SQL_DIR, migrate_postgis, migrations  # noqa: F401 - re-exported
@@ -284,7 +285,7 @@ class PostGISStore(PostGISCrowd, Store):
                     cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
                     fresh = False
             if not fresh:
-                added = self._stage_and_insert(cur, cols, buf())
+                added = stage_and_insert(cur, _psycopg2()[1], cols, buf())
             new_cases = [c for c in cases if c.case_id in added]
             extra = [a for a in audit if a.case_id in added]
             self._copy_audit(cur, _creation_lines(new_cases), extra)
@@ -357,19 +358,6 @@ class PostGISStore(PostGISCrowd, Store):
         from gis.store.case_columns import add_to_postgis
 
         return add_to_postgis(self, chunks)
-
-    def _stage_and_insert(self, cur: Any, cols: Any, buf: Any) -> set[str]:
-        """COPY into a staging table, insert what is new; returns the ids inserted."""
-        _, sql = _psycopg2()
-        cur.execute("CREATE TEMP TABLE case_stage (LIKE cases INCLUDING DEFAULTS) ON COMMIT DROP")
-        cur.copy_expert(sql.SQL("COPY case_stage ({}) FROM STDIN").format(cols).as_string(cur), buf)
-        cur.execute(
-            sql.SQL(
-                "INSERT INTO cases ({cols}) SELECT {cols} FROM case_stage "
-                "ON CONFLICT DO NOTHING RETURNING case_id"
-            ).format(cols=cols)
-        )
-        return {r[0] for r in cur.fetchall()}
 
     def _copy_audit(
         self, cur: Any, lines: Iterable[str], entries: Sequence[AuditEntry] = ()

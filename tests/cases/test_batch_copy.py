@@ -78,13 +78,13 @@ def _dump(url):
 def fallbacks(monkeypatch):
     """Counts the chunks that went through the staging table."""
     calls = []
-    real = case_columns._stage_and_insert
+    real = case_columns.stage_and_insert
 
     def spy(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(case_columns, "_stage_and_insert", spy)
+    monkeypatch.setattr(case_columns, "stage_and_insert", spy)
     return calls
 
 
