@@ -23,19 +23,11 @@ def photo_panel(c: Context, store: Any, case: Any) -> None:
     """Before/after photos of the case (整改前后对比) and, for an open case, an upload form."""
     from gis.cases.workflow import TERMINAL_STATES as done
     from gis.coordination import evidence
-    from ui.coordination import flag_names
+    from ui.coordination import flag_names, photo_grid
 
     table = evidence.photos(store, case.case_id, thumbs=True)
     st.markdown(f"**{c.t('coordination.photos')}**")
-    if len(table):
-        cols = st.columns(min(len(table), 4))
-        for i, row in enumerate(table.head(8).itertuples()):
-            with cols[i % len(cols)]:
-                caption = c.t(f"coordination.photo.{row.kind}")
-                if row.flags:
-                    caption += f"（{flag_names(row.flags, c.lang)}）"
-                st.image(bytes(row.thumb_data), caption=caption)
-    else:
+    if not photo_grid(c, table):
         st.caption(c.t("common.none"))
     if c.user.role not in PHOTO_ROLES or case.state in done:
         return

@@ -21,6 +21,21 @@ PAGE = "coordination"
 WHISTLE_ROLES = frozenset({"leadership", "area_chief", "patrol"})
 
 
+def photo_grid(c: Context, table: Any) -> bool:
+    """A case's first eight photos as thumbnails, four to a row, captioned with their kind
+    and checks; False when it has none."""
+    if not len(table):
+        return False
+    cols = st.columns(min(len(table), 4))
+    for i, row in enumerate(table.head(8).itertuples()):
+        with cols[i % len(cols)]:
+            caption = c.t(f"coordination.photo.{row.kind}")
+            if row.flags:
+                caption += f"（{flag_names(row.flags, c.lang)}）"
+            st.image(bytes(row.thumb_data), caption=caption)
+    return True
+
+
 def flag_names(flags: str, lang: str) -> str:
     """The photo flags (``far;no_position``) as names in ``lang``; an unknown code stays literal."""
     from gis.i18n import MESSAGES, t
@@ -194,14 +209,7 @@ def _photos(c: Context, store: Any) -> None:
         return
     case_id = st.selectbox(c.t("coordination.case"), [k.case_id for k in cases], key="coord_pcase")
     table = evidence.photos(store, case_id, thumbs=True)
-    if len(table):
-        cols = st.columns(min(len(table), 4))
-        for i, row in enumerate(table.head(8).itertuples()):
-            with cols[i % len(cols)]:
-                caption = c.t(f"coordination.photo.{row.kind}")
-                if row.flags:
-                    caption += f"（{flag_names(row.flags, c.lang)}）"
-                st.image(bytes(row.thumb_data), caption=caption)
+    photo_grid(c, table)
     with st.form("coord_photo"):
         kind = st.radio(c.t("coordination.photo_kind"), evidence.KINDS, horizontal=True,
                         format_func=lambda k: c.t(f"coordination.photo.{k}"), key="coord_pkind")  # fmt: skip
